@@ -1,0 +1,49 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { UserError } from "../errors.js";
+import { parseWith } from "../validation.js";
+import { parseConfigText } from "../yaml-file.js";
+import type { ProvidedAnswer } from "./answers.js";
+
+const answersFileSchema = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]),
+);
+
+/** `--set key=value` pairs; the value may contain "=". */
+export function parseSetFlags(sets: readonly string[]): Map<string, ProvidedAnswer> {
+  const out = new Map<string, ProvidedAnswer>();
+  for (const item of sets) {
+    const eq = item.indexOf("=");
+    const key = eq > 0 ? item.slice(0, eq).trim() : "";
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new UserError(`--set ${item}: expected key=value`, { hint: "e.g. --set owner=team-payments" });
+    }
+    out.set(key, { value: item.slice(eq + 1), origin: "--set" });
+  }
+  return out;
+}
+
+/** Read an answers file (YAML or JSON: a flat map of question name to value). */
+export async function readAnswersFile(file: string): Promise<Map<string, ProvidedAnswer>> {
+  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`--answers-file ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`, {
+      hint: "pass a YAML or JSON file mapping question names to answers",
+    });
+  });
+  const fix = "the answers file must map question names to answers, e.g. `owner: team-payments`";
+  const data = parseConfigText(text, file, fix) ?? {};
+  const parsed = parseWith(answersFileSchema, data, { file, fix });
+  const out = new Map<string, ProvidedAnswer>();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value !== null) out.set(key, { value, origin: "answers file" });
+  }
+  return out;
+}
+
+/** --set wins over the answers file. */
+export async function collectProvided(sets: readonly string[], answersFile: string | undefined): Promise<Map<string, ProvidedAnswer>> {
+  const fromFile = answersFile ? await readAnswersFile(answersFile) : new Map<string, ProvidedAnswer>();
+  for (const [k, v] of parseSetFlags(sets)) fromFile.set(k, v);
+  return fromFile;
+}

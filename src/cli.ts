@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode, Interrupted, ProblemFound, REPORT_URL, UserError } from "./errors.js";
+import { runInterruptCleanup } from "./fs/cleanup.js";
+import { Output } from "./output.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .option("--json", "print one machine-readable JSON object on stdout")
+    .option("-q, --quiet", "print only results and errors")
+    .option("--no-color", "no colours (NO_COLOR and FORCE_COLOR are honoured too)");
+}
+
+function addAnswerOptions(command: Command): Command {
+  return command
+    .option("--set <key=value>", "answer a question (repeatable)", collect, [])
+    .option("--answers-file <file>", "answers from a YAML or JSON file")
+    .option("-y, --yes", "accept defaults and never prompt");
+}
+
+function addSourceOption(command: Command): Command {
+  return command.option("--source <dir|git-url>", "where templates come from (default: PAVED_SOURCE, else built-in)");
+}
+
+function outputFor(options: { json?: boolean; quiet?: boolean; color?: boolean }): Output {
+  return new Output({ json: options.json ?? false, quiet: options.quiet ?? false, color: options.color ?? true });
+}
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join("\n")}\n`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("paved")
+    .description("The golden path as a product: create, upgrade and check services from versioned templates.")
+    .version(pkg.version, "-V, --version", "print paved's version")
+    .enablePositionalOptions()
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .addHelpText("after", examples("paved new service payments-api --set owner=team-payments", "paved templates list", "paved doctor --format github"));
+
+  const create = program
+    .command("new")
+    .description("create a repository from a golden-path template")
+    .argument("<template>", "template name, e.g. service")
+    .argument("[dir]", "target directory (default: the `name` answer); must not exist or be empty")
+    .option("--version <version>", "template version (default: latest release)")
+    .option("--dry-run", "list the files that would be created; write nothing")
+    .option("--no-git", "do not run git init or commit")
+    .option("--no-install", "skip dependency installs (postCreate hooks marked install)")
+    .option("--remote <url>", "add this origin and push the first commit")
+    .option("--trust", "run hooks from a template source other than the built-in one");
+  addAnswerOptions(create);
+  addSourceOption(create);
+  addCommonOptions(create)
+    .addHelpText(
+      "after",
+      examples(
+        "paved new service payments-api --set owner=team-payments",
+        "paved new service billing --yes --set owner=team-billing --set database=postgres --no-install",
+        "paved new service api --answers-file answers.yml --dry-run",
+      ),
+    )
+    .action(async (template: string, dir: string | undefined, options: Record<string, unknown>) => {
+      const out = outputFor(options);
+      const { newCommand } = await import("./commands/new.js");
+      const { canPrompt, terminalPrompter } = await import("./prompts.js");
+      await newCommand(template, dir, options, { out, ...(canPrompt(options.yes as boolean) ? { prompter: terminalPrompter() } : {}) });
+    });
+
+  const templates = program.command("templates").description("list templates, their versions, questions and changelog");
+  addCommonOptions(addSourceOption(templates.command("list", { isDefault: true }).description("list templates and their latest versions")))
+    .addHelpText("after", examples("paved templates list", "paved templates list --source ./platform-templates --json"))
+    .action(async (options: Record<string, unknown>) => {
+      const { listTemplates } = await import("./commands/templates.js");
+      await listTemplates(options, outputFor(options));
+    });
+  addCommonOptions(
+    addSourceOption(
+      templates
+        .command("show")
+        .description("show a template's questions and changelog")
+        .argument("<name>", "template name")
+        .addOption(new Option("--version <version>", "show this version's questions (default: latest)")),
+    ),
+  )
+    .addHelpText("after", examples("paved templates show service", "paved templates show service --version 1.0.0 --json"))
+    .action(async (name: string, options: Record<string, unknown>) => {
+      const { showTemplate } = await import("./commands/templates.js");
+      await showTemplate(name, options, outputFor(options));
+    });
+  templates.addHelpText("after", examples("paved templates", "paved templates show service"));
+
+  // commands: upgrade, diff (issue 4)
+
+  // commands: doctor (issue 5)
+
+  // commands: template lint/test/new (issue 8)
+
+  return program;
+}
+
+function installSignalHandlers(): void {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
+    process.on(signal, () => {
+      runInterruptCleanup();
+      process.stderr.write(`\npaved: interrupted by ${signal}; nothing was left behind\n`);
+      process.exit(code);
+    });
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const wantsJson = argv.includes("--json");
+  const noColor = argv.includes("--no-color");
+  const errorOut = () => new Output({ json: wantsJson, color: !noColor });
+  installSignalHandlers();
+  try {
+    await buildProgram().parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
+      if (wantsJson) errorOut().error(error.message.replace(/^error: /, ""), "run with --help for usage");
+      return ExitCode.usage;
+    }
+    if (error instanceof UserError) {
+      errorOut().error(error.message, error.hint);
+      return error.exitCode;
+    }
+    if (error instanceof ProblemFound) return ExitCode.problem;
+    if (error instanceof Interrupted) {
+      runInterruptCleanup();
+      return error.signal === "SIGTERM" ? 143 : 130;
+    }
+    runInterruptCleanup();
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    errorOut().error(`paved hit a bug: ${error instanceof Error ? error.message : String(error)}\n${detail}`, `please report it at ${REPORT_URL} with the command you ran and the output above`);
+    return ExitCode.internal;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,164 @@
+import path from "node:path";
+import { z } from "zod";
+import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
+import { collectProvided } from "../answers/provided.js";
+import { UserError } from "../errors.js";
+import { lockTarget } from "../fs/lock.js";
+import { assertTargetFree, createParents, createStaging, removeCreatedParents, type Staging } from "../fs/staging.js";
+import { writeTree } from "../fs/write-tree.js";
+import { assertTrusted, normalizeCommand, runHooks } from "../hooks.js";
+import type { Output } from "../output.js";
+import { compileTemplate } from "../render/handlebars.js";
+import { renderTemplate } from "../render/render.js";
+import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
+import { openSource, resolveVersion, displayPath } from "../templates/source.js";
+import { sortedPaths, textFile, type FileTree } from "../tree.js";
+import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+
+export const newOptionsSchema = commonOptionsSchema
+  .extend(answerOptionsSchema.shape)
+  .extend(sourceOptionSchema.shape)
+  .extend({
+    version: z.string().optional(),
+    dryRun: z.boolean().default(false),
+    git: z.boolean().default(true),
+    install: z.boolean().default(true),
+    remote: z.string().optional(),
+    trust: z.boolean().default(false),
+  });
+export type NewOptions = z.infer<typeof newOptionsSchema>;
+
+export interface NewDependencies {
+  out: Output;
+  /** Present only where a person can answer prompts. */
+  prompter?: import("../answers/answers.js").Prompter;
+}
+
+export async function newCommand(template: string, dir: string | undefined, rawOptions: unknown, deps: NewDependencies): Promise<void> {
+  const started = performance.now();
+  const options = newOptionsSchema.parse(rawOptions);
+  const { out } = deps;
+  if (options.remote && !options.git) {
+    throw new UserError("--remote needs git", { hint: "leave out --no-git, or leave out --remote" });
+  }
+
+  const source = await openSource(sourceSpec(options.source));
+  const versionName = await resolveVersion(source, template, options.version);
+  const version = await source.loadVersion(template, versionName);
+  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+
+  let target = dir === undefined ? undefined : path.resolve(dir);
+  if (target && !options.dryRun) assertTargetFree(target);
+
+  const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
+  const provided = await collectProvided(options.set, options.answersFile);
+  const { answers } = await resolveAnswers({
+    questions: version.manifest.questions,
+    provided,
+    meta,
+    manifestFile,
+    ...(deps.prompter && !options.yes ? { prompter: deps.prompter } : {}),
+  });
+
+  if (!target) {
+    const name = answers.name;
+    if (typeof name !== "string" || name === "") {
+      throw new UserError("no target directory given", { hint: `pass one: paved new ${template} <dir>` });
+    }
+    target = path.resolve(name);
+    meta.dirName = path.basename(target);
+    if (!options.dryRun) assertTargetFree(target);
+  }
+
+  const hooks = version.manifest.hooks.postCreate.map(normalizeCommand).filter((h) => options.install || !h.install);
+  assertTrusted(hooks, source.trusted || options.trust, `template ${template} ${versionName}`, source.id);
+
+  const rendered = renderTemplate(version, answers, meta);
+  const tree: FileTree = new Map(rendered.tree);
+  tree.set(
+    SERVICE_FILE,
+    textFile(serializeServiceFile({ template, source: source.id, version: versionName, answers: recordableAnswers(version.manifest.questions, answers) })),
+  );
+  const files = sortedPaths(tree);
+  const shownTarget = displayPath(target);
+
+  if (options.dryRun) {
+    const plan = files.map((p) => ({ path: p, action: "create" as const, bytes: tree.get(p)!.data.byteLength }));
+    out.result({ ok: true, dryRun: true, template, version: versionName, source: source.id, target, files: plan, hooks: hooks.map((h) => h.display) });
+    out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files):`);
+    for (const p of plan) out.print(`  ${out.c.green("create")} ${p.path}`);
+    if (hooks.length) out.print(`Would run: ${hooks.map((h) => h.display).join("; ")}`);
+    if (options.git) out.print("Would run: git init and commit every file");
+    return;
+  }
+
+  let git: { branch: string; commit: string } | undefined;
+  const gitModule = options.git ? await import("../git.js") : undefined;
+  let branch = "main";
+  if (gitModule) {
+    await gitModule.assertGitInstalled();
+    const enclosing = await gitModule.enclosingWorktree(path.dirname(target));
+    if (enclosing) {
+      throw new UserError(`${shownTarget} is inside the git repository ${enclosing}`, {
+        hint: "choose a target outside it, or pass --no-git to add the files to that repository yourself",
+      });
+    }
+    branch = await gitModule.defaultBranch(path.dirname(target));
+  }
+
+  const createdParent = createParents(target);
+  let release: () => void = () => {};
+  let staging: Staging | undefined;
+  try {
+    release = lockTarget(target);
+    staging = createStaging(target);
+    out.info(`${out.c.bold("paved")} creating ${shownTarget} from ${template} ${versionName}`);
+    await writeTree(staging.dir, tree);
+    if (hooks.length) await runHooks(hooks, staging.dir, (line) => out.info(out.c.dim(line)));
+    if (gitModule) {
+      const name = typeof answers.name === "string" ? answers.name : meta.dirName;
+      const message = `Create ${name} from ${template} ${versionName}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
+      const result = await gitModule.initRepositoryWithCommit(staging.dir, message, branch);
+      if (result.usedFallbackIdentity) {
+        out.warn(`no git identity is configured; the first commit is by ${"paved <paved@localhost>"}. Set yours with \`git config --global user.name/user.email\`.`);
+      }
+      if (options.remote) await gitModule.addRemoteAndPush(staging.dir, options.remote, result.branch);
+      git = { branch: result.branch, commit: result.commit };
+    }
+    staging.commit();
+  } catch (error) {
+    staging?.discard();
+    release();
+    removeCreatedParents(createdParent);
+    throw error;
+  }
+  release();
+
+  const seconds = (performance.now() - started) / 1000;
+  const context = { ...answers, paved: meta };
+  const nextSteps = [
+    `cd ${shownTarget}`,
+    ...version.manifest.nextSteps.map((step) => compileTemplate(step)(context)),
+    "paved doctor",
+  ];
+  out.result({
+    ok: true,
+    template,
+    version: versionName,
+    source: source.id,
+    target,
+    files: files.length,
+    paths: files,
+    git: git ?? null,
+    remote: options.remote ?? null,
+    hooks: hooks.map((h) => h.display),
+    durationMs: Math.round(seconds * 1000),
+    nextSteps,
+  });
+  out.print(
+    `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
+      `${git ? `, git ${git.branch} @ ${git.commit.slice(0, 7)}` : ""}${options.remote ? `, pushed to ${options.remote}` : ""} in ${seconds.toFixed(1)} s`,
+  );
+  out.print("\nNext steps:");
+  for (const step of nextSteps) out.print(`  ${step}`);
+}

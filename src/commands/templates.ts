@@ -1,0 +1,86 @@
+import { z } from "zod";
+import type { Output } from "../output.js";
+import type { Question } from "../templates/manifest.js";
+import { openSource, resolveVersion } from "../templates/source.js";
+import { commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+
+export const templatesOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
+  version: z.string().optional(),
+});
+
+export async function listTemplates(rawOptions: unknown, out: Output): Promise<void> {
+  const options = templatesOptionsSchema.parse(rawOptions);
+  const source = await openSource(sourceSpec(options.source));
+  const rows = [];
+  for (const name of await source.listTemplates()) {
+    const versions = await source.listVersions(name);
+    if (versions.length === 0) continue;
+    const latest = await resolveVersion(source, name, undefined).catch(() => versions[versions.length - 1]!);
+    const manifest = (await source.loadVersion(name, latest)).manifest;
+    rows.push({ name, description: manifest.description, latest, versions });
+  }
+  out.result({ ok: true, source: source.id, templates: rows });
+  if (rows.length === 0) {
+    out.print(`No templates in ${source.id}.`);
+    return;
+  }
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const row of rows) {
+    out.print(`${out.c.bold(row.name.padEnd(width))}  ${row.latest.padEnd(8)}  ${row.description}`);
+  }
+  out.info(out.c.dim(`\n${rows.length} template${rows.length === 1 ? "" : "s"} from ${source.id}; \`paved templates show <name>\` for questions and changelog.`));
+}
+
+function describeQuestion(q: Question): Record<string, unknown> {
+  return {
+    name: q.name,
+    type: q.type,
+    message: q.message,
+    ...(q.default !== undefined ? { default: q.default } : {}),
+    ...(q.choices ? { choices: q.choices.map((c) => (typeof c === "object" ? c.value : c)) } : {}),
+    required: q.required ?? false,
+    ...(q.pattern ? { pattern: q.pattern } : {}),
+    ...(q.when !== undefined ? { when: q.when } : {}),
+    ...(q.secret ? { secret: true } : {}),
+  };
+}
+
+export async function showTemplate(name: string, rawOptions: unknown, out: Output): Promise<void> {
+  const options = templatesOptionsSchema.parse(rawOptions);
+  const source = await openSource(sourceSpec(options.source));
+  const versions = await source.listVersions(name);
+  const current = await resolveVersion(source, name, options.version);
+  const manifests = await Promise.all(versions.map(async (v) => (await source.loadVersion(name, v)).manifest));
+  const manifest = manifests[versions.indexOf(current)]!;
+  const questions = manifest.questions.map(describeQuestion);
+  out.result({
+    ok: true,
+    source: source.id,
+    name,
+    description: manifest.description,
+    version: current,
+    versions: manifests.map((m) => ({ version: m.version, released: m.released ?? null, changelog: m.changelog ?? null })),
+    questions,
+    managed: manifest.files.managed,
+    hooks: manifest.hooks,
+  });
+  out.print(`${out.c.bold(name)} ${current} — ${manifest.description}`);
+  out.print(`source: ${source.id}\n`);
+  out.print(out.c.bold("Questions") + ` (answer with --set name=value):`);
+  for (const q of manifest.questions) {
+    const extras = [
+      q.type,
+      q.required ? "required" : undefined,
+      q.default !== undefined ? `default ${JSON.stringify(q.default)}` : undefined,
+      q.choices ? `one of ${q.choices.map((c) => (typeof c === "object" ? c.value : c)).join("|")}` : undefined,
+      q.when !== undefined ? `when ${q.when}` : undefined,
+      q.secret ? "secret" : undefined,
+    ].filter(Boolean);
+    out.print(`  ${out.c.cyan(q.name.padEnd(12))} ${q.message} ${out.c.dim(`(${extras.join(", ")})`)}`);
+  }
+  out.print("\n" + out.c.bold("Versions"));
+  for (const m of [...manifests].reverse()) {
+    out.print(`  ${m.version}${m.released ? ` (${m.released})` : ""}${m.version === current ? out.c.green("  ← shown") : ""}`);
+    for (const line of (m.changelog ?? "").trim().split("\n").filter(Boolean)) out.print(`    ${line}`);
+  }
+}

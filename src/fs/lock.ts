@@ -1,0 +1,46 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { onInterrupt } from "./cleanup.js";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * An exclusive lock on a target directory, as a file beside it (`.<name>.paved.lock`): a second paved process on
+ * the same target refuses instead of interleaving. A lock left by a dead process is taken over.
+ */
+export function lockTarget(target: string): () => void {
+  const file = path.join(path.dirname(target), `.${path.basename(target)}.paved.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      const release = () => rmSync(file, { force: true });
+      const forget = onInterrupt(release);
+      return () => {
+        forget();
+        release();
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new UserError(`cannot create ${file}: ${(error as Error).message}`, { hint: "check that the parent directory exists and is writable" });
+      }
+      const holder = Number(readFileSync(file, "utf8").trim());
+      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+        throw new UserError(`another paved process (pid ${holder}) is working on ${target}`, {
+          hint: `wait for it to finish, or remove ${file} if that process is gone`,
+        });
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new UserError(`cannot lock ${target}`, { hint: `remove ${file} and try again` });
+}

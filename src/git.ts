@@ -1,0 +1,88 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+import { UserError } from "./errors.js";
+
+export const FALLBACK_IDENTITY = { name: "paved", email: "paved@localhost" } as const;
+
+function git(dir: string): SimpleGit {
+  return simpleGit({ baseDir: dir, binary: "git", maxConcurrentProcesses: 4, trimmed: true });
+}
+
+function nearestExisting(dir: string): string {
+  let current = path.resolve(dir);
+  while (!existsSync(current)) {
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
+export async function assertGitInstalled(): Promise<void> {
+  const version = await git(process.cwd()).version().catch(() => ({ installed: false }));
+  if (!version.installed) {
+    throw new UserError("git is not installed or not on PATH", { hint: "install git, or pass --no-git to skip creating a repository" });
+  }
+}
+
+/** The top of the work tree that contains `dir`, if any. */
+export async function enclosingWorktree(dir: string): Promise<string | undefined> {
+  try {
+    const top = await git(nearestExisting(dir)).revparse(["--show-toplevel"]);
+    return top || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The user's `init.defaultBranch`, or main. */
+export async function defaultBranch(dir: string): Promise<string> {
+  const value = await git(nearestExisting(dir))
+    .raw(["config", "--get", "init.defaultBranch"])
+    .catch(() => "");
+  const branch = value.trim();
+  return branch || "main";
+}
+
+async function hasIdentity(g: SimpleGit): Promise<boolean> {
+  const env = process.env;
+  const name = env.GIT_AUTHOR_NAME || (await g.raw(["config", "--get", "user.name"]).catch(() => ""));
+  const email = env.GIT_AUTHOR_EMAIL || (await g.raw(["config", "--get", "user.email"]).catch(() => ""));
+  return Boolean(name.trim() && email.trim());
+}
+
+export interface InitResult {
+  branch: string;
+  commit: string;
+  /** True when no git identity was configured and the commit was made as paved. */
+  usedFallbackIdentity: boolean;
+}
+
+/** `git init` on the default branch and one commit of every file. */
+export async function initRepositoryWithCommit(dir: string, message: string, branch: string): Promise<InitResult> {
+  const g = git(dir);
+  await g.raw(["init", "--quiet", "--initial-branch", branch]);
+  await g.raw(["add", "--all"]);
+  const usedFallbackIdentity = !(await hasIdentity(g));
+  const identityArgs = usedFallbackIdentity
+    ? ["-c", `user.name=${FALLBACK_IDENTITY.name}`, "-c", `user.email=${FALLBACK_IDENTITY.email}`]
+    : [];
+  await g.raw([...identityArgs, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message]);
+  const commit = (await g.revparse(["HEAD"])).trim();
+  return { branch, commit, usedFallbackIdentity };
+}
+
+export async function addRemoteAndPush(dir: string, url: string, branch: string): Promise<void> {
+  const g = git(dir);
+  await g.addRemote("origin", url);
+  try {
+    await g.raw(["push", "--quiet", "--set-upstream", "origin", branch]);
+  } catch (error) {
+    const detail = (error as Error).message.split("\n").find((l) => l.trim()) ?? "push failed";
+    throw new UserError(`could not push to ${url}: ${detail}`, {
+      hint: "check the URL and your access to it, or leave out --remote and push later",
+      exitCode: 1,
+    });
+  }
+}

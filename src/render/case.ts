@@ -1,0 +1,20 @@
+/** Split "paymentsAPI v2_service-name" into ["payments", "api", "v2", "service", "name"]. */
+export function words(value: string): string[] {
+  return value
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
+}
+
+export const kebab = (value: string): string => words(value).join("-");
+export const snake = (value: string): string => words(value).join("_");
+export const pascal = (value: string): string =>
+  words(value)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+export const camel = (value: string): string => {
+  const p = pascal(value);
+  return p.charAt(0).toLowerCase() + p.slice(1);
+};

@@ -1,0 +1,59 @@
+import Handlebars from "handlebars";
+import { camel, kebab, pascal, snake } from "./case.js";
+import { toJsonLiteral, toShellWord, toYamlScalar } from "./escape.js";
+
+type HelperOptions = Handlebars.HelperOptions;
+
+/** Helpers take the options object last; drop it to get the real arguments. */
+function args(list: unknown[]): unknown[] {
+  return list.slice(0, -1);
+}
+
+function text(value: unknown): string {
+  return value === null || value === undefined ? "" : String(value);
+}
+
+let instance: typeof Handlebars | undefined;
+
+/** One isolated Handlebars environment with paved's helpers; prototype access stays blocked (the default). */
+export function handlebars(): typeof Handlebars {
+  if (instance) return instance;
+  const hb = Handlebars.create();
+  hb.registerHelper({
+    kebab: (v: unknown) => kebab(text(v)),
+    camel: (v: unknown) => camel(text(v)),
+    pascal: (v: unknown) => pascal(text(v)),
+    snake: (v: unknown) => snake(text(v)),
+    upper: (v: unknown) => text(v).toUpperCase(),
+    lower: (v: unknown) => text(v).toLowerCase(),
+    yaml: (v: unknown) => toYamlScalar(v),
+    json: (v: unknown) => toJsonLiteral(v),
+    shell: (v: unknown) => toShellWord(v),
+    eq: (a: unknown, b: unknown) => a === b || (a != null && b != null && String(a) === String(b)),
+    ne: (a: unknown, b: unknown) => !(a === b || (a != null && b != null && String(a) === String(b))),
+    not: (v: unknown) => !v || (Array.isArray(v) && v.length === 0),
+    and: (...list: unknown[]) => args(list).every(Boolean),
+    or: (...list: unknown[]) => args(list).some(Boolean),
+    includes: (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item),
+    gt: (a: unknown, b: unknown) => Number(a) > Number(b),
+    lt: (a: unknown, b: unknown) => Number(a) < Number(b),
+    /** {{pick tier 3 2 2}}: the n-th (1-based) value after the index; for tiered settings. */
+    pick: (index: unknown, ...rest: unknown[]) => {
+      const values = args(rest);
+      const i = Number(index) - 1;
+      return values[Math.min(Math.max(i, 0), values.length - 1)];
+    },
+    /** {{#each items}}{{#unless @last}}, {{/unless}}{{/each}} is clumsy; join is not. */
+    join: (list: unknown, sep: unknown, options?: HelperOptions) =>
+      Array.isArray(list) ? list.map(text).join(options === undefined ? ", " : text(sep)) : text(list),
+  });
+  instance = hb;
+  return hb;
+}
+
+export type CompiledTemplate = (context: unknown) => string;
+
+export function compileTemplate(source: string): CompiledTemplate {
+  const template = handlebars().compile(source, { noEscape: true, strict: true });
+  return (context) => template(context);
+}

@@ -1,0 +1,163 @@
+import path from "node:path";
+import picomatch from "picomatch";
+import type { Answers, RenderMeta } from "../answers/answers.js";
+import { ExpressionError, evaluateCondition } from "../answers/expression.js";
+import { UserError } from "../errors.js";
+import { assertSafeRelativePath, symlinkStaysInside } from "../fs/paths.js";
+import type { TemplateVersion } from "../templates/source.js";
+import { displayPath } from "../templates/source.js";
+import { isBinary, type FileEntry, type FileTree } from "../tree.js";
+import { compileTemplate, type CompiledTemplate } from "./handlebars.js";
+
+export interface RenderResult {
+  tree: FileTree;
+  /** Rendered paths the platform owns (the manifest's `files.managed`). */
+  managed: Set<string>;
+  /** Rendered path -> path under files/ it came from. */
+  origins: Map<string, string>;
+}
+
+type Matcher = (p: string) => boolean;
+
+interface PreparedVersion {
+  conditions: Array<{ glob: string; match: Matcher; when: string | boolean }>;
+  copy: Matcher;
+  managed: Matcher;
+  compiled: Map<string, CompiledTemplate>;
+}
+
+const prepared = new WeakMap<TemplateVersion, PreparedVersion>();
+
+function matcherOf(globs: readonly string[]): Matcher {
+  if (globs.length === 0) return () => false;
+  return picomatch(globs as string[], { dot: true });
+}
+
+function prepare(version: TemplateVersion): PreparedVersion {
+  let p = prepared.get(version);
+  if (!p) {
+    const files = version.manifest.files;
+    p = {
+      conditions: Object.entries(files.when).map(([glob, when]) => ({ glob, match: picomatch(glob, { dot: true }), when })),
+      copy: matcherOf(files.copy),
+      managed: matcherOf(files.managed),
+      compiled: new Map(),
+    };
+    prepared.set(version, p);
+  }
+  return p;
+}
+
+const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
+
+function renderError(file: string, error: unknown): UserError {
+  const message = error instanceof Error ? error.message : String(error);
+  const missing = HANDLEBARS_MISSING.exec(message);
+  if (missing) {
+    return new UserError(`${file}:${missing[2]}: {{${missing[1]}}} is not defined (no question or value of that name)`, {
+      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
+    });
+  }
+  const first = message.split("\n").slice(0, 2).join(" ");
+  return new UserError(`${file}: cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file" });
+}
+
+function compiled(p: PreparedVersion, key: string, source: string, file: string): CompiledTemplate {
+  let template = p.compiled.get(key);
+  if (!template) {
+    try {
+      template = compileTemplate(source);
+    } catch (error) {
+      throw renderError(file, error);
+    }
+    p.compiled.set(key, template);
+  }
+  return template;
+}
+
+function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, file: string): string | undefined {
+  if (!sourcePath.includes("{{")) return sourcePath;
+  const segments = sourcePath.split("/");
+  const out: string[] = [];
+  for (const [i, segment] of segments.entries()) {
+    if (!segment.includes("{{")) {
+      out.push(segment);
+      continue;
+    }
+    let rendered: string;
+    try {
+      rendered = compiled(p, `path:${segments.slice(0, i + 1).join("/")}`, segment, file)(context);
+    } catch (error) {
+      throw error instanceof UserError ? error : renderError(file, error);
+    }
+    if (rendered.trim() === "") return undefined;
+    out.push(rendered);
+  }
+  return out.join("/");
+}
+
+/**
+ * Render a template version with answers into an in-memory tree.
+ * Pure apart from CPU: no disk access, so render, upgrade and doctor can share it.
+ */
+export function renderTemplate(version: TemplateVersion, answers: Answers, meta: RenderMeta): RenderResult {
+  const p = prepare(version);
+  const context = { ...answers, paved: meta };
+  const tree: FileTree = new Map();
+  const managed = new Set<string>();
+  const origins = new Map<string, string>();
+  const filesDir = path.join(version.dir, "files");
+  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+
+  for (const [sourcePath, entry] of version.files) {
+    const shown = displayPath(path.join(filesDir, sourcePath));
+    let include = true;
+    for (const rule of p.conditions) {
+      if (!rule.match(sourcePath)) continue;
+      try {
+        if (!evaluateCondition(rule.when, answers)) include = false;
+      } catch (error) {
+        const detail = error instanceof ExpressionError ? error.message : String(error);
+        throw new UserError(`${manifestFile}: files.when["${rule.glob}"]: ${detail}`, { hint: "a condition may only use the template's question names" });
+      }
+      if (!include) break;
+    }
+    if (!include) continue;
+
+    const target = renderPath(p, sourcePath, context, shown);
+    if (target === undefined) continue;
+    assertSafeRelativePath(target, shown);
+    if (tree.has(target)) {
+      throw new UserError(`${shown}: renders to ${target}, which another template file also renders to`, {
+        hint: "make the file names differ for every set of answers",
+      });
+    }
+
+    let out: FileEntry;
+    if (entry.symlink !== undefined) {
+      if (!symlinkStaysInside(target, entry.symlink)) {
+        throw new UserError(`${shown}: symlink to ${JSON.stringify(entry.symlink)} leaves the target`, { hint: "template symlinks must point inside the tree" });
+      }
+      out = entry;
+    } else if (p.copy(sourcePath) || isBinary(entry.data)) {
+      out = entry;
+    } else {
+      const source = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString("utf8");
+      if (!source.includes("{{")) {
+        out = entry;
+      } else {
+        let text: string;
+        try {
+          text = compiled(p, `file:${sourcePath}`, source, shown)(context);
+        } catch (error) {
+          throw error instanceof UserError ? error : renderError(shown, error);
+        }
+        out = { data: Buffer.from(text, "utf8"), mode: entry.mode };
+      }
+    }
+    tree.set(target, out);
+    origins.set(target, sourcePath);
+    if (p.managed(sourcePath) || p.managed(target)) managed.add(target);
+  }
+  return { tree, managed, origins };
+}

@@ -1,0 +1,72 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { stringify } from "yaml";
+import { z } from "zod";
+import type { Answers } from "./answers/answers.js";
+import { UserError } from "./errors.js";
+import { parseWith } from "./validation.js";
+import { parseConfigText } from "./yaml-file.js";
+
+export const SERVICE_FILE = ".paved.yml";
+
+const answerValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]);
+
+export const waiverSchema = z
+  .object({
+    check: z.string().min(1),
+    reason: z.string().min(1),
+    until: z.union([
+      z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD"),
+      z.date().transform((d) => d.toISOString().slice(0, 10)),
+    ]),
+  })
+  .strict();
+export type Waiver = z.infer<typeof waiverSchema>;
+
+export const serviceFileSchema = z
+  .object({
+    template: z.string().min(1),
+    source: z.string().min(1),
+    version: z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, "must be a semver version such as 1.0.0"),
+    answers: z.record(z.string(), answerValue).default({}),
+    waivers: z.array(waiverSchema).optional(),
+    doctor: z
+      .object({ gracePeriodDays: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ServiceFile = z.infer<typeof serviceFileSchema>;
+
+const HEADER = "# Managed by paved (https://github.com/paved-dev/paved): do not edit by hand.\n# Change answers with `paved upgrade --set key=value`.\n";
+
+export function serializeServiceFile(file: ServiceFile): string {
+  const ordered: Record<string, unknown> = {
+    template: file.template,
+    source: file.source,
+    version: file.version,
+    answers: file.answers as Answers,
+  };
+  if (file.waivers?.length) ordered.waivers = file.waivers;
+  if (file.doctor) ordered.doctor = file.doctor;
+  return HEADER + stringify(ordered, { lineWidth: 0 });
+}
+
+/** Read and validate a service's `.paved.yml`; every problem is a UserError naming the field. */
+export async function readServiceFile(dir: string): Promise<ServiceFile> {
+  const file = path.join(dir, SERVICE_FILE);
+  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") {
+      throw new UserError(`${dir} is not a paved service: no ${SERVICE_FILE}`, {
+        hint: "run this in a repository created by `paved new`, or pass its directory",
+      });
+    }
+    throw new UserError(`${SERVICE_FILE}: cannot read: ${error.message}`);
+  });
+  return parseServiceFileText(text, SERVICE_FILE);
+}
+
+export function parseServiceFileText(text: string, shownAs: string): ServiceFile {
+  const fix = `restore ${SERVICE_FILE} from git (\`git checkout -- ${SERVICE_FILE}\`); it is written by paved`;
+  return parseWith(serviceFileSchema, parseConfigText(text, shownAs, fix) ?? {}, { file: shownAs, fix });
+}

@@ -1,0 +1,168 @@
+import { z } from "zod";
+
+/** A question's name doubles as a Handlebars variable and a `--set` key. */
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a letter or _ followed by letters, digits or _ (it is used as {{name}} in templates)");
+
+const semverString = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, "must be a semver version such as 1.2.0");
+
+const isoDate = z.union([
+  z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD"),
+  z.date().transform((d) => d.toISOString().slice(0, 10)),
+]);
+
+const choice = z.union([
+  z.string(),
+  z.number(),
+  z
+    .object({
+      value: z.union([z.string(), z.number()]),
+      name: z.string().optional(),
+      description: z.string().optional(),
+    })
+    .strict(),
+]);
+export type RawChoice = z.infer<typeof choice>;
+
+export const questionTypes = ["input", "confirm", "select", "multiselect", "number"] as const;
+export type QuestionType = (typeof questionTypes)[number];
+
+export const questionSchema = z
+  .object({
+    name: identifier,
+    type: z.enum(questionTypes),
+    message: z.string().min(1),
+    /** A literal, or for text a Handlebars string over earlier answers (`{{name}}-db`). */
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]).optional(),
+    choices: z.array(choice).min(1).optional(),
+    required: z.boolean().optional(),
+    pattern: z.string().optional(),
+    patternHint: z.string().optional(),
+    /** An expression over earlier answers, e.g. `database == "postgres"`. */
+    when: z.union([z.string(), z.boolean()]).optional(),
+    secret: z.boolean().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    help: z.string().optional(),
+  })
+  .strict()
+  .superRefine((q, ctx) => {
+    if ((q.type === "select" || q.type === "multiselect") && !q.choices) {
+      ctx.addIssue({ code: "custom", path: ["choices"], message: `a ${q.type} question needs choices` });
+    }
+    if (q.pattern !== undefined) {
+      try {
+        new RegExp(q.pattern, "u");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path: ["pattern"], message: `is not a valid regular expression: ${(error as Error).message}` });
+      }
+    }
+  });
+export type Question = z.infer<typeof questionSchema>;
+
+const command = z.union([
+  z.string().min(1),
+  z
+    .object({
+      run: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+      /** Run through a shell (pipes, &&); off by default so arguments are never re-parsed. */
+      shell: z.boolean().optional(),
+      /** Seconds before the command is killed. */
+      timeout: z.number().positive().optional(),
+      /** A dependency install: skipped by `--no-install`. */
+      install: z.boolean().optional(),
+      name: z.string().optional(),
+    })
+    .strict(),
+]);
+export type RawCommand = z.infer<typeof command>;
+
+const migrationStep = z.union([
+  z.object({ rename: z.object({ from: z.string().min(1), to: z.string().min(1) }).strict() }).strict(),
+  z.object({ delete: z.string().min(1) }).strict(),
+  z.object({ run: z.union([z.string().min(1), z.array(z.string()).min(1)]), shell: z.boolean().optional(), timeout: z.number().positive().optional() }).strict(),
+]);
+export type MigrationStep = z.infer<typeof migrationStep>;
+
+const checkBase = {
+  id: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, "must look like `group/name`, e.g. `service/non-root`"),
+  severity: z.enum(["error", "warning", "info"]).default("error"),
+  category: z.string().default("template"),
+  message: z.string().min(1),
+  fix: z.string().optional(),
+  when: z.union([z.string(), z.boolean()]).optional(),
+};
+
+export const dataCheckSchema = z.discriminatedUnion("type", [
+  z.object({ ...checkBase, type: z.literal("file-exists"), file: z.string().min(1) }).strict(),
+  z.object({ ...checkBase, type: z.literal("file-contains"), file: z.string().min(1), pattern: z.string().min(1) }).strict(),
+  z.object({ ...checkBase, type: z.literal("file-not-contains"), file: z.string().min(1), pattern: z.string().min(1) }).strict(),
+  z
+    .object({
+      ...checkBase,
+      type: z.enum(["yaml-path", "json-path"]),
+      file: z.string().min(1),
+      path: z.string().min(1),
+      equals: z.unknown().optional(),
+      matches: z.string().optional(),
+    })
+    .strict(),
+]);
+export type DataCheck = z.infer<typeof dataCheckSchema>;
+
+export const manifestSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
+    version: semverString,
+    description: z.string().min(1),
+    /** Release date, YYYY-MM-DD: doctor's grace period for version lag counts from it. */
+    released: isoDate.optional(),
+    changelog: z.string().optional(),
+    minPavedVersion: semverString.optional(),
+    questions: z.array(questionSchema).default([]),
+    files: z
+      .object({
+        /** glob (as written under files/) -> expression; the file is rendered only when it is true. */
+        when: z.record(z.string(), z.union([z.string(), z.boolean()])).default({}),
+        /** Copied byte for byte, never rendered. */
+        copy: z.array(z.string()).default([]),
+        /** Owned by the platform: doctor reports drift, upgrade overwrites. */
+        managed: z.array(z.string()).default([]),
+        /** Must exist in a service (doctor); defaults to none beyond managed. */
+        required: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ when: {}, copy: [], managed: [], required: [] }),
+    hooks: z
+      .object({
+        postCreate: z.array(command).default([]),
+        postUpgrade: z.array(command).default([]),
+      })
+      .strict()
+      .default({ postCreate: [], postUpgrade: [] }),
+    /** Steps that bring a service from the previous version to this one, run after the merge. */
+    migrations: z.array(migrationStep).default([]),
+    checks: z.array(dataCheckSchema).default([]),
+    /** Answer sets used by `paved template lint/test`. */
+    examples: z
+      .array(z.object({ name: z.string().min(1), answers: z.record(z.string(), z.unknown()) }).strict())
+      .default([]),
+    /** Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. "npm run dev". */
+    nextSteps: z.array(z.string()).default([]),
+    /** Commands `paved template test` runs in a generated example. */
+    test: z.array(command).default([]),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const seen = new Set<string>();
+    m.questions.forEach((q, i) => {
+      if (seen.has(q.name)) ctx.addIssue({ code: "custom", path: ["questions", i, "name"], message: `duplicate question "${q.name}"` });
+      seen.add(q.name);
+    });
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;

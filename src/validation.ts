@@ -1,0 +1,36 @@
+import type { z } from "zod";
+import { UserError } from "./errors.js";
+
+/** `questions[2].type` from zod's path array. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = formatIssuePath(issue.path);
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((k) => `"${k}"`).join(", ");
+    return `${where ? where + ": " : ""}unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}`;
+  }
+  return `${where || "(top level)"}: ${issue.message}`;
+}
+
+/**
+ * Parse untrusted data at the edge. On failure throws a UserError that names the file, the field and the fix.
+ */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  context: { file: string; fix: string },
+): z.output<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 5).map(describeIssue);
+  const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : "";
+  throw new UserError(`${context.file}: ${issues.join("; ")}${more}`, { hint: context.fix });
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa, type Options } from "execa";
+import { afterAll } from "vitest";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const BIN = path.join(ROOT, "bin", "paved.js");
+export const BUILTIN_TEMPLATES = path.join(ROOT, "templates");
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed after the test file. */
+export function tempDir(prefix = "paved-test-"): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Write a tree of files (path -> content; a content of null makes an empty directory). */
+export function writeFiles(root: string, files: Record<string, string | Buffer | null>): string {
+  for (const [relative, content] of Object.entries(files)) {
+    const full = path.join(root, relative);
+    if (content === null) {
+      mkdirSync(full, { recursive: true });
+      continue;
+    }
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, content);
+  }
+  return root;
+}
+
+/** Every file under root (relative POSIX paths, sorted), skipping .git. */
+export function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === ".git") continue;
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), rel);
+      else out.push(rel);
+    }
+  };
+  walk(root, "");
+  return out.sort();
+}
+
+/** A snapshot of every file's bytes and mode under root, for "nothing changed" assertions. */
+export function snapshotDir(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        out[rel + "/"] = "dir";
+        walk(full, rel);
+      } else {
+        out[rel] = `${(statSync(full).mode & 0o777).toString(8)}:${readFileSync(full).toString("base64")}`;
+      }
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+/** Environment for spawning the CLI as CI would: no TTY, no colour, a git identity. */
+export const CLI_ENV: Record<string, string> = {
+  CI: "true",
+  FORCE_COLOR: "0",
+  NO_COLOR: "1",
+  GIT_AUTHOR_NAME: "Test Author",
+  GIT_AUTHOR_EMAIL: "author@example.com",
+  GIT_COMMITTER_NAME: "Test Author",
+  GIT_COMMITTER_EMAIL: "author@example.com",
+};
+
+/** Spawn the built CLI (bin/paved.js) with execa; never rejects, so tests assert exit codes. */
+export function runCli(args: string[], options: Options = {}) {
+  return execa(process.execPath, [BIN, ...args], {
+    reject: false,
+    stdin: "ignore",
+    ...options,
+    env: { ...CLI_ENV, ...(options.env as Record<string, string> | undefined) },
+  });
+}
+
+/** Run git in a directory with a fixed identity. */
+export function git(cwd: string, args: string[]) {
+  return execa("git", args, { cwd, env: CLI_ENV });
+}

@@ -75,23 +75,49 @@ function compiled(p: PreparedVersion, key: string, source: string, file: string)
   return template;
 }
 
+/** Split a path at "/" outside of {{...}}, so `{{#if db}}x{{/if}}` stays one segment. */
+export function splitTemplatePath(sourcePath: string): string[] {
+  const segments: string[] = [];
+  let depth = 0;
+  let current = "";
+  for (let i = 0; i < sourcePath.length; i++) {
+    if (sourcePath.startsWith("{{", i)) {
+      depth++;
+      current += "{{";
+      i++;
+    } else if (depth > 0 && sourcePath.startsWith("}}", i)) {
+      depth--;
+      current += "}}";
+      i++;
+    } else if (depth === 0 && sourcePath[i] === "/") {
+      segments.push(current);
+      current = "";
+    } else {
+      current += sourcePath[i];
+    }
+  }
+  segments.push(current);
+  return segments;
+}
+
 function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, file: string): string | undefined {
   if (!sourcePath.includes("{{")) return sourcePath;
-  const segments = sourcePath.split("/");
+  const segments = splitTemplatePath(sourcePath);
   const out: string[] = [];
   for (const [i, segment] of segments.entries()) {
     if (!segment.includes("{{")) {
       out.push(segment);
       continue;
     }
-    let rendered: string;
+    const rendered = compiled(p, `path:${segments.slice(0, i + 1).join("/")}`, segment, file);
+    let name: string;
     try {
-      rendered = compiled(p, `path:${segments.slice(0, i + 1).join("/")}`, segment, file)(context);
+      name = rendered(context);
     } catch (error) {
-      throw error instanceof UserError ? error : renderError(file, error);
+      throw renderError(file, error);
     }
-    if (rendered.trim() === "") return undefined;
-    out.push(rendered);
+    if (name.trim() === "") return undefined;
+    out.push(name);
   }
   return out.join("/");
 }

@@ -25,7 +25,7 @@ function addAnswerOptions(command: Command): Command {
 }
 
 function addSourceOption(command: Command): Command {
-  return command.option("--source <dir|git-url>", "where templates come from (default: PAVED_SOURCE, else built-in)");
+  return command.option("--source <dir|git-url>", "where templates come from: a git URL or repository, or a <name>/<version>/ directory (default: PAVED_SOURCE, then source: in .pavedrc.yml or ~/.config/paved/config.yml, else built-in)");
 }
 
 function outputFor(options: { json?: boolean; quiet?: boolean; color?: boolean }): Output {
@@ -56,7 +56,8 @@ export function buildProgram(): Command {
     .option("--no-git", "do not run git init or commit")
     .option("--no-install", "skip dependency installs (postCreate hooks marked install)")
     .option("--remote <url>", "add this origin and push the first commit")
-    .option("--trust", "run hooks from a template source other than the built-in one");
+    .option("--trust", "run hooks from a template source other than the built-in one")
+    .option("--prerelease", "offer pre-release versions (e.g. 2.0.0-rc.1) as the latest and for --version");
   addAnswerOptions(create);
   addSourceOption(create);
   addCommonOptions(create)
@@ -76,7 +77,11 @@ export function buildProgram(): Command {
     });
 
   const templates = program.command("templates").description("list templates, their versions, questions and changelog");
-  addCommonOptions(addSourceOption(templates.command("list", { isDefault: true }).description("list templates and their latest versions")))
+  addCommonOptions(
+    addSourceOption(
+      templates.command("list", { isDefault: true }).description("list templates and their latest versions").option("--prerelease", "include pre-release versions"),
+    ),
+  )
     .addHelpText("after", examples("paved templates list", "paved templates list --source ./platform-templates --json"))
     .action(async (options: Record<string, unknown>) => {
       const { listTemplates } = await import("./commands/templates.js");
@@ -88,7 +93,8 @@ export function buildProgram(): Command {
         .command("show")
         .description("show a template's questions and changelog")
         .argument("<name>", "template name")
-        .addOption(new Option("--version <version>", "show this version's questions (default: latest)")),
+        .addOption(new Option("--version <version>", "show this version's questions (default: latest)"))
+        .option("--prerelease", "include pre-release versions"),
     ),
   )
     .addHelpText("after", examples("paved templates show service", "paved templates show service --version 1.0.0 --json"))

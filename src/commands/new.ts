@@ -11,7 +11,7 @@ import type { Output } from "../output.js";
 import { compileTemplate } from "../render/handlebars.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
-import { openSource, resolveVersion, displayPath } from "../templates/source.js";
+import { openSource, recordSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
 import { sortedPaths, textFile, type FileTree } from "../tree.js";
 import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
 
@@ -25,6 +25,7 @@ export const newOptionsSchema = commonOptionsSchema
     install: z.boolean().default(true),
     remote: z.string().optional(),
     trust: z.boolean().default(false),
+    prerelease: z.boolean().default(false),
   });
 export type NewOptions = z.infer<typeof newOptionsSchema>;
 
@@ -42,7 +43,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     throw new UserError("--remote needs git", { hint: "leave out --no-git, or leave out --remote" });
   }
 
-  const source = await openSource(sourceSpec(options.source));
+  const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
@@ -77,9 +78,12 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const tree: FileTree = new Map(rendered.tree);
   tree.set(
     SERVICE_FILE,
-    textFile(serializeServiceFile({ template, source: source.id, version: versionName, answers: recordableAnswers(version.manifest.questions, answers) })),
+    textFile(serializeServiceFile({ template, source: recordSource(source, target), version: versionName, answers: recordableAnswers(version.manifest.questions, answers) })),
   );
   const files = sortedPaths(tree);
+  if (sourceHadCredentials(source)) {
+    out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); upgrade and doctor need them from a git credential helper or PAVED_SOURCE`);
+  }
   const shownTarget = displayPath(target);
 
   if (options.dryRun) {

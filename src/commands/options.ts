@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defaultSource } from "../config.js";
 
 /** Flags every command takes (product.md "Common flags"). */
 export const commonOptionsSchema = z.object({
@@ -17,7 +18,11 @@ export const sourceOptionSchema = z.object({
   source: z.string().optional(),
 });
 
-/** --source, else PAVED_SOURCE, else the built-in templates. */
+export const prereleaseOptionSchema = z.object({
+  prerelease: z.boolean().default(false),
+});
+
+/** --source, else PAVED_SOURCE, else `source:` in .pavedrc.yml (upward) or the user config, else the built-in templates. */
 export function sourceSpec(flag: string | undefined): string | undefined {
-  return flag ?? (process.env.PAVED_SOURCE || undefined);
+  return flag ?? defaultSource()?.spec;
 }

@@ -2,15 +2,15 @@ import { z } from "zod";
 import type { Output } from "../output.js";
 import type { Question } from "../templates/manifest.js";
 import { openSource, resolveVersion } from "../templates/source.js";
-import { commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+import { commonOptionsSchema, prereleaseOptionSchema, sourceOptionSchema, sourceSpec } from "./options.js";
 
-export const templatesOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
+export const templatesOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend(prereleaseOptionSchema.shape).extend({
   version: z.string().optional(),
 });
 
 export async function listTemplates(rawOptions: unknown, out: Output): Promise<void> {
   const options = templatesOptionsSchema.parse(rawOptions);
-  const source = await openSource(sourceSpec(options.source));
+  const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const rows = [];
   for (const name of await source.listTemplates()) {
     const versions = await source.listVersions(name);
@@ -47,7 +47,7 @@ function describeQuestion(q: Question): Record<string, unknown> {
 
 export async function showTemplate(name: string, rawOptions: unknown, out: Output): Promise<void> {
   const options = templatesOptionsSchema.parse(rawOptions);
-  const source = await openSource(sourceSpec(options.source));
+  const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versions = await source.listVersions(name);
   const current = await resolveVersion(source, name, options.version);
   const manifests = await Promise.all(versions.map(async (v) => (await source.loadVersion(name, v)).manifest));

@@ -21,14 +21,41 @@ export interface TemplateVersion {
 }
 
 export interface TemplateSource {
-  /** What `.paved.yml` records: "builtin", a directory path, or a git URL. */
+  /** Where the templates come from: "builtin", an absolute directory path, or a git URL without credentials. */
   readonly id: string;
   /** Built-in templates are trusted to run hooks; everything else needs --trust. */
   readonly trusted: boolean;
+  readonly kind: "builtin" | "directory" | "git";
   listTemplates(): Promise<string[]>;
-  /** Versions, oldest first. */
-  listVersions(template: string): Promise<string[]>;
+  /**
+   * Versions, oldest first; pre-releases only when the source was opened with `prerelease`.
+   * `want` names the version the caller is after, so a git source fetches only if it lacks it.
+   */
+  listVersions(template: string, options?: ListVersionsOptions): Promise<string[]>;
+  /** Every version including hidden pre-releases (for hints). */
+  listAllVersions(template: string): Promise<string[]>;
+  /** Loads any version, hidden pre-releases included (a service may record one). */
   loadVersion(template: string, version: string): Promise<TemplateVersion>;
+}
+
+export interface ListVersionsOptions {
+  want?: string;
+}
+
+export interface SourceOptions {
+  /** Offer pre-release versions (`--prerelease`). */
+  prerelease?: boolean;
+  /** Where a source says it went offline or stripped credentials; stderr by default. */
+  warn?: (message: string) => void;
+}
+
+export function defaultWarn(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+/** Release versions, plus pre-releases when asked for. */
+export function visibleVersions(all: readonly string[], prerelease: boolean): string[] {
+  return prerelease ? [...all] : all.filter((v) => semver.prerelease(v) === null);
 }
 
 export const BUILTIN_SOURCE_ID = "builtin";
@@ -45,11 +72,15 @@ export const MANIFEST_FILE = "template.yaml";
  */
 export class DirectorySource implements TemplateSource {
   private readonly versionCache = new Map<string, Promise<TemplateVersion>>();
+  readonly kind: "builtin" | "directory";
   constructor(
     readonly root: string,
     readonly id: string,
     readonly trusted: boolean,
-  ) {}
+    private readonly options: SourceOptions = {},
+  ) {
+    this.kind = id === BUILTIN_SOURCE_ID ? "builtin" : "directory";
+  }
 
   async listTemplates(): Promise<string[]> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(() => {
@@ -63,6 +94,10 @@ export class DirectorySource implements TemplateSource {
   }
 
   async listVersions(template: string): Promise<string[]> {
+    return visibleVersions(await this.listAllVersions(template), this.options.prerelease ?? false);
+  }
+
+  async listAllVersions(template: string): Promise<string[]> {
     const dir = path.join(this.root, template);
     if (!/^[a-z0-9][a-z0-9-]*$/.test(template) || !existsSync(dir)) {
       const known = await this.listTemplates();
@@ -100,8 +135,8 @@ export class DirectorySource implements TemplateSource {
         hint: `run \`paved templates show ${template}\` to see its versions`,
       });
     });
-    const fix = `fix ${shown} (the template's author must); see docs/authoring.md for the manifest reference`;
-    const manifest = parseWith(manifestSchema, parseConfigText(text, shown, fix), { file: shown, fix });
+    const fix = manifestFix(shown);
+    const manifest = parseManifestText(text, shown);
     if (manifest.name !== template) {
       throw new UserError(`${shown}: name is "${manifest.name}" but the folder is "${template}"`, { hint: fix });
     }
@@ -130,35 +165,136 @@ export function displayPath(p: string): string {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
 
-/** The source named by --source / PAVED_SOURCE, or the built-in templates. */
-export async function openSource(spec: string | undefined): Promise<TemplateSource> {
-  if (!spec || spec === BUILTIN_SOURCE_ID) return new DirectorySource(builtinTemplatesDir(), BUILTIN_SOURCE_ID, true);
+export function manifestFix(shown: string): string {
+  return `fix ${shown} (the template's author must); see docs/authoring.md for the manifest reference`;
+}
+
+/** Parse and validate a template.yaml's text; `shown` names it in errors. */
+export function parseManifestText(text: string, shown: string): Manifest {
+  const fix = manifestFix(shown);
+  return parseWith(manifestSchema, parseConfigText(text, shown, fix), { file: shown, fix });
+}
+
+export function builtinSource(options: SourceOptions = {}): DirectorySource {
+  return new DirectorySource(builtinTemplatesDir(), BUILTIN_SOURCE_ID, true, options);
+}
+
+/** A git repository: `.git` inside (a work tree) or HEAD, objects/ and refs/ (bare). */
+export function isGitRepository(dir: string): boolean {
+  return (
+    existsSync(path.join(dir, ".git")) ||
+    (existsSync(path.join(dir, "HEAD")) && existsSync(path.join(dir, "objects")) && existsSync(path.join(dir, "refs")))
+  );
+}
+
+/**
+ * Open a template source: "builtin" (or nothing), a git URL (`https://`, `ssh://`, `git@host:`, `file://`),
+ * a local git repository holding one template at its root (its semver tags are the versions),
+ * or a directory laid out as `<name>/<version>/template.yaml`.
+ */
+export async function openSource(spec: string | undefined, options: SourceOptions = {}): Promise<TemplateSource> {
+  if (!spec || spec === BUILTIN_SOURCE_ID) return builtinSource(options);
+  const { looksLikeUrl } = await import("../config.js");
+  const { GitSource } = await import("./git-source.js");
+  if (looksLikeUrl(spec)) return GitSource.fromUrl(spec, options);
   const resolved = path.resolve(spec);
   const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
   if (!isDir) {
-    throw new UserError(`--source ${spec}: no such directory`, { hint: "pass a directory laid out as <name>/<version>/template.yaml" });
+    throw new UserError(`--source ${spec}: no such directory`, {
+      hint: "pass a git URL, a git repository with template.yaml at its root, or a directory laid out as <name>/<version>/template.yaml",
+    });
   }
-  return new DirectorySource(resolved, resolved, false);
+  const singleTemplate = existsSync(path.join(resolved, MANIFEST_FILE));
+  if (isGitRepository(resolved) && (singleTemplate || !existsSync(path.join(resolved, ".git")))) {
+    return GitSource.fromLocalRepository(resolved, options);
+  }
+  if (singleTemplate) {
+    throw new UserError(`--source ${spec}: holds one template but is not a git repository, so it has no versions`, {
+      hint: "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
+    });
+  }
+  return new DirectorySource(resolved, resolved, false, options);
 }
 
-/** The version asked for, or the newest release (pre-releases only when asked for by name). */
+/** The version asked for, or the newest visible version (releases, plus pre-releases with --prerelease). */
 export async function resolveVersion(source: TemplateSource, template: string, requested: string | undefined): Promise<string> {
-  const versions = await source.listVersions(template);
-  if (versions.length === 0) {
-    throw new UserError(`template "${template}" has no versions`, { hint: "a version is a folder named like 1.0.0 holding template.yaml" });
-  }
-  if (requested) {
-    const wanted = semver.valid(semver.coerce(requested) && requested.replace(/^v/, ""));
-    const match = versions.find((v) => v === wanted);
-    if (!match) {
-      throw new UserError(`template "${template}" has no version ${requested}`, { hint: `use one of: ${versions.join(", ")}` });
+  const wanted = requested === undefined ? undefined : (semver.valid(requested.replace(/^v/, "")) ?? requested);
+  const versions = await source.listVersions(template, wanted === undefined ? {} : { want: wanted });
+  if (requested !== undefined) {
+    if (versions.includes(wanted!)) return wanted!;
+    const all = await source.listAllVersions(template);
+    if (all.includes(wanted!)) {
+      throw new UserError(`template "${template}" version ${wanted} is a pre-release`, { hint: `pass --prerelease to use it` });
     }
-    return match;
+    throw new UserError(`template "${template}" has no version ${requested} in ${describeSource(source)}`, {
+      hint: versions.length ? `use one of: ${versions.join(", ")}` : "it has no released versions yet",
+    });
   }
-  const releases = versions.filter((v) => semver.prerelease(v) === null);
-  const latest = releases[releases.length - 1];
+  const latest = versions[versions.length - 1];
   if (!latest) {
-    throw new UserError(`template "${template}" has only pre-release versions`, { hint: `pass --version, e.g. --version ${versions[versions.length - 1]}` });
+    const all = await source.listAllVersions(template);
+    if (all.length > 0) {
+      throw new UserError(`template "${template}" has only pre-release versions`, { hint: `pass --prerelease, or --version ${all[all.length - 1]} with --prerelease` });
+    }
+    throw new UserError(`template "${template}" has no versions`, {
+      hint: source.kind === "git" ? "a version is a semver tag such as v1.0.0 on the template's repository" : "a version is a folder named like 1.0.0 holding template.yaml",
+    });
   }
   return latest;
+}
+
+export function describeSource(source: TemplateSource): string {
+  return source.kind === "builtin" ? "the built-in templates" : source.id;
+}
+
+/** How many `../` a recorded local path may climb before an absolute path is clearer. */
+const MAX_RELATIVE_CLIMB = 3;
+
+/**
+ * What `.paved.yml` records for a source: "builtin", the git URL without credentials, or a local path
+ * (relative to the service directory when the two are close, so a checkout elsewhere still finds it).
+ */
+export function recordSource(source: TemplateSource, serviceDir: string): string {
+  if (source.kind === "builtin") return BUILTIN_SOURCE_ID;
+  if (!path.isAbsolute(source.id)) return source.id;
+  const relative = path.relative(path.resolve(serviceDir), source.id) || ".";
+  const climbs = relative.split(path.sep).filter((s) => s === "..").length;
+  if (path.isAbsolute(relative) || climbs > MAX_RELATIVE_CLIMB) return source.id.split(path.sep).join("/");
+  return relative.split(path.sep).join("/");
+}
+
+/** Whether the spec the user gave carried credentials that `recordSource` leaves out. */
+export function sourceHadCredentials(source: TemplateSource): boolean {
+  return "credentialsStripped" in source && (source as { credentialsStripped: boolean }).credentialsStripped;
+}
+
+/**
+ * Open the source a service's `.paved.yml` records (for upgrade, diff and doctor): a relative path is
+ * resolved against the service directory; a git URL reuses credentials from PAVED_SOURCE or a config
+ * file when they name the same repository (they are never written to `.paved.yml`).
+ */
+export async function openRecordedSource(serviceDir: string, recorded: string, options: SourceOptions = {}): Promise<TemplateSource> {
+  if (recorded === BUILTIN_SOURCE_ID) return builtinSource(options);
+  const { defaultSource, looksLikeUrl } = await import("../config.js");
+  if (looksLikeUrl(recorded)) {
+    const { GitSource, normalizeGitUrl } = await import("./git-source.js");
+    const configured = safeDefaultSource(defaultSource);
+    const spec = configured && looksLikeUrl(configured) && normalizeGitUrl(configured) === normalizeGitUrl(recorded) ? configured : recorded;
+    return GitSource.fromUrl(spec, options);
+  }
+  const resolved = path.resolve(serviceDir, recorded);
+  if (!existsSync(resolved)) {
+    throw new UserError(`.paved.yml: source ${recorded} (${resolved}) does not exist`, {
+      hint: "check out the template source there, or pass --source to say where it is now",
+    });
+  }
+  return openSource(resolved, options);
+}
+
+function safeDefaultSource(read: () => { spec: string } | undefined): string | undefined {
+  try {
+    return read()?.spec;
+  } catch {
+    return undefined;
+  }
 }

@@ -215,6 +215,9 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
 
 function invalidAnswer(q: Question, given: ProvidedAnswer, problem: string): UserError {
   const shown = Array.isArray(given.value) ? given.value.join(",") : String(given.value);
+  if (given.origin === "default") {
+    return new UserError(`${q.name} ${display(given.value)} (the default): ${problem}`, { hint: setHint(q) });
+  }
   const where = given.origin === "--set" ? `--set ${q.name}=${shown}` : `${given.origin} ${q.name}: ${display(given.value)}`;
   return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q) });
 }

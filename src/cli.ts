@@ -108,7 +108,45 @@ export function buildProgram(): Command {
 
   // commands: doctor (issue 5)
 
-  // commands: template lint/test/new (issue 8)
+  const authoring = program.command("template").description("tools for template authors: lint, test and start a template");
+  addCommonOptions(
+    authoring
+      .command("lint")
+      .description("check a template: manifest, strict rendering of defaults and examples, when expressions, globs, paths, version")
+      .argument("<dir>", "the template directory (holds template.yaml and files/)"),
+  )
+    .addHelpText("after", examples("paved template lint .", "paved template lint templates/service/1.1.0 --json") + "\nExit codes: 0 clean, 1 findings, 2 unusable (no template.yaml).\n")
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templateLintCommand } = await import("./commands/template.js");
+      await templateLintCommand(dir, options, outputFor(options));
+    });
+  addCommonOptions(
+    authoring
+      .command("test")
+      .description("render each example into a temp dir, run the template's test commands there, then paved doctor")
+      .argument("<dir>", "the template directory (holds template.yaml and files/)")
+      .option("--example <name>", "test only this example")
+      .option("--no-install", "skip test commands marked install: true")
+      .option("--no-doctor", "do not run paved doctor on the generated examples")
+      .option("--keep", "keep the generated examples and print where they are"),
+  )
+    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep"))
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templateTestCommand } = await import("./commands/template.js");
+      await templateTestCommand(dir, options, outputFor(options));
+    });
+  addCommonOptions(
+    authoring
+      .command("new")
+      .description("create a starter template to edit")
+      .argument("<dir>", "where to create it; must not exist or be empty")
+      .option("--name <name>", "template name (default: the directory's name)"),
+  )
+    .addHelpText("after", examples("paved template new platform-templates/worker", "paved template new ./golden-path --name service"))
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templateNewCommand } = await import("./commands/template.js");
+      await templateNewCommand(dir, options, outputFor(options));
+    });
 
   return program;
 }

@@ -1,0 +1,80 @@
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { UserError } from "../errors.js";
+import { readTree } from "../fs/read-tree.js";
+import type { Manifest } from "../templates/manifest.js";
+import { MANIFEST_FILE, parseManifestText, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import type { FileTree } from "../tree.js";
+
+/** A template directory an author works on: template.yaml and files/ side by side. */
+export interface TemplateDir {
+  dir: string;
+  manifestPath: string;
+  text: string;
+  files: FileTree;
+  /** Line of a manifest field (`["questions", 2, "when"]`), 1-based; undefined when not found. */
+  lineOf(fieldPath: ReadonlyArray<string | number>): number | undefined;
+}
+
+/** Read a template directory; a missing directory or template.yaml makes it unusable (UserError, exit 2). */
+export async function readTemplateDir(dirArg: string): Promise<TemplateDir> {
+  const dir = path.resolve(dirArg);
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw new UserError(`${dirArg}: no such directory`, { hint: "pass the directory that holds template.yaml and files/" });
+  const manifestPath = path.join(dir, MANIFEST_FILE);
+  const text = await readFile(manifestPath, "utf8").catch(() => {
+    throw new UserError(`${dirArg}: no ${MANIFEST_FILE}`, { hint: "pass the directory that holds template.yaml and files/, or create one with `paved template new`" });
+  });
+  const filesDir = path.join(dir, "files");
+  const hasFiles = await stat(filesDir).then((s) => s.isDirectory(), () => false);
+  const files = hasFiles ? await readTree(filesDir) : new Map();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  return { dir, manifestPath, text, files, lineOf: (p) => lineOfPath(doc, lineCounter, p) };
+}
+
+function lineOfPath(doc: Document, counter: LineCounter, fieldPath: ReadonlyArray<string | number>): number | undefined {
+  // Walk down as far as the path exists; the deepest node found is the best place to point at.
+  let node: unknown = doc.contents;
+  let offset: number | undefined = (doc.contents as { range?: [number] } | null)?.range?.[0];
+  for (const key of fieldPath) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === String(key));
+      if (!pair) break;
+      offset = (pair.key as { range?: [number] } | null)?.range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === "number") {
+      const item = node.items[key];
+      if (!item) break;
+      offset = (item as { range?: [number] }).range?.[0] ?? offset;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return offset === undefined ? undefined : counter.linePos(offset).line;
+}
+
+/** A template directory as a version renderTemplate understands. */
+export function asTemplateVersion(template: TemplateDir, manifest: Manifest, files: FileTree = template.files): TemplateVersion {
+  return { manifest, files, dir: template.dir, source: authoringSource };
+}
+
+/** Parse template.yaml strictly (UserError with the zod issues on failure). */
+export function parseTemplateManifest(template: TemplateDir): Manifest {
+  return parseManifestText(template.text, path.relative(process.cwd(), template.manifestPath) || MANIFEST_FILE);
+}
+
+/** Rendering needs a source; an authoring directory is none of the real ones. */
+const authoringSource: TemplateSource = {
+  id: "authoring",
+  trusted: false,
+  kind: "directory",
+  listTemplates: async () => [],
+  listVersions: async () => [],
+  listAllVersions: async () => [],
+  loadVersion: async () => {
+    throw new Error("an authoring directory has one version");
+  },
+};

@@ -104,9 +104,75 @@ export function buildProgram(): Command {
     });
   templates.addHelpText("after", examples("paved templates", "paved templates show service"));
 
-  // commands: upgrade, diff (issue 4)
+  const upgrade = program
+    .command("upgrade")
+    .description("move a service to the latest (or --to) version of its template, keeping the team's changes")
+    .argument("[dir]", "the service (default: the current directory)")
+    .option("--to <version>", "target version (default: the latest release)")
+    .option("--dry-run", "print the plan (file, action, why); change nothing")
+    .option("--allow-dirty", "upgrade even with uncommitted changes")
+    .addOption(new Option("--conflict <style>", "conflicts as inline markers (+ unmerged in the git index) or .rej files").choices(["inline", "rej"]).default("inline"))
+    .option("--commit", "commit the result (when there are no conflicts)")
+    .option("--check", "only report whether a newer version exists (exit 1 if so)")
+    .option("--trust", "run migration commands and hooks from a template source other than the built-in one");
+  addAnswerOptions(upgrade);
+  addSourceOption(upgrade);
+  addCommonOptions(upgrade)
+    .addHelpText(
+      "after",
+      examples(
+        "paved upgrade",
+        "paved upgrade --dry-run --to 2.0.0",
+        "paved upgrade ./payments-api --set database=postgres --commit",
+        "paved upgrade --check --json",
+      ),
+    )
+    .action(async (dir: string | undefined, options: Record<string, unknown>) => {
+      const out = outputFor(options);
+      const { upgradeCommand } = await import("./commands/upgrade.js");
+      const { canPrompt, terminalPrompter } = await import("./prompts.js");
+      await upgradeCommand(dir, options, { out, ...(canPrompt(options.yes as boolean) ? { prompter: terminalPrompter() } : {}) });
+    });
 
-  // commands: doctor (issue 5)
+  const diff = program
+    .command("diff")
+    .description("show how a service differs from a fresh render of its recorded template version")
+    .argument("[dir]", "the service (default: the current directory)")
+    .option("--stat", "a summary per file instead of the full diff")
+    .option("--exit-code", "exit 1 when there is drift");
+  addSourceOption(diff);
+  addCommonOptions(diff)
+    .addHelpText("after", examples("paved diff", "paved diff ./payments-api --stat", "paved diff --exit-code --quiet"))
+    .action(async (dir: string | undefined, options: Record<string, unknown>) => {
+      const { diffCommand } = await import("./commands/diff.js");
+      await diffCommand(dir, options, { out: outputFor(options) });
+    });
+
+  const doctor = program
+    .command("doctor")
+    .description("check a service against its golden path (built for CI; never prompts)")
+    .argument("[dir]", "the service's directory (default: the current directory)")
+    .addOption(new Option("--format <format>", "report format").choices(["human", "json", "sarif", "junit", "github", "gitlab"]))
+    .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
+    .option("--strict", "warnings fail too (exit 1)")
+    .option("--fix", "restore missing and drifted files the template owns, then check")
+    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)");
+  addCommonOptions(addSourceOption(doctor))
+    .addHelpText(
+      "after",
+      examples(
+        "paved doctor",
+        "paved doctor services/payments-api --strict",
+        "paved doctor --format github",
+        "paved doctor --format sarif --output paved.sarif",
+        "paved doctor --format gitlab --output gl-code-quality-report.json",
+        "paved doctor --fix",
+      ) + "\nExit codes: 0 no errors (warnings allowed), 1 errors (or warnings with --strict), 2 doctor cannot run (not a paved service, broken .paved.yml).\n",
+    )
+    .action(async (dir: string | undefined, options: Record<string, unknown>) => {
+      const { doctorCommand } = await import("./commands/doctor.js");
+      await doctorCommand(dir, options, { out: outputFor(options) });
+    });
 
   const authoring = program.command("template").description("tools for template authors: lint, test and start a template");
   addCommonOptions(

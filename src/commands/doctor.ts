@@ -1,0 +1,88 @@
+import { appendFileSync, writeFileSync } from "node:fs";
+import { z } from "zod";
+import { ProblemFound, UserError } from "../errors.js";
+import { exitCodeOfReport } from "../doctor/format/common.js";
+import { githubStepSummary } from "../doctor/format/github.js";
+import { FORMATS, formatReport, type Format } from "../doctor/format/index.js";
+import { runDoctor } from "../doctor/run.js";
+import type { Output } from "../output.js";
+import { describeIssue } from "../validation.js";
+import { commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+
+export const doctorOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
+  format: z.enum(FORMATS).optional(),
+  output: z.string().min(1).optional(),
+  strict: z.boolean().default(false),
+  fix: z.boolean().default(false),
+  graceDays: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of days, e.g. --grace-days 14")
+    .transform(Number)
+    .optional(),
+});
+export type DoctorOptions = z.infer<typeof doctorOptionsSchema>;
+
+export interface DoctorDependencies {
+  out: Output;
+  /** Where the report goes without --output (stdout). */
+  write?: (text: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+function parseOptions(raw: unknown): DoctorOptions {
+  const result = doctorOptionsSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: "see `paved doctor --help`" });
+}
+
+function chooseFormat(options: DoctorOptions): Format {
+  if (options.json && options.format && options.format !== "json") {
+    throw new UserError(`--json and --format ${options.format} disagree`, { hint: "--json means --format json; pass one of them" });
+  }
+  return options.json ? "json" : (options.format ?? "human");
+}
+
+/** `paved doctor [dir]`: check a service against its golden path; exit 1 on errors (or warnings with --strict). */
+export async function doctorCommand(dir: string | undefined, rawOptions: unknown, deps: DoctorDependencies): Promise<void> {
+  const options = parseOptions(rawOptions);
+  const format = chooseFormat(options);
+  const { out } = deps;
+  const write = deps.write ?? ((text: string) => void process.stdout.write(text));
+  const env = deps.env ?? process.env;
+
+  const report = await runDoctor({
+    dir: dir ?? ".",
+    source: sourceSpec(options.source),
+    strict: options.strict,
+    fix: options.fix,
+    ...(options.graceDays !== undefined ? { graceDays: options.graceDays } : {}),
+  });
+
+  if (options.output) {
+    const text = formatReport(report, format);
+    try {
+      writeFileSync(options.output, text);
+    } catch (error) {
+      throw new UserError(`--output ${options.output}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "pass a path in an existing, writable directory" });
+    }
+    if (!options.quiet && !options.json) write(formatReport(report, "human", { palette: out.c }));
+    out.info(`wrote the ${format} report to ${options.output}`);
+  } else if (format === "human") {
+    write(formatReport(report, "human", { palette: out.c, onlyProblems: options.quiet }));
+  } else {
+    write(formatReport(report, format));
+    for (const f of report.fixed) out.info(`${f.action} ${f.path}`);
+  }
+
+  if (format === "github" && env.GITHUB_STEP_SUMMARY) {
+    try {
+      appendFileSync(env.GITHUB_STEP_SUMMARY, githubStepSummary(report) + "\n");
+    } catch (error) {
+      out.warn(`could not append to $GITHUB_STEP_SUMMARY (${env.GITHUB_STEP_SUMMARY}): ${(error as Error).message}`);
+    }
+  }
+
+  if (exitCodeOfReport(report) !== 0) throw new ProblemFound("doctor found problems");
+}

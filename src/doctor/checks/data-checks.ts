@@ -1,0 +1,113 @@
+import { isDeepStrictEqual } from "node:util";
+import { ExpressionError, evaluateCondition } from "../../answers/expression.js";
+import { compileTemplate } from "../../render/handlebars.js";
+import type { DataCheck } from "../../templates/manifest.js";
+import { failed, passed, skipped, type Check, type DoctorContext } from "../context.js";
+import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
+import { lineAt } from "../repo-files.js";
+import { isRecord, parseJson, parseYamlDocuments } from "../parse.js";
+import { lineOfKey } from "../yaml-lines.js";
+
+/** `spec.template.spec.containers[0].image`, `metadata["app.kubernetes.io/name"]` -> segments. */
+export function parsePath(path: string): Array<string | number> {
+  const out: Array<string | number> = [];
+  const re = /\[(\d+)\]|\[["']([^"']+)["']\]|([^.[\]]+)/g;
+  for (let m = re.exec(path); m; m = re.exec(path)) out.push(m[1] !== undefined ? Number(m[1]) : (m[2] ?? m[3]!));
+  return out;
+}
+
+export function valueAt(doc: unknown, path: string): unknown {
+  let current: unknown = doc;
+  for (const segment of parsePath(path)) {
+    if (typeof segment === "number") current = Array.isArray(current) ? current[segment] : undefined;
+    else current = isRecord(current) ? current[segment] : undefined;
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+export function infoOf(check: DataCheck): CheckInfo {
+  return { id: check.id, category: check.category, title: check.message, severity: check.severity, help: check.fix ?? check.message };
+}
+
+/** Answers may be used in a check's file, pattern and expected value: `file: "src/{{name}}.ts"`. */
+function interpolate(value: string, ctx: DoctorContext): string {
+  if (!value.includes("{{")) return value;
+  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "" };
+  return compileTemplate(value)({ ...ctx.template!.answers, paved: meta });
+}
+
+function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, text: string, ctx: DoctorContext): { ok: boolean; detail: string; line: number } {
+  const docs = check.type === "json-path" ? [parseJson(text)].map((p) => (p.ok ? { ok: true as const, value: [{ value: p.value, line: 1 }] } : p))[0]! : parseYamlDocuments(text);
+  if (!docs.ok) return { ok: false, detail: `it does not parse: ${docs.message}`, line: docs.line };
+  const path = interpolate(check.path, ctx);
+  const expected = typeof check.equals === "string" ? interpolate(check.equals, ctx) : check.equals;
+  const pattern = check.matches !== undefined ? new RegExp(interpolate(check.matches, ctx), "u") : undefined;
+  const values = docs.value.map((d) => valueAt(d.value, path));
+  const satisfied = values.some((value) => {
+    if (value === undefined) return false;
+    if (check.equals !== undefined) return isDeepStrictEqual(value, expected);
+    if (pattern) return pattern.test(typeof value === "string" ? value : JSON.stringify(value));
+    return true;
+  });
+  const found = values.find((v) => v !== undefined);
+  const lastKey = parsePath(path).filter((s): s is string => typeof s === "string").pop();
+  const line = (lastKey && lineOfKey(text, lastKey, true)) || 1;
+  const want = check.equals !== undefined ? `to equal ${show(expected)}` : pattern ? `to match /${pattern.source}/` : "to be set";
+  return { ok: satisfied, detail: `${path} is ${show(found)}, expected ${want}`, line };
+}
+
+function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
+  const info = infoOf(check);
+  try {
+    if (!evaluateCondition(check.when, ctx.template!.answers)) return skipped(info, `not applicable (when: ${String(check.when)})`);
+  } catch (error) {
+    const detail = error instanceof ExpressionError ? error.message : String(error);
+    return failed(info, { message: `the template's check has an invalid \`when\`: ${detail}`, file: SERVICE_ANCHOR, line: 1, key: "invalid-when", fix: "report this to the template's owners" });
+  }
+  const file = interpolate(check.file, ctx);
+  const fix = check.fix ?? `see the template's checks for ${check.id}`;
+  const missing = (): Finding => failed(info, { message: `${check.message} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
+  switch (check.type) {
+    case "file-exists":
+      return ctx.files.exists(file) ? passed(info, check.message, { file }) : missing();
+    case "file-contains":
+    case "file-not-contains": {
+      const text = ctx.files.text(file);
+      if (text === undefined) return check.type === "file-contains" || ctx.files.exists(file) ? missing() : passed(info, check.message);
+      const match = new RegExp(interpolate(check.pattern, ctx), "mu").exec(text);
+      if (check.type === "file-contains") {
+        return match ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
+      }
+      if (!match) return passed(info, check.message, { file });
+      const line = lineAt(text, match.index);
+      return failed(info, { message: `${check.message} (${file}:${line} matches /${check.pattern}/)`, file, line, key: `${file}:present`, fix });
+    }
+    case "yaml-path":
+    case "json-path": {
+      const text = ctx.files.text(file);
+      if (text === undefined) return missing();
+      const result = evaluatePathCheck(check, text, ctx);
+      return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
+    }
+  }
+}
+
+/** The template version's own `checks:`, one Check each. */
+export function dataChecksOf(checks: readonly DataCheck[]): Check[] {
+  return checks.map((check) => ({
+    info: infoOf(check),
+    run(ctx: DoctorContext) {
+      try {
+        return [runDataCheck(check, ctx)];
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        return [failed(infoOf(check), { message: `the template's check cannot run: ${message}`, file: SERVICE_ANCHOR, line: 1, key: "broken", fix: "report this to the template's owners" })];
+      }
+    },
+  }));
+}

@@ -1,0 +1,52 @@
+import type { Answers } from "../answers/answers.js";
+import type { RenderResult } from "../render/render.js";
+import type { ServiceFile } from "../service-file.js";
+import type { TemplateSource, TemplateVersion } from "../templates/source.js";
+import type { CheckInfo, Finding } from "./model.js";
+import type { RepoFiles } from "./repo-files.js";
+
+/** The service's template version, rendered with its recorded answers: what "should be there". */
+export interface TemplateContext {
+  source: TemplateSource;
+  /** Versions in the source, oldest first. */
+  versions: string[];
+  version: TemplateVersion;
+  answers: Answers;
+  rendered: RenderResult;
+}
+
+/** Everything a check may look at; built once per run and shared by every check. */
+export interface DoctorContext {
+  dir: string;
+  files: RepoFiles;
+  service: ServiceFile;
+  /** Absent when the template version could not be loaded or rendered (paved/manifest says why). */
+  template?: TemplateContext;
+  /** Why `template` is absent: shown by paved/manifest. */
+  templateProblem?: { message: string; fix?: string };
+  /** Today, as YYYY-MM-DD (injectable for tests). */
+  today: string;
+  graceDays: number;
+}
+
+export interface Check {
+  info: CheckInfo;
+  run(ctx: DoctorContext): Finding[] | Promise<Finding[]>;
+}
+
+type FindingFields = Omit<Finding, "check" | "category" | "severity" | "status"> & { severity?: Finding["severity"] };
+
+export function passed(info: CheckInfo, message: string, fields: Partial<FindingFields> = {}): Finding {
+  return { check: info.id, category: info.category, severity: info.severity, status: "pass", ...fields, message };
+}
+
+export function failed(info: CheckInfo, fields: FindingFields): Finding {
+  return { check: info.id, category: info.category, status: "fail", ...fields, severity: fields.severity ?? info.severity };
+}
+
+export function skipped(info: CheckInfo, message: string): Finding {
+  return { check: info.id, category: info.category, severity: info.severity, status: "skip", message };
+}
+
+/** A check that needs the rendered template is skipped without it. */
+export const NEEDS_TEMPLATE = "skipped: the template version could not be loaded (see paved/manifest)";

@@ -1,0 +1,124 @@
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
+import { displayPath } from "../templates/source.js";
+import { ciWorkflowCheck } from "./checks/ci.js";
+import { dataChecksOf } from "./checks/data-checks.js";
+import { managedDriftCheck, requiredFilesCheck } from "./checks/files.js";
+import { manifestCheck } from "./checks/manifest.js";
+import { alertRulesCheck, dashboardCheck } from "./checks/monitoring.js";
+import { ownershipCheck } from "./checks/ownership.js";
+import { secretsCheck } from "./checks/secrets.js";
+import { DEFAULT_GRACE_DAYS, versionLagCheck } from "./checks/version-lag.js";
+import type { Check, DoctorContext } from "./context.js";
+import { applyFixes, planFixes } from "./fix.js";
+import { summarize, type CheckInfo, type DoctorReport, type Finding, type FixAction } from "./model.js";
+import { RepoFiles } from "./repo-files.js";
+import { loadTemplateContext } from "./template-context.js";
+import { applyWaivers, waiversInfo } from "./waivers.js";
+
+export interface DoctorOptions {
+  dir: string;
+  /** YYYY-MM-DD; defaults to today (UTC). Injectable so tests do not depend on the calendar. */
+  today?: string;
+  /** --grace-days; wins over `doctor.gracePeriodDays` in .paved.yml. */
+  graceDays?: number;
+  /** --source / PAVED_SOURCE; wins over the source recorded in .paved.yml. */
+  source?: string;
+  strict?: boolean;
+  fix?: boolean;
+}
+
+/** The built-in checks, in report order; the template's data checks follow them. */
+export const BUILTIN_CHECKS: readonly Check[] = [
+  manifestCheck,
+  versionLagCheck,
+  requiredFilesCheck,
+  managedDriftCheck,
+  ciWorkflowCheck,
+  alertRulesCheck,
+  dashboardCheck,
+  ownershipCheck,
+  secretsCheck,
+];
+
+const PAVED_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function assertDirectory(dir: string): void {
+  const isDir = (() => {
+    try {
+      return statSync(dir).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
+  if (!isDir) throw new UserError(`${displayPath(dir)}: no such directory`, { hint: "pass the directory of a service created by `paved new`" });
+}
+
+async function buildContext(dir: string, options: DoctorOptions, today: string): Promise<{ ctx: DoctorContext; serviceText: string }> {
+  const files = new RepoFiles(dir);
+  const serviceText = files.text(SERVICE_FILE);
+  if (serviceText === undefined) {
+    const reason = files.exists(SERVICE_FILE) ? `${SERVICE_FILE} is not a readable text file` : `no ${SERVICE_FILE}`;
+    throw new UserError(`${displayPath(dir) || "."} is not a paved service: ${reason}`, {
+      hint: "run doctor in a repository created by `paved new` (or pass its directory: `paved doctor <dir>`)",
+    });
+  }
+  const service = parseServiceFileText(serviceText, SERVICE_FILE);
+  const loaded = await loadTemplateContext(service, dir, options.source);
+  const graceDays = options.graceDays ?? service.doctor?.gracePeriodDays ?? DEFAULT_GRACE_DAYS;
+  const ctx: DoctorContext = {
+    dir,
+    files,
+    service,
+    today,
+    graceDays,
+    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}) } }),
+  };
+  return { ctx, serviceText };
+}
+
+/** Run every check over one shared read of the repository and return the report (no output, no exit). */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const started = performance.now();
+  const dir = path.resolve(options.dir);
+  assertDirectory(dir);
+  const today = options.today ?? todayUtc();
+  let { ctx, serviceText } = await buildContext(dir, options, today);
+
+  let fixed: FixAction[] = [];
+  if (options.fix) {
+    fixed = applyFixes(dir, planFixes(ctx));
+    for (const f of fixed) ctx.files.invalidate(f.path);
+  }
+
+  const checks: Check[] = [...BUILTIN_CHECKS, ...(ctx.template ? dataChecksOf(ctx.template.version.manifest.checks) : [])];
+  const findings: Finding[] = [];
+  for (const check of checks) findings.push(...(await check.run(ctx)));
+  const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
+  const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), today, serviceText);
+
+  return {
+    dir,
+    template: ctx.service.template,
+    version: ctx.service.version,
+    source: ctx.template?.source.id ?? ctx.service.source,
+    ...(ctx.template ? { latest: latestRelease(ctx.template.versions) ?? ctx.service.version } : {}),
+    checks: infos,
+    findings: waived,
+    summary: summarize(waived),
+    strict: options.strict ?? false,
+    fixed,
+    durationMs: Math.round(performance.now() - started),
+    pavedVersion: PAVED_VERSION,
+  };
+}
+
+function latestRelease(versions: readonly string[]): string | undefined {
+  return [...versions].reverse().find((v) => !v.includes("-"));
+}

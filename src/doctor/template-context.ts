@@ -1,0 +1,86 @@
+import path from "node:path";
+import type { AnswerValue, Answers } from "../answers/answers.js";
+import { defaultFor } from "../answers/answers.js";
+import { UserError } from "../errors.js";
+import { renderTemplate } from "../render/render.js";
+import type { ServiceFile } from "../service-file.js";
+import type { Question } from "../templates/manifest.js";
+import { BUILTIN_SOURCE_ID, openSource, type TemplateSource } from "../templates/source.js";
+import type { TemplateContext } from "./context.js";
+
+export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string };
+
+/**
+ * The recorded source: "builtin", or a directory recorded relative to the service (or absolute).
+ * `override` is --source / PAVED_SOURCE.
+ */
+export function sourceSpecFor(service: ServiceFile, dir: string, override: string | undefined): string {
+  if (override) return override;
+  if (service.source === BUILTIN_SOURCE_ID) return BUILTIN_SOURCE_ID;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(service.source) || /^[^/]+@[^:]+:/.test(service.source)) return service.source;
+  return path.resolve(dir, service.source);
+}
+
+function emptyAnswer(q: Question): AnswerValue {
+  if (q.type === "confirm") return false;
+  if (q.type === "multiselect") return [];
+  if (q.type === "number") return null;
+  return "";
+}
+
+/**
+ * The answers a fresh render uses: the recorded ones; secrets (never recorded) render empty;
+ * a question added without a recorded answer takes its default.
+ */
+export function answersForRender(questions: readonly Question[], recorded: Answers, meta: { template: string; version: string; dirName: string }): Answers {
+  const answers: Answers = {};
+  for (const q of questions) {
+    if (q.secret) {
+      answers[q.name] = emptyAnswer(q);
+    } else if (Object.prototype.hasOwnProperty.call(recorded, q.name)) {
+      answers[q.name] = recorded[q.name]!;
+    } else {
+      answers[q.name] = defaultFor(q, answers, meta, "template.yaml") ?? emptyAnswer(q);
+    }
+  }
+  for (const [key, value] of Object.entries(recorded)) if (!(key in answers)) answers[key] = value;
+  return answers;
+}
+
+/** Load and render the service's recorded template version; a failure is data for paved/manifest, not a crash. */
+export async function loadTemplateContext(service: ServiceFile, dir: string, sourceOverride: string | undefined): Promise<LoadedTemplate> {
+  const spec = sourceSpecFor(service, dir, sourceOverride);
+  let source: TemplateSource;
+  let versions: string[];
+  try {
+    if (/:\/\/|@[^:]+:/.test(spec) && !spec.startsWith("/")) {
+      return {
+        ok: false,
+        message: `template source ${spec} is a git repository, which this paved cannot read offline`,
+        fix: "pass --source <dir> with a local checkout of the template repository",
+      };
+    }
+    source = await openSource(spec);
+    versions = await source.listVersions(service.template);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { ok: false, message: `template "${service.template}" is not available: ${error.message}`, fix: error.hint ?? "pass --source <dir> where the template lives" };
+  }
+  if (!versions.includes(service.version)) {
+    return {
+      ok: false,
+      message: `template "${service.template}" has no version ${service.version} in ${source.id === BUILTIN_SOURCE_ID ? "the built-in templates" : source.id}`,
+      fix: versions.length ? `versions are ${versions.join(", ")}; check \`version:\` in .paved.yml or pass --source` : "pass --source <dir> where the template lives",
+    };
+  }
+  try {
+    const version = await source.loadVersion(service.template, service.version);
+    const meta = { template: service.template, version: service.version, dirName: path.basename(dir) };
+    const answers = answersForRender(version.manifest.questions, service.answers, meta);
+    const rendered = renderTemplate(version, answers, meta);
+    return { ok: true, template: { source, versions, version, answers, rendered } };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
+  }
+}

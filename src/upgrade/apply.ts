@@ -1,0 +1,116 @@
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { resolveInside } from "../fs/paths.js";
+import { onInterrupt } from "../fs/cleanup.js";
+import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
+
+/** What to change on disk: entries to write and paths to delete. */
+export interface TreeChanges {
+  writes: Map<string, FileEntry>;
+  deletes: string[];
+}
+
+/** The difference from `before` to `after` (paths missing from `after` are deleted). */
+export function treeChanges(before: FileTree, after: FileTree): TreeChanges {
+  const writes = new Map<string, FileEntry>();
+  for (const [p, entry] of after) if (!entriesEqual(before.get(p), entry)) writes.set(p, entry);
+  const deletes = [...before.keys()].filter((p) => !after.has(p)).sort();
+  return { writes, deletes };
+}
+
+export function changeCount(changes: TreeChanges): number {
+  return changes.writes.size + changes.deletes.length;
+}
+
+function writeEntry(full: string, entry: FileEntry): void {
+  if (entry.symlink !== undefined) {
+    symlinkSync(entry.symlink, full);
+    return;
+  }
+  writeFileSync(full, entry.data, { mode: entry.mode });
+  chmodSync(full, entry.mode);
+}
+
+/** Create the missing directories above `dir`; returns those created, outermost first. */
+function makeParents(dir: string, root: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; d.length > root.length && !existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d);
+  return missing;
+}
+
+/** Remove directories left empty by deletes, up to (not including) root. */
+function pruneEmptyParents(dir: string, root: string): void {
+  for (let d = dir; d.length > root.length; d = path.dirname(d)) {
+    try {
+      if (readdirSync(d).length > 0) return;
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * Apply changes to `root` all or nothing. New contents go to temporary files beside their targets first;
+ * then each is renamed into place and deletes happen. Any failure restores every file already touched from
+ * `original` (the tree read before the upgrade, in memory), removes temporaries and created directories,
+ * and rethrows. It is synchronous, so a signal cannot interleave; `afterWrite` (also synchronous) runs
+ * inside the same transaction (the git index update) and may return an error message to roll back.
+ */
+export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined): void {
+  const temps = new Map<string, string>();
+  const createdDirs: string[] = [];
+  const done: string[] = [];
+  let counter = 0;
+  const rollback = () => {
+    for (const temp of temps.values()) rmSync(temp, { force: true });
+    for (const relative of done.reverse()) {
+      const full = path.join(root, ...relative.split("/"));
+      rmSync(full, { force: true });
+      const before = original.get(relative);
+      if (before) {
+        makeParents(path.dirname(full), root);
+        writeEntry(full, before);
+      }
+    }
+    for (const dir of createdDirs.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: something else lives there now
+      }
+    }
+  };
+  const forget = onInterrupt(rollback);
+  try {
+    for (const [relative, entry] of changes.writes) {
+      const full = resolveInside(root, relative, relative);
+      createdDirs.push(...makeParents(path.dirname(full), root));
+      const temp = path.join(path.dirname(full), `.paved-tmp-${process.pid}-${counter++}`);
+      temps.set(relative, temp);
+      writeEntry(temp, entry);
+    }
+    for (const [relative, temp] of temps) {
+      const full = path.join(root, ...relative.split("/"));
+      const existing = lstatSync(full, { throwIfNoEntry: false });
+      if (existing?.isDirectory()) throw new Error(`${relative} is a directory in the working tree; cannot write a file there`);
+      done.push(relative);
+      renameSync(temp, full);
+      temps.delete(relative);
+    }
+    for (const relative of changes.deletes) {
+      const full = resolveInside(root, relative, relative);
+      done.push(relative);
+      unlinkSync(full);
+      pruneEmptyParents(path.dirname(full), root);
+    }
+    const failure = afterWrite?.();
+    if (failure) throw new Error(failure);
+  } catch (error) {
+    rollback();
+    throw error;
+  } finally {
+    forget();
+  }
+}

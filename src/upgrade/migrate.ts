@@ -1,0 +1,96 @@
+import { UserError } from "../errors.js";
+import { unsafePathReason } from "../fs/paths.js";
+import { normalizeCommand, type HookCommand } from "../hooks.js";
+import type { MigrationStep } from "../templates/manifest.js";
+import { entriesEqual, type FileTree } from "../tree.js";
+
+export interface MigrationRecord {
+  /** The template version whose migrations these are. */
+  version: string;
+  /** The step as written, e.g. "rename config.yml -> settings.yml". */
+  step: string;
+  status: "applied" | "skipped" | "kept" | "planned";
+  detail: string;
+}
+
+export function describeStep(step: MigrationStep): string {
+  if ("rename" in step) return `rename ${step.rename.from} -> ${step.rename.to}`;
+  if ("delete" in step) return `delete ${step.delete}`;
+  return `run ${Array.isArray(step.run) ? step.run.join(" ") : step.run}`;
+}
+
+/** Commands among a version's migrations (they need --trust from a non-builtin source). */
+export function migrationCommands(steps: readonly MigrationStep[]): HookCommand[] {
+  return steps.flatMap((s) => ("run" in s ? [normalizeCommand({ run: s.run, ...(s.shell !== undefined ? { shell: s.shell } : {}), ...(s.timeout !== undefined ? { timeout: s.timeout } : {}) })] : []));
+}
+
+function checkedPath(p: string, field: string, manifestFile: string): string {
+  const clean = p.replace(/\/+$/, "");
+  const reason = unsafePathReason(clean);
+  if (reason) {
+    throw new UserError(`${manifestFile}: migrations ${field} ${JSON.stringify(p)} ${reason}`, { hint: "migration paths are relative to the service root and stay inside it" });
+  }
+  return clean;
+}
+
+/** Paths of the tree equal to `target` or under it as a directory. */
+function matching(tree: FileTree, target: string): string[] {
+  return [...tree.keys()].filter((p) => p === target || p.startsWith(`${target}/`)).sort();
+}
+
+function moved(p: string, from: string, to: string): string {
+  return to + p.slice(from.length);
+}
+
+export interface PathMigrationResult {
+  ours: FileTree;
+  base: FileTree;
+  records: MigrationRecord[];
+}
+
+/**
+ * Apply a version's `rename` and `delete` steps, in order, to the team's tree and to the old render.
+ * They run before that version's merge so that a team's edits follow a file to its new name and are
+ * merged with the template's new content there (instead of a "deleted upstream" plus a "new upstream").
+ * A delete keeps a file the team changed (reported), as upgrade never silently drops a local edit.
+ */
+export function applyPathMigrations(steps: readonly MigrationStep[], version: string, ours: FileTree, base: FileTree, manifestFile: string): PathMigrationResult {
+  const nextOurs: FileTree = new Map(ours);
+  const nextBase: FileTree = new Map(base);
+  const records: MigrationRecord[] = [];
+  for (const step of steps) {
+    const text = describeStep(step);
+    if ("rename" in step) {
+      const from = checkedPath(step.rename.from, "rename.from", manifestFile);
+      const to = checkedPath(step.rename.to, "rename.to", manifestFile);
+      const files = matching(nextOurs, from);
+      const blocked = files.filter((p) => nextOurs.has(moved(p, from, to)));
+      if (files.length === 0) {
+        records.push({ version, step: text, status: "skipped", detail: `${from} is not in the service` });
+      } else if (blocked.length > 0) {
+        records.push({ version, step: text, status: "kept", detail: `${moved(blocked[0]!, from, to)} already exists; nothing renamed — move your content by hand` });
+        continue;
+      } else {
+        for (const p of files) {
+          nextOurs.set(moved(p, from, to), nextOurs.get(p)!);
+          nextOurs.delete(p);
+        }
+        records.push({ version, step: text, status: "applied", detail: `${files.length} file${files.length === 1 ? "" : "s"} moved` });
+      }
+      for (const p of matching(nextBase, from)) {
+        nextBase.set(moved(p, from, to), nextBase.get(p)!);
+        nextBase.delete(p);
+      }
+    } else if ("delete" in step) {
+      const target = checkedPath(step.delete, "delete", manifestFile);
+      const files = matching(nextOurs, target);
+      const edited = files.filter((p) => !entriesEqual(nextOurs.get(p), nextBase.get(p)));
+      for (const p of files) if (!edited.includes(p)) nextOurs.delete(p);
+      for (const p of matching(nextBase, target)) nextBase.delete(p);
+      if (files.length === 0) records.push({ version, step: text, status: "skipped", detail: `${target} is not in the service` });
+      else if (edited.length > 0) records.push({ version, step: text, status: "kept", detail: `kept ${edited.join(", ")}: changed by you — delete by hand if no longer needed` });
+      else records.push({ version, step: text, status: "applied", detail: `${files.length} file${files.length === 1 ? "" : "s"} deleted` });
+    }
+  }
+  return { ours: nextOurs, base: nextBase, records };
+}

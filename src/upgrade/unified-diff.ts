@@ -1,0 +1,81 @@
+import { diffLines, splitLines, type LineChange } from "./line-diff.js";
+
+export interface UnifiedDiffOptions {
+  /** Lines of context around each change (git's default is 3). */
+  context?: number;
+}
+
+export interface DiffCounts {
+  added: number;
+  removed: number;
+}
+
+const NO_NEWLINE = "\\ No newline at end of file\n";
+
+function range(start: number, count: number): string {
+  const first = count === 0 ? start : start + 1;
+  return count === 1 ? `${first}` : `${first},${count}`;
+}
+
+function emitLine(out: string[], sign: string, line: string): void {
+  out.push(sign + line);
+  if (!line.endsWith("\n")) out.push("\n" + NO_NEWLINE);
+}
+
+/** Group changes whose gap is at most 2 * context lines into one hunk, like git. */
+function groupChanges(changes: LineChange[], context: number): LineChange[][] {
+  const groups: LineChange[][] = [];
+  for (const change of changes) {
+    const group = groups[groups.length - 1];
+    const last = group?.[group.length - 1];
+    if (group && last && change.i1 - (last.i1 + last.chg1) <= 2 * context) group.push(change);
+    else groups.push([change]);
+  }
+  return groups;
+}
+
+/**
+ * The hunks (`@@ ... @@` and their lines) of a unified diff from `oldText` to `newText`; "" when equal.
+ * The file header lines (`--- a/...`, `+++ b/...`) are the caller's.
+ */
+export function unifiedHunks(oldText: string, newText: string, options: UnifiedDiffOptions = {}): string {
+  const context = options.context ?? 3;
+  const a = splitLines(oldText);
+  const b = splitLines(newText);
+  const out: string[] = [];
+  for (const group of groupChanges(diffLines(a, b), context)) {
+    const first = group[0]!;
+    const last = group[group.length - 1]!;
+    const start1 = Math.max(0, first.i1 - context);
+    const start2 = Math.max(0, first.i2 - context);
+    const end1 = Math.min(a.length, last.i1 + last.chg1 + context);
+    const end2 = Math.min(b.length, last.i2 + last.chg2 + context);
+    out.push(`@@ -${range(start1, end1 - start1)} +${range(start2, end2 - start2)} @@\n`);
+    let i1 = start1;
+    for (const change of group) {
+      for (; i1 < change.i1; i1++) emitLine(out, " ", a[i1]!);
+      for (let k = 0; k < change.chg1; k++) emitLine(out, "-", a[change.i1 + k]!);
+      for (let k = 0; k < change.chg2; k++) emitLine(out, "+", b[change.i2 + k]!);
+      i1 = change.i1 + change.chg1;
+    }
+    for (; i1 < end1; i1++) emitLine(out, " ", a[i1]!);
+  }
+  return out.join("");
+}
+
+/** A whole unified diff with `---`/`+++` headers; "" when the texts are equal. */
+export function unifiedDiff(oldText: string, newText: string, oldName: string, newName: string, options: UnifiedDiffOptions = {}): string {
+  const hunks = unifiedHunks(oldText, newText, options);
+  return hunks ? `--- ${oldName}\n+++ ${newName}\n${hunks}` : "";
+}
+
+/** Lines added and removed between two texts. */
+export function countChanges(oldText: string, newText: string): DiffCounts {
+  let added = 0;
+  let removed = 0;
+  for (const c of diffLines(splitLines(oldText), splitLines(newText))) {
+    added += c.chg2;
+    removed += c.chg1;
+  }
+  return { added, removed };
+}

@@ -1,0 +1,132 @@
+import { spawnSync } from "node:child_process";
+import { lstat, readFile, readlink } from "node:fs/promises";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { isExecutable, type FileEntry, type FileTree } from "../tree.js";
+
+/** Run git in `cwd`; stdout as text. Throws the stderr on failure. */
+async function git(cwd: string, args: string[], input?: string | Uint8Array): Promise<string> {
+  const { execa } = await import("execa");
+  const result = await execa("git", args, { cwd, reject: false, stripFinalNewline: false, ...(input !== undefined ? { input } : {}) });
+  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${String(result.stderr).trim()}`);
+  return String(result.stdout);
+}
+
+export interface Repository {
+  /** The service directory. */
+  dir: string;
+  /** Its path inside the repository, "" at the top or "sub/dir/" below it (git's --show-prefix). */
+  prefix: string;
+}
+
+/** The git repository holding `dir`; upgrade needs git to know what the team changed and to record conflicts. */
+export async function openRepository(dir: string): Promise<Repository> {
+  let prefix: string;
+  try {
+    prefix = (await git(dir, ["rev-parse", "--show-prefix"])).trim();
+  } catch {
+    throw new UserError(`${dir} is not inside a git repository`, {
+      hint: "paved upgrade needs git: run `git init && git add -A && git commit -m 'Before upgrade'` first",
+    });
+  }
+  return { dir, prefix };
+}
+
+/** `git status --porcelain` lines for the service directory (empty when clean). */
+export async function uncommittedChanges(repo: Repository): Promise<string[]> {
+  const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", "."]);
+  return out.split("\n").filter((l) => l.trim() !== "");
+}
+
+/**
+ * The working tree as the team sees it: tracked files plus untracked ones git does not ignore, so build
+ * output and dependencies never count as "the team's version".
+ */
+export async function readWorkingTree(repo: Repository): Promise<FileTree> {
+  const out = await git(repo.dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
+  const paths = [...new Set(out.split("\0").filter(Boolean))];
+  const tree: FileTree = new Map();
+  await Promise.all(
+    paths.map(async (relative) => {
+      const full = path.join(repo.dir, ...relative.split("/"));
+      const stat = await lstat(full).catch(() => undefined);
+      if (!stat) return; // tracked but deleted in the working tree
+      if (stat.isSymbolicLink()) {
+        tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") });
+      } else if (stat.isFile()) {
+        tree.set(relative, { data: await readFile(full), mode: stat.mode & 0o777 });
+      }
+    }),
+  );
+  return tree;
+}
+
+function gitMode(entry: FileEntry): string {
+  if (entry.symlink !== undefined) return "120000";
+  return isExecutable(entry) ? "100755" : "100644";
+}
+
+export interface UnmergedFile {
+  path: string;
+  base?: FileEntry;
+  ours?: FileEntry;
+  theirs?: FileEntry;
+}
+
+export interface IndexUpdate {
+  /** Conflicted files: recorded as unmerged (stages 1 base, 2 ours, 3 theirs). */
+  unmerged: UnmergedFile[];
+  /** Cleanly upgraded files to stage (null: removed), so committing after resolving includes the whole upgrade. */
+  staged: Map<string, FileEntry | null>;
+}
+
+function blobData(entry: FileEntry): Uint8Array {
+  return entry.symlink !== undefined ? Buffer.from(entry.symlink) : entry.data;
+}
+
+/** Store each version as a blob (objects only: the index and tree are untouched). */
+export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise<Map<FileEntry, string>> {
+  const ids = new Map<FileEntry, string>();
+  const entries = [...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()];
+  for (const entry of entries) {
+    if (!entry || ids.has(entry)) continue;
+    ids.set(entry, (await git(repo.dir, ["hash-object", "-w", "--stdin"], blobData(entry))).trim());
+  }
+  return ids;
+}
+
+/**
+ * Record conflicted files as unmerged in the index (stages 1 base, 2 ours, 3 theirs), as `git merge` does,
+ * so `git status`, IDEs and `git mergetool` show them; stage the rest of the upgrade. Synchronous on
+ * purpose: it runs inside the atomic apply, where no signal handler can interleave. Returns an error
+ * message, or undefined on success.
+ */
+export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): string | undefined {
+  const lines: string[] = [];
+  const zero = "0".repeat(40);
+  for (const [p, entry] of update.staged) {
+    const indexPath = repo.prefix + p;
+    lines.push(entry ? `${gitMode(entry)} ${blobs.get(entry)!}\t${indexPath}` : `0 ${zero}\t${indexPath}`);
+  }
+  for (const f of update.unmerged) {
+    const indexPath = repo.prefix + f.path;
+    lines.push(`0 ${zero}\t${indexPath}`);
+    [f.base, f.ours, f.theirs].forEach((entry, i) => {
+      if (entry) lines.push(`${gitMode(entry)} ${blobs.get(entry)!} ${i + 1}\t${indexPath}`);
+    });
+  }
+  if (lines.length === 0) return undefined;
+  const result = spawnSync("git", ["update-index", "--index-info"], { cwd: repo.dir, input: lines.join("\n") + "\n", encoding: "utf8" });
+  if (result.error) return result.error.message;
+  if (result.status !== 0) return result.stderr.trim() || `git update-index exited with ${result.status ?? result.signal}`;
+  return undefined;
+}
+
+/** Stage everything in the service directory and commit it. Returns the commit id. */
+export async function commitAll(repo: Repository, message: string): Promise<string> {
+  await git(repo.dir, ["add", "--all", "--", "."]);
+  const hasIdentity = Boolean(process.env.GIT_AUTHOR_NAME) || (await git(repo.dir, ["config", "user.name"]).catch(() => "")).trim() !== "";
+  const identity = hasIdentity ? [] : ["-c", "user.name=paved", "-c", "user.email=paved@localhost"];
+  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message]);
+  return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
+}

@@ -178,7 +178,8 @@ export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsCom
 
 async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findings: LintFinding[], rendered: string[]): Promise<Set<string>> {
   const renderedPaths = new Set<string>();
-  const seen = new Set<string>();
+  // The same problem met by several answer sets is one finding that names them all.
+  const renderFindings = new Map<string, { finding: LintFinding; sets: string[] }>();
   const { sets } = answerSets(manifest);
   for (const set of sets) {
     const exampleIndex = set.example ?? -1;
@@ -196,33 +197,38 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
       continue;
     }
     rendered.push(set.name);
+    const record = (finding: LintFinding) => {
+      const key = `${finding.rule}|${finding.file}|${finding.line}|${finding.message}`;
+      const seen = renderFindings.get(key);
+      if (seen) seen.sets.push(set.name);
+      else renderFindings.set(key, { finding, sets: [set.name] });
+    };
     // One file at a time, so one broken file does not hide the others.
     for (const [sourcePath, entry] of template.files) {
+      if (entry.symlink !== undefined && !symlinkStaysInside(sourcePath, entry.symlink)) continue; // reported once by checkSourcePaths
       const single = asTemplateVersion(template, manifest, new Map([[sourcePath, entry]]));
       try {
         for (const target of renderTemplate(single, answers, set.meta).tree.keys()) renderedPaths.add(target);
       } catch (error) {
-        const finding = renderFinding(sourcePath, error, set.name);
-        const key = `${finding.rule}|${finding.file}|${finding.line}|${finding.message}`;
-        if (!seen.has(key)) findings.push(finding);
-        seen.add(key);
+        record(renderFinding(sourcePath, error));
       }
     }
     try {
       renderTemplate(asTemplateVersion(template, manifest), answers, set.meta);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (/which another template file also renders to/.test(message)) {
-        findings.push({ rule: "render/error", file: MANIFEST, message: `with ${set.name}: ${message}` });
-      }
+      if (/which another template file also renders to/.test(message)) record({ rule: "render/error", file: MANIFEST, message });
     }
+  }
+  for (const { finding, sets: names } of renderFindings.values()) {
+    findings.push({ ...finding, message: `${finding.message} (rendering with ${names.join(", ")})` });
   }
   return renderedPaths;
 }
 
 const UNDEFINED_VARIABLE = /:(\d+): \{\{(.+?)\}\} is not defined/;
 
-function renderFinding(sourcePath: string, error: unknown, setName: string): LintFinding {
+function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
   const message = error instanceof Error ? error.message : String(error);
   const missing = UNDEFINED_VARIABLE.exec(message);
@@ -231,14 +237,14 @@ function renderFinding(sourcePath: string, error: unknown, setName: string): Lin
       rule: "render/undefined-variable",
       file,
       line: Number(missing[1]),
-      message: `{{${missing[2]}}} is not defined (rendering with ${setName})`,
+      message: `{{${missing[2]}}} is not defined`,
       hint: "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
     };
   }
-  if (/would leave the target/.test(message)) {
-    return { rule: "render/unsafe-path", file, message: `${message.replace(/^.*?: the path/, "the path")} (rendering with ${setName})`, hint: "paths must stay inside the generated repository" };
+  if (/would leave the target|leaves the target/.test(message)) {
+    return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink)/, "$1"), hint: "paths must stay inside the generated repository" };
   }
-  return { rule: "render/error", file, message: `${message.replace(/^[^:]*: /, "")} (rendering with ${setName})` };
+  return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };
 }
 
 function checkGlobs(template: TemplateDir, manifest: Manifest, renderedPaths: ReadonlySet<string>, findings: LintFinding[]): void {

@@ -1,0 +1,180 @@
+import { symlinkSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { lintTemplate, type LintFinding } from "../../src/authoring/lint.js";
+import { UserError } from "../../src/errors.js";
+import { git, tempDir, writeFiles } from "../helpers.js";
+
+const GOOD_MANIFEST = `name: worker
+version: 1.0.0
+description: A worker
+questions:
+  - name: name
+    type: input
+    message: Name
+    default: "{{paved.dirName}}"
+  - name: owner
+    type: input
+    message: Owner
+    required: true
+  - name: queue
+    type: confirm
+    message: Queue?
+    default: false
+  - name: queueName
+    type: input
+    message: Queue name
+    when: queue
+    default: "{{name}}-jobs"
+files:
+  when:
+    "queue/**": queue
+  managed: [CODEOWNERS]
+  copy: ["assets/*.bin"]
+examples:
+  - name: plain
+    answers: { owner: team-a }
+  - name: queued
+    answers: { owner: team-a, queue: true }
+`;
+
+const GOOD_FILES = {
+  "files/README.md": "# {{name}}\n\nOwner: {{owner}}\n",
+  "files/CODEOWNERS": "* @{{owner}}\n",
+  "files/queue/{{queueName}}.yaml": "queue: {{queueName}}\n",
+  "files/assets/logo.bin": "{{not rendered}}",
+};
+
+function templateDir(manifest = GOOD_MANIFEST, files: Record<string, string> = GOOD_FILES): string {
+  return writeFiles(path.join(tempDir(), "worker"), { "template.yaml": manifest, ...files });
+}
+
+function rules(findings: LintFinding[]): string[] {
+  return findings.map((f) => f.rule);
+}
+
+describe("paved template lint", () => {
+  it("finds nothing in a clean template and renders the defaults only when they are complete", async () => {
+    const result = await lintTemplate(templateDir());
+    expect(result.findings).toEqual([]);
+    expect(result.rendered).toEqual(["plain", "queued"]);
+    const withDefault = await lintTemplate(templateDir(GOOD_MANIFEST.replace("    required: true\n", "    default: team-x\n")));
+    expect(withDefault.rendered).toEqual(["defaults", "plain", "queued"]);
+  });
+
+  it("manifest/valid: names the field and its line", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST.replace("    type: confirm\n", "    type: checkbox\n").replace("description: A worker\n", "description: A worker\ncolour: blue\n")));
+    expect(rules(result.findings)).toEqual(["manifest/valid", "manifest/valid"]);
+    const byMessage = Object.fromEntries(result.findings.map((f) => [f.message.split(":")[0], f.line]));
+    expect(byMessage["questions[2].type"]).toBe(15);
+    expect(result.findings.some((f) => /unknown key "colour"/.test(f.message))).toBe(true);
+  });
+
+  it("render/undefined-variable: names file, line and variable, in strict mode, for every example", async () => {
+    const result = await lintTemplate(
+      templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/src/main.ts": "// {{name}}\nconst team = '{{owner}}';\nconst q = '{{queueNmae}}';\n" }),
+    );
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/src/main.ts", line: 3 });
+    expect(result.findings[0]!.message).toBe("{{queueNmae}} is not defined (rendering with plain, queued)");
+  });
+
+  it("render/undefined-variable: an error only one example reaches is found too", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/queue/worker.ts": "\n\nexport const q = '{{queue_name}}';\n" }));
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/queue/worker.ts", line: 3 });
+    expect(result.findings[0]!.message).toContain("queued");
+  });
+
+  it("render/error: broken Handlebars syntax", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/broken.md": "{{#if queue}}\nunclosed\n" }));
+    expect(rules(result.findings)).toEqual(["render/error"]);
+    expect(result.findings[0]!.file).toBe("files/broken.md");
+  });
+
+  it("examples/answers: an example whose answers are invalid", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST.replace("answers: { owner: team-a, queue: true }", "answers: { owner: team-a, queue: maybe }")));
+    expect(rules(result.findings)).toEqual(["examples/answers"]);
+    expect(result.findings[0]!.message).toMatch(/examples\[1\] \(queued\)/);
+    expect(result.findings[0]!.line).toBe(31);
+  });
+
+  it("examples/missing: required answers without defaults or examples", async () => {
+    const manifest = GOOD_MANIFEST.slice(0, GOOD_MANIFEST.indexOf("examples:"));
+    const result = await lintTemplate(templateDir(manifest));
+    expect(rules(result.findings)).toEqual(["examples/missing"]);
+  });
+
+  it("when/unknown-answer and when/syntax: in questions, files and checks", async () => {
+    const manifest = GOOD_MANIFEST.replace("    when: queue\n", "    when: queue && later\n")
+      .replace('"queue/**": queue', '"queue/**": queu == true\n    "README.md": "owner =="')
+      .concat("checks:\n  - id: worker/readme\n    type: file-exists\n    file: README.md\n    message: has a readme\n    when: tier < 2\n");
+    const result = await lintTemplate(templateDir(manifest));
+    const when = result.findings.filter((f) => f.rule.startsWith("when/"));
+    expect(when.map((f) => [f.rule, f.message.split(":")[0]])).toEqual([
+      ["when/unknown-answer", "questions[3].when"],
+      ["when/unknown-answer", 'files.when["queue/**"]'],
+      ["when/syntax", 'files.when["README.md"]'],
+      ["when/unknown-answer", "checks[0].when"],
+    ]);
+    expect(when[0]!.message).toContain('"later" is not an earlier question');
+    expect(when[0]!.line).toBe(20);
+  });
+
+  it("files/glob-unmatched: managed, copy and when globs that match nothing", async () => {
+    const manifest = GOOD_MANIFEST.replace("managed: [CODEOWNERS]", "managed: [CODEOWNERS, .github/CODEOWNERS]")
+      .replace('copy: ["assets/*.bin"]', 'copy: ["asset/*.bin"]')
+      .replace('"queue/**": queue', '"queue/**": queue\n    "worker/**": queue');
+    const result = await lintTemplate(templateDir(manifest));
+    expect(result.findings.map((f) => f.message)).toEqual([
+      'files.managed: ".github/CODEOWNERS" matches no file under files/',
+      'files.copy: "asset/*.bin" matches no file under files/',
+      'files.when: "worker/**" matches no file under files/',
+    ]);
+    expect(rules(result.findings)).toEqual(["files/glob-unmatched", "files/glob-unmatched", "files/glob-unmatched"]);
+  });
+
+  it("render/unsafe-path: a rendered path or a symlink that leaves the target", async () => {
+    const dir = templateDir(GOOD_MANIFEST.replace("answers: { owner: team-a }", "answers: { owner: team-a, name: '..' }"), {
+      ...GOOD_FILES,
+      "files/{{name}}/config.yaml": "a: 1\n",
+    });
+    symlinkSync("../../etc/passwd", path.join(dir, "files", "passwd"));
+    const result = await lintTemplate(dir);
+    expect(rules(result.findings)).toEqual(["render/unsafe-path", "render/unsafe-path"]);
+    expect(result.findings.map((f) => f.file).sort()).toEqual(["files/passwd", "files/{{name}}/config.yaml"]);
+  });
+
+  it("manifest/location: folder names in a <name>/<version>/ layout", async () => {
+    const dir = writeFiles(path.join(tempDir(), "workers", "1.1.0"), { "template.yaml": GOOD_MANIFEST, ...GOOD_FILES });
+    const result = await lintTemplate(dir);
+    expect(result.findings.map((f) => f.message)).toEqual(["version is 1.0.0 but the folder is 1.1.0", "name is worker but the folder is workers"]);
+  });
+
+  it("version/not-above-previous and version/tag-mismatch: checked against the repository's tags", async () => {
+    const dir = templateDir();
+    await git(dir, ["init", "-q", "-b", "main"]);
+    await git(dir, ["add", "-A"]);
+    await git(dir, ["commit", "-qm", "1.0.0"]);
+    await git(dir, ["tag", "v1.0.0"]);
+    expect((await lintTemplate(dir)).findings).toEqual([]);
+
+    writeFiles(dir, { "files/README.md": "# {{name}}\n\nChanged.\n" });
+    let result = await lintTemplate(dir);
+    expect(rules(result.findings)).toEqual(["version/not-above-previous"]);
+    expect(result.findings[0]!.message).toMatch(/1\.0\.0 is already released \(tag v1\.0\.0\)/);
+
+    await git(dir, ["commit", "-qam", "change"]);
+    await git(dir, ["tag", "v1.2.0"]);
+    writeFiles(dir, { "template.yaml": GOOD_MANIFEST.replace("version: 1.0.0", "version: 1.1.0") });
+    result = await lintTemplate(dir);
+    expect(rules(result.findings)).toEqual(["version/tag-mismatch", "version/not-above-previous"]);
+    expect(result.findings[0]!.message).toBe("tag v1.2.0 holds version 1.0.0, not 1.2.0");
+    expect(result.findings[1]!.message).toBe("version 1.1.0 is not above the newest release 1.2.0");
+  });
+
+  it("refuses a directory without template.yaml as unusable", async () => {
+    await expect(lintTemplate(tempDir())).rejects.toBeInstanceOf(UserError);
+    await expect(lintTemplate(path.join(tempDir(), "missing"))).rejects.toThrow(/no such directory/);
+  });
+});

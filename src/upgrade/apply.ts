@@ -13,7 +13,10 @@ export interface TreeChanges {
 /** The difference from `before` to `after` (paths missing from `after` are deleted). */
 export function treeChanges(before: FileTree, after: FileTree): TreeChanges {
   const writes = new Map<string, FileEntry>();
-  for (const [p, entry] of after) if (!entriesEqual(before.get(p), entry)) writes.set(p, entry);
+  for (const p of [...after.keys()].sort()) {
+    const entry = after.get(p)!;
+    if (!entriesEqual(before.get(p), entry)) writes.set(p, entry);
+  }
   const deletes = [...before.keys()].filter((p) => !after.has(p)).sort();
   return { writes, deletes };
 }

@@ -166,8 +166,10 @@ export class GitSource implements TemplateSource {
     return visibleVersions(await this.allVersions(), this.options.prerelease ?? false);
   }
 
+  /** Every version: a caller choosing among all of them wants them fresh, so a stale cache is fetched. */
   async listAllVersions(template: string): Promise<string[]> {
     await this.prepare();
+    await this.refreshIfStale();
     await this.assertTemplate(template);
     return this.allVersions();
   }

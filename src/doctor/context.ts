@@ -1,7 +1,7 @@
 import type { Answers } from "../answers/answers.js";
-import type { RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { TemplateSource, TemplateVersion } from "../templates/source.js";
+import type { FileEntry } from "../tree.js";
 import type { CheckInfo, Finding } from "./model.js";
 import type { RepoFiles } from "./repo-files.js";
 
@@ -12,7 +12,19 @@ export interface TemplateContext {
   versions: string[];
   version: TemplateVersion;
   answers: Answers;
-  rendered: RenderResult;
+  /** Every path a fresh render of the recorded version produces, sorted. */
+  paths: readonly string[];
+  /** Rendered paths the platform owns (`files.managed`). */
+  managed: ReadonlySet<string>;
+  /** Rendered path -> its path under the template's files/. */
+  origins: ReadonlyMap<string, string>;
+  /**
+   * A rendered file. Files checks need up front (managed ones, rule files, dashboards) are rendered once;
+   * anything else renders the whole version on first use (only --fix needs that).
+   */
+  entry(path: string): FileEntry | undefined;
+  /** The template's source text for a rendered path (before rendering), for cheap content sniffing. */
+  sourceText(path: string): string | undefined;
 }
 
 /** Everything a check may look at; built once per run and shared by every check. */

@@ -17,14 +17,14 @@ export interface PlannedFix extends FixAction {
  */
 export function planFixes(ctx: DoctorContext): PlannedFix[] {
   if (!ctx.template) return [];
-  const { rendered } = ctx.template;
+  const template = ctx.template;
   const plan: PlannedFix[] = [];
   for (const required of requiredFiles(ctx).files) {
-    const entry = rendered.tree.get(required.path);
+    const entry = template.entry(required.path);
     if (!entry) continue;
     const actual = ctx.files.read(required.path);
     if (!actual) plan.push({ path: required.path, action: "created", entry });
-    else if (rendered.managed.has(required.path) && !entriesEqual(entry, actual)) plan.push({ path: required.path, action: "restored", entry });
+    else if (template.managed.has(required.path) && !entriesEqual(entry, actual)) plan.push({ path: required.path, action: "restored", entry });
   }
   return plan;
 }

@@ -2,10 +2,12 @@ import path from "node:path";
 import type { AnswerValue, Answers } from "../answers/answers.js";
 import { defaultFor } from "../answers/answers.js";
 import { UserError } from "../errors.js";
-import { renderTemplate } from "../render/render.js";
+import picomatch from "picomatch";
+import { renderTemplate, type RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
-import { BUILTIN_SOURCE_ID, openSource, type TemplateSource } from "../templates/source.js";
+import { BUILTIN_SOURCE_ID, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { entryText, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 
 export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string };
@@ -77,10 +79,52 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
     const version = await source.loadVersion(service.template, service.version);
     const meta = { template: service.template, version: service.version, dirName: path.basename(dir) };
     const answers = answersForRender(version.manifest.questions, service.answers, meta);
-    const rendered = renderTemplate(version, answers, meta);
-    return { ok: true, template: { source, versions, version, answers, rendered } };
+    return { ok: true, template: { source, versions, version, answers, ...renderForChecks(version, answers, meta) } };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Source files whose rendered content a check reads on every run. */
+function neededUpFront(version: TemplateVersion): (sourcePath: string, entry: FileEntry) => boolean {
+  const managed = version.manifest.files.managed.length ? picomatch(version.manifest.files.managed, { dot: true }) : () => false;
+  return (sourcePath, entry) => {
+    if (managed(sourcePath)) return true;
+    if (!/\.(ya?ml|json)$/.test(sourcePath) || isBinary(entry.data)) return false;
+    const text = entryText(entry);
+    return text.includes("groups") || text.includes("panels");
+  };
+}
+
+/**
+ * Render every path of the version but only the contents checks need: Handlebars compiles are the
+ * slowest part of a doctor run, and most files are only checked for presence. Files left out render
+ * as empty placeholders and are rendered for real (the whole version, once) when `entry()` asks for one.
+ */
+export function renderForChecks(version: TemplateVersion, answers: Answers, meta: { template: string; version: string; dirName: string }): Pick<TemplateContext, "paths" | "managed" | "origins" | "entry" | "sourceText"> {
+  const needed = neededUpFront(version);
+  const skeleton: FileTree = new Map();
+  for (const [p, entry] of version.files) skeleton.set(p, entry.symlink !== undefined || needed(p, entry) ? entry : { data: EMPTY, mode: entry.mode });
+  const layout = renderTemplate({ ...version, files: skeleton }, answers, meta);
+  let full: RenderResult | undefined;
+  return {
+    paths: [...layout.tree.keys()].sort(),
+    managed: layout.managed,
+    origins: layout.origins,
+    entry(p) {
+      const origin = layout.origins.get(p);
+      if (origin === undefined) return undefined;
+      if (skeleton.get(origin) === version.files.get(origin)) return layout.tree.get(p);
+      full ??= renderTemplate(version, answers, meta);
+      return full.tree.get(p);
+    },
+    sourceText(p) {
+      const origin = layout.origins.get(p);
+      const entry = origin === undefined ? undefined : version.files.get(origin);
+      return entry && entry.symlink === undefined && !isBinary(entry.data) ? entryText(entry) : undefined;
+    },
+  };
 }

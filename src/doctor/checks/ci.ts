@@ -43,7 +43,7 @@ export const ciWorkflowCheck: Check = {
   info: ciWorkflowInfo,
   run(ctx) {
     if (!ctx.template) return [skipped(ciWorkflowInfo, NEEDS_TEMPLATE)];
-    const expected = [...ctx.template.rendered.tree.keys()].filter(isCiFile).sort();
+    const expected = ctx.template.paths.filter(isCiFile);
     const present = ctx.files.tracked.filter((p) => isCiFile(p) && ctx.files.exists(p));
     if (present.length === 0) {
       if (expected.length === 0) return [skipped(ciWorkflowInfo, "the template ships no CI workflow")];

@@ -40,9 +40,9 @@ export interface RequiredFile {
  */
 export function requiredFiles(ctx: DoctorContext): { files: RequiredFile[]; patterns: string[] } {
   const template = ctx.template!;
-  const rendered = [...template.rendered.tree.keys()].sort();
+  const rendered = template.paths;
   const files = new Map<string, RequiredFile>();
-  for (const p of template.rendered.managed) files.set(p, { path: p, rendered: true });
+  for (const p of template.managed) files.set(p, { path: p, rendered: true });
   const patterns: string[] = [];
   for (const pattern of template.version.manifest.files.required) {
     const match = picomatch(pattern, { dot: true });
@@ -53,7 +53,7 @@ export function requiredFiles(ctx: DoctorContext): { files: RequiredFile[]; patt
       patterns.push(pattern);
     }
   }
-  return { files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)), patterns };
+  return { files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), patterns };
 }
 
 export const requiredFilesCheck: Check = {
@@ -110,8 +110,8 @@ export const managedDriftCheck: Check = {
   info: managedDriftInfo,
   run(ctx) {
     if (!ctx.template) return [skipped(managedDriftInfo, NEEDS_TEMPLATE)];
-    const { rendered } = ctx.template;
-    const managed = [...rendered.managed].sort();
+    const template = ctx.template;
+    const managed = [...template.managed].sort();
     if (managed.length === 0) return [skipped(managedDriftInfo, "the template manages no files")];
     const findings: Finding[] = [];
     let compared = 0;
@@ -119,7 +119,7 @@ export const managedDriftCheck: Check = {
       const actual = ctx.files.read(p);
       if (!actual) continue; // paved/required-files reports it
       compared++;
-      const expected = rendered.tree.get(p)!;
+      const expected = template.entry(p)!;
       if (entriesEqual(expected, actual)) continue;
       const drift = describeDrift(expected, actual);
       findings.push(

@@ -68,15 +68,17 @@ export function inspectRules(groups: unknown[]): { alerts: string[]; problems: R
 /** Rendered files that are Prometheus rule files, with the alerts each defines. */
 function templateRuleFiles(ctx: DoctorContext): Array<{ path: string; alerts: string[] }> {
   const out: Array<{ path: string; alerts: string[] }> = [];
-  for (const [p, entry] of ctx.template!.rendered.tree) {
-    if (!/\.ya?ml$/.test(p) || entry.symlink !== undefined) continue;
+  const template = ctx.template!;
+  for (const p of template.paths) {
+    if (!/\.ya?ml$/.test(p) || !template.sourceText(p)?.includes("groups")) continue;
+    const entry = template.entry(p);
+    if (!entry || entry.symlink !== undefined) continue;
     const text = entryText(entry);
-    if (!text.includes("groups")) continue;
     const parsed = parseYaml(text);
     const groups = parsed.ok ? ruleGroups(parsed.value) : undefined;
     if (groups) out.push({ path: p, alerts: inspectRules(groups).alerts });
   }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
 export const alertRulesCheck: Check = {
@@ -149,10 +151,12 @@ export const dashboardCheck: Check = {
   run(ctx) {
     if (!ctx.template) return [skipped(dashboardInfo, NEEDS_TEMPLATE)];
     const expected: string[] = [];
-    for (const [p, entry] of ctx.template.rendered.tree) {
-      if (!p.endsWith(".json") || entry.symlink !== undefined) continue;
+    const template = ctx.template;
+    for (const p of template.paths) {
+      if (!p.endsWith(".json") || !template.sourceText(p)?.includes("panels")) continue;
+      const entry = template.entry(p);
+      if (!entry || entry.symlink !== undefined) continue;
       const text = entryText(entry);
-      if (!text.includes('"panels"')) continue;
       const parsed = parseJson(text);
       if (parsed.ok && dashboardPanels(parsed.value)) expected.push(p);
     }

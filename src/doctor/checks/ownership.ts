@@ -86,12 +86,12 @@ export const ownershipCheck: Check = {
         ? [failed(ownershipInfo, { message: "no owner is recorded in .paved.yml", file: SERVICE_ANCHOR, line: lineOfKey(ctx.files.text(SERVICE_FILE) ?? "", "answers") ?? 1, key: "no-owner", fix: "run `paved upgrade --set owner=<team>`" })]
         : [skipped(ownershipInfo, "the template asks for no owner")];
     }
-    const rendered = ctx.template.rendered.tree;
+    const template = ctx.template;
     const findings: Finding[] = [];
     const compared: string[] = [];
     for (const candidates of [CODEOWNERS_PATHS, CATALOG_PATHS]) {
       const present = firstPresent(ctx, candidates);
-      const expected = candidates.find((p) => rendered.has(p));
+      const expected = candidates.find((p) => template.origins.has(p));
       if (!present) {
         if (expected) findings.push(failed(ownershipInfo, { message: `${expected} is missing`, file: SERVICE_ANCHOR, line: 1, key: `${expected}:missing`, fix: `restore ${expected} naming ${owner} as the owner` }));
         continue;

@@ -90,6 +90,11 @@ function isJwt(token: string): boolean {
 
 const ASSIGNMENT_KEY = "[A-Za-z0-9_.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*";
 
+/** Keys that name a secret's id, location or kind rather than hold it: `private_key_id`, `tokenUrl`, `passwordEnv`. */
+const NOT_A_SECRET_KEY = /(?:id|name|url|uri|file|path|type|length|size|env|field|ref|header|prefix|hash|policy|format)$/i;
+/** Values that read as identifiers (`access_token`, `DB_PASSWORD`), not as secrets. */
+const IDENTIFIER = /^(?:[a-z]+(?:[_.-][a-z]+)*|[A-Z]+(?:[_.-][A-Z0-9]+)*)$/;
+
 /** The curated detectors, most specific first: a line reported by one is not reported again. */
 export const DETECTORS: readonly Detector[] = [
   regexDetector("gcp-service-account", "GCP service account key", /"type"\s*:\s*"service_account"[\s\S]{0,4000}?"private_key"\s*:\s*"(-----BEGIN[^"]{40,})"/, 1),
@@ -113,9 +118,11 @@ export const DETECTORS: readonly Detector[] = [
     "password or token assignment",
     new RegExp(`(?<![A-Za-z0-9_])${ASSIGNMENT_KEY}["']?\\s*(?::=|=>|=|:)\\s*(?:(["'])([^"'\\r\\n]*)\\1|([A-Za-z0-9+/=_\\-.!@%^&*~]{12,})(?=\\s|$|[,;]))`, "gim"),
     0,
-    (_whole, m) => {
+    (whole, m) => {
       const quoted = m[2];
       const value = quoted ?? m[3] ?? "";
+      const key = /^[A-Za-z0-9_.-]*/.exec(whole)![0];
+      if (NOT_A_SECRET_KEY.test(key) || IDENTIFIER.test(value)) return false;
       if (isPlaceholder(value) || /\s/.test(value) || /^https?:\/\//.test(value)) return false;
       if (characterClasses(value) < 2) return false;
       return quoted !== undefined ? value.length >= 8 && shannonEntropy(value) >= 3 : shannonEntropy(value) >= 3.5;

@@ -195,6 +195,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   ];
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
 
+  out.info(`${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`);
   const ours = await readWorkingTree(repo);
   const release = options.dryRun ? () => {} : lockTarget(target);
   try {
@@ -230,7 +231,6 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       migrations,
     };
 
-    out.info(`${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`);
     for (const step of computed.steps) {
       out.print(`${service.template} ${step.from} -> ${step.to}${step.from === step.to ? " (answers changed)" : ""}`);
       const width = Math.max(0, ...step.actions.map((a) => a.path.length));

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { UserError } from "../errors.js";
 import { resolveInside } from "../fs/paths.js";
 import { onInterrupt } from "../fs/cleanup.js";
 import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
@@ -97,7 +98,11 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     for (const [relative, temp] of temps) {
       const full = path.join(root, ...relative.split("/"));
       const existing = lstatSync(full, { throwIfNoEntry: false });
-      if (existing?.isDirectory()) throw new Error(`${relative} is a directory in the working tree; cannot write a file there`);
+      if (existing?.isDirectory()) {
+        throw new UserError(`${relative}: the template has a file there but your working tree has a directory; nothing was changed`, {
+          hint: `move or remove the directory ${relative}/, commit, and run paved upgrade again`,
+        });
+      }
       done.push(relative);
       renameSync(temp, full);
       temps.delete(relative);

@@ -1,0 +1,326 @@
+#!/usr/bin/env node
+// paved's benchmark: times paved's commands against bare Node and a plain Handlebars walk of the same
+// template, interleaved run by run (A B A B ...) so machine noise hits every command alike, and prints
+// medians, ratios and peak RSS. Every run writes to a fresh directory (nothing is deleted between runs).
+//
+//   npm run bench                          # build, then 60/600/6000 files
+//   node bench/run.mjs --sizes 60 --runs 10
+//   node bench/run.mjs --help
+import { spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ANSWERS, COPY_PATTERN, TEMPLATE, writeTemplateSource } from "./synth.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = path.join(ROOT, "bin", "paved.js");
+const BASELINE = path.join(ROOT, "bench", "baseline-walk.mjs");
+const NODE = process.execPath;
+const TIME = "/usr/bin/time";
+
+const { values: opts } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "60,600,6000" },
+    runs: { type: "string" },
+    warmup: { type: "string", default: "1" },
+    "upgrade-sizes": { type: "string", default: "60,600" },
+    "doctor-tracked": { type: "string", default: "10000" },
+    only: { type: "string" },
+    out: { type: "string" },
+    json: { type: "string" },
+    markdown: { type: "string" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+
+if (opts.help) {
+  process.stdout.write(`usage: node bench/run.mjs [options]
+  --sizes 60,600,6000     template sizes in files (multiples of 60)
+  --runs N                timed runs per command (default: 20 at <=60 files, 10 at <=600, 5 above)
+  --warmup N              untimed runs per command first (default 1)
+  --upgrade-sizes 60,600  sizes at which to time \`paved upgrade\` 1.0.0 -> 2.0.0 (needs a git service per run)
+  --doctor-tracked N      also time doctor on a service with N extra tracked files (0 = skip; default 10000)
+  --only a,b              only these commands: node, version, help, baseline, new, doctor, upgrade
+  --out DIR               where to build templates and outputs (default: a new dir under the OS temp dir)
+  --json FILE             also write every sample as JSON
+  --markdown FILE         also write the table as Markdown
+  --keep                  keep the output directory (default: removed at the end)
+`);
+  process.exit(0);
+}
+
+const sizes = opts.sizes.split(",").map(Number).filter((n) => n > 0);
+const upgradeSizes = new Set(opts["upgrade-sizes"].split(",").map(Number).filter((n) => n > 0));
+const only = opts.only ? new Set(opts.only.split(",")) : undefined;
+const wanted = (name) => !only || only.has(name);
+const warmup = Number(opts.warmup);
+const runsFor = (size) => (opts.runs ? Number(opts.runs) : size <= 60 ? 20 : size <= 600 ? 10 : 5);
+const hasTime = existsSync(TIME);
+const work = opts.out ? path.resolve(opts.out) : mkdtempSync(path.join(os.tmpdir(), "paved-bench-"));
+mkdirSync(work, { recursive: true });
+
+const gitEnv = {
+  ...process.env,
+  CI: "true",
+  NO_COLOR: "1",
+  GIT_AUTHOR_NAME: "bench",
+  GIT_AUTHOR_EMAIL: "bench@example.com",
+  GIT_COMMITTER_NAME: "bench",
+  GIT_COMMITTER_EMAIL: "bench@example.com",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
+
+function run(command, args, { cwd = work, expect = [0], quiet = false } = {}) {
+  const result = spawnSync(command, args, { cwd, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (!expect.includes(result.status)) {
+    throw new Error(`${[command, ...args].join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  if (!quiet && result.stderr.trim()) process.stderr.write(result.stderr);
+  return result;
+}
+
+let sampleNo = 0;
+/** One timed run: wall time around the spawn, peak RSS of the child from /usr/bin/time. */
+function timeOnce(argv, expect) {
+  const rssFile = path.join(work, `rss-${sampleNo++}.txt`);
+  const [command, args] = hasTime ? [TIME, ["-f", "%M", "-o", rssFile, ...argv]] : [argv[0], argv.slice(1)];
+  const t0 = process.hrtime.bigint();
+  const result = spawnSync(command, args, { cwd: work, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (!expect.includes(result.status)) {
+    throw new Error(`${argv.join(" ")} exited ${result.status} (expected ${expect.join(" or ")})\n${result.stdout.slice(0, 4000)}\n${result.stderr.slice(0, 4000)}`);
+  }
+  let rssKb = NaN;
+  if (hasTime) {
+    const lines = readFileSync(rssFile, "utf8").trim().split("\n");
+    rssKb = Number(lines[lines.length - 1]);
+  }
+  return { ms, rssKb };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function listTree(dir, prefix = "", out = new Map()) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) listTree(full, relative, out);
+    else out.set(relative, readFileSync(full));
+  }
+  return out;
+}
+
+const setFlags = Object.entries(ANSWERS).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+const pavedNew = (srcRoot, target, version, ...extra) => [NODE, BIN, "new", TEMPLATE, target, "--source", srcRoot, "--version", version, "--yes", ...setFlags, ...extra];
+
+/** paved's output must equal the plain walk's, byte for byte (plus .paved.yml): same files, same answers. */
+function assertSameOutput(srcRoot, size) {
+  const a = path.join(work, `check-${size}-baseline`);
+  const b = path.join(work, `check-${size}-paved`);
+  run(NODE, [BASELINE, path.join(srcRoot, TEMPLATE, "1.0.0", "files"), a, JSON.stringify(ANSWERS), TEMPLATE, "1.0.0"]);
+  const [command, ...args] = pavedNew(srcRoot, b, "1.0.0", "--no-install", "--no-git", "--quiet");
+  run(command, args);
+  const left = listTree(a);
+  const right = listTree(b);
+  right.delete(".paved.yml");
+  const differ = [...new Set([...left.keys(), ...right.keys()])].filter((p) => !left.get(p)?.equals(right.get(p) ?? Buffer.alloc(0)) || !right.has(p));
+  if (differ.length) throw new Error(`paved and the baseline differ at ${size} files: ${differ.slice(0, 5).join(", ")}`);
+  const copied = [...left.keys()].filter((p) => COPY_PATTERN.test(p));
+  if (!copied.every((p) => left.get(p).includes("{{"))) throw new Error("the copy files lost their literal {{");
+  return left.size;
+}
+
+function commitAll(dir, message) {
+  run("git", ["add", "-A"], { cwd: dir, quiet: true });
+  run("git", ["commit", "-q", "--no-verify", "-m", message], { cwd: dir, quiet: true });
+}
+
+/** A service at 1.0.0 with a committed team edit: what `upgrade` starts from. */
+function prepareUpgrade(srcRoot, target) {
+  const argv = pavedNew(srcRoot, target, "1.0.0", "--no-install", "--quiet");
+  run(argv[0], argv.slice(1), { quiet: true });
+  appendFileSync(path.join(target, "docs", "notes-1.md"), "\nLocal note kept by the team.\n");
+  appendFileSync(path.join(target, "src", "feature1.ts"), "// tuned by the team\n");
+  commitAll(target, "team edit");
+}
+
+/** A service at the latest version with `extra` more tracked files (doctor reads the repository). */
+function prepareDoctorService(srcRoot, target, extra = 0) {
+  const argv = pavedNew(srcRoot, target, "2.0.0", "--no-install", "--quiet");
+  run(argv[0], argv.slice(1), { quiet: true });
+  if (extra > 0) {
+    for (let i = 0; i < extra; i++) {
+      const dir = path.join(target, "vendor", `lib${Math.floor(i / 100)}`);
+      if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `mod${i}.js`), `export const value${i} = ${i};\n`);
+    }
+    commitAll(target, `add ${extra} tracked files`);
+  }
+}
+
+const commandExists = (name) => spawnSync(NODE, [BIN, name, "--help"], { encoding: "utf8" }).status === 0;
+const hasDoctor = commandExists("doctor");
+const hasUpgrade = commandExists("upgrade");
+
+/** The benchmarks at one size, each {name, argv, expect, prepare?(i) -> argv}. */
+function benchesFor(size, srcRoot, outDir) {
+  const list = [];
+  list.push({ name: "node", label: "node -e ''", argv: () => [NODE, "-e", ""] });
+  if (size === sizes[0]) {
+    list.push({ name: "version", label: "paved --version", argv: () => [NODE, BIN, "--version"] });
+    list.push({ name: "help", label: "paved --help", argv: () => [NODE, BIN, "--help"] });
+  }
+  list.push({
+    name: "baseline",
+    label: "plain Handlebars walk",
+    argv: (i) => [NODE, BASELINE, path.join(srcRoot, TEMPLATE, "1.0.0", "files"), path.join(outDir, `baseline-${i}`), JSON.stringify(ANSWERS), TEMPLATE, "1.0.0"],
+  });
+  list.push({
+    name: "new",
+    label: "paved new --no-install --no-git",
+    argv: (i) => pavedNew(srcRoot, path.join(outDir, `new-${i}`), "1.0.0", "--no-install", "--no-git", "--quiet"),
+  });
+  if (hasDoctor) {
+    const service = path.join(outDir, "doctor-service");
+    prepareDoctorService(srcRoot, service);
+    list.push({ name: "doctor", label: "paved doctor (generated service)", argv: () => [NODE, BIN, "doctor", service, "--quiet"], expect: [0, 1] });
+    const extra = Number(opts["doctor-tracked"]);
+    if (extra > 0 && size === sizes[0]) {
+      const big = path.join(outDir, "doctor-tracked");
+      prepareDoctorService(srcRoot, big, extra);
+      list.push({ name: "doctor", variant: "tracked", label: `paved doctor (+${extra} tracked files)`, argv: () => [NODE, BIN, "doctor", big, "--quiet"], expect: [0, 1] });
+    }
+  }
+  if (hasUpgrade && upgradeSizes.has(size)) {
+    list.push({
+      name: "upgrade",
+      label: "paved upgrade 1.0.0 -> 2.0.0",
+      prepare: (i) => prepareUpgrade(srcRoot, path.join(outDir, `upgrade-${i}`)),
+      argv: (i) => [NODE, BIN, "upgrade", path.join(outDir, `upgrade-${i}`), "--to", "2.0.0", "--yes", "--quiet"],
+    });
+  }
+  return list.filter((b) => wanted(b.name));
+}
+
+const results = [];
+const started = Date.now();
+process.stderr.write(`paved bench: node ${process.version}, ${os.cpus().length} cpus, outputs in ${work}\n`);
+if (!hasDoctor) process.stderr.write("paved doctor is not available in this build: skipped\n");
+if (!hasUpgrade) process.stderr.write("paved upgrade is not available in this build: skipped\n");
+
+try {
+  for (const size of sizes) {
+    const srcRoot = path.join(work, `templates-${size}`);
+    writeTemplateSource(srcRoot, size);
+    const files = assertSameOutput(srcRoot, size);
+    const outDir = path.join(work, `out-${size}`);
+    mkdirSync(outDir, { recursive: true });
+    const benches = benchesFor(size, srcRoot, outDir);
+    const runs = runsFor(size);
+    process.stderr.write(`\n${size}-file template (${files} files rendered): ${warmup} warm-up + ${runs} runs of ${benches.map((b) => b.label).join(", ")}\n`);
+    const samples = new Map(benches.map((b) => [b, []]));
+    for (let i = -warmup; i < runs; i++) {
+      for (const bench of benches) {
+        const id = i < 0 ? `w${-i}` : String(i);
+        bench.prepare?.(id);
+        const sample = timeOnce(bench.argv(id), bench.expect ?? [0]);
+        if (i >= 0) samples.get(bench).push(sample);
+      }
+      process.stderr.write(i < 0 ? "w" : ".");
+    }
+    process.stderr.write("\n");
+    for (const [bench, list] of samples) {
+      results.push({
+        size,
+        files,
+        name: bench.name,
+        variant: bench.variant,
+        label: bench.label,
+        runs: list.length,
+        medianMs: median(list.map((s) => s.ms)),
+        minMs: Math.min(...list.map((s) => s.ms)),
+        medianRssMb: median(list.map((s) => s.rssKb)) / 1024,
+        maxRssMb: Math.max(...list.map((s) => s.rssKb)) / 1024,
+        samplesMs: list.map((s) => Math.round(s.ms * 10) / 10),
+      });
+    }
+  }
+} finally {
+  if (!opts.keep && !opts.out) rmSync(work, { recursive: true, force: true });
+}
+
+const find = (size, name, variant) => results.find((r) => r.size === size && r.name === name && r.variant === variant);
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+const ratio = (a, b) => (a && b ? a / b : NaN);
+
+const lines = [];
+lines.push(`| files | command | median ms | min ms | x node | x baseline | peak RSS MB | RSS x baseline |`);
+lines.push(`|---:|---|---:|---:|---:|---:|---:|---:|`);
+for (const r of results) {
+  const node = find(r.size, "node");
+  const base = find(r.size, "baseline");
+  lines.push(
+    `| ${r.size} | ${r.label} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${fmt(ratio(r.medianMs, node?.medianMs), 2)} | ${fmt(ratio(r.medianMs, base?.medianMs), 2)} | ${fmt(r.maxRssMb, 1)} | ${fmt(ratio(r.maxRssMb, base?.maxRssMb), 2)} |`,
+  );
+}
+
+/** Cost per file above a bare Node start, so fixed start-up does not hide (or fake) non-linear growth. */
+function perFile(name, size, variant) {
+  const r = find(size, name, variant);
+  const node = find(size, "node");
+  return r && node ? (r.medianMs - node.medianMs) / r.files : NaN;
+}
+
+const targets = [];
+const check = (label, value, limit, unit = "x") => {
+  if (Number.isFinite(value)) targets.push(`| ${label} | ${fmt(value, 2)}${unit} | <= ${limit}${unit} | ${value <= limit ? "met" : "NOT met"} |`);
+};
+const first = sizes[0];
+check("`paved --version` / `node -e ''`", ratio(find(first, "version")?.medianMs, find(first, "node")?.medianMs), 1.5);
+check("`paved --help` / `node -e ''`", ratio(find(first, "help")?.medianMs, find(first, "node")?.medianMs), 1.5);
+for (const size of sizes) check(`\`paved new\` / plain walk, ${size} files (goal 0.7x)`, ratio(find(size, "new")?.medianMs, find(size, "baseline")?.medianMs), 1.0);
+check(`\`paved doctor\` / \`node -e ''\`, ${first}-file service`, ratio(find(first, "doctor")?.medianMs, find(first, "node")?.medianMs), 3);
+for (const size of sizes) check(`\`paved upgrade\` / \`paved new\`, ${size} files`, ratio(find(size, "upgrade")?.medianMs, find(size, "new")?.medianMs), 3);
+if (sizes.includes(600)) check("peak RSS `paved new` / plain walk, 600 files", ratio(find(600, "new")?.maxRssMb, find(600, "baseline")?.maxRssMb), 1.2);
+for (const name of ["new", "doctor"]) {
+  const ordered = sizes.filter((s) => Number.isFinite(perFile(name, s)) && s >= 600);
+  if (ordered.length >= 2) {
+    const small = ordered[0];
+    const large = ordered[ordered.length - 1];
+    check(`\`paved ${name}\` cost per file above node start, ${large} vs ${small} files (linear = 1)`, perFile(name, large) / perFile(name, small), 1.5);
+  }
+}
+const tracked = results.find((r) => r.variant === "tracked");
+if (tracked) {
+  const plain = find(tracked.size, "doctor");
+  lines.push("");
+  lines.push(`doctor with ${opts["doctor-tracked"]} extra tracked files: ${fmt(tracked.medianMs)} ms vs ${fmt(plain?.medianMs)} ms without them.`);
+}
+
+const table = [
+  `paved bench, node ${process.version}, ${os.cpus().length} cpus, ${new Date().toISOString().slice(0, 16)}Z, medians of interleaved runs`,
+  "",
+  ...lines,
+  "",
+  "| target | measured | limit | |",
+  "|---|---:|---:|---|",
+  ...targets,
+  "",
+  `(${((Date.now() - started) / 1000).toFixed(0)} s${hasDoctor ? "" : "; doctor not available"}${hasUpgrade ? "" : "; upgrade not available"})`,
+].join("\n");
+process.stdout.write(table + "\n");
+if (opts.markdown) writeFileSync(opts.markdown, table + "\n");
+if (opts.json) writeFileSync(opts.json, JSON.stringify({ node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n");
+
+const doctorBench = path.join(ROOT, "bench", "doctor.mjs");
+if (existsSync(doctorBench) && wanted("doctor")) {
+  process.stdout.write("\nbench/doctor.mjs:\n");
+  spawnSync(NODE, [doctorBench], { stdio: "inherit", cwd: ROOT });
+}

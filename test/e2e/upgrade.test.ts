@@ -65,7 +65,7 @@ describe("paved upgrade (real git repositories)", () => {
 
     const result = await runCli(["upgrade", dir, "--json"]);
     expect(result.exitCode).toBe(1);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(String(result.stdout));
     expect(report).toMatchObject({ ok: false, from: "1.0.0", to: "1.1.0", steps: [{ from: "1.0.0", to: "1.1.0" }] });
     expect(report.conflicts.map((c: { path: string }) => c.path).sort()).toEqual(["collide.txt", "config.yml", "icon.bin"]);
     const action = (p: string) => report.actions.find((a: { path: string }) => a.path === p)?.action;
@@ -149,7 +149,7 @@ describe("paved upgrade (real git repositories)", () => {
     const before = worktree(dir);
     const dry = await runCli(["upgrade", dir, "--dry-run", "--json"]);
     expect(dry.exitCode).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ ok: true, dryRun: true, from: "1.0.0", to: "1.1.0" });
+    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: true, dryRun: true, from: "1.0.0", to: "1.1.0" });
     expect(worktree(dir)).toEqual(before);
 
     const dirty = await runCli(["upgrade", dir]);
@@ -172,7 +172,7 @@ describe("paved upgrade (real git repositories)", () => {
     const dir = await newService(source, "1.0.0");
     const check = await runCli(["upgrade", dir, "--check", "--json"]);
     expect(check.exitCode).toBe(1);
-    expect(JSON.parse(check.stdout)).toMatchObject({ current: "1.0.0", latest: "2.0.0", updateAvailable: true });
+    expect(JSON.parse(String(check.stdout))).toMatchObject({ current: "1.0.0", latest: "2.0.0", updateAvailable: true });
 
     const to = await runCli(["upgrade", dir, "--to", "1.1.0"]);
     expect(to.exitCode).toBe(0);
@@ -260,7 +260,7 @@ describe("paved upgrade (real git repositories)", () => {
 
     const result = await runCli(["upgrade", dir, "--trust", "--json", "--commit"]);
     expect(result.exitCode).toBe(0);
-    const report = JSON.parse(result.stdout);
+    const report = JSON.parse(String(result.stdout));
     expect(report.steps).toEqual([
       { from: "1.0.0", to: "1.1.0" },
       { from: "1.1.0", to: "2.0.0" },

@@ -63,7 +63,9 @@ function changed(base: FileEntry, lines: string[], c: Change): FileEntry | undef
   return entry(applyEdits(lines, c.edits), base.mode);
 }
 
-function buildTrees(s: fc.infer<typeof scenarioArb>) {
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildTrees(s: Scenario) {
   const base: FileTree = new Map();
   const theirs: FileTree = new Map();
   const ours: FileTree = new Map();

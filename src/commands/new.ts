@@ -3,7 +3,6 @@ import { z } from "zod";
 import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
-import { lockTarget } from "../fs/lock.js";
 import { assertTargetFree, createParents, createStaging, removeCreatedParents, type Staging } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { assertTrusted, normalizeCommand, runHooks } from "../hooks.js";
@@ -111,10 +110,8 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   }
 
   const createdParent = createParents(target);
-  let release: () => void = () => {};
   let staging: Staging | undefined;
   try {
-    release = lockTarget(target);
     staging = createStaging(target);
     out.info(`${out.c.bold("paved")} creating ${shownTarget} from ${template} ${versionName}`);
     await writeTree(staging.dir, tree);
@@ -132,11 +129,9 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     staging.commit();
   } catch (error) {
     staging?.discard();
-    release();
     removeCreatedParents(createdParent);
     throw error;
   }
-  release();
 
   const seconds = (performance.now() - started) / 1000;
   const context = { ...answers, paved: meta };

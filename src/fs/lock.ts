@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
@@ -13,11 +13,13 @@ function alive(pid: number): boolean {
 }
 
 /**
- * An exclusive lock on a target directory, as a file beside it (`.<name>.paved.lock`): a second paved process on
- * the same target refuses instead of interleaving. A lock left by a dead process is taken over.
+ * An exclusive lock on an existing repository: `.git/paved.lock` (or `.paved.lock` beside the directory when it
+ * has no .git folder): a second paved process on the same repository refuses instead of interleaving.
+ * A lock left by a dead process is taken over.
  */
 export function lockTarget(target: string): () => void {
-  const file = path.join(path.dirname(target), `.${path.basename(target)}.paved.lock`);
+  const gitDir = path.join(target, ".git");
+  const file = existsSync(gitDir) && statSync(gitDir).isDirectory() ? path.join(gitDir, "paved.lock") : path.join(path.dirname(target), `.${path.basename(target)}.paved.lock`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx");

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync, rmdirSync, renameSync, statSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
@@ -18,8 +18,12 @@ function alive(pid: number): boolean {
 export function assertTargetFree(target: string): void {
   let stat;
   try {
+    if (lstatSync(target).isSymbolicLink()) {
+      throw new UserError(`${target} is a symbolic link`, { hint: "pass the real directory, or a new one" });
+    }
     stat = statSync(target);
-  } catch {
+  } catch (error) {
+    if (error instanceof UserError) throw error;
     return;
   }
   if (!stat.isDirectory()) {
@@ -54,59 +58,68 @@ function rmdirEmptyChain(dir: string): void {
   rmdirSync(dir);
 }
 
-/** Remove staging directories left by paved processes that were killed (SIGKILL, power loss). */
-export function removeStaleStaging(parent: string, name: string): string[] {
-  const removed: string[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(parent);
-  } catch {
-    return removed;
-  }
-  const prefix = `${STAGING_PREFIX}${name}-`;
-  for (const entry of entries) {
-    if (!entry.startsWith(prefix)) continue;
-    const pid = Number(entry.slice(prefix.length));
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) {
-      rmSync(path.join(parent, entry), { recursive: true, force: true });
-      removed.push(entry);
-    }
-  }
-  return removed;
-}
-
 export interface Staging {
+  /** Where the new tree is built; it becomes the target on commit. */
   dir: string;
-  /** Move the staging directory into place as the target; after this, nothing is cleaned up. */
+  /** Move the tree into place as the target, then remove the staging directory. */
   commit(): void;
   /** Remove the staging directory (idempotent). */
   discard(): void;
 }
 
+function stagingHolder(root: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(root, "pid"), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * A staging directory beside the target (same file system, so the final move is one rename).
- * It is removed on failure and on SIGINT/SIGTERM.
+ * The staging directory `.paved-staging-<name>` beside the target (same file system, so the final move is one
+ * rename). Creating it is also the lock: a second paved process on the same target refuses while the first is
+ * alive. It holds `pid` and `tree/`; the tree is renamed into place on commit. It is removed on failure and on
+ * SIGINT/SIGTERM; after a SIGKILL it is the only leftover, and the next run on the same target removes it.
  */
 export function createStaging(target: string): Staging {
   const parent = path.dirname(target);
-  const name = path.basename(target);
-  mkdirSync(parent, { recursive: true });
-  removeStaleStaging(parent, name);
-  const dir = path.join(parent, `${STAGING_PREFIX}${name}-${process.pid}`);
-  rmSync(dir, { recursive: true, force: true });
-  try {
-    mkdirSync(dir);
-  } catch (error) {
-    throw new UserError(`cannot write in ${parent}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: "choose a target in a writable directory",
-    });
+  const root = path.join(parent, `${STAGING_PREFIX}${path.basename(target)}`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(root);
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST" || attempt > 0) {
+        throw new UserError(`cannot write in ${parent}: ${code ?? (error as Error).message}`, { hint: "choose a target in a writable directory with free space" });
+      }
+      const holder = stagingHolder(root);
+      if (holder !== undefined && holder !== process.pid && alive(holder)) {
+        throw new UserError(`another paved process (pid ${holder}) is creating ${target}`, {
+          hint: "wait for it to finish; paved never lets two runs write the same target",
+        });
+      }
+      rmSync(root, { recursive: true, force: true });
+    }
   }
   let done = false;
   const discard = () => {
-    if (!done) rmSync(dir, { recursive: true, force: true });
+    if (!done) rmSync(root, { recursive: true, force: true });
     done = true;
   };
   const forget = onInterrupt(discard);
+  const dir = path.join(root, "tree");
+  try {
+    writeFileSync(path.join(root, "pid"), String(process.pid));
+    mkdirSync(dir);
+  } catch (error) {
+    forget();
+    discard();
+    throw new UserError(`cannot write in ${parent}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: "choose a target in a writable directory with free space",
+    });
+  }
   return {
     dir,
     discard() {
@@ -121,8 +134,8 @@ export function createStaging(target: string): Staging {
         // it did not exist
       }
       renameSync(dir, target);
-      done = true;
       forget();
+      discard();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, symlinkSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
@@ -207,10 +207,30 @@ describe("paved new", () => {
 
   it("removes a staging directory left by a killed run", async () => {
     const parent = tempDir();
-    writeFiles(parent, { ".paved-staging-svc-999999/half.txt": "left by a SIGKILL" });
+    writeFiles(parent, { ".paved-staging-svc/pid": "999999", ".paved-staging-svc/tree/half.txt": "left by a SIGKILL" });
     const result = await runCli(["new", "service", path.join(parent, "svc"), ...OWNER, "--no-install", "--no-git"]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(readdirSync(parent)).toEqual(["svc"]);
+  });
+
+  it("refuses while another live paved process is creating the same target", async () => {
+    const parent = tempDir();
+    writeFiles(parent, { ".paved-staging-svc/pid": String(process.pid), ".paved-staging-svc/tree/a.txt": "in progress" });
+    const before = snapshotDir(parent);
+    const result = await runCli(["new", "service", path.join(parent, "svc"), ...OWNER, "--no-install", "--no-git"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`another paved process \\(pid ${process.pid}\\) is creating`));
+    expect(snapshotDir(parent)).toEqual(before);
+  });
+
+  it("refuses a target that is a symbolic link", async () => {
+    const parent = tempDir();
+    const elsewhere = tempDir();
+    symlinkSync(elsewhere, path.join(parent, "svc"));
+    const result = await runCli(["new", "service", path.join(parent, "svc"), ...OWNER, "--no-install", "--no-git"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/is a symbolic link/);
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 
   it("honours NO_COLOR, FORCE_COLOR and --no-color", async () => {
@@ -274,7 +294,7 @@ describe("paved new with a template from another source", () => {
     const parent = tempDir();
     const child = runCli(["new", "tool", path.join(parent, "t"), "--source", source, "--trust"]);
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && !readdirSync(parent).some((e) => e.startsWith(".paved-staging-") && existsSync(path.join(parent, e, "started")))) {
+    while (Date.now() < deadline && !readdirSync(parent).some((e) => e.startsWith(".paved-staging-") && existsSync(path.join(parent, e, "tree", "started")))) {
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill(signal);

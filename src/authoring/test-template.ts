@@ -68,7 +68,8 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
   const template = await readTemplateDir(dirArg);
   const manifest = parseTemplateManifest(template);
   const version = asTemplateVersion(template, manifest);
-  let { sets } = answerSets(manifest);
+  // The examples when there are any (they are the author's chosen cases), else the defaults.
+  let sets = answerSets(manifest).sets.filter((s) => manifest.examples.length === 0 || s.example !== undefined);
   if (options.example !== undefined) {
     sets = sets.filter((s) => s.name === options.example);
     if (sets.length === 0) {

@@ -7,7 +7,7 @@ import { FORMATS, formatReport, type Format } from "../doctor/format/index.js";
 import { runDoctor } from "../doctor/run.js";
 import type { Output } from "../output.js";
 import { describeIssue } from "../validation.js";
-import { commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+import { commonOptionsSchema, sourceOptionSchema } from "./options.js";
 
 export const doctorOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
   format: z.enum(FORMATS).optional(),
@@ -54,7 +54,7 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
 
   const report = await runDoctor({
     dir: dir ?? ".",
-    source: sourceSpec(options.source),
+    ...(options.source ? { source: options.source } : {}),
     strict: options.strict,
     fix: options.fix,
     ...(options.graceDays !== undefined ? { graceDays: options.graceDays } : {}),

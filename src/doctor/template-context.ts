@@ -6,22 +6,11 @@ import picomatch from "picomatch";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
-import { BUILTIN_SOURCE_ID, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
 import { entryText, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 
 export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string };
-
-/**
- * The recorded source: "builtin", or a directory recorded relative to the service (or absolute).
- * `override` is --source / PAVED_SOURCE.
- */
-export function sourceSpecFor(service: ServiceFile, dir: string, override: string | undefined): string {
-  if (override) return override;
-  if (service.source === BUILTIN_SOURCE_ID) return BUILTIN_SOURCE_ID;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(service.source) || /^[^/]+@[^:]+:/.test(service.source)) return service.source;
-  return path.resolve(dir, service.source);
-}
 
 function emptyAnswer(q: Question): AnswerValue {
   if (q.type === "confirm") return false;
@@ -49,30 +38,26 @@ export function answersForRender(questions: readonly Question[], recorded: Answe
   return answers;
 }
 
-/** Load and render the service's recorded template version; a failure is data for paved/manifest, not a crash. */
+/**
+ * Load and render the service's recorded template version from its recorded source (or --source);
+ * a failure is data for paved/manifest, not a crash. Built-in templates never touch the network.
+ */
 export async function loadTemplateContext(service: ServiceFile, dir: string, sourceOverride: string | undefined): Promise<LoadedTemplate> {
-  const spec = sourceSpecFor(service, dir, sourceOverride);
   let source: TemplateSource;
   let versions: string[];
   try {
-    if (/:\/\/|@[^:]+:/.test(spec) && !spec.startsWith("/")) {
-      return {
-        ok: false,
-        message: `template source ${spec} is a git repository, which this paved cannot read offline`,
-        fix: "pass --source <dir> with a local checkout of the template repository",
-      };
-    }
-    source = await openSource(spec);
-    versions = await source.listVersions(service.template);
+    source = sourceOverride ? await openSource(sourceOverride) : await openRecordedSource(dir, service.source);
+    await source.listVersions(service.template, { want: service.version });
+    versions = await source.listAllVersions(service.template);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template "${service.template}" is not available: ${error.message}`, fix: error.hint ?? "pass --source <dir> where the template lives" };
+    return { ok: false, message: `template "${service.template}" is not available: ${error.message}`, fix: error.hint ?? "pass --source <dir|git-url> where the template lives" };
   }
   if (!versions.includes(service.version)) {
     return {
       ok: false,
-      message: `template "${service.template}" has no version ${service.version} in ${source.id === BUILTIN_SOURCE_ID ? "the built-in templates" : source.id}`,
-      fix: versions.length ? `versions are ${versions.join(", ")}; check \`version:\` in .paved.yml or pass --source` : "pass --source <dir> where the template lives",
+      message: `template "${service.template}" has no version ${service.version} in ${describeSource(source)}`,
+      fix: versions.length ? `versions are ${versions.join(", ")}; check \`version:\` in .paved.yml or pass --source` : "pass --source <dir|git-url> where the template lives",
     };
   }
   try {

@@ -8,7 +8,7 @@ export const manifestInfo: CheckInfo = {
   category: "paved",
   title: ".paved.yml is valid and its template version is known",
   severity: "error",
-  help: `${SERVICE_FILE} must parse, and its template and version must exist in its template source (built-in, --source or PAVED_SOURCE).`,
+  help: `${SERVICE_FILE} must parse, and its template and version must exist in its template source (the source it records, or --source).`,
 };
 
 /** .paved.yml itself was validated before any check ran (a broken one stops doctor with exit 2). */

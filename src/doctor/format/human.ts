@@ -48,7 +48,7 @@ export function formatHuman(report: DoctorReport, c: Palette = PLAIN, options: {
       lines.push(`  ${colourOf(outcome, c)(SYMBOLS[outcome])} ${f.check}  ${f.message}${where}`);
       if (f.waived) lines.push(`      ${c.dim(`waived until ${f.waived.until}: ${f.waived.reason}`)}`);
       if (f.status === "fail" && !f.waived) {
-        if (f.diff) for (const d of f.diff.split("\n")) lines.push(`      ${d.startsWith("+") && !d.startsWith("+++") ? c.green(d) : d.startsWith("-") && !d.startsWith("---") ? c.red(d) : c.dim(d)}`);
+        if (f.diff) for (const d of f.diff.trimEnd().split("\n")) lines.push(`      ${d.startsWith("+") && !d.startsWith("+++") ? c.green(d) : d.startsWith("-") && !d.startsWith("---") ? c.red(d) : c.dim(d)}`);
         if (f.fix) lines.push(`      ${c.dim("fix:")} ${f.fix}`);
       }
     }

@@ -3,8 +3,9 @@ import { DOCS_URL, fingerprint, problems } from "./common.js";
 
 const LEVEL: Record<Severity, "error" | "warning" | "note"> = { error: "error", warning: "warning", info: "note" };
 
+/** GitHub's heading anchor for "### paved/version-lag" in docs/doctor.md. */
 function anchor(id: string): string {
-  return id.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+  return id.toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-");
 }
 
 function rule(info: CheckInfo) {
@@ -15,7 +16,7 @@ function rule(info: CheckInfo) {
     helpUri: `${DOCS_URL}#${anchor(info.id)}`,
     help: { text: info.help },
     defaultConfiguration: { level: LEVEL[info.severity] },
-    properties: { category: info.category, tags: ["paved", info.category] },
+    properties: { category: info.category, tags: [...new Set(["paved", info.category])] },
   };
 }
 

@@ -1,0 +1,135 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import AjvDraft04 from "ajv-draft-04";
+import ajvFormats from "ajv-formats";
+import { describe, expect, it } from "vitest";
+import { escapeData, escapeProperty, githubStepSummary } from "../../src/doctor/format/github.js";
+import { FORMATS, formatReport } from "../../src/doctor/format/index.js";
+import { escapeXml } from "../../src/doctor/format/junit.js";
+import { exitCodeOf } from "../../src/doctor/model.js";
+import { makeService } from "./fixtures.js";
+import { sampleReport } from "./sample-report.js";
+
+const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
+const EXTENSION: Record<string, string> = { human: "txt", json: "json", sarif: "sarif.json", junit: "xml", github: "txt", gitlab: "json" };
+
+/** Compare with the golden file; UPDATE_GOLDEN=1 rewrites it (review the diff before committing). */
+function expectGolden(name: string, actual: string): void {
+  const file = path.join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) {
+    if (process.env.CI && !existsSync(file)) throw new Error(`golden file ${name} is missing`);
+    writeFileSync(file, actual);
+  }
+  expect(actual).toBe(readFileSync(file, "utf8"));
+}
+
+const require = createRequire(import.meta.url);
+const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object;
+
+function validateSarif(text: string): string[] {
+  // Both are CommonJS modules whose class/function is also exported as `default`.
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  ajvFormats.default(ajv);
+  const validate = ajv.compile(sarifSchema);
+  return validate(JSON.parse(text)) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+describe("golden files", () => {
+  for (const format of FORMATS) {
+    it(`${format} matches test/doctor/golden/report.${format}.${EXTENSION[format]}`, () => {
+      expectGolden(`report.${format}.${EXTENSION[format]}`, formatReport(sampleReport(), format));
+    });
+  }
+
+  it("github step summary matches its golden file", () => {
+    expectGolden("report.github-summary.md", githubStepSummary(sampleReport()));
+  });
+
+  it("human output of a clean, fixed run in strict mode", () => {
+    const clean = sampleReport({
+      findings: sampleReport().findings.filter((f) => f.status !== "fail"),
+      fixed: [{ path: "Dockerfile", action: "created" }],
+      strict: true,
+    });
+    clean.summary = { passed: 3, errors: 0, warnings: 0, infos: 0, skipped: 1, waived: 0 };
+    expectGolden("clean.human.txt", formatReport(clean, "human"));
+  });
+});
+
+describe("SARIF", () => {
+  it("validates against the SARIF 2.1.0 schema", () => {
+    expect(validateSarif(formatReport(sampleReport(), "sarif"))).toEqual([]);
+  });
+
+  it("the schema check can fail (a result without a message is rejected)", () => {
+    const log = JSON.parse(formatReport(sampleReport(), "sarif"));
+    delete log.runs[0].results[0].message;
+    log.runs[0].results[0].level = "fatal";
+    expect(validateSarif(JSON.stringify(log)).length).toBeGreaterThan(0);
+  });
+
+  it("gives every result a location and a rule id from the driver's rules", () => {
+    const log = JSON.parse(formatReport(sampleReport(), "sarif"));
+    const run = log.runs[0];
+    const ruleIds = run.tool.driver.rules.map((r: { id: string }) => r.id);
+    expect(ruleIds).toContain("paved/version-lag");
+    for (const result of run.results) {
+      expect(result.locations[0].physicalLocation.artifactLocation.uri).toBeTruthy();
+      expect(result.locations[0].physicalLocation.region.startLine).toBeGreaterThan(0);
+      expect(ruleIds[result.ruleIndex]).toBe(result.ruleId);
+    }
+    const waived = run.results.find((r: { ruleId: string }) => r.ruleId === "service/alert-rules");
+    expect(waived.suppressions[0].kind).toBe("external");
+  });
+
+  it("a real doctor run on a broken service is valid SARIF too", async () => {
+    const svc = await makeService();
+    svc.remove("Dockerfile", "CODEOWNERS");
+    svc.write({ "deploy/app.yaml": "changed: true\n" });
+    const text = formatReport(await svc.run(), "sarif");
+    expect(validateSarif(text)).toEqual([]);
+    expect(JSON.parse(text).runs[0].results.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("escaping", () => {
+  it("escapes GitHub workflow command data and properties", () => {
+    expect(escapeData("50% done\r\nnext")).toBe("50%25 done%0D%0Anext");
+    expect(escapeProperty("a:b,c%")).toBe("a%3Ab%2Cc%25");
+    const out = formatReport(sampleReport(), "github");
+    expect(out.split("\n").filter((l) => l.startsWith("::")).every((l) => !l.slice(2).includes("\n"))).toBe(true);
+    expect(out).toContain("::notice file=Dockerfile,line=1,title=paved doctor%3A service/non-root::");
+    expect(out).not.toContain("service/alert-rules");
+  });
+
+  it("escapes XML and drops characters XML cannot hold", () => {
+    expect(escapeXml(`<a href="x">&'\u0001`)).toBe("&lt;a href=&quot;x&quot;&gt;&amp;&apos;\uFFFD");
+  });
+
+  it("escapes markdown table cells", () => {
+    const summary = githubStepSummary(sampleReport());
+    expect(summary).toContain("shared \\| stack");
+    expect(summary).toContain("&lt;50%");
+  });
+
+  it("keeps GitLab fingerprints free of line numbers", () => {
+    const report = sampleReport();
+    const moved = sampleReport({ findings: report.findings.map((f) => (f.line ? { ...f, line: f.line + 10 } : f)) });
+    const a = JSON.parse(formatReport(report, "gitlab")) as Array<{ fingerprint: string; location: { lines: { begin: number } } }>;
+    const b = JSON.parse(formatReport(moved, "gitlab")) as typeof a;
+    expect(a.map((i) => i.fingerprint)).toEqual(b.map((i) => i.fingerprint));
+    expect(a.map((i) => i.location.lines.begin)).not.toEqual(b.map((i) => i.location.lines.begin));
+    expect(new Set(a.map((i) => i.fingerprint)).size).toBe(a.length);
+  });
+});
+
+describe("exit codes", () => {
+  it("is 1 on errors, 0 on warnings only, 1 on warnings with strict", () => {
+    const base = { passed: 1, errors: 0, warnings: 0, infos: 0, skipped: 0, waived: 0 };
+    expect(exitCodeOf({ ...base, errors: 1 }, false)).toBe(1);
+    expect(exitCodeOf({ ...base, warnings: 2, infos: 1, waived: 3 }, false)).toBe(0);
+    expect(exitCodeOf({ ...base, warnings: 2 }, true)).toBe(1);
+  });
+});

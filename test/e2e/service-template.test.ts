@@ -169,7 +169,7 @@ for (const combo of COMBOS) {
         "--set", `tier=${combo.tier}`,
         "--set", `namespace=${NAMESPACE}`,
       ]);
-      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.exitCode, String(result.stderr)).toBe(0);
     });
 
     it("writes the golden path's files, and only the ones the answers ask for", () => {

@@ -174,7 +174,10 @@ export function buildProgram(): Command {
       await doctorCommand(dir, options, { out: outputFor(options) });
     });
 
-  const authoring = program.command("template").description("tools for template authors: lint, test and start a template");
+  const authoring = program
+    .command("template")
+    .description("tools for template authors: lint, test and start a template")
+    .addHelpText("after", examples("paved template new ./worker", "paved template lint ./worker", "paved template test ./worker --keep"));
   addCommonOptions(
     authoring
       .command("lint")

@@ -189,8 +189,10 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const line = exampleIndex >= 0 ? template.lineOf(["examples", exampleIndex, "answers"]) : undefined;
-      if (exampleIndex < 0) {
+      if (exampleIndex < 0 && /^missing answer/.test(message)) {
         findings.push({ rule: "examples/missing", file: MANIFEST, message: `cannot render with the defaults alone: ${message}`, hint: "add `examples:` with answers for the questions that have no default" });
+      } else if (exampleIndex < 0) {
+        findings.push({ rule: "examples/answers", file: MANIFEST, message: `the defaults: ${message}`, hint: "a question's default must pass its own type, pattern and range" });
       } else {
         findings.push({ rule: "examples/answers", file: MANIFEST, ...(line ? { line } : {}), message: `examples[${exampleIndex}] (${set.name}): ${message}` });
       }

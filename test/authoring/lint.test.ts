@@ -99,6 +99,13 @@ describe("paved template lint", () => {
     expect(result.findings[0]!.line).toBe(31);
   });
 
+  it("examples/answers: a default that fails its own pattern", async () => {
+    const manifest = GOOD_MANIFEST.replace("    required: true\n", "    default: Team A\n    pattern: \"^[a-z-]+$\"\n");
+    const result = await lintTemplate(templateDir(manifest));
+    expect(rules(result.findings)).toEqual(["examples/answers"]);
+    expect(result.findings[0]!.message).toMatch(/^the defaults: .*owner/);
+  });
+
   it("examples/missing: required answers without defaults or examples", async () => {
     const manifest = GOOD_MANIFEST.slice(0, GOOD_MANIFEST.indexOf("examples:"));
     const result = await lintTemplate(templateDir(manifest));

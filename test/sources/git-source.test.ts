@@ -63,7 +63,7 @@ describe("git source versions", () => {
     await git(repo.dir, ["commit", "-q", "--allow-empty", "-m", "noop"]);
     writeFiles(repo.dir, { "template.yaml": manifestText("1.0.1") });
     await git(repo.dir, ["commit", "-q", "-am", "fix version"]);
-    await git(repo.dir, ["tag", "-f", "v1.0.1"]);
+    await git(repo.dir, ["tag", "-f", "-a", "v1.0.1", "-m", "annotated release"]);
 
     const source = await openSource(repo.url, { warn });
     const v100 = await source.loadVersion("api", "1.0.0");

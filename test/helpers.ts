@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa, type Options } from "execa";
+import { execa } from "execa";
 import { afterAll } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -80,13 +80,22 @@ export const CLI_ENV: Record<string, string> = {
   GIT_COMMITTER_EMAIL: "author@example.com",
 };
 
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  stdin?: "ignore" | "pipe";
+  timeout?: number;
+  input?: string;
+}
+
 /** Spawn the built CLI (bin/paved.js) with execa; never rejects, so tests assert exit codes. */
-export function runCli(args: string[], options: Options = {}) {
+export function runCli(args: string[], options: CliOptions = {}) {
+  const { env, stdin, ...rest } = options;
   return execa(process.execPath, [BIN, ...args], {
     reject: false,
-    stdin: "ignore",
-    ...options,
-    env: { ...CLI_ENV, ...(options.env as Record<string, string> | undefined) },
+    ...(rest.input === undefined ? { stdin: stdin ?? "ignore" } : {}),
+    ...rest,
+    env: { ...CLI_ENV, ...env },
   });
 }
 

@@ -93,6 +93,6 @@ export const ciWorkflowCheck: Check = {
         }),
       );
     }
-    return findings.length ? findings : [passed(ciWorkflowInfo, `${present.join(", ")} run${present.length === 1 ? "s" : ""} the tests and paved doctor`, { file: anchor })];
+    return findings.length ? findings : [passed(ciWorkflowInfo, `CI (${present.join(", ")}) runs the tests and paved doctor`, { file: anchor })];
   },
 };

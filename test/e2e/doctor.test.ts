@@ -1,0 +1,151 @@
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { git, runCli, tempDir } from "../helpers.js";
+
+async function newService(name: string, ...set: string[]): Promise<string> {
+  const target = path.join(tempDir("paved-doctor-e2e-"), name);
+  const created = await runCli(["new", "service", target, "--set", `owner=team-${name}`, "--no-install", ...set.flatMap((s) => ["--set", s])]);
+  expect(created.exitCode, created.stderr).toBe(0);
+  return target;
+}
+
+function edit(dir: string, file: string, change: (text: string) => string): void {
+  const full = path.join(dir, file);
+  writeFileSync(full, change(readFileSync(full, "utf8")));
+}
+
+async function commitAll(dir: string): Promise<void> {
+  await git(dir, ["add", "--all"]);
+  await git(dir, ["commit", "--quiet", "--no-verify", "-m", "team changes"]);
+}
+
+function failingIds(stdout: string): string[] {
+  const report = JSON.parse(stdout) as { findings: Array<{ check: string; status: string; waived?: unknown }> };
+  return [...new Set(report.findings.filter((f) => f.status === "fail" && !f.waived).map((f) => f.check))].sort();
+}
+
+describe("paved doctor on a generated service", () => {
+  let clean: string;
+  beforeAll(async () => {
+    clean = await newService("payments");
+  });
+
+  it("exits 0 on a fresh service, every check passing", async () => {
+    const result = await runCli(["doctor", clean]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^ok: \d+ passed \(/m);
+    expect(result.stdout).not.toMatch(/✗|!/);
+    const json = await runCli(["doctor", clean, "--json"]);
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, exitCode: 0, template: "service", version: "1.0.0", summary: { errors: 0, warnings: 0 } });
+  });
+
+  it("exits 1 on a service broken in several ways, reporting each problem", async () => {
+    const dir = await newService("broken");
+    rmSync(path.join(dir, "Dockerfile"));
+    edit(dir, "deploy/base/pdb.yaml", (t) => t.replace("unhealthyPodEvictionPolicy: AlwaysAllow", "unhealthyPodEvictionPolicy: IfHealthyBudget"));
+    edit(dir, ".github/workflows/ci.yml", (t) => t.replace(/\n {6}- name: paved doctor\n.*\n/, "\n      - run: echo skipped\n"));
+    edit(dir, "monitoring/alerts.yml", (t) => t.replace("- alert: TargetDown", "- alert: TargetGone"));
+    writeFileSync(path.join(dir, "CODEOWNERS"), "* @someone-else\n");
+    writeFileSync(path.join(dir, "src/keys.ts"), `export const key = "${"AKIA" + "Q3EGWNZ7" + "RT4XK2LM"}";\n`);
+    await commitAll(dir);
+
+    const result = await runCli(["doctor", dir, "--json"]);
+    expect(result.exitCode).toBe(1);
+    expect(failingIds(result.stdout)).toEqual(
+      ["paved/managed-drift", "paved/required-files", "paved/secrets", "service/alert-rules", "service/ci-workflow", "service/image-healthcheck", "service/non-root-image", "service/ownership"].sort(),
+    );
+    const human = await runCli(["doctor", dir]);
+    expect(human.exitCode).toBe(1);
+    for (const text of ["✗ paved/required-files  Dockerfile is missing", "deploy/base/pdb.yaml differs from the template", "lacks the required alert TargetDown", "no CI job runs `paved doctor`", "gives * to @someone-else", "AWS access key id", "fix: run `paved doctor --fix`"]) {
+      expect(human.stdout).toContain(text);
+    }
+    expect(human.stdout).not.toContain("Q3EGWNZ7RT4XK2LM");
+
+    const fixed = await runCli(["doctor", dir, "--fix"]);
+    expect(fixed.stdout).toContain("created Dockerfile");
+    expect(fixed.stdout).toContain("restored deploy/base/pdb.yaml");
+    expect(fixed.exitCode).toBe(1);
+    expect(readFileSync(path.join(dir, "CODEOWNERS"), "utf8")).toBe("* @someone-else\n");
+    expect(readFileSync(path.join(dir, "deploy/base/pdb.yaml"), "utf8")).toContain("AlwaysAllow");
+    const after = await runCli(["doctor", dir, "--format", "json"]);
+    expect(failingIds(after.stdout)).toEqual(["paved/secrets", "service/alert-rules", "service/ci-workflow", "service/ownership"]);
+  });
+
+  it("fails warnings only with --strict, and honours waivers", async () => {
+    const dir = await newService("warned");
+    edit(dir, "catalog-info.yaml", (t) => t.replace("lifecycle: experimental", "lifecycle: beta"));
+    await commitAll(dir);
+    const lenient = await runCli(["doctor", dir]);
+    expect(lenient.exitCode).toBe(0);
+    expect(lenient.stdout).toContain("! service/catalog-lifecycle");
+    const strict = await runCli(["doctor", dir, "--strict"]);
+    expect(strict.exitCode).toBe(1);
+
+    appendFileSync(path.join(dir, ".paved.yml"), "waivers:\n  - check: service/catalog-lifecycle\n    reason: beta is our word for it\n    until: 2999-01-01\n");
+    const waived = await runCli(["doctor", dir, "--strict"]);
+    expect(waived.exitCode).toBe(0);
+    expect(waived.stdout).toContain("waived until 2999-01-01: beta is our word for it");
+  });
+
+  it("writes SARIF to --output and the step summary for --format github", async () => {
+    const dir = await newService("formats");
+    rmSync(path.join(dir, "docs/runbook.md"));
+    await commitAll(dir);
+    const out = path.join(tempDir(), "doctor.sarif");
+    const sarif = await runCli(["doctor", dir, "--format", "sarif", "--output", out]);
+    expect(sarif.exitCode).toBe(1);
+    expect(sarif.stdout).toContain("docs/runbook.md is missing");
+    const log = JSON.parse(readFileSync(out, "utf8"));
+    expect(log.version).toBe("2.1.0");
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(".paved.yml");
+
+    const summary = path.join(tempDir(), "summary.md");
+    const github = await runCli(["doctor", dir, "--format", "github"], { env: { GITHUB_STEP_SUMMARY: summary } });
+    expect(github.exitCode).toBe(1);
+    expect(github.stdout).toContain("::error file=.paved.yml,line=1,title=paved doctor%3A paved/required-files::docs/runbook.md is missing");
+    expect(readFileSync(summary, "utf8")).toContain("| ✗ error | `paved/required-files` | docs/runbook.md is missing");
+
+    const gitlab = await runCli(["doctor", dir, "--format", "gitlab"]);
+    expect(JSON.parse(gitlab.stdout)[0]).toMatchObject({ check_name: "paved/required-files", severity: "critical" });
+    const junit = await runCli(["doctor", dir, "--format", "junit"]);
+    expect(junit.stdout).toContain('<failure message="docs/runbook.md is missing" type="error">');
+  });
+
+  it("exits 2 when it cannot run, saying what to do", async () => {
+    const notService = tempDir();
+    const missing = await runCli(["doctor", notService]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain("is not a paved service: no .paved.yml");
+    expect(missing.stderr).toContain("fix: ");
+
+    const dir = await newService("garbled");
+    edit(dir, ".paved.yml", (t) => t.replace("version: 1.0.0", "version: latest"));
+    const broken = await runCli(["doctor", dir]);
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr).toContain(".paved.yml: version: must be a semver version");
+    expect(broken.stderr).toContain("git checkout -- .paved.yml");
+
+    const json = await runCli(["doctor", dir, "--json"]);
+    expect(json.exitCode).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { message: expect.stringContaining(".paved.yml") } });
+
+    const conflicting = await runCli(["doctor", clean, "--json", "--format", "sarif"]);
+    expect(conflicting.exitCode).toBe(2);
+    const badGrace = await runCli(["doctor", clean, "--grace-days", "soon"]);
+    expect(badGrace.exitCode).toBe(2);
+    expect(badGrace.stderr).toContain("--grace-days");
+    const badFormat = await runCli(["doctor", clean, "--format", "xml"]);
+    expect(badFormat.exitCode).toBe(2);
+  });
+
+  it("documents itself in --help", async () => {
+    const help = await runCli(["doctor", "--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain("paved doctor --format sarif --output paved.sarif");
+    expect(help.stdout).toContain("Exit codes");
+    expect(existsSync(path.join(clean, ".paved.yml"))).toBe(true);
+  });
+});

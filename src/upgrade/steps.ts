@@ -48,9 +48,20 @@ export interface ComputeUpgradeInput {
   runCommands?: (commands: HookCommand[], tree: FileTree, version: string) => Promise<FileTree>;
 }
 
-function render(step: VersionAnswers, template: string, dirName: string) {
-  const meta: RenderMeta = { template, version: step.version.manifest.version, dirName };
-  return renderTemplate(step.version, step.answers, meta);
+type Rendered = ReturnType<typeof renderTemplate>;
+
+/** Render each version of the chain once: a step's "theirs" is the next step's "base". */
+function renderer(template: string, dirName: string): (step: VersionAnswers) => Rendered {
+  const cache = new Map<VersionAnswers, Rendered>();
+  return (step) => {
+    let rendered = cache.get(step);
+    if (!rendered) {
+      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName };
+      rendered = renderTemplate(step.version, step.answers, meta);
+      cache.set(step, rendered);
+    }
+    return rendered;
+  };
 }
 
 const IGNORED = new Set([SERVICE_FILE]);
@@ -70,13 +81,14 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
   const steps: StepResult[] = [];
   let reached = input.path[0]!;
   let conflicts: FileAction[] = [];
+  const render = renderer(template, dirName);
   for (let k = 1; k < input.path.length; k++) {
     const previous = input.path[k - 1]!;
     const next = input.path[k]!;
     const from = previous.version.manifest.version;
     const to = next.version.manifest.version;
-    const base = render(previous, template, dirName);
-    const theirs = render(next, template, dirName);
+    const base = render(previous);
+    const theirs = render(next);
     // Migrations belong to the version they lead to; an answers-only change (from === to) has none.
     const migrations = from === to ? [] : next.version.manifest.migrations;
     const manifestFile = path.join(next.version.dir, "template.yaml");

@@ -333,6 +333,7 @@ describe("paved upgrade (real git repositories)", () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(worktree(dir)).toEqual(before);
+    expect(existsSync(path.join(dir, ".git", "paved.lock"))).toBe(false);
     expect(existsSync(path.join(path.dirname(dir), ".demo-svc.paved.lock"))).toBe(false);
   });
 });

@@ -91,7 +91,7 @@ async function expectAgreement(cases: Case[], style: "merge" | "diff3"): Promise
   expect(conflicted).toBeGreaterThan(cases.length / 10);
 }
 
-export const AGREEMENT_CASES = { small: 3000, large: 400, diff3: 1000 };
+export const AGREEMENT_CASES = { small: 2000, large: 400, diff3: 800 };
 
 describe("mergeText agrees with git merge-file byte for byte", () => {
   it(`on ${AGREEMENT_CASES.small} small generated cases (conflicts, identical changes, CRLF, missing final newlines)`, async () => {

@@ -1,0 +1,44 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { countChanges, unifiedDiff } from "../../src/upgrade/unified-diff.js";
+import { tempDir } from "../helpers.js";
+
+const lineArb = fc.constantFrom("a\n", "b\n", "c\n", "{\n", "}\n", "\n", "x = 1;\n");
+const textArb = fc.tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom("", "", "end")).map(([lines, tail]) => lines.join("") + tail);
+
+/** `git diff --no-index` hunks (headers dropped), the reference for our unified diff. */
+async function gitDiff(pairs: Array<[string, string]>): Promise<string[]> {
+  const root = tempDir("paved-udiff-");
+  pairs.forEach(([a, b], i) => {
+    writeFileSync(path.join(root, `${i}.a`), a);
+    writeFileSync(path.join(root, `${i}.b`), b);
+  });
+  const script = `for i in $(seq 0 ${pairs.length - 1}); do git -c diff.indentHeuristic=false diff --no-index --no-color --diff-algorithm=myers $i.a $i.b > $i.out; done; true`;
+  await execa("bash", ["-c", script], { cwd: root, env: { HOME: root, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } });
+  const { readFileSync } = await import("node:fs");
+  return pairs.map((_, i) => {
+    const out = readFileSync(path.join(root, `${i}.out`), "utf8");
+    const start = out.indexOf("@@");
+    return start === -1 ? "" : out.slice(start);
+  });
+}
+
+describe("unifiedDiff", () => {
+  it("matches git diff's hunks on 500 generated pairs", async () => {
+    const pairs = fc.sample(fc.tuple(textArb, textArb), { numRuns: 500, seed: 5 });
+    const expected = await gitDiff(pairs);
+    expect(expected.filter((e) => e.includes("@@")).length).toBeGreaterThan(400);
+    pairs.forEach(([a, b], i) => {
+      const ours = unifiedDiff(a, b, "a", "b");
+      expect(ours === "" ? "" : ours.slice(ours.indexOf("@@"))).toBe(expected[i]);
+    });
+  });
+
+  it("counts added and removed lines", () => {
+    expect(countChanges("a\nb\nc\n", "a\nB\nc\nd\n")).toEqual({ added: 2, removed: 1 });
+    expect(unifiedDiff("same\n", "same\n", "a", "b")).toBe("");
+  });
+});

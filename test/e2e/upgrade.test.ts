@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { git, runCli, snapshotDir } from "../helpers.js";
+import { git, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { BASE_QUESTIONS, commitAll, makeSource, newService } from "../upgrade/fixtures.js";
 
 const read = (dir: string, p: string) => readFileSync(path.join(dir, p), "utf8");
@@ -299,6 +299,27 @@ describe("paved upgrade (real git repositories)", () => {
     expect(second.exitCode).toBe(0);
     expect(read(dir, "a.txt")).toBe("team and y\n");
     expect(read(dir, "b.txt")).toBe("b\n");
+  });
+
+  it("works for a service in a subdirectory of a bigger repository (index paths carry the prefix)", async () => {
+    const source = makeSource({
+      "1.0.0": { files: { "a.txt": "1\n", "b.txt": "b\n" } },
+      "1.1.0": { files: { "a.txt": "2\n", "b.txt": "B\n" } },
+    });
+    const mono = tempDir("paved-mono-");
+    await git(mono, ["init", "-q"]);
+    write(mono, "README.md", "monorepo\n");
+    const dir = path.join(mono, "services", "demo-svc");
+    const created = await runCli(["new", "svc", dir, "--source", source, "--version", "1.0.0", "--yes", "--no-git"]);
+    expect(created.exitCode, String(created.stderr)).toBe(0);
+    write(dir, "a.txt", "team\n");
+    await commitAll(mono);
+    const result = await runCli(["upgrade", dir]);
+    expect(result.exitCode).toBe(1);
+    const status = (await git(mono, ["status", "--porcelain"])).stdout;
+    expect(status).toContain("UU services/demo-svc/a.txt");
+    expect(status).toContain("M  services/demo-svc/b.txt");
+    expect(read(dir, "b.txt")).toBe("B\n");
   });
 
   it("is atomic: a failure midway leaves the working tree as it was", async () => {

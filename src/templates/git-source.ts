@@ -424,9 +424,10 @@ export class GitSource implements TemplateSource {
       this.name = undefined;
     } catch (error) {
       const why = error instanceof UserError ? error.message : String(error);
-      const age = Math.round((await this.stampAgeMs()) / 60_000);
+      const minutes = Math.round((await this.stampAgeMs()) / 60_000);
+      const age = minutes < 1 ? "less than a minute" : minutes < 120 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : `${Math.round(minutes / 60)} hours`;
       this.warn(
-        `could not fetch ${this.id} (${why}); using the cached copy from ${age} minute${age === 1 ? "" : "s"} ago` +
+        `could not fetch ${this.id} (${why}); using the cached copy from ${age} ago` +
           (forFreshness ? "" : ", which may lack the version asked for"),
       );
     }

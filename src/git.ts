@@ -61,6 +61,19 @@ export interface InitResult {
 
 /** `git init` on the default branch and one commit of every file. */
 export async function initRepositoryWithCommit(dir: string, message: string, branch: string): Promise<InitResult> {
+  try {
+    return await initAndCommit(dir, message, branch);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const detail = (error as Error).message.split("\n").find((l) => /fatal|error/i.test(l)) ?? (error as Error).message.split("\n")[0];
+    throw new UserError(`git could not create the first commit: ${detail?.trim()}`, {
+      hint: /space/i.test(detail ?? "") ? "free some space and run again" : "run again with --no-git and commit yourself, or fix git's configuration",
+      exitCode: 1,
+    });
+  }
+}
+
+async function initAndCommit(dir: string, message: string, branch: string): Promise<InitResult> {
   const g = git(dir);
   await g.raw(["init", "--quiet", "--initial-branch", branch]);
   await g.raw(["add", "--all"]);

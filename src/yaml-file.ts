@@ -17,13 +17,13 @@ export function parseConfigText(text: string, file: string, fix: string): unknow
   try {
     value = parse(text, { maxAliasCount: 100, uniqueKeys: true });
   } catch (error) {
+    if (error instanceof RangeError || /Maximum call stack/.test((error as Error).message)) {
+      throw new UserError(`${file}: is nested too deeply to read`, { hint: fix });
+    }
     if (error instanceof YAMLParseError) {
       const line = error.linePos?.[0]?.line;
       const msg = error.message.split("\n")[0] ?? "invalid YAML";
       throw new UserError(`${file}${line ? `:${line}` : ""}: ${msg}`, { hint: fix });
-    }
-    if (error instanceof RangeError) {
-      throw new UserError(`${file}: is nested too deeply to read`, { hint: fix });
     }
     throw new UserError(`${file}: could not be parsed: ${(error as Error).message}`, { hint: fix });
   }

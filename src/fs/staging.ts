@@ -2,6 +2,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, ren
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
+import { fileSystemError } from "./fs-error.js";
 
 const STAGING_PREFIX = ".paved-staging-";
 
@@ -38,7 +39,12 @@ export function assertTargetFree(target: string): void {
  * Create the target's missing parent directories; returns the topmost one created, so a failed run can remove it.
  */
 export function createParents(target: string): string | undefined {
-  const created = mkdirSync(path.dirname(target), { recursive: true });
+  let created: string | undefined;
+  try {
+    created = mkdirSync(path.dirname(target), { recursive: true });
+  } catch (error) {
+    throw fileSystemError(error, `create ${path.dirname(target)}`);
+  }
   if (created) onInterrupt(() => removeCreatedParents(created));
   return created;
 }
@@ -91,9 +97,7 @@ export function createStaging(target: string): Staging {
       break;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST" || attempt > 0) {
-        throw new UserError(`cannot write in ${parent}: ${code ?? (error as Error).message}`, { hint: "choose a target in a writable directory with free space" });
-      }
+      if (code !== "EEXIST" || attempt > 0) throw fileSystemError(error, `write in ${parent}`);
       const holder = stagingHolder(root);
       if (holder !== undefined && holder !== process.pid && alive(holder)) {
         throw new UserError(`another paved process (pid ${holder}) is creating ${target}`, {
@@ -116,9 +120,7 @@ export function createStaging(target: string): Staging {
   } catch (error) {
     forget();
     discard();
-    throw new UserError(`cannot write in ${parent}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
-      hint: "choose a target in a writable directory with free space",
-    });
+    throw fileSystemError(error, `write in ${parent}`);
   }
   return {
     dir,
@@ -133,7 +135,11 @@ export function createStaging(target: string): Staging {
       } catch {
         // it did not exist
       }
-      renameSync(dir, target);
+      try {
+        renameSync(dir, target);
+      } catch (error) {
+        throw fileSystemError(error, `move the new repository to ${target}`);
+      }
       forget();
       discard();
     },

@@ -1,12 +1,21 @@
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FileTree } from "../tree.js";
+import { fileSystemError } from "./fs-error.js";
 import { resolveInside } from "./paths.js";
 
 const CONCURRENCY = 64;
 
 /** Write every entry of a tree under root (which must exist); paths are checked to stay inside. */
 export async function writeTree(root: string, tree: FileTree): Promise<void> {
+  try {
+    await writeEntries(root, tree);
+  } catch (error) {
+    throw fileSystemError(error, `write files in ${root}`);
+  }
+}
+
+async function writeEntries(root: string, tree: FileTree): Promise<void> {
   const entries = [...tree.entries()];
   const dirs = new Set<string>();
   for (const [relative] of entries) {

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Builds dist/ with esbuild: src/cli.ts plus one entry per command module (and the modules scripts import),
+// bundled with their dependencies and split into shared chunks. Node then resolves a handful of files
+// instead of hundreds (zod alone is ~230 modules), and each command still loads only what it uses:
+// `paved --version` and `--help` load dist/cli.js and its small chunks, none holding a heavy library.
+// Type checking stays with tsc (`npm run typecheck`).
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const src = path.join(root, "src");
+const dist = path.join(root, "dist");
+const packageRootModule = path.join(src, "package-root.ts");
+
+/** Entry points keep the paths an unbundled build would have, so `import("./commands/x.js")` and scripts work. */
+const entryPoints = [
+  path.join(src, "cli.ts"),
+  ...readdirSync(path.join(src, "commands"))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => path.join(src, "commands", f)),
+  path.join(src, "authoring", "schema.ts"),
+].filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
+
+/**
+ * In a bundle every module shares its chunk's `import.meta.url`. Give each module the URL it would have in
+ * an unbundled dist/ instead (see src/package-root.ts), so relative paths such as `../../templates` hold.
+ */
+const moduleUrlPlugin = {
+  name: "module-url",
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const contents = readFileSync(args.path, "utf8");
+      if (args.path === packageRootModule || !contents.includes("import.meta.url")) return { contents, loader: "ts" };
+      const relative = path.relative(src, args.path).split(path.sep).join("/").replace(/\.ts$/, ".js");
+      return {
+        contents:
+          `import { moduleUrl as __pavedModuleUrl } from ${JSON.stringify(packageRootModule)};\n` +
+          contents.replaceAll("import.meta.url", `__pavedModuleUrl(${JSON.stringify(relative)})`),
+        loader: "ts",
+      };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints,
+  outbase: src,
+  outdir: dist,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  chunkNames: "chunks/[name]-[hash]",
+  // CommonJS dependencies (commander, handlebars) call require() for Node built-ins.
+  banner: { js: 'import { createRequire as __pavedCreateRequire } from "node:module"; const require = __pavedCreateRequire(import.meta.url);' },
+  // Handlebars only uses source-map for source maps we never ask for; without it, it uses its own tiny SourceNode.
+  alias: { "source-map": path.join(root, "scripts", "empty-module.cjs") },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  plugins: [moduleUrlPlugin],
+});
+
+// Which source files went into which output file: test/e2e/startup.test.ts checks what --version loads with it.
+const metafile = path.join(dist, "metafile.json");
+writeFileSync(metafile, JSON.stringify(result.metafile));
+
+/** Remove what an earlier build (e.g. tsc's one file per module) left in dist/ and this one did not write. */
+const written = new Set([metafile, ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file))]);
+function removeStale(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeStale(full);
+      if (readdirSync(full).length === 0) rmSync(full, { recursive: true });
+    } else if (!written.has(full)) {
+      rmSync(full);
+    }
+  }
+}
+removeStale(dist);

@@ -1,4 +1,5 @@
 import { parse, parseAllDocuments, YAMLParseError } from "yaml";
+import type { RepoFiles } from "./repo-files.js";
 
 export type Parsed<T = unknown> = { ok: true; value: T } | { ok: false; message: string; line: number };
 
@@ -49,4 +50,17 @@ export function parseJson(text: string): Parsed {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Parsed once per run however many checks ask (see RepoFiles.derive); undefined when the file is absent. */
+export function yamlOf(files: RepoFiles, file: string): Parsed | undefined {
+  return files.derive("yaml", file, parseYaml);
+}
+
+export function yamlDocumentsOf(files: RepoFiles, file: string): Parsed<Array<{ value: unknown; line: number }>> | undefined {
+  return files.derive("yaml-documents", file, parseYamlDocuments);
+}
+
+export function jsonOf(files: RepoFiles, file: string): Parsed | undefined {
+  return files.derive("json", file, parseJson);
 }

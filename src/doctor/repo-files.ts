@@ -25,6 +25,7 @@ export class RepoFiles {
   /** How often each path was read from disk; a test asserts no path is read twice. */
   readonly diskReads = new Map<string, number>();
   private readonly cache = new Map<string, Cached>();
+  private readonly derived = new Map<string, unknown>();
   private trackedSet: Set<string> | undefined;
 
   constructor(readonly root: string) {
@@ -103,9 +104,23 @@ export class RepoFiles {
     return cached.text;
   }
 
+  /**
+   * Something computed from a file's text once per run, e.g. its parsed YAML: several checks read
+   * deploy/base/deployment.yaml or catalog-info.yaml, and parsing is the expensive part.
+   */
+  derive<T>(kind: string, relative: string, compute: (text: string) => T): T | undefined {
+    const key = `${kind}\0${relative}`;
+    if (this.derived.has(key)) return this.derived.get(key) as T | undefined;
+    const text = this.text(relative);
+    const value = text === undefined ? undefined : compute(text);
+    this.derived.set(key, value);
+    return value;
+  }
+
   /** Forget what was read (after `--fix` wrote files). */
   invalidate(relative: string): void {
     this.cache.delete(relative);
+    for (const key of this.derived.keys()) if (key.endsWith(`\0${relative}`)) this.derived.delete(key);
   }
 }
 

@@ -7,7 +7,7 @@ import { renderTemplate, type RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
 import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
-import { entryText, isBinary, type FileEntry, type FileTree } from "../tree.js";
+import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 
 export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string };
@@ -73,26 +73,21 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
 
 const EMPTY = new Uint8Array(0);
 
-/** Source files whose rendered content a check reads on every run. */
-function neededUpFront(version: TemplateVersion): (sourcePath: string, entry: FileEntry) => boolean {
-  const managed = version.manifest.files.managed.length ? picomatch(version.manifest.files.managed, { dot: true }) : () => false;
-  return (sourcePath, entry) => {
-    if (managed(sourcePath)) return true;
-    if (!/\.(ya?ml|json)$/.test(sourcePath) || isBinary(entry.data)) return false;
-    const text = entryText(entry);
-    return text.includes("groups") || text.includes("panels");
-  };
+/** Source files whose rendered content a check reads on every run: the managed ones (drift). */
+function neededUpFront(version: TemplateVersion): (sourcePath: string) => boolean {
+  const managed = version.manifest.files.managed;
+  return managed.length ? picomatch(managed, { dot: true }) : () => false;
 }
 
 /**
- * Render every path of the version but only the contents checks need: Handlebars compiles are the
+ * Render every path of the version but only the contents checks need (managed files): Handlebars compiles are the
  * slowest part of a doctor run, and most files are only checked for presence. Files left out render
  * as empty placeholders and are rendered for real (the whole version, once) when `entry()` asks for one.
  */
 export function renderForChecks(version: TemplateVersion, answers: Answers, meta: { template: string; version: string; dirName: string }): Pick<TemplateContext, "paths" | "managed" | "origins" | "entry" | "sourceText"> {
   const needed = neededUpFront(version);
   const skeleton: FileTree = new Map();
-  for (const [p, entry] of version.files) skeleton.set(p, entry.symlink !== undefined || needed(p, entry) ? entry : { data: EMPTY, mode: entry.mode });
+  for (const [p, entry] of version.files) skeleton.set(p, entry.symlink !== undefined || needed(p) ? entry : { data: EMPTY, mode: entry.mode });
   const layout = renderTemplate({ ...version, files: skeleton }, answers, meta);
   let full: RenderResult | undefined;
   return {

@@ -1,7 +1,7 @@
 import picomatch from "picomatch";
 import { failed, NEEDS_TEMPLATE, passed, skipped, type Check } from "../context.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
-import { isRecord, parseYaml } from "../parse.js";
+import { isRecord, yamlOf } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
 
 export const ciWorkflowInfo: CheckInfo = {
@@ -60,9 +60,8 @@ export const ciWorkflowCheck: Check = {
     const findings: Finding[] = [];
     const scripts: string[] = [];
     for (const file of present) {
-      const text = ctx.files.text(file);
-      if (text === undefined) continue;
-      const parsed = parseYaml(text);
+      const parsed = yamlOf(ctx.files, file);
+      if (parsed === undefined) continue;
       if (!parsed.ok) {
         findings.push(failed(ciWorkflowInfo, { message: `${file} is not valid YAML: ${parsed.message}`, file, line: parsed.line, key: `${file}:yaml`, fix: "fix the YAML syntax" }));
         continue;

@@ -5,7 +5,7 @@ import type { DataCheck } from "../../templates/manifest.js";
 import { failed, passed, skipped, type Check, type DoctorContext } from "../context.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 import { lineAt } from "../repo-files.js";
-import { isRecord, parseJson, parseYamlDocuments } from "../parse.js";
+import { isRecord, jsonOf, yamlDocumentsOf, type Parsed } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
 
 /** `spec.template.spec.containers[0].image`, `metadata["app.kubernetes.io/name"]` -> segments. */
@@ -41,8 +41,15 @@ function interpolate(value: string, ctx: DoctorContext): string {
   return compileTemplate(value)({ ...ctx.template!.answers, paved: meta });
 }
 
-function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, text: string, ctx: DoctorContext): { ok: boolean; detail: string; line: number } {
-  const docs = check.type === "json-path" ? [parseJson(text)].map((p) => (p.ok ? { ok: true as const, value: [{ value: p.value, line: 1 }] } : p))[0]! : parseYamlDocuments(text);
+function documentsOf(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, ctx: DoctorContext): Parsed<Array<{ value: unknown; line: number }>> | undefined {
+  if (check.type === "yaml-path") return yamlDocumentsOf(ctx.files, file);
+  const parsed = jsonOf(ctx.files, file);
+  if (!parsed) return undefined;
+  return parsed.ok ? { ok: true, value: [{ value: parsed.value, line: 1 }] } : parsed;
+}
+
+function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, text: string, ctx: DoctorContext): { ok: boolean; detail: string; line: number } {
+  const docs = documentsOf(check, file, ctx)!;
   if (!docs.ok) return { ok: false, detail: `it does not parse: ${docs.message}`, line: docs.line };
   const path = interpolate(check.path, ctx);
   const expected = typeof check.equals === "string" ? interpolate(check.equals, ctx) : check.equals;
@@ -91,7 +98,7 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
     case "json-path": {
       const text = ctx.files.text(file);
       if (text === undefined) return missing();
-      const result = evaluatePathCheck(check, text, ctx);
+      const result = evaluatePathCheck(check, file, text, ctx);
       return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
     }
   }

@@ -1,7 +1,7 @@
 import { SERVICE_FILE } from "../../service-file.js";
 import { failed, NEEDS_TEMPLATE, passed, skipped, type Check, type DoctorContext } from "../context.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
-import { isRecord, parseYamlDocuments } from "../parse.js";
+import { isRecord, yamlDocumentsOf } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
 
 export const ownershipInfo: CheckInfo = {
@@ -53,7 +53,7 @@ function checkCodeowners(ctx: DoctorContext, owner: string, file: string): Findi
 
 function checkCatalog(ctx: DoctorContext, owner: string, file: string): Finding[] {
   const text = ctx.files.text(file) ?? "";
-  const parsed = parseYamlDocuments(text);
+  const parsed = yamlDocumentsOf(ctx.files, file)!;
   if (!parsed.ok) return [failed(ownershipInfo, { message: `${file} is not valid YAML: ${parsed.message}`, file, line: parsed.line, key: `${file}:yaml`, fix: "fix the YAML syntax" })];
   const findings: Finding[] = [];
   const fix = `set spec.owner to ${owner} (or group:${owner}), or change the owner with \`paved upgrade --set owner=...\``;

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// How long `paved doctor` takes on a generated service and on a 10,000-file repository, against the cost
+// of starting Node at all (`node -e ''`) measured in the same run, so the numbers mean the same on any machine.
+// Usage: npm run build && node bench/doctor.mjs [--runs 7] [--files 10000]
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = path.join(root, "bin", "paved.js");
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : Number(args[i + 1]);
+};
+const RUNS = option("--runs", 7);
+const FILES = option("--files", 10_000);
+const env = { ...process.env, CI: "true", NO_COLOR: "1", GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@example.com" };
+
+function timeOnce(command, commandArgs, cwd) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command, commandArgs, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, status: result.status, stderr: result.stderr.toString() };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median wall time of RUNS runs after one warm-up (page cache, git index), checking the exit code. */
+function measure(command, commandArgs, cwd, expectStatus = 0) {
+  const warm = timeOnce(command, commandArgs, cwd);
+  if (warm.status !== expectStatus) throw new Error(`${command} ${commandArgs.join(" ")} exited ${warm.status}: ${warm.stderr}`);
+  return median(Array.from({ length: RUNS }, () => timeOnce(command, commandArgs, cwd).ms));
+}
+
+const work = mkdtempSync(path.join(tmpdir(), "paved-bench-doctor-"));
+try {
+  const service = path.join(work, "bench-svc");
+  execFileSync(process.execPath, [bin, "new", "service", service, "--set", "owner=team-bench", "--no-install"], { env, stdio: "ignore" });
+
+  const nodeBaseline = measure(process.execPath, ["-e", ""], work);
+  const small = measure(process.execPath, [bin, "doctor", service], work);
+  const tracked = execFileSync("git", ["ls-files"], { cwd: service, env }).toString().trim().split("\n").length;
+
+  // The same service with FILES more tracked source files (a few hundred bytes each, like real code).
+  const big = path.join(work, "big-svc");
+  execFileSync("cp", ["-R", service, big]);
+  for (let i = 0; i < FILES; i++) {
+    const dir = path.join(big, "src", "generated", `m${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, `part${i}.ts`),
+      `// Generated module ${i} of the benchmark.\nexport const id${i} = ${i};\nexport function handler${i}(input: string): string {\n  const token = input.trim();\n  return \`\${token}-${i}\`;\n}\n`,
+    );
+  }
+  execFileSync("git", ["add", "--all"], { cwd: big, env });
+  execFileSync("git", ["commit", "--quiet", "--no-verify", "-m", "many files"], { cwd: big, env });
+  const large = measure(process.execPath, [bin, "doctor", big], work);
+  const nodeAgain = measure(process.execPath, ["-e", ""], work);
+  const baseline = Math.min(nodeBaseline, nodeAgain);
+
+  const row = (label, files, ms) => `${label.padEnd(30)} ${String(files).padStart(6)} files  ${ms.toFixed(0).padStart(6)} ms  ${(ms / baseline).toFixed(1).padStart(5)}x node -e ''`;
+  console.log(`paved doctor, median of ${RUNS} runs (node ${process.version}, ${process.platform}/${process.arch})`);
+  console.log(`${"node -e ''".padEnd(30)} ${"".padStart(12)}  ${baseline.toFixed(0).padStart(6)} ms   1.0x`);
+  console.log(row("generated service", tracked, small));
+  console.log(row(`service + ${FILES} files`, tracked + FILES, large));
+  const perFile = (large - small) / FILES;
+  console.log(`marginal cost: ${(perFile * 1000).toFixed(0)} µs per tracked file (doctor minus node start: ${(small - baseline).toFixed(0)} ms -> ${(large - baseline).toFixed(0)} ms)`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -15,7 +15,7 @@ export function parseConfigText(text: string, file: string, fix: string): unknow
   }
   let value: unknown;
   try {
-    value = parse(text, { maxAliasCount: 100, uniqueKeys: true });
+    value = parse(text, { maxAliasCount: 100, uniqueKeys: true, logLevel: "error" });
   } catch (error) {
     if (error instanceof RangeError || /Maximum call stack/.test((error as Error).message)) {
       throw new UserError(`${file}: is nested too deeply to read`, { hint: fix });

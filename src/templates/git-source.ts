@@ -102,7 +102,13 @@ export function versionOfTag(tag: string): string | undefined {
   return semver.valid(bare) === bare ? bare : undefined;
 }
 
-const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" };
+/** Never wait for a password or a host-key question: paved runs in CI too. */
+const GIT_ENV: Record<string, string> = {
+  GIT_TERMINAL_PROMPT: "0",
+  LC_ALL: "C",
+  GIT_OPTIONAL_LOCKS: "0",
+  ...(process.env.GIT_SSH_COMMAND || process.env.GIT_SSH ? {} : { GIT_SSH_COMMAND: "ssh -o BatchMode=yes" }),
+};
 
 interface TreeEntry {
   mode: string;
@@ -357,21 +363,30 @@ export class GitSource implements TemplateSource {
   }
 
   private async clone(): Promise<void> {
-    const parent = path.dirname(this.gitDir);
-    await mkdir(parent, { recursive: true });
-    // Build beside the final place and rename: a concurrent paved never sees half a clone.
+    // Build beside the final place and rename: a concurrent paved never sees half a clone, so a
+    // directory there without the stamp is debris from an older crash and may go.
     const temporary = `${this.gitDir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
     try {
-      await execa("git", ["init", "--quiet", "--bare", temporary], { env: GIT_ENV });
-      await execa("git", ["config", "remote.origin.url", this.url], { cwd: temporary, env: GIT_ENV });
-      await execa("git", ["config", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"], { cwd: temporary, env: GIT_ENV });
+      try {
+        await mkdir(path.dirname(this.gitDir), { recursive: true });
+        await execa("git", ["init", "--quiet", "--bare", temporary], { env: GIT_ENV, stdin: "ignore" });
+        await execa("git", ["config", "remote.origin.url", this.url], { cwd: temporary, env: GIT_ENV, stdin: "ignore" });
+        await execa("git", ["config", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"], { cwd: temporary, env: GIT_ENV, stdin: "ignore" });
+      } catch (error) {
+        const detail = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message;
+        throw new UserError(`cannot create the git cache in ${path.dirname(this.gitDir)}: ${this.redact(detail.split("\n")[0] ?? "")}`, {
+          hint: "make that directory writable, or set PAVED_CACHE to a writable directory",
+        });
+      }
       await this.runFetch(temporary);
       await this.writeStamp(temporary);
+      if (existsSync(this.gitDir) && !existsSync(path.join(this.gitDir, STAMP_FILE))) await rm(this.gitDir, { recursive: true, force: true });
       await rename(temporary, this.gitDir).catch(async (error: NodeJS.ErrnoException) => {
         if (!existsSync(path.join(this.gitDir, STAMP_FILE))) throw error;
       });
       this.fetched = true;
     } catch (error) {
+      if (error instanceof UserError && error.message.startsWith("cannot create the git cache")) throw error;
       if (error instanceof UserError) {
         throw new UserError(`cannot clone the template source ${this.id}: ${error.message}`, {
           hint: "check the URL, your network and your access (a credential helper or a token in PAVED_SOURCE)",
@@ -379,7 +394,7 @@ export class GitSource implements TemplateSource {
       }
       throw error;
     } finally {
-      await rm(temporary, { recursive: true, force: true });
+      await rm(temporary, { recursive: true, force: true }).catch(() => {});
     }
   }
 

@@ -158,6 +158,18 @@ describe("git source cache", () => {
     expect(warnings[0]).toMatch(/may lack the version asked for/);
   });
 
+  it("replaces debris of a crashed clone, and says when the cache cannot be written", async () => {
+    const repo = await releasedRepo();
+    writeFiles(cacheDirFor(repo.url), { "objects/junk": "half a clone" });
+    expect(await (await openSource(repo.url, { warn })).listVersions("api")).toEqual(["1.0.0", "1.1.0"]);
+
+    process.env.PAVED_CACHE = path.join(writeFiles(tempDir(), { "a-file": "" }), "a-file");
+    const error = (await (await openSource(repo.url, { warn })).listTemplates().catch((e: unknown) => e)) as UserError;
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/cannot create the git cache/);
+    expect(error.hint).toMatch(/PAVED_CACHE/);
+  });
+
   it("fails clearly when a source was never cached and cannot be reached", async () => {
     const source = await openSource(`file://${tempDir()}/nowhere`, { warn });
     const error = (await source.listTemplates().catch((e: unknown) => e)) as UserError;

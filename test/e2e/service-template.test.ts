@@ -20,7 +20,7 @@ import {
 import { execa, type ResultPromise } from "execa";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { listFiles, runCli, tempDir } from "../helpers.js";
+import { listFiles, ROOT, runCli, tempDir } from "../helpers.js";
 
 /** Quotes, ": ", "#", Handlebars and Actions braces, newlines, a tab, a backslash and non-ASCII. */
 const DESCRIPTION =
@@ -149,6 +149,17 @@ async function startPostgres(): Promise<{ url: string; stop: () => Promise<void>
   };
 }
 
+describe("service template packaging", () => {
+  it("every file of the template ships in the npm package (npm drops files named .gitignore)", async () => {
+    const templateDir = path.join(ROOT, "templates", "service", "1.0.0");
+    const expected = listFiles(templateDir).map((f) => `templates/service/1.0.0/${f}`);
+    expect(expected).toContain("templates/service/1.0.0/files/{{lower '.gitignore'}}");
+    const pack = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: childEnv() });
+    const packed = (JSON.parse(pack.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    expect(packed.filter((f) => f.startsWith("templates/service/1.0.0/")).sort()).toEqual(expected.sort());
+  });
+});
+
 for (const combo of COMBOS) {
   const label = `ci=${combo.ci} database=${combo.database} tier=${combo.tier}`;
   const postgres = combo.database === "postgres";
@@ -159,7 +170,7 @@ for (const combo of COMBOS) {
     beforeAll(async () => {
       dir = path.join(tempDir(), `${combo.ci}-${combo.database}`);
       const result = await runCli([
-        "new", "service", dir, "--no-install", "--no-git",
+        "new", "service", dir, "--no-install",
         "--set", `name=${NAME}`,
         "--set", `description=${DESCRIPTION}`,
         "--set", `owner=${OWNER}`,
@@ -343,6 +354,11 @@ for (const combo of COMBOS) {
         expect(pipeline["deploy-production"].rules[0].if).toMatch(/\$CI_COMMIT_TAG/);
       });
     }
+
+    it("passes paved doctor as generated", async () => {
+      const doctor = await runCli(["doctor", dir]);
+      expect(doctor.exitCode, String(doctor.stdout) + String(doctor.stderr)).toBe(0);
+    });
 
     it("the Dockerfile is multi-stage, installs production deps only, runs as non-root with a curl-free HEALTHCHECK", () => {
       const dockerfile = read(dir, "Dockerfile");

@@ -6,6 +6,7 @@ import { resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } fr
 import { ExpressionError, parseExpression, referencedNames } from "../answers/expression.js";
 import { symlinkStaysInside } from "../fs/paths.js";
 import { kebab } from "../render/case.js";
+import { compileTemplate } from "../render/handlebars.js";
 import { renderTemplate } from "../render/render.js";
 import { manifestSchema, type Manifest } from "../templates/manifest.js";
 import { versionOfTag } from "../templates/git-source.js";
@@ -215,6 +216,21 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
         record(renderFinding(sourcePath, error));
       }
     }
+    manifest.nextSteps.forEach((step, i) => {
+      try {
+        compileTemplate(step)({ ...answers, paved: set.meta });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const missing = /^"([^"]+)" not defined/.exec(message);
+        const line = template.lineOf(["nextSteps", i]);
+        record({
+          rule: missing ? "render/undefined-variable" : "render/error",
+          file: MANIFEST,
+          ...(line ? { line } : {}),
+          message: missing ? `nextSteps[${i}]: {{${missing[1]}}} is not defined` : `nextSteps[${i}]: ${message.split("\n")[0]}`,
+        });
+      }
+    });
     try {
       renderTemplate(asTemplateVersion(template, manifest), answers, set.meta);
     } catch (error) {

@@ -86,6 +86,13 @@ describe("paved template lint", () => {
     expect(result.findings[0]!.message).toContain("queued");
   });
 
+  it("render/undefined-variable: in nextSteps too", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST.concat("nextSteps:\n  - cd {{name}}\n  - open {{url}}\n")));
+    expect(result.findings).toEqual([
+      expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 34, message: "nextSteps[1]: {{url}} is not defined (rendering with plain, queued)" }),
+    ]);
+  });
+
   it("render/error: broken Handlebars syntax", async () => {
     const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/broken.md": "{{#if queue}}\nunclosed\n" }));
     expect(rules(result.findings)).toEqual(["render/error"]);

@@ -91,7 +91,9 @@ async function expectAgreement(cases: Case[], style: "merge" | "diff3"): Promise
   expect(conflicted).toBeGreaterThan(cases.length / 10);
 }
 
-export const AGREEMENT_CASES = { small: 2000, large: 400, diff3: 800 };
+/** Cases per comparison; PAVED_PROPERTY_SCALE=10 runs ten times as many (each case spawns git once). */
+const SCALE = Number(process.env.PAVED_PROPERTY_SCALE ?? 1) || 1;
+export const AGREEMENT_CASES = { small: 1500 * SCALE, large: 300 * SCALE, diff3: 500 * SCALE };
 
 describe("mergeText agrees with git merge-file byte for byte", () => {
   it(`on ${AGREEMENT_CASES.small} small generated cases (conflicts, identical changes, CRLF, missing final newlines)`, async () => {

@@ -6,8 +6,9 @@ import { entriesEqual, entryText, type FileEntry, type FileTree } from "../../sr
 import { applyPlan, planUpgrade } from "../../src/upgrade/plan.js";
 import { computeUpgrade } from "../../src/upgrade/steps.js";
 
-/** Cases per property; thousands, in memory. */
-export const PROPERTY_RUNS = { singleStep: 4000, sameVersion: 2000, multiStep: 1500 };
+/** Cases per property; thousands, in memory. PAVED_PROPERTY_SCALE=10 runs ten times as many. */
+const SCALE = Number(process.env.PAVED_PROPERTY_SCALE ?? 1) || 1;
+export const PROPERTY_RUNS = { singleStep: 4000 * SCALE, sameVersion: 2000 * SCALE, multiStep: 1500 * SCALE };
 
 const labels = { ours: "yours", base: "base", theirs: "theirs" };
 

@@ -116,7 +116,8 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
     });
   }
   if (lines.length === 0) return undefined;
-  const result = spawnSync("git", ["update-index", "--index-info"], { cwd: repo.dir, input: lines.join("\n") + "\n", encoding: "utf8" });
+  // -z: records end with NUL, so any file name (even one with a newline) is passed through unchanged.
+  const result = spawnSync("git", ["update-index", "-z", "--index-info"], { cwd: repo.dir, input: lines.map((l) => `${l}\0`).join(""), encoding: "utf8" });
   if (result.error) return result.error.message;
   if (result.status !== 0) return result.stderr.trim() || `git update-index exited with ${result.status ?? result.signal}`;
   return undefined;

@@ -21,9 +21,9 @@ describe("paved template new | lint | test", () => {
     const tested = await runCli(["template", "test", dir, "--json"], { env });
     expect(tested.exitCode).toBe(0);
     const report = JSON.parse(String(tested.stdout));
-    expect(report.examples.map((e: { name: string; ok: boolean; steps: Array<{ ok: boolean }> }) => [e.name, e.ok, e.steps.map((s) => s.ok)])).toEqual([
-      ["minimal", true, [true]],
-      ["with-docs", true, [true]],
+    expect(report.examples.map((e: { name: string; ok: boolean; steps: Array<{ ok: boolean }>; doctor: { status: string } }) => [e.name, e.ok, e.steps.map((s) => s.ok), e.doctor.status])).toEqual([
+      ["minimal", true, [true], "pass"],
+      ["with-docs", true, [true], "pass"],
     ]);
 
     // Release it: tag, then create a service from the repository.
@@ -90,6 +90,27 @@ describe("paved template new | lint | test", () => {
       ["passes", true, [0]],
       ["fails", false, [1]],
     ]);
+  });
+  it("fails an example when doctor finds an error in it, naming the check", async () => {
+    const dir = writeFiles(path.join(tempDir(), "checked"), {
+      "template.yaml": [
+        "name: checked",
+        "version: 1.0.0",
+        "description: Declares a check its files do not pass",
+        "checks:",
+        "  - id: checked/license",
+        "    type: file-exists",
+        "    file: LICENSE",
+        "    message: a LICENSE file is required",
+        "",
+      ].join("\n"),
+      "files/README.md": "# checked\n",
+    });
+    const result = await runCli(["template", "test", dir, "--json"], { env });
+    expect(result.exitCode).toBe(1);
+    const [example] = JSON.parse(String(result.stdout)).examples;
+    expect(example).toMatchObject({ name: "defaults", ok: false, doctor: { status: "fail" } });
+    expect(example.doctor.errors.join("\n")).toContain("checked/license");
   });
 });
 

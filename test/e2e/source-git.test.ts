@@ -140,5 +140,13 @@ describe("paved upgrade across versions of a git source", () => {
     expect(readFileSync(path.join(service, "VERSION"), "utf8")).toBe("1.1.0\n");
     expect(readFileSync(path.join(service, "NOTES.md"), "utf8")).toBe("team notes\n");
     expect(recorded(service)).toContain(`source: ${upstream.url}\nversion: 1.1.0\n`);
+
+    // doctor reads the recorded git source from the cache when the repository cannot be reached.
+    renameSync(upstream.dir, `${upstream.dir}-unreachable`);
+    const doctor = await cli(["doctor", service, "--json"], { PAVED_CACHE_TTL: "0" });
+    const findings = JSON.parse(String(doctor.stdout)).findings as Array<{ check: string; status: string }>;
+    expect(findings.find((f) => f.check === "paved/manifest")?.status).toBe("pass");
+    expect(findings.find((f) => f.check === "paved/version-lag")?.status).toBe("pass");
+    expect(String(doctor.stderr)).toMatch(/could not fetch file:\/\/.*using the cached copy/);
   });
 });

@@ -17,6 +17,7 @@ import {
   SchemaValidEntityPolicy,
   type Entity,
 } from "@backstage/catalog-model";
+import { validate as lintDockerfile } from "dockerfile-utils";
 import { execa, type ResultPromise } from "execa";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -362,6 +363,8 @@ for (const combo of COMBOS) {
 
     it("the Dockerfile is multi-stage, installs production deps only, runs as non-root with a curl-free HEALTHCHECK", () => {
       const dockerfile = read(dir, "Dockerfile");
+      // No Docker engine or hadolint here: dockerfile-utils (the VS Code Docker language service's linter) checks syntax and flags.
+      expect(lintDockerfile(dockerfile).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
       const instructions = dockerfile
         .replace(/\\\n/g, " ")
         .split("\n")

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
 import path from "node:path";
-import { isBinary, type FileEntry } from "../tree.js";
+import type { FileEntry } from "../tree.js";
 
 /** Files larger than this are not scanned for secrets (nor parsed as text by any check). */
 export const MAX_SCAN_BYTES = 1024 * 1024;
@@ -9,10 +9,16 @@ export const MAX_SCAN_BYTES = 1024 * 1024;
 const WALK_IGNORED = new Set([".git", "node_modules"]);
 
 interface Cached {
-  stat: Stats | null;
+  kind: "missing" | "file" | "symlink" | "other";
+  size: number;
+  mode: number;
   entry?: FileEntry;
+  /** Decoded text; null when binary, too large or not a file. */
   text?: string | null;
 }
+
+const NOFOLLOW = fsConstants.O_NOFOLLOW;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * One shared, lazily filled view of a service's files: every check reads through it, so a file is
@@ -22,7 +28,7 @@ export class RepoFiles {
   /** Tracked files (`git ls-files`), or every file when the directory is not a git work tree. */
   readonly tracked: readonly string[];
   readonly isGit: boolean;
-  /** How often each path was read from disk; a test asserts no path is read twice. */
+  /** How often each path's content was read from disk; a test asserts no path is read twice. */
   readonly diskReads = new Map<string, number>();
   private readonly cache = new Map<string, Cached>();
   private readonly derived = new Map<string, unknown>();
@@ -39,69 +45,111 @@ export class RepoFiles {
     return this.trackedSet.has(relative);
   }
 
-  private stat(relative: string): Cached {
+  private full(relative: string): string {
+    return path.join(this.root, ...relative.split("/"));
+  }
+
+  /** What is at the path, from one lstat (or from an earlier read). */
+  private probe(relative: string): Cached {
     let cached = this.cache.get(relative);
     if (!cached) {
-      let stat: Stats | null = null;
-      try {
-        stat = lstatSync(path.join(this.root, ...relative.split("/")));
-      } catch {
-        stat = null;
-      }
-      cached = { stat };
+      cached = describe(lstatOrNull(this.full(relative)));
       this.cache.set(relative, cached);
     }
     return cached;
   }
 
+  /**
+   * Open (without following a symlink), fstat and read in one go: a third fewer system calls than
+   * lstat + readFile, which is what a 10,000-file secrets scan spends its time on.
+   * Files over `maxBytes` are stat-ed but not read.
+   */
+  private load(relative: string, maxBytes = Infinity): Cached {
+    const known = this.cache.get(relative);
+    if (known) {
+      if (known.entry || known.kind === "missing" || known.kind === "other") return known;
+      if (known.kind === "symlink") {
+        const link = this.symlinkAt(relative);
+        this.cache.set(relative, link);
+        return link;
+      }
+      if (known.size > maxBytes) return known;
+    }
+    const full = this.full(relative);
+    let fd: number;
+    try {
+      fd = openSync(full, fsConstants.O_RDONLY | (NOFOLLOW ?? 0));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const cached: Cached = code === "ELOOP" || code === "EMLINK" ? this.symlinkAt(relative) : { kind: "missing", size: 0, mode: 0 };
+      this.cache.set(relative, cached);
+      return cached;
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (NOFOLLOW === undefined && lstatOrNull(full)?.isSymbolicLink()) {
+        const cached = this.symlinkAt(relative);
+        this.cache.set(relative, cached);
+        return cached;
+      }
+      const cached = describe(stat);
+      this.cache.set(relative, cached);
+      if (cached.kind !== "file" || stat.size > maxBytes) return cached;
+      const data = Buffer.allocUnsafe(stat.size);
+      let offset = 0;
+      while (offset < stat.size) {
+        const n = readSync(fd, data, offset, stat.size - offset, offset);
+        if (n === 0) break;
+        offset += n;
+      }
+      this.diskReads.set(relative, (this.diskReads.get(relative) ?? 0) + 1);
+      cached.entry = { data: offset === stat.size ? data : data.subarray(0, offset), mode: cached.mode };
+      return cached;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private symlinkAt(relative: string): Cached {
+    this.diskReads.set(relative, (this.diskReads.get(relative) ?? 0) + 1);
+    const target = readlinkSync(this.full(relative)).split(path.sep).join("/");
+    return { kind: "symlink", size: 0, mode: 0o777, entry: { data: new Uint8Array(0), mode: 0o777, symlink: target } };
+  }
+
   /** Whether a regular file or symlink exists at the path in the working tree. */
   exists(relative: string): boolean {
-    const { stat } = this.stat(relative);
-    return stat !== null && (stat.isFile() || stat.isSymbolicLink());
+    const { kind } = this.probe(relative);
+    return kind === "file" || kind === "symlink";
   }
 
   size(relative: string): number | undefined {
-    const { stat } = this.stat(relative);
-    return stat && stat.isFile() ? stat.size : undefined;
+    const cached = this.probe(relative);
+    return cached.kind === "file" ? cached.size : undefined;
   }
 
   /** The file as a tree entry (bytes + mode, or a symlink), or undefined when absent. */
   read(relative: string): FileEntry | undefined {
-    const cached = this.stat(relative);
-    if (cached.entry) return cached.entry;
-    const { stat } = cached;
-    if (!stat) return undefined;
-    const full = path.join(this.root, ...relative.split("/"));
-    this.diskReads.set(relative, (this.diskReads.get(relative) ?? 0) + 1);
-    if (stat.isSymbolicLink()) {
-      cached.entry = { data: new Uint8Array(0), mode: 0o777, symlink: readlinkSync(full).split(path.sep).join("/") };
-    } else if (stat.isFile()) {
-      cached.entry = { data: readFileSync(full), mode: stat.mode & 0o777 };
-    } else {
-      return undefined;
-    }
-    return cached.entry;
+    return this.load(relative).entry;
   }
 
   /**
-   * The file as UTF-8 text, or undefined when it is absent, a symlink, binary or larger than MAX_SCAN_BYTES
-   * (in which case it is not read at all).
+   * The file as UTF-8 text, or undefined when it is absent, a symlink, binary (a NUL byte in its first
+   * 8 KiB, or not UTF-8) or larger than MAX_SCAN_BYTES (in which case it is not read at all).
    */
   text(relative: string): string | undefined {
-    const cached = this.stat(relative);
+    const cached = this.load(relative, MAX_SCAN_BYTES);
     if (cached.text !== undefined) return cached.text ?? undefined;
-    const { stat } = cached;
-    if (!stat || !stat.isFile() || stat.size > MAX_SCAN_BYTES) {
+    const entry = cached.entry;
+    if (!entry || entry.symlink !== undefined || entry.data.subarray(0, 8192).includes(0)) {
       cached.text = null;
       return undefined;
     }
-    const entry = this.read(relative);
-    if (!entry || isBinary(entry.data)) {
+    try {
+      cached.text = utf8.decode(entry.data);
+    } catch {
       cached.text = null;
-      return undefined;
     }
-    cached.text = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString("utf8");
-    return cached.text;
+    return cached.text ?? undefined;
   }
 
   /**
@@ -122,6 +170,20 @@ export class RepoFiles {
     this.cache.delete(relative);
     for (const key of this.derived.keys()) if (key.endsWith(`\0${relative}`)) this.derived.delete(key);
   }
+}
+
+function lstatOrNull(full: string): Stats | null {
+  try {
+    return lstatSync(full);
+  } catch {
+    return null;
+  }
+}
+
+function describe(stat: Stats | null): Cached {
+  if (!stat) return { kind: "missing", size: 0, mode: 0 };
+  const kind = stat.isSymbolicLink() ? "symlink" : stat.isFile() ? "file" : "other";
+  return { kind, size: stat.size, mode: stat.mode & 0o777 };
 }
 
 /** `git ls-files -z` relative to root, or undefined when root is not inside a git work tree. */

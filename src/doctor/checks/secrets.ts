@@ -56,12 +56,14 @@ function characterClasses(value: string): number {
 }
 
 function regexDetector(id: string, title: string, pattern: RegExp, group = 0, accept: (secret: string, match: RegExpExecArray) => boolean = () => true): Detector {
+  // Compiled once; `find` is never re-entered, so one global regex and its lastIndex can be reused.
+  const re = new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : pattern.flags + "g");
   return {
     id,
     title,
     find(text) {
       const out: Array<{ index: number; secret: string }> = [];
-      const re = new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : pattern.flags + "g");
+      re.lastIndex = 0;
       for (let m = re.exec(text); m; m = re.exec(text)) {
         const secret = m[group] ?? m[0];
         if (!isPlaceholder(secret) && accept(secret, m)) out.push({ index: m.index + (group ? m[0].indexOf(secret) : 0), secret });

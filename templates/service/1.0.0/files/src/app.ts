@@ -41,8 +41,9 @@ class RequestLog extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const route = routeOf(request);
     const entry = { method: request.method, route, url: request.url, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime) };
-    if (error || reply.statusCode >= 500) request.log.error({ ...entry, err: error ?? undefined }, "request failed");
+    if (error) request.log.error({ ...entry, err: error }, "request failed");
     else if (PROBE_ROUTES.has(route)) request.log.debug(entry, "request completed");
+    else if (reply.statusCode >= 500) request.log.error(entry, "request failed");
     else request.log.info(entry, "request completed");
   }
 }

@@ -65,4 +65,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-await app.server.listen({ port: config.port, host: config.host });
+try {
+  await app.server.listen({ port: config.port, host: config.host });
+} catch (error) {
+  logger.fatal({ err: error, port: config.port, host: config.host }, "cannot listen");
+  process.exit(1);
+}

@@ -10,9 +10,10 @@ afterEach(async () => {
 });
 
 /** Start the app on a free port and return its base URL: these tests talk HTTP to a real listener. */
-async function start(options: Partial<AppOptions> = {}): Promise<{ app: App; url: string }> {
+async function start(options: Partial<AppOptions> = {}, setup?: (app: App) => void): Promise<{ app: App; url: string }> {
   const app = buildApp({ logger: createLogger("silent"), ...options });
   started.push(app);
+  setup?.(app);
   await app.server.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.server.address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}` };
@@ -95,5 +96,22 @@ describe("requests", () => {
     await fetch(`${url}/`, { headers: { "x-request-id": "req-42" } });
     const entry = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((e) => e.msg === "request completed");
     expect(entry).toMatchObject({ level: "info", service: service.name, requestId: "req-42", route: "/", status: 200 });
+  });
+
+  it("logs a failing request at error level, probes only at debug, and counts the 500", async () => {
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+    const { url } = await start({ logger }, (app) => {
+      app.server.get("/boom", async () => {
+        throw new Error("boom");
+      });
+    });
+    await fetch(`${url}/healthz`);
+    expect((await fetch(`${url}/boom`)).status).toBe(500);
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries.filter((e) => e.route === "/healthz")).toEqual([]);
+    expect(entries.find((e) => e.msg === "request failed")).toMatchObject({ level: "error", route: "/boom", status: 500 });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^http_request_duration_seconds_count\{route="\/boom",status="500"\} 1$/m);
   });
 });

@@ -209,7 +209,7 @@ export async function openSource(spec: string | undefined, options: SourceOption
     return GitSource.fromLocalRepository(resolved, options);
   }
   if (singleTemplate) {
-    throw new UserError(`--source ${spec}: holds one template but is not a git repository, so it has no versions`, {
+    throw new UserError(`--source ${spec}: holds one template but is not the root of a git repository, so it has no versions (its tags would be)`, {
       hint: "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
     });
   }

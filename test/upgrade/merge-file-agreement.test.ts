@@ -49,6 +49,18 @@ const bigCaseArb = fc
   })
   .map(({ base, ours, theirs }) => ({ base: base.join(""), ours: applyEdits(base, ours).join(""), theirs: applyEdits(base, theirs).join("") }));
 
+/**
+ * Big files with many scattered edits that copy other lines of the file: long edit scripts with long
+ * common runs reach the diff's cost cut-offs and snake heuristics (over 256 edits in one search).
+ */
+const hugeEdits = fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: fc.array(fc.integer({ min: 0, max: 7999 }).map((n) => `row ${n}\n`), { maxLength: 4 }) }), { minLength: 200, maxLength: 350 });
+const hugeCaseArb = fc
+  .record({ size: fc.integer({ min: 5000, max: 8000 }), ours: hugeEdits, theirs: hugeEdits })
+  .map(({ size, ours, theirs }) => {
+    const base = Array.from({ length: size }, (_, i) => `row ${i}\n`);
+    return { base: base.join(""), ours: applyEdits(base, ours).join(""), theirs: applyEdits(base, theirs).join("") };
+  });
+
 interface Case {
   base: string;
   ours: string;
@@ -93,7 +105,7 @@ async function expectAgreement(cases: Case[], style: "merge" | "diff3"): Promise
 
 /** Cases per comparison; PAVED_PROPERTY_SCALE=10 runs ten times as many (each case spawns git once). */
 const SCALE = Number(process.env.PAVED_PROPERTY_SCALE ?? 1) || 1;
-export const AGREEMENT_CASES = { small: 1500 * SCALE, large: 300 * SCALE, diff3: 500 * SCALE };
+export const AGREEMENT_CASES = { small: 1500 * SCALE, large: 300 * SCALE, huge: 20 * SCALE, diff3: 500 * SCALE };
 
 describe("mergeText agrees with git merge-file byte for byte", () => {
   it(`on ${AGREEMENT_CASES.small} small generated cases (conflicts, identical changes, CRLF, missing final newlines)`, async () => {
@@ -104,6 +116,21 @@ describe("mergeText agrees with git merge-file byte for byte", () => {
   it(`on ${AGREEMENT_CASES.large} larger file-like cases`, async () => {
     const cases = fc.sample(bigCaseArb, { numRuns: AGREEMENT_CASES.large, seed: 777 });
     await expectAgreement(cases, "merge");
+  });
+
+  it(`on ${AGREEMENT_CASES.huge} huge cases (thousands of lines, hundreds of edits per side)`, async () => {
+    const cases = fc.sample(hugeCaseArb, { numRuns: AGREEMENT_CASES.huge, seed: 2026 });
+    await expectAgreement(cases, "merge");
+  });
+
+  it("on giant files, where the diff's snake heuristics take over (more than 32,768 lines)", async () => {
+    const giantEdits = fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: fc.array(fc.integer({ min: 0, max: 39999 }).map((n) => `row ${n}\n`), { maxLength: 4 }) }), { minLength: 1500, maxLength: 1500 });
+    const cases = fc.sample(fc.record({ ours: giantEdits, theirs: giantEdits }), { numRuns: 2, seed: 11 }).map(({ ours, theirs }) => {
+      const base = Array.from({ length: 40000 }, (_, i) => `row ${i}\n`);
+      return { base: base.join(""), ours: applyEdits(base, ours).join(""), theirs: applyEdits(base, theirs).join("") };
+    });
+    const expected = await gitMergeFile(cases, "merge");
+    cases.forEach((c, i) => expect(mergeText(c.base, c.ours, c.theirs).text === expected[i]!.text).toBe(true));
   });
 
   it(`in diff3 style on ${AGREEMENT_CASES.diff3} cases`, async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, Interrupted, ProblemFound, REPORT_URL, UserError } from "./errors.js";
-import { runInterruptCleanup } from "./fs/cleanup.js";
+import { interruptAndCleanup, interruptedBy, runInterruptCleanup } from "./fs/cleanup.js";
 import { Output } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -226,9 +226,11 @@ function installSignalHandlers(): void {
     ["SIGTERM", 143],
   ] as const) {
     process.on(signal, () => {
-      runInterruptCleanup();
-      process.stderr.write(`\npaved: interrupted by ${signal}; nothing was left behind\n`);
-      process.exit(code);
+      if (interruptedBy()) return;
+      void interruptAndCleanup(signal).finally(() => {
+        process.stderr.write(`\npaved: interrupted by ${signal}; nothing was left behind\n`);
+        process.exit(code);
+      });
     });
   }
 }

@@ -1,12 +1,18 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { UserError } from "./errors.js";
+import { Interrupted, UserError } from "./errors.js";
+import { interruptSignal, interruptedBy, trackChild } from "./fs/cleanup.js";
 
 export const FALLBACK_IDENTITY = { name: "paved", email: "paved@localhost" } as const;
 
+/** Every git call stops when paved is interrupted, and an interrupt waits for it to exit before cleaning up. */
 function git(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, binary: "git", maxConcurrentProcesses: 4, trimmed: true });
+  return simpleGit({ baseDir: dir, binary: "git", maxConcurrentProcesses: 4, trimmed: true, abort: interruptSignal });
+}
+
+function tracked<T>(work: Promise<T>): Promise<T> {
+  return trackChild(work);
 }
 
 function nearestExisting(dir: string): string {
@@ -65,6 +71,7 @@ export async function initRepositoryWithCommit(dir: string, message: string, bra
     return await initAndCommit(dir, message, branch);
   } catch (error) {
     if (error instanceof UserError) throw error;
+    if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
     const detail = (error as Error).message.split("\n").find((l) => /fatal|error/i.test(l)) ?? (error as Error).message.split("\n")[0];
     throw new UserError(`git could not create the first commit: ${detail?.trim()}`, {
       hint: /space/i.test(detail ?? "") ? "free some space and run again" : "run again with --no-git and commit yourself, or fix git's configuration",
@@ -75,22 +82,22 @@ export async function initRepositoryWithCommit(dir: string, message: string, bra
 
 async function initAndCommit(dir: string, message: string, branch: string): Promise<InitResult> {
   const g = git(dir);
-  await g.raw(["init", "--quiet", "--initial-branch", branch]);
-  await g.raw(["add", "--all"]);
+  await tracked(g.raw(["init", "--quiet", "--initial-branch", branch]));
+  await tracked(g.raw(["add", "--all"]));
   const usedFallbackIdentity = !(await hasIdentity(g));
   const identityArgs = usedFallbackIdentity
     ? ["-c", `user.name=${FALLBACK_IDENTITY.name}`, "-c", `user.email=${FALLBACK_IDENTITY.email}`]
     : [];
-  await g.raw([...identityArgs, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message]);
-  const commit = (await g.revparse(["HEAD"])).trim();
+  await tracked(g.raw([...identityArgs, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message]));
+  const commit = (await tracked(g.revparse(["HEAD"]))).trim();
   return { branch, commit, usedFallbackIdentity };
 }
 
 export async function addRemoteAndPush(dir: string, url: string, branch: string): Promise<void> {
   const g = git(dir);
-  await g.addRemote("origin", url);
+  await tracked(g.addRemote("origin", url));
   try {
-    await g.raw(["push", "--quiet", "--set-upstream", "origin", branch]);
+    await tracked(g.raw(["push", "--quiet", "--set-upstream", "origin", branch]));
   } catch (error) {
     const detail = (error as Error).message.split("\n").find((l) => l.trim()) ?? "push failed";
     throw new UserError(`could not push to ${url}: ${detail}`, {

@@ -1,5 +1,5 @@
 import { UserError, Interrupted } from "./errors.js";
-import { onInterrupt } from "./fs/cleanup.js";
+import { interruptSignal, interruptedBy, trackChild } from "./fs/cleanup.js";
 import type { RawCommand } from "./templates/manifest.js";
 
 export interface HookCommand {
@@ -78,20 +78,18 @@ export async function runHooks(commands: readonly HookCommand[], cwd: string, lo
   const { execa } = await import("execa");
   for (const command of commands) {
     log(`$ ${command.display}`);
-    const controller = new AbortController();
-    const forget = onInterrupt(() => controller.abort());
     try {
-      const result = await execa(command.file, command.args, {
+      const result = await trackChild(execa(command.file, command.args, {
         cwd,
         shell: command.shell,
         timeout: command.timeoutMs,
-        cancelSignal: controller.signal,
+        cancelSignal: interruptSignal,
         stdin: "ignore",
         stdout: 2,
         stderr: 2,
         reject: false,
-      });
-      if (controller.signal.aborted) throw new Interrupted("SIGINT");
+      }));
+      if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
       if (result.timedOut) {
         throw new UserError(`hook \`${command.display}\` did not finish within ${command.timeoutMs / 1000} s`, {
           hint: "raise its `timeout` in template.yaml, or skip it (--no-install for installs)",
@@ -105,8 +103,9 @@ export async function runHooks(commands: readonly HookCommand[], cwd: string, lo
           exitCode: 1,
         });
       }
-    } finally {
-      forget();
+    } catch (error) {
+      if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
+      throw error;
     }
   }
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
-import { assertTargetFree, createParents, createStaging, removeCreatedParents, type Staging } from "../fs/staging.js";
+import { assertTargetFree, createParents, createStaging, removeCreatedParents, removeStaleStaging, type Staging } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { assertTrusted, normalizeCommand, runHooks } from "../hooks.js";
 import type { Output } from "../output.js";
@@ -48,7 +48,10 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
 
   let target = dir === undefined ? undefined : path.resolve(dir);
-  if (target && !options.dryRun) assertTargetFree(target);
+  if (target && !options.dryRun) {
+    removeStaleStaging(target);
+    assertTargetFree(target);
+  }
 
   const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
   const provided = await collectProvided(options.set, options.answersFile);
@@ -67,7 +70,10 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     }
     target = path.resolve(name);
     meta.dirName = path.basename(target);
-    if (!options.dryRun) assertTargetFree(target);
+    if (!options.dryRun) {
+      removeStaleStaging(target);
+      assertTargetFree(target);
+    }
   }
 
   const hooks = version.manifest.hooks.postCreate.map(normalizeCommand).filter((h) => options.install || !h.install);

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
@@ -82,6 +82,19 @@ function stagingHolder(root: string): number | undefined {
   }
 }
 
+function stagingRoot(target: string): string {
+  return path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}`);
+}
+
+/** Remove the staging directory a killed run (SIGKILL, power loss) left for this target; a live run's is kept. */
+export function removeStaleStaging(target: string): void {
+  const root = stagingRoot(target);
+  if (!existsSync(root)) return;
+  const holder = stagingHolder(root);
+  if (holder !== undefined && holder !== process.pid && alive(holder)) return;
+  rmSync(root, { recursive: true, force: true });
+}
+
 /**
  * The staging directory `.paved-staging-<name>` beside the target (same file system, so the final move is one
  * rename). Creating it is also the lock: a second paved process on the same target refuses while the first is
@@ -90,7 +103,7 @@ function stagingHolder(root: string): number | undefined {
  */
 export function createStaging(target: string): Staging {
   const parent = path.dirname(target);
-  const root = path.join(parent, `${STAGING_PREFIX}${path.basename(target)}`);
+  const root = stagingRoot(target);
   for (let attempt = 0; ; attempt++) {
     try {
       mkdirSync(root);

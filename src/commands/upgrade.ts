@@ -217,7 +217,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
     };
     const finalTree: FileTree = new Map(computed.tree);
     finalTree.set(SERVICE_FILE, textFile(serializeServiceFile(serviceFile)));
-    const changes = treeChanges(ours, finalTree);
+    const changes = treeChanges(ours, finalTree, SERVICE_FILE);
     const actions = computed.steps.flatMap((s) => s.actions.map((a) => ({ ...a, step: `${s.from}->${s.to}` })));
     const migrations: MigrationRecord[] = computed.steps.flatMap((s) => s.migrations);
     const conflicts = computed.conflicts;

@@ -9,17 +9,19 @@ import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
 export interface TreeChanges {
   writes: Map<string, FileEntry>;
   deletes: string[];
+  /** A written path to put in place after everything else (`.paved.yml`: it says the upgrade happened). */
+  last?: string;
 }
 
 /** The difference from `before` to `after` (paths missing from `after` are deleted). */
-export function treeChanges(before: FileTree, after: FileTree): TreeChanges {
+export function treeChanges(before: FileTree, after: FileTree, last?: string): TreeChanges {
   const writes = new Map<string, FileEntry>();
   for (const p of [...after.keys()].sort()) {
     const entry = after.get(p)!;
     if (!entriesEqual(before.get(p), entry)) writes.set(p, entry);
   }
   const deletes = [...before.keys()].filter((p) => !after.has(p)).sort();
-  return { writes, deletes };
+  return { writes, deletes, ...(last ? { last } : {}) };
 }
 
 export function changeCount(changes: TreeChanges): number {
@@ -95,7 +97,7 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
       temps.set(relative, temp);
       writeEntry(temp, entry);
     }
-    for (const [relative, temp] of temps) {
+    const placeFile = (relative: string, temp: string) => {
       const full = path.join(root, ...relative.split("/"));
       const existing = lstatSync(full, { throwIfNoEntry: false });
       if (existing?.isDirectory()) {
@@ -106,13 +108,16 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
       done.push(relative);
       renameSync(temp, full);
       temps.delete(relative);
-    }
+    };
+    for (const [relative, temp] of [...temps]) if (relative !== changes.last) placeFile(relative, temp);
     for (const relative of changes.deletes) {
       const full = resolveInside(root, relative, relative);
       done.push(relative);
       unlinkSync(full);
       pruneEmptyParents(path.dirname(full), root);
     }
+    const lastTemp = changes.last === undefined ? undefined : temps.get(changes.last);
+    if (lastTemp) placeFile(changes.last!, lastTemp);
     const failure = afterWrite?.();
     if (failure) throw new Error(failure);
   } catch (error) {

@@ -20,7 +20,7 @@ import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
 import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
-import { commitAll, openRepository, readWorkingTree, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { assertNotInterrupted, commitAll, openRepository, readWorkingTree, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
 import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
@@ -257,6 +257,8 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       for (const p of changes.deletes) update.staged.set(p, null);
     }
     const blobs = await storeBlobs(repo, update);
+    // Last moment to stop: after this the working tree changes in one synchronous step.
+    assertNotInterrupted();
     applyAtomically(target, changes, ours, () => updateIndex(repo, update, blobs));
     release();
 

@@ -1,13 +1,22 @@
 import { spawnSync } from "node:child_process";
 import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
-import { UserError } from "../errors.js";
+import { Interrupted, UserError } from "../errors.js";
+import { interruptedBy, interruptSignal, trackChild } from "../fs/cleanup.js";
 import { isExecutable, type FileEntry, type FileTree } from "../tree.js";
 
-/** Run git in `cwd`; stdout as text. Throws the stderr on failure. */
+/** Stop if paved was interrupted (the signal handler cleans up; nothing more may be changed). */
+export function assertNotInterrupted(): void {
+  if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
+}
+
+/** Run git in `cwd`; stdout as text. Throws the stderr on failure; stops with paved on Ctrl-C. */
 async function git(cwd: string, args: string[], input?: string | Uint8Array): Promise<string> {
   const { execa } = await import("execa");
-  const result = await execa("git", args, { cwd, reject: false, stripFinalNewline: false, ...(input !== undefined ? { input } : {}) });
+  const result = await trackChild(
+    execa("git", args, { cwd, reject: false, stripFinalNewline: false, cancelSignal: interruptSignal, ...(input !== undefined ? { input } : {}) }),
+  );
+  assertNotInterrupted();
   if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${String(result.stderr).trim()}`);
   return String(result.stdout);
 }

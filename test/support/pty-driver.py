@@ -55,9 +55,11 @@ while True:
             time.sleep(0.05)
             os.write(fd, repeat[1].encode("utf8"))
             pending = b""
-    done, raw = os.waitpid(pid, os.WNOHANG)
-    if done and not ready:
-        status = raw
+    if status is None:
+        done, raw = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = raw  # reaped: never wait for it again, but read what it wrote last
+    if status is not None and not ready:
         break
 
 if status is None:

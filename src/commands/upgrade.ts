@@ -173,7 +173,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   const sets = await collectProvided(options.set, options.answersFile);
   if (to === service.version && sets.size === 0) {
     out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], upToDate: true });
-    out.print(`${out.c.green("✓")} ${shown} is on ${service.template} ${to}, the latest version; nothing to do`);
+    out.print(`${out.c.green("✓")} ${shown} is on ${service.template} ${to}${to === latest ? ", the latest version" : ""}; nothing to do`);
     return;
   }
 
@@ -196,9 +196,10 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
 
   out.info(`${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`);
-  const ours = await readWorkingTree(repo);
+  // Lock before reading the tree, so no other paved process changes it between reading and writing.
   const release = options.dryRun ? () => {} : lockTarget(target);
   try {
+    const ours = await readWorkingTree(repo);
     const computed = await computeUpgrade({
       template: service.template,
       dirName: path.basename(target),

@@ -1,10 +1,12 @@
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { ProblemFound, UserError } from "../errors.js";
 import { exitCodeOfReport } from "../doctor/format/common.js";
 import { githubStepSummary } from "../doctor/format/github.js";
 import { FORMATS, formatReport, type Format } from "../doctor/format/index.js";
 import { runDoctor } from "../doctor/run.js";
+import { SERVICE_FILE } from "../service-file.js";
 import type { Output } from "../output.js";
 import { describeIssue } from "../validation.js";
 import { commonOptionsSchema, sourceOptionSchema } from "./options.js";
@@ -37,6 +39,14 @@ function parseOptions(raw: unknown): DoctorOptions {
   throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: "see `paved doctor --help`" });
 }
 
+/** Without a directory argument, the nearest directory upwards that holds `.paved.yml` (as git finds .git). */
+export function findServiceDir(start: string): string {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, SERVICE_FILE))) return dir;
+    if (existsSync(path.join(dir, ".git")) || path.dirname(dir) === dir) return path.resolve(start);
+  }
+}
+
 function chooseFormat(options: DoctorOptions): Format {
   if (options.json && options.format && options.format !== "json") {
     throw new UserError(`--json and --format ${options.format} disagree`, { hint: "--json means --format json; pass one of them" });
@@ -53,7 +63,7 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   const env = deps.env ?? process.env;
 
   const report = await runDoctor({
-    dir: dir ?? ".",
+    dir: dir ?? findServiceDir(process.cwd()),
     ...(options.source ? { source: options.source } : {}),
     strict: options.strict,
     fix: options.fix,

@@ -149,3 +149,12 @@ describe("paved doctor on a generated service", () => {
     expect(existsSync(path.join(clean, ".paved.yml"))).toBe(true);
   });
 });
+
+describe("paved doctor without a directory", () => {
+  it("finds the service from a subdirectory, as git finds .git", async () => {
+    const dir = await newService("nested");
+    const result = await runCli(["doctor", "--json"], { cwd: path.join(dir, "src") });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).dir).toBe(dir);
+  });
+});

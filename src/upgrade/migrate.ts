@@ -94,3 +94,48 @@ export function applyPathMigrations(steps: readonly MigrationStep[], version: st
   }
   return { ours: nextOurs, base: nextBase, records };
 }
+
+export interface RenderedTree {
+  tree: FileTree;
+  /** Rendered path -> the path under files/ it came from. */
+  origins: ReadonlyMap<string, string>;
+}
+
+function pathsByOrigin(rendered: RenderedTree): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [p, origin] of rendered.origins) out.set(origin, [...(out.get(origin) ?? []), p]);
+  return out;
+}
+
+/**
+ * A template file whose rendered path changed (`src/{{name}}.ts` after `--set name=...`, or a templated
+ * folder) is the same file at a new place: move it in the team's tree and the old render before merging,
+ * like a rename migration, so the team's edits go with it. Only one-to-one moves are followed.
+ */
+export function followRenderedRenames(base: RenderedTree, theirs: RenderedTree, ours: FileTree, version: string): PathMigrationResult {
+  const nextOurs: FileTree = new Map(ours);
+  const nextBase: FileTree = new Map(base.tree);
+  const records: MigrationRecord[] = [];
+  const after = pathsByOrigin(theirs);
+  for (const [origin, before] of pathsByOrigin(base)) {
+    const now = after.get(origin);
+    if (before.length !== 1 || now?.length !== 1) continue;
+    const from = before[0]!;
+    const to = now[0]!;
+    if (from === to || theirs.tree.has(from) || base.tree.has(to)) continue;
+    nextBase.set(to, nextBase.get(from)!);
+    nextBase.delete(from);
+    const step = `rename ${from} -> ${to}`;
+    if (!nextOurs.has(from)) continue;
+    if (nextOurs.has(to)) {
+      records.push({ version, step, status: "kept", detail: `${to} already exists; ${from} left where it is` });
+      nextBase.set(from, nextBase.get(to)!);
+      nextBase.delete(to);
+      continue;
+    }
+    nextOurs.set(to, nextOurs.get(from)!);
+    nextOurs.delete(from);
+    records.push({ version, step, status: "applied", detail: `the template now renders ${origin} at this path` });
+  }
+  return { ours: nextOurs, base: nextBase, records };
+}

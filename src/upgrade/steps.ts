@@ -6,7 +6,7 @@ import { SERVICE_FILE } from "../service-file.js";
 import type { TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
 import type { ConflictStyle } from "./diff3.js";
-import { applyPathMigrations, migrationCommands, type MigrationRecord } from "./migrate.js";
+import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
 
 /** One version of the path from the recorded version to the target, with the answers it renders with. */
@@ -89,10 +89,12 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     const to = next.version.manifest.version;
     const base = render(previous);
     const theirs = render(next);
-    // Migrations belong to the version they lead to; an answers-only change (from === to) has none.
+    // Files the template now renders at another path move first (with the team's edits); then the
+    // version's migrations, which belong to the version they lead to (an answers-only change has none).
     const migrations = from === to ? [] : next.version.manifest.migrations;
     const manifestFile = path.join(next.version.dir, "template.yaml");
-    const moved = applyPathMigrations(migrations, to, tree, base.tree, manifestFile);
+    const followed = followRenderedRenames(base, theirs, tree, to);
+    const moved = applyPathMigrations(migrations, to, followed.ours, followed.base, manifestFile);
     const labels = { ours: `yours (${template} ${from})`, base: `${template} ${from}`, theirs: `${template} ${to}` };
     const actions = planUpgrade({
       base: moved.base,
@@ -105,7 +107,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
       ...(input.style ? { style: input.style } : {}),
     });
     tree = applyPlan(moved.ours, actions);
-    const records = [...moved.records];
+    const records = [...followed.records, ...moved.records];
     const commands = migrationCommands(migrations);
     if (commands.length > 0) {
       if (input.runCommands) {

@@ -231,6 +231,18 @@ describe("paved upgrade (real git repositories)", () => {
     expect(read(dir, ".paved.yml")).toContain("tier: gold");
   });
 
+  it("a file whose templated path changes with an answer moves with the team's edits", async () => {
+    const source = makeSource({ "1.0.0": { files: { "src/{{name}}.txt": "# {{name}}\nline 2\nline 3\nline 4\n" } } });
+    const dir = await newService(source, "1.0.0");
+    write(dir, "src/demo-svc.txt", "# demo-svc\nline 2\nline 3\nline 4, edited by the team\n");
+    await commitAll(dir);
+    const result = await runCli(["upgrade", dir, "--set", "name=billing-api", "--json"]);
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(existsSync(path.join(dir, "src/demo-svc.txt"))).toBe(false);
+    expect(read(dir, "src/billing-api.txt")).toBe("# billing-api\nline 2\nline 3\nline 4, edited by the team\n");
+    expect(JSON.parse(String(result.stdout)).migrations).toEqual([expect.objectContaining({ step: "rename src/demo-svc.txt -> src/billing-api.txt", status: "applied" })]);
+  });
+
   it("applies migrations step by step across versions (rename before the merge, commands after it, only with --trust)", async () => {
     const source = makeSource({
       "1.0.0": { files: { "settings.yml": "a: 1\nb: 2\nc: 3\nd: 4\n", "legacy.txt": "old\n" } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
 import { textFile, type FileTree } from "../../src/tree.js";
-import { applyPathMigrations, describeStep, migrationCommands } from "../../src/upgrade/migrate.js";
+import { applyPathMigrations, describeStep, followRenderedRenames, migrationCommands } from "../../src/upgrade/migrate.js";
 
 const tree = (files: Record<string, string>): FileTree => new Map(Object.entries(files).map(([p, t]) => [p, textFile(t)]));
 const text = (t: FileTree, p: string) => (t.get(p) ? Buffer.from(t.get(p)!.data).toString() : undefined);
@@ -49,5 +49,31 @@ describe("applyPathMigrations", () => {
       ["node", "a b.js"],
     ]);
     expect(describeStep({ rename: { from: "a", to: "b" } })).toBe("rename a -> b");
+  });
+});
+
+describe("followRenderedRenames", () => {
+  const rendered = (files: Record<string, [origin: string, text: string]>) => ({
+    tree: tree(Object.fromEntries(Object.entries(files).map(([p, [, t]]) => [p, t]))),
+    origins: new Map(Object.entries(files).map(([p, [o]]) => [p, o])),
+  });
+
+  it("moves a file whose rendered path changed, with the team's edits, in ours and in the old render", () => {
+    const base = rendered({ "src/old-name.ts": ["src/{{name}}.ts", "base\n"], "same.txt": ["same.txt", "s\n"] });
+    const theirs = rendered({ "src/new-name.ts": ["src/{{name}}.ts", "theirs\n"], "same.txt": ["same.txt", "s\n"] });
+    const out = followRenderedRenames(base, theirs, tree({ "src/old-name.ts": "team\n", "same.txt": "s\n" }), "1.0.0");
+    expect(text(out.ours, "src/new-name.ts")).toBe("team\n");
+    expect(out.ours.has("src/old-name.ts")).toBe(false);
+    expect(text(out.base, "src/new-name.ts")).toBe("base\n");
+    expect(out.records).toEqual([expect.objectContaining({ step: "rename src/old-name.ts -> src/new-name.ts", status: "applied" })]);
+  });
+
+  it("leaves the file where it is when the team already has the new path", () => {
+    const base = rendered({ "a.ts": ["{{x}}.ts", "base\n"] });
+    const theirs = rendered({ "b.ts": ["{{x}}.ts", "theirs\n"] });
+    const out = followRenderedRenames(base, theirs, tree({ "a.ts": "team a\n", "b.ts": "team b\n" }), "1.0.0");
+    expect(text(out.ours, "a.ts")).toBe("team a\n");
+    expect(text(out.base, "a.ts")).toBe("base\n");
+    expect(out.records[0]).toMatchObject({ status: "kept" });
   });
 });

@@ -286,6 +286,9 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
           ? `Next: apply each .rej file by hand and delete it, then \`git add -A\` and commit${more}.`
           : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`), \`git add\` it, then \`git commit\` (the rest of the upgrade is already staged)${more}.`,
       );
+      if (options.conflict === "inline" && conflicts.some((c) => c.conflict?.kind === "binary")) {
+        out.print("For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.");
+      }
       throw new ProblemFound("upgrade left conflicts");
     }
     out.print(

@@ -137,7 +137,7 @@ function planFile(path: string, input: PlanInput): FileAction[] {
     return [{ path, action: "update", reason: "changed by the template; you had not changed it", result: theirs }];
   }
   if (theirs && input.managed.has(path)) {
-    return [{ path, action: "overwrite", reason: "managed by the platform: the template's version replaces your edits (see git diff)", result: theirs, notice: Boolean(ours) }];
+    return [{ path, action: "overwrite", reason: "managed by the platform: the template's version replaces your edits (they stay in git history)", result: theirs, notice: Boolean(ours) }];
   }
   if (!ours) return [{ path, action: "keep", reason: "deleted by you; stays deleted (the template changed it)", notice: true }];
   if (!theirs) return [{ path, action: "keep", reason: "removed by the template but changed by you; kept — delete it if you no longer need it", notice: true }];

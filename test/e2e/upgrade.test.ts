@@ -118,6 +118,9 @@ describe("paved upgrade (real git repositories)", () => {
     expect((await git(dir, ["show", ":1:config.yml"])).stdout).toBe("port: 8080\nlog: info");
     expect((await git(dir, ["show", ":2:config.yml"])).stdout).toBe("port: 7070\nlog: info");
     expect((await git(dir, ["show", ":3:config.yml"])).stdout).toBe("port: 9090\nlog: info");
+    // Ordinary git conflict tooling works on them: take the template's binary from stage 3.
+    await git(dir, ["checkout", "--theirs", "icon.bin"]);
+    expect([...readFileSync(path.join(dir, "icon.bin"))]).toEqual([0, 9, 9]);
     // The rest of the upgrade is staged, so resolving and committing commits all of it.
     expect(status).toContain("M  untouched.txt");
     expect(status).toContain("D  removed.txt");

@@ -118,7 +118,11 @@ describe("paved upgrade (real git repositories)", () => {
     expect((await git(dir, ["show", ":1:config.yml"])).stdout).toBe("port: 8080\nlog: info");
     expect((await git(dir, ["show", ":2:config.yml"])).stdout).toBe("port: 7070\nlog: info");
     expect((await git(dir, ["show", ":3:config.yml"])).stdout).toBe("port: 9090\nlog: info");
-    // Ordinary git conflict tooling works on them: take the template's binary from stage 3.
+    // Ordinary git conflict tooling works on them: git mergetool gets the three versions...
+    await git(dir, ["-c", "mergetool.pick.cmd=cat \"$BASE\" \"$LOCAL\" \"$REMOTE\" > \"$MERGED\"", "-c", "mergetool.pick.trustExitCode=true", "mergetool", "--tool=pick", "--no-prompt", "config.yml"]);
+    expect(read(dir, "config.yml")).toBe("port: 8080\nlog: info\nport: 7070\nlog: info\nport: 9090\nlog: info\n");
+    expect((await git(dir, ["status", "--porcelain", "config.yml"])).stdout).toBe("M  config.yml");
+    // ...and checkout takes the template's binary from stage 3.
     await git(dir, ["checkout", "--theirs", "icon.bin"]);
     expect([...readFileSync(path.join(dir, "icon.bin"))]).toEqual([0, 9, 9]);
     // The rest of the upgrade is staged, so resolving and committing commits all of it.

@@ -341,6 +341,27 @@ describe("paved upgrade (real git repositories)", () => {
     expect(read(dir, "b.txt")).toBe("B\n");
   });
 
+  it("upgrades from a git template source whose tags are the versions", async () => {
+    const repo = tempDir("paved-git-src-");
+    await git(repo, ["init", "-q"]);
+    const manifest = (v: string) => `name: gsvc\nversion: ${v}\ndescription: from git\nquestions:\n  - { name: name, type: input, message: Name, default: "{{paved.dirName}}" }\n`;
+    write(repo, "template.yaml", manifest("1.0.0"));
+    write(repo, "files/x.txt", "a\nb\nc\nd\n");
+    await commitAll(repo, "v1");
+    await git(repo, ["tag", "v1.0.0"]);
+    write(repo, "template.yaml", manifest("1.1.0"));
+    write(repo, "files/x.txt", "a\nb\nc\nD\n");
+    await commitAll(repo, "v1.1");
+    await git(repo, ["tag", "v1.1.0"]);
+    const dir = await newService(repo, "1.0.0", [], "gsvc");
+    write(dir, "x.txt", "A\nb\nc\nd\n");
+    await commitAll(dir);
+    const result = await runCli(["upgrade", dir]);
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(read(dir, "x.txt")).toBe("A\nb\nc\nD\n");
+    expect(read(dir, ".paved.yml")).toContain("version: 1.1.0");
+  });
+
   it("is atomic: a failure midway leaves the working tree as it was", async () => {
     const source = makeSource({
       "1.0.0": { files: { "a.txt": "1\n" } },

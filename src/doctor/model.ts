@@ -71,6 +71,8 @@ export interface DoctorReport {
   /** Files `--fix` restored before the checks ran. */
   fixed: FixAction[];
   durationMs: number;
+  /** Where the time went: reading .paved.yml and the template, then each check (ms). */
+  timings?: { setupMs: number; checksMs: Record<string, number> };
   pavedVersion: string;
 }
 

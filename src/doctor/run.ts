@@ -98,8 +98,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
 
   const checks: Check[] = [...BUILTIN_CHECKS, ...(ctx.template ? dataChecksOf(ctx.template.version.manifest.checks) : [])];
+  const setupMs = Math.round(performance.now() - started);
   const findings: Finding[] = [];
-  for (const check of checks) findings.push(...(await check.run(ctx)));
+  const checksMs: Record<string, number> = {};
+  for (const check of checks) {
+    const before = performance.now();
+    findings.push(...(await check.run(ctx)));
+    checksMs[check.info.id] = Math.round((performance.now() - before) * 10) / 10;
+  }
   const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
   const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), today, serviceText);
 
@@ -115,6 +121,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     strict: options.strict ?? false,
     fixed,
     durationMs: Math.round(performance.now() - started),
+    timings: { setupMs, checksMs },
     pavedVersion: PAVED_VERSION,
   };
 }

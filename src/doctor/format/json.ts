@@ -18,6 +18,7 @@ export function formatJson(report: DoctorReport): string {
     findings: report.findings,
     checks: report.checks,
     durationMs: report.durationMs,
+    ...(report.timings ? { timings: report.timings } : {}),
     pavedVersion: report.pavedVersion,
   };
   return JSON.stringify(out, null, 2) + "\n";

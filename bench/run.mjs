@@ -7,7 +7,7 @@
 //   node bench/run.mjs --sizes 60 --runs 10
 //   node bench/run.mjs --help
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +15,6 @@ import { parseArgs } from "node:util";
 import { ANSWERS, COPY_PATTERN, TEMPLATE, writeTemplateSource } from "./synth.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = path.join(ROOT, "bin", "paved.js");
 const BASELINE = path.join(ROOT, "bench", "baseline-walk.mjs");
 const NODE = process.execPath;
 const TIME = "/usr/bin/time";
@@ -30,6 +29,7 @@ const { values: opts } = parseArgs({
     only: { type: "string" },
     out: { type: "string" },
     json: { type: "string" },
+    before: { type: "string" },
     markdown: { type: "string" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -45,6 +45,7 @@ if (opts.help) {
   --doctor-tracked N      also time doctor on a service with N extra tracked files (0 = skip; default 10000)
   --only a,b              only these commands: node, version, help, baseline, new, doctor, upgrade
   --out DIR               where to build templates and outputs (default: a new dir under the OS temp dir)
+  --before DIR            also time another paved checkout (e.g. an older commit, built) as "[before]" rows
   --json FILE             also write every sample as JSON
   --markdown FILE         also write the table as Markdown
   --keep                  keep the output directory (default: removed at the end)
@@ -61,6 +62,19 @@ const runsFor = (size) => (opts.runs ? Number(opts.runs) : size <= 60 ? 20 : siz
 const hasTime = existsSync(TIME);
 const work = opts.out ? path.resolve(opts.out) : mkdtempSync(path.join(os.tmpdir(), "paved-bench-"));
 mkdirSync(work, { recursive: true });
+
+/**
+ * A private copy of the build, so a rebuild in the checkout during the bench (a shared machine) cannot change
+ * what is being measured halfway through.
+ */
+function snapshotBuild(from, to) {
+  mkdirSync(to, { recursive: true });
+  for (const entry of ["bin", "dist", "templates", "package.json"]) cpSync(path.join(from, entry), path.join(to, entry), { recursive: true });
+  symlinkSync(path.join(from, "node_modules"), path.join(to, "node_modules"));
+  return path.join(to, "bin", "paved.js");
+}
+const BIN = snapshotBuild(ROOT, path.join(work, "paved"));
+const BEFORE_BIN = opts.before ? snapshotBuild(path.resolve(opts.before), path.join(work, "paved-before")) : undefined;
 
 const gitEnv = {
   ...process.env,
@@ -205,6 +219,17 @@ function benchesFor(size, srcRoot, outDir) {
       prepare: (i) => prepareUpgrade(srcRoot, path.join(outDir, `upgrade-${i}`)),
       argv: (i) => [NODE, BIN, "upgrade", path.join(outDir, `upgrade-${i}`), "--to", "2.0.0", "--yes", "--quiet"],
     });
+  }
+  if (BEFORE_BIN) {
+    for (const bench of list.filter((b) => ["version", "help", "new", "doctor", "upgrade"].includes(b.name))) {
+      list.push({
+        ...bench,
+        variant: bench.variant ? `${bench.variant}-before` : "before",
+        label: `${bench.label} [before]`,
+        prepare: bench.prepare && ((i) => bench.prepare(`b${i}`)),
+        argv: (i) => bench.argv(`b${i}`).map((arg) => (arg === BIN ? BEFORE_BIN : arg)),
+      });
+    }
   }
   return list.filter((b) => wanted(b.name));
 }

@@ -64,8 +64,8 @@ ${extra}files:
 `;
 }
 
-function tsSource(i, version, templated) {
-  const lines = [];
+function tsSource(m, i, version, templated) {
+  const lines = [`// module ${m}`];
   if (templated) {
     lines.push(`// {{name}}: feature ${i} (template {{paved.template}} {{paved.version}})`);
     lines.push(`import { logger } from "./logger.js";`);
@@ -99,8 +99,9 @@ function tsSource(i, version, templated) {
   return lines.join("\n") + "\n";
 }
 
-function testSource(i) {
-  return `import { describe, expect, it } from "vitest";
+function testSource(m, i) {
+  return `// module ${m}
+import { describe, expect, it } from "vitest";
 import { {{pascal name}}Feature${i} } from "../src/feature${i}.js";
 
 describe("{{name}} feature ${i}", () => {
@@ -113,8 +114,9 @@ describe("{{name}} feature ${i}", () => {
 `;
 }
 
-function yamlFile(i) {
-  return `apiVersion: apps/v1
+function yamlFile(m, i) {
+  return `# module ${m}
+apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{yaml name}}-part-${i}
@@ -146,7 +148,7 @@ spec:
 `;
 }
 
-function dashboard() {
+function dashboard(m) {
   const panels = [];
   for (let p = 0; panels.join(",").length < 29_000; p++) {
     panels.push(
@@ -154,7 +156,7 @@ function dashboard() {
         {
           id: p,
           type: "timeseries",
-          title: `Panel ${p}`,
+          title: `Panel ${m}.${p}`,
           gridPos: { h: 8, w: 12, x: (p % 2) * 12, y: Math.floor(p / 2) * 8 },
           targets: [{ expr: `sum(rate(http_requests_total{service="SERVICE",code=~"5.."}[5m])) by (route) / ${p + 1}`, legendFormat: "{{route}}" }],
           fieldConfig: { defaults: { unit: "reqps", thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, { color: "red", value: 80 }] } } },
@@ -169,8 +171,8 @@ function dashboard() {
   return `{\n  "title": {{json name}},\n  "tags": [{{json owner}}],\n  "panels": [\n${body}\n  ]\n}\n`;
 }
 
-function workflow() {
-  return `name: ci
+function workflow(m) {
+  return `name: ci-${m}
 on: [push, pull_request]
 jobs:
   test:
@@ -185,8 +187,9 @@ jobs:
 `;
 }
 
-function helmTemplate(i) {
-  return `apiVersion: v1
+function helmTemplate(m, i) {
+  return `# module ${m}
+apiVersion: v1
 kind: ConfigMap
 metadata:
   name: {{ .Release.Name }}-config-${i}
@@ -198,27 +201,27 @@ data:
 `;
 }
 
-function markdown(i, templated) {
-  const head = templated ? `# {{name}} — notes ${i}\n\nOwned by **{{owner}}**. Listens on port {{port}}.\n` : `# Notes ${i}\n\nGeneral engineering notes.\n`;
+function markdown(m, i, templated) {
+  const head = templated ? `# {{name}} — notes ${m}.${i}\n\nOwned by **{{owner}}**. Listens on port {{port}}.\n` : `# Notes ${m}.${i}\n\nGeneral engineering notes.\n`;
   return head + "\n" + Array.from({ length: 20 }, (_, k) => `- Point ${k}: keep handlers small, log with context, measure before optimising.`).join("\n") + "\n";
 }
 
 /** The 60 files of one module, as [relative path, content] pairs; `prefix` places the module. */
-function moduleFiles(prefix, version) {
+function moduleFiles(m, prefix, version) {
   const files = [];
   const add = (p, content) => files.push([prefix + p, content]);
-  for (let i = 0; i < 24; i++) add(`src/feature${i}.ts`, tsSource(i, version, i % 3 !== 2));
-  for (let i = 0; i < 8; i++) add(`test/feature${i}.test.ts`, testSource(i));
-  for (let i = 0; i < 12; i++) add(`deploy/part-${i}.yaml`, yamlFile(i));
-  add("monitoring/dashboard.json", dashboard());
-  add(".github/workflows/ci.yml", workflow());
-  for (let i = 0; i < 3; i++) add(`charts/templates/config-${i}.yaml`, helmTemplate(i));
-  for (let i = 0; i < 5; i++) add(`docs/notes-${i}.md`, markdown(i, i % 2 === 0));
-  add("package.json", `{\n  "name": {{json name}},\n  "version": "0.1.0",\n  "type": "module",\n  "scripts": { "test": "vitest run" }\n}\n`);
-  add("tsconfig.json", `{\n  "compilerOptions": { "target": "ES2022", "module": "NodeNext", "strict": true, "outDir": "dist" }\n}\n`);
-  add("Dockerfile", `FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nEXPOSE {{port}}\nCMD ["node", "dist/server.js"]\n`);
-  add("src/{{kebab name}}.ts", `export const name = {{json name}};\nexport const owner = {{json owner}};\n`);
-  for (let i = 0; i < 2; i++) add(`db/migrations/00${i}.sql`, `-- {{name}} migration ${i}\nCREATE TABLE {{snake name}}_${i} (id bigserial primary key, created_at timestamptz not null default now());\n`);
+  for (let i = 0; i < 24; i++) add(`src/feature${i}.ts`, tsSource(m, i, version, i % 3 !== 2));
+  for (let i = 0; i < 8; i++) add(`test/feature${i}.test.ts`, testSource(m, i));
+  for (let i = 0; i < 12; i++) add(`deploy/part-${i}.yaml`, yamlFile(m, i));
+  add("monitoring/dashboard.json", dashboard(m));
+  add(".github/workflows/ci.yml", workflow(m));
+  for (let i = 0; i < 3; i++) add(`charts/templates/config-${i}.yaml`, helmTemplate(m, i));
+  for (let i = 0; i < 5; i++) add(`docs/notes-${i}.md`, markdown(m, i, i % 2 === 0));
+  add("package.json", `{\n  "name": {{json name}},\n  "version": "0.${m}.0",\n  "type": "module",\n  "scripts": { "test": "vitest run" }\n}\n`);
+  add("tsconfig.json", `{\n  "compilerOptions": { "target": "ES2022", "module": "NodeNext", "strict": true, "outDir": "dist-${m}" }\n}\n`);
+  add("Dockerfile", `FROM node:20-slim\nLABEL module=${m}\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nEXPOSE {{port}}\nCMD ["node", "dist/server.js"]\n`);
+  add("src/{{kebab name}}.ts", `// module ${m}\nexport const name = {{json name}};\nexport const owner = {{json owner}};\n`);
+  for (let i = 0; i < 2; i++) add(`db/migrations/00${i}.sql`, `-- {{name}} migration ${m}.${i}\nCREATE TABLE {{snake name}}_${i} (id bigserial primary key, created_at timestamptz not null default now());\n`);
   if (version === "1.0.0" || version === "1.1.0") add("docs/legacy.md", "# Legacy\n\nRemoved in 2.0.0.\n");
   else add("docs/region.md", "# Region\n\n{{name}} runs in {{region}}.\n");
   if (version !== "1.0.0") add("src/health.ts", `export const health = () => ({ service: {{json name}}, ok: true });\n`);
@@ -236,7 +239,7 @@ export function writeTemplateVersion(root, size, version) {
   const made = new Set();
   for (let m = 0; m < modules; m++) {
     const prefix = m === 0 ? "" : `packages/p${m}/`;
-    for (const [relative, content] of moduleFiles(prefix, version)) {
+    for (const [relative, content] of moduleFiles(m, prefix, version)) {
       const full = path.join(filesDir, relative);
       const parent = path.dirname(full);
       if (!made.has(parent)) {

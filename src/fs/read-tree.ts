@@ -1,6 +1,7 @@
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import path from "node:path";
 import type { FileEntry, FileTree } from "../tree.js";
+import { yieldEvery } from "./yield.js";
 
 export interface ReadTreeOptions {
   /** Directory names skipped wherever they appear (e.g. ".git", "node_modules"). */
@@ -9,32 +10,58 @@ export interface ReadTreeOptions {
   onSymlink?: (relative: string, target: string) => void;
 }
 
-/** Read a directory into an in-memory tree (files, modes, symlinks), POSIX paths relative to root. */
+/** The file's bytes and permission bits from one open: fstat then read, no second path lookup. */
+function readFileEntry(full: string): FileEntry {
+  const fd = openSync(full, "r");
+  try {
+    const stat = fstatSync(fd);
+    let data = Buffer.allocUnsafeSlow(stat.size);
+    let length = 0;
+    for (;;) {
+      if (length === data.length) {
+        // The file grew since fstat (or reports size 0, like /proc files): read on in larger steps.
+        const grown = Buffer.allocUnsafeSlow(Math.max(data.length * 2, 8192));
+        data.copy(grown, 0, 0, length);
+        data = grown;
+      }
+      const n = readSync(fd, data, length, data.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return { data: length === data.length ? data : data.subarray(0, length), mode: stat.mode & 0o777 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read a directory into an in-memory tree (files, modes, symlinks), POSIX paths relative to root.
+ * Synchronous calls in a loop: for thousands of small files they are several times faster than promises
+ * round-tripping through libuv's thread pool (measured in bench/); the loop still yields to the event loop
+ * now and then so signals (Ctrl-C) are handled promptly.
+ */
 export async function readTree(root: string, options: ReadTreeOptions = {}): Promise<FileTree> {
   const tree: FileTree = new Map();
   const ignore = options.ignoreDirs ?? new Set<string>();
+  const pause = yieldEvery(256);
   async function walk(dir: string, prefix: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    await Promise.all(
-      entries.map(async (dirent) => {
-        const full = path.join(dir, dirent.name);
-        const relative = prefix ? `${prefix}/${dirent.name}` : dirent.name;
-        if (dirent.isDirectory()) {
-          if (!ignore.has(dirent.name)) await walk(full, relative);
-          return;
-        }
-        if (dirent.isSymbolicLink()) {
-          const target = await readlink(full);
-          options.onSymlink?.(relative, target);
-          tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: target.split(path.sep).join("/") });
-          return;
-        }
-        if (!dirent.isFile()) return;
-        const [data, stat] = await Promise.all([readFile(full), lstat(full)]);
-        const entry: FileEntry = { data, mode: stat.mode & 0o777 };
-        tree.set(relative, entry);
-      }),
-    );
+    for (const dirent of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, dirent.name);
+      const relative = prefix ? `${prefix}/${dirent.name}` : dirent.name;
+      if (dirent.isDirectory()) {
+        if (!ignore.has(dirent.name)) await walk(full, relative);
+        continue;
+      }
+      if (dirent.isSymbolicLink()) {
+        const target = readlinkSync(full);
+        options.onSymlink?.(relative, target);
+        tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: target.split(path.sep).join("/") });
+        continue;
+      }
+      if (!dirent.isFile()) continue;
+      tree.set(relative, readFileEntry(full));
+      await pause();
+    }
   }
   await walk(root, "");
   return tree;

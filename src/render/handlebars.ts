@@ -1,6 +1,7 @@
 import Handlebars from "handlebars";
 import { camel, kebab, pascal, snake } from "./case.js";
 import { toJsonLiteral, toShellWord, toYamlScalar } from "./escape.js";
+import { prepareFastTemplate, type FastTemplate } from "./fast-template.js";
 
 type HelperOptions = Handlebars.HelperOptions;
 
@@ -53,7 +54,29 @@ export function handlebars(): typeof Handlebars {
 
 export type CompiledTemplate = (context: unknown) => string;
 
+const OPTIONS = { noEscape: true, strict: true } as const;
+
+/**
+ * Compile a template as Handlebars would (strict, no HTML escaping). Rendering takes the fast path where it
+ * can (./fast-template.ts) and real Handlebars everywhere else, with the same output and errors.
+ */
 export function compileTemplate(source: string): CompiledTemplate {
-  const template = handlebars().compile(source, { noEscape: true, strict: true });
+  const hb = handlebars();
+  // Handlebars' compile only checks its input here; it parses and generates code on the first call.
+  const slow = hb.compile(source, OPTIONS);
+  let fast: FastTemplate | undefined | null;
+  return (context) => {
+    if (fast === undefined) fast = prepareFastTemplate(hb, source) ?? null;
+    if (fast) {
+      const output = fast(context);
+      if (output !== undefined) return output;
+    }
+    return slow(context);
+  };
+}
+
+/** Real Handlebars only: what the fast path is checked against. */
+export function compileWithHandlebars(source: string): CompiledTemplate {
+  const template = handlebars().compile(source, OPTIONS);
   return (context) => template(context);
 }

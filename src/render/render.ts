@@ -3,7 +3,7 @@ import picomatch from "picomatch";
 import type { Answers, RenderMeta } from "../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../answers/expression.js";
 import { UserError } from "../errors.js";
-import { assertSafeRelativePath, symlinkStaysInside } from "../fs/paths.js";
+import { assertSafeRelativePath, symlinkStaysInside, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
 import { displayPath } from "../templates/source.js";
 import { isBinary, type FileEntry, type FileTree } from "../tree.js";
@@ -48,6 +48,13 @@ function prepare(version: TemplateVersion): PreparedVersion {
   return p;
 }
 
+const OPEN = Buffer.from("{{");
+
+function bytesOf(entry: FileEntry): Buffer {
+  const data = entry.data;
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
 
 function renderError(file: string, error: unknown): UserError {
@@ -62,13 +69,16 @@ function renderError(file: string, error: unknown): UserError {
   return new UserError(`${file}: cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file" });
 }
 
-function compiled(p: PreparedVersion, key: string, source: string, file: string): CompiledTemplate {
+/** A file's name for messages, worked out only when one is needed (most renders need none). */
+type Shown = () => string;
+
+function compiled(p: PreparedVersion, key: string, source: string, file: Shown): CompiledTemplate {
   let template = p.compiled.get(key);
   if (!template) {
     try {
       template = compileTemplate(source);
     } catch (error) {
-      throw renderError(file, error);
+      throw renderError(file(), error);
     }
     p.compiled.set(key, template);
   }
@@ -100,7 +110,7 @@ export function splitTemplatePath(sourcePath: string): string[] {
   return segments;
 }
 
-function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, file: string): string | undefined {
+function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, file: Shown): string | undefined {
   if (!sourcePath.includes("{{")) return sourcePath;
   const segments = splitTemplatePath(sourcePath);
   const out: string[] = [];
@@ -114,7 +124,7 @@ function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, fi
     try {
       name = rendered(context);
     } catch (error) {
-      throw renderError(file, error);
+      throw renderError(file(), error);
     }
     if (name.trim() === "") return undefined;
     out.push(name);
@@ -136,7 +146,8 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
 
   for (const [sourcePath, entry] of version.files) {
-    const shown = displayPath(path.join(filesDir, sourcePath));
+    let shownPath: string | undefined;
+    const shown: Shown = () => (shownPath ??= displayPath(path.join(filesDir, sourcePath)));
     let include = true;
     for (const rule of p.conditions) {
       if (!rule.match(sourcePath)) continue;
@@ -152,9 +163,9 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
 
     const target = renderPath(p, sourcePath, context, shown);
     if (target === undefined) continue;
-    assertSafeRelativePath(target, shown);
+    if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
     if (tree.has(target)) {
-      throw new UserError(`${shown}: renders to ${target}, which another template file also renders to`, {
+      throw new UserError(`${shown()}: renders to ${target}, which another template file also renders to`, {
         hint: "make the file names differ for every set of answers",
       });
     }
@@ -162,24 +173,22 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
     let out: FileEntry;
     if (entry.symlink !== undefined) {
       if (!symlinkStaysInside(target, entry.symlink)) {
-        throw new UserError(`${shown}: symlink to ${JSON.stringify(entry.symlink)} leaves the target`, { hint: "template symlinks must point inside the tree" });
+        throw new UserError(`${shown()}: symlink to ${JSON.stringify(entry.symlink)} leaves the target`, { hint: "template symlinks must point inside the tree" });
       }
       out = entry;
-    } else if (p.copy(sourcePath) || isBinary(entry.data)) {
+    } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data)) {
+      // Without the bytes "{{" a text file renders to itself (UTF-8 never uses them inside a character), so
+      // most files are neither decoded nor checked for being binary.
       out = entry;
     } else {
-      const source = Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString("utf8");
-      if (!source.includes("{{")) {
-        out = entry;
-      } else {
-        let text: string;
-        try {
-          text = compiled(p, `file:${sourcePath}`, source, shown)(context);
-        } catch (error) {
-          throw error instanceof UserError ? error : renderError(shown, error);
-        }
-        out = { data: Buffer.from(text, "utf8"), mode: entry.mode };
+      const source = bytesOf(entry).toString("utf8");
+      let text: string;
+      try {
+        text = compiled(p, `file:${sourcePath}`, source, shown)(context);
+      } catch (error) {
+        throw error instanceof UserError ? error : renderError(shown(), error);
       }
+      out = { data: Buffer.from(text, "utf8"), mode: entry.mode };
     }
     tree.set(target, out);
     origins.set(target, sourcePath);

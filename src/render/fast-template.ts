@@ -1,0 +1,255 @@
+/**
+ * A fast path for the Handlebars templates paved renders most: text, `{{name}}`, `{{a.b}}`, helper calls with
+ * plain arguments and sub-expressions, and `{{#if}}` / `{{#unless}}` with `{{else}}`. Handlebars compiles every
+ * template to JavaScript and then to machine code (`new Function`), which costs far more than rendering a
+ * template once, as paved does for each file. This walks the tree Handlebars' own parser builds instead
+ * (so whitespace control and standalone lines are handled by Handlebars itself), mirroring what the
+ * compiled code does in strict mode, including its `+` chain of values.
+ *
+ * It only ever takes the happy path: anything it does not cover (each, with, partials, `this`, `@data`,
+ * `../`, hash arguments, a missing name, a helper that throws, a function in the answers) makes it give up
+ * and the caller runs real Handlebars, which then gives the very output or error it always gave.
+ * test/unit/fast-template.test.ts compares both on generated templates and on every built-in template.
+ */
+import type Handlebars from "handlebars";
+
+type Env = typeof Handlebars;
+
+interface Position {
+  line: number;
+  column: number;
+}
+interface Loc {
+  start: Position;
+  end: Position;
+}
+interface AstNode {
+  type: string;
+  loc: Loc;
+}
+interface PathNode extends AstNode {
+  type: "PathExpression";
+  data: boolean;
+  depth: number;
+  parts: string[];
+  original: string;
+}
+interface LiteralNode extends AstNode {
+  value: unknown;
+}
+interface CallNode extends AstNode {
+  path: AstNode;
+  params: AstNode[];
+  hash?: { pairs: unknown[] };
+}
+interface BlockNode extends CallNode {
+  program: ProgramNode;
+  inverse?: ProgramNode;
+}
+interface ProgramNode extends AstNode {
+  body: AstNode[];
+  blockParams?: string[];
+}
+
+/** Thrown (one shared instance, no stack) to leave the fast path. */
+const GIVE_UP = Object.freeze({ giveUp: true });
+
+type Exec = (context: Record<string, unknown>, data: unknown) => unknown;
+
+/** Helpers Handlebars itself treats specially (knownHelpers): always left to real Handlebars, bar #if/#unless blocks. */
+const BUILTIN_HELPERS = new Set(["helperMissing", "blockHelperMissing", "each", "if", "unless", "with", "log", "lookup"]);
+
+const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
+const unsafeName = (name: string) => name in Object.prototype;
+
+/** `foo` or `foo.bar`: no `this`, `./`, `../` or `@data`. */
+function plainPath(node: AstNode): PathNode | undefined {
+  if (node.type !== "PathExpression") return undefined;
+  const path = node as PathNode;
+  if (path.data || path.depth !== 0 || path.parts.length === 0 || /^\.|this\b/.test(path.original)) return undefined;
+  if (path.parts.some(unsafeName)) return undefined;
+  return path;
+}
+
+/** Handlebars' strict lookup of `a.b.c` in a mustache: the last name must exist. */
+function strictPathValue(parts: readonly string[], context: Record<string, unknown>): unknown {
+  let current: unknown = context;
+  for (const part of parts) {
+    if (current === null || typeof current !== "object" || !hasOwn(current, part)) throw GIVE_UP;
+    current = (current as Record<string, unknown>)[part];
+  }
+  if (typeof current === "function") throw GIVE_UP;
+  return current;
+}
+
+/** Handlebars' lookup of a helper argument `a.b`: a missing last name is undefined, a missing middle one an error. */
+function paramPathValue(parts: readonly string[], context: Record<string, unknown>): unknown {
+  let current: unknown = context;
+  for (const part of parts) {
+    if (current === null || typeof current !== "object") throw GIVE_UP;
+    const value = (current as Record<string, unknown>)[part];
+    if (value !== null && value !== undefined && !hasOwn(current, part)) throw GIVE_UP;
+    current = value;
+  }
+  return current;
+}
+
+class Preparer {
+  constructor(private readonly helpers: Record<string, unknown>) {}
+
+  program(node: ProgramNode | undefined): Exec | undefined {
+    if (!node) return () => "";
+    if (node.blockParams?.length) return undefined;
+    const items: Array<string | Exec> = [];
+    for (const statement of node.body) {
+      switch (statement.type) {
+        case "ContentStatement": {
+          const value = (statement as LiteralNode).value as string;
+          if (value) items.push(value);
+          break;
+        }
+        case "CommentStatement":
+          break;
+        case "MustacheStatement": {
+          const exec = this.mustache(statement as CallNode);
+          if (!exec) return undefined;
+          items.push(exec);
+          break;
+        }
+        case "BlockStatement": {
+          const exec = this.block(statement as BlockNode);
+          if (!exec) return undefined;
+          items.push(exec);
+          break;
+        }
+        default:
+          return undefined;
+      }
+    }
+    return joinItems(items);
+  }
+
+  /** `{{name}}`, `{{a.b}}` or `{{helper args}}`; the value as appended (`null`/`undefined` become ""). */
+  private mustache(node: CallNode): Exec | undefined {
+    const value = node.params.length === 0 && !node.hash ? this.lookup(node) : this.helperCall(node);
+    if (!value) return undefined;
+    return (context, data) => {
+      const result = value(context, data);
+      return result !== null && result !== undefined ? result : "";
+    };
+  }
+
+  private lookup(node: CallNode): Exec | undefined {
+    const path = plainPath(node.path);
+    if (!path) return undefined;
+    // A single name could be a helper (Handlebars decides at run time); leave those to it.
+    if (path.parts.length === 1 && (BUILTIN_HELPERS.has(path.parts[0]!) || hasOwn(this.helpers, path.parts[0]!))) return undefined;
+    const parts = path.parts;
+    return (context) => strictPathValue(parts, context);
+  }
+
+  private helperCall(node: CallNode): Exec | undefined {
+    if (node.hash) return undefined;
+    const path = plainPath(node.path);
+    if (!path || path.parts.length !== 1) return undefined;
+    const name = path.parts[0]!;
+    const helper = this.helpers[name];
+    if (BUILTIN_HELPERS.has(name) || !hasOwn(this.helpers, name) || typeof helper !== "function") return undefined;
+    const params: Exec[] = [];
+    for (const param of node.params) {
+      const exec = this.param(param);
+      if (!exec) return undefined;
+      params.push(exec);
+    }
+    const loc = node.loc;
+    return (context, data) => {
+      const args = params.map((param) => param(context, data));
+      args.push({ name, hash: {}, data, loc });
+      return (helper as (...a: unknown[]) => unknown).apply(context, args);
+    };
+  }
+
+  private param(node: AstNode): Exec | undefined {
+    switch (node.type) {
+      case "StringLiteral":
+      case "NumberLiteral":
+      case "BooleanLiteral": {
+        const value = (node as LiteralNode).value;
+        return () => value;
+      }
+      case "UndefinedLiteral":
+        return () => undefined;
+      case "NullLiteral":
+        return () => null;
+      case "SubExpression":
+        return this.helperCall(node as CallNode);
+      case "PathExpression": {
+        const path = plainPath(node);
+        if (!path) return undefined;
+        const parts = path.parts;
+        return (context) => paramPathValue(parts, context);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** `{{#if x}}...{{else}}...{{/if}}` and `{{#unless x}}`, as Handlebars' own if/unless helpers do them. */
+  private block(node: BlockNode): Exec | undefined {
+    const path = plainPath(node.path);
+    if (!path || path.parts.length !== 1 || node.hash || node.params.length !== 1) return undefined;
+    const name = path.parts[0];
+    if (name !== "if" && name !== "unless") return undefined;
+    const condition = this.param(node.params[0]!);
+    const program = this.program(node.program);
+    const inverse = this.program(node.inverse);
+    if (!condition || !program || !inverse) return undefined;
+    const [whenTrue, whenFalse] = name === "if" ? [program, inverse] : [inverse, program];
+    return (context, data) => {
+      const value = condition(context, data);
+      if (typeof value === "function") throw GIVE_UP;
+      const empty = !value || (Array.isArray(value) && value.length === 0);
+      const result = empty ? whenFalse(context, data) : whenTrue(context, data);
+      return result !== null && result !== undefined ? result : "";
+    };
+  }
+}
+
+/** The compiled code returns `item1 + item2 + ...` (numbers add up as in JavaScript), or "" when empty. */
+function joinItems(items: Array<string | Exec>): Exec {
+  if (items.length === 0) return () => "";
+  return (context, data) => {
+    let result: unknown = undefined;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const value = typeof item === "string" ? item : item(context, data);
+      result = i === 0 ? value : (result as string) + (value as string);
+    }
+    return result;
+  };
+}
+
+export type FastTemplate = (context: unknown) => string | undefined;
+
+/**
+ * Prepare the fast path for a template: a renderer that returns the output, or undefined where real
+ * Handlebars must run; or undefined at once when the template uses what the fast path does not cover.
+ */
+export function prepareFastTemplate(env: Env, source: string): FastTemplate | undefined {
+  let ast: ProgramNode;
+  try {
+    ast = env.parse(source) as unknown as ProgramNode;
+  } catch {
+    return undefined;
+  }
+  const exec = new Preparer(env.helpers as Record<string, unknown>).program(ast);
+  if (!exec) return undefined;
+  return (context) => {
+    if (context === null || typeof context !== "object" || Array.isArray(context)) return undefined;
+    try {
+      return "" + (exec(context as Record<string, unknown>, { root: context }) as string);
+    } catch {
+      return undefined;
+    }
+  };
+}

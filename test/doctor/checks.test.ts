@@ -269,3 +269,17 @@ describe("paved/secrets (in the repository)", () => {
     expect(f.message).toContain("2 skipped");
   });
 });
+
+describe("outside git", () => {
+  it("scans every file (but node_modules) and still finds the CI workflow", async () => {
+    const svc = await makeService({ git: false });
+    const { writeFileSync, mkdirSync } = await import("node:fs");
+    mkdirSync(path.join(svc.dir, "node_modules/dep"), { recursive: true });
+    writeFileSync(path.join(svc.dir, "node_modules/dep/key.js"), `module.exports = "${"AKIA" + "Q3EGWNZ7" + "RT4XK2LM"}";\n`);
+    const report = await svc.run();
+    expect(only(report, "service/ci-workflow").status).toBe("pass");
+    expect(only(report, "paved/secrets").message).toContain("not a git repository");
+    writeFileSync(path.join(svc.dir, "leak.txt"), `key ${"AKIA" + "Q3EGWNZ7" + "RT4XK2LM"}\n`);
+    expect(only(await svc.run(), "paved/secrets")).toMatchObject({ status: "fail", file: "leak.txt" });
+  });
+});

@@ -133,3 +133,13 @@ describe("exit codes", () => {
     expect(exitCodeOf({ ...base, warnings: 2 }, true)).toBe(1);
   });
 });
+
+describe("junit", () => {
+  it("turns warnings into failures only with --strict", () => {
+    const lenient = formatReport(sampleReport(), "junit");
+    const strict = formatReport(sampleReport({ strict: true }), "junit");
+    expect(lenient).toContain('<testsuites name="paved doctor" tests="11" failures="4"');
+    expect(strict).toContain('<testsuites name="paved doctor" tests="11" failures="5"');
+    expect(strict).toContain('type="warning">.paved.yml:4: 1.0.0 is a minor version behind');
+  });
+});

@@ -44,7 +44,8 @@ export const ciWorkflowCheck: Check = {
   run(ctx) {
     if (!ctx.template) return [skipped(ciWorkflowInfo, NEEDS_TEMPLATE)];
     const expected = ctx.template.paths.filter(isCiFile);
-    const present = ctx.files.tracked.filter((p) => isCiFile(p) && ctx.files.exists(p));
+    // Tracked workflows, plus the template's ones when they exist but are not committed yet.
+    const present = [...new Set([...ctx.files.tracked.filter(isCiFile), ...expected])].filter((p) => ctx.files.exists(p)).sort();
     if (present.length === 0) {
       if (expected.length === 0) return [skipped(ciWorkflowInfo, "the template ships no CI workflow")];
       return [

@@ -20,11 +20,15 @@ export function planFixes(ctx: DoctorContext): PlannedFix[] {
   const template = ctx.template;
   const plan: PlannedFix[] = [];
   for (const required of requiredFiles(ctx).files) {
-    const entry = template.entry(required.path);
-    if (!entry) continue;
-    const actual = ctx.files.read(required.path);
-    if (!actual) plan.push({ path: required.path, action: "created", entry });
-    else if (template.managed.has(required.path) && !entriesEqual(entry, actual)) plan.push({ path: required.path, action: "restored", entry });
+    if (!required.rendered) continue;
+    const managed = template.managed.has(required.path);
+    if (!ctx.files.exists(required.path)) {
+      const entry = template.entry(required.path);
+      if (entry) plan.push({ path: required.path, action: "created", entry });
+    } else if (managed) {
+      const entry = template.entry(required.path)!;
+      if (!entriesEqual(entry, ctx.files.read(required.path))) plan.push({ path: required.path, action: "restored", entry });
+    }
   }
   return plan;
 }

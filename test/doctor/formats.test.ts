@@ -143,3 +143,14 @@ describe("junit", () => {
     expect(strict).toContain('type="warning">.paved.yml:4: 1.0.0 is a minor version behind');
   });
 });
+
+describe("human --quiet", () => {
+  it("shows only the problems and the summary", () => {
+    const text = formatReport(sampleReport(), "human", { onlyProblems: true });
+    expect(text).toContain("✗ paved/required-files");
+    expect(text).toContain("– service/alert-rules");
+    expect(text).not.toContain("✓");
+    expect(text).not.toContain("\nownership\n");
+    expect(text).toMatch(/failed: 3 passed, 4 errors/);
+  });
+});

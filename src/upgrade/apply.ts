@@ -37,6 +37,22 @@ function writeEntry(full: string, entry: FileEntry): void {
   chmodSync(full, entry.mode);
 }
 
+/** Refuse to write through a directory that is a symlink in the working tree (it may point anywhere). */
+function assertRealParents(root: string, relative: string): void {
+  const segments = relative.split("/").slice(0, -1);
+  for (let i = 1; i <= segments.length; i++) {
+    const dir = path.join(root, ...segments.slice(0, i));
+    const stat = lstatSync(dir, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (stat.isSymbolicLink() || !stat.isDirectory()) {
+      const shown = segments.slice(0, i).join("/");
+      throw new UserError(`${relative}: ${shown} is ${stat.isSymbolicLink() ? "a symlink" : "a file"} in your working tree, where the template has a directory; nothing was changed`, {
+        hint: `move or remove ${shown}, commit, and run paved upgrade again`,
+      });
+    }
+  }
+}
+
 /** Create the missing directories above `dir`; returns those created, outermost first. */
 function makeParents(dir: string, root: string): string[] {
   const missing: string[] = [];
@@ -92,6 +108,7 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
   try {
     for (const [relative, entry] of changes.writes) {
       const full = resolveInside(root, relative, relative);
+      assertRealParents(root, relative);
       createdDirs.push(...makeParents(path.dirname(full), root));
       const temp = path.join(path.dirname(full), `.paved-tmp-${process.pid}-${counter++}`);
       temps.set(relative, temp);
@@ -112,6 +129,7 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     for (const [relative, temp] of [...temps]) if (relative !== changes.last) placeFile(relative, temp);
     for (const relative of changes.deletes) {
       const full = resolveInside(root, relative, relative);
+      assertRealParents(root, relative);
       done.push(relative);
       unlinkSync(full);
       pruneEmptyParents(path.dirname(full), root);

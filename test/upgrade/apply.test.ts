@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readTree } from "../../src/fs/read-tree.js";
@@ -46,5 +46,18 @@ describe("applyAtomically", () => {
     const snapshot = snapshotDir(root);
     expect(() => applyAtomically(root, treeChanges(before, after, ".paved.yml"), before, () => "index update failed")).toThrow("index update failed");
     expect(snapshotDir(root)).toEqual(snapshot);
+  });
+
+  it("refuses to write through a directory that is a symlink, changing nothing", async () => {
+    const outside = tempDir("paved-outside-");
+    const root = writeFiles(tempDir("paved-apply-"), { "a.txt": "a\n" });
+    symlinkSync(outside, path.join(root, "docs"));
+    const before = await readTree(root);
+    const after = new Map(before);
+    after.set("a.txt", textFile("changed\n"));
+    after.set("docs/new.md", textFile("escape\n"));
+    expect(() => applyAtomically(root, treeChanges(before, after), before)).toThrow(/docs is a symlink/);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(Buffer.from((await readTree(root)).get("a.txt")!.data).toString()).toBe("a\n");
   });
 });

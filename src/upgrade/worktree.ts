@@ -21,6 +21,8 @@ async function git(cwd: string, args: string[], input?: string | Uint8Array): Pr
   return String(result.stdout);
 }
 
+const READ_CONCURRENCY = 64;
+
 export interface Repository {
   /** The service directory. */
   dir: string;
@@ -55,18 +57,22 @@ export async function readWorkingTree(repo: Repository): Promise<FileTree> {
   const out = await git(repo.dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
   const paths = [...new Set(out.split("\0").filter(Boolean))];
   const tree: FileTree = new Map();
-  await Promise.all(
-    paths.map(async (relative) => {
-      const full = path.join(repo.dir, ...relative.split("/"));
-      const stat = await lstat(full).catch(() => undefined);
-      if (!stat) return; // tracked but deleted in the working tree
-      if (stat.isSymbolicLink()) {
-        tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") });
-      } else if (stat.isFile()) {
-        tree.set(relative, { data: await readFile(full), mode: stat.mode & 0o777 });
-      }
-    }),
-  );
+  const read = async (relative: string) => {
+    const full = path.join(repo.dir, ...relative.split("/"));
+    const stat = await lstat(full).catch(() => undefined);
+    if (!stat) return; // tracked but deleted in the working tree
+    if (stat.isSymbolicLink()) {
+      tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") });
+    } else if (stat.isFile()) {
+      tree.set(relative, { data: await readFile(full), mode: stat.mode & 0o777 });
+    }
+  };
+  // A bounded number of files open at once: big repositories must not run out of file descriptors.
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) await read(paths[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
   return tree;
 }
 

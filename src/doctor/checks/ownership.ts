@@ -66,7 +66,7 @@ function checkCatalog(ctx: DoctorContext, owner: string, file: string): Finding[
     const declared = spec.owner;
     const ownerLine = doc.line - 1 + (lineOfKey(text.split("\n").slice(doc.line - 1).join("\n"), "owner", true) ?? 1);
     if (typeof declared !== "string" || declared.trim() === "") {
-      if (doc.value.kind === "Location" || doc.value.kind === "Template") continue;
+      if (["Location", "Template", "Group", "User"].includes(doc.value.kind)) continue;
       findings.push(failed(ownershipInfo, { message: `${file}: ${doc.value.kind} ${name} has no spec.owner`, file, line: doc.line, key: `${file}:${name}:no-owner`, fix }));
     } else if (!namesOwner(declared, owner)) {
       findings.push(failed(ownershipInfo, { message: `${file}: ${doc.value.kind} ${name} is owned by ${declared}, but .paved.yml's owner is ${owner}`, file, line: ownerLine, key: `${file}:${name}:owner`, fix }));

@@ -156,12 +156,15 @@ export function findSecrets(text: string): SecretMatch[] {
   return out.sort((a, b) => a.index - b.index);
 }
 
-/** Enough to recognise the secret, not enough to use it. */
+/** Enough to recognise the secret (a token's prefix), not enough to use it. */
 export function redact(secret: string): string {
   if (secret.startsWith("-----BEGIN")) return secret.split(/-----|\\n|\n/).find((s) => s.includes("PRIVATE KEY")) ?? "private key";
   const generic = /^[^=:]*[=:]\s*["']?(.*?)["']?$/.exec(secret);
-  const value = generic && /password|secret|token|key|pwd/i.test(secret.slice(0, secret.search(/[=:]/))) ? generic[1]! : secret;
-  return `${value.slice(0, 4)}… (${value.length} characters)`;
+  if (generic && /password|secret|token|key|pwd/i.test(secret.slice(0, secret.search(/[=:]/)))) {
+    // A password has no telling prefix: two characters are enough to find it.
+    return `${generic[1]!.slice(0, 2)}… (${generic[1]!.length} characters)`;
+  }
+  return `${secret.slice(0, 4)}… (${secret.length} characters)`;
 }
 
 export const secretsCheck: Check = {

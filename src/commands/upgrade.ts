@@ -13,7 +13,7 @@ import { writeTree } from "../fs/write-tree.js";
 import { assertTrusted, normalizeCommand, runHooks, type HookCommand } from "../hooks.js";
 import type { Output } from "../output.js";
 import { readServiceFile, SERVICE_FILE, serializeServiceFile, type ServiceFile } from "../service-file.js";
-import { displayPath, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
 import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, treeChanges } from "../upgrade/apply.js";
 import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
@@ -140,7 +140,11 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   const target = path.resolve(dir ?? ".");
   const shown = displayPath(target) || ".";
   const service = await readServiceFile(target);
-  const { source, record, versions } = await openServiceSource(target, options.source, service.source, service.template, service.version);
+  // With --to, make sure a cached git source is fetched when it does not have that version yet.
+  const { source, record, versions } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);
+  if (options.source && sourceHadCredentials(source)) {
+    out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); later runs need them from a git credential helper`);
+  }
   if (!versions.includes(service.version)) {
     throw new UserError(`${SERVICE_FILE} records ${service.template} ${service.version}, which ${source.id} does not have`, {
       hint: `pass --source <dir> pointing at templates that include ${service.version} (found: ${versions.join(", ") || "none"})`,

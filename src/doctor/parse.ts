@@ -1,13 +1,20 @@
-import { parse, parseAllDocuments, YAMLParseError } from "yaml";
+import jsYaml from "js-yaml";
 import type { RepoFiles } from "./repo-files.js";
 
 export type Parsed<T = unknown> = { ok: true; value: T } | { ok: false; message: string; line: number };
 
-const YAML_OPTIONS = { maxAliasCount: 100, uniqueKeys: true } as const;
+/**
+ * Doctor only reads the service's YAML (workflows, rule files, manifests, catalog entries), never writes it
+ * back, so it uses js-yaml: several times faster than the `yaml` document model paved uses where comments
+ * and formatting must survive. YAML 1.2 core types (dates stay strings, `on:` stays a key) plus `<<` merge
+ * keys, which GitLab pipelines use; duplicate keys are an error, as in the rest of paved.
+ */
+const MERGE = (jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge; // exported, but not in @types/js-yaml
+const SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [MERGE] });
 
 function yamlFailure(error: unknown): { ok: false; message: string; line: number } {
-  if (error instanceof YAMLParseError) {
-    return { ok: false, message: error.message.split("\n")[0] ?? "invalid YAML", line: error.linePos?.[0]?.line ?? 1 };
+  if (error instanceof jsYaml.YAMLException) {
+    return { ok: false, message: error.reason || "invalid YAML", line: (error.mark?.line ?? 0) + 1 };
   }
   return { ok: false, message: (error as Error).message.split("\n")[0] ?? "invalid YAML", line: 1 };
 }
@@ -15,36 +22,115 @@ function yamlFailure(error: unknown): { ok: false; message: string; line: number
 /** Parse one YAML document; a failure carries the line it is on. */
 export function parseYaml(text: string): Parsed {
   try {
-    return { ok: true, value: parse(text, YAML_OPTIONS) };
+    return { ok: true, value: jsYaml.load(text, { schema: SCHEMA }) };
   } catch (error) {
     return yamlFailure(error);
   }
 }
 
-/** Parse every document of a multi-document YAML stream (`---`), e.g. catalog-info.yaml. */
-export function parseYamlDocuments(text: string): Parsed<Array<{ value: unknown; line: number }>> {
-  const docs = parseAllDocuments(text, YAML_OPTIONS);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: Array<{ value: unknown; line: number }> = [];
-  for (const doc of list) {
-    const error = doc.errors[0];
-    if (error) return yamlFailure(error);
-    const start = doc.range?.[0] ?? 0;
-    out.push({ value: doc.toJS({ maxAliasCount: 100 }), line: text.slice(0, start).split("\n").length });
-  }
-  return { ok: true, value: out };
+/** 1-based first line of each document of a YAML stream (`---` separators; a leading one opens the first). */
+function documentLines(text: string): number[] {
+  const lines: number[] = [];
+  const separators = [...text.matchAll(/^---(?:[ \t].*)?$/gm)].map((m) => text.slice(0, m.index).split("\n").length);
+  const firstContent = /^(?!\s*(?:#.*)?$)(?!---)/m.exec(text);
+  if (firstContent && (separators.length === 0 || text.slice(0, firstContent.index).split("\n").length < separators[0]!)) lines.push(1);
+  for (const line of separators) lines.push(line + 1);
+  return lines;
 }
 
-/** Parse JSON; a failure carries the line of the position the parser stopped at. */
+/** Parse every document of a multi-document YAML stream (`---`), e.g. catalog-info.yaml, with its first line. */
+export function parseYamlDocuments(text: string): Parsed<Array<{ value: unknown; line: number }>> {
+  let docs: unknown[];
+  try {
+    docs = jsYaml.loadAll(text, undefined, { schema: SCHEMA });
+  } catch (error) {
+    return yamlFailure(error);
+  }
+  const starts = documentLines(text);
+  return { ok: true, value: docs.map((value, i) => ({ value, line: starts[i] ?? 1 })) };
+}
+
+/** Parse JSON; a failure carries the line where the text stops being JSON. */
 export function parseJson(text: string): Parsed {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    const lineCol = /line (\d+)/.exec(message);
-    const line = lineCol ? Number(lineCol[1]) : position ? text.slice(0, Number(position[1])).split("\n").length : 1;
-    return { ok: false, message: message.split("\n")[0] ?? "invalid JSON", line };
+    const message = (error as Error).message.split("\n")[0] ?? "invalid JSON";
+    const offset = jsonErrorOffset(text);
+    return { ok: false, message: message.replace(/, ".*$/s, ""), line: text.slice(0, offset).split("\n").length };
+  }
+}
+
+/**
+ * Where JSON.parse gave up (Node 20's messages do not always say): a small recursive-descent scan that
+ * runs only after a failure.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\r\n".includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail());
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === "\\") i++;
+      else if (text.charCodeAt(i) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ":") fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return void i++;
+        else fail();
+      }
+    }
+    if (ch === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return void i++;
+        else fail();
+      }
+    }
+    if (ch === '"') return string();
+    if (ch === "t") return void literal("true");
+    if (ch === "f") return void literal("false");
+    if (ch === "n") return void literal("null");
+    const number = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!number) fail();
+    i += number![0].length;
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (offset) {
+    return Math.min(offset as number, text.length);
   }
 }
 

@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { parseJson, parseYaml, parseYamlDocuments } from "../../src/doctor/parse.js";
+
+describe("doctor's parsers", () => {
+  it("read YAML 1.2 core types, merge keys, and refuse duplicate keys with a line", () => {
+    expect(parseYaml("on: [push]\nwhen: 2026-01-01\nbase: &b {image: node}\njob:\n  <<: *b\n  script: [npm test]\n")).toEqual({
+      ok: true,
+      value: { on: ["push"], when: "2026-01-01", base: { image: "node" }, job: { image: "node", script: ["npm test"] } },
+    });
+    expect(parseYaml("a: 1\nb: 2\na: 3\n")).toMatchObject({ ok: false, line: 3, message: expect.stringContaining("duplicated") });
+    expect(parseYaml("a:\n  - [1, 2\nb: 3\n")).toMatchObject({ ok: false });
+  });
+
+  it("give each document of a stream its first line", () => {
+    const text = "# catalog\nkind: Component\nspec:\n  owner: a\n---\nkind: Resource\nspec:\n  owner: b\n";
+    const parsed = parseYamlDocuments(text);
+    expect(parsed).toEqual({ ok: true, value: [
+      { value: { kind: "Component", spec: { owner: "a" } }, line: 1 },
+      { value: { kind: "Resource", spec: { owner: "b" } }, line: 6 },
+    ] });
+    const leading = parseYamlDocuments("---\nkind: A\n---\nkind: B\n");
+    expect(leading.ok && leading.value.map((d) => d.line)).toEqual([2, 4]);
+  });
+
+  it("report the line of a JSON syntax error", () => {
+    expect(parseJson('{\n  "a": 1,\n  "b": ]\n}')).toMatchObject({ ok: false, line: 3 });
+  });
+});
+
+describe("jsonErrorOffset", () => {
+  it("finds where the text stops being JSON", async () => {
+    const { jsonErrorOffset } = await import("../../src/doctor/parse.js");
+    expect(jsonErrorOffset('{"a": [1, 2,, 3]}')).toBe(12);
+    expect(jsonErrorOffset('{"a": tru}')).toBe(6);
+    expect(jsonErrorOffset('{"a": 1} x')).toBe(9);
+    const truncated = '{\n  "title": "x",\n  "panels": [\n';
+    expect(jsonErrorOffset(truncated)).toBe(truncated.length);
+  });
+});

@@ -26,7 +26,7 @@ export function sampleReport(overrides: Partial<DoctorReport> = {}): DoctorRepor
     { check: "service/alert-rules", category: "monitoring", severity: "error", status: "fail", message: "monitoring/alerts.yml lacks the required alert TargetDown", file: "monitoring/alerts.yml", line: 1, key: "monitoring/alerts.yml:missing-alerts:TargetDown", waived: { reason: "alerts move to the shared | stack", until: "2026-12-31" } },
     { check: "service/dashboard", category: "monitoring", severity: "error", status: "skip", message: "the template ships no dashboard" },
     { check: "service/ownership", category: "ownership", severity: "error", status: "pass", message: "CODEOWNERS and catalog-info.yaml name team-payments" },
-    { check: "paved/secrets", category: "security", severity: "error", status: "fail", message: "GitHub token (ghp_… (40 characters)) in src/config.ts:12", file: "src/config.ts", line: 12, key: "github-token:0123456789abcdef", fix: "remove it and rotate it now" },
+    { check: "paved/secrets", category: "security", severity: "error", status: "fail", message: "GitHub token committed: ghp_… (40 characters)", file: "src/config.ts", line: 12, key: "github-token:0123456789abcdef", fix: "remove it and rotate it now" },
     { check: "service/non-root", category: "container", severity: "info", status: "fail", message: 'the image runs as a non-root user (Dockerfile does not match /^USER\\s+\\S+/) <50% "quoted" & 100%, done', file: "Dockerfile", line: 1, key: "Dockerfile:absent" },
     { check: "paved/waivers", category: "paved", severity: "warning", status: "pass", message: "1 waiver current" },
   ];

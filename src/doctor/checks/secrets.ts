@@ -184,7 +184,7 @@ export const secretsCheck: Check = {
         const line = lineAt(text, match.index);
         findings.push(
           failed(secretsInfo, {
-            message: `${match.title} (${redact(match.secret)}) in ${file}:${line}`,
+            message: `${match.title} committed: ${redact(match.secret)}`,
             file,
             line,
             key: `${match.detector}:${createHash("sha256").update(match.secret).digest("hex").slice(0, 16)}`,

@@ -94,3 +94,27 @@ describe("secret detectors", () => {
     expect(isPlaceholder("q8ZkP2mW9xLr4TvB")).toBe(false);
   });
 });
+
+describe("secret detectors (properties)", async () => {
+  const fc = await import("fast-check");
+  const token = fc.stringMatching(/^[A-Za-z0-9]{36}$/).map((body) => j("ghp_", body));
+
+  it("find a token wherever it sits in a line, and never print it", () => {
+    fc.assert(
+      // Tokens count only at a word boundary (as in GitHub's own scanning): "aghp_..." is not one.
+      fc.property(token, fc.stringMatching(/^(?:[ a-z=:"'(]{0,19}[ =:"'(])?$/), fc.stringMatching(/^[ ;,)"']{0,5}$/), (secret, before, after) => {
+        const found = findSecrets(`x\n${before}${secret}${after}\n`);
+        expect(found.map((f) => f.secret)).toEqual([secret]);
+        expect(redact(secret)).not.toContain(secret.slice(4));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("stay silent on a line marked paved:allow-secret", () => {
+    fc.assert(
+      fc.property(token, (secret) => findSecrets(`const fixture = "${secret}"; // paved:allow-secret\n`).length === 0),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findSecrets, isPlaceholder, redact, shannonEntropy } from "../../src/doctor/checks/secrets.js";
 
@@ -95,8 +96,7 @@ describe("secret detectors", () => {
   });
 });
 
-describe("secret detectors (properties)", async () => {
-  const fc = await import("fast-check");
+describe("secret detectors (properties)", () => {
   const token = fc.stringMatching(/^[A-Za-z0-9]{36}$/).map((body) => j("ghp_", body));
 
   it("find a token wherever it sits in a line, and never print it", () => {

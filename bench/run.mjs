@@ -32,6 +32,7 @@ const { values: opts } = parseArgs({
     before: { type: "string" },
     markdown: { type: "string" },
     keep: { type: "boolean", default: false },
+    "skip-doctor-script": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
@@ -49,6 +50,7 @@ if (opts.help) {
   --json FILE             also write every sample as JSON
   --markdown FILE         also write the table as Markdown
   --keep                  keep the output directory (default: removed at the end)
+  --skip-doctor-script    do not run bench/doctor.mjs (doctor's own benchmark) at the end
 `);
   process.exit(0);
 }
@@ -274,6 +276,7 @@ try {
         medianRssMb: median(list.map((s) => s.rssKb)) / 1024,
         maxRssMb: Math.max(...list.map((s) => s.rssKb)) / 1024,
         samplesMs: list.map((s) => Math.round(s.ms * 10) / 10),
+        samples: list,
       });
     }
   }
@@ -284,6 +287,8 @@ try {
 const find = (size, name, variant) => results.find((r) => r.size === size && r.name === name && r.variant === variant);
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 const ratio = (a, b) => (a && b ? a / b : NaN);
+/** Median of the per-round ratios: each round runs both commands back to back, so load drifts cancel. */
+const timeRatio = (a, b) => (a && b && a.samples.length === b.samples.length ? median(a.samples.map((s, i) => s.ms / b.samples[i].ms)) : NaN);
 
 const lines = [];
 lines.push(`| files | command | median ms | min ms | x node | x baseline | peak RSS MB | RSS x baseline |`);
@@ -292,7 +297,7 @@ for (const r of results) {
   const node = find(r.size, "node");
   const base = find(r.size, "baseline");
   lines.push(
-    `| ${r.size} | ${r.label} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${fmt(ratio(r.medianMs, node?.medianMs), 2)} | ${fmt(ratio(r.medianMs, base?.medianMs), 2)} | ${fmt(r.maxRssMb, 1)} | ${fmt(ratio(r.maxRssMb, base?.maxRssMb), 2)} |`,
+    `| ${r.size} | ${r.label} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${fmt(timeRatio(r, node), 2)} | ${fmt(timeRatio(r, base), 2)} | ${fmt(r.maxRssMb, 1)} | ${fmt(ratio(r.maxRssMb, base?.maxRssMb), 2)} |`,
   );
 }
 
@@ -308,11 +313,11 @@ const check = (label, value, limit, unit = "x") => {
   if (Number.isFinite(value)) targets.push(`| ${label} | ${fmt(value, 2)}${unit} | <= ${limit}${unit} | ${value <= limit ? "met" : "NOT met"} |`);
 };
 const first = sizes[0];
-check("`paved --version` / `node -e ''`", ratio(find(first, "version")?.medianMs, find(first, "node")?.medianMs), 1.5);
-check("`paved --help` / `node -e ''`", ratio(find(first, "help")?.medianMs, find(first, "node")?.medianMs), 1.5);
-for (const size of sizes) check(`\`paved new\` / plain walk, ${size} files (goal 0.7x)`, ratio(find(size, "new")?.medianMs, find(size, "baseline")?.medianMs), 1.0);
-check(`\`paved doctor\` / \`node -e ''\`, ${first}-file service`, ratio(find(first, "doctor")?.medianMs, find(first, "node")?.medianMs), 3);
-for (const size of sizes) check(`\`paved upgrade\` / \`paved new\`, ${size} files`, ratio(find(size, "upgrade")?.medianMs, find(size, "new")?.medianMs), 3);
+check("`paved --version` / `node -e ''`", timeRatio(find(first, "version"), find(first, "node")), 1.5);
+check("`paved --help` / `node -e ''`", timeRatio(find(first, "help"), find(first, "node")), 1.5);
+for (const size of sizes) check(`\`paved new\` / plain walk, ${size} files (goal 0.7x)`, timeRatio(find(size, "new"), find(size, "baseline")), 1.0);
+check(`\`paved doctor\` / \`node -e ''\`, ${first}-file service`, timeRatio(find(first, "doctor"), find(first, "node")), 3);
+for (const size of sizes) check(`\`paved upgrade\` / \`paved new\`, ${size} files`, timeRatio(find(size, "upgrade"), find(size, "new")), 3);
 if (sizes.includes(600)) check("peak RSS `paved new` / plain walk, 600 files", ratio(find(600, "new")?.maxRssMb, find(600, "baseline")?.maxRssMb), 1.2);
 for (const name of ["new", "doctor"]) {
   const ordered = sizes.filter((s) => Number.isFinite(perFile(name, s)) && s >= 600);
@@ -330,7 +335,7 @@ if (tracked) {
 }
 
 const table = [
-  `paved bench, node ${process.version}, ${os.cpus().length} cpus, ${new Date().toISOString().slice(0, 16)}Z, medians of interleaved runs`,
+  `paved bench, node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}, ${new Date().toISOString().slice(0, 16)}Z. Interleaved runs; ratios are medians of per-round ratios.`,
   "",
   ...lines,
   "",
@@ -342,10 +347,10 @@ const table = [
 ].join("\n");
 process.stdout.write(table + "\n");
 if (opts.markdown) writeFileSync(opts.markdown, table + "\n");
-if (opts.json) writeFileSync(opts.json, JSON.stringify({ node: process.version, cpus: os.cpus().length, results }, null, 2) + "\n");
+if (opts.json) writeFileSync(opts.json, JSON.stringify({ node: process.version, cpus: os.cpus().length, results: results.map(({ samples, ...r }) => r) }, null, 2) + "\n");
 
 const doctorBench = path.join(ROOT, "bench", "doctor.mjs");
-if (existsSync(doctorBench) && wanted("doctor")) {
+if (existsSync(doctorBench) && wanted("doctor") && !opts["skip-doctor-script"]) {
   process.stdout.write("\nbench/doctor.mjs:\n");
   spawnSync(NODE, [doctorBench], { stdio: "inherit", cwd: ROOT });
 }

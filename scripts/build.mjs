@@ -44,6 +44,20 @@ const moduleUrlPlugin = {
   },
 };
 
+/**
+ * zod re-exports all of its ~50 message locales as `z.locales`, half of its code. paved uses none but the
+ * default (English, which zod's entry imports on its own), so the bundle keeps only that one.
+ */
+const zodEnglishOnlyPlugin = {
+  name: "zod-english-only",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(root, "scripts", "zod-locales-en.mjs") };
+    });
+  },
+};
+
 const result = await build({
   entryPoints,
   outbase: src,
@@ -63,22 +77,34 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [moduleUrlPlugin],
+  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin],
 });
 
 // Which source files went into which output file: test/e2e/startup.test.ts checks what --version loads with it.
 const metafile = path.join(dist, "metafile.json");
+const previous = readOutputs(metafile);
 writeFileSync(metafile, JSON.stringify(result.metafile));
 
-/** Remove what an earlier build (e.g. tsc's one file per module) left in dist/ and this one did not write. */
-const written = new Set([metafile, ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file))]);
+function readOutputs(file) {
+  try {
+    return Object.keys(JSON.parse(readFileSync(file, "utf8")).outputs).map((output) => path.resolve(root, output));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Remove what earlier builds (e.g. tsc's one file per module) left in dist/ and this one did not write. The
+ * previous build's chunks stay one more generation: a paved process started just before this build may still load them.
+ */
+const keep = new Set([metafile, ...previous, ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file))]);
 function removeStale(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       removeStale(full);
       if (readdirSync(full).length === 0) rmSync(full, { recursive: true });
-    } else if (!written.has(full)) {
+    } else if (!keep.has(full)) {
       rmSync(full);
     }
   }

@@ -12,6 +12,7 @@
  * test/unit/fast-template.test.ts compares both on generated templates and on every built-in template.
  */
 import type Handlebars from "handlebars";
+import { parseTemplate } from "./template-parser.js";
 
 type Env = typeof Handlebars;
 
@@ -149,7 +150,9 @@ class Preparer {
   }
 
   private helperCall(node: CallNode): Exec | undefined {
-    if (node.hash) return undefined;
+    // Without arguments a helper gets only Handlebars' options object, which json/yaml would print whole
+    // (source locations included): rare, so left to Handlebars.
+    if (node.hash || node.params.length === 0) return undefined;
     const path = plainPath(node.path);
     if (!path || path.parts.length !== 1) return undefined;
     const name = path.parts[0]!;
@@ -238,7 +241,7 @@ export type FastTemplate = (context: unknown) => string | undefined;
 export function prepareFastTemplate(env: Env, source: string): FastTemplate | undefined {
   let ast: ProgramNode;
   try {
-    ast = env.parse(source) as unknown as ProgramNode;
+    ast = (parseTemplate(source) ?? env.parse(source)) as unknown as ProgramNode;
   } catch {
     return undefined;
   }

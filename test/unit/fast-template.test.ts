@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { resolveAnswers } from "../../src/answers/answers.js";
 import { compileTemplate, compileWithHandlebars, handlebars } from "../../src/render/handlebars.js";
 import { prepareFastTemplate } from "../../src/render/fast-template.js";
+import { parseTemplate } from "../../src/render/template-parser.js";
 import { splitTemplatePath } from "../../src/render/render.js";
 import { DirectorySource } from "../../src/templates/source.js";
 import { entryText, isBinary } from "../../src/tree.js";
@@ -27,6 +28,19 @@ function agree(source: string, context: Record<string, unknown>): boolean {
   const fast = prepareFastTemplate(handlebars(), source)?.(context);
   if (fast !== undefined) expect(real, JSON.stringify({ source, context })).toEqual({ output: fast });
   return fast !== undefined;
+}
+
+/** A parse tree without source locations (paved's parser does not record them). */
+function withoutLocations(node: unknown): unknown {
+  return JSON.parse(JSON.stringify(node, (key, value: unknown) => (key === "loc" ? undefined : value)));
+}
+
+/** paved's parser builds Handlebars' tree, or declines. Returns whether it parsed. */
+function sameTree(source: string): boolean {
+  const ours = parseTemplate(source);
+  if (ours === undefined) return false;
+  expect(withoutLocations(ours), JSON.stringify(source)).toEqual(withoutLocations(handlebars().parse(source)));
+  return true;
 }
 
 const NAMES = ["name", "port", "tier", "flag", "list", "empty", "nil", "obj", "missing", "json", "log", "zero"];
@@ -90,6 +104,37 @@ describe("the fast Handlebars path renders exactly what Handlebars renders", () 
     // The comparison means something only if the fast path did render a good share of them.
     expect(fast / total).toBeGreaterThan(0.2);
   });
+
+  it("paved's parser builds the tree Handlebars' parser builds, or leaves the template to it", () => {
+    let parsed = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(template, (source) => {
+        total++;
+        if (sameTree(source)) parsed++;
+      }),
+      { numRuns: 3000 },
+    );
+    expect(parsed / total).toBeGreaterThan(0.2);
+  });
+
+  it.each([
+    "plain text",
+    "a\\{{name}} b \\{{json name}} c \\\\{{name}} d \\{{x}}\\{{y}}",
+    "{{! short }}{{!-- long {{name}} --}}{{~! strip ~}}\n",
+    "  {{#if a}}\n  x\n  {{else if b}}\n  y\n  {{^}}\n  z\n  {{/if}}\n",
+    "{{{name}}} {{&name}} {{~name~}} {{json 'it\\'s' \"say \\\"hi\\\"\" -1.5 true null undefined (eq a.b 2)}}",
+    "{{#unless flag~}}  x  {{~/unless}}",
+  ])("parses %j as Handlebars does", (source) => {
+    expect(sameTree(source)).toBe(true);
+  });
+
+  it.each(["{{> partial}}", "{{name key=1}}", "{{@root.name}}", "{{../name}}", "{{this}}", "{{#each list}}{{/each}}x{{[a b]}}", "{{^flag}}x{{/flag}}", "{{#if a}}x{{/unless}}", "{{name", "{{{{raw}}}}x{{{{/raw}}}}"])(
+    "leaves %j to Handlebars",
+    (source) => {
+      expect(parseTemplate(source)).toBeUndefined();
+    },
+  );
 
   it.each([
     ["numbers add up as in Handlebars' compiled code", "{{port}}{{tier}}", { port: 8080, tier: 2 }],

@@ -1,0 +1,395 @@
+/**
+ * A fast parser for the Handlebars templates paved renders most. Handlebars' own parser is generated
+ * (Jison): it re-runs up to 40 regular expressions per token and costs more than rendering. This one
+ * reads the same syntax with the same rules, in the same order (the lexer's regular expressions are
+ * copied from Handlebars 4.7), for the subset ./fast-template.ts renders: text, `\{{` escapes, comments,
+ * `{{path}}`, `{{{path}}}`, `{{helper arg (sub arg)}}`, `{{#if}}`/`{{#unless}}`, `{{else}}`, `{{^}}`,
+ * `{{else if}}`, `{{/if}}` and `~` whitespace control. It builds the tree Handlebars' parser builds and
+ * then applies Handlebars' own whitespace pass to it. For anything else (partials, hashes, `@data`,
+ * `this`, `../`, raw blocks, inverted sections, a syntax error) it returns undefined and the caller uses
+ * Handlebars' parser, so errors and rarer syntax keep Handlebars' exact behaviour.
+ * test/unit/fast-template.test.ts checks that both parsers build the same tree.
+ */
+import WhitespaceControl from "handlebars/dist/cjs/handlebars/compiler/whitespace-control.js";
+
+/** Thrown (one shared instance) when the template uses more than this parser reads. */
+const UNSUPPORTED = Object.freeze({ unsupported: true });
+
+type TokenKind =
+  | "CONTENT"
+  | "COMMENT"
+  | "OPEN"
+  | "OPEN_UNESCAPED"
+  | "OPEN_BLOCK"
+  | "OPEN_ENDBLOCK"
+  | "INVERSE"
+  | "OPEN_INVERSE_CHAIN"
+  | "OPEN_SEXPR"
+  | "CLOSE_SEXPR"
+  | "CLOSE"
+  | "CLOSE_UNESCAPED"
+  | "ID"
+  | "SEP"
+  | "STRING"
+  | "NUMBER"
+  | "BOOLEAN"
+  | "UNDEFINED"
+  | "NULL"
+  | "EOF";
+
+interface Token {
+  kind: TokenKind;
+  text: string;
+}
+
+/** Handlebars' lexer rules for the inside of a mustache ("mu" state), in its order; null = unsupported here. */
+const MU_RULES: Array<[RegExp, TokenKind | null | "SKIP" | "COMMENT_LONG"]> = [
+  [/\(/y, "OPEN_SEXPR"],
+  [/\)/y, "CLOSE_SEXPR"],
+  [/\{\{\{\{/y, null],
+  [/\}\}\}\}/y, null],
+  [/\{\{(~)?>/y, null],
+  [/\{\{(~)?#>/y, null],
+  [/\{\{(~)?#\*?/y, "OPEN_BLOCK"],
+  [/\{\{(~)?\//y, "OPEN_ENDBLOCK"],
+  [/\{\{(~)?\^\s*(~)?\}\}/y, "INVERSE"],
+  [/\{\{(~)?\s*else\s*(~)?\}\}/y, "INVERSE"],
+  [/\{\{(~)?\^/y, null],
+  [/\{\{(~)?\s*else\b/y, "OPEN_INVERSE_CHAIN"],
+  [/\{\{(~)?\{/y, "OPEN_UNESCAPED"],
+  [/\{\{(~)?&/y, "OPEN"],
+  [/\{\{(~)?!--/y, "COMMENT_LONG"],
+  [/\{\{(~)?![\s\S]*?\}\}/y, "COMMENT"],
+  [/\{\{(~)?\*?/y, "OPEN"],
+  [/=/y, null],
+  [/\.\./y, null],
+  [/\.(?=([=~}\s/.)|]))/y, null],
+  [/[/.]/y, "SEP"],
+  [/\s+/y, "SKIP"],
+  [/\}(~)?\}\}/y, "CLOSE_UNESCAPED"],
+  [/(~)?\}\}/y, "CLOSE"],
+  [/"(\\["]|[^"])*"/y, "STRING"],
+  [/'(\\[']|[^'])*'/y, "STRING"],
+  [/@/y, null],
+  [/true(?=([~}\s)]))/y, "BOOLEAN"],
+  [/false(?=([~}\s)]))/y, "BOOLEAN"],
+  [/undefined(?=([~}\s)]))/y, "UNDEFINED"],
+  [/null(?=([~}\s)]))/y, "NULL"],
+  [/-?[0-9]+(?:\.[0-9]+)?(?=([~}\s)]))/y, "NUMBER"],
+  [/as\s+\|/y, null],
+  [/\|/y, null],
+  [/([^\s!"#%-,./;->@[-^`{-~]+(?=([=~}\s/.)|])))/y, "ID"],
+];
+/**
+ * The rules that can match at a character, still in Handlebars' order: first-match lexing gives the same
+ * token while trying a few regular expressions instead of all of them.
+ */
+function rulesStartingWith(char: string): ReadonlyArray<(typeof MU_RULES)[number]> {
+  const pick = (...indexes: number[]) => indexes.map((i) => MU_RULES[i]!);
+  switch (char) {
+    case "(":
+      return pick(0);
+    case ")":
+      return pick(1);
+    case "{":
+      return pick(2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+    case "}":
+      return pick(3, 22, 23);
+    case "~":
+      return pick(23);
+    case "=":
+      return pick(17);
+    case ".":
+      return pick(18, 19, 20);
+    case "/":
+      return pick(20);
+    case '"':
+      return pick(24);
+    case "'":
+      return pick(25);
+    case "@":
+      return pick(26);
+    default:
+      return /\s/.test(char) ? pick(21) : pick(27, 28, 29, 30, 31, 32, 33, 34);
+  }
+}
+const RULES_BY_CHAR = new Map<string, ReturnType<typeof rulesStartingWith>>();
+
+const LONG_COMMENT = /[\s\S]*?--(~)?\}\}/y;
+/** Where escaped text (after `\{{`) ends: before the next `{{`, `\{{` or `\\{{`, at least 2 characters on. */
+const ESCAPED_END = /\{\{|\\\{\{|\\\\\{\{/g;
+
+/** Tokens as Handlebars' lexer produces them (its INITIAL, emu, mu and com states). */
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  let pos = 0;
+  let state: "text" | "escaped" | "mustache" = "text";
+  while (pos < source.length || state === "mustache") {
+    if (state === "text") {
+      const open = source.indexOf("{{", pos);
+      if (open < 0) {
+        tokens.push({ kind: "CONTENT", text: source.slice(pos) });
+        pos = source.length;
+        break;
+      }
+      let text = source.slice(pos, open);
+      pos = open;
+      state = "mustache";
+      if (text.endsWith("\\\\")) text = text.slice(0, -1);
+      else if (text.endsWith("\\")) {
+        text = text.slice(0, -1);
+        state = "escaped";
+      }
+      if (text) tokens.push({ kind: "CONTENT", text });
+    } else if (state === "escaped") {
+      ESCAPED_END.lastIndex = pos + 2;
+      const next = ESCAPED_END.exec(source);
+      const end = next ? next.index : source.length;
+      tokens.push({ kind: "CONTENT", text: source.slice(pos, end) });
+      pos = end;
+      state = "text";
+    } else {
+      if (pos >= source.length) throw UNSUPPORTED;
+      let matched = false;
+      const char = source[pos]!;
+      let rules = RULES_BY_CHAR.get(char);
+      if (!rules) RULES_BY_CHAR.set(char, (rules = rulesStartingWith(char)));
+      for (const [rule, kind] of rules) {
+        rule.lastIndex = pos;
+        const match = rule.exec(source);
+        if (!match) continue;
+        if (kind === null) throw UNSUPPORTED;
+        matched = true;
+        if (kind === "COMMENT_LONG") {
+          LONG_COMMENT.lastIndex = pos;
+          const comment = LONG_COMMENT.exec(source);
+          if (!comment) throw UNSUPPORTED;
+          tokens.push({ kind: "COMMENT", text: comment[0] });
+          pos += comment[0].length;
+          state = "text";
+          break;
+        }
+        pos += match[0].length;
+        if (kind === "SKIP") break;
+        tokens.push({ kind, text: match[0] });
+        if (kind === "CLOSE" || kind === "CLOSE_UNESCAPED" || kind === "INVERSE" || kind === "COMMENT") state = "text";
+        break;
+      }
+      if (!matched) throw UNSUPPORTED;
+    }
+  }
+  tokens.push({ kind: "EOF", text: "" });
+  return tokens;
+}
+
+interface Strip {
+  open: boolean;
+  close: boolean;
+}
+type Node = Record<string, unknown> & { type: string };
+interface ProgramNode extends Node {
+  type: "Program";
+  body: Node[];
+}
+interface OpenBlock {
+  open: string;
+  path: Node;
+  params: Node[];
+  hash: undefined;
+  blockParams: undefined;
+  strip: Strip;
+}
+interface InverseAndProgram {
+  strip: Strip;
+  program: ProgramNode;
+  chain?: boolean;
+}
+
+const stripFlags = (open: string, close: string): Strip => ({ open: open.charAt(2) === "~", close: close.charAt(close.length - 3) === "~" });
+
+function stripComment(comment: string): string {
+  return comment.replace(/^\{\{~?!-?-?/, "").replace(/-?-?~?\}\}$/, "");
+}
+
+function program(body: Node[]): ProgramNode {
+  return { type: "Program", body, strip: {}, loc: undefined };
+}
+
+/** Handlebars' prepareBlock (compiler/helpers.js), for blocks that are not inverted or decorators. */
+function prepareBlock(openBlock: OpenBlock, body: ProgramNode, inverseAndProgram: InverseAndProgram | undefined, close: { path?: Node; strip: Strip } | undefined): Node {
+  if (close?.path && close.path.original !== openBlock.path.original) throw UNSUPPORTED;
+  body.blockParams = openBlock.blockParams;
+  let inverse: ProgramNode | undefined;
+  let inverseStrip: Strip | undefined;
+  if (inverseAndProgram) {
+    if (inverseAndProgram.chain) (inverseAndProgram.program.body[0] as Node).closeStrip = close?.strip;
+    inverseStrip = inverseAndProgram.strip;
+    inverse = inverseAndProgram.program;
+  }
+  return {
+    type: "BlockStatement",
+    path: openBlock.path,
+    params: openBlock.params,
+    hash: openBlock.hash,
+    program: body,
+    inverse,
+    openStrip: openBlock.strip,
+    inverseStrip,
+    closeStrip: close?.strip,
+    loc: undefined,
+  };
+}
+
+class Parser {
+  private index = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  private peek(): Token {
+    return this.tokens[this.index]!;
+  }
+
+  private take(kind?: TokenKind): Token {
+    const token = this.tokens[this.index]!;
+    if (kind && token.kind !== kind) throw UNSUPPORTED;
+    this.index++;
+    return token;
+  }
+
+  root(): ProgramNode {
+    const root = this.program();
+    this.take("EOF");
+    return root;
+  }
+
+  private program(): ProgramNode {
+    const body: Node[] = [];
+    for (;;) {
+      const token = this.peek();
+      switch (token.kind) {
+        case "CONTENT":
+          this.take();
+          body.push({ type: "ContentStatement", original: token.text, value: token.text, loc: undefined });
+          break;
+        case "COMMENT":
+          this.take();
+          body.push({ type: "CommentStatement", value: stripComment(token.text), strip: stripFlags(token.text, token.text), loc: undefined });
+          break;
+        case "OPEN":
+        case "OPEN_UNESCAPED":
+          body.push(this.mustache());
+          break;
+        case "OPEN_BLOCK":
+          body.push(this.block());
+          break;
+        default:
+          return program(body);
+      }
+    }
+  }
+
+  private mustache(): Node {
+    const open = this.take();
+    if (open.text.includes("*")) throw UNSUPPORTED;
+    const path = this.path();
+    const params = this.params();
+    const close = this.take(open.kind === "OPEN" ? "CLOSE" : "CLOSE_UNESCAPED");
+    const flag = open.text.charAt(3) || open.text.charAt(2);
+    return { type: "MustacheStatement", path, params, hash: undefined, escaped: flag !== "{" && flag !== "&", strip: stripFlags(open.text, close.text), loc: undefined };
+  }
+
+  private openBlock(kind: "OPEN_BLOCK" | "OPEN_INVERSE_CHAIN"): OpenBlock {
+    const open = this.take(kind);
+    if (open.text.includes("*")) throw UNSUPPORTED;
+    const path = this.path();
+    const params = this.params();
+    const close = this.take("CLOSE");
+    return { open: open.text, path, params, hash: undefined, blockParams: undefined, strip: stripFlags(open.text, close.text) };
+  }
+
+  private block(): Node {
+    const open = this.openBlock("OPEN_BLOCK");
+    const body = this.program();
+    const inverse = this.inverse();
+    const end = this.take("OPEN_ENDBLOCK");
+    const path = this.path();
+    const close = this.take("CLOSE");
+    return prepareBlock(open, body, inverse, { path, strip: stripFlags(end.text, close.text) });
+  }
+
+  /** `{{else}}...` or `{{else if x}}...` (chained to the end of the block), or nothing. */
+  private inverse(): InverseAndProgram | undefined {
+    const token = this.peek();
+    if (token.kind === "INVERSE") {
+      this.take();
+      return { strip: stripFlags(token.text, token.text), program: this.program() };
+    }
+    if (token.kind !== "OPEN_INVERSE_CHAIN") return undefined;
+    const open = this.openBlock("OPEN_INVERSE_CHAIN");
+    const body = this.program();
+    const rest = this.inverse();
+    const chained = program([prepareBlock(open, body, rest, rest)]);
+    chained.chained = true;
+    return { strip: open.strip, program: chained, chain: true };
+  }
+
+  private params(): Node[] {
+    const params: Node[] = [];
+    for (;;) {
+      const token = this.peek();
+      if (token.kind === "OPEN_SEXPR") params.push(this.subExpression());
+      else if (token.kind === "ID") params.push(this.path());
+      else if (token.kind === "STRING" || token.kind === "NUMBER" || token.kind === "BOOLEAN" || token.kind === "UNDEFINED" || token.kind === "NULL") params.push(this.literal());
+      else return params;
+    }
+  }
+
+  private subExpression(): Node {
+    this.take("OPEN_SEXPR");
+    const path = this.path();
+    const params = this.params();
+    this.take("CLOSE_SEXPR");
+    return { type: "SubExpression", path, params, hash: undefined, loc: undefined };
+  }
+
+  private literal(): Node {
+    const token = this.take();
+    switch (token.kind) {
+      case "STRING": {
+        const quote = token.text[0]!;
+        const value = token.text.slice(1, -1).replace(quote === '"' ? /\\"/g : /\\'/g, quote);
+        return { type: "StringLiteral", value, original: value, loc: undefined };
+      }
+      case "NUMBER":
+        return { type: "NumberLiteral", value: Number(token.text), original: Number(token.text), loc: undefined };
+      case "BOOLEAN":
+        return { type: "BooleanLiteral", value: token.text === "true", original: token.text === "true", loc: undefined };
+      case "UNDEFINED":
+        return { type: "UndefinedLiteral", original: undefined, value: undefined, loc: undefined };
+      default:
+        return { type: "NullLiteral", original: null, value: null, loc: undefined };
+    }
+  }
+
+  /** `a` or `a.b`: plain names joined by dots (`this`, `/` and `[literal]` segments are left to Handlebars). */
+  private path(): Node {
+    const parts = [this.take("ID").text];
+    while (this.peek().kind === "SEP") {
+      if (this.take().text !== ".") throw UNSUPPORTED;
+      parts.push(this.take("ID").text);
+    }
+    if (parts.some((part) => part === "this" || part === "." || part === "..")) throw UNSUPPORTED;
+    return { type: "PathExpression", data: false, depth: 0, parts, original: parts.join("."), loc: undefined };
+  }
+}
+
+/** The tree `Handlebars.parse(source)` returns (without source locations), or undefined where Handlebars must parse. */
+export function parseTemplate(source: string): Record<string, unknown> | undefined {
+  if (source.includes("\0")) return undefined;
+  try {
+    const ast = new Parser(tokenize(source)).root();
+    return new WhitespaceControl().accept(ast) as Record<string, unknown>;
+  } catch (error) {
+    if (error === UNSUPPORTED) return undefined;
+    throw error;
+  }
+}

@@ -43,10 +43,12 @@ export function answersForRender(questions: readonly Question[], recorded: Answe
  * a failure is data for paved/manifest, not a crash. Built-in templates never touch the network.
  */
 export async function loadTemplateContext(service: ServiceFile, dir: string, sourceOverride: string | undefined): Promise<LoadedTemplate> {
-  let source: TemplateSource;
+  let source: TemplateSource | undefined;
   let versions: string[];
+  // A bad --source is the user's input refused (exit 2); a recorded source that is gone is a finding.
+  if (sourceOverride) source = await openSource(sourceOverride);
   try {
-    source = sourceOverride ? await openSource(sourceOverride) : await openRecordedSource(dir, service.source);
+    source ??= await openRecordedSource(dir, service.source);
     await source.listVersions(service.template, { want: service.version });
     versions = await source.listAllVersions(service.template);
   } catch (error) {

@@ -57,6 +57,14 @@ describe("paved/manifest", () => {
     expect(f.message).toContain('"nope"');
   });
 
+  it("fails when the recorded source is gone, but refuses a --source that does not exist (exit 2)", async () => {
+    const svc = await makeService({ service: { source: "../no-such-templates" } });
+    const f = only(await svc.run({ source: undefined }), "paved/manifest");
+    expect(f.status).toBe("fail");
+    expect(f.message).toContain("does not exist");
+    await expect(svc.run({ source: path.join(svc.dir, "nope") })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining("--source") });
+  });
+
   it("refuses a broken .paved.yml with a UserError (exit 2) naming the field", async () => {
     const svc = await makeService();
     svc.write({ ".paved.yml": "template: svc\nversion: one\n" });

@@ -1,6 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { FileTree } from "../tree.js";
+import { fileSystemError } from "./fs-error.js";
 import { resolveInside } from "./paths.js";
 import { yieldEvery } from "./yield.js";
 
@@ -10,6 +11,15 @@ import { yieldEvery } from "./yield.js";
  * thread pool (see bench/); the loop yields to the event loop now and then so Ctrl-C is handled promptly.
  */
 export async function writeTree(root: string, tree: FileTree): Promise<void> {
+  try {
+    await writeEntries(root, tree);
+  } catch (error) {
+    // A full disk, read-only mount or missing permission is the user's to fix (exit 2), not a bug.
+    throw fileSystemError(error, `write files in ${root}`);
+  }
+}
+
+async function writeEntries(root: string, tree: FileTree): Promise<void> {
   const targets: Array<[string, string]> = [];
   const dirs = new Set<string>();
   for (const [relative] of tree) {

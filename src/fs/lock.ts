@@ -2,15 +2,8 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeS
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
+import { processAlive } from "./process-alive.js";
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * An exclusive lock on an existing repository: `.git/paved.lock` (or `.paved.lock` beside the directory when it
@@ -36,7 +29,7 @@ export function lockTarget(target: string): () => void {
         throw new UserError(`cannot create ${file}: ${(error as Error).message}`, { hint: "check that the parent directory exists and is writable" });
       }
       const holder = Number(readFileSync(file, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
         throw new UserError(`another paved process (pid ${holder}) is working on ${target}`, {
           hint: `wait for it to finish, or remove ${file} if that process is gone`,
         });

@@ -2,18 +2,11 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rm
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
+import { processAlive } from "./process-alive.js";
 import { fileSystemError } from "./fs-error.js";
 
 const STAGING_PREFIX = ".paved-staging-";
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The target must not exist, or be an empty directory. */
 export function assertTargetFree(target: string): void {
@@ -91,7 +84,7 @@ export function removeStaleStaging(target: string): void {
   const root = stagingRoot(target);
   if (!existsSync(root)) return;
   const holder = stagingHolder(root);
-  if (holder !== undefined && holder !== process.pid && alive(holder)) return;
+  if (holder !== undefined && holder !== process.pid && processAlive(holder)) return;
   rmSync(root, { recursive: true, force: true });
 }
 
@@ -112,7 +105,7 @@ export function createStaging(target: string): Staging {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "EEXIST" || attempt > 0) throw fileSystemError(error, `write in ${parent}`);
       const holder = stagingHolder(root);
-      if (holder !== undefined && holder !== process.pid && alive(holder)) {
+      if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
         throw new UserError(`another paved process (pid ${holder}) is creating ${target}`, {
           hint: "wait for it to finish; paved never lets two runs write the same target",
         });

@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { BIN, CLI_ENV, ROOT } from "../helpers.js";
 import { BASE_QUESTIONS, makeSource, newService } from "../upgrade/fixtures.js";
 
-const DRIVER = path.join(ROOT, "test", "upgrade", "pty-answer.py");
+const DRIVER = path.join(ROOT, "test", "support", "pty-driver.py");
 
 /** Run paved in a real pseudo-terminal, typing `keys` when `prompt` appears. */
 function runInTerminal(args: string[], script: Array<[prompt: string, keys: string]>) {

@@ -4,17 +4,14 @@
  * template to JavaScript and then to machine code (`new Function`), which costs far more than rendering a
  * template once, as paved does for each file. This walks the tree Handlebars' own parser builds instead
  * (so whitespace control and standalone lines are handled by Handlebars itself), mirroring what the
- * compiled code does in strict mode, including its `+` chain of values.
+ * compiled code does in strict mode, including its `+` chain of values. Parsing is ./template-parser.ts.
  *
  * It only ever takes the happy path: anything it does not cover (each, with, partials, `this`, `@data`,
  * `../`, hash arguments, a missing name, a helper that throws, a function in the answers) makes it give up
  * and the caller runs real Handlebars, which then gives the very output or error it always gave.
  * test/unit/fast-template.test.ts compares both on generated templates and on every built-in template.
  */
-import type Handlebars from "handlebars";
 import { parseTemplate } from "./template-parser.js";
-
-type Env = typeof Handlebars;
 
 interface Position {
   line: number;
@@ -96,7 +93,7 @@ function paramPathValue(parts: readonly string[], context: Record<string, unknow
 }
 
 class Preparer {
-  constructor(private readonly helpers: Record<string, unknown>) {}
+  constructor(private readonly helpers: Readonly<Record<string, unknown>>) {}
 
   program(node: ProgramNode | undefined): Exec | undefined {
     if (!node) return () => "";
@@ -238,14 +235,15 @@ export type FastTemplate = (context: unknown) => string | undefined;
  * Prepare the fast path for a template: a renderer that returns the output, or undefined where real
  * Handlebars must run; or undefined at once when the template uses what the fast path does not cover.
  */
-export function prepareFastTemplate(env: Env, source: string): FastTemplate | undefined {
-  let ast: ProgramNode;
+export function prepareFastTemplate(helpers: Readonly<Record<string, unknown>>, source: string): FastTemplate | undefined {
+  let ast: ProgramNode | undefined;
   try {
-    ast = (parseTemplate(source) ?? env.parse(source)) as unknown as ProgramNode;
+    ast = parseTemplate(source) as ProgramNode | undefined;
   } catch {
     return undefined;
   }
-  const exec = new Preparer(env.helpers as Record<string, unknown>).program(ast);
+  if (!ast) return undefined;
+  const exec = new Preparer(helpers).program(ast);
   if (!exec) return undefined;
   return (context) => {
     if (context === null || typeof context !== "object" || Array.isArray(context)) return undefined;

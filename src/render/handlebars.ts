@@ -1,4 +1,5 @@
-import Handlebars from "handlebars";
+import { createRequire } from "node:module";
+import type Handlebars from "handlebars";
 import { camel, kebab, pascal, snake } from "./case.js";
 import { toJsonLiteral, toShellWord, toYamlScalar } from "./escape.js";
 import { prepareFastTemplate, type FastTemplate } from "./fast-template.js";
@@ -14,40 +15,47 @@ function text(value: unknown): string {
   return value === null || value === undefined ? "" : String(value);
 }
 
+/** paved's helpers as plain functions: registered with Handlebars, and called directly by ./fast-template.ts. */
+export const HELPERS: Readonly<Record<string, (...list: never[]) => unknown>> = {
+  kebab: (v: unknown) => kebab(text(v)),
+  camel: (v: unknown) => camel(text(v)),
+  pascal: (v: unknown) => pascal(text(v)),
+  snake: (v: unknown) => snake(text(v)),
+  upper: (v: unknown) => text(v).toUpperCase(),
+  lower: (v: unknown) => text(v).toLowerCase(),
+  yaml: (v: unknown) => toYamlScalar(v),
+  json: (v: unknown) => toJsonLiteral(v),
+  shell: (v: unknown) => toShellWord(v),
+  eq: (a: unknown, b: unknown) => a === b || (a != null && b != null && String(a) === String(b)),
+  ne: (a: unknown, b: unknown) => !(a === b || (a != null && b != null && String(a) === String(b))),
+  not: (v: unknown) => !v || (Array.isArray(v) && v.length === 0),
+  and: (...list: unknown[]) => args(list).every(Boolean),
+  or: (...list: unknown[]) => args(list).some(Boolean),
+  includes: (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item),
+  gt: (a: unknown, b: unknown) => Number(a) > Number(b),
+  lt: (a: unknown, b: unknown) => Number(a) < Number(b),
+  /** {{pick tier 3 2 2}}: the n-th (1-based) value after the index; for tiered settings. */
+  pick: (index: unknown, ...rest: unknown[]) => {
+    const values = args(rest);
+    const i = Number(index) - 1;
+    return values[Math.min(Math.max(i, 0), values.length - 1)];
+  },
+  /** {{#each items}}{{#unless @last}}, {{/unless}}{{/each}} is clumsy; join is not. */
+  join: (list: unknown, sep: unknown, options?: HelperOptions) =>
+    Array.isArray(list) ? list.map(text).join(options === undefined ? ", " : text(sep)) : text(list),
+};
+
 let instance: typeof Handlebars | undefined;
 
-/** One isolated Handlebars environment with paved's helpers; prototype access stays blocked (the default). */
+/**
+ * One isolated Handlebars environment with paved's helpers; prototype access stays blocked (the default).
+ * Loaded on first use only: most templates never need Handlebars itself (see compileTemplate), and not
+ * bundling it spares every command compiling its code at start-up.
+ */
 export function handlebars(): typeof Handlebars {
   if (instance) return instance;
-  const hb = Handlebars.create();
-  hb.registerHelper({
-    kebab: (v: unknown) => kebab(text(v)),
-    camel: (v: unknown) => camel(text(v)),
-    pascal: (v: unknown) => pascal(text(v)),
-    snake: (v: unknown) => snake(text(v)),
-    upper: (v: unknown) => text(v).toUpperCase(),
-    lower: (v: unknown) => text(v).toLowerCase(),
-    yaml: (v: unknown) => toYamlScalar(v),
-    json: (v: unknown) => toJsonLiteral(v),
-    shell: (v: unknown) => toShellWord(v),
-    eq: (a: unknown, b: unknown) => a === b || (a != null && b != null && String(a) === String(b)),
-    ne: (a: unknown, b: unknown) => !(a === b || (a != null && b != null && String(a) === String(b))),
-    not: (v: unknown) => !v || (Array.isArray(v) && v.length === 0),
-    and: (...list: unknown[]) => args(list).every(Boolean),
-    or: (...list: unknown[]) => args(list).some(Boolean),
-    includes: (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item),
-    gt: (a: unknown, b: unknown) => Number(a) > Number(b),
-    lt: (a: unknown, b: unknown) => Number(a) < Number(b),
-    /** {{pick tier 3 2 2}}: the n-th (1-based) value after the index; for tiered settings. */
-    pick: (index: unknown, ...rest: unknown[]) => {
-      const values = args(rest);
-      const i = Number(index) - 1;
-      return values[Math.min(Math.max(i, 0), values.length - 1)];
-    },
-    /** {{#each items}}{{#unless @last}}, {{/unless}}{{/each}} is clumsy; join is not. */
-    join: (list: unknown, sep: unknown, options?: HelperOptions) =>
-      Array.isArray(list) ? list.map(text).join(options === undefined ? ", " : text(sep)) : text(list),
-  });
+  const hb = (createRequire(import.meta.url)("handlebars") as typeof Handlebars).create();
+  hb.registerHelper(HELPERS as Record<string, Handlebars.HelperDelegate>);
   instance = hb;
   return hb;
 }
@@ -61,16 +69,17 @@ const OPTIONS = { noEscape: true, strict: true } as const;
  * can (./fast-template.ts) and real Handlebars everywhere else, with the same output and errors.
  */
 export function compileTemplate(source: string): CompiledTemplate {
-  const hb = handlebars();
-  // Handlebars' compile only checks its input here; it parses and generates code on the first call.
-  const slow = hb.compile(source, OPTIONS);
+  // Handlebars' compile checks its input at once (and parses on first use): keep that check.
+  if (typeof source !== "string") handlebars().compile(source, OPTIONS);
   let fast: FastTemplate | undefined | null;
+  let slow: HandlebarsTemplateDelegate | undefined;
   return (context) => {
-    if (fast === undefined) fast = prepareFastTemplate(hb, source) ?? null;
+    if (fast === undefined) fast = prepareFastTemplate(HELPERS, source) ?? null;
     if (fast) {
       const output = fast(context);
       if (output !== undefined) return output;
     }
+    slow ??= handlebars().compile(source, OPTIONS);
     return slow(context);
   };
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { resolveAnswers } from "../../src/answers/answers.js";
-import { compileTemplate, compileWithHandlebars, handlebars } from "../../src/render/handlebars.js";
+import { compileTemplate, compileWithHandlebars, handlebars, HELPERS } from "../../src/render/handlebars.js";
 import { prepareFastTemplate } from "../../src/render/fast-template.js";
 import { parseTemplate } from "../../src/render/template-parser.js";
 import { splitTemplatePath } from "../../src/render/render.js";
@@ -25,7 +25,7 @@ function outcome(render: () => string): Outcome {
 function agree(source: string, context: Record<string, unknown>): boolean {
   const real = outcome(() => compileWithHandlebars(source)(context));
   expect(outcome(() => compileTemplate(source)(context)), JSON.stringify({ source, context })).toEqual(real);
-  const fast = prepareFastTemplate(handlebars(), source)?.(context);
+  const fast = prepareFastTemplate(HELPERS, source)?.(context);
   if (fast !== undefined) expect(real, JSON.stringify({ source, context })).toEqual({ output: fast });
   return fast !== undefined;
 }
@@ -44,7 +44,7 @@ function sameTree(source: string): boolean {
 }
 
 const NAMES = ["name", "port", "tier", "flag", "list", "empty", "nil", "obj", "missing", "json", "log", "zero"];
-const HELPERS = ["kebab", "camel", "pascal", "snake", "upper", "lower", "yaml", "json", "shell", "eq", "ne", "not", "and", "or", "includes", "gt", "lt", "pick", "join", "nope", "if", "lookup"];
+const HELPER_NAMES = ["kebab", "camel", "pascal", "snake", "upper", "lower", "yaml", "json", "shell", "eq", "ne", "not", "and", "or", "includes", "gt", "lt", "pick", "join", "nope", "if", "lookup"];
 
 const value: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ maxLength: 6 }),
@@ -66,13 +66,13 @@ const pathExpr = fc.oneof(fc.constantFrom(...NAMES), fc.constantFrom("obj.a", "o
 const literal = fc.constantFrom('"str"', "'s q'", "1", "0", "-2", "true", "false", "null", "undefined");
 const param: fc.Arbitrary<string> = fc.letrec<{ param: string; sub: string }>((tie) => ({
   param: fc.oneof({ depthSize: "small", withCrossShrink: true }, pathExpr, literal, tie("sub")),
-  sub: fc.tuple(fc.constantFrom(...HELPERS), fc.array(tie("param"), { maxLength: 3 })).map(([h, ps]) => `(${[h, ...ps].join(" ")})`),
+  sub: fc.tuple(fc.constantFrom(...HELPER_NAMES), fc.array(tie("param"), { maxLength: 3 })).map(([h, ps]) => `(${[h, ...ps].join(" ")})`),
 })).param;
 const mustache = fc.oneof(
   pathExpr.map((p) => `{{${p}}}`),
   pathExpr.map((p) => `{{~${p}~}}`),
   pathExpr.map((p) => `{{{${p}}}}`),
-  fc.tuple(fc.constantFrom(...HELPERS), fc.array(param, { minLength: 1, maxLength: 3 })).map(([h, ps]) => `{{${h} ${ps.join(" ")}}}`),
+  fc.tuple(fc.constantFrom(...HELPER_NAMES), fc.array(param, { minLength: 1, maxLength: 3 })).map(([h, ps]) => `{{${h} ${ps.join(" ")}}}`),
   fc.constantFrom("{{name key=1}}", "{{! note }}", "{{!-- {{name}} --}}", "\\{{name}}", "{{> partial}}", "{{#each list}}[{{this}}]{{/each}}", "{{#with obj}}{{a}}{{/with}}"),
 );
 

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -13,9 +13,13 @@ describe("docs/doctor.md", () => {
     for (const info of [...BUILTIN_CHECKS.map((c) => c.info), waiversInfo]) expect(docs).toContain(`\n### ${info.id}\n`);
   });
 
-  it("lists every check the service template declares", () => {
-    const manifest = parse(readFileSync(path.join(ROOT, "templates/service/1.0.0/template.yaml"), "utf8")) as { checks: Array<{ id: string }> };
-    expect(manifest.checks.length).toBeGreaterThan(5);
-    for (const check of manifest.checks) expect(docs).toContain(`| \`${check.id}\` |`);
+  it("lists every check each version of the service template declares", () => {
+    const versions = readdirSync(path.join(ROOT, "templates/service")).filter((v) => /^\d+\.\d+\.\d+/.test(v));
+    expect(versions).toContain("1.0.0");
+    for (const version of versions) {
+      const manifest = parse(readFileSync(path.join(ROOT, "templates/service", version, "template.yaml"), "utf8")) as { checks?: Array<{ id: string }> };
+      expect(manifest.checks?.length ?? 0, version).toBeGreaterThan(5);
+      for (const check of manifest.checks ?? []) expect(docs, `${version}: ${check.id}`).toContain(`| \`${check.id}\` |`);
+    }
   });
 });

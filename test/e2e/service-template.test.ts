@@ -2,8 +2,10 @@
  * The built-in `service` template, generated with hostile answers for every `ci` x `database` pair and
  * checked with the real tools: promtool, kubectl kustomize, Backstage's catalog model, a GitHub Actions
  * workflow validator, and (for two pairs) npm install / test / build and the running server.
+ * The later releases (RELEASES) get the static checks only, for two pairs each; test/e2e/service-upgrade.test.ts
+ * installs, tests and builds a service upgraded to the latest one.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
@@ -19,7 +21,7 @@ import {
 } from "@backstage/catalog-model";
 import { validate as lintDockerfile } from "dockerfile-utils";
 import { execa, type ResultPromise } from "execa";
-import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { listFiles, ROOT, runCli, tempDir } from "../helpers.js";
 
@@ -43,6 +45,9 @@ const COMBOS: Combo[] = [
   { ci: "gitlab", database: "none", tier: 3, full: false },
   { ci: "gitlab", database: "postgres", tier: 2, full: true },
 ];
+
+/** Releases after 1.0.0, oldest first; the last is the latest. */
+const RELEASES = ["1.1.0", "2.0.0"] as const;
 
 const NAME = "payments-api";
 const OWNER = "team-payments";
@@ -152,12 +157,14 @@ async function startPostgres(): Promise<{ url: string; stop: () => Promise<void>
 
 describe("service template packaging", () => {
   it("every file of the template ships in the npm package (npm drops files named .gitignore)", async () => {
-    const templateDir = path.join(ROOT, "templates", "service", "1.0.0");
-    const expected = listFiles(templateDir).map((f) => `templates/service/1.0.0/${f}`);
-    expect(expected).toContain("templates/service/1.0.0/files/{{lower '.gitignore'}}");
     const pack = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: childEnv() });
     const packed = (JSON.parse(pack.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    expect(packed.filter((f) => f.startsWith("templates/service/1.0.0/")).sort()).toEqual(expected.sort());
+    for (const version of ["1.0.0", ...RELEASES]) {
+      const templateDir = path.join(ROOT, "templates", "service", version);
+      const expected = listFiles(templateDir).map((f) => `templates/service/${version}/${f}`);
+      expect(expected).toContain(`templates/service/${version}/files/{{lower '.gitignore'}}`);
+      expect(packed.filter((f) => f.startsWith(`templates/service/${version}/`)).sort()).toEqual(expected.sort());
+    }
   });
 });
 
@@ -171,7 +178,7 @@ for (const combo of COMBOS) {
     beforeAll(async () => {
       dir = path.join(tempDir(), `${combo.ci}-${combo.database}`);
       const result = await runCli([
-        "new", "service", dir, "--no-install",
+        "new", "service", dir, "--no-install", "--version", "1.0.0",
         "--set", `name=${NAME}`,
         "--set", `description=${DESCRIPTION}`,
         "--set", `owner=${OWNER}`,
@@ -357,7 +364,8 @@ for (const combo of COMBOS) {
     }
 
     it("passes paved doctor as generated", async () => {
-      const doctor = await runCli(["doctor", dir]);
+      // 1.0.0 is no longer the latest release: a grace period that has not ended keeps doctor's version-lag check quiet.
+      const doctor = await runCli(["doctor", dir, "--grace-days", "3650"]);
       expect(doctor.exitCode, String(doctor.stdout) + String(doctor.stderr)).toBe(0);
     });
 
@@ -470,4 +478,115 @@ for (const combo of COMBOS) {
       });
     }
   });
+}
+
+const RUNBOOK: Record<(typeof RELEASES)[number], string> = { "1.1.0": "docs/runbook.md", "2.0.0": "docs/runbooks/README.md" };
+const SLO_OBJECTIVES = { 1: [99.9, 99], 2: [99.5, 99], 3: [99, 95] } as const;
+const LATENCY_BUCKET = { 1: "0.25", 2: "0.5", 3: "1" } as const;
+
+for (const version of RELEASES) {
+  const latest = version === RELEASES.at(-1);
+  for (const combo of [
+    { ci: "github", database: "none", tier: 1, logLevel: "warn" },
+    { ci: "gitlab", database: "postgres", tier: 3, logLevel: "info" },
+  ] as const) {
+    describe(`service template ${version} (static): ci=${combo.ci} database=${combo.database} tier=${combo.tier}`, () => {
+      let dir = "";
+      const postgres = combo.database === "postgres";
+      const runbook = RUNBOOK[version];
+
+      beforeAll(async () => {
+        dir = path.join(tempDir(), `${version}-${combo.ci}-${combo.database}`);
+        const result = await runCli([
+          "new", "service", dir, "--no-install", "--version", version,
+          "--set", `name=${NAME}`, "--set", `description=${DESCRIPTION}`, "--set", `owner=${OWNER}`, "--set", `port=${PORT}`,
+          "--set", `ci=${combo.ci}`, "--set", `database=${combo.database}`, "--set", `tier=${combo.tier}`,
+          "--set", `namespace=${NAMESPACE}`, "--set", `logLevel=${combo.logLevel}`,
+        ]);
+        expect(result.exitCode, String(result.stderr)).toBe(0);
+      });
+
+      it("has the release's layout; every YAML and JSON file parses; no Handlebars escape is left", () => {
+        const files = listFiles(dir);
+        for (const file of [runbook, "monitoring/slo.yaml", "monitoring/alerts.yml", "monitoring/alerts.test.yml", "deploy/base/deployment.yaml"]) expect(files, file).toContain(file);
+        expect(files.includes("docs/runbook.md")).toBe(version === "1.1.0");
+        expect(files.includes("deploy/base/service-account.yaml")).toBe(version === "1.1.0");
+        for (const file of files) {
+          expect(read(dir, file), `${file} keeps a Handlebars escape`).not.toContain("\\{{");
+          if (/\.ya?ml$/.test(file)) expect(() => yamlDocs(read(dir, file), file), file).not.toThrow();
+          if (file.endsWith(".json")) expect(() => JSON.parse(read(dir, file)), file).not.toThrow();
+        }
+        expect(read(dir, "src/config.ts")).toContain(`.default("${combo.logLevel}")`);
+        expect(read(dir, ".nvmrc")).toBe(version === "2.0.0" ? "24\n" : "22\n");
+        expect(read(dir, "Dockerfile")).toContain(`ARG NODE_VERSION=${version === "2.0.0" ? 24 : 22}\n`);
+        if (combo.ci === "github") {
+          for (const file of [".github/workflows/ci.yml", ".github/workflows/deploy.yml"]) {
+            const state = validateWorkflow(read(dir, file));
+            expect(state.errors, `${file}: ${JSON.stringify(state.errors, null, 2)}`).toEqual([]);
+          }
+          expect(read(dir, ".github/workflows/ci.yml")).toContain("run: npm audit --omit=dev --audit-level=high");
+        } else {
+          const pipeline = parseYaml(read(dir, ".gitlab-ci.yml")) as Record<string, any>;
+          expect(pipeline.test.script).toContain("npm audit --omit=dev --audit-level=high");
+          expect(pipeline.slo.script).toEqual(["sloth validate -i monitoring/slo.yaml"]);
+        }
+      });
+
+      it("alert rules pass promtool (check and unit tests, incl. the latency and restart thresholds) and link to the runbook", async () => {
+        const check = await run(dir, "promtool", ["check", "rules", "monitoring/alerts.yml"]);
+        expect(check.exitCode, check.all).toBe(0);
+        const unit = await run(dir, "promtool", ["test", "rules", "monitoring/alerts.test.yml"]);
+        expect(unit.exitCode, unit.all).toBe(0);
+        const rules = parseYaml(read(dir, "monitoring/alerts.yml")) as { groups: Array<{ rules: Array<Record<string, any>> }> };
+        const alerts = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert);
+        const text = read(dir, runbook);
+        const blob = combo.ci === "gitlab" ? "/-/blob/main" : "/blob/main";
+        for (const alert of alerts) {
+          expect(alert.annotations.runbook_url).toBe(`https://${combo.ci === "gitlab" ? "gitlab.com" : "github.com"}/${OWNER}/${NAME}${blob}/${runbook}#${String(alert.alert).toLowerCase()}`);
+          expect(text).toContain(`\n## ${alert.alert}\n`);
+        }
+        expect(alerts.find((a) => a.alert === "LatencyP99High")!.for).toBe("15m");
+        expect(alerts.find((a) => a.alert === "PodRestarting")!.expr).toContain(`[30m]) > ${{ 1: 2, 2: 3, 3: 5 }[combo.tier]}`);
+      });
+
+      it("monitoring/slo.yaml is a Sloth prometheus/v1 spec with the tier's objectives and valid PromQL", async () => {
+        const spec = parseYaml(read(dir, "monitoring/slo.yaml")) as { version: string; service: string; labels: Record<string, string>; slos: Array<{ name: string; objective: number; sli: { events: { error_query: string; total_query: string } }; alerting: Record<string, any> }> };
+        expect(spec).toMatchObject({ version: "prometheus/v1", service: NAME, labels: { team: OWNER, tier: String(combo.tier) } });
+        expect(spec.slos.map((s) => [s.name, s.objective])).toEqual([["requests-availability", SLO_OBJECTIVES[combo.tier][0]], ["requests-latency", SLO_OBJECTIVES[combo.tier][1]]]);
+        expect(spec.slos[1]!.sli.events.error_query).toContain(`le="${LATENCY_BUCKET[combo.tier]}"`);
+        // No Sloth binary here: promtool checks every query, with Sloth's {{.window}} replaced as Sloth would.
+        const recording = spec.slos.flatMap((slo) =>
+          (["error_query", "total_query"] as const).map((key) => {
+            expect(slo.sli.events[key]).toContain("[{{.window}}]");
+            expect(slo.alerting.page_alert).toEqual({ disable: true });
+            return { record: `slo:${slo.name.replaceAll("-", "_")}:${key}`, expr: slo.sli.events[key].replaceAll("{{.window}}", "5m") };
+          }),
+        );
+        const file = path.join(tempDir(), "slo-queries.yml");
+        writeFileSync(file, stringifyYaml({ groups: [{ name: "slo", rules: recording }] }));
+        const check = await run(dir, "promtool", ["check", "rules", file]);
+        expect(check.exitCode, check.all).toBe(0);
+      });
+
+      it("kubectl kustomize renders both overlays: one ServiceAccount, LOG_LEVEL from the answer (debug on staging)", async () => {
+        for (const overlay of ["staging", "production"] as const) {
+          const objects = await kustomize(dir, overlay);
+          const accounts = objects.filter((o) => o.kind === "ServiceAccount");
+          expect(accounts.map((o) => [o.metadata.name, o.metadata.namespace, (o as any).automountServiceAccountToken])).toEqual([[NAME, NAMESPACE, false]]);
+          const deployment = only(objects, "Deployment");
+          expect(deployment.spec.template.spec.serviceAccountName).toBe(NAME);
+          const app = deployment.spec.template.spec.containers[0];
+          const env = Object.fromEntries(app.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+          expect(env.LOG_LEVEL).toBe(overlay === "staging" ? "debug" : combo.logLevel);
+          expect(env.PORT).toBe(String(PORT));
+          expect(objects.some((o) => o.kind === "ExternalSecret")).toBe(postgres);
+        }
+      });
+
+      it(`passes paved doctor as generated${latest ? "" : " (inside the grace period for the newer release)"}`, async () => {
+        const doctor = await runCli(["doctor", dir, ...(latest ? [] : ["--grace-days", "3650"])]);
+        expect(doctor.exitCode, String(doctor.stdout) + String(doctor.stderr)).toBe(0);
+      });
+    });
+  }
 }

@@ -172,7 +172,8 @@ async function runDoctor(dir: string): Promise<DoctorReport> {
   if (!existsSync(fileURLToPath(new URL("../commands/doctor.js", import.meta.url)))) {
     return { status: "skipped", detail: "doctor not available" };
   }
-  const result = await execa(process.execPath, [pavedBin(), "doctor", dir, "--json"], { reject: false, stdin: "ignore", env: { CI: "true", NO_COLOR: "1" } });
+  // The example tests this template version, not whether newer ones exist: version lag never counts here.
+  const result = await execa(process.execPath, [pavedBin(), "doctor", dir, "--json", "--grace-days", "36500"], { reject: false, stdin: "ignore", env: { CI: "true", NO_COLOR: "1" } });
   let parsed: unknown;
   try {
     parsed = JSON.parse(String(result.stdout));

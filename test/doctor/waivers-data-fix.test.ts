@@ -73,11 +73,23 @@ describe("template data checks", () => {
     const report = await svc.run();
     expect(only(report, "svc/non-root")).toMatchObject({ status: "fail", severity: "error", file: "Dockerfile", fix: "add USER 1000" });
     expect(only(report, "svc/no-latest")).toMatchObject({ status: "fail", severity: "warning", file: "Dockerfile", line: 1 });
-    expect(only(report, "svc/runbook")).toMatchObject({ status: "fail", file: ".paved.yml" });
+    // docs/runbook.md is required: paved/required-files reports it, the template's check does not repeat it.
+    expect(only(report, "svc/runbook")).toMatchObject({ status: "skip", message: "skipped: docs/runbook.md is missing (paved/required-files reports it)" });
+    expect(findingsOf(report, "paved/required-files").map((f) => f.message)).toEqual(["docs/runbook.md is missing"]);
     expect(only(report, "svc/replicas")).toMatchObject({ status: "fail", file: "deploy/app.yaml", line: 4 });
     expect(only(report, "svc/replicas").message).toContain("spec.replicas is 3, expected to equal 2");
     expect(only(report, "svc/name").message).toContain('expected to equal "payments-api"');
     expect(only(report, "svc/engine").message).toContain('">=18"');
+  });
+});
+
+describe("a template check on a file nobody requires", () => {
+  it("fails when the file is missing, anchored on .paved.yml", async () => {
+    const checks = [{ id: "svc/security-contact", type: "file-contains", file: "SECURITY.md", pattern: "@", message: "SECURITY.md names a contact" }];
+    const svc = await makeService({ versions: { "1.0.0": svcVersion({ manifest: { checks } }) } });
+    expect(only(await svc.run(), "svc/security-contact")).toMatchObject({ status: "fail", file: ".paved.yml", line: 1, message: "SECURITY.md names a contact (SECURITY.md is missing)" });
+    svc.write({ "SECURITY.md": "security@example.com\n" });
+    expect(only(await svc.run(), "svc/security-contact").status).toBe("pass");
   });
 });
 

@@ -7,6 +7,7 @@ import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 import { lineAt } from "../repo-files.js";
 import { isRecord, jsonOf, yamlDocumentsOf, type Parsed } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
+import { requiredFiles } from "./files.js";
 
 /** `spec.template.spec.containers[0].image`, `metadata["app.kubernetes.io/name"]` -> segments. */
 export function parsePath(path: string): Array<string | number> {
@@ -78,7 +79,10 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
   }
   const file = interpolate(check.file, ctx);
   const fix = check.fix ?? `see the template's checks for ${check.id}`;
-  const missing = (): Finding => failed(info, { message: `${check.message} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
+  const missing = (): Finding =>
+    requiredPaths(ctx).has(file)
+      ? skipped(info, `skipped: ${file} is missing (paved/required-files reports it)`)
+      : failed(info, { message: `${check.message} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
   switch (check.type) {
     case "file-exists":
       return ctx.files.exists(file) ? passed(info, check.message, { file }) : missing();
@@ -102,6 +106,18 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
       return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
     }
   }
+}
+
+const required = new WeakMap<DoctorContext, Set<string>>();
+
+/** Files paved/required-files already reports when missing: a check about one of them need not say it again. */
+function requiredPaths(ctx: DoctorContext): Set<string> {
+  let paths = required.get(ctx);
+  if (!paths) {
+    paths = new Set(requiredFiles(ctx).files.map((f) => f.path));
+    required.set(ctx, paths);
+  }
+  return paths;
 }
 
 /** The template version's own `checks:`, one Check each. */

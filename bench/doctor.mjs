@@ -51,20 +51,26 @@ try {
   const small = measure(process.execPath, [bin, "doctor", service], work);
   const tracked = execFileSync("git", ["ls-files"], { cwd: service, env }).toString().trim().split("\n").length;
 
-  // The same service with FILES more tracked source files (a few hundred bytes each, like real code).
+  // The same service with more and more tracked source files (a few hundred bytes each, like real code),
+  // measured at a quarter, half and all of FILES to show how the cost grows.
   const big = path.join(work, "big-svc");
   execFileSync("cp", ["-R", service, big]);
-  for (let i = 0; i < FILES; i++) {
-    const dir = path.join(big, "src", "generated", `m${Math.floor(i / 100)}`);
-    if (i % 100 === 0) mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, `part${i}.ts`),
-      `// Generated module ${i} of the benchmark.\nexport const id${i} = ${i};\nexport function handler${i}(input: string): string {\n  const token = input.trim();\n  return \`\${token}-${i}\`;\n}\n`,
-    );
+  const steps = [Math.round(FILES / 4), Math.round(FILES / 2), FILES];
+  const rows = [];
+  let written = 0;
+  for (const step of steps) {
+    for (; written < step; written++) {
+      const dir = path.join(big, "src", "generated", `m${Math.floor(written / 100)}`);
+      if (written % 100 === 0) mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        path.join(dir, `part${written}.ts`),
+        `// Generated module ${written} of the benchmark.\nexport const id${written} = ${written};\nexport function handler${written}(input: string): string {\n  const token = input.trim();\n  return \`\${token}-${written}\`;\n}\n`,
+      );
+    }
+    execFileSync("git", ["add", "--all"], { cwd: big, env });
+    execFileSync("git", ["commit", "--quiet", "--no-verify", "-m", `${step} files`], { cwd: big, env });
+    rows.push({ files: tracked + step, time: measure(process.execPath, [bin, "doctor", big], work) });
   }
-  execFileSync("git", ["add", "--all"], { cwd: big, env });
-  execFileSync("git", ["commit", "--quiet", "--no-verify", "-m", "many files"], { cwd: big, env });
-  const large = measure(process.execPath, [bin, "doctor", big], work);
   const nodeAgain = measure(process.execPath, ["-e", ""], work);
   const baseline = nodeBaseline.median <= nodeAgain.median ? nodeBaseline : nodeAgain;
 
@@ -74,9 +80,14 @@ try {
   console.log(`${"".padEnd(26)} ${"files".padStart(6)}  ${"median".padStart(16)}  ${"min".padStart(16)}`);
   console.log(row("node -e ''", "", baseline));
   console.log(row("generated service", tracked, small));
-  console.log(row(`service + ${FILES} files`, tracked + FILES, large));
-  const perFile = (large.median - small.median) / FILES;
-  console.log(`marginal cost (medians): ${(perFile * 1000).toFixed(0)} µs per tracked file`);
+  for (const r of rows) console.log(row(`service + ${r.files - tracked} files`, r.files, r.time));
+  const last = rows[rows.length - 1];
+  const start = { files: tracked, time: small };
+  for (const stat of ["median", "min"]) {
+    const perFile = (first, second) => ((second.time[stat] - first.time[stat]) / (second.files - first.files)) * 1000;
+    const steps = rows.map((r, i) => perFile(i === 0 ? start : rows[i - 1], r).toFixed(0));
+    console.log(`marginal cost per tracked file (µs, ${stat}s): step by step ${steps.join(", ")}; from the service to the last ${perFile(start, last).toFixed(0)}`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -32,17 +32,11 @@ export class RepoFiles {
   readonly diskReads = new Map<string, number>();
   private readonly cache = new Map<string, Cached>();
   private readonly derived = new Map<string, unknown>();
-  private trackedSet: Set<string> | undefined;
 
   constructor(readonly root: string) {
     const listed = listTrackedFiles(root);
     this.isGit = listed !== undefined;
     this.tracked = listed ?? walkFiles(root);
-  }
-
-  isTracked(relative: string): boolean {
-    this.trackedSet ??= new Set(this.tracked);
-    return this.trackedSet.has(relative);
   }
 
   private full(relative: string): string {
@@ -121,11 +115,6 @@ export class RepoFiles {
   exists(relative: string): boolean {
     const { kind } = this.probe(relative);
     return kind === "file" || kind === "symlink";
-  }
-
-  size(relative: string): number | undefined {
-    const cached = this.probe(relative);
-    return cached.kind === "file" ? cached.size : undefined;
   }
 
   /** The file as a tree entry (bytes + mode, or a symlink), or undefined when absent. */

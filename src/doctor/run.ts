@@ -89,7 +89,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const dir = path.resolve(options.dir);
   assertDirectory(dir);
   const today = options.today ?? todayUtc();
-  let { ctx, serviceText } = await buildContext(dir, options, today);
+  const { ctx, serviceText } = await buildContext(dir, options, today);
 
   let fixed: FixAction[] = [];
   if (options.fix) {

@@ -109,8 +109,21 @@ function rulesStartingWith(char: string): ReadonlyArray<(typeof MU_RULES)[number
       return pick(25);
     case "@":
       return pick(26);
+    case "t":
+      return pick(27, 34);
+    case "f":
+      return pick(28, 34);
+    case "u":
+      return pick(29, 34);
+    case "n":
+      return pick(30, 34);
+    case "a":
+      return pick(32, 34);
+    case "|":
+      return pick(33);
     default:
-      return /\s/.test(char) ? pick(21) : pick(27, 28, 29, 30, 31, 32, 33, 34);
+      if (/\s/.test(char)) return pick(21);
+      return char === "-" || (char >= "0" && char <= "9") ? pick(31, 34) : pick(34);
   }
 }
 const RULES_BY_CHAR = new Map<string, ReturnType<typeof rulesStartingWith>>();

@@ -37,3 +37,15 @@ describe("jsonErrorOffset", () => {
     expect(jsonErrorOffset(truncated)).toBe(truncated.length);
   });
 });
+
+describe("alias bombs", () => {
+  it("are refused before any check walks them (10 levels of 10 aliases: 10^10 nodes)", async () => {
+    const { parseYaml, parseYamlDocuments } = await import("../../src/doctor/parse.js");
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 10; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? "*a" : `*l${i - 1}`).join(", ")}]`);
+    const bomb = levels.join("\n") + "\n";
+    expect(parseYaml(bomb)).toMatchObject({ ok: false, message: expect.stringContaining("expands") });
+    expect(parseYamlDocuments(bomb)).toMatchObject({ ok: false });
+    expect(parseYaml("base: &b {image: node}\njob:\n  <<: *b\nglob: ls *.js\n")).toMatchObject({ ok: true });
+  });
+});

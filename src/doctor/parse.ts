@@ -166,7 +166,8 @@ export function jsonErrorOffset(text: string): number {
     ws();
     return i < text.length ? i : text.length;
   } catch (offset) {
-    return Math.min(offset as number, text.length);
+    // A RangeError (nesting deeper than the stack) has no offset to give.
+    return typeof offset === "number" ? Math.min(offset, text.length) : 0;
   }
 }
 

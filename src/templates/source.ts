@@ -195,8 +195,11 @@ export function isGitRepository(dir: string): boolean {
 export async function openSource(spec: string | undefined, options: SourceOptions = {}): Promise<TemplateSource> {
   if (!spec || spec === BUILTIN_SOURCE_ID) return builtinSource(options);
   const { looksLikeUrl } = await import("../config.js");
-  const { GitSource } = await import("./git-source.js");
-  if (looksLikeUrl(spec)) return GitSource.fromUrl(spec, options);
+  // git-source (with execa) is loaded only for git sources: a directory source starts faster without it.
+  if (looksLikeUrl(spec)) {
+    const { GitSource } = await import("./git-source.js");
+    return GitSource.fromUrl(spec, options);
+  }
   const resolved = path.resolve(spec);
   const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
   if (!isDir) {
@@ -206,6 +209,7 @@ export async function openSource(spec: string | undefined, options: SourceOption
   }
   const singleTemplate = existsSync(path.join(resolved, MANIFEST_FILE));
   if (isGitRepository(resolved) && (singleTemplate || !existsSync(path.join(resolved, ".git")))) {
+    const { GitSource } = await import("./git-source.js");
     return GitSource.fromLocalRepository(resolved, options);
   }
   if (singleTemplate) {

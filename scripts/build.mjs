@@ -70,8 +70,6 @@ const result = await build({
   chunkNames: "chunks/[name]-[hash]",
   // CommonJS dependencies (commander, handlebars) call require() for Node built-ins.
   banner: { js: 'import { createRequire as __pavedCreateRequire } from "node:module"; const require = __pavedCreateRequire(import.meta.url);' },
-  // Handlebars only uses source-map for source maps we never ask for; without it, it uses its own tiny SourceNode.
-  alias: { "source-map": path.join(root, "scripts", "empty-module.cjs") },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: "none",

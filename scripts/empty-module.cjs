@@ -1,2 +1,0 @@
-// Stands in for an optional dependency the bundle leaves out (see scripts/build.mjs).
-module.exports = {};

@@ -68,7 +68,7 @@ const result = await build({
   platform: "node",
   target: "node20",
   chunkNames: "chunks/[name]-[hash]",
-  // CommonJS dependencies (commander, handlebars) call require() for Node built-ins.
+  // CommonJS dependencies (commander, yaml, semver, picomatch) call require() for Node built-ins.
   banner: { js: 'import { createRequire as __pavedCreateRequire } from "node:module"; const require = __pavedCreateRequire(import.meta.url);' },
   minifyWhitespace: true,
   minifySyntax: true,

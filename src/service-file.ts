@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { stringify } from "yaml";
+import jsYaml from "js-yaml";
 import { z } from "zod";
 import type { Answers } from "./answers/answers.js";
 import { UserError } from "./errors.js";
@@ -49,7 +49,8 @@ export function serializeServiceFile(file: ServiceFile): string {
   };
   if (file.waivers?.length) ordered.waivers = file.waivers;
   if (file.doctor) ordered.doctor = file.doctor;
-  return HEADER + stringify(ordered, { lineWidth: 0 });
+  // The same YAML library that reads it back (src/yaml-file.ts): what is written always round-trips.
+  return HEADER + jsYaml.dump(ordered, { lineWidth: -1, noRefs: true, schema: jsYaml.CORE_SCHEMA });
 }
 
 /** Read and validate a service's `.paved.yml`; every problem is a UserError naming the field. */

@@ -28,6 +28,12 @@ function addSourceOption(command: Command): Command {
   return command.option("--source <dir|git-url>", "where templates come from: a git URL or repository, or a <name>/<version>/ directory (default: PAVED_SOURCE, then source: in .pavedrc.yml or ~/.config/paved/config.yml, else built-in)");
 }
 
+/** For commands on an existing service: its `.paved.yml` names the source, --source overrides it. */
+function addServiceSourceOption(command: Command, recordsIt: boolean): Command {
+  const effect = recordsIt ? " (and record it there)" : "";
+  return command.option("--source <dir|git-url>", `use this template source instead of the one .paved.yml records${effect}: a git URL or repository, or a <name>/<version>/ directory`);
+}
+
 function outputFor(options: { json?: boolean; quiet?: boolean; color?: boolean }): Output {
   return new Output({ json: options.json ?? false, quiet: options.quiet ?? false, color: options.color ?? true });
 }
@@ -116,7 +122,7 @@ export function buildProgram(): Command {
     .option("--check", "only report whether a newer version exists (exit 1 if so)")
     .option("--trust", "run migration commands and hooks from a template source other than the built-in one");
   addAnswerOptions(upgrade);
-  addSourceOption(upgrade);
+  addServiceSourceOption(upgrade, true);
   addCommonOptions(upgrade)
     .addHelpText(
       "after",
@@ -140,7 +146,7 @@ export function buildProgram(): Command {
     .argument("[dir]", "the service (default: the current directory)")
     .option("--stat", "a summary per file instead of the full diff")
     .option("--exit-code", "exit 1 when there is drift");
-  addSourceOption(diff);
+  addServiceSourceOption(diff, false);
   addCommonOptions(diff)
     .addHelpText("after", examples("paved diff", "paved diff ./payments-api --stat", "paved diff --exit-code --quiet"))
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {
@@ -157,7 +163,7 @@ export function buildProgram(): Command {
     .option("--strict", "warnings fail too (exit 1)")
     .option("--fix", "restore missing and drifted files the template owns, then check")
     .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)");
-  addCommonOptions(addSourceOption(doctor))
+  addCommonOptions(addServiceSourceOption(doctor, false))
     .addHelpText(
       "after",
       examples(

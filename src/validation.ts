@@ -1,4 +1,8 @@
-import type { z } from "zod";
+import { z } from "zod";
+
+// paved parses each input once per run: zod's JIT (compiling every object schema with `new Function`) costs
+// more than it saves for a single parse (about 10 ms of every doctor run; see bench/).
+z.config({ jitless: true });
 import { UserError } from "./errors.js";
 
 /** `questions[2].type` from zod's path array. */

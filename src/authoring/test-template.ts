@@ -187,14 +187,14 @@ async function runDoctor(dir: string): Promise<DoctorReport> {
   return { status: "fail", detail: `doctor could not run: ${message}` };
 }
 
-/** Error findings from doctor's JSON, whatever its exact shape: any object with severity error and status fail. */
+/** Error findings from doctor's JSON, whatever its exact shape: any object with severity error and status fail, not waived. */
 function errorFindings(report: unknown): string[] {
   const out: string[] = [];
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) return value.forEach(visit);
     if (!value || typeof value !== "object") return;
     const record = value as Record<string, unknown>;
-    if (record.severity === "error" && record.status === "fail" && typeof record.message === "string") {
+    if (record.severity === "error" && record.status === "fail" && !record.waived && typeof record.message === "string") {
       out.push(`${typeof record.id === "string" ? record.id : typeof record.check === "string" ? record.check : "doctor"}: ${record.message}`);
       return;
     }

@@ -47,11 +47,14 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const version = await source.loadVersion(template, versionName);
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
 
+  // Fail fast, before any prompt: a killed run's staging dir is cleared, then the target must be free.
+  const checkTarget = (t: string) => {
+    if (options.dryRun) return;
+    removeStaleStaging(t);
+    assertTargetFree(t);
+  };
   let target = dir === undefined ? undefined : path.resolve(dir);
-  if (target && !options.dryRun) {
-    removeStaleStaging(target);
-    assertTargetFree(target);
-  }
+  if (target) checkTarget(target);
 
   const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
   const provided = await collectProvided(options.set, options.answersFile);
@@ -70,10 +73,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     }
     target = path.resolve(name);
     meta.dirName = path.basename(target);
-    if (!options.dryRun) {
-      removeStaleStaging(target);
-      assertTargetFree(target);
-    }
+    checkTarget(target);
   }
 
   const hooks = version.manifest.hooks.postCreate.map(normalizeCommand).filter((h) => options.install || !h.install);

@@ -16,6 +16,7 @@ import { readServiceFile, SERVICE_FILE, serializeServiceFile, type ServiceFile }
 import { displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
 import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, treeChanges } from "../upgrade/apply.js";
+import { recoverInterruptedUpgrade } from "../upgrade/journal.js";
 import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
 import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
@@ -139,6 +140,12 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   const { out } = deps;
   const target = path.resolve(dir ?? ".");
   const shown = displayPath(target) || ".";
+  if (!options.dryRun && !options.check) {
+    const restored = recoverInterruptedUpgrade(target);
+    if (restored.length > 0) {
+      out.warn(`an earlier paved upgrade was killed while writing; restored ${restored.length} path${restored.length === 1 ? "" : "s"} to how they were before it`);
+    }
+  }
   const service = await readServiceFile(target);
   // With --to, make sure a cached git source is fetched when it does not have that version yet.
   const { source, record, versions } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);

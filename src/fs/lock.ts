@@ -6,13 +6,21 @@ import { processAlive } from "./process-alive.js";
 
 
 /**
+ * Where paved keeps a file about a repository it is changing (`lock`, `journal`): inside `.git` when the
+ * directory has one, so it never shows in the work tree; else beside the directory.
+ */
+export function stateFile(target: string, kind: string): string {
+  const gitDir = path.join(target, ".git");
+  return existsSync(gitDir) && statSync(gitDir).isDirectory() ? path.join(gitDir, `paved.${kind}`) : path.join(path.dirname(target), `.${path.basename(target)}.paved.${kind}`);
+}
+
+/**
  * An exclusive lock on an existing repository: `.git/paved.lock` (or `.paved.lock` beside the directory when it
  * has no .git folder): a second paved process on the same repository refuses instead of interleaving.
  * A lock left by a dead process is taken over.
  */
 export function lockTarget(target: string): () => void {
-  const gitDir = path.join(target, ".git");
-  const file = existsSync(gitDir) && statSync(gitDir).isDirectory() ? path.join(gitDir, "paved.lock") : path.join(path.dirname(target), `.${path.basename(target)}.paved.lock`);
+  const file = stateFile(target, "lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx");

@@ -3,6 +3,7 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import { resolveInside } from "../fs/paths.js";
 import { onInterrupt } from "../fs/cleanup.js";
+import { startJournal } from "./journal.js";
 import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
 
 /** What to change on disk: entries to write and paths to delete. */
@@ -105,12 +106,22 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     }
   };
   const forget = onInterrupt(rollback);
+  const tempFor = new Map<string, string>();
+  for (const [relative] of changes.writes) {
+    const full = resolveInside(root, relative, relative);
+    tempFor.set(relative, path.join(path.dirname(full), `.paved-tmp-${process.pid}-${counter++}`));
+  }
+  // Written before anything else changes, so a SIGKILL mid-apply can be undone by the next run.
+  const finishJournal = startJournal(root, [
+    ...[...changes.writes.keys()].map((p) => ({ path: p, temp: tempFor.get(p)!, original: original.get(p) })),
+    ...changes.deletes.map((p) => ({ path: p, original: original.get(p) })),
+  ]);
   try {
     for (const [relative, entry] of changes.writes) {
       const full = resolveInside(root, relative, relative);
       assertRealParents(root, relative);
       createdDirs.push(...makeParents(path.dirname(full), root));
-      const temp = path.join(path.dirname(full), `.paved-tmp-${process.pid}-${counter++}`);
+      const temp = tempFor.get(relative)!;
       temps.set(relative, temp);
       writeEntry(temp, entry);
     }
@@ -126,7 +137,14 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
       renameSync(temp, full);
       temps.delete(relative);
     };
-    for (const [relative, temp] of [...temps]) if (relative !== changes.last) placeFile(relative, temp);
+    // Test-only failpoint: die as from SIGKILL halfway through the renames (test/security/kill-upgrade.test.ts).
+    const crashAt = process.env.PAVED_FAILPOINT === "upgrade-apply-sigkill" ? Math.floor(temps.size / 2) : -1;
+    let placed = 0;
+    for (const [relative, temp] of [...temps]) {
+      if (relative === changes.last) continue;
+      if (placed++ === crashAt) process.kill(process.pid, "SIGKILL");
+      placeFile(relative, temp);
+    }
     for (const relative of changes.deletes) {
       const full = resolveInside(root, relative, relative);
       assertRealParents(root, relative);
@@ -142,6 +160,7 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     rollback();
     throw error;
   } finally {
+    finishJournal();
     forget();
   }
 }

@@ -28,22 +28,33 @@ export function assertTargetFree(target: string): void {
   }
 }
 
-/**
- * Create the target's missing parent directories; returns the topmost one created, so a failed run can remove it.
- */
-export function createParents(target: string): string | undefined {
+export interface CreatedParents {
+  /** Remove the directories created, if nothing else was put in them (a failed run). */
+  undo(): void;
+  /** The run succeeded: they stay, and an interrupt no longer removes them. */
+  keep(): void;
+}
+
+/** Create the target's missing parent directories, removable again if the run fails or is interrupted. */
+export function createParents(target: string): CreatedParents {
   let created: string | undefined;
   try {
     created = mkdirSync(path.dirname(target), { recursive: true });
   } catch (error) {
     throw fileSystemError(error, `create ${path.dirname(target)}`);
   }
-  if (created) onInterrupt(() => removeCreatedParents(created));
-  return created;
+  const undo = () => removeCreatedParents(created);
+  const forget = created ? onInterrupt(undo) : () => {};
+  return {
+    undo() {
+      forget();
+      undo();
+    },
+    keep: forget,
+  };
 }
 
-/** Remove parents made by createParents, if nothing else was put in them meanwhile. */
-export function removeCreatedParents(created: string | undefined): void {
+function removeCreatedParents(created: string | undefined): void {
   if (!created) return;
   try {
     rmdirEmptyChain(created);

@@ -8,6 +8,7 @@ import type { TemplateVersion } from "../templates/source.js";
 import { displayPath } from "../templates/source.js";
 import { isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, type CompiledTemplate } from "./handlebars.js";
+import { TemplateTooDeep } from "./template-parser.js";
 
 export interface RenderResult {
   tree: FileTree;
@@ -60,6 +61,9 @@ const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
 function renderError(file: string, error: unknown): UserError {
   // Not a template mistake: the caller skips the file (see renderTemplate).
   if (error instanceof UnknownAnswerRead) throw error;
+  if (error instanceof TemplateTooDeep) {
+    return new UserError(`${file}: ${error.message}`, { hint: "flatten the template: split deep {{#if}} chains into conditional files (`files.when`) or fewer levels" });
+  }
   const message = error instanceof Error ? error.message : String(error);
   const missing = HANDLEBARS_MISSING.exec(message);
   if (missing) {

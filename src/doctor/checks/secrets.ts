@@ -247,8 +247,7 @@ function keyBlockBodyEnd(text: string, i: number, limit: number): number {
     while (i < limit && !isSpace(text, i) && !text.startsWith("\\n", i)) i++;
     if (i >= limit) return -1;
     const next = keySeparatorEnd(text, i, false);
-    if (text.slice(i, next).includes("\n")) onHeaderLine = false;
-    i = next;
+    for (; i < next; i++) if (text.charCodeAt(i) === 10) onHeaderLine = false;
   }
 }
 

@@ -267,7 +267,10 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
 /** What a message may show of a secret answer: nothing. */
 const HIDDEN = "***";
 
-function invalidAnswer(q: Question, given: ProvidedAnswer, problem: string): UserError {
+function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): UserError {
+  // A problem may quote the value (`"x" is not one of ...`): never a secret's.
+  const values = (Array.isArray(given.value) ? given.value : [given.value]).map(String).filter((v) => v.length > 0);
+  const problem = q.secret ? values.reduce((text, v) => text.split(JSON.stringify(v)).join(HIDDEN).split(v).join(HIDDEN), rawProblem) : rawProblem;
   const shown = q.secret ? HIDDEN : Array.isArray(given.value) ? given.value.join(",") : String(given.value);
   const displayed = q.secret ? HIDDEN : display(given.value);
   if (given.origin === "default") {

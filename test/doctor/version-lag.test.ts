@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { addDays, findVersionLag } from "../../src/doctor/checks/version-lag.js";
+import { addDays } from "../../src/as-of.js";
+import { findVersionLag } from "../../src/doctor/checks/version-lag.js";
 import { makeService, only, svcVersion, TODAY } from "./fixtures.js";
 
 const RELEASED: Record<string, string> = { "1.0.0": "2026-01-10", "1.1.0": "2026-10-01", "1.2.0": "2026-11-01", "2.0.0": "2026-11-15" };
-const lag = (current: string, versions: string[], today: string, graceDays = 30) =>
-  findVersionLag({ current, versions, releasedOf: (v) => RELEASED[v], today, graceDays });
+const lag = (current: string, versions: string[], asOf: string, graceDays = 30) =>
+  findVersionLag({ current, versions, releasedOf: (v) => RELEASED[v], asOf, graceDays });
 
 describe("findVersionLag", () => {
   it("is not behind on the latest release, and ignores pre-releases", () => {
@@ -24,7 +25,7 @@ describe("findVersionLag", () => {
   });
 
   it("has no grace period without a release date, and a configurable one", () => {
-    expect(findVersionLag({ current: "1.0.0", versions: ["1.0.0", "1.1.0"], releasedOf: () => undefined, today: "2026-01-01", graceDays: 30 })).toMatchObject({ withinGrace: false });
+    expect(findVersionLag({ current: "1.0.0", versions: ["1.0.0", "1.1.0"], releasedOf: () => undefined, asOf: "2026-01-01", graceDays: 30 })).toMatchObject({ withinGrace: false });
     expect(lag("1.0.0", ["1.0.0", "1.1.0"], "2026-10-05", 0)).toMatchObject({ withinGrace: false });
     expect(lag("1.0.0", ["1.0.0", "1.1.0"], "2026-12-05", 90)).toMatchObject({ withinGrace: true });
   });
@@ -54,7 +55,7 @@ describe("paved/version-lag", () => {
   it("is an error a major version behind, and passes inside the grace period", async () => {
     const svc = await makeService({ versions: versions("2.0.0", "2026-11-01"), version: "1.0.0" });
     expect(only(await svc.run(), "paved/version-lag")).toMatchObject({ status: "pass" });
-    expect(only(await svc.run({ today: "2026-12-01" }), "paved/version-lag")).toMatchObject({ status: "fail", severity: "error" });
+    expect(only(await svc.run({ asOf: "2026-12-01" }), "paved/version-lag")).toMatchObject({ status: "fail", severity: "error" });
   });
 
   it("takes the grace period from .paved.yml, and --grace-days over it", async () => {

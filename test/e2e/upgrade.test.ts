@@ -172,6 +172,9 @@ describe("paved upgrade (real git repositories)", () => {
     const pavedClean = pavedDiff.stdout.subarray(pavedDiff.stdout.indexOf("diff --git a/clean.properties"));
     expect(hunks(gitDiff.stdout)).toContain("+# caf\xe9 \xe9quipe\n");
     expect(hunks(pavedClean).startsWith(hunks(gitDiff.stdout))).toBe(true);
+    // --json has to carry text: a patch that is not UTF-8 is given as Latin-1 (one character per byte).
+    const json = JSON.parse(String((await runCli(["diff", dir, "--json"])).stdout)) as { files: Array<{ path: string; binary: boolean; patch: string }> };
+    expect(json.files.find((f) => f.path === "clean.properties")).toMatchObject({ binary: false, patch: expect.stringContaining("+# caf\u00e9 \u00e9quipe\n") });
 
     const result = await runCli(["upgrade", dir, "--json"]);
     expect(result.exitCode).toBe(1);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { resolveAnswers, type ProvidedAnswer } from "../answers/answers.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
-import type { Output } from "../output.js";
+import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE } from "../service-file.js";
 import { displayPath } from "../templates/source.js";
@@ -106,7 +106,7 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
     version: service.version,
     source: source.id,
     drifted: drift.length > 0,
-    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: f.patch }) })),
+    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: new Verbatim(f.patch) }) })),
     added,
     removed,
   });
@@ -122,9 +122,11 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
     for (const f of drift) {
       const lines = f.patch.replace(/\n$/, "").split("\n");
       out.print(
-        lines
-          .map((l) => (l.startsWith("+") && !l.startsWith("+++") ? out.c.green(l) : l.startsWith("-") && !l.startsWith("---") ? out.c.red(l) : l.startsWith("@@") ? out.c.cyan(l) : l.startsWith("diff --git") ? out.c.bold(l) : l))
-          .join("\n"),
+        new Verbatim(
+          lines
+            .map((l) => (l.startsWith("+") && !l.startsWith("+++") ? out.c.green(l) : l.startsWith("-") && !l.startsWith("---") ? out.c.red(l) : l.startsWith("@@") ? out.c.cyan(l) : l.startsWith("diff --git") ? out.c.bold(l) : l))
+            .join("\n"),
+        ),
       );
     }
   }

@@ -49,8 +49,8 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const version = await source.loadVersion(template, versionName);
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
-  // replace even the built-in `service`.
-  out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
+  // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
+  if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
   const provenance = { source: source.id, sourceChosenBy: choice.chosenBy };
 
   // Fail fast, before any prompt: a killed run's staging dir is cleared, then the target must be free.
@@ -105,7 +105,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     const plan = files.map((p) => ({ path: p, action: "create" as const, bytes: tree.get(p)!.data.byteLength }));
     out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, hooks: hooks.map((h) => h.display) });
     out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files):`);
-    for (const p of plan) out.print(`  ${out.c.green("create")} ${p.path}`);
+    for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}`);
     if (hooks.length) out.print(`Would run: ${hooks.map(shownCommand).join("; ")}`);
     if (options.git) out.print("Would run: git init and commit every file");
     return;

@@ -14,6 +14,7 @@ import { assertTrusted, renderCommands, runHooks, type HookCommand } from "../ho
 import type { Output } from "../output.js";
 import { readServiceFile, SERVICE_FILE, serializeServiceFile, type ServiceFile } from "../service-file.js";
 import { describeSource, displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { escapeControlChars } from "../terminal-text.js";
 import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, treeChanges } from "../upgrade/apply.js";
 import { recoverInterruptedUpgrade } from "../upgrade/journal.js";
@@ -255,9 +256,9 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       const width = Math.max(0, ...step.actions.map((a) => a.path.length));
       for (const a of step.actions) {
         const colour = ACTION_COLOURS[a.action] ?? "dim";
-        out.print(`  ${out.c[colour](a.action.padEnd(9))} ${a.path.padEnd(width)}  ${out.c.dim(a.reason)}`);
+        out.print(`  ${out.c[colour](a.action.padEnd(9))} ${escapeControlChars(a.path).padEnd(width)}  ${out.c.dim(escapeControlChars(a.reason))}`);
       }
-      for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${m.step}  ${out.c.dim(`${m.status}: ${m.detail}`)}`);
+      for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${escapeControlChars(m.step)}  ${out.c.dim(escapeControlChars(`${m.status}: ${m.detail}`))}`);
       if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
     }
 
@@ -297,7 +298,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
     for (const m of migrations.filter((x) => x.status === "kept")) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
     if (!complete) {
       out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
-      for (const a of conflicts) out.print(`  ${describeConflict(a)}`);
+      for (const a of conflicts) out.print(`  ${escapeControlChars(describeConflict(a))}`);
       const more = reachedVersion !== to ? `, then run \`paved upgrade\` again to continue to ${to}` : "";
       out.print(
         options.conflict === "rej"

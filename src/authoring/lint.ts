@@ -250,12 +250,17 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
   return renderedPaths;
 }
 
-/** The manifest's strings that are rendered with the answers: next steps and hook commands. */
+/** The manifest's strings that are rendered with the answers: next steps, hook and migration commands. */
 function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number>; text: string; raw?: RawCommand }> {
   const commandText = (c: RawCommand) => (typeof c === "string" ? c : Array.isArray(c.run) ? c.run.join(" ") : c.run);
   return [
     ...manifest.nextSteps.map((text, i) => ({ where: ["nextSteps", i], text })),
     ...(["postCreate", "postUpgrade"] as const).flatMap((hook) => manifest.hooks[hook].map((raw, i) => ({ where: ["hooks", hook, i], text: commandText(raw), raw }))),
+    ...manifest.migrations.flatMap((step, i) => {
+      if (!("run" in step)) return [];
+      const raw: RawCommand = { run: step.run, ...(step.shell !== undefined ? { shell: step.shell } : {}) };
+      return [{ where: ["migrations", i, "run"], text: commandText(raw), raw }];
+    }),
   ];
 }
 

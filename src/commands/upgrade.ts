@@ -209,7 +209,14 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
     `${manifestFileOf(finalVersion)}: hooks.postUpgrade`,
   );
   const commands = [
-    ...chain.slice(1).flatMap((step) => (service.version === to ? [] : migrationCommands(step.version.manifest.migrations))),
+    ...chain.slice(1).flatMap((step) =>
+      service.version === to
+        ? []
+        : migrationCommands(step.version.manifest.migrations, {
+            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target) } },
+            where: `${manifestFileOf(step.version)}: migrations`,
+          }),
+    ),
     ...postUpgrade,
   ];
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);

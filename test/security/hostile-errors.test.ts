@@ -205,12 +205,29 @@ describe("template mistakes are exit 2 before anything is written", () => {
     expect(existsSync(path.join(w.target, "PWNED2"))).toBe(false);
   });
 
-  it("lint reports an undefined variable in a hook command", async () => {
+  it("migration commands are rendered with that version's answers, each answer one argument", async () => {
+    const src = makeVersions({
+      "1.0.0": { files: { "README.md": "# {{name}}\n" } },
+      "1.1.0": { manifest: { migrations: [{ run: "touch {{name}}.migrated" }] }, files: { "README.md": "# {{name}}\n" } },
+    });
+    const name = "x; touch PWNED";
+    const dir = await newService(src, "1.0.0", ["--set", `name=${name}`]);
+    const result = await runCli(["upgrade", dir, "--trust", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(existsSync(path.join(dir, `${name}.migrated`))).toBe(true);
+    expect(existsSync(path.join(dir, "PWNED"))).toBe(false);
+    expect(JSON.parse(result.stdout).migrations).toContainEqual(expect.objectContaining({ step: "run touch 'x; touch PWNED.migrated'" }));
+  });
+
+  it("lint reports an undefined variable in a hook or migration command", async () => {
     const src = makeSource({ evil: { "1.0.0": { manifest: { hooks: { postUpgrade: ["npm run {{nope}}"] } }, files: { "a.txt": "a" } } } });
     const lint = await runCli(["template", "lint", path.join(src, "evil", "1.0.0"), "--json"]);
     expect(lint.exitCode).toBe(1);
     const findings = JSON.parse(lint.stdout).findings as Array<{ rule: string; message: string }>;
     expect(findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^hooks\.postUpgrade\[0\]: \{\{nope\}\} is not defined/) }));
+    const migration = makeSource({ evil: { "1.0.0": { manifest: { migrations: [{ run: ["npx", "codemod", "{{nope}}"] }] }, files: { "a.txt": "a" } } } });
+    const lintMigration = await runCli(["template", "lint", path.join(migration, "evil", "1.0.0"), "--json"]);
+    expect(JSON.parse(lintMigration.stdout).findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^migrations\[0\]\.run: \{\{nope\}\} is not defined/) }));
   });
 });
 

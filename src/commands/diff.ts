@@ -3,7 +3,7 @@ import { z } from "zod";
 import { resolveAnswers, type ProvidedAnswer } from "../answers/answers.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
-import type { Output } from "../output.js";
+import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE } from "../service-file.js";
 import { displayPath } from "../templates/source.js";
@@ -112,7 +112,7 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
     version: service.version,
     source: source.id,
     drifted: drift.length > 0,
-    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: displayTexts(f.patch)[0]! }) })),
+    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: new Verbatim(displayTexts(f.patch)[0]!) }) })),
     added,
     removed,
   });
@@ -127,7 +127,7 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   } else {
     for (const f of drift) {
       const lines = f.patch.replace(/\n$/, "").split("\n");
-      // The patch's own bytes, as git prints them; colours are ASCII escapes around whole lines.
+      // The patch's own bytes, as git prints them (file content: not redacted); colours are ASCII escapes around whole lines.
       out.printBytes(
         fromByteString(
           lines

@@ -10,10 +10,11 @@ import { onInterrupt } from "../fs/cleanup.js";
 import { lockTarget } from "../fs/lock.js";
 import { readTree } from "../fs/read-tree.js";
 import { writeTree } from "../fs/write-tree.js";
-import { assertTrusted, normalizeCommand, runHooks, type HookCommand } from "../hooks.js";
+import { assertTrusted, renderCommands, runHooks, type HookCommand } from "../hooks.js";
 import type { Output } from "../output.js";
 import { readServiceFile, SERVICE_FILE, serializeServiceFile, type ServiceFile } from "../service-file.js";
-import { displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { escapeControlChars } from "../terminal-text.js";
 import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, treeChanges } from "../upgrade/apply.js";
 import { recoverInterruptedUpgrade } from "../upgrade/journal.js";
@@ -148,7 +149,9 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   }
   const service = await readServiceFile(target);
   // With --to, make sure a cached git source is fetched when it does not have that version yet.
-  const { source, record, versions } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);
+  const { source, record, versions, chosenBy } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);
+  out.info(`template ${service.template} from ${describeSource(source)} (chosen by ${chosenBy === "--source" ? "--source" : `source: in ${displayPath(chosenBy)}`})`);
+  const provenance = { source: source.id, sourceChosenBy: chosenBy };
   if (options.source && sourceHadCredentials(source)) {
     out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); later runs need them from a git credential helper`);
   }
@@ -162,7 +165,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
 
   if (options.check) {
     const available = latest !== service.version;
-    out.result({ ok: true, template: service.template, current: service.version, latest, updateAvailable: available, source: source.id });
+    out.result({ ok: true, template: service.template, current: service.version, latest, updateAvailable: available, ...provenance });
     out.print(available ? `${service.template} ${latest} is available (this service is on ${service.version}); run \`paved upgrade\`` : `${service.template} ${service.version} is the latest version`);
     if (available) throw new ProblemFound("a newer template version exists");
     return;
@@ -183,7 +186,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   }
   const sets = await collectProvided(options.set, options.answersFile);
   if (to === service.version && sets.size === 0) {
-    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], upToDate: true });
+    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], upToDate: true, ...provenance });
     out.print(`${out.c.green("✓")} ${shown} is on ${service.template} ${to}${to === latest ? ", the latest version" : ""}; nothing to do`);
     return;
   }
@@ -200,9 +203,21 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
   const finalVersion = chain[chain.length - 1]!.version;
+  const postUpgrade = renderCommands(
+    finalVersion.manifest.hooks.postUpgrade,
+    { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target) } },
+    `${manifestFileOf(finalVersion)}: hooks.postUpgrade`,
+  );
   const commands = [
-    ...chain.slice(1).flatMap((step) => (service.version === to ? [] : migrationCommands(step.version.manifest.migrations))),
-    ...finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand),
+    ...chain.slice(1).flatMap((step) =>
+      service.version === to
+        ? []
+        : migrationCommands(step.version.manifest.migrations, {
+            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target) } },
+            where: `${manifestFileOf(step.version)}: migrations`,
+          }),
+    ),
+    ...postUpgrade,
   ];
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
 
@@ -248,14 +263,14 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       const width = Math.max(0, ...step.actions.map((a) => a.path.length));
       for (const a of step.actions) {
         const colour = ACTION_COLOURS[a.action] ?? "dim";
-        out.print(`  ${out.c[colour](a.action.padEnd(9))} ${a.path.padEnd(width)}  ${out.c.dim(a.reason)}`);
+        out.print(`  ${out.c[colour](a.action.padEnd(9))} ${escapeControlChars(a.path).padEnd(width)}  ${out.c.dim(escapeControlChars(a.reason))}`);
       }
-      for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${m.step}  ${out.c.dim(`${m.status}: ${m.detail}`)}`);
+      for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${escapeControlChars(m.step)}  ${out.c.dim(escapeControlChars(`${m.status}: ${m.detail}`))}`);
       if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
     }
 
     if (options.dryRun) {
-      out.result({ ok: true, dryRun: true, ...summary, changes: changeCount(changes) });
+      out.result({ ok: true, dryRun: true, ...summary, ...provenance, changes: changeCount(changes) });
       const stop = reachedVersion !== to ? ` The upgrade would stop at ${reachedVersion} with conflicts.` : "";
       out.print(`Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${stop}`);
       return;
@@ -275,7 +290,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
     release();
 
     const complete = conflicts.length === 0;
-    const hooks = complete ? finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand) : [];
+    const hooks = complete ? postUpgrade : [];
     if (hooks.length > 0) await runHooks(hooks, target, (line) => out.info(out.c.dim(line)));
 
     let commit: string | null = null;
@@ -284,13 +299,13 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       commit = await commitAll(repo, message);
     }
     const seconds = (performance.now() - started) / 1000;
-    out.result({ ok: complete, ...summary, changes: changeCount(changes), commit, durationMs: Math.round(seconds * 1000) });
+    out.result({ ok: complete, ...summary, ...provenance, changes: changeCount(changes), commit, durationMs: Math.round(seconds * 1000) });
 
     for (const a of actions.filter((x) => x.notice)) out.warn(`${a.path}: ${a.reason}`);
     for (const m of migrations.filter((x) => x.status === "kept")) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
     if (!complete) {
       out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
-      for (const a of conflicts) out.print(`  ${describeConflict(a)}`);
+      for (const a of conflicts) out.print(`  ${escapeControlChars(describeConflict(a))}`);
       const more = reachedVersion !== to ? `, then run \`paved upgrade\` again to continue to ${to}` : "";
       out.print(
         options.conflict === "rej"

@@ -57,7 +57,7 @@ function bytesOf(entry: FileEntry): Buffer {
 
 const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
 
-function renderError(file: string, error: unknown): UserError {
+export function renderError(file: string, error: unknown): UserError {
   const message = error instanceof Error ? error.message : String(error);
   const missing = HANDLEBARS_MISSING.exec(message);
   if (missing) {

@@ -62,6 +62,27 @@ describe("killing paved upgrade", () => {
     expect(existsSync(path.join(victim, ".git", "paved.journal"))).toBe(false);
   });
 
+  it("a stale journal never destroys an edit made since: the next run refuses (exit 2) and touches nothing", async () => {
+    const victim = await serviceAt100();
+    const killed = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: failpointEnv("upgrade-apply-sigkill") });
+    expect(killed.signal).toBe("SIGKILL");
+    const journal = JSON.parse(readFileSync(path.join(victim, ".git", "paved.journal"), "utf8")) as { entries: { path: string; original: unknown }[] };
+    // As the hint of an interrupted run suggests: restore tracked files with git, then keep working.
+    await git(victim, ["checkout", "."]);
+    const edited = journal.entries.find((e) => e.original !== null && e.path !== ".paved.yml")!.path;
+    writeFiles(victim, { [edited]: "my edit after the crash\n" });
+    const before = workTree(victim);
+
+    const rerun = await runCli(["upgrade", victim, "--to", "1.1.0"]);
+    expect(rerun.exitCode, rerun.stderr).toBe(2);
+    expect(rerun.stderr).toContain(`changed since (${edited}`);
+    expect(rerun.stderr).toMatch(/nothing was changed/);
+    expect(rerun.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(readFileSync(path.join(victim, edited), "utf8")).toBe("my edit after the crash\n");
+    expect(workTree(victim)).toEqual(before);
+    expect(existsSync(path.join(victim, ".git", "paved.journal"))).toBe(true);
+  });
+
   it("PAVED_FAILPOINT alone does nothing: the release CLI never arms a failpoint from its environment", async () => {
     const victim = await serviceAt100();
     const result = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: { PAVED_FAILPOINT: "upgrade-apply-sigkill" } });

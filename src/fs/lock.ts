@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
@@ -71,47 +71,56 @@ function readHolder(file: string): { pid: number; text: string } | undefined {
 }
 
 /**
- * An exclusive lock file, created with O_EXCL|O_NOFOLLOW and holding `<pid> <random token>`. A lock left by a dead
- * process is taken over. Releasing removes the file only while it still holds this lock's token: a process never
- * removes a lock it does not own (a second release, or one after a stale takeover, is a no-op).
+ * An exclusive lock file holding `<pid> <random token>`. It appears with its content already in it: the token is
+ * written to a private temp file (O_EXCL|O_NOFOLLOW) that is then hard-linked to the lock's name, which fails
+ * while another lock exists; so no other process ever reads an empty lock and takes it for a dead one's. A lock
+ * left by a dead process is taken over. Releasing removes the file only while it still holds this lock's token:
+ * a process never removes a lock it does not own (a second release, or one after a stale takeover, is a no-op).
  */
 export function acquireLock(file: string, what: string): () => void {
   const token = `${process.pid} ${randomUUID()}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fileSystemError(error, `create the lock ${file}`);
-      const holder = readHolder(file);
-      if (holder && Number.isInteger(holder.pid) && holder.pid > 0 && processAlive(holder.pid)) {
-        throw new UserError(`another paved process (pid ${holder.pid}) is working on ${what}`, {
-          hint: `wait for it to finish, or remove ${file} if that process is gone`,
-        });
-      }
-      // Stale (its process is gone): remove it only if it is still the one just read, then try again.
-      if (holder && readHolder(file)?.text === holder.text) unlinkQuietly(file);
-      continue;
-    }
+  const temp = `${file}.${randomUUID()}`;
+  try {
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       writeSync(fd, token);
-    } catch (error) {
+    } finally {
       closeSync(fd);
-      unlinkQuietly(file);
-      throw fileSystemError(error, `write the lock ${file}`);
     }
-    closeSync(fd);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      if (readHolder(file)?.text === token) unlinkQuietly(file);
-    };
-    const forget = onInterrupt(release);
-    return () => {
-      forget();
-      release();
-    };
+  } catch (error) {
+    unlinkQuietly(temp);
+    throw fileSystemError(error, `create the lock ${file}`);
+  }
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(temp, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fileSystemError(error, `create the lock ${file}`);
+        const holder = readHolder(file);
+        if (holder && Number.isInteger(holder.pid) && holder.pid > 0 && processAlive(holder.pid)) {
+          throw new UserError(`another paved process (pid ${holder.pid}) is working on ${what}`, {
+            hint: `wait for it to finish, or remove ${file} if that process is gone`,
+          });
+        }
+        // Stale (its process is gone): remove it only if it is still the one just read, then try again.
+        if (holder && readHolder(file)?.text === holder.text) unlinkQuietly(file);
+        continue;
+      }
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        if (readHolder(file)?.text === token) unlinkQuietly(file);
+      };
+      const forget = onInterrupt(release);
+      return () => {
+        forget();
+        release();
+      };
+    }
+  } finally {
+    unlinkQuietly(temp);
   }
   throw new UserError(`cannot lock ${what}`, { hint: `remove ${file} and try again` });
 }

@@ -219,16 +219,21 @@ export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
       { hint: `keep your edits: check \`git status\` and \`git diff\`, restore with git what you do not want, then delete ${file} and run paved upgrade again` },
     );
   }
-  for (const { entry, full, temp } of plan) {
-    if (temp) unlinkQuietly(temp);
-    unlinkQuietly(full);
-    if (entry.original) {
-      mkdirSync(path.dirname(full), { recursive: true });
-      if (entry.original.symlink !== undefined) symlinkSync(entry.original.symlink, full);
-      else writeFileSync(full, Buffer.from(entry.original.data, "base64"), { mode: entry.original.mode, flag: "wx" });
-    } else {
-      pruneEmptyParents(full, journal.root);
+  try {
+    for (const { entry, full, temp } of plan) {
+      if (temp) unlinkQuietly(temp);
+      unlinkQuietly(full);
+      if (entry.original) {
+        mkdirSync(path.dirname(full), { recursive: true });
+        if (entry.original.symlink !== undefined) symlinkSync(entry.original.symlink, full);
+        else writeFileSync(full, Buffer.from(entry.original.data, "base64"), { mode: entry.original.mode, flag: "wx" });
+      } else {
+        pruneEmptyParents(full, journal.root);
+      }
     }
+  } catch (error) {
+    // The journal stays: once the disk has room (or is writable), the next run finishes the restore.
+    throw fileSystemError(error, `restore the paths ${file} lists`);
   }
   unlinkQuietly(file);
   return recorded.entries.map((e) => e.path);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { git, listFiles, runCli, snapshotDir, tempDir, writeFiles } from "../helpers.js";
+import { acquireLock } from "../../src/fs/lock.js";
 import { makeSource } from "../template-fixtures.js";
 
 /**
@@ -284,3 +285,18 @@ describe("a .paved.yml that is not a regular file", () => {
   }, 90_000);
 });
 
+
+describe("the lock file", () => {
+  it("is removed only by its owner: a second release after another process took the lock leaves it alone", () => {
+    const file = path.join(tempDir("paved-state-lock-"), "paved.lock");
+    const releaseFirst = acquireLock(file, "the test repository");
+    releaseFirst();
+    const releaseSecond = acquireLock(file, "the test repository");
+    const held = readFileSync(file, "utf8");
+    releaseFirst(); // the double release commands/upgrade.ts used to do
+    expect(readFileSync(file, "utf8")).toBe(held);
+    releaseSecond();
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(path.dirname(file))).toEqual([]);
+  });
+});

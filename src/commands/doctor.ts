@@ -7,6 +7,8 @@ import { exitCodeOfReport } from "../doctor/format/common.js";
 import { githubStepSummary } from "../doctor/format/github.js";
 import { FORMATS, formatReport, type Format } from "../doctor/format/index.js";
 import { runDoctor } from "../doctor/run.js";
+import { fileSystemError } from "../fs/fs-error.js";
+import { withRepositoryLock } from "../fs/lock.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { Output } from "../output.js";
 import { describeIssue } from "../validation.js";
@@ -68,14 +70,24 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   const write = deps.write ?? ((text: string) => void process.stdout.write(text));
   const env = deps.env ?? process.env;
 
-  const report = await runDoctor({
-    dir: dir ?? findServiceDir(process.cwd()),
-    ...(options.source ? { source: options.source } : {}),
-    strict: options.strict,
-    fix: options.fix,
-    ...(options.graceDays !== undefined ? { graceDays: options.graceDays } : {}),
-    asOf: options.asOf ?? todayUtc(),
-  });
+  const serviceDir = dir ?? findServiceDir(process.cwd());
+  const run = () =>
+    runDoctor({
+      dir: serviceDir,
+      ...(options.source ? { source: options.source } : {}),
+      strict: options.strict,
+      fix: options.fix,
+      ...(options.graceDays !== undefined ? { graceDays: options.graceDays } : {}),
+      asOf: options.asOf ?? todayUtc(),
+    });
+  // --fix writes: it holds the repository lock from before reading .paved.yml to the last write, as upgrade does.
+  const report = options.fix
+    ? await withRepositoryLock(path.resolve(serviceDir), () =>
+        run().catch((error: unknown) => {
+          throw fileSystemError(error, `apply the fixes in ${serviceDir}`);
+        }),
+      )
+    : await run();
 
   if (options.output) {
     const text = formatReport(report, format);

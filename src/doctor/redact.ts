@@ -1,12 +1,17 @@
+import { redactUrls } from "../redact.js";
 import { findSecrets, redact } from "./checks/secrets.js";
 import type { DoctorReport, Finding } from "./model.js";
 
 /**
  * Every secret the secrets check would report in a text, replaced by what paved/secrets shows of it (a prefix
- * and a length). A committed secret can surface in any finding (a drift excerpt, a data check's value, a
- * template's message), so every format prints text that passed through here.
+ * and a length), and every URL's credentials (../redact.ts). A committed secret can surface in any finding (a
+ * drift excerpt, a data check's value, a template's message), so every format prints text that passed here.
  */
-export function redactSecrets(text: string): string {
+export function redactText(text: string): string {
+  return redactUrls(redactDetectedSecrets(text));
+}
+
+function redactDetectedSecrets(text: string): string {
   const found = findSecrets(text, { allowMarker: false });
   if (found.length === 0) return text;
   let out = "";
@@ -21,10 +26,10 @@ export function redactSecrets(text: string): string {
 
 /** `key` is left alone: it is a fingerprint (paths, hashes), and a changed one would reopen every code-scanning alert. */
 function redactFinding(finding: Finding): Finding {
-  const out: Finding = { ...finding, message: redactSecrets(finding.message) };
-  if (finding.fix !== undefined) out.fix = redactSecrets(finding.fix);
-  if (finding.diff !== undefined) out.diff = redactSecrets(finding.diff);
-  if (finding.waived) out.waived = { ...finding.waived, reason: redactSecrets(finding.waived.reason) };
+  const out: Finding = { ...finding, message: redactText(finding.message) };
+  if (finding.fix !== undefined) out.fix = redactText(finding.fix);
+  if (finding.diff !== undefined) out.diff = redactText(finding.diff);
+  if (finding.waived) out.waived = { ...finding.waived, reason: redactText(finding.waived.reason) };
   return out;
 }
 
@@ -32,7 +37,8 @@ function redactFinding(finding: Finding): Finding {
 export function redactReport(report: DoctorReport): DoctorReport {
   return {
     ...report,
+    source: redactUrls(report.source),
     findings: report.findings.map(redactFinding),
-    checks: report.checks.map((c) => ({ ...c, title: redactSecrets(c.title), help: redactSecrets(c.help) })),
+    checks: report.checks.map((c) => ({ ...c, title: redactText(c.title), help: redactText(c.help) })),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveAnswers, recordedProvided, type RenderMeta } from "../../src/answers/answers.js";
-import { redactSecrets } from "../../src/doctor/redact.js";
+import { redactText } from "../../src/doctor/redact.js";
 import { renderTemplate } from "../../src/render/render.js";
 import { MAX_TEMPLATE_NESTING, templateNestingDepth } from "../../src/render/template-parser.js";
 import { compileTemplate } from "../../src/render/handlebars.js";
@@ -53,15 +53,16 @@ describe("template nesting", () => {
   });
 });
 
-describe("redactSecrets", () => {
+describe("redactText", () => {
   it("hides what the secrets check would report, including lines marked paved:allow-secret", () => {
     const token = j("ghp_", "R4nd0mL00k1ngT0k3n", "Abcdefghij1234567890");
     const text = `+const a = "${token}";\n-password = "${j("Tr0ub4dor", "&3xQ!")}" // paved:allow-secret\n keep this line\n`;
-    const out = redactSecrets(text);
+    const out = redactText(text);
     expect(out).not.toContain(token);
     expect(out).not.toContain("Tr0ub4dor");
     expect(out).toContain("[redacted ghp_… (42 characters)]");
     expect(out).toContain(" keep this line\n");
-    expect(redactSecrets("nothing here")).toBe("nothing here");
+    expect(redactText("nothing here")).toBe("nothing here");
+    expect(redactText("from https://ci:S3cr3tT0ken@git.example/t.git")).not.toContain("S3cr3tT0ken");
   });
 });

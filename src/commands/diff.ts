@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { resolveAnswers, type ProvidedAnswer } from "../answers/answers.js";
+import { recordedProvided, resolveAnswers } from "../answers/answers.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
 import { Verbatim, type Output } from "../output.js";
@@ -91,11 +91,11 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   }
   const version = await source.loadVersion(service.template, service.version);
   const meta = { template: service.template, version: service.version, dirName: path.basename(target) };
-  const provided = new Map<string, ProvidedAnswer>();
-  const known = new Set(version.manifest.questions.map((q) => q.name));
-  for (const [name, value] of Object.entries(service.answers)) if (known.has(name) && value !== null) provided.set(name, { value, origin: "recorded" });
-  const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: displayPath(path.join(version.dir, "template.yaml")) });
-  const rendered = renderTemplate(version, answers, meta).tree;
+  // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
+  const provided = recordedProvided(version.manifest.questions, service.answers);
+  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const { answers, unknown } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile, fromRecord: true });
+  const rendered = renderTemplate(version, answers, meta, unknown).tree;
 
   // In a git repository only what git would commit counts; elsewhere, everything but .git and node_modules.
   const ours = await openRepository(target).then(

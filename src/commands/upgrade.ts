@@ -84,20 +84,22 @@ async function resolvePath(
     provided: providedFor(first, service.answers, new Map(), false),
     meta: { template: service.template, version: service.version, dirName },
     manifestFile: manifestFileOf(first),
+    fromRecord: true,
   });
-  const chain: VersionAnswers[] = [{ version: first, answers: baseAnswers.answers }];
+  const chain: VersionAnswers[] = [{ version: first, answers: baseAnswers.answers, unknown: baseAnswers.unknown }];
   let carried = baseAnswers.answers;
   for (const [k, version] of versions.entries()) {
     if (k === 0) continue;
     const last = k === versions.length - 1;
-    const { answers } = await resolveAnswers({
+    const { answers, unknown } = await resolveAnswers({
       questions: version.manifest.questions,
       provided: providedFor(version, carried, sets, last),
       meta: { template: service.template, version: version.manifest.version, dirName },
       manifestFile: manifestFileOf(version),
+      fromRecord: true,
       ...(prompter ? { prompter } : {}),
     });
-    chain.push({ version, answers });
+    chain.push({ version, answers, unknown });
     carried = { ...carried, ...answers };
   }
   return chain;

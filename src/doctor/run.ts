@@ -74,7 +74,7 @@ async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx:
     service,
     asOf: options.asOf,
     graceDays,
-    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}) } }),
+    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}), ...(loaded.answers ? { answers: true as const } : {}) } }),
   };
   return { ctx, serviceText };
 }
@@ -88,6 +88,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   let fixed: FixAction[] = [];
   if (options.fix) {
+    // Restoring from a render needs answers that passed validation; a refused one is the user's to correct.
+    if (ctx.templateProblem?.answers) throw new UserError(`--fix: ${ctx.templateProblem.message}`, ctx.templateProblem.fix ? { hint: ctx.templateProblem.fix } : {});
     fixed = applyFixes(dir, planFixes(ctx));
     for (const f of fixed) ctx.files.invalidate(f.path);
   }

@@ -13,6 +13,8 @@ import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./
 export interface VersionAnswers {
   version: TemplateVersion;
   answers: Answers;
+  /** Secret answers nobody knows (see resolveAnswers' `fromRecord`): files that read them are not rendered. */
+  unknown?: ReadonlySet<string>;
 }
 
 export interface StepResult {
@@ -57,7 +59,7 @@ function renderer(template: string, dirName: string): (step: VersionAnswers) => 
     let rendered = cache.get(step);
     if (!rendered) {
       const meta: RenderMeta = { template, version: step.version.manifest.version, dirName };
-      rendered = renderTemplate(step.version, step.answers, meta);
+      rendered = renderTemplate(step.version, step.answers, meta, step.unknown);
       cache.set(step, rendered);
     }
     return rendered;

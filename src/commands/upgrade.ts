@@ -21,7 +21,14 @@ import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
 import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
-import { assertNotInterrupted, commitAll, openRepository, readWorkingTree, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { assertNotInterrupted, commitAll, headCommit, openRepository, readWorkingTree, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "../upgrade/release-notes.js";
+import { describeKept } from "../upgrade/kept-files.js";
+import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
+import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
+import { verifyService, type VerifyResult } from "../upgrade/verify.js";
+import { lockfileSpecOf, refreshLockfile } from "../upgrade/lockfile.js";
+import { verifyByDefault } from "../config.js";
 import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
@@ -35,6 +42,14 @@ export const upgradeOptionsSchema = commonOptionsSchema
     commit: z.boolean().default(false),
     check: z.boolean().default(false),
     trust: z.boolean().default(false),
+    latest: z.boolean().default(false),
+    verify: z.boolean().optional(),
+    commitOnFailure: z.boolean().default(false),
+    acceptKept: z.boolean().default(false),
+    abort: z.boolean().default(false),
+    continue: z.boolean().default(false),
+    /** Refresh the template's lockfile after the merge (`--no-lockfile` skips it). */
+    lockfile: z.boolean().default(true),
   });
 export type UpgradeOptions = z.infer<typeof upgradeOptionsSchema>;
 
@@ -135,10 +150,34 @@ function describeConflict(a: FileAction): string {
 }
 
 export async function upgradeCommand(dir: string | undefined, rawOptions: unknown, deps: UpgradeDependencies): Promise<void> {
-  const started = performance.now();
   const options = upgradeOptionsSchema.parse(rawOptions);
-  const { out } = deps;
   const target = path.resolve(dir ?? ".");
+  if (options.abort) return abortCommand(target, deps.out);
+  if (options.continue) {
+    const resumed = await continueUpgrade(target);
+    const { out } = deps;
+    out.print(`${out.c.green("✓")} committed ${resumed.commit.slice(0, 7)}: ${resumed.state.template} ${resumed.state.from} -> ${resumed.state.reached}, with its release notes`);
+    if (resumed.state.reached === resumed.state.target) {
+      out.result({ ok: true, continued: true, from: resumed.state.from, to: resumed.state.reached, commit: resumed.commit });
+      return;
+    }
+    out.print(`continuing to ${resumed.state.target}`);
+    return runUpgrade(target, { ...options, continue: false, to: resumed.state.target, commit: resumed.state.commit, conflict: resumed.state.conflictStyle }, deps);
+  }
+  return runUpgrade(target, options, deps);
+}
+
+function abortCommand(target: string, out: Output): Promise<void> {
+  const release = lockTarget(target);
+  return abortUpgrade(target).finally(release).then((state) => {
+    out.result({ ok: true, aborted: true, version: state.from, restored: state.touched.length });
+    out.print(`${out.c.green("✓")} aborted the upgrade to ${state.template} ${state.reached}: ${state.touched.length} path${state.touched.length === 1 ? "" : "s"} and the index restored; ${SERVICE_FILE} records ${state.from} again`);
+  });
+}
+
+async function runUpgrade(target: string, options: UpgradeOptions, deps: UpgradeDependencies): Promise<void> {
+  const started = performance.now();
+  const { out } = deps;
   const shown = displayPath(target) || ".";
   if (!options.dryRun && !options.check) {
     const restored = recoverInterruptedUpgrade(target);
@@ -162,13 +201,22 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
 
   if (options.check) {
     const available = latest !== service.version;
-    out.result({ ok: true, template: service.template, current: service.version, latest, updateAvailable: available, source: source.id });
+    const crossed = await Promise.all(versionsBetween(versions, service.version, latest).map((v) => source.loadVersion(service.template, v)));
+    const notes = releaseNotesOf(crossed.map((v) => v.manifest));
+    // ok mirrors the exit code: 1 (a newer version exists) is not ok for a bot gating on it.
+    out.result({ ok: !available, template: service.template, current: service.version, latest, updateAvailable: available, source: source.id, releaseNotes: notes });
     out.print(available ? `${service.template} ${latest} is available (this service is on ${service.version}); run \`paved upgrade\`` : `${service.template} ${service.version} is the latest version`);
+    if (notes.length > 0) out.print(["", "Release notes:", ...formatReleaseNotes(service.template, notes)].join("\n"));
     if (available) throw new ProblemFound("a newer template version exists");
     return;
   }
 
-  let to = latest;
+  const sets = await collectProvided(options.set, options.answersFile);
+  if (options.to && options.latest) {
+    throw new UserError("--to and --latest both name the target version", { hint: "pass one of them" });
+  }
+  // --set alone changes answers at the recorded version; moving versions is asked for with --to or --latest.
+  let to = sets.size > 0 && !options.latest ? service.version : latest;
   if (options.to) {
     const wanted = options.to.replace(/^v/, "");
     if (!versions.includes(wanted)) {
@@ -181,14 +229,24 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       hint: `to go back, revert the upgrade commit with git (e.g. \`git revert <commit>\`)`,
     });
   }
-  const sets = await collectProvided(options.set, options.answersFile);
   if (to === service.version && sets.size === 0) {
-    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], upToDate: true });
+    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], releaseNotes: [], upToDate: true });
     out.print(`${out.c.green("✓")} ${shown} is on ${service.template} ${to}${to === latest ? ", the latest version" : ""}; nothing to do`);
     return;
   }
 
   const repo = await openRepository(target);
+  const pending = options.dryRun ? undefined : readInProgress(target);
+  if (pending) {
+    if ((await headCommit(repo)) !== pending.head) {
+      // The team committed the stopped upgrade themselves: it landed; nothing is in progress any more.
+      clearInProgress(target);
+    } else {
+      throw new UserError(`an upgrade of ${shown} to ${pending.template} ${pending.reached} is in progress (it stopped for a person)`, {
+        hint: "finish it with `paved upgrade --continue` once resolved, or undo it with `paved upgrade --abort`",
+      });
+    }
+  }
   if (!options.allowDirty && !options.dryRun) {
     const dirty = await uncommittedChanges(repo);
     if (dirty.length > 0) {
@@ -200,13 +258,24 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
   const finalVersion = chain[chain.length - 1]!.version;
+  const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
+  const verify = options.verify ?? verifyByDefault(target);
+  const verifyCommands = verify ? finalVersion.manifest.test.map(normalizeCommand) : [];
   const commands = [
     ...chain.slice(1).flatMap((step) => (service.version === to ? [] : migrationCommands(step.version.manifest.migrations))),
     ...finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand),
+    ...(lockfile ? [lockfile.command] : []),
+    ...verifyCommands,
   ];
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
 
-  out.info(`${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`);
+  const answersOnly = service.version === to;
+  const answerChanges = changedAnswers(service.answers, recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers));
+  out.info(
+    answersOnly
+      ? `${out.c.bold("paved")} ${options.dryRun ? "planning a re-render of" : "re-rendering"} ${shown} at ${service.template} ${to} with changed answers (the version stays; add --latest or --to to upgrade too)`
+      : `${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`,
+  );
   // Lock before reading the tree, so no other paved process changes it between reading and writing.
   const release = options.dryRun ? () => {} : lockTarget(target);
   try {
@@ -217,34 +286,55 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       ours,
       path: chain,
       conflict: options.conflict,
-      ...(options.dryRun ? {} : { runCommands: scratchRunner(out) }),
+      ...(options.dryRun ? { throughConflicts: true } : { runCommands: scratchRunner(out) }),
     });
     const reached = computed.reached.version;
     const reachedVersion = reached.manifest.version;
+    const crossed = answersOnly ? [] : chain.slice(1, 1 + computed.steps.length).map((c) => c.version.manifest);
+    const notes = releaseNotesOf(crossed);
     const serviceFile: ServiceFile = {
       ...service,
       source: record,
       version: reachedVersion,
       answers: recordableAnswers(reached.manifest.questions, computed.reached.answers),
     };
-    const finalTree: FileTree = new Map(computed.tree);
+    const conflicts = computed.conflicts;
+    let finalTree: FileTree = new Map(computed.tree);
+    let lockfileChanged: string[] = [];
+    let lockfileMs: number | null = null;
+    if (lockfile && conflicts.length === 0 && !options.dryRun) {
+      const lockStarted = performance.now();
+      out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));
+      const refreshed = await refreshLockfile(lockfile, finalTree, (line) => out.info(out.c.dim(line)));
+      lockfileMs = Math.round(performance.now() - lockStarted);
+      finalTree = refreshed.tree;
+      lockfileChanged = refreshed.changed;
+    }
     finalTree.set(SERVICE_FILE, textFile(serializeServiceFile(serviceFile)));
     const changes = treeChanges(ours, finalTree, SERVICE_FILE);
     const actions = computed.steps.flatMap((s) => s.actions.map((a) => ({ ...a, step: `${s.from}->${s.to}` })));
     const migrations: MigrationRecord[] = computed.steps.flatMap((s) => s.migrations);
-    const conflicts = computed.conflicts;
+    // A kept file counts once, at the last step that still has it.
+    const kept = [...new Map(computed.steps.flatMap((s) => s.kept.filter((k) => computed.tree.has(k.path)).map((k) => [k.path, k] as const))).values()];
+    const keptNeedsPerson = kept.length > 0 && !options.acceptKept;
     const summary = {
       from: service.version,
       to: reachedVersion,
       target: to,
-      steps: computed.steps.map((s) => ({ from: s.from, to: s.to })),
+      steps: computed.steps.map((s) => ({ from: s.from, to: s.to, ...(s.afterConflicts ? { afterConflicts: true } : {}) })),
       actions: actions.map((a) => ({ path: a.path, action: a.action, reason: a.reason, step: a.step, ...(a.notice ? { notice: true } : {}) })),
-      conflicts: conflicts.map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions })),
+      conflicts: actions.filter((a) => a.conflict).map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions, step: a.step })),
       migrations,
+      kept: kept.map((k) => ({ path: k.path, referencedBy: k.referencedBy, accepted: options.acceptKept })),
+      releaseNotes: notes,
+      ...(answerChanges.length > 0 ? { answerChanges } : {}),
+      lockfile: lockfile ? { files: lockfile.files, changed: lockfileChanged, durationMs: lockfileMs, ...(options.dryRun ? { planned: true } : {}) } : null,
     };
 
+    if (notes.length > 0) out.print(["Release notes:", ...formatReleaseNotes(service.template, notes, (t) => out.c.bold(t)), ""].join("\n"));
     for (const step of computed.steps) {
-      out.print(`${service.template} ${step.from} -> ${step.to}${step.from === step.to ? " (answers changed)" : ""}`);
+      const note = step.from === step.to ? " (answers changed)" : step.afterConflicts ? " (planned as if the conflicts above were resolved keeping your lines)" : "";
+      out.print(`${service.template} ${step.from} -> ${step.to}${note}`);
       const width = Math.max(0, ...step.actions.map((a) => a.path.length));
       for (const a of step.actions) {
         const colour = ACTION_COLOURS[a.action] ?? "dim";
@@ -253,60 +343,105 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${m.step}  ${out.c.dim(`${m.status}: ${m.detail}`)}`);
       if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
     }
+    if (lockfile) out.print(`  ${out.c.cyan("lockfile".padEnd(9))} ${lockfile.files.join(", ")}  ${out.c.dim(options.dryRun ? `would run \`${lockfile.command.display}\` after the merge` : conflicts.length > 0 ? "not refreshed: resolve the conflicts, then run " + `\`${lockfile.command.display}\`` : lockfileChanged.length > 0 ? `refreshed by \`${lockfile.command.display}\`` : "already up to date")}`);
 
     if (options.dryRun) {
-      out.result({ ok: true, dryRun: true, ...summary, changes: changeCount(changes) });
-      const stop = reachedVersion !== to ? ` The upgrade would stop at ${reachedVersion} with conflicts.` : "";
-      out.print(`Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${stop}`);
+      const wouldFail = conflicts.length > 0 || keptNeedsPerson;
+      out.result({ ok: !wouldFail, dryRun: true, ...summary, changes: changeCount(changes) });
+      const conflicted = conflicts.length > 0 ? ` ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} would conflict; the upgrade would stop at ${computed.steps.find((s) => s.actions.some((a) => a.conflict))?.to}.` : "";
+      for (const k of kept) out.print(`${options.acceptKept ? "kept" : out.c.yellow("action needed")}: ${describeKept(k)}`);
+      out.print(`Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${conflicted}`);
+      if (wouldFail) throw new ProblemFound("the upgrade would stop for a person");
       return;
     }
 
+    // The same staging whatever happens: everything the upgrade changed is staged, except what needs a person
+    // (conflicts: unmerged in the index; --conflict rej: the file and its .rej stay unstaged).
     const update: IndexUpdate = { unmerged: [], staged: new Map() };
+    const needsPerson = new Set(conflicts.flatMap((a) => [a.path, `${a.path}.rej`]));
     if (conflicts.length > 0 && options.conflict === "inline") {
       update.unmerged = conflicts.map((a) => ({ path: a.path, ...(a.conflict!.base ? { base: a.conflict!.base } : {}), ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}), ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}) }));
-      const conflicted = new Set(conflicts.map((a) => a.path));
-      for (const [p, entry] of changes.writes) if (!conflicted.has(p)) update.staged.set(p, entry);
-      for (const p of changes.deletes) update.staged.set(p, null);
     }
+    for (const [p, entry] of changes.writes) if (!needsPerson.has(p)) update.staged.set(p, entry);
+    for (const p of changes.deletes) if (!needsPerson.has(p)) update.staged.set(p, null);
+    const head = await headCommit(repo);
     const blobs = await storeBlobs(repo, update);
     // Last moment to stop: after this the working tree changes in one synchronous step.
     assertNotInterrupted();
     applyAtomically(target, changes, ours, () => updateIndex(repo, update, blobs));
     release();
 
-    const complete = conflicts.length === 0;
-    const hooks = complete ? finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand) : [];
+    const merged = conflicts.length === 0;
+    const hooks = merged ? finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand) : [];
     if (hooks.length > 0) await runHooks(hooks, target, (line) => out.info(out.c.dim(line)));
 
+    let verified: VerifyResult | null = null;
+    if (verify && merged) {
+      out.info(out.c.dim(`verifying with the template's test commands:`));
+      verified = await verifyService(verifyCommands, target, (line) => out.info(out.c.dim(line)));
+    }
+    const verifyFailed = verified !== null && !verified.ok;
+    const complete = merged && !keptNeedsPerson && !verifyFailed;
+    const message = upgradeCommitMessage({ template: service.template, from: service.version, to: reachedVersion, sourceId: source.id, notes, answerChanges });
+
     let commit: string | null = null;
-    if (options.commit && complete) {
-      const message = `Upgrade ${service.template} from ${service.version} to ${reachedVersion}\n\nApplied by \`paved upgrade\` (template ${service.template}, source ${source.id}).\nSteps: ${computed.steps.map((s) => `${s.from} -> ${s.to}`).join(", ")}.`;
+    if (options.commit && merged && (complete || options.commitOnFailure)) {
       commit = await commitAll(repo, message);
     }
+    if (!commit && !complete) {
+      const touched = [...changes.writes.keys(), ...changes.deletes];
+      saveInProgress(target, {
+        template: service.template,
+        from: service.version,
+        reached: reachedVersion,
+        target: to,
+        head,
+        sourceId: source.id,
+        commit: options.commit,
+        conflictStyle: options.conflict,
+        message,
+        touched: originalsOf(touched, ours),
+      });
+    }
     const seconds = (performance.now() - started) / 1000;
-    out.result({ ok: complete, ...summary, changes: changeCount(changes), commit, durationMs: Math.round(seconds * 1000) });
+    out.result({ ok: complete, ...summary, changes: changeCount(changes), verify: verified, commit, durationMs: Math.round(seconds * 1000) });
 
-    for (const a of actions.filter((x) => x.notice)) out.warn(`${a.path}: ${a.reason}`);
-    for (const m of migrations.filter((x) => x.status === "kept")) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
-    if (!complete) {
+    for (const a of actions.filter((x) => x.notice && !kept.some((k) => k.path === x.path))) out.warn(`${a.path}: ${a.reason}`);
+    for (const m of migrations.filter((x) => x.status === "kept" && !kept.some((k) => x.detail.includes(k.path)))) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
+    if (!merged) {
       out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
       for (const a of conflicts) out.print(`  ${describeConflict(a)}`);
-      const more = reachedVersion !== to ? `, then run \`paved upgrade\` again to continue to ${to}` : "";
+      const more = reachedVersion !== to ? ` (it goes on to ${to})` : "";
       out.print(
         options.conflict === "rej"
-          ? `Next: apply each .rej file by hand and delete it, then \`git add -A\` and commit${more}.`
-          : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`), \`git add\` it, then \`git commit\` (the rest of the upgrade is already staged)${more}.`,
+          ? `Next: apply each .rej file by hand and delete it, then run \`paved upgrade --continue\` to commit with the release notes${more}; \`paved upgrade --abort\` undoes the upgrade.`
+          : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`) and \`git add\` it, then run \`paved upgrade --continue\` to commit with the release notes${more} (the rest of the upgrade is already staged); \`paved upgrade --abort\` undoes the upgrade.`,
       );
       if (options.conflict === "inline" && conflicts.some((c) => c.conflict?.kind === "binary")) {
         out.print("For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.");
       }
       throw new ProblemFound("upgrade left conflicts");
     }
+    for (const k of kept) (options.acceptKept ? out.warn(describeKept(k)) : out.print(`${out.c.red("✗")} action needed: ${describeKept(k)}`));
+    if (verified && verified.failure) {
+      out.print(`${out.c.red("✗")} verification failed: \`${verified.failure.command}\` ${verified.failure.why}; its last lines:`);
+      for (const line of verified.failure.tail) out.print(`    ${line}`);
+    }
+    if (!complete) {
+      const reasons = [keptNeedsPerson ? "move what you need out of the kept files (or pass --accept-kept)" : "", verifyFailed ? "make the failing command pass" : ""].filter(Boolean).join(" and ");
+      out.print(
+        commit
+          ? `Committed ${commit.slice(0, 7)} anyway (--commit-on-failure); next: ${reasons}.`
+          : `Next: ${reasons}, then \`paved upgrade --continue\` to commit with the release notes; \`paved upgrade --abort\` undoes the upgrade.`,
+      );
+      throw new ProblemFound(verifyFailed ? "verification failed" : "kept files need a person");
+    }
+    const checked = verified ? `, verified (${verified.commands.length} command${verified.commands.length === 1 ? "" : "s"})` : "";
     out.print(
-      `${out.c.green("✓")} Upgraded ${shown} from ${service.template} ${service.version} to ${reachedVersion}: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} changed` +
+      `${out.c.green("✓")} ${answersOnly ? `Re-rendered ${shown} at ${service.template} ${reachedVersion} with the new answers` : `Upgraded ${shown} from ${service.template} ${service.version} to ${reachedVersion}`}: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} changed${checked}` +
         `${commit ? `, committed ${commit.slice(0, 7)}` : ""} in ${seconds.toFixed(1)} s`,
     );
-    if (!commit) out.print("Next: review with `git diff`, run your tests, then commit.");
+    if (!commit) out.print("Next: review the staged changes with `git diff --cached`, run your tests, then commit.");
   } finally {
     release();
   }

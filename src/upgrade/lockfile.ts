@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { onInterrupt } from "../fs/cleanup.js";
+import { resolveInside } from "../fs/paths.js";
+import { writeTree } from "../fs/write-tree.js";
+import { normalizeCommand, runHooks, type HookCommand } from "../hooks.js";
+import type { Manifest } from "../templates/manifest.js";
+import type { FileTree } from "../tree.js";
+
+export interface LockfileSpec {
+  command: HookCommand;
+  files: string[];
+}
+
+export function lockfileSpecOf(manifest: Manifest): LockfileSpec | undefined {
+  if (!manifest.lockfile) return undefined;
+  return { command: normalizeCommand(manifest.lockfile.command), files: manifest.lockfile.files };
+}
+
+/**
+ * Bring the lockfile in line with the tree's dependency manifest: run the template's refresh command in a
+ * scratch copy of the tree (so the working tree changes only in the upgrade's one atomic apply) and return
+ * the tree with the lockfile files it wrote. Returns the paths that changed.
+ */
+export async function refreshLockfile(spec: LockfileSpec, tree: FileTree, log: (line: string) => void): Promise<{ tree: FileTree; changed: string[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "paved-lockfile-"));
+  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
+  try {
+    await writeTree(dir, tree);
+    await runHooks([spec.command], dir, log);
+    const next: FileTree = new Map(tree);
+    const changed: string[] = [];
+    for (const file of spec.files) {
+      let data: Buffer;
+      try {
+        data = readFileSync(resolveInside(dir, file, "lockfile.files"));
+      } catch {
+        continue;
+      }
+      const before = tree.get(file);
+      if (!before || Buffer.compare(Buffer.from(before.data), data) !== 0) changed.push(file);
+      next.set(file, { data, mode: before?.mode ?? 0o644 });
+    }
+    return { tree: next, changed };
+  } finally {
+    forget();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

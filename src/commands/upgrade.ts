@@ -27,7 +27,7 @@ import { describeKept } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
-import { lockfileSpecOf, refreshLockfile } from "../upgrade/lockfile.js";
+import { lockfileSpecOf, refreshLockfile } from "../lockfile.js";
 import { verifyByDefault } from "../config.js";
 import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema } from "./options.js";
 
@@ -206,7 +206,8 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     // ok mirrors the exit code: 1 (a newer version exists) is not ok for a bot gating on it.
     out.result({ ok: !available, template: service.template, current: service.version, latest, updateAvailable: available, source: source.id, releaseNotes: notes });
     out.print(available ? `${service.template} ${latest} is available (this service is on ${service.version}); run \`paved upgrade\`` : `${service.template} ${service.version} is the latest version`);
-    if (notes.length > 0) out.print(["", "Release notes:", ...formatReleaseNotes(service.template, notes)].join("\n"));
+    const noteLines = formatReleaseNotes(service.template, notes);
+    if (noteLines.length > 0) out.print(["", "Release notes:", ...noteLines].join("\n"));
     if (available) throw new ProblemFound("a newer template version exists");
     return;
   }
@@ -331,7 +332,8 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
       lockfile: lockfile ? { files: lockfile.files, changed: lockfileChanged, durationMs: lockfileMs, ...(options.dryRun ? { planned: true } : {}) } : null,
     };
 
-    if (notes.length > 0) out.print(["Release notes:", ...formatReleaseNotes(service.template, notes, (t) => out.c.bold(t)), ""].join("\n"));
+    const noteLines = formatReleaseNotes(service.template, notes, (t) => out.c.bold(t));
+    if (noteLines.length > 0) out.print(["Release notes:", ...noteLines, ""].join("\n"));
     for (const step of computed.steps) {
       const note = step.from === step.to ? " (answers changed)" : step.afterConflicts ? " (planned as if the conflicts above were resolved keeping your lines)" : "";
       out.print(`${service.template} ${step.from} -> ${step.to}${note}`);

@@ -27,8 +27,10 @@ function indent(text: string, by: string): string[] {
 export function formatReleaseNotes(template: string, notes: readonly ReleaseNote[], heading: (title: string) => string = (t) => t): string[] {
   const lines: string[] = [];
   for (const note of notes) {
+    if (note.changelog === null && note.actions.length === 0) continue;
+    if (lines.length > 0) lines.push("");
     lines.push(heading(`${template} ${note.version}${note.released ? ` (${note.released})` : ""}`));
-    lines.push(...indent(note.changelog ?? "(no changelog)", "  "));
+    if (note.changelog !== null) lines.push(...indent(note.changelog, "  "));
     if (note.actions.length > 0) {
       lines.push("  Action needed:");
       for (const action of note.actions) lines.push(`    - [ ] ${action}`);

@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { UserError } from "./errors.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { onInterrupt } from "../fs/cleanup.js";
-import { resolveInside } from "../fs/paths.js";
-import { writeTree } from "../fs/write-tree.js";
-import { normalizeCommand, runHooks, type HookCommand } from "../hooks.js";
-import type { Manifest } from "../templates/manifest.js";
-import type { FileTree } from "../tree.js";
+import { onInterrupt } from "./fs/cleanup.js";
+import { resolveInside } from "./fs/paths.js";
+import { writeTree } from "./fs/write-tree.js";
+import { normalizeCommand, runHooks, type HookCommand } from "./hooks.js";
+import type { Manifest } from "./templates/manifest.js";
+import type { FileTree } from "./tree.js";
 
 export interface LockfileSpec {
   command: HookCommand;
@@ -47,4 +48,26 @@ export async function refreshLockfile(spec: LockfileSpec, tree: FileTree, log: (
     forget();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Lockfile paths the template declares that `dir` lacks. */
+export function missingLockfiles(spec: LockfileSpec, dir: string): string[] {
+  return spec.files.filter((f) => !existsSync(resolveInside(dir, f, "lockfile.files")));
+}
+
+/**
+ * After `paved new` without installs: create the lockfile in place when it is missing. A failure (offline,
+ * registry down) does not stop `new`: it returns what is missing and the command to run, for the next steps.
+ */
+export async function ensureLockfile(spec: LockfileSpec, dir: string, log: (line: string) => void): Promise<{ created: string[]; missing: string[]; error?: string }> {
+  const before = missingLockfiles(spec, dir);
+  if (before.length === 0) return { created: [], missing: [] };
+  try {
+    await runHooks([spec.command], dir, log);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { created: [], missing: missingLockfiles(spec, dir), error: error.message };
+  }
+  const missing = missingLockfiles(spec, dir);
+  return { created: before.filter((f) => !missing.includes(f)), missing };
 }

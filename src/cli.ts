@@ -61,6 +61,7 @@ export function buildProgram(): Command {
     .option("--dry-run", "list the files that would be created; write nothing")
     .option("--no-git", "do not run git init or commit")
     .option("--no-install", "skip dependency installs (postCreate hooks marked install)")
+    .option("--lockfile", "with --no-install: still create the template's lockfile (package-lock.json; asks the registry, installs nothing)")
     .option("--remote <url>", "add this origin and push the first commit")
     .option("--trust", "run hooks from a template source other than the built-in one")
     .option("--prerelease", "offer pre-release versions (e.g. 2.0.0-rc.1) as the latest and for --version");

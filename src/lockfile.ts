@@ -7,16 +7,24 @@ import { resolveInside } from "./fs/paths.js";
 import { writeTree } from "./fs/write-tree.js";
 import { normalizeCommand, runHooks, type HookCommand } from "./hooks.js";
 import type { Manifest } from "./templates/manifest.js";
-import type { FileTree } from "./tree.js";
+import { entriesEqual, type FileTree } from "./tree.js";
 
 export interface LockfileSpec {
   command: HookCommand;
   files: string[];
+  /** What the lockfile is computed from; empty: refresh after every upgrade. */
+  inputs: string[];
 }
 
 export function lockfileSpecOf(manifest: Manifest): LockfileSpec | undefined {
   if (!manifest.lockfile) return undefined;
-  return { command: normalizeCommand(manifest.lockfile.command), files: manifest.lockfile.files };
+  return { command: normalizeCommand(manifest.lockfile.command), files: manifest.lockfile.files, inputs: manifest.lockfile.inputs };
+}
+
+/** Whether an upgrade from `before` to `after` changed what the lockfile is computed from. */
+export function lockfileNeeded(spec: LockfileSpec, before: FileTree, after: FileTree): boolean {
+  if (spec.inputs.length === 0) return true;
+  return spec.inputs.some((p) => !entriesEqual(before.get(p), after.get(p)));
 }
 
 /**

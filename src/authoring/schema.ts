@@ -96,7 +96,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "test[].timeout": "As in hooks.",
   "test[].install": "Skipped by `paved template test --no-install`.",
   "test[].name": "As in hooks.",
-  lockfile: "How the service's dependency lockfile is refreshed from its manifest. `paved upgrade` runs it after the merge and includes the files in the upgrade; `paved new --no-install` runs it so a lockfile is committed. From sources other than the built-in templates it runs only with `--trust`.",
+  lockfile: "How the service's dependency lockfile is refreshed from its manifest. `paved upgrade` runs it after the merge and includes the files in the upgrade; `paved new` runs it when its hooks left the lockfile missing (with `--no-install` only when given `--lockfile`, as it needs the registry; otherwise the next steps say what is missing). From sources other than the built-in templates it runs only with `--trust`.",
   "lockfile.command": "The refresh command, same form as a hook; it should only rewrite the lockfile (no install, no scripts), e.g. `npm install --package-lock-only --ignore-scripts --no-audit --no-fund`.",
   "lockfile.command.run": "As in hooks.",
   "lockfile.command.shell": "As in hooks.",
@@ -104,6 +104,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "lockfile.command.install": "As in hooks (ignored: the refresh always runs).",
   "lockfile.command.name": "As in hooks.",
   "lockfile.files": "The files the command writes, relative to the service root, e.g. `package-lock.json`.",
+  "lockfile.inputs": "The files the lockfile is computed from, e.g. `package.json`: `paved upgrade` refreshes the lockfile only when the upgrade changes one of them (empty: after every upgrade).",
 };
 
 export const SCHEMA_ID = "https://github.com/paved-dev/paved/schema/template.schema.json";

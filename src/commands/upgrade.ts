@@ -27,7 +27,7 @@ import { describeKept } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
-import { lockfileSpecOf, refreshLockfile } from "../lockfile.js";
+import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
 import { verifyByDefault } from "../config.js";
 import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema } from "./options.js";
 
@@ -162,7 +162,9 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
       return;
     }
     out.print(`continuing to ${resumed.state.target}`);
-    return runUpgrade(target, { ...options, continue: false, to: resumed.state.target, commit: resumed.state.commit, conflict: resumed.state.conflictStyle }, deps);
+    const { state } = resumed;
+    // The rest of the upgrade runs with the first run's choices (a flag given to --continue adds to them).
+    return runUpgrade(target, { ...options, continue: false, to: state.target, commit: state.commit || options.commit, verify: options.verify ?? state.verify, acceptKept: state.acceptKept || options.acceptKept, conflict: state.conflictStyle }, deps);
   }
   return runUpgrade(target, options, deps);
 }
@@ -265,7 +267,6 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
   const commands = [
     ...chain.slice(1).flatMap((step) => (service.version === to ? [] : migrationCommands(step.version.manifest.migrations))),
     ...finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand),
-    ...(lockfile ? [lockfile.command] : []),
     ...verifyCommands,
   ];
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
@@ -303,7 +304,10 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     let finalTree: FileTree = new Map(computed.tree);
     let lockfileChanged: string[] = [];
     let lockfileMs: number | null = null;
-    if (lockfile && conflicts.length === 0 && !options.dryRun) {
+    // Only when the merge changed what the lockfile is computed from (package.json): most upgrades need no registry.
+    const lockfileDue = lockfile !== undefined && lockfileNeeded(lockfile, ours, computed.tree);
+    if (lockfileDue) assertTrusted([lockfile.command], source.trusted || options.trust, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
+    if (lockfileDue && conflicts.length === 0 && !options.dryRun) {
       const lockStarted = performance.now();
       out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));
       const refreshed = await refreshLockfile(lockfile, finalTree, (line) => out.info(out.c.dim(line)));
@@ -329,7 +333,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
       kept: kept.map((k) => ({ path: k.path, referencedBy: k.referencedBy, accepted: options.acceptKept })),
       releaseNotes: notes,
       ...(answerChanges.length > 0 ? { answerChanges } : {}),
-      lockfile: lockfile ? { files: lockfile.files, changed: lockfileChanged, durationMs: lockfileMs, ...(options.dryRun ? { planned: true } : {}) } : null,
+      lockfile: lockfileDue ? { files: lockfile.files, changed: lockfileChanged, durationMs: lockfileMs, ...(options.dryRun ? { planned: true } : {}) } : null,
     };
 
     const noteLines = formatReleaseNotes(service.template, notes, (t) => out.c.bold(t));
@@ -345,7 +349,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
       for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${m.step}  ${out.c.dim(`${m.status}: ${m.detail}`)}`);
       if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
     }
-    if (lockfile) out.print(`  ${out.c.cyan("lockfile".padEnd(9))} ${lockfile.files.join(", ")}  ${out.c.dim(options.dryRun ? `would run \`${lockfile.command.display}\` after the merge` : conflicts.length > 0 ? "not refreshed: resolve the conflicts, then run " + `\`${lockfile.command.display}\`` : lockfileChanged.length > 0 ? `refreshed by \`${lockfile.command.display}\`` : "already up to date")}`);
+    if (lockfileDue) out.print(`  ${out.c.cyan("lockfile".padEnd(9))} ${lockfile.files.join(", ")}  ${out.c.dim(options.dryRun ? `would run \`${lockfile.command.display}\` after the merge` : conflicts.length > 0 ? "not refreshed: resolve the conflicts, then run " + `\`${lockfile.command.display}\`` : lockfileChanged.length > 0 ? `refreshed by \`${lockfile.command.display}\`` : "already up to date")}`);
 
     if (options.dryRun) {
       const wouldFail = conflicts.length > 0 || keptNeedsPerson;
@@ -400,6 +404,8 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
         head,
         sourceId: source.id,
         commit: options.commit,
+        verify,
+        acceptKept: options.acceptKept,
         conflictStyle: options.conflict,
         message,
         touched: originalsOf(touched, ours),

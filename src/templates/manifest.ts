@@ -166,6 +166,8 @@ export const manifestSchema = z
         command,
         /** The files the command writes, relative to the service root. */
         files: z.array(z.string().min(1)).min(1),
+        /** The files the lockfile is computed from: an upgrade refreshes it only when it changes one of them. */
+        inputs: z.array(z.string().min(1)).default([]),
       })
       .strict()
       .optional(),

@@ -26,6 +26,8 @@ export const inProgressSchema = z
     sourceId: z.string(),
     /** What the next run needs from the first one's flags. */
     commit: z.boolean(),
+    verify: z.boolean(),
+    acceptKept: z.boolean(),
     conflictStyle: z.enum(["inline", "rej"]),
     /** The commit message --continue uses (release notes of the versions crossed). */
     message: z.string(),

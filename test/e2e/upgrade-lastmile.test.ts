@@ -287,9 +287,27 @@ describe("lockfile", () => {
     expect(await status(dir)).toBe("");
   });
 
-  it("new --no-install still creates the lockfile and commits it", async () => {
-    const dir = await newService(lockSource(), "1.1.0", ["--no-install", "--trust"]);
-    expect(read(dir, "deps.lock")).toBe("locked: left-pad 2\n");
-    expect((await git(dir, ["ls-files", "deps.lock"])).stdout).toBe("deps.lock");
+  it("an upgrade that leaves the lockfile's inputs alone does not refresh it (and needs no --trust for it)", async () => {
+    const source = makeSource({
+      "1.0.0": { manifest: { lockfile: { command: "node -e \"process.exit(9)\"", files: ["deps.lock"], inputs: ["deps.txt"] } }, files: { "deps.txt": "left-pad 1\n", "a.txt": "1\n" } },
+      "1.1.0": { manifest: { lockfile: { command: "node -e \"process.exit(9)\"", files: ["deps.lock"], inputs: ["deps.txt"] } }, files: { "deps.txt": "left-pad 1\n", "a.txt": "2\n" } },
+    });
+    const dir = await newService(source, "1.0.0", ["--no-install"]);
+    const run = await runCli(["upgrade", dir, "--json"]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(String(run.stdout)).lockfile).toBeNull();
+  });
+
+  it("new creates a missing lockfile after its hooks; with --no-install only given --lockfile, else it says what is missing", async () => {
+    const withLock = await newService(lockSource(), "1.1.0", ["--no-install", "--lockfile", "--trust"]);
+    expect(read(withLock, "deps.lock")).toBe("locked: left-pad 2\n");
+    expect((await git(withLock, ["ls-files", "deps.lock"])).stdout).toBe("deps.lock");
+
+    const target = path.join(path.dirname(withLock), "without");
+    const without = await runCli(["new", "svc", target, "--source", lockSource(), "--version", "1.1.0", "--yes", "--no-install"]);
+    expect(without.exitCode).toBe(0);
+    expect(existsSync(path.join(target, "deps.lock"))).toBe(false);
+    expect(without.stderr).toContain("deps.lock was not created (--no-install skipped it; pass --lockfile to create it without installing)");
+    expect(without.stdout).toContain("&& git add deps.lock && git commit -m \"Add deps.lock\"");
   });
 });

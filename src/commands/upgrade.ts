@@ -419,11 +419,12 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     if (!merged) {
       out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
       for (const a of conflicts) out.print(`  ${describeConflict(a)}`);
-      const more = reachedVersion !== to ? ` (it goes on to ${to})` : "";
+      const more = reachedVersion !== to ? ` and goes on to ${to}` : "";
+      const finish = `Then \`paved upgrade --continue\` commits it with the release notes${more}; \`paved upgrade --abort\` undoes the upgrade.`;
       out.print(
         options.conflict === "rej"
-          ? `Next: apply each .rej file by hand and delete it, then run \`paved upgrade --continue\` to commit with the release notes${more}; \`paved upgrade --abort\` undoes the upgrade.`
-          : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`) and \`git add\` it, then run \`paved upgrade --continue\` to commit with the release notes${more} (the rest of the upgrade is already staged); \`paved upgrade --abort\` undoes the upgrade.`,
+          ? `Next: apply each .rej file by hand and delete it; the rest of the upgrade is already staged. ${finish}`
+          : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`) and \`git add\` it; the rest of the upgrade is already staged. ${finish}`,
       );
       if (options.conflict === "inline" && conflicts.some((c) => c.conflict?.kind === "binary")) {
         out.print("For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.");

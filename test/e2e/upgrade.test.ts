@@ -309,7 +309,7 @@ describe("paved upgrade (real git repositories)", () => {
     await commitAll(dir);
     const first = await runCli(["upgrade", dir]);
     expect(first.exitCode).toBe(1);
-    expect(first.stdout).toContain("then run `paved upgrade --continue` to commit with the release notes (it goes on to 2.0.0)");
+    expect(first.stdout).toContain("Then `paved upgrade --continue` commits it with the release notes and goes on to 2.0.0");
     expect(read(dir, ".paved.yml")).toContain("version: 1.1.0");
     expect(existsSync(path.join(dir, "b.txt"))).toBe(false);
     write(dir, "a.txt", "team and y\n");

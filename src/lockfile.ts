@@ -21,8 +21,12 @@ export function lockfileSpecOf(manifest: Manifest): LockfileSpec | undefined {
   return { command: normalizeCommand(manifest.lockfile.command), files: manifest.lockfile.files, inputs: manifest.lockfile.inputs };
 }
 
-/** Whether an upgrade from `before` to `after` changed what the lockfile is computed from. */
+/**
+ * Whether an upgrade from `before` to `after` must refresh the lockfile: the service has one (an upgrade keeps
+ * a lockfile in line; it does not add one a team chose not to commit) and the merge changed its inputs.
+ */
 export function lockfileNeeded(spec: LockfileSpec, before: FileTree, after: FileTree): boolean {
+  if (!spec.files.some((f) => before.has(f))) return false;
   if (spec.inputs.length === 0) return true;
   return spec.inputs.some((p) => !entriesEqual(before.get(p), after.get(p)));
 }

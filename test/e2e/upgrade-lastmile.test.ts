@@ -229,9 +229,12 @@ describe("--verify", () => {
   it("runs the template's test commands after the merge; a failure is exit 1 with the command's tail, and --commit does not commit", async () => {
     const dir = await newService(verifying("echo checking; echo 'alerts.test.yml: LatencyP99High did not fire' >&2; exit 3"), "1.0.0");
     const head = (await git(dir, ["rev-parse", "HEAD"])).stdout;
+    const before = worktree(dir);
     const untrusted = await runCli(["upgrade", dir, "--verify"]);
     expect(untrusted.exitCode).toBe(2);
-    expect(untrusted.stderr).toContain("--trust");
+    expect(untrusted.stderr).toContain("would run commands:\n  echo checking;");
+    expect(untrusted.stderr).not.toMatch(STACK);
+    expect(worktree(dir)).toEqual(before);
 
     const run = await runCli(["upgrade", dir, "--verify", "--trust", "--commit"]);
     expect(run.exitCode).toBe(1);

@@ -90,7 +90,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "examples[].name": "Example name, shown in reports and used by `--example`.",
   "examples[].answers": "Answers by question name; questions left out take their defaults.",
   nextSteps: "Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. `npm run dev`.",
-  test: "Commands `paved template test` runs in each generated example, e.g. install, test, build. Same form as hooks.",
+  test: "Commands `paved template test` runs in each generated example, and `paved upgrade --verify` runs in the upgraded service, e.g. install, test, build, `promtool test rules`. Same form as hooks.",
   "test[].run": "As in hooks.",
   "test[].shell": "As in hooks.",
   "test[].timeout": "As in hooks.",

@@ -174,7 +174,8 @@ export function buildProgram(): Command {
     .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
     .option("--strict", "warnings fail too (exit 1)")
     .option("--fix", "restore missing and drifted files the template owns, then check")
-    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)");
+    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)")
+    .option("--as-of <YYYY-MM-DD>", "judge version lag and waiver expiry as of this day (default: today, UTC); recorded in json and sarif");
   addCommonOptions(addServiceSourceOption(doctor, false))
     .addHelpText(
       "after",

@@ -39,6 +39,11 @@ export class Output {
     if (!this.json) this.stdout.write(message + "\n");
   }
 
+  /** Like `print`, for bytes that must reach stdout unchanged (a diff of a Latin-1 file, as git prints it). */
+  printBytes(data: Uint8Array): void {
+    if (!this.json) this.stdout.write(Buffer.concat([data, Buffer.from("\n")]));
+  }
+
   /** The one JSON object of a --json run. */
   result(value: unknown): void {
     if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + "\n");

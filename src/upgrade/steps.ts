@@ -4,10 +4,10 @@ import type { HookCommand } from "../hooks.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { TemplateVersion } from "../templates/source.js";
-import { entryText, type FileTree } from "../tree.js";
+import type { FileTree } from "../tree.js";
 import type { ConflictStyle } from "./diff3.js";
 import { keptFilesOf, type KeptFile } from "./kept-files.js";
-import { mergeText } from "./diff3.js";
+import { mergeBytes } from "./diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
 
@@ -149,8 +149,8 @@ function resolvedAsOurs(tree: FileTree, conflicts: readonly FileAction[]): FileT
   for (const a of conflicts) {
     const c = a.conflict!;
     if (c.kind !== "content" || !c.ours || !c.theirs) continue;
-    const text = mergeText(c.base ? entryText(c.base) : "", entryText(c.ours), entryText(c.theirs), { favor: "ours" }).text;
-    next.set(a.path, { data: Buffer.from(text, "utf8"), mode: next.get(a.path)?.mode ?? c.ours.mode });
+    const { data } = mergeBytes(c.base ? c.base.data : new Uint8Array(0), c.ours.data, c.theirs.data, { favor: "ours" });
+    next.set(a.path, { data, mode: next.get(a.path)?.mode ?? c.ours.mode });
   }
   return next;
 }

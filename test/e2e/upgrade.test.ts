@@ -179,7 +179,7 @@ describe("paved upgrade (real git repositories)", () => {
     const result = await runCli(["upgrade", dir, "--json"]);
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(String(result.stdout));
-    expect(report.conflicts).toEqual([{ path: "conflict.properties", kind: "content", regions: 1 }]);
+    expect(report.conflicts).toEqual([{ path: "conflict.properties", kind: "content", regions: 1, step: "1.0.0->1.1.0" }]); // conflicts name their step (issue 12)
     const action = (p: string) => report.actions.find((a: { path: string }) => a.path === p)?.action;
     expect([action("clean.properties"), action("bom.txt")]).toEqual(["merge", "merge"]);
 

@@ -21,7 +21,7 @@ import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
 import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
-import { assertNotInterrupted, commitAll, headCommit, openRepository, readWorkingTree, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { assertNotInterrupted, commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "../upgrade/release-notes.js";
 import { describeKept } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
@@ -368,14 +368,13 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     if (conflicts.length > 0 && options.conflict === "inline") {
       update.unmerged = conflicts.map((a) => ({ path: a.path, ...(a.conflict!.base ? { base: a.conflict!.base } : {}), ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}), ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}) }));
     }
-    for (const [p, entry] of changes.writes) if (!needsPerson.has(p)) update.staged.set(p, entry);
-    for (const p of changes.deletes) if (!needsPerson.has(p)) update.staged.set(p, null);
     const head = await headCommit(repo);
     const blobs = await storeBlobs(repo, update);
     // Last moment to stop: after this the working tree changes in one synchronous step.
     assertNotInterrupted();
     applyAtomically(target, changes, ours, () => updateIndex(repo, update, blobs));
     release();
+    await stagePaths(repo, [...changes.writes.keys(), ...changes.deletes].filter((p) => !needsPerson.has(p)));
 
     const merged = conflicts.length === 0;
     const hooks = merged ? finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand) : [];

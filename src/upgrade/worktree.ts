@@ -164,8 +164,12 @@ export async function resetIndexPaths(repo: Repository, paths: readonly string[]
   await git(repo.dir, ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul", "HEAD"], paths.map((p) => `${p}\0`).join(""));
 }
 
-/** Stage these paths as they are in the working tree (deleted ones are removed from the index). */
+/**
+ * Stage these paths as they are in the working tree (deleted ones leave the index; a path neither on disk nor
+ * in the index is ignored). One git process for any number of files: hashing each file with its own
+ * `git hash-object` made a 600-file upgrade 2.5 times slower.
+ */
 export async function stagePaths(repo: Repository, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  await git(repo.dir, ["add", "--all", "--pathspec-from-file=-", "--pathspec-file-nul"], paths.map((p) => `${p}\0`).join(""));
+  await git(repo.dir, ["update-index", "--add", "--remove", "-z", "--stdin"], paths.map((p) => `${p}\0`).join(""));
 }

@@ -106,8 +106,10 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   const added = drift.reduce((n, f) => n + f.added, 0);
   const removed = drift.reduce((n, f) => n + f.removed, 0);
 
+  // --quiet implies --exit-code, as in git: with nothing printed, the exit code is the answer.
+  const failing = (options.exitCode || options.quiet) && drift.length > 0;
   out.result({
-    ok: true,
+    ok: !failing,
     template: service.template,
     version: service.version,
     source: source.id,
@@ -116,6 +118,10 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
     added,
     removed,
   });
+  if (options.quiet) {
+    if (failing) throw new ProblemFound("drift found");
+    return;
+  }
   if (drift.length === 0) {
     out.info(`${out.c.green("✓")} no drift: every file matches ${service.template} ${service.version} rendered with the recorded answers`);
   } else if (options.stat) {
@@ -137,5 +143,5 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
       );
     }
   }
-  if (options.exitCode && drift.length > 0) throw new ProblemFound("drift found");
+  if (failing) throw new ProblemFound("drift found");
 }

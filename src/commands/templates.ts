@@ -60,7 +60,7 @@ export async function showTemplate(name: string, rawOptions: unknown, out: Outpu
     name,
     description: manifest.description,
     version: current,
-    versions: manifests.map((m) => ({ version: m.version, released: m.released ?? null, changelog: m.changelog ?? null })),
+    versions: manifests.map((m) => ({ version: m.version, released: m.released ?? null, changelog: m.changelog ?? null, actions: m.actions })),
     questions,
     managed: manifest.files.managed,
     hooks: manifest.hooks,
@@ -83,5 +83,6 @@ export async function showTemplate(name: string, rawOptions: unknown, out: Outpu
   for (const m of [...manifests].reverse()) {
     out.print(`  ${m.version}${m.released ? ` (${m.released})` : ""}${m.version === current ? out.c.green("  ← shown") : ""}`);
     for (const line of (m.changelog ?? "").trim().split("\n").filter(Boolean)) out.print(`    ${shown(line)}`);
+    if (m.actions.length > 0) out.print(`    Action needed:\n${m.actions.map((a) => `      - [ ] ${shown(a)}`).join("\n")}`);
   }
 }

@@ -4,6 +4,7 @@ import { UserError } from "../errors.js";
 import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
 import { displayPath } from "../templates/source.js";
 import { ciWorkflowCheck } from "./checks/ci.js";
+import { conflictsCheck } from "./checks/conflicts.js";
 import { dataChecksOf } from "./checks/data-checks.js";
 import { managedDriftCheck, requiredFilesCheck } from "./checks/files.js";
 import { manifestCheck } from "./checks/manifest.js";
@@ -36,6 +37,7 @@ export const BUILTIN_CHECKS: readonly Check[] = [
   versionLagCheck,
   requiredFilesCheck,
   managedDriftCheck,
+  conflictsCheck,
   ciWorkflowCheck,
   alertRulesCheck,
   dashboardCheck,

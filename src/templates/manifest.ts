@@ -111,6 +111,8 @@ const checkBase = {
   severity: z.enum(["error", "warning", "info"]).default("error"),
   category: z.string().default("template"),
   message: z.string().min(1),
+  /** Said when the check fails: the problem found, not the rule (`message` is the rule, said when it passes). */
+  failMessage: z.string().min(1).optional(),
   fix: z.string().optional(),
   when: z.union([z.string(), z.boolean()]).optional(),
 };
@@ -141,6 +143,8 @@ export const manifestSchema = z
     /** Release date, YYYY-MM-DD: doctor's grace period for version lag counts from it. */
     released: isoDate.optional(),
     changelog: z.string().optional(),
+    /** Steps a person must take for this version (paved cannot): printed with the changelog by `upgrade`. */
+    actions: z.array(z.string().min(1)).default([]),
     minPavedVersion: semverString.optional(),
     questions: z.array(questionSchema).default([]),
     files: z
@@ -172,8 +176,20 @@ export const manifestSchema = z
       .default([]),
     /** Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. "npm run dev". */
     nextSteps: z.array(z.string()).default([]),
-    /** Commands `paved template test` runs in a generated example. */
+    /** Commands `paved template test` runs in a generated example, and `paved upgrade --verify` after a merge. */
     test: z.array(command).default([]),
+    /** How the dependency lockfile is brought in line with the manifest it locks (after `new --no-install`, after an upgrade). */
+    lockfile: z
+      .object({
+        /** Refreshes the lockfile only: no install, no scripts (e.g. `npm install --package-lock-only --ignore-scripts`). */
+        command,
+        /** The files the command writes, relative to the service root. */
+        files: z.array(z.string().min(1)).min(1),
+        /** The files the lockfile is computed from: an upgrade refreshes it only when it changes one of them. */
+        inputs: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((m, ctx) => {

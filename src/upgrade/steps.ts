@@ -6,6 +6,8 @@ import { SERVICE_FILE } from "../service-file.js";
 import type { TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
 import type { ConflictStyle } from "./diff3.js";
+import { keptFilesOf, type KeptFile } from "./kept-files.js";
+import { mergeBytes } from "./diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
 
@@ -22,6 +24,10 @@ export interface StepResult {
   to: string;
   actions: FileAction[];
   migrations: MigrationRecord[];
+  /** Files the step's template deleted that the team had edited, so they were kept and no longer count. */
+  kept: KeptFile[];
+  /** Planned as if the conflicts of an earlier step were resolved by keeping the team's lines (dry run only). */
+  afterConflicts?: boolean;
 }
 
 export interface UpgradeComputation {
@@ -30,7 +36,7 @@ export interface UpgradeComputation {
   tree: FileTree;
   /** The last version reached: the target, or the first step whose merge conflicts. */
   reached: VersionAnswers;
-  /** Conflicting files of the last computed step. */
+  /** Conflicting files of the last computed step (of every step when planning through conflicts). */
   conflicts: FileAction[];
 }
 
@@ -48,6 +54,11 @@ export interface ComputeUpgradeInput {
    * (the commands are then listed as planned).
    */
   runCommands?: (commands: HookCommand[], tree: FileTree, version: string) => Promise<FileTree>;
+  /**
+   * Plan every step even after one conflicts (a dry run): later steps start from the conflicted files with
+   * the team's lines kept, the best guess at how they will be resolved. The real run stops at the conflict.
+   */
+  throughConflicts?: boolean;
 }
 
 type Rendered = ReturnType<typeof renderTemplate>;
@@ -119,10 +130,29 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
         records.push(...commands.map((c) => ({ version: to, step: `run ${c.display}`, status: "planned" as const, detail: "would run after the merge" })));
       }
     }
-    steps.push({ from, to, actions, migrations: records });
+    const afterConflicts = conflicts.length > 0;
+    steps.push({ from, to, actions, migrations: records, kept: keptFilesOf(base.tree, theirs.tree, tree), ...(afterConflicts ? { afterConflicts } : {}) });
     reached = next;
-    conflicts = actions.filter((a) => a.conflict);
-    if (conflicts.length > 0) break;
+    const stepConflicts = actions.filter((a) => a.conflict);
+    if (!input.throughConflicts) {
+      conflicts = stepConflicts;
+      if (conflicts.length > 0) break;
+      continue;
+    }
+    conflicts = [...conflicts, ...stepConflicts];
+    tree = resolvedAsOurs(tree, stepConflicts);
   }
   return { steps, tree, reached, conflicts };
+}
+
+/** The tree as if each conflicted file were resolved by keeping the team's side of every conflicting region. */
+function resolvedAsOurs(tree: FileTree, conflicts: readonly FileAction[]): FileTree {
+  const next: FileTree = new Map(tree);
+  for (const a of conflicts) {
+    const c = a.conflict!;
+    if (c.kind !== "content" || !c.ours || !c.theirs) continue;
+    const { data } = mergeBytes(c.base ? c.base.data : new Uint8Array(0), c.ours.data, c.theirs.data, { favor: "ours" });
+    next.set(a.path, { data, mode: next.get(a.path)?.mode ?? c.ours.mode });
+  }
+  return next;
 }

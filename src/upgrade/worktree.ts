@@ -164,3 +164,30 @@ export async function commitAll(repo: Repository, message: string): Promise<stri
   await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
 }
+
+/** The commit HEAD points at, or "" in a repository without commits. */
+export async function headCommit(repo: Repository): Promise<string> {
+  return (await git(repo.dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim();
+}
+
+/** Paths with unmerged index entries (conflicts not yet `git add`ed), relative to the service directory. */
+export async function unmergedPaths(repo: Repository): Promise<string[]> {
+  const out = await git(repo.dir, ["diff", "--name-only", "--diff-filter=U", "--relative", "-z"]);
+  return [...new Set(out.split("\0").filter(Boolean))].sort();
+}
+
+/** Set the index entries of `paths` back to HEAD (unmerged stages included); the working tree is left alone. */
+export async function resetIndexPaths(repo: Repository, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git(repo.dir, ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul", "HEAD"], paths.map((p) => `${p}\0`).join(""));
+}
+
+/**
+ * Stage these paths as they are in the working tree (deleted ones leave the index; a path neither on disk nor
+ * in the index is ignored). One git process for any number of files: hashing each file with its own
+ * `git hash-object` made a 600-file upgrade 2.5 times slower.
+ */
+export async function stagePaths(repo: Repository, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git(repo.dir, ["update-index", "--add", "--remove", "-z", "--stdin"], paths.map((p) => `${p}\0`).join(""));
+}

@@ -137,7 +137,7 @@ describe("paved upgrade (real git repositories)", () => {
     write(dir, "config.yml", "port: 7070\nlog: info\n");
     await commitAll(dir);
     const human = await runCli(["upgrade", dir, "--dry-run"]);
-    expect(human.exitCode).toBe(0);
+    expect(human.exitCode).toBe(1); // as the real run: the plan has a conflict (issue 12)
     expect(human.stdout).toMatch(/conflict\s+config\.yml\s+changed by you and by the template; 1 conflicting region/);
     expect(human.stdout).toMatch(/update\s+untouched\.txt/);
     expect(human.stdout).toContain("nothing was written");
@@ -179,7 +179,7 @@ describe("paved upgrade (real git repositories)", () => {
     const result = await runCli(["upgrade", dir, "--json"]);
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(String(result.stdout));
-    expect(report.conflicts).toEqual([{ path: "conflict.properties", kind: "content", regions: 1 }]);
+    expect(report.conflicts).toEqual([{ path: "conflict.properties", kind: "content", regions: 1, step: "1.0.0->1.1.0" }]); // conflicts name their step (issue 12)
     const action = (p: string) => report.actions.find((a: { path: string }) => a.path === p)?.action;
     expect([action("clean.properties"), action("bom.txt")]).toEqual(["merge", "merge"]);
 
@@ -206,8 +206,8 @@ describe("paved upgrade (real git repositories)", () => {
     write(dir, "untouched.txt", "local, uncommitted\n");
     const before = worktree(dir);
     const dry = await runCli(["upgrade", dir, "--dry-run", "--json"]);
-    expect(dry.exitCode).toBe(0);
-    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: true, dryRun: true, from: "1.0.0", to: "1.1.0" });
+    expect(dry.exitCode).toBe(1); // the uncommitted untouched.txt conflicts, so the real run would exit 1 too (issue 12)
+    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: false, dryRun: true, from: "1.0.0", to: "1.1.0", conflicts: [{ path: "untouched.txt", step: "1.0.0->1.1.0" }] });
     expect(worktree(dir)).toEqual(before);
 
     const dirty = await runCli(["upgrade", dir]);
@@ -272,7 +272,8 @@ describe("paved upgrade (real git repositories)", () => {
     expect(missing.stderr).toContain("--set region=");
     expect(read(dir, ".paved.yml")).toContain("version: 1.0.0");
 
-    const ok = await runCli(["upgrade", dir, "--set", "region=eu-west", "--set", "owner=team-b", "--commit"]);
+    // --set alone stays on the recorded version (issue 20); --latest moves too.
+    const ok = await runCli(["upgrade", dir, "--latest", "--set", "region=eu-west", "--set", "owner=team-b", "--commit"]);
     expect(ok.stderr).not.toContain("error");
     expect(ok.exitCode).toBe(0);
     expect(read(dir, "tier.txt")).toBe("silver\n");
@@ -359,7 +360,7 @@ describe("paved upgrade (real git repositories)", () => {
     await commitAll(dir);
     const first = await runCli(["upgrade", dir]);
     expect(first.exitCode).toBe(1);
-    expect(first.stdout).toContain("run `paved upgrade` again to continue to 2.0.0");
+    expect(first.stdout).toContain("Then `paved upgrade --continue` commits it with the release notes and goes on to 2.0.0");
     expect(read(dir, ".paved.yml")).toContain("version: 1.1.0");
     expect(existsSync(path.join(dir, "b.txt"))).toBe(false);
     write(dir, "a.txt", "team and y\n");

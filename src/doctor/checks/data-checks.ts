@@ -83,10 +83,12 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
   const refusal = refusedRead(check, file, ctx);
   if (refusal) return failed(info, { message: `refused: ${refusal.message}`, file: SERVICE_ANCHOR, line: 1, key: refusal.key, fix: refusal.fix });
   const fix = check.fix ?? `see the template's checks for ${check.id}`;
+  // `message` is the rule (said on a pass); a failure states the problem.
+  const problem = check.failMessage ?? `not met: ${check.message}`;
   const missing = (): Finding =>
     requiredPaths(ctx).has(file)
       ? skipped(info, `skipped: ${file} is missing (paved/required-files reports it)`)
-      : failed(info, { message: `${check.message} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
+      : failed(info, { message: `${problem} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
   switch (check.type) {
     case "file-exists":
       return ctx.files.exists(file) ? passed(info, check.message, { file }) : missing();
@@ -96,18 +98,18 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
       if (text === undefined) return check.type === "file-contains" || ctx.files.exists(file) ? missing() : passed(info, check.message);
       const match = new RegExp(interpolate(check.pattern, ctx), "mu").exec(text);
       if (check.type === "file-contains") {
-        return match ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
+        return match ? passed(info, check.message, { file }) : failed(info, { message: `${problem} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
       }
       if (!match) return passed(info, check.message, { file });
       const line = lineAt(text, match.index);
-      return failed(info, { message: `${check.message} (${file}:${line} matches /${check.pattern}/)`, file, line, key: `${file}:present`, fix });
+      return failed(info, { message: `${problem} (${file}:${line} matches /${check.pattern}/)`, file, line, key: `${file}:present`, fix });
     }
     case "yaml-path":
     case "json-path": {
       const text = ctx.files.text(file);
       if (text === undefined) return missing();
       const result = evaluatePathCheck(check, file, text, ctx);
-      return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
+      return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${problem} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
     }
   }
 }

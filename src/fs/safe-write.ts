@@ -49,11 +49,13 @@ function notADirectory(relative: string, problem: ParentProblem): UserError {
 }
 
 /**
- * Create the missing directories above `relative`, outermost first, one mkdir at a time, each parent checked before
- * anything is made. `known` caches directories already checked in this run (relative paths). Returns those created.
+ * Create the missing directories above `relative`, outermost first, one mkdir at a time. Walking down from the root,
+ * every existing directory is checked (lstat) before anything below it is made, so a symlink or file in the way is
+ * refused before anything is created. `known` caches directories already checked in this run (relative paths).
+ * Returns those created.
  */
 export function makeParents(root: string, relative: string, known?: Set<string>): string[] {
-  assertRealParents(root, relative);
+  resolveInside(root, relative, relative);
   const segments = relative.split("/").slice(0, -1);
   const created: string[] = [];
   for (let i = 1; i <= segments.length; i++) {
@@ -64,7 +66,7 @@ export function makeParents(root: string, relative: string, known?: Set<string>)
     if (!stat) {
       mkdirSync(full); // not recursive: fails rather than follows if something appeared meanwhile
       created.push(full);
-    } else if (!stat.isDirectory()) {
+    } else if (stat.isSymbolicLink() || !stat.isDirectory()) {
       throw notADirectory(relative, { shown: dir, kind: stat.isSymbolicLink() ? "a symlink" : "a file" });
     }
     known?.add(dir);

@@ -28,6 +28,7 @@ const linkArb = fc.record({
 });
 const answerArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom("d1", "x", "l1", "cfg", "d2/sub/l", "d2") }, { weight: 1, arbitrary: fc.constantFrom(".GIT", ".git.", "GIT~1") });
 const treeArb = fc.record({ links: fc.array(linkArb, { maxLength: 3 }), nameAnswer: answerArb });
+type HostileTree = { links: Array<{ at: string; to: string }>; nameAnswer: string };
 const plantArb = fc.subarray([
   ["x", ".git"],
   ["cfg", "../outside"],
@@ -55,7 +56,7 @@ function manifest(name: string, version: string) {
 }
 
 /** Replace a version's files/ with a hostile tree: files whose folders are templated, plus random symlinks. */
-function writeHostileVersion(versionDir: string, tree: fc.Infer<typeof treeArb>, marker: string, outside: string): void {
+function writeHostileVersion(versionDir: string, tree: HostileTree, marker: string, outside: string): void {
   const files = path.join(versionDir, "files");
   rmSync(files, { recursive: true, force: true });
   writeFiles(files, {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, Interrupted, ProblemFound, REPORT_URL, UserError } from "./errors.js";
 import { interruptAndCleanup, interruptedBy, runInterruptCleanup } from "./fs/cleanup.js";
-import { Output } from "./output.js";
+import { Output, safeMessage } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -49,7 +49,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) })
+    .configureOutput({ outputError: (text, write) => write(safeMessage(text)) })
     .addHelpText("after", examples("paved new service payments-api --set owner=team-payments", "paved templates list", "paved doctor --format github"));
 
   const create = program
@@ -162,7 +162,8 @@ export function buildProgram(): Command {
     .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
     .option("--strict", "warnings fail too (exit 1)")
     .option("--fix", "restore missing and drifted files the template owns, then check")
-    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)");
+    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)")
+    .option("--as-of <YYYY-MM-DD>", "judge version lag and waiver expiry as of this day (default: today, UTC); recorded in json and sarif");
   addCommonOptions(addServiceSourceOption(doctor, false))
     .addHelpText(
       "after",
@@ -241,11 +242,25 @@ function installSignalHandlers(): void {
   }
 }
 
+/**
+ * `paved diff | head`: the reader went away. Output nobody reads is dropped and the command finishes
+ * normally (a write must not stop an upgrade half-way), with the exit code it would have had.
+ */
+function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+      throw error;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes("--json");
   const noColor = argv.includes("--no-color");
   const errorOut = () => new Output({ json: wantsJson, color: !noColor });
   installSignalHandlers();
+  dropOutputToClosedPipes();
   try {
     await buildProgram().parseAsync(argv);
     return ExitCode.ok;

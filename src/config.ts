@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { parseWith } from "./validation.js";
-import { parseConfigText } from "./yaml-file.js";
+import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 /** The project config, found upward from the working directory. */
 export const PROJECT_CONFIG_FILE = ".pavedrc.yml";
@@ -30,13 +30,9 @@ export function userConfigFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function readConfigFile(file: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as Error).message}`, { hint: "fix its permissions or remove it" });
-  }
   const fix = `${file} takes one key, e.g. \`source: https://git.example.com/platform/service-template.git\``;
+  const text = readConfigText(file, file, fix);
+  if (text === undefined) throw new UserError(`${file}: cannot read: it is gone`, { hint: "fix its permissions or remove it" });
   return parseWith(configFileSchema, parseConfigText(text, file, fix) ?? {}, { file, fix });
 }
 

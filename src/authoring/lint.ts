@@ -8,7 +8,9 @@ import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
 import { kebab } from "../render/case.js";
 import { compileTemplate } from "../render/handlebars.js";
 import { renderTemplate } from "../render/render.js";
-import { manifestSchema, type Manifest } from "../templates/manifest.js";
+import { UserError } from "../errors.js";
+import { normalizeCommand } from "../hooks.js";
+import { manifestSchema, type Manifest, type RawCommand } from "../templates/manifest.js";
 import { versionOfTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
@@ -224,21 +226,25 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
         record(renderFinding(sourcePath, error));
       }
     }
-    manifest.nextSteps.forEach((step, i) => {
+    // Next steps and hook commands are rendered with the answers too (hooks: each {{...}} as one word).
+    for (const { where, text, raw } of manifestTexts(manifest)) {
+      const field = fieldName(where);
+      const line = template.lineOf(where);
+      const context = { ...answers, paved: set.meta };
       try {
-        compileTemplate(step)({ ...answers, paved: set.meta });
+        compileTemplate(text)(context);
+        if (raw !== undefined) normalizeCommand(raw, { context, where: field });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const missing = /^"([^"]+)" not defined/.exec(message);
-        const line = template.lineOf(["nextSteps", i]);
         record({
           rule: missing ? "render/undefined-variable" : "render/error",
           file: MANIFEST,
           ...(line ? { line } : {}),
-          message: missing ? `nextSteps[${i}]: {{${missing[1]}}} is not defined` : `nextSteps[${i}]: ${message.split("\n")[0]}`,
+          message: missing ? `${field}: {{${missing[1]}}} is not defined` : error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
         });
       }
-    });
+    }
     try {
       renderTemplate(asTemplateVersion(template, manifest), answers, set.meta);
     } catch (error) {
@@ -250,6 +256,20 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     findings.push({ ...finding, message: `${finding.message} (rendering with ${names.join(", ")})` });
   }
   return renderedPaths;
+}
+
+/** The manifest's strings that are rendered with the answers: next steps, hook and migration commands. */
+function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number>; text: string; raw?: RawCommand }> {
+  const commandText = (c: RawCommand) => (typeof c === "string" ? c : Array.isArray(c.run) ? c.run.join(" ") : c.run);
+  return [
+    ...manifest.nextSteps.map((text, i) => ({ where: ["nextSteps", i], text })),
+    ...(["postCreate", "postUpgrade"] as const).flatMap((hook) => manifest.hooks[hook].map((raw, i) => ({ where: ["hooks", hook, i], text: commandText(raw), raw }))),
+    ...manifest.migrations.flatMap((step, i) => {
+      if (!("run" in step)) return [];
+      const raw: RawCommand = { run: step.run, ...(step.shell !== undefined ? { shell: step.shell } : {}) };
+      return [{ where: ["migrations", i, "run"], text: commandText(raw), raw }];
+    }),
+  ];
 }
 
 const UNDEFINED_VARIABLE = /:(\d+): \{\{(.+?)\}\} is not defined/;

@@ -7,16 +7,18 @@ import { recordableAnswers, resolveAnswers, type Answers, type Prompter, type Pr
 import { collectProvided } from "../answers/provided.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { onInterrupt } from "../fs/cleanup.js";
-import { lockTarget } from "../fs/lock.js";
+import { fileSystemError } from "../fs/fs-error.js";
+import { withRepositoryLock } from "../fs/lock.js";
 import { readTree } from "../fs/read-tree.js";
 import { writeTree } from "../fs/write-tree.js";
-import { assertTrusted, normalizeCommand, runHooks, type HookCommand } from "../hooks.js";
+import { assertTrusted, renderCommands, runHooks, type HookCommand } from "../hooks.js";
 import type { Output } from "../output.js";
 import { readServiceFile, SERVICE_FILE, serializeServiceFile, type ServiceFile } from "../service-file.js";
-import { displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { escapeControlChars } from "../terminal-text.js";
 import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, treeChanges } from "../upgrade/apply.js";
-import { recoverInterruptedUpgrade } from "../upgrade/journal.js";
+import { openJournal, recoverInterruptedUpgrade, type UpgradeJournal } from "../upgrade/journal.js";
 import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
 import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
@@ -137,18 +139,31 @@ function describeConflict(a: FileAction): string {
 export async function upgradeCommand(dir: string | undefined, rawOptions: unknown, deps: UpgradeDependencies): Promise<void> {
   const started = performance.now();
   const options = upgradeOptionsSchema.parse(rawOptions);
-  const { out } = deps;
   const target = path.resolve(dir ?? ".");
+  if (options.dryRun || options.check) return upgradeService(target, options, deps, started, undefined);
+  // The lock comes first and is held to the end: recovery, .paved.yml, the clean-tree check, the writes, the
+  // postUpgrade hooks and --commit all happen with no other paved process working on this repository.
+  await withRepositoryLock(target, async (state) => {
+    const journal = state ? await openJournal(state) : undefined;
+    await upgradeService(target, options, deps, started, journal);
+  });
+}
+
+/** The upgrade itself; `journal` is where this run journals its writes (undefined: a dry run or --check). */
+async function upgradeService(target: string, options: UpgradeOptions, deps: UpgradeDependencies, started: number, journal: UpgradeJournal | undefined): Promise<void> {
+  const { out } = deps;
   const shown = displayPath(target) || ".";
-  if (!options.dryRun && !options.check) {
-    const restored = recoverInterruptedUpgrade(target);
+  if (journal) {
+    const restored = recoverInterruptedUpgrade(journal);
     if (restored.length > 0) {
       out.warn(`an earlier paved upgrade was killed while writing; restored ${restored.length} path${restored.length === 1 ? "" : "s"} to how they were before it`);
     }
   }
   const service = await readServiceFile(target);
   // With --to, make sure a cached git source is fetched when it does not have that version yet.
-  const { source, record, versions } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);
+  const { source, record, versions, chosenBy } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);
+  out.info(`template ${service.template} from ${describeSource(source)} (chosen by ${chosenBy === "--source" ? "--source" : `source: in ${displayPath(chosenBy)}`})`);
+  const provenance = { source: source.id, sourceChosenBy: chosenBy };
   if (options.source && sourceHadCredentials(source)) {
     out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); later runs need them from a git credential helper`);
   }
@@ -162,7 +177,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
 
   if (options.check) {
     const available = latest !== service.version;
-    out.result({ ok: true, template: service.template, current: service.version, latest, updateAvailable: available, source: source.id });
+    out.result({ ok: true, template: service.template, current: service.version, latest, updateAvailable: available, ...provenance });
     out.print(available ? `${service.template} ${latest} is available (this service is on ${service.version}); run \`paved upgrade\`` : `${service.template} ${service.version} is the latest version`);
     if (available) throw new ProblemFound("a newer template version exists");
     return;
@@ -183,7 +198,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   }
   const sets = await collectProvided(options.set, options.answersFile);
   if (to === service.version && sets.size === 0) {
-    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], upToDate: true });
+    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], upToDate: true, ...provenance });
     out.print(`${out.c.green("✓")} ${shown} is on ${service.template} ${to}${to === latest ? ", the latest version" : ""}; nothing to do`);
     return;
   }
@@ -200,114 +215,124 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
   const finalVersion = chain[chain.length - 1]!.version;
+  const postUpgrade = renderCommands(
+    finalVersion.manifest.hooks.postUpgrade,
+    { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target) } },
+    `${manifestFileOf(finalVersion)}: hooks.postUpgrade`,
+  );
   const commands = [
-    ...chain.slice(1).flatMap((step) => (service.version === to ? [] : migrationCommands(step.version.manifest.migrations))),
-    ...finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand),
+    ...chain.slice(1).flatMap((step) =>
+      service.version === to
+        ? []
+        : migrationCommands(step.version.manifest.migrations, {
+            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target) } },
+            where: `${manifestFileOf(step.version)}: migrations`,
+          }),
+    ),
+    ...postUpgrade,
   ];
   assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
 
   out.info(`${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`);
-  // Lock before reading the tree, so no other paved process changes it between reading and writing.
-  const release = options.dryRun ? () => {} : lockTarget(target);
-  try {
-    const ours = await readWorkingTree(repo);
-    const computed = await computeUpgrade({
-      template: service.template,
-      dirName: path.basename(target),
-      ours,
-      path: chain,
-      conflict: options.conflict,
-      ...(options.dryRun ? {} : { runCommands: scratchRunner(out) }),
-    });
-    const reached = computed.reached.version;
-    const reachedVersion = reached.manifest.version;
-    const serviceFile: ServiceFile = {
-      ...service,
-      source: record,
-      version: reachedVersion,
-      answers: recordableAnswers(reached.manifest.questions, computed.reached.answers),
-    };
-    const finalTree: FileTree = new Map(computed.tree);
-    finalTree.set(SERVICE_FILE, textFile(serializeServiceFile(serviceFile)));
-    const changes = treeChanges(ours, finalTree, SERVICE_FILE);
-    const actions = computed.steps.flatMap((s) => s.actions.map((a) => ({ ...a, step: `${s.from}->${s.to}` })));
-    const migrations: MigrationRecord[] = computed.steps.flatMap((s) => s.migrations);
-    const conflicts = computed.conflicts;
-    const summary = {
-      from: service.version,
-      to: reachedVersion,
-      target: to,
-      steps: computed.steps.map((s) => ({ from: s.from, to: s.to })),
-      actions: actions.map((a) => ({ path: a.path, action: a.action, reason: a.reason, step: a.step, ...(a.notice ? { notice: true } : {}) })),
-      conflicts: conflicts.map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions })),
-      migrations,
-    };
+  const ours = await readWorkingTree(repo);
+  const computed = await computeUpgrade({
+    template: service.template,
+    dirName: path.basename(target),
+    ours,
+    path: chain,
+    conflict: options.conflict,
+    ...(options.dryRun ? {} : { runCommands: scratchRunner(out) }),
+  });
+  const reached = computed.reached.version;
+  const reachedVersion = reached.manifest.version;
+  const serviceFile: ServiceFile = {
+    ...service,
+    source: record,
+    version: reachedVersion,
+    answers: recordableAnswers(reached.manifest.questions, computed.reached.answers),
+  };
+  const finalTree: FileTree = new Map(computed.tree);
+  finalTree.set(SERVICE_FILE, textFile(serializeServiceFile(serviceFile)));
+  const changes = treeChanges(ours, finalTree, SERVICE_FILE);
+  const actions = computed.steps.flatMap((s) => s.actions.map((a) => ({ ...a, step: `${s.from}->${s.to}` })));
+  const migrations: MigrationRecord[] = computed.steps.flatMap((s) => s.migrations);
+  const conflicts = computed.conflicts;
+  const summary = {
+    from: service.version,
+    to: reachedVersion,
+    target: to,
+    steps: computed.steps.map((s) => ({ from: s.from, to: s.to })),
+    actions: actions.map((a) => ({ path: a.path, action: a.action, reason: a.reason, step: a.step, ...(a.notice ? { notice: true } : {}) })),
+    conflicts: conflicts.map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions })),
+    migrations,
+  };
 
-    for (const step of computed.steps) {
-      out.print(`${service.template} ${step.from} -> ${step.to}${step.from === step.to ? " (answers changed)" : ""}`);
-      const width = Math.max(0, ...step.actions.map((a) => a.path.length));
-      for (const a of step.actions) {
-        const colour = ACTION_COLOURS[a.action] ?? "dim";
-        out.print(`  ${out.c[colour](a.action.padEnd(9))} ${a.path.padEnd(width)}  ${out.c.dim(a.reason)}`);
-      }
-      for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${m.step}  ${out.c.dim(`${m.status}: ${m.detail}`)}`);
-      if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
+  for (const step of computed.steps) {
+    out.print(`${service.template} ${step.from} -> ${step.to}${step.from === step.to ? " (answers changed)" : ""}`);
+    const width = Math.max(0, ...step.actions.map((a) => a.path.length));
+    for (const a of step.actions) {
+      const colour = ACTION_COLOURS[a.action] ?? "dim";
+      out.print(`  ${out.c[colour](a.action.padEnd(9))} ${escapeControlChars(a.path).padEnd(width)}  ${out.c.dim(escapeControlChars(a.reason))}`);
     }
-
-    if (options.dryRun) {
-      out.result({ ok: true, dryRun: true, ...summary, changes: changeCount(changes) });
-      const stop = reachedVersion !== to ? ` The upgrade would stop at ${reachedVersion} with conflicts.` : "";
-      out.print(`Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${stop}`);
-      return;
-    }
-
-    const update: IndexUpdate = { unmerged: [], staged: new Map() };
-    if (conflicts.length > 0 && options.conflict === "inline") {
-      update.unmerged = conflicts.map((a) => ({ path: a.path, ...(a.conflict!.base ? { base: a.conflict!.base } : {}), ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}), ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}) }));
-      const conflicted = new Set(conflicts.map((a) => a.path));
-      for (const [p, entry] of changes.writes) if (!conflicted.has(p)) update.staged.set(p, entry);
-      for (const p of changes.deletes) update.staged.set(p, null);
-    }
-    const blobs = await storeBlobs(repo, update);
-    // Last moment to stop: after this the working tree changes in one synchronous step.
-    assertNotInterrupted();
-    applyAtomically(target, changes, ours, () => updateIndex(repo, update, blobs));
-    release();
-
-    const complete = conflicts.length === 0;
-    const hooks = complete ? finalVersion.manifest.hooks.postUpgrade.map(normalizeCommand) : [];
-    if (hooks.length > 0) await runHooks(hooks, target, (line) => out.info(out.c.dim(line)));
-
-    let commit: string | null = null;
-    if (options.commit && complete) {
-      const message = `Upgrade ${service.template} from ${service.version} to ${reachedVersion}\n\nApplied by \`paved upgrade\` (template ${service.template}, source ${source.id}).\nSteps: ${computed.steps.map((s) => `${s.from} -> ${s.to}`).join(", ")}.`;
-      commit = await commitAll(repo, message);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    out.result({ ok: complete, ...summary, changes: changeCount(changes), commit, durationMs: Math.round(seconds * 1000) });
-
-    for (const a of actions.filter((x) => x.notice)) out.warn(`${a.path}: ${a.reason}`);
-    for (const m of migrations.filter((x) => x.status === "kept")) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
-    if (!complete) {
-      out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
-      for (const a of conflicts) out.print(`  ${describeConflict(a)}`);
-      const more = reachedVersion !== to ? `, then run \`paved upgrade\` again to continue to ${to}` : "";
-      out.print(
-        options.conflict === "rej"
-          ? `Next: apply each .rej file by hand and delete it, then \`git add -A\` and commit${more}.`
-          : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`), \`git add\` it, then \`git commit\` (the rest of the upgrade is already staged)${more}.`,
-      );
-      if (options.conflict === "inline" && conflicts.some((c) => c.conflict?.kind === "binary")) {
-        out.print("For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.");
-      }
-      throw new ProblemFound("upgrade left conflicts");
-    }
-    out.print(
-      `${out.c.green("✓")} Upgraded ${shown} from ${service.template} ${service.version} to ${reachedVersion}: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} changed` +
-        `${commit ? `, committed ${commit.slice(0, 7)}` : ""} in ${seconds.toFixed(1)} s`,
-    );
-    if (!commit) out.print("Next: review with `git diff`, run your tests, then commit.");
-  } finally {
-    release();
+    for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${escapeControlChars(m.step)}  ${out.c.dim(escapeControlChars(`${m.status}: ${m.detail}`))}`);
+    if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
   }
+
+  if (options.dryRun) {
+    out.result({ ok: true, dryRun: true, ...summary, ...provenance, changes: changeCount(changes) });
+    const stop = reachedVersion !== to ? ` The upgrade would stop at ${reachedVersion} with conflicts.` : "";
+    out.print(`Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${stop}`);
+    return;
+  }
+
+  const update: IndexUpdate = { unmerged: [], staged: new Map() };
+  if (conflicts.length > 0 && options.conflict === "inline") {
+    update.unmerged = conflicts.map((a) => ({ path: a.path, ...(a.conflict!.base ? { base: a.conflict!.base } : {}), ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}), ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}) }));
+    const conflicted = new Set(conflicts.map((a) => a.path));
+    for (const [p, entry] of changes.writes) if (!conflicted.has(p)) update.staged.set(p, entry);
+    for (const p of changes.deletes) update.staged.set(p, null);
+  }
+  const blobs = await storeBlobs(repo, update);
+  // Last moment to stop: after this the working tree changes in one synchronous step.
+  assertNotInterrupted();
+  try {
+    applyAtomically(target, changes, ours, () => updateIndex(repo, update, blobs), journal);
+  } catch (error) {
+    // A full or read-only disk is the user's to fix (exit 2); everything was rolled back by then.
+    throw fileSystemError(error, `write the upgrade into ${shown} (nothing was changed)`);
+  }
+
+  const complete = conflicts.length === 0;
+  const hooks = complete ? postUpgrade : [];
+  if (hooks.length > 0) await runHooks(hooks, target, (line) => out.info(out.c.dim(line)));
+
+  let commit: string | null = null;
+  if (options.commit && complete) {
+    const message = `Upgrade ${service.template} from ${service.version} to ${reachedVersion}\n\nApplied by \`paved upgrade\` (template ${service.template}, source ${source.id}).\nSteps: ${computed.steps.map((s) => `${s.from} -> ${s.to}`).join(", ")}.`;
+    commit = await commitAll(repo, message);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  out.result({ ok: complete, ...summary, ...provenance, changes: changeCount(changes), commit, durationMs: Math.round(seconds * 1000) });
+
+  for (const a of actions.filter((x) => x.notice)) out.warn(`${a.path}: ${a.reason}`);
+  for (const m of migrations.filter((x) => x.status === "kept")) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
+  if (!complete) {
+    out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
+    for (const a of conflicts) out.print(`  ${escapeControlChars(describeConflict(a))}`);
+    const more = reachedVersion !== to ? `, then run \`paved upgrade\` again to continue to ${to}` : "";
+    out.print(
+      options.conflict === "rej"
+        ? `Next: apply each .rej file by hand and delete it, then \`git add -A\` and commit${more}.`
+        : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`), \`git add\` it, then \`git commit\` (the rest of the upgrade is already staged)${more}.`,
+    );
+    if (options.conflict === "inline" && conflicts.some((c) => c.conflict?.kind === "binary")) {
+      out.print("For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.");
+    }
+    throw new ProblemFound("upgrade left conflicts");
+  }
+  out.print(
+    `${out.c.green("✓")} Upgraded ${shown} from ${service.template} ${service.version} to ${reachedVersion}: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} changed` +
+      `${commit ? `, committed ${commit.slice(0, 7)}` : ""} in ${seconds.toFixed(1)} s`,
+  );
+  if (!commit) out.print("Next: review with `git diff`, run your tests, then commit.");
 }

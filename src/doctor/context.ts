@@ -36,8 +36,8 @@ export interface DoctorContext {
   template?: TemplateContext;
   /** Why `template` is absent: shown by paved/manifest. */
   templateProblem?: { message: string; fix?: string };
-  /** Today, as YYYY-MM-DD (injectable for tests). */
-  today: string;
+  /** The day dates are judged as of (YYYY-MM-DD): `--as-of`, else today (UTC), chosen by the command. */
+  asOf: string;
   graceDays: number;
 }
 

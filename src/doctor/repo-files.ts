@@ -73,7 +73,8 @@ export class RepoFiles {
     const full = this.full(relative);
     let fd: number;
     try {
-      fd = openSync(full, fsConstants.O_RDONLY | (NOFOLLOW ?? 0));
+      // Non-blocking: opening a FIFO for reading would otherwise wait forever for a writer (it is then "other").
+      fd = openSync(full, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | (NOFOLLOW ?? 0));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const cached: Cached = code === "ELOOP" || code === "EMLINK" ? this.symlinkAt(relative) : { kind: "missing", size: 0, mode: 0 };

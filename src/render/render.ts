@@ -6,7 +6,7 @@ import { UserError } from "../errors.js";
 import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
 import { displayPath } from "../templates/source.js";
-import { isBinary, type FileEntry, type FileTree } from "../tree.js";
+import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, type CompiledTemplate } from "./handlebars.js";
 
 export interface RenderResult {
@@ -57,7 +57,7 @@ function bytesOf(entry: FileEntry): Buffer {
 
 const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
 
-function renderError(file: string, error: unknown): UserError {
+export function renderError(file: string, error: unknown): UserError {
   const message = error instanceof Error ? error.message : String(error);
   const missing = HANDLEBARS_MISSING.exec(message);
   if (missing) {
@@ -173,9 +173,10 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
     let out: FileEntry;
     if (entry.symlink !== undefined) {
       out = entry; // checked against the whole rendered tree below
-    } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data)) {
+    } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data) || !isUtf8(entry.data)) {
       // Without the bytes "{{" a text file renders to itself (UTF-8 never uses them inside a character), so
-      // most files are neither decoded nor checked for being binary.
+      // most files are neither decoded nor checked. Handlebars renders decoded text: only UTF-8 can be
+      // decoded and written back unchanged, so other text (Latin-1) is copied verbatim.
       out = entry;
     } else {
       const source = bytesOf(entry).toString("utf8");

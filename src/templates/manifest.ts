@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CommandSyntaxError, splitCommand } from "../command-words.js";
 
 /** A question's name doubles as a Handlebars variable and a `--set` key. */
 const identifier = z
@@ -63,8 +64,22 @@ export const questionSchema = z
   });
 export type Question = z.infer<typeof questionSchema>;
 
+/**
+ * A command is parsed where the manifest is: a plain (non-shell) command written as one string must split
+ * into words, so an unbalanced quote is the template's mistake at load and in lint, not a crash at run time.
+ */
+function commandParses(run: string | string[], shell: boolean | undefined, ctx: z.RefinementCtx, at: Array<string | number>): void {
+  if (shell || typeof run !== "string") return;
+  try {
+    splitCommand(run);
+  } catch (error) {
+    if (!(error instanceof CommandSyntaxError)) throw error;
+    ctx.addIssue({ code: "custom", path: at, message: `cannot be split into words: ${error.message} (close it, or write run as a list of words)` });
+  }
+}
+
 const command = z.union([
-  z.string().min(1),
+  z.string().min(1).superRefine((run, ctx) => commandParses(run, false, ctx, [])),
   z
     .object({
       run: z.union([z.string().min(1), z.array(z.string()).min(1)]),
@@ -76,14 +91,18 @@ const command = z.union([
       install: z.boolean().optional(),
       name: z.string().optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((c, ctx) => commandParses(c.run, c.shell, ctx, ["run"])),
 ]);
 export type RawCommand = z.infer<typeof command>;
 
 const migrationStep = z.union([
   z.object({ rename: z.object({ from: z.string().min(1), to: z.string().min(1) }).strict() }).strict(),
   z.object({ delete: z.string().min(1) }).strict(),
-  z.object({ run: z.union([z.string().min(1), z.array(z.string()).min(1)]), shell: z.boolean().optional(), timeout: z.number().positive().optional() }).strict(),
+  z
+    .object({ run: z.union([z.string().min(1), z.array(z.string()).min(1)]), shell: z.boolean().optional(), timeout: z.number().positive().optional() })
+    .strict()
+    .superRefine((c, ctx) => commandParses(c.run, c.shell, ctx, ["run"])),
 ]);
 export type MigrationStep = z.infer<typeof migrationStep>;
 

@@ -6,6 +6,7 @@ import semver from "semver";
 import { UserError } from "../errors.js";
 import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
 import { readTree } from "../fs/read-tree.js";
+import { safeMessage } from "../output.js";
 import type { FileTree } from "../tree.js";
 import { parseWith } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
@@ -50,7 +51,7 @@ export interface SourceOptions {
 }
 
 export function defaultWarn(message: string): void {
-  process.stderr.write(`warning: ${message}\n`);
+  process.stderr.write(`warning: ${safeMessage(message)}\n`);
 }
 
 /** Release versions, plus pre-releases when asked for. */

@@ -3,8 +3,9 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import { resolveInside } from "../fs/paths.js";
 import { onInterrupt } from "../fs/cleanup.js";
+import { failpoint } from "../fs/failpoint.js";
 import { createEntry, makeParents, parentProblem, tempPathBeside } from "../fs/safe-write.js";
-import { startJournal } from "./journal.js";
+import { startJournal, type UpgradeJournal } from "./journal.js";
 import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
 
 /** What to change on disk: entries to write and paths to delete. */
@@ -57,9 +58,10 @@ function pruneEmptyParents(dir: string, root: string): void {
  * then each is renamed into place and deletes happen. Any failure restores every file already touched from
  * `original` (the tree read before the upgrade, in memory), removes temporaries and created directories,
  * and rethrows. It is synchronous, so a signal cannot interleave; `afterWrite` (also synchronous) runs
- * inside the same transaction (the git index update) and may return an error message to roll back.
+ * inside the same transaction (the git index update) and may return an error message to roll back. With `journal`,
+ * a write-ahead journal makes a SIGKILL mid-apply recoverable by the next run (see ./journal.ts).
  */
-export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined): void {
+export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined, journal?: UpgradeJournal): void {
   const temps = new Map<string, string>();
   const createdDirs: string[] = [];
   const done: string[] = [];
@@ -90,10 +92,12 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     tempFor.set(relative, tempPathBeside(full));
   }
   // Written before anything else changes, so a SIGKILL mid-apply can be undone by the next run.
-  const finishJournal = startJournal(root, [
-    ...[...changes.writes.keys()].map((p) => ({ path: p, temp: tempFor.get(p)!, original: original.get(p) })),
-    ...changes.deletes.map((p) => ({ path: p, original: original.get(p) })),
-  ]);
+  const finishJournal = journal
+    ? startJournal(journal, [
+        ...[...changes.writes].map(([p, entry]) => ({ path: p, temp: tempFor.get(p)!, original: original.get(p), intended: entry })),
+        ...changes.deletes.map((p) => ({ path: p, original: original.get(p), intended: undefined })),
+      ])
+    : () => {};
   try {
     for (const [relative, entry] of changes.writes) {
       assertRealParents(root, relative);
@@ -115,12 +119,12 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
       renameSync(temp, full);
       temps.delete(relative);
     };
-    // Test-only failpoint: die as from SIGKILL halfway through the renames (test/security/kill-upgrade.test.ts).
-    const crashAt = process.env.PAVED_FAILPOINT === "upgrade-apply-sigkill" ? Math.floor(temps.size / 2) : -1;
     let placed = 0;
+    const total = temps.size;
     for (const [relative, temp] of [...temps]) {
       if (relative === changes.last) continue;
-      if (placed++ === crashAt) process.kill(process.pid, "SIGKILL");
+      // Test-only (test/security/kill-upgrade.test.ts): a no-op unless a test preloads a hook.
+      failpoint("upgrade-apply-place", { index: placed++, total });
       placeFile(relative, temp);
     }
     for (const relative of changes.deletes) {

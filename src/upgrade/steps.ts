@@ -108,7 +108,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     });
     tree = applyPlan(moved.ours, actions);
     const records = [...followed.records, ...moved.records];
-    const commands = migrationCommands(migrations);
+    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName } }, where: `${manifestFile}: migrations` });
     if (commands.length > 0) {
       if (input.runCommands) {
         tree = await input.runCommands(commands, tree, to);

@@ -133,7 +133,7 @@ export async function makeService(options: {
   return {
     dir,
     source,
-    run: (more = {}) => runDoctor({ dir, source, today: TODAY, ...more }),
+    run: (more = {}) => runDoctor({ dir, source, asOf: TODAY, ...more }),
     write: (files) => {
       writeFiles(dir, files);
       commit();

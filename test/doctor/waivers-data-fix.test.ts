@@ -36,7 +36,7 @@ describe("waivers", () => {
     const report = await svc.run();
     expect(only(report, "service/ownership").waived?.reason).toBe("team rename in progress");
     expect(report.summary).toMatchObject({ errors: 0, waived: 1 });
-    const later = await svc.run({ today: "2026-12-02" });
+    const later = await svc.run({ asOf: "2026-12-02" });
     expect(later.summary.errors).toBe(1);
     expect(only(later, "paved/waivers").status).toBe("fail");
   });

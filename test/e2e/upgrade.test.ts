@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { git, runCli, snapshotDir, tempDir } from "../helpers.js";
+import { spawnSync } from "node:child_process";
+import { BIN, CLI_ENV, git, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { BASE_QUESTIONS, commitAll, makeSource, newService } from "../upgrade/fixtures.js";
 
 const read = (dir: string, p: string) => readFileSync(path.join(dir, p), "utf8");
@@ -148,6 +149,56 @@ describe("paved upgrade (real git repositories)", () => {
     expect(read(dir, "config.yml")).toBe("port: 7070\nlog: info\n");
     expect(read(dir, "config.yml.rej")).toBe("--- a/config.yml\n+++ b/config.yml\n@@ -1,2 +1,2 @@\n-port: 7070\n+port: 9090\n log: info\n");
     expect((await git(dir, ["ls-files", "-u"])).stdout).toBe("");
+  });
+
+  it("merges Latin-1 files like git: a clean merge stays clean, a real conflict gets git merge-file's markers; paved diff shows them as git diff", async () => {
+    const latin1 = (text: string) => Buffer.from(text, "latin1");
+    const lines = (first: string, last: string) => `# caf\xe9 ${first}\nna\xefve=oui\n\nprix=3\xa4\n\nfin=${last}\n`;
+    const source = makeSource({
+      "1.0.0": { files: { "clean.properties": latin1(lines("v1", "a")), "conflict.properties": latin1(lines("v1", "a")), "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nd\n") } },
+      "1.1.0": { files: { "clean.properties": latin1(lines("v1", "\xe9t\xe9")), "conflict.properties": latin1(lines("v2 \xe0 jour", "a")), "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nD\n") } },
+    });
+    const dir = await newService(source, "1.0.0");
+    write(dir, "clean.properties", latin1(lines("\xe9quipe", "a")));
+    write(dir, "conflict.properties", latin1(lines("\xe9quipe", "a")));
+    write(dir, "bom.txt", latin1("\xef\xbb\xbfA\nb\nc\nd\n"));
+    await commitAll(dir);
+
+    // paved diff prints the same bytes git diff does for a Latin-1 file (text to git: no NUL).
+    const pavedDiff = spawnSync(process.execPath, [BIN, "diff", dir], { env: { ...process.env, ...CLI_ENV } });
+    expect(pavedDiff.status).toBe(0);
+    const gitDiff = spawnSync("git", ["-c", "diff.indentHeuristic=false", "diff", "--no-color", "HEAD~1", "HEAD", "--", "clean.properties"], { cwd: dir });
+    const hunks = (out: Buffer) => out.subarray(out.indexOf("@@")).toString("latin1");
+    const pavedClean = pavedDiff.stdout.subarray(pavedDiff.stdout.indexOf("diff --git a/clean.properties"));
+    expect(hunks(gitDiff.stdout)).toContain("+# caf\xe9 \xe9quipe\n");
+    expect(hunks(pavedClean).startsWith(hunks(gitDiff.stdout))).toBe(true);
+    // --json has to carry text: a patch that is not UTF-8 is given as Latin-1 (one character per byte).
+    const json = JSON.parse(String((await runCli(["diff", dir, "--json"])).stdout)) as { files: Array<{ path: string; binary: boolean; patch: string }> };
+    expect(json.files.find((f) => f.path === "clean.properties")).toMatchObject({ binary: false, patch: expect.stringContaining("+# caf\u00e9 \u00e9quipe\n") });
+
+    const result = await runCli(["upgrade", dir, "--json"]);
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(String(result.stdout));
+    expect(report.conflicts).toEqual([{ path: "conflict.properties", kind: "content", regions: 1 }]);
+    const action = (p: string) => report.actions.find((a: { path: string }) => a.path === p)?.action;
+    expect([action("clean.properties"), action("bom.txt")]).toEqual(["merge", "merge"]);
+
+    // Byte for byte what git merge-file gives on the same three files, with the same labels.
+    const expected = (file: string) => {
+      const work = tempDir("paved-latin1-");
+      for (const [stage, name] of [["1", "base"], ["2", "ours"], ["3", "theirs"]] as const) {
+        const show = spawnSync("git", ["show", `:${stage}:${file}`], { cwd: dir });
+        writeFileSync(path.join(work, name), show.status === 0 ? show.stdout : Buffer.alloc(0));
+      }
+      return spawnSync("git", ["merge-file", "-p", "-L", "yours (svc 1.0.0)", "-L", "svc 1.0.0", "-L", "svc 1.1.0", "ours", "base", "theirs"], { cwd: work });
+    };
+    const merged = expected("conflict.properties");
+    expect(merged.status).toBe(1);
+    expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toBe(merged.stdout.toString("latin1"));
+    expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toContain("<<<<<<< yours (svc 1.0.0)\n# caf\xe9 \xe9quipe\n=======\n# caf\xe9 v2 \xe0 jour\n>>>>>>> svc 1.1.0\n");
+    expect(readFileSync(path.join(dir, "clean.properties")).toString("latin1")).toBe(lines("\xe9quipe", "\xe9t\xe9"));
+    expect(readFileSync(path.join(dir, "bom.txt")).toString("latin1")).toBe("\xef\xbb\xbfA\nb\nc\nD\n");
+    expect((await git(dir, ["status", "--porcelain"])).stdout).toContain("UU conflict.properties");
   });
 
   it("--dry-run touches nothing; a dirty tree is refused with exit 2 unless --allow-dirty", async () => {

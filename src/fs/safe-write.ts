@@ -76,7 +76,7 @@ export function makeParents(root: string, relative: string, known?: Set<string>)
 
 /**
  * Write `entry` as a new file or symlink at `full`. Anything already there makes it fail (EEXIST), so nothing is
- * followed or reused. `exactMode` sets the mode through the open descriptor (fchmod), past the umask.
+ * followed or reused; if writing fails the new file is removed. `exactMode` sets the mode through the open descriptor (fchmod), past the umask.
  */
 export function createEntry(full: string, entry: FileEntry, exactMode = false): void {
   if (entry.symlink !== undefined) {
@@ -87,9 +87,13 @@ export function createEntry(full: string, entry: FileEntry, exactMode = false): 
   try {
     for (let written = 0; written < entry.data.length; ) written += writeSync(fd, entry.data, written);
     if (exactMode) fchmodSync(fd, entry.mode);
-  } finally {
+  } catch (error) {
+    // The file is ours (created exclusively): a full disk must not leave it half written.
     closeSync(fd);
+    rmSync(full, { force: true });
+    throw error;
   }
+  closeSync(fd);
 }
 
 /** A temporary name beside `full` that no repository can predict (so none can plant a file or link there). */

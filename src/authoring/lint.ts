@@ -4,7 +4,7 @@ import semver from "semver";
 import { parse } from "yaml";
 import { resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, parseExpression, referencedNames } from "../answers/expression.js";
-import { symlinkStaysInside } from "../fs/paths.js";
+import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
 import { kebab } from "../render/case.js";
 import { compileTemplate } from "../render/handlebars.js";
 import { renderTemplate } from "../render/render.js";
@@ -158,8 +158,16 @@ function fieldName(where: ReadonlyArray<string | number>): string {
 
 function checkSourcePaths(template: TemplateDir, findings: LintFinding[]): void {
   for (const [relative, entry] of template.files) {
-    if (entry.symlink !== undefined && !symlinkStaysInside(relative, entry.symlink)) {
-      findings.push({ rule: "render/unsafe-path", file: `files/${relative}`, message: `symlink to ${JSON.stringify(entry.symlink)} leaves the template`, hint: "template symlinks must point inside files/" });
+    if (entry.symlink === undefined) continue;
+    // Resolved against the template's own tree, hop by hop: the same rule the loader applies.
+    const problem = symlinkProblem(template.files, relative);
+    if (problem) {
+      findings.push({
+        rule: "render/unsafe-path",
+        file: `files/${relative}`,
+        message: `symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`,
+        hint: "template symlinks must point inside files/ and never into .git",
+      });
     }
   }
 }
@@ -210,7 +218,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     };
     // One file at a time, so one broken file does not hide the others.
     for (const [sourcePath, entry] of template.files) {
-      if (entry.symlink !== undefined && !symlinkStaysInside(sourcePath, entry.symlink)) continue; // reported once by checkSourcePaths
+      if (entry.symlink !== undefined && symlinkProblem(template.files, sourcePath)) continue; // reported once by checkSourcePaths
       const single = asTemplateVersion(template, manifest, new Map([[sourcePath, entry]]));
       try {
         for (const target of renderTemplate(single, answers, set.meta).tree.keys()) renderedPaths.add(target);
@@ -279,8 +287,8 @@ function renderFinding(sourcePath: string, error: unknown): LintFinding {
       hint: "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
     };
   }
-  if (/would leave the target|leaves the target/.test(message)) {
-    return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink)/, "$1"), hint: "paths must stay inside the generated repository" };
+  if (/would leave the target|leaves the target|points into \.git|chain of more than|inside the symlink/.test(message)) {
+    return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"), hint: "paths must stay inside the generated repository" };
   }
   return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };
 }

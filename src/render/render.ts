@@ -3,7 +3,7 @@ import picomatch from "picomatch";
 import { UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../answers/expression.js";
 import { UserError } from "../errors.js";
-import { assertSafeRelativePath, symlinkStaysInside, unsafePathReason } from "../fs/paths.js";
+import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
 import { displayPath } from "../templates/source.js";
 import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
@@ -165,6 +165,7 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
       if (!readsUnknown(error)) throw error;
     }
   }
+  assertRenderedSymlinks(tree, (target) => displayPath(path.join(filesDir, origins.get(target)!)));
   return { tree, managed, origins };
 
   function renderFile(sourcePath: string, entry: FileEntry, shown: Shown): void {
@@ -193,10 +194,7 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
 
     let out: FileEntry;
     if (entry.symlink !== undefined) {
-      if (!symlinkStaysInside(target, entry.symlink)) {
-        throw new UserError(`${shown()}: symlink to ${JSON.stringify(entry.symlink)} leaves the target`, { hint: "template symlinks must point inside the tree" });
-      }
-      out = entry;
+      out = entry; // checked against the whole rendered tree below
     } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data) || !isUtf8(entry.data)) {
       // Without the bytes "{{" a text file renders to itself (UTF-8 never uses them inside a character), so
       // most files are neither decoded nor checked. Handlebars renders decoded text: only UTF-8 can be
@@ -222,4 +220,33 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
 function readsUnknown(error: unknown): boolean {
   for (let e = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) if (e instanceof UnknownAnswerRead) return true;
   return false;
+}
+
+/**
+ * A rendered tree's symlinks, resolved against the tree itself hop by hop (templated folders move them), stay
+ * inside it and out of .git; and no file renders beneath one, since paved never writes through a symlink.
+ */
+function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => string): void {
+  const links = new Set<string>();
+  for (const [target, entry] of tree) if (entry.symlink !== undefined) links.add(target);
+  if (links.size === 0) return;
+  for (const link of links) {
+    const problem = symlinkProblem(tree, link);
+    if (problem) {
+      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(tree.get(link)!.symlink)} ${describeSymlinkProblem(problem, "target")}`, {
+        hint: "template symlinks must point inside the tree and never into .git",
+      });
+    }
+  }
+  for (const target of tree.keys()) {
+    const segments = target.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const folder = segments.slice(0, i).join("/");
+      if (links.has(folder)) {
+        throw new UserError(`${shownOf(target)}: renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`, {
+          hint: "make the file's folder differ from every symlink's name for every set of answers",
+        });
+      }
+    }
+  }
 }

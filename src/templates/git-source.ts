@@ -6,11 +6,11 @@ import path from "node:path";
 import { execa } from "execa";
 import semver from "semver";
 import { UserError } from "../errors.js";
-import { symlinkStaysInside } from "../fs/paths.js";
 import { credentialFreeUrl, redactSecrets } from "../redact.js";
 import type { FileTree } from "../tree.js";
 import type { Manifest } from "./manifest.js";
 import {
+  assertTemplateSymlinks,
   defaultWarn,
   MANIFEST_FILE,
   parseManifestText,
@@ -206,16 +206,12 @@ export class GitSource implements TemplateSource {
       if (entry.type !== "blob" || !data) continue; // submodules are not template files
       if (entry.mode === "120000") {
         const target = Buffer.from(data).toString("utf8");
-        if (!symlinkStaysInside(relative, target)) {
-          throw new UserError(`${where}:${entry.path}: symlink to ${JSON.stringify(target)} leaves the template`, {
-            hint: "template symlinks must point inside files/",
-          });
-        }
         files.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: target });
       } else {
         files.set(relative, { data, mode: entry.mode === "100755" ? 0o755 : 0o644 });
       }
     }
+    assertTemplateSymlinks(files, (relative) => `${where}:files/${relative}`);
     return { manifest, files, dir: where, source: this };
   }
 

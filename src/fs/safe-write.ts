@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { fileSystemError } from "./fs-error.js";
 import type { FileEntry } from "../tree.js";
 import { resolveInside } from "./paths.js";
 
@@ -112,5 +113,28 @@ export function replaceEntry(root: string, relative: string, entry: FileEntry, k
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Write a file paved keeps in a repository's git dir (journal, upgrade in progress) all at once: a `.tmp` created
+ * exclusively without following links (under the repository lock a leftover one is from a killed run and is
+ * removed first; unlink never follows), synced, then renamed over the file. A full disk is a UserError naming it.
+ */
+export function writeStateFile(file: string, text: string, what: string): void {
+  const temp = `${file}.tmp`;
+  rmSync(temp, { force: true });
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, CREATE_NEW, 0o600);
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, file);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw fileSystemError(error, `write ${what} ${file}`);
   }
 }

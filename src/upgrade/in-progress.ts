@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
-import { resolveInside } from "../fs/paths.js";
+import { assertRealParents, replaceEntry, writeStateFile } from "../fs/safe-write.js";
 import type { FileEntry, FileTree } from "../tree.js";
 
 /**
@@ -53,9 +53,7 @@ export function originalsOf(paths: Iterable<string>, before: FileTree): InProgre
 }
 
 export function saveInProgress(repository: RepositoryState, state: InProgress): void {
-  const file = inProgressFile(repository);
-  writeFileSync(`${file}.tmp`, JSON.stringify(state));
-  renameSync(`${file}.tmp`, file);
+  writeStateFile(inProgressFile(repository), JSON.stringify(state), "the upgrade's progress");
 }
 
 export function clearInProgress(repository: RepositoryState): void {
@@ -93,14 +91,12 @@ export function requireInProgress(repository: RepositoryState, flag: string): In
 /** Put every path the upgrade touched back as it was before it started. */
 export function restoreOriginals(repository: RepositoryState, state: InProgress): void {
   const root = repository.root;
-  const file = inProgressFile(repository);
   for (const t of state.touched) {
-    const full = resolveInside(root, t.path, file);
-    rmSync(full, { force: true, recursive: false });
-    if (!t.original) continue;
-    mkdirSync(path.dirname(full), { recursive: true });
-    if (t.original.symlink !== undefined) symlinkSync(t.original.symlink, full);
-    else writeFileSync(full, Buffer.from(t.original.data, "base64"), { mode: t.original.mode });
+    if (!t.original) {
+      rmSync(assertRealParents(root, t.path), { force: true, recursive: false });
+      continue;
+    }
+    replaceEntry(root, t.path, entryOf(t.original));
   }
 }
 

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
 import { resolveInside } from "../fs/paths.js";
+import { createEntry, makeParents, writeStateFile } from "../fs/safe-write.js";
 import type { FileEntry } from "../tree.js";
 
 /**
@@ -95,22 +96,7 @@ export function startJournal(journal: UpgradeJournal, plan: readonly JournalPlan
       after: contentHash(p.intended),
     })),
   };
-  const temp = `${journal.file}.tmp`;
-  // Under the repository lock, a leftover temp can only be from a killed run: remove it (unlink never follows).
-  unlinkQuietly(temp);
-  let fd: number | undefined;
-  try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    writeSync(fd, JSON.stringify(content));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, journal.file);
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    unlinkQuietly(temp);
-    throw fileSystemError(error, `write the upgrade journal ${journal.file}`);
-  }
+  writeStateFile(journal.file, JSON.stringify(content), "the upgrade journal");
   return () => unlinkQuietly(journal.file);
 }
 
@@ -224,9 +210,8 @@ export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
       if (temp) unlinkQuietly(temp);
       unlinkQuietly(full);
       if (entry.original) {
-        mkdirSync(path.dirname(full), { recursive: true });
-        if (entry.original.symlink !== undefined) symlinkSync(entry.original.symlink, full);
-        else writeFileSync(full, Buffer.from(entry.original.data, "base64"), { mode: entry.original.mode, flag: "wx" });
+        makeParents(journal.root, entry.path);
+        createEntry(full, { data: Buffer.from(entry.original.data, "base64"), mode: entry.original.mode, ...(entry.original.symlink !== undefined ? { symlink: entry.original.symlink } : {}) }, true);
       } else {
         pruneEmptyParents(full, journal.root);
       }

@@ -14,6 +14,7 @@ import { manifestSchema, type Manifest, type RawCommand } from "../templates/man
 import { versionOfTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
+import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
 
 export type LintRule =
@@ -28,7 +29,8 @@ export type LintRule =
   | "when/syntax"
   | "files/glob-unmatched"
   | "version/not-above-previous"
-  | "version/tag-mismatch";
+  | "version/tag-mismatch"
+  | ReleaseLintRule;
 
 export interface LintFinding {
   rule: LintRule;
@@ -46,6 +48,8 @@ export interface LintResult {
   /** The answer sets rendered: "defaults" and each example's name. */
   rendered: string[];
   findings: LintFinding[];
+  /** Reported but not failing lint (exit 0). */
+  warnings?: LintFinding[];
 }
 
 export interface AnswerSet {
@@ -80,6 +84,9 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
   checkGlobs(template, manifest, renderedPaths, findings);
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
+  const releases = await checkReleases(template, manifest);
+  findings.push(...releases.findings);
+  result.warnings = releases.warnings;
   return result;
 }
 

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createDatabase } from "./db.js";
 {{/if}}
 import { createLogger } from "./logger.js";
+import { stopTracing } from "./tracing.js";
 
 function readConfig(): Config {
   try {
@@ -52,6 +53,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   // Keep serving while the load balancer notices /readyz and stops routing to us.
   await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
   await app.server.close();
+  await stopTracing();
   clearTimeout(force);
   logger.info("stopped");
 }

@@ -33,7 +33,7 @@ export async function checkReleases(template: TemplateDir, manifest: Manifest): 
 
   const lock = readReleaseLock(parent);
   for (const drift of lock ? await lockDrift(parent, lock) : []) {
-    const hint = `a released version never changes: restore it from git (git checkout -- ${path.basename(parent)}/${drift.version}) and make the change in a new version (paved template release)`;
+    const hint = `a released version never changes: restore it from git (git checkout -- ${path.relative(process.cwd(), path.join(parent, drift.version)) || "."}) and make the change in a new version (paved template release)`;
     if (drift.missing) {
       findings.push({ rule: "release/locked-changed", file: `../${RELEASE_LOCK_FILE}`, message: `released version ${drift.version} is locked but its folder is gone`, hint });
       continue;

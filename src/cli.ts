@@ -216,9 +216,11 @@ export function buildProgram(): Command {
       .option("--example <name>", "test only this example")
       .option("--no-install", "skip test commands marked install: true")
       .option("--no-doctor", "do not run paved doctor on the generated examples")
-      .option("--keep", "keep the generated examples and print where they are"),
+      .option("--keep", "keep the generated examples and print where they are")
+      .option("--coverage", "also report the {{#if}}/{{#unless}}/{{else}} branches, files.when outcomes and choices no example exercises")
+      .option("--min-coverage <percent>", "exit 1 when branch coverage is below this percentage (implies --coverage)"),
   )
-    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep"))
+    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep", "paved template test . --no-install --min-coverage 80"))
     .action(async (dir: string, options: Record<string, unknown>) => {
       const { templateTestCommand } = await import("./commands/template.js");
       await templateTestCommand(dir, options, outputFor(options));

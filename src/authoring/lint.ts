@@ -33,7 +33,8 @@ export type LintRule =
   | "when/syntax"
   | "files/glob-unmatched"
   | "version/not-above-previous"
-  | "version/tag-mismatch";
+  | "version/tag-mismatch"
+  | "coverage/unexercised-branch";
 
 export interface LintFinding {
   rule: LintRule;
@@ -53,6 +54,8 @@ export interface LintResult {
   /** The answer sets rendered: "defaults" and each example's name. */
   rendered: string[];
   findings: LintFinding[];
+  /** Worth a look but not a failure: branches, `files.when` outcomes and choices no example exercises. */
+  warnings: LintFinding[];
 }
 
 export interface AnswerSet {
@@ -74,7 +77,7 @@ const MANIFEST = "template.yaml";
 export async function lintTemplate(dirArg: string): Promise<LintResult> {
   const template = await readTemplateDir(dirArg);
   const findings: LintFinding[] = [];
-  const result: LintResult = { dir: template.dir, rendered: [], findings };
+  const result: LintResult = { dir: template.dir, rendered: [], findings, warnings: [] };
 
   const manifest = validateManifest(template, findings);
   if (!manifest) return result;
@@ -86,6 +89,7 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
   const flagged = checkTemplateTexts(template, manifest, findings);
   const renderedPaths = await renderAnswerSets(template, manifest, findings, result.rendered, flagged);
   checkGlobs(template, manifest, renderedPaths, findings);
+  result.warnings = await coverageWarnings(template, manifest);
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
   return result;
@@ -389,6 +393,21 @@ function checkGlobs(template: TemplateDir, manifest: Manifest, renderedPaths: Re
       });
     });
   }
+}
+
+async function coverageWarnings(template: TemplateDir, manifest: Manifest): Promise<LintFinding[]> {
+  const { templateCoverage } = await import("./coverage.js");
+  const report = await templateCoverage(manifest, template.files, template.lineOf);
+  return report.branches
+    .filter((b) => b.exercisedBy.length === 0)
+    .map((b) => ({
+      rule: "coverage/unexercised-branch" as const,
+      file: b.file,
+      ...(b.line ? { line: b.line } : {}),
+      ...(b.column ? { column: b.column } : {}),
+      message: b.kind === "choice" ? `no example picks ${b.label}` : `no example takes ${b.label}`,
+      hint: `add an example to examples: that ${b.kind === "choice" ? "picks it" : "takes it"} (paved template test --coverage lists them all)`,
+    }));
 }
 
 /** In a `<root>/<name>/<version>/` layout the folders must agree with the manifest. */

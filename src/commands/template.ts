@@ -17,16 +17,19 @@ export async function templateLintCommand(dir: string, rawOptions: unknown, out:
   const ok = result.findings.length === 0;
   out.result({ ok, ...result });
   const what = result.name ? `${result.name} ${result.version}` : dir;
+  const where = (f: { file: string; line?: number; column?: number }) => `${f.file}${f.line ? `:${f.line}${f.column ? `:${f.column}` : ""}` : ""}`;
   for (const f of result.findings) {
-    out.print(`${f.file}${f.line ? `:${f.line}` : ""}  ${out.c.red(f.rule)}  ${f.message}`);
+    out.print(`${where(f)}  ${out.c.red(f.rule)}  ${f.message}`);
     if (f.hint) out.print(out.c.dim(`    fix: ${f.hint}`));
   }
+  for (const w of result.warnings) out.print(`${where(w)}  ${out.c.yellow(w.rule)}  ${w.message}`);
+  const warned = result.warnings.length ? `; ${result.warnings.length} warning${result.warnings.length === 1 ? "" : "s"}` : "";
   const rendered = result.rendered.length ? ` (rendered with ${result.rendered.join(", ")})` : "";
   if (ok) {
-    out.print(`${out.c.green("✓")} ${what}: no findings${rendered}`);
+    out.print(`${out.c.green("✓")} ${what}: no findings${warned}${rendered}`);
     return;
   }
-  out.print(`${out.c.red("✗")} ${what}: ${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}${rendered}`);
+  out.print(`${out.c.red("✗")} ${what}: ${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}${warned}${rendered}`);
   throw new ProblemFound("lint findings");
 }
 
@@ -35,10 +38,21 @@ export const templateTestOptionsSchema = commonOptionsSchema.extend({
   install: z.boolean().default(true),
   doctor: z.boolean().default(true),
   keep: z.boolean().default(false),
+  coverage: z.boolean().default(false),
+  minCoverage: z
+    .string()
+    .regex(/^(100|\d{1,2})(\.\d+)?$/, "must be a percentage from 0 to 100, e.g. --min-coverage 80")
+    .transform(Number)
+    .optional(),
 });
 
 export async function templateTestCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templateTestOptionsSchema.parse(rawOptions);
+  const parsed = templateTestOptionsSchema.safeParse(rawOptions);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UserError(`--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`, { hint: "see paved template test --help" });
+  }
+  const options = parsed.data;
   const { testTemplate } = await import("../authoring/test-template.js");
   const started = performance.now();
   const result = await testTemplate(dir, {
@@ -50,7 +64,10 @@ export async function templateTestCommand(dir: string, rawOptions: unknown, out:
   });
   const failed = result.examples.filter((e) => !e.ok);
   const seconds = (performance.now() - started) / 1000;
-  out.result({ ok: failed.length === 0, name: result.name, version: result.version, examples: result.examples, durationMs: Math.round(seconds * 1000) });
+  const wantsCoverage = options.coverage || options.minCoverage !== undefined;
+  const coverage = wantsCoverage ? await (await import("../authoring/coverage.js")).coverageOfTemplateDir(dir) : undefined;
+  const belowMinimum = coverage !== undefined && options.minCoverage !== undefined && coverage.percent < options.minCoverage;
+  out.result({ ok: failed.length === 0 && !belowMinimum, name: result.name, version: result.version, examples: result.examples, durationMs: Math.round(seconds * 1000), ...(coverage ? { coverage } : {}) });
   for (const example of result.examples) {
     const steps = example.error ? `render failed: ${example.error}` : example.steps.map((s) => `${s.ok ? "✓" : "✗"} ${s.command}`).join(", ") || "no test commands";
     out.print(`${example.ok ? out.c.green("✓") : out.c.red("✗")} ${example.name}: ${example.files} files; ${steps}; doctor ${example.doctor.status} (${example.doctor.detail})`);
@@ -58,7 +75,26 @@ export async function templateTestCommand(dir: string, rawOptions: unknown, out:
     if (options.keep) out.print(out.c.dim(`    kept in ${example.dir}`));
   }
   out.print(`${result.name} ${result.version}: ${result.examples.length - failed.length}/${result.examples.length} examples passed in ${seconds.toFixed(1)} s`);
+  if (coverage) printCoverage(coverage, out);
   if (failed.length > 0) throw new ProblemFound("template test failed");
+  if (belowMinimum) {
+    out.print(`${out.c.red("✗")} coverage ${coverage.percent}% is below --min-coverage ${options.minCoverage}%`);
+    throw new ProblemFound("coverage below minimum");
+  }
+}
+
+function printCoverage(coverage: import("../authoring/coverage.js").CoverageReport, out: Output): void {
+  out.print(`\nCoverage: ${coverage.covered}/${coverage.total} branches (${coverage.percent}%) with ${coverage.sets.join(", ") || "no answer set"}`);
+  const missed = new Map<string, string[]>();
+  for (const b of coverage.branches) {
+    if (b.exercisedBy.length > 0) continue;
+    const at = b.line ? `:${b.line}${b.column ? `:${b.column}` : ""}` : "";
+    missed.set(b.file, [...(missed.get(b.file) ?? []), `${at ? `${at.slice(1)}  ` : ""}${b.kind === "choice" ? "never picked: " : "never taken: "}${b.label}`]);
+  }
+  for (const [file, lines] of missed) {
+    out.print(`  ${file}`);
+    for (const line of lines) out.print(`    ${line}`);
+  }
 }
 
 export const templateNewOptionsSchema = commonOptionsSchema.extend({

@@ -4,9 +4,9 @@ import { z } from "zod";
 import { ProblemFound, UserError } from "../errors.js";
 import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
-import type { Output } from "../output.js";
+import { Verbatim, type Output } from "../output.js";
 import { kebab } from "../render/case.js";
-import { commonOptionsSchema } from "./options.js";
+import { answerOptionsSchema, commonOptionsSchema } from "./options.js";
 
 export const templateLintOptionsSchema = commonOptionsSchema;
 
@@ -128,4 +128,52 @@ export async function templateNewCommand(dir: string, rawOptions: unknown, out: 
   ]) {
     out.print(`  ${step}`);
   }
+}
+
+export const templatePreviewOptionsSchema = commonOptionsSchema.extend(answerOptionsSchema.shape).extend({
+  out: z.string().min(1).optional(),
+});
+
+/** Render a template version with answers: into --out (which must not exist or be empty), or list the files. */
+export async function templatePreviewCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
+  const options = templatePreviewOptionsSchema.parse(rawOptions);
+  const { collectProvided } = await import("../answers/provided.js");
+  const { previewTemplate } = await import("../authoring/release-preview.js");
+  const preview = await previewTemplate(dir, await collectProvided(options.set, options.answersFile));
+  const files = [...preview.tree].map(([p, e]) => ({ path: p, bytes: e.symlink !== undefined ? 0 : e.data.byteLength, managed: preview.managed.has(p), ...(e.symlink !== undefined ? { symlink: e.symlink } : {}) })).sort((a, b) => a.path.localeCompare(b.path));
+  if (options.out !== undefined) {
+    const target = path.resolve(options.out);
+    assertTargetFree(target);
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(target, { recursive: true });
+    await writeTree(target, preview.tree);
+  }
+  out.result({ ok: true, name: preview.name, version: preview.version, answers: preview.answers, files, ...(options.out !== undefined ? { out: path.resolve(options.out) } : {}) });
+  const width = Math.max(0, ...files.map((f) => f.path.length));
+  for (const f of files) out.print(`  ${f.path.padEnd(width)}  ${f.symlink !== undefined ? `-> ${f.symlink}` : `${f.bytes} B`}${f.managed ? out.c.dim("  (managed)") : ""}`);
+  const total = files.reduce((n, f) => n + f.bytes, 0);
+  const where = options.out !== undefined ? ` written to ${path.relative(process.cwd(), path.resolve(options.out)) || "."}` : "";
+  out.print(`${out.c.green("✓")} ${preview.name} ${preview.version}: ${files.length} files, ${total} B${where}`);
+}
+
+export const templateDiffOptionsSchema = commonOptionsSchema.extend(answerOptionsSchema.shape).extend({
+  from: z.string().min(1),
+  to: z.string().min(1).optional(),
+});
+
+/** The change a service with these answers, never edited, receives from `paved upgrade --from -> --to`. */
+export async function templateDiffCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
+  const options = templateDiffOptionsSchema.parse(rawOptions);
+  const { collectProvided } = await import("../answers/provided.js");
+  const { templateReleaseDiff } = await import("../authoring/release-preview.js");
+  const diff = await templateReleaseDiff({ dir, from: options.from, ...(options.to !== undefined ? { to: options.to } : {}), provided: await collectProvided(options.set, options.answersFile) });
+  // Patches are file content the author asked to see: byte for byte, as `paved diff` shows them.
+  const files = diff.files.map((f) => ({ ...f, patch: new Verbatim(f.patch) }));
+  out.result({ ok: true, template: diff.template, from: diff.from, to: diff.to, steps: diff.steps, conflicts: diff.conflicts, files });
+  for (const f of diff.files) {
+    out.print(out.c.bold(`${f.action} ${f.path}${f.managed ? " (managed: upgrade overwrites it)" : ""}`));
+    out.print(f.binary ? "  binary file changes" : new Verbatim(f.patch.replace(/\n$/, "")));
+  }
+  const managed = diff.files.filter((f) => f.managed).length;
+  out.print(`${diff.template} ${diff.from} -> ${diff.to}: ${diff.files.length} file${diff.files.length === 1 ? "" : "s"} change${managed ? ` (${managed} managed)` : ""}${diff.conflicts.length ? `; conflicts in ${diff.conflicts.join(", ")}` : ""}`);
 }

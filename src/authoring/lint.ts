@@ -241,7 +241,9 @@ function checkTemplateTexts(template: TemplateDir, manifest: Manifest, findings:
     const field = fieldName(where);
     const scope = earlier === undefined ? root : rootShape(manifest.questions.slice(0, earlier));
     for (const ref of checkTemplateRefs(text, scope)) {
-      findings.push(finding(ref, MANIFEST, template.positionIn(where, ref.line, ref.column), `${field}: `));
+      const found = finding(ref, MANIFEST, template.positionIn(where, ref.line, ref.column), `${field}: `);
+      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = "a default may only use answers to earlier questions and {{paved.template}}, {{paved.version}}, {{paved.dirName}}";
+      findings.push(found);
       flagged.fields.add(field);
     }
   }

@@ -252,3 +252,14 @@ describe("paved template lint: static references in every branch", () => {
     }
   });
 });
+
+describe("paved template lint: question defaults", () => {
+  it("a default may read earlier answers and paved.*, not later ones; positions follow the YAML quoting", async () => {
+    const manifest = GOOD_MANIFEST.replace('    default: "{{paved.dirName}}"\n', '    default: "{{paved.dirName}}-{{owner}}"\n');
+    const result = await lintTemplate(templateDir(manifest));
+    const statics = result.findings.filter((f) => f.rule === "render/undefined-variable");
+    expect(statics).toEqual([
+      expect.objectContaining({ file: "template.yaml", line: 8, column: 35, message: "questions[0].default: {{owner}} is not defined", hint: expect.stringContaining("earlier questions") }),
+    ]);
+  });
+});

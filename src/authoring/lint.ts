@@ -263,6 +263,8 @@ function manifestTemplateStrings(manifest: Manifest): Array<{ where: Array<strin
     else out.push({ where: [...where, "run"], text: raw.run });
   };
   for (const hook of ["postCreate", "postUpgrade"] as const) manifest.hooks[hook].forEach((raw, i) => command(raw, ["hooks", hook, i]));
+  // `paved upgrade --verify` and `paved template test` render test commands with the answers too.
+  manifest.test.forEach((raw, i) => command(raw, ["test", i]));
   manifest.migrations.forEach((step, i) => {
     if ("run" in step) command({ run: step.run }, ["migrations", i]);
   });

@@ -263,3 +263,10 @@ describe("paved template lint: question defaults", () => {
     ]);
   });
 });
+
+describe("paved template lint: test commands", () => {
+  it("are checked like hooks (paved upgrade --verify renders them)", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST.concat("test:\n  - npm test -- {{nmae}}\n")));
+    expect(result.findings).toEqual([expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 33, column: 19, message: "test[0]: {{nmae}} is not defined" })]);
+  });
+});

@@ -88,3 +88,13 @@ describe("paved template test --coverage", () => {
     ]);
   });
 });
+
+describe("paved template test: test commands", () => {
+  it("are rendered with each example's answers, as paved upgrade --verify renders them", async () => {
+    const manifest = MANIFEST.concat('test:\n  - run: [node, -e, "process.exit(process.argv[1] === \'pg\' || process.argv[1] === \'plain\' ? 0 : 3)", "{{name}}"]\n');
+    const dir = writeFiles(path.join(tempDir(), "worker"), { "template.yaml": manifest, ...FILES });
+    const result = await runCli(["template", "test", dir, "--no-doctor"]);
+    expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stdout).toContain("2/2 examples passed");
+  });
+});

@@ -9,6 +9,7 @@ import { resolveAnswers, type Answers, type RenderMeta } from "../answers/answer
 import { evaluateCondition } from "../answers/expression.js";
 import { handlebars, HELPERS } from "../render/handlebars.js";
 import { splitTemplatePath } from "../render/render.js";
+import { assertTemplateNesting } from "../render/template-parser.js";
 import type { Manifest } from "../templates/manifest.js";
 import { isBinary, isUtf8, type FileTree } from "../tree.js";
 import { answerSets, type AnswerSet } from "./lint.js";
@@ -82,6 +83,7 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
   const parsed = (key: string, source: string): Node | undefined => {
     if (!texts.has(key)) {
       try {
+        assertTemplateNesting(source);
         texts.set(key, handlebars().parse(source) as unknown as Node);
       } catch {
         texts.set(key, undefined); // lint reports the syntax error

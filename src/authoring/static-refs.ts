@@ -6,6 +6,7 @@
  */
 import type { Question } from "../templates/manifest.js";
 import { handlebars, HELPERS } from "../render/handlebars.js";
+import { assertTemplateNesting, TemplateTooDeep } from "../render/template-parser.js";
 
 /** What a value in scope is known to hold: an object with known keys, a list, a scalar, or anything. */
 export type Shape = { kind: "object"; keys: ReadonlyMap<string, Shape> } | { kind: "list"; item: Shape } | { kind: "scalar" } | { kind: "any" };
@@ -72,8 +73,11 @@ export function isKnownHelper(name: string): boolean {
 export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
   let program: Node;
   try {
+    // The same nesting cap render applies, before Handlebars' parser and this walk recurse.
+    assertTemplateNesting(source);
     program = handlebars().parse(source) as unknown as Node;
   } catch (error) {
+    if (error instanceof TemplateTooDeep) return [{ problem: "syntax", line: 1, column: 1, message: error.message }];
     const message = error instanceof Error ? error.message : String(error);
     const at = /Parse error on line (\d+):/.exec(message);
     return [{ problem: "syntax", line: at ? Number(at[1]) : 1, column: 1, message: message.split("\n")[0]! }];

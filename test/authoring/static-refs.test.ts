@@ -43,4 +43,9 @@ describe("static references", () => {
   it("reports a syntax error as one finding", () => {
     expect(at("{{#if queue}}\nunclosed\n").map((f) => f[0])).toEqual(["syntax"]);
   });
+
+  it("refuses a template nested deeper than render allows as one finding, without recursing", () => {
+    const deep = "{{#if queue}}".repeat(5000) + "{{/if}}".repeat(5000);
+    expect(at(deep)).toEqual([["syntax", 1, 1, expect.stringMatching(/nest/)]]);
+  });
 });

@@ -216,12 +216,43 @@ export function buildProgram(): Command {
       .option("--example <name>", "test only this example")
       .option("--no-install", "skip test commands marked install: true")
       .option("--no-doctor", "do not run paved doctor on the generated examples")
-      .option("--keep", "keep the generated examples and print where they are"),
+      .option("--keep", "keep the generated examples and print where they are")
+      .option("--coverage", "also report the {{#if}}/{{#unless}}/{{else}} branches, files.when outcomes and choices no example exercises")
+      .option("--min-coverage <percent>", "exit 1 when branch coverage is below this percentage (implies --coverage)"),
   )
-    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep"))
+    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep", "paved template test . --no-install --min-coverage 80"))
     .action(async (dir: string, options: Record<string, unknown>) => {
       const { templateTestCommand } = await import("./commands/template.js");
       await templateTestCommand(dir, options, outputFor(options));
+    });
+  addCommonOptions(
+    addAnswerOptions(
+      authoring
+        .command("preview")
+        .description("render a template version with answers (defaults for the rest) into --out, or list its files with sizes")
+        .argument("<dir>", "the template directory (holds template.yaml and files/)")
+        .option("--out <dir>", "write the rendered files here (must not exist or be empty)"),
+    ),
+  )
+    .addHelpText("after", examples("paved template preview . --set owner=team-a", "paved template preview templates/service/2.0.0 --answers-file answers.yml --out /tmp/preview"))
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templatePreviewCommand } = await import("./commands/template.js");
+      await templatePreviewCommand(dir, options, outputFor(options));
+    });
+  addCommonOptions(
+    addAnswerOptions(
+      authoring
+        .command("diff")
+        .description("the unified diff a service with these answers that never edited its files receives from paved upgrade, per file, managed files marked")
+        .argument("<dir>", "a template's folder of versions (<name>/ holding <version>/template.yaml) or a template git repository")
+        .requiredOption("--from <version>", "the version the service is on")
+        .option("--to <version>", "the version it upgrades to (default: the newest release)"),
+    ),
+  )
+    .addHelpText("after", examples("paved template diff templates/service --from 1.1.0 --to 2.0.0 --set owner=team-a", "paved template diff . --from 1.0.0 --json"))
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templateDiffCommand } = await import("./commands/template.js");
+      await templateDiffCommand(dir, options, outputFor(options));
     });
   addCommonOptions(
     authoring

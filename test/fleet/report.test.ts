@@ -293,3 +293,40 @@ describe("refusals: exit 2, one line, nothing written", () => {
     await refused(["fleet", "merge", a, a], `${a}: broken-yml is also in ${a}`);
   });
 });
+
+describe("the HTML report in headless Chromium", () => {
+  it("loads with no console errors and no network requests, shows the fleet's numbers, and renders (screenshot)", async () => {
+    const { nonWhitePixels, visit } = await import("../support/chromium.js");
+    const dir = tempDir("paved-html-");
+    const file = path.join(dir, "fleet.html");
+    const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--format", "html", "--output", file, "--quiet"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const page = await visit(`file://${file}`);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.requests).toEqual([]);
+    for (const shown of ["9\trepositories scanned", "6/7 (85.7%)", "66.7%\tdoctor pass rate", "1\tpast the grace period", "5\tfirst deploy (median days)", "services/legacy\tteam-bill\tservice\t1.0.0\t2.0.0\t1 major, 56 d, past grace"]) {
+      expect(page.text.replace(/\n/g, "\t")).toContain(shown);
+    }
+    const pixels = nonWhitePixels(page.png);
+    expect([pixels.width, pixels.height]).toEqual([1280, 900]);
+    // Text, tables and bars cover a good part of the first screen; a blank page has none.
+    expect(pixels.count).toBeGreaterThan(1280 * 900 * 0.03);
+  }, 120_000);
+
+  it("escapes every value: a hostile repository name neither runs nor loads anything", async () => {
+    const { visit } = await import("../support/chromium.js");
+    const dir = tempDir("paved-html-");
+    const hostile = `<script>console.error("ran")</script><img src="http://127.0.0.1:9/x.png" onerror="console.error(1)">"'\``;
+    const tampered = { ...report, services: report.services.map((r) => (r.id === "plain" ? { ...r, id: hostile, reason: hostile } : r)) };
+    writeFileSync(path.join(dir, "in.json"), JSON.stringify(tampered));
+    const result = await cli(["fleet", "merge", path.join(dir, "in.json"), "--format", "html", "--output", path.join(dir, "fleet.html"), "--quiet"], dir);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const html = readFileSync(path.join(dir, "fleet.html"), "utf8");
+    expect(html).not.toContain("<script");
+    expect(html).not.toContain("<img");
+    const page = await visit(`file://${path.join(dir, "fleet.html")}`);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.requests).toEqual([]);
+    expect(page.text).toContain(hostile);
+  }, 120_000);
+});

@@ -208,7 +208,8 @@ export function buildProgram(): Command {
       .option("--deploy-tag <pattern>", "the first tag matching this pattern is the first deploy", "v*")
       .option("--deploy-branch <branch>", "or: the first commit on this branch is the first deploy")
       .option("--stickiness-days <days>", "a service is sticky when it is on a supported version this many days after creation", "90")
-      .option("--jobs <n>", "repositories evaluated at once (default: the number of cores)"),
+      .option("--jobs <n>", "repositories evaluated at once (default: the number of cores)")
+      .option("--no-cache", "evaluate every repository again (by default a repository whose HEAD, refs, changes and template releases are unchanged reuses its row from PAVED_CACHE)"),
   )
     .addHelpText(
       "after",

@@ -47,6 +47,7 @@ export const fleetReportOptionsSchema = sharedSchema.extend({
   deployBranch: z.string().min(1).optional(),
   stickinessDays: wholeNumber("--stickiness-days 90").default(90),
   jobs: wholeNumber("--jobs 4").refine((n) => n >= 1, "must be at least 1").optional(),
+  cache: z.boolean().default(true),
 });
 
 export const fleetMergeOptionsSchema = sharedSchema;
@@ -145,6 +146,7 @@ export async function fleetReportCommand(targets: string[], rawOptions: unknown,
       maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY,
       shard: options.shard ?? null,
       cwd,
+      cache: options.cache,
       asOf: options.asOf ?? todayUtc(),
       deployTag: options.deployTag,
       deployBranch: options.deployBranch ?? null,

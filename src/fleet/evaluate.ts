@@ -82,7 +82,7 @@ export function lagOf(current: string, releases: Record<string, string | null>, 
 const sources = new Map<string, Promise<TemplateSource>>();
 
 /** Release dates of a template's releases; one source (and its loaded manifests) shared by every service in this process. */
-async function releasesOf(dir: string, service: ServiceFile): Promise<Record<string, string | null>> {
+export async function releasesOf(dir: string, service: ServiceFile): Promise<Record<string, string | null>> {
   const key = service.source === "builtin" || looksLikeUrl(service.source) ? service.source : path.resolve(dir, service.source);
   let source = sources.get(key);
   if (!source) {
@@ -106,17 +106,34 @@ function stringAnswer(service: ServiceFile, key: string): string | null {
   return typeof value === "string" && value !== "" ? value : null;
 }
 
-/** Everything the report says about one repository. Never throws for the repository's own problems: they are the row's reason. */
-export async function evaluateTarget(target: Target, options: EvaluateOptions): Promise<ServiceRow> {
-  if (target.kind === "missing") return emptyRow(target.id, "unreadable", target.reason);
-  let dir: string;
-  if (target.kind === "git") {
-    const clone = await cloneOrFetch(target.url);
-    if (!clone.ok) return emptyRow(target.id, "unreadable", clone.reason);
-    dir = clone.dir;
-  } else {
-    dir = target.dir;
-  }
+/** The directory to evaluate (cloning or fetching a git URL), or the row that says why there is none. */
+async function resolveTarget(target: Target): Promise<{ dir: string } | { row: ServiceRow }> {
+  if (target.kind === "missing") return { row: emptyRow(target.id, "unreadable", target.reason) };
+  if (target.kind === "local") return { dir: target.dir };
+  const clone = await cloneOrFetch(target.url);
+  return clone.ok ? { dir: clone.dir } : { row: emptyRow(target.id, "unreadable", clone.reason) };
+}
+
+/**
+ * Everything the report says about one repository. Never throws for the repository's own problems: they are
+ * the row's reason. With `cache`, a repository whose HEAD, refs, working tree and template releases are
+ * unchanged since an earlier run with the same settings gets that run's row back.
+ */
+export async function evaluateTarget(target: Target, options: EvaluateOptions, cache?: { pavedVersion: string }): Promise<ServiceRow> {
+  const resolved = await resolveTarget(target);
+  if ("row" in resolved) return resolved.row;
+  if (!cache) return evaluateDirectory(target.id, resolved.dir, options);
+  const { cachedRow, cacheKey, storeRow } = await import("./cache.js");
+  const key = await cacheKey(target.id, resolved.dir, options, cache.pavedVersion, releasesOf);
+  const hit = key ? await cachedRow(key) : undefined;
+  if (hit) return hit;
+  const row = await evaluateDirectory(target.id, resolved.dir, options);
+  if (key) await storeRow(key, row);
+  return row;
+}
+
+async function evaluateDirectory(id: string, dir: string, options: EvaluateOptions): Promise<ServiceRow> {
+  const target = { id };
   const serviceFile = path.join(dir, SERVICE_FILE);
   if (!existsSync(serviceFile)) return emptyRow(target.id, "not-paved", null);
 

@@ -12,6 +12,8 @@ export interface PoolOptions {
   concurrency?: number;
   /** Each row as it arrives (progress). */
   onRow?: (row: ServiceRow, done: number, total: number) => void;
+  /** Reuse rows of unchanged repositories from PAVED_CACHE (see cache.ts). */
+  cache?: { pavedVersion: string };
 }
 
 /** The built worker (dist/fleet/worker.js). Running from sources (unit tests) there is none: evaluate in-process. */
@@ -36,7 +38,7 @@ export async function evaluateAll(targets: readonly Target[], options: EvaluateO
   };
   if (size === 1 || !file) {
     const { evaluateTarget } = await import("./evaluate.js");
-    for (const [seq, target] of targets.entries()) record(seq, await evaluateTarget(target, options));
+    for (const [seq, target] of targets.entries()) record(seq, await evaluateTarget(target, options, pool.cache));
     return rows;
   }
   let next = 0;
@@ -51,7 +53,7 @@ export async function evaluateAll(targets: readonly Target[], options: EvaluateO
         return;
       }
       const seq = next++;
-      worker.postMessage({ seq, target: targets[seq]!, options } satisfies Job);
+      worker.postMessage({ seq, target: targets[seq]!, options, ...(pool.cache ? { cache: pool.cache } : {}) } satisfies Job);
     };
     for (let i = 0; i < size; i++) {
       const worker = new Worker(file);

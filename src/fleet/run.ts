@@ -13,6 +13,8 @@ export interface FleetRunOptions extends EvaluateOptions {
   maxDepth: number;
   shard: Shard | null;
   cwd: string;
+  /** Reuse rows of unchanged repositories (PAVED_CACHE); --no-cache turns it off. */
+  cache: boolean;
 }
 
 /** `paved fleet report` as a plain function: discover, shard, evaluate in the pool, roll up. */
@@ -28,7 +30,7 @@ export async function runFleetReport(options: FleetRunOptions, pool: PoolOptions
     stickinessDays: options.stickinessDays,
     waiverWarningDays: options.waiverWarningDays,
   };
-  const rows = await evaluateAll(targets, evaluate, pool);
+  const rows = await evaluateAll(targets, evaluate, { ...pool, ...(options.cache ? { cache: { pavedVersion: PAVED_VERSION } } : {}) });
   const reportOptions: FleetOptions = { ...evaluate, shard };
   return buildReport(rows, reportOptions, PAVED_VERSION);
 }

@@ -7,12 +7,13 @@ export interface Job {
   seq: number;
   target: Target;
   options: EvaluateOptions;
+  cache?: { pavedVersion: string };
 }
 
 export type JobResult = { seq: number; ok: true; row: unknown } | { seq: number; ok: false; message: string; stack: string };
 
 parentPort?.on("message", (job: Job) => {
-  evaluateTarget(job.target, job.options).then(
+  evaluateTarget(job.target, job.options, job.cache).then(
     (row) => parentPort!.postMessage({ seq: job.seq, ok: true, row } satisfies JobResult),
     (error: unknown) => {
       const err = error instanceof Error ? error : new Error(String(error));

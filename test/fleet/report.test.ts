@@ -1,8 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import ajvFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FleetReport, ServiceRow } from "../../src/fleet/model.js";
-import { runCli, snapshotDir, tempDir } from "../helpers.js";
+import { execa } from "execa";
+import { git, listFiles, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { buildFleet, type Fleet } from "./fleet-fixture.js";
 
 let fleet: Fleet;
@@ -35,7 +38,7 @@ const SERVICE_RELEASES = { "1.0.0": "2026-09-01", "1.1.0": "2026-10-06", "2.0.0"
 
 beforeAll(async () => {
   fleet = await buildFleet();
-  const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--format", "json"]);
+  const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--format", "json", "--no-cache"]);
   expect(result.stderr).toBe("");
   expect(result.exitCode).toBe(0);
   reportText = result.stdout;
@@ -169,11 +172,9 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
   });
 
   it("matches schema/fleet-report.schema.json (validated with ajv)", async () => {
-    const { default: Ajv2020 } = await import("ajv/dist/2020.js");
-    const { default: addFormats } = await import("ajv-formats");
     const schema = JSON.parse(readFileSync(path.join(__dirname, "../../schema/fleet-report.schema.json"), "utf8")) as object;
     const ajv = new Ajv2020({ strict: false, allErrors: true });
-    addFormats(ajv);
+    ajvFormats.default(ajv);
     const validate = ajv.compile(schema);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...report, version: 2 })).toBe(false);
@@ -185,7 +186,7 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const files: string[] = [];
     for (const i of [1, 2, 3]) {
       const file = path.join(out, `shard-${i}.json`);
-      const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--shard", `${i}/3`, "--format", "json", "--output", file, "--quiet"]);
+      const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--shard", `${i}/3`, "--format", "json", "--output", file, "--quiet", "--no-cache"]);
       expect(result.exitCode, result.stderr).toBe(0);
       files.push(file);
     }
@@ -247,6 +248,38 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     expect(fromArtifacts.summary.lag.pastGrace).toBe(fresh.summary.lag.pastGrace);
     expect(fromArtifacts.services.map((r) => r.drift?.managedFiles)).toEqual(fresh.services.map((r) => r.drift?.managedFiles));
     expect(fromArtifacts.summary.waivers).toEqual(fresh.summary.waivers);
+  });
+});
+
+describe("the result cache", () => {
+  it("reuses the row of an unchanged repository and evaluates a changed one again", async () => {
+    const cacheDir = tempDir("paved-fleet-cache-");
+    const work = tempDir("paved-fleet-copy-");
+    await execa("cp", ["-a", path.join(fleet.root, "services/orders"), path.join(work, "orders")]);
+    const env = { ...fleet.env, PAVED_CACHE: cacheDir };
+    const run = () => runCli(["fleet", "report", "orders", ...AS_OF, "--format", "json"], { cwd: work, env });
+    const first = await run();
+    expect(first.exitCode, first.stderr).toBe(0);
+    const entries = listFiles(path.join(cacheDir, "fleet-rows"));
+    expect(entries).toHaveLength(1);
+    // Mark the cached row: a second run that shows the mark read it instead of evaluating.
+    const entry = path.join(cacheDir, "fleet-rows", entries[0]!);
+    writeFileSync(entry, readFileSync(entry, "utf8").replace('"name":"orders"', '"name":"from-cache"'));
+    const second = JSON.parse((await run()).stdout) as FleetReport;
+    expect(second.services[0]!.name).toBe("from-cache");
+    // A committed change moves HEAD: evaluated again, and the drift shows.
+    writeFileSync(path.join(work, "orders", ".nvmrc"), "18\n");
+    const dirty = JSON.parse((await run()).stdout) as FleetReport;
+    expect(dirty.services[0]!.name).toBe("orders");
+    expect(dirty.services[0]!.drift).toMatchObject({ managedFiles: 1, changedFiles: 1 });
+    await git(path.join(work, "orders"), ["commit", "--quiet", "-am", "pin node"]);
+    const committed = JSON.parse((await run()).stdout) as FleetReport;
+    expect(committed.services[0]!.drift).toMatchObject({ managedFiles: 1, changedFiles: 1 });
+    expect(listFiles(path.join(cacheDir, "fleet-rows"))).toHaveLength(3);
+    // Another as-of date is another key.
+    const later = await runCli(["fleet", "report", "orders", "--as-of", "2026-12-02", "--format", "json"], { cwd: work, env });
+    expect(later.exitCode).toBe(0);
+    expect(listFiles(path.join(cacheDir, "fleet-rows"))).toHaveLength(4);
   });
 });
 

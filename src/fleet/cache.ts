@@ -1,0 +1,68 @@
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseServiceFileText, SERVICE_FILE, type ServiceFile } from "../service-file.js";
+import { cacheRoot } from "../templates/git-source.js";
+import type { EvaluateOptions } from "./evaluate.js";
+import { runGit } from "./git.js";
+import { serviceRowSchema, type ServiceRow } from "./model.js";
+
+/**
+ * What a row depends on, hashed: the settings, paved's version (checks and templates ship with it), the
+ * repository's HEAD, every ref (tags are first deploys), its uncommitted changes, its .paved.yml and the
+ * releases of its template. Undefined when the directory is not a git repository: there is no cheap way
+ * to know it did not change, so it is evaluated every time.
+ */
+export async function cacheKey(
+  id: string,
+  dir: string,
+  options: EvaluateOptions,
+  pavedVersion: string,
+  releasesOf: (dir: string, service: ServiceFile) => Promise<Record<string, string | null>>,
+): Promise<string | undefined> {
+  const [status, refs] = await Promise.all([
+    runGit(dir, ["status", "--porcelain=v2", "--branch", "--untracked-files=all"]),
+    runGit(dir, ["for-each-ref", "--format=%(objectname) %(refname)"]),
+  ]);
+  if (!status.ok || !refs.ok) return undefined;
+  let serviceText: string | null = null;
+  let releases: Record<string, string | null> = {};
+  try {
+    serviceText = readFileSync(path.join(dir, SERVICE_FILE), "utf8");
+    releases = await releasesOf(dir, parseServiceFileText(serviceText, SERVICE_FILE));
+  } catch {
+    // No or a broken .paved.yml: its text (or absence) is the key; there are no releases to follow.
+  }
+  const { asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays } = options;
+  return createHash("sha256")
+    .update(JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, status: status.stdout, refs: refs.stdout, serviceText, releases }))
+    .digest("hex");
+}
+
+function entryFile(key: string): string {
+  return path.join(cacheRoot(), "fleet-rows", key.slice(0, 2), `${key}.json`);
+}
+
+/** A cached row, checked against the schema: a damaged or foreign entry is a miss, never a wrong row. */
+export async function cachedRow(key: string): Promise<ServiceRow | undefined> {
+  try {
+    const parsed = serviceRowSchema.safeParse(JSON.parse(await readFile(entryFile(key), "utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written beside and renamed: a concurrent run reads a whole entry or none. A cache that cannot be written is skipped. */
+export async function storeRow(key: string, row: ServiceRow): Promise<void> {
+  const file = entryFile(key);
+  const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(temporary, JSON.stringify(row));
+    await rename(temporary, file);
+  } catch {
+    // The report is still right without the cache; the next run evaluates again.
+  }
+}

@@ -11,7 +11,7 @@ import { serviceRowSchema, type ServiceRow } from "./model.js";
 /**
  * What a row depends on, hashed: the settings, paved's version (checks and templates ship with it), the
  * repository's HEAD, every ref (tags are first deploys), its uncommitted changes, its .paved.yml and the
- * releases of its template. Undefined when the directory is not a git repository: there is no cheap way
+ * versions of its template (a released version is immutable, so its date and files are too). Undefined when the directory is not a git repository: there is no cheap way
  * to know it did not change, so it is evaluated every time.
  */
 export async function cacheKey(
@@ -19,7 +19,7 @@ export async function cacheKey(
   dir: string,
   options: EvaluateOptions,
   pavedVersion: string,
-  releasesOf: (dir: string, service: ServiceFile) => Promise<Record<string, string | null>>,
+  versionsOf: (dir: string, service: ServiceFile) => Promise<string[]>,
 ): Promise<string | undefined> {
   const [status, refs] = await Promise.all([
     runGit(dir, ["status", "--porcelain=v2", "--branch", "--untracked-files=all"]),
@@ -27,16 +27,16 @@ export async function cacheKey(
   ]);
   if (!status.ok || !refs.ok) return undefined;
   let serviceText: string | null = null;
-  let releases: Record<string, string | null> = {};
+  let versions: string[] = [];
   try {
     serviceText = readFileSync(path.join(dir, SERVICE_FILE), "utf8");
-    releases = await releasesOf(dir, parseServiceFileText(serviceText, SERVICE_FILE));
+    versions = await versionsOf(dir, parseServiceFileText(serviceText, SERVICE_FILE));
   } catch {
     // No or a broken .paved.yml: its text (or absence) is the key; there are no releases to follow.
   }
   const { asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays } = options;
   return createHash("sha256")
-    .update(JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, status: status.stdout, refs: refs.stdout, serviceText, releases }))
+    .update(JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, status: status.stdout, refs: refs.stdout, serviceText, versions }))
     .digest("hex");
 }
 

@@ -81,16 +81,22 @@ export function lagOf(current: string, releases: Record<string, string | null>, 
 
 const sources = new Map<string, Promise<TemplateSource>>();
 
-/** Release dates of a template's releases; one source (and its loaded manifests) shared by every service in this process. */
-export async function releasesOf(dir: string, service: ServiceFile): Promise<Record<string, string | null>> {
+function sourceOf(dir: string, service: ServiceFile): Promise<TemplateSource> {
   const key = service.source === "builtin" || looksLikeUrl(service.source) ? service.source : path.resolve(dir, service.source);
   let source = sources.get(key);
   if (!source) {
     source = openRecordedSource(dir, service.source, { warn: () => undefined });
+    // A source that cannot be opened is retried by the next service rather than remembered as broken.
+    source.catch(() => sources.delete(key));
     sources.set(key, source);
   }
+  return source;
+}
+
+/** Release dates of a template's releases; one source (and its loaded manifests) shared by every service in this process. */
+async function releasesOf(dir: string, service: ServiceFile): Promise<Record<string, string | null>> {
   try {
-    const opened = await source;
+    const opened = await sourceOf(dir, service);
     const versions = (await opened.listAllVersions(service.template)).filter((v) => semver.prerelease(v) === null);
     const out: Record<string, string | null> = {};
     for (const v of versions) out[v] = (await opened.loadVersion(service.template, v)).manifest.released ?? null;
@@ -114,22 +120,41 @@ async function resolveTarget(target: Target): Promise<{ dir: string } | { row: S
   return clone.ok ? { dir: clone.dir } : { row: emptyRow(target.id, "unreadable", clone.reason) };
 }
 
+/** A target ready to evaluate (a directory, and its cache key when caching), or its finished row. */
+export type Prepared = { row: ServiceRow } | { id: string; dir: string; key?: string };
+
 /**
- * Everything the report says about one repository. Never throws for the repository's own problems: they are
- * the row's reason. With `cache`, a repository whose HEAD, refs, working tree and template releases are
- * unchanged since an earlier run with the same settings gets that run's row back.
+ * Resolve a target and look its row up in the cache: cheap (a few git calls), so it runs before any worker
+ * starts, and a fully cached fleet never starts one. With `cache`, a repository whose HEAD, refs, working
+ * tree and template versions are unchanged since an earlier run with the same settings gets that run's row.
  */
-export async function evaluateTarget(target: Target, options: EvaluateOptions, cache?: { pavedVersion: string }): Promise<ServiceRow> {
+export async function prepareTarget(target: Target, options: EvaluateOptions, cache?: { pavedVersion: string }): Promise<Prepared> {
   const resolved = await resolveTarget(target);
-  if ("row" in resolved) return resolved.row;
-  if (!cache) return evaluateDirectory(target.id, resolved.dir, options);
-  const { cachedRow, cacheKey, storeRow } = await import("./cache.js");
-  const key = await cacheKey(target.id, resolved.dir, options, cache.pavedVersion, releasesOf);
+  if ("row" in resolved) return resolved;
+  if (!cache) return { id: target.id, dir: resolved.dir };
+  const { cachedRow, cacheKey } = await import("./cache.js");
+  const key = await cacheKey(target.id, resolved.dir, options, cache.pavedVersion, versionsOf);
   const hit = key ? await cachedRow(key) : undefined;
-  if (hit) return hit;
-  const row = await evaluateDirectory(target.id, resolved.dir, options);
-  if (key) await storeRow(key, row);
+  if (hit) return { row: hit };
+  return { id: target.id, dir: resolved.dir, ...(key ? { key } : {}) };
+}
+
+/** Everything the report says about one repository. Never throws for the repository's own problems: they are the row's reason. */
+export async function evaluatePrepared(prepared: Prepared, options: EvaluateOptions): Promise<ServiceRow> {
+  if ("row" in prepared) return prepared.row;
+  const row = await evaluateDirectory(prepared.id, prepared.dir, options);
+  if (prepared.key) await (await import("./cache.js")).storeRow(prepared.key, row);
   return row;
+}
+
+/** Every version a service's template source has (one source per process): part of the cache key. */
+async function versionsOf(dir: string, service: ServiceFile): Promise<string[]> {
+  try {
+    return await (await sourceOf(dir, service)).listAllVersions(service.template);
+  } catch (error) {
+    if (error instanceof UserError) return [];
+    throw error;
+  }
 }
 
 async function evaluateDirectory(id: string, dir: string, options: EvaluateOptions): Promise<ServiceRow> {

@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { EvaluateOptions, Prepared } from "./evaluate.js";
 import type { ServiceRow } from "./model.js";
 import type { Target } from "./targets.js";
-import type { EvaluateOptions } from "./evaluate.js";
 import type { Job, JobResult } from "./worker.js";
 
 export interface PoolOptions {
@@ -16,44 +16,70 @@ export interface PoolOptions {
   cache?: { pavedVersion: string };
 }
 
+/** Clones, fetches and cache look-ups are I/O: this many at once, whatever the cores. */
+const PREPARE_CONCURRENCY = 8;
+
 /** The built worker (dist/fleet/worker.js). Running from sources (unit tests) there is none: evaluate in-process. */
 function workerFile(): string | undefined {
   const file = fileURLToPath(new URL("./worker.js", import.meta.url));
   return existsSync(file) ? file : undefined;
 }
 
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!, i);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
+
 /**
- * Evaluate every target, at most `concurrency` at a time, in worker threads: each worker holds one
- * repository's trees at a time and streams its row back, so memory stays flat however large the fleet.
- * Rows come back in the targets' order.
+ * Every target's row, in the targets' order. Targets are resolved (cloned, fetched) and looked up in the cache
+ * first; the rest are evaluated at most `concurrency` at a time in worker threads, each holding one
+ * repository's trees at a time and streaming its row back, so memory stays flat however large the fleet.
  */
 export async function evaluateAll(targets: readonly Target[], options: EvaluateOptions, pool: PoolOptions = {}): Promise<ServiceRow[]> {
-  const size = Math.max(1, Math.min(pool.concurrency ?? availableParallelism(), targets.length));
-  const file = workerFile();
+  const { evaluatePrepared, prepareTarget } = await import("./evaluate.js");
   const rows: ServiceRow[] = new Array(targets.length);
   let done = 0;
   const record = (seq: number, row: ServiceRow) => {
     rows[seq] = row;
     pool.onRow?.(row, ++done, targets.length);
   };
+  const prepared = await mapLimited(targets, PREPARE_CONCURRENCY, (target) => prepareTarget(target, options, pool.cache));
+  const jobs: { seq: number; prepared: Prepared }[] = [];
+  prepared.forEach((p, seq) => ("row" in p ? record(seq, p.row) : jobs.push({ seq, prepared: p })));
+
+  const size = Math.max(1, Math.min(pool.concurrency ?? availableParallelism(), jobs.length));
+  const file = workerFile();
+  if (jobs.length === 0) return rows;
   if (size === 1 || !file) {
-    const { evaluateTarget } = await import("./evaluate.js");
-    for (const [seq, target] of targets.entries()) record(seq, await evaluateTarget(target, options, pool.cache));
+    for (const job of jobs) record(job.seq, await evaluatePrepared(job.prepared, options));
     return rows;
   }
   let next = 0;
   await new Promise<void>((resolve, reject) => {
     const workers: Worker[] = [];
+    let finished = 0;
     let failed = false;
-    const stopAll = () => void Promise.all(workers.map((w) => w.terminate()));
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
+      void Promise.all(workers.map((w) => w.terminate()));
+      reject(error);
+    };
     const feed = (worker: Worker) => {
-      if (next >= targets.length) {
+      if (next >= jobs.length) {
         void worker.terminate();
-        if (done === targets.length) resolve();
         return;
       }
-      const seq = next++;
-      worker.postMessage({ seq, target: targets[seq]!, options, ...(pool.cache ? { cache: pool.cache } : {}) } satisfies Job);
+      const job = jobs[next++]!;
+      worker.postMessage({ seq: job.seq, prepared: job.prepared, options } satisfies Job);
     };
     for (let i = 0; i < size; i++) {
       const worker = new Worker(file);
@@ -61,22 +87,16 @@ export async function evaluateAll(targets: readonly Target[], options: EvaluateO
       worker.on("message", (result: JobResult) => {
         if (failed) return;
         if (!result.ok) {
-          failed = true;
-          stopAll();
           const error = new Error(result.message);
           error.stack = result.stack;
-          reject(error);
+          fail(error);
           return;
         }
         record(result.seq, result.row as ServiceRow);
+        if (++finished === jobs.length) resolve();
         feed(worker);
       });
-      worker.on("error", (error) => {
-        if (failed) return;
-        failed = true;
-        stopAll();
-        reject(error);
-      });
+      worker.on("error", fail);
       feed(worker);
     }
   });

@@ -1,19 +1,17 @@
 import { parentPort } from "node:worker_threads";
-import { evaluateTarget, type EvaluateOptions } from "./evaluate.js";
-import type { Target } from "./targets.js";
+import { evaluatePrepared, type EvaluateOptions, type Prepared } from "./evaluate.js";
 
 /** A pool worker: evaluates one target at a time and posts its row back (see pool.ts). */
 export interface Job {
   seq: number;
-  target: Target;
+  prepared: Prepared;
   options: EvaluateOptions;
-  cache?: { pavedVersion: string };
 }
 
 export type JobResult = { seq: number; ok: true; row: unknown } | { seq: number; ok: false; message: string; stack: string };
 
 parentPort?.on("message", (job: Job) => {
-  evaluateTarget(job.target, job.options, job.cache).then(
+  evaluatePrepared(job.prepared, job.options).then(
     (row) => parentPort!.postMessage({ seq: job.seq, ok: true, row } satisfies JobResult),
     (error: unknown) => {
       const err = error instanceof Error ? error : new Error(String(error));

@@ -163,18 +163,25 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
   if (!existsSync(serviceFile)) return emptyRow(target.id, "not-paved", null);
 
   let service: ServiceFile;
-  let report: DoctorReport;
   try {
     service = parseServiceFileText(readFileSync(serviceFile, "utf8"), SERVICE_FILE);
-    report = await runDoctor({ dir, today: options.asOf });
   } catch (error) {
     if (error instanceof UserError) return emptyRow(target.id, "unreadable", error.message);
     if ((error as NodeJS.ErrnoException).code) return emptyRow(target.id, "unreadable", `${SERVICE_FILE}: cannot read: ${(error as NodeJS.ErrnoException).code}`);
     throw error;
   }
-
   const graceDays = service.doctor?.gracePeriodDays ?? DEFAULT_GRACE_DAYS;
   const releases = await releasesOf(dir, service);
+  // History is git processes: it runs while doctor and the drift render use this thread.
+  const historyRead = readHistory(dir, { ...options, graceDays, releases });
+  let report: DoctorReport;
+  try {
+    report = await runDoctor({ dir, today: options.asOf });
+  } catch (error) {
+    await historyRead.catch(() => undefined);
+    if (error instanceof UserError) return emptyRow(target.id, "unreadable", error.message);
+    throw error;
+  }
   const doctor = summarizeDoctor(report);
   const managedFiles = report.findings.filter((f) => f.check === managedDriftInfo.id && f.status === "fail").length;
   const drift = await serviceDrift(dir, undefined).then(
@@ -189,7 +196,7 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
       throw error;
     },
   );
-  const history = await readHistory(dir, { ...options, graceDays, releases });
+  const history = await historyRead;
 
   return {
     id: target.id,

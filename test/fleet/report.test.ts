@@ -5,7 +5,7 @@ import ajvFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FleetReport, ServiceRow } from "../../src/fleet/model.js";
 import { execa } from "execa";
-import { git, listFiles, runCli, snapshotDir, tempDir } from "../helpers.js";
+import { CLI_ENV, git, listFiles, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { buildFleet, type Fleet } from "./fleet-fixture.js";
 
 let fleet: Fleet;
@@ -216,6 +216,20 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const human = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF]);
     expect(human.stdout).toContain("doctor       4 pass, 0 warn, 2 fail (66.7% pass)");
     expect(human.stdout).toContain("services/billing: paved/required-files until 2026-12-20 (SLOs move to the SRE repo)");
+  });
+
+  it("--deploy-branch: the first commit only that branch has is the first deploy", async () => {
+    const work = tempDir("paved-deploy-branch-");
+    await execa("cp", ["-a", path.join(fleet.root, "services/payments"), path.join(work, "payments")]);
+    const repo = path.join(work, "payments");
+    await git(repo, ["checkout", "--quiet", "-b", "production"]);
+    await execa("git", ["commit", "--quiet", "--allow-empty", "-m", "deploy"], { cwd: repo, env: { ...CLI_ENV, GIT_COMMITTER_DATE: "2026-10-25T08:00:00Z", GIT_AUTHOR_DATE: "2026-10-25T08:00:00Z" } });
+    await git(repo, ["checkout", "--quiet", "main"]);
+    const result = await runCli(["fleet", "report", "payments", ...AS_OF, "--deploy-branch", "production", "--deploy-tag", "none-*", "--format", "json", "--no-cache"], { cwd: work, env: fleet.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const branchReport = JSON.parse(result.stdout) as FleetReport;
+    expect(branchReport.options).toMatchObject({ deployTag: "none-*", deployBranch: "production" });
+    expect(branchReport.services[0]!.history).toMatchObject({ created: "2026-09-05", firstDeploy: "2026-10-25", firstDeployRef: "production", daysToFirstDeploy: 50 });
   });
 
   it("--fail-on exits 1 when the fleet breaks the policy and 0 when it does not", async () => {

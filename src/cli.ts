@@ -206,10 +206,10 @@ export function buildProgram(): Command {
       .option("--max-depth <n>", "how deep to search a directory for checkouts (default: any depth)")
       .option("--shard <I/N>", "process only the I-th of N stable parts of the targets (merge the parts with `paved fleet merge`)")
       .option("--deploy-tag <pattern>", "the first tag matching this pattern is the first deploy", "v*")
-      .option("--deploy-branch <branch>", "or: the first commit on this branch is the first deploy")
+      .option("--deploy-branch <branch>", "or: the first commit on this branch that the checked-out branch does not have is the first deploy")
       .option("--stickiness-days <days>", "a service is sticky when it is on a supported version this many days after creation", "90")
       .option("--jobs <n>", "repositories evaluated at once (default: the number of cores)")
-      .option("--no-cache", "evaluate every repository again (by default a repository whose HEAD, refs, changes and template releases are unchanged reuses its row from PAVED_CACHE)"),
+      .option("--no-cache", "evaluate every repository again (by default a repository whose HEAD, refs, changes and template versions are unchanged reuses its row from PAVED_CACHE)"),
   )
     .addHelpText(
       "after",

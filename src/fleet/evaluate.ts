@@ -158,16 +158,15 @@ async function versionsOf(dir: string, service: ServiceFile): Promise<string[]> 
 }
 
 async function evaluateDirectory(id: string, dir: string, options: EvaluateOptions): Promise<ServiceRow> {
-  const target = { id };
   const serviceFile = path.join(dir, SERVICE_FILE);
-  if (!existsSync(serviceFile)) return emptyRow(target.id, "not-paved", null);
+  if (!existsSync(serviceFile)) return emptyRow(id, "not-paved", null);
 
   let service: ServiceFile;
   try {
     service = parseServiceFileText(readFileSync(serviceFile, "utf8"), SERVICE_FILE);
   } catch (error) {
-    if (error instanceof UserError) return emptyRow(target.id, "unreadable", error.message);
-    if ((error as NodeJS.ErrnoException).code) return emptyRow(target.id, "unreadable", `${SERVICE_FILE}: cannot read: ${(error as NodeJS.ErrnoException).code}`);
+    if (error instanceof UserError) return emptyRow(id, "unreadable", error.message);
+    if ((error as NodeJS.ErrnoException).code) return emptyRow(id, "unreadable", `${SERVICE_FILE}: cannot read: ${(error as NodeJS.ErrnoException).code}`);
     throw error;
   }
   const graceDays = service.doctor?.gracePeriodDays ?? DEFAULT_GRACE_DAYS;
@@ -179,7 +178,7 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
     report = await runDoctor({ dir, today: options.asOf });
   } catch (error) {
     await historyRead.catch(() => undefined);
-    if (error instanceof UserError) return emptyRow(target.id, "unreadable", error.message);
+    if (error instanceof UserError) return emptyRow(id, "unreadable", error.message);
     throw error;
   }
   const doctor = summarizeDoctor(report);
@@ -199,7 +198,7 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
   const history = await historyRead;
 
   return {
-    id: target.id,
+    id,
     status: "paved",
     reason: null,
     name: stringAnswer(service, "name") ?? path.basename(dir),

@@ -8,6 +8,7 @@ import { parseWith } from "../validation.js";
 import { lagOf, summarizeDoctor } from "./evaluate.js";
 import { fleetReportSchema, type FleetOptions, type FleetReport, type ServiceRow } from "./model.js";
 import { buildReport } from "./rollup.js";
+import { daysBetween } from "./stats.js";
 
 /** The fields of `paved doctor --format json` a fleet row is made of (other fields are ignored, so newer doctors still merge). */
 const doctorArtifactSchema = z.object({
@@ -74,7 +75,7 @@ export function rowOfDoctorArtifact(artifact: DoctorArtifact, options: FleetOpti
   for (const f of artifact.findings) {
     if (!f.waived) continue;
     const until = f.waived.until;
-    const expiresSoon = Math.round((Date.parse(`${until}T00:00:00Z`) - Date.parse(`${options.asOf}T00:00:00Z`)) / 86_400_000) <= options.waiverWarningDays;
+    const expiresSoon = daysBetween(options.asOf, until) <= options.waiverWarningDays;
     waivers.set(`${f.check}\0${until}`, { check: f.check, reason: f.waived.reason, until, expired: false, expiresSoon });
   }
   return {

@@ -294,6 +294,10 @@ describe("the result cache", () => {
     const later = await runCli(["fleet", "report", "orders", "--as-of", "2026-12-02", "--format", "json"], { cwd: work, env });
     expect(later.exitCode).toBe(0);
     expect(listFiles(path.join(cacheDir, "fleet-rows"))).toHaveLength(4);
+    // A new tag (a possible first deploy) is a change too.
+    await git(path.join(work, "orders"), ["tag", "v2.0.0"]);
+    expect((await run()).exitCode).toBe(0);
+    expect(listFiles(path.join(cacheDir, "fleet-rows"))).toHaveLength(5);
   });
 });
 

@@ -2,11 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import semver from "semver";
 import { looksLikeUrl } from "../config.js";
-import { serviceDrift } from "../commands/diff.js";
 import { DEFAULT_GRACE_DAYS, findVersionLag } from "../doctor/checks/version-lag.js";
 import { managedDriftInfo } from "../doctor/checks/files.js";
 import { outcomeOf, type DoctorReport, type Finding, type Summary } from "../doctor/model.js";
-import { runDoctor } from "../doctor/run.js";
 import { UserError } from "../errors.js";
 import { parseServiceFileText, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import { openRecordedSource, type TemplateSource } from "../templates/source.js";
@@ -173,6 +171,9 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
   const releases = await releasesOf(dir, service);
   // History is git processes: it runs while doctor and the drift render use this thread.
   const historyRead = readHistory(dir, { ...options, graceDays, releases });
+  // Loaded here, not at the top: the main thread prepares targets and reads the cache without the engine
+  // (a smaller process forks git faster), and only workers evaluate.
+  const [{ runDoctor }, { serviceDrift }] = await Promise.all([import("../doctor/run.js"), import("../commands/diff.js")]);
   let report: DoctorReport;
   try {
     report = await runDoctor({ dir, today: options.asOf });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseServiceFileText, SERVICE_FILE, type ServiceFile } from "../service-file.js";
@@ -10,9 +10,9 @@ import { serviceRowSchema, type ServiceRow } from "./model.js";
 
 /**
  * What a row depends on, hashed: the settings, paved's version (checks and templates ship with it), the
- * repository's HEAD (in git status), every ref (tags are first deploys), its uncommitted changes, its .paved.yml and the
- * versions of its template (a released version is immutable, so its date and files are too). Undefined when the directory is not a git repository: there is no cheap way
- * to know it did not change, so it is evaluated every time.
+ * repository's state (HEAD, every ref (tags are first deploys), the index, the working tree), its .paved.yml
+ * and the versions of its template (a released version is immutable, so its date and files are too).
+ * Undefined outside git: there is no history to key on, so it is evaluated every time.
  */
 export async function cacheKey(
   id: string,
@@ -21,8 +21,8 @@ export async function cacheKey(
   pavedVersion: string,
   versionsOf: (dir: string, service: ServiceFile) => Promise<string[]>,
 ): Promise<string | undefined> {
-  const [status, refs] = await Promise.all([runGit(dir, ["status", "--porcelain=v2", "--branch", "--untracked-files=all"]), refsFingerprint(dir)]);
-  if (!status.ok || refs === undefined) return undefined;
+  const state = await repositoryState(dir);
+  if (state === undefined) return undefined;
   let serviceText: string | null = null;
   let versions: string[] = [];
   try {
@@ -33,34 +33,66 @@ export async function cacheKey(
   }
   const { asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays } = options;
   return createHash("sha256")
-    .update(JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, status: status.stdout, refs, serviceText, versions }))
+    .update(JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, state, serviceText, versions }))
     .digest("hex");
 }
 
 /**
- * Every ref's name and target. Read from the files under .git (loose refs and packed-refs) when .git is a
- * directory, which spares a git process per repository on every cached run; git itself otherwise (worktrees).
+ * A fingerprint that changes whenever HEAD, a ref, the index or a file in the working tree does. With a
+ * `.git` directory it is read from the file system: HEAD, loose and packed refs, the index's stat, and every
+ * working-tree file's path, size, mode and mtime (the stat test git's own index uses to skip unchanged files)
+ * — no git process, which is what makes a cached run cheap. A false miss (an untracked build output
+ * touched) only costs an evaluation. Elsewhere (a worktree's `.git` file) git status and for-each-ref.
  */
-async function refsFingerprint(dir: string): Promise<string | undefined> {
+async function repositoryState(dir: string): Promise<string | undefined> {
   const gitDir = path.join(dir, ".git");
-  const isDirectory = await stat(gitDir).then((s) => s.isDirectory(), () => false);
-  if (!isDirectory) {
-    const refs = await runGit(dir, ["for-each-ref", "--format=%(objectname) %(refname)"]);
-    return refs.ok ? refs.stdout : undefined;
+  const gitStat = await stat(gitDir).catch(() => undefined);
+  if (!gitStat) return undefined;
+  if (!gitStat.isDirectory()) {
+    const [status, refs] = await Promise.all([
+      runGit(dir, ["status", "--porcelain=v2", "--branch", "--untracked-files=all"]),
+      runGit(dir, ["for-each-ref", "--format=%(objectname) %(refname)"]),
+    ]);
+    return status.ok && refs.ok ? `${status.stdout}\n${refs.stdout}` : undefined;
   }
-  const parts: string[] = [];
-  const walk = async (relative: string): Promise<void> => {
+  const hash = createHash("sha256");
+  hash.update(await readFile(path.join(gitDir, "HEAD"), "utf8").catch(() => "no HEAD"));
+  const index = await stat(path.join(gitDir, "index")).catch(() => undefined);
+  hash.update(`\0index ${index ? `${index.size} ${index.mtimeMs}` : "none"}`);
+  const walkRefs = async (relative: string): Promise<void> => {
     const entries = await readdir(path.join(gitDir, relative), { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const entry of entries.sort(byName)) {
       const child = `${relative}/${entry.name}`;
-      if (entry.isDirectory()) await walk(child);
-      else parts.push(`${child} ${await readFile(path.join(gitDir, child), "utf8").catch(() => "?")}`);
+      if (entry.isDirectory()) await walkRefs(child);
+      else hash.update(`\0${child} ${await readFile(path.join(gitDir, child), "utf8").catch(() => "?")}`);
     }
   };
-  await walk("refs");
-  const packed = await readFile(path.join(gitDir, "packed-refs"), "utf8").catch(() => "");
-  return `${parts.join("")}\n${packed}`;
+  await walkRefs("refs");
+  hash.update(`\0packed ${await readFile(path.join(gitDir, "packed-refs"), "utf8").catch(() => "")}`);
+  const walkTree = (relative: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(path.join(dir, relative), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries.sort(byName)) {
+      if (relative === "" && entry.name === ".git") continue;
+      if (entry.name === "node_modules") continue;
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        walkTree(child);
+        continue;
+      }
+      const info = lstatSync(path.join(dir, child), { throwIfNoEntry: false });
+      hash.update(`\0${child} ${info ? `${info.size} ${info.mode} ${info.mtimeMs}` : "gone"}`);
+    }
+  };
+  walkTree("");
+  return hash.digest("hex");
 }
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function entryFile(key: string): string {
   return path.join(cacheRoot(), "fleet-rows", key.slice(0, 2), `${key}.json`);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, Interrupted, ProblemFound, REPORT_URL, UserError } from "./errors.js";
 import { interruptAndCleanup, interruptedBy, runInterruptCleanup } from "./fs/cleanup.js";
-import { Output } from "./output.js";
+import { Output, safeMessage } from "./output.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -54,7 +54,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) })
+    .configureOutput({ outputError: (text, write) => write(safeMessage(text)) })
     .addHelpText("after", examples("paved new service payments-api --set owner=team-payments", "paved templates list", "paved doctor --format github"));
 
   const create = program
@@ -66,6 +66,7 @@ export function buildProgram(): Command {
     .option("--dry-run", "list the files that would be created; write nothing")
     .option("--no-git", "do not run git init or commit")
     .option("--no-install", "skip dependency installs (postCreate hooks marked install)")
+    .option("--lockfile", "with --no-install: still create the template's lockfile (package-lock.json; asks the registry, installs nothing)")
     .option("--remote <url>", "add this origin and push the first commit")
     .option("--trust", "run hooks from a template source other than the built-in one")
     .option("--prerelease", "offer pre-release versions (e.g. 2.0.0-rc.1) as the latest and for --version");
@@ -119,13 +120,21 @@ export function buildProgram(): Command {
     .command("upgrade")
     .description("move a service to the latest (or --to) version of its template, keeping the team's changes")
     .argument("[dir]", "the service (default: the current directory)")
-    .option("--to <version>", "target version (default: the latest release)")
-    .option("--dry-run", "print the plan (file, action, why); change nothing")
+    .option("--to <version>", "target version (default: the latest release; with --set alone, the recorded version)")
+    .option("--latest", "with --set: also move to the latest release (without --set it is the default)")
+    .option("--dry-run", "print the release notes and the plan of every step (file, action, why); change nothing")
     .option("--allow-dirty", "upgrade even with uncommitted changes")
     .addOption(new Option("--conflict <style>", "conflicts as inline markers (+ unmerged in the git index) or .rej files").choices(["inline", "rej"]).default("inline"))
     .option("--commit", "commit the result (when there are no conflicts)")
     .option("--check", "only report whether a newer version exists (exit 1 if so)")
-    .option("--trust", "run migration commands and hooks from a template source other than the built-in one");
+    .option("--trust", "run migration commands and hooks from a template source other than the built-in one")
+    .option("--verify", "run the template's test commands after the merge; exit 1 when one fails (or `verify: true` in .pavedrc.yml)")
+    .option("--no-verify", "do not verify, even when the config asks for it")
+    .option("--commit-on-failure", "with --commit: commit even when --verify fails or kept files need a person")
+    .option("--accept-kept", "files the template deleted but you edited are kept without failing the upgrade")
+    .option("--no-lockfile", "do not refresh the template's lockfile (package-lock.json) after the merge")
+    .option("--continue", "after resolving a stopped upgrade: commit it with the release notes and go on to the target version")
+    .option("--abort", "undo a stopped upgrade: the tree, index and .paved.yml as at the commit it started from");
   addAnswerOptions(upgrade);
   addServiceSourceOption(upgrade, true);
   addCommonOptions(upgrade)
@@ -136,6 +145,9 @@ export function buildProgram(): Command {
         "paved upgrade --dry-run --to 2.0.0",
         "paved upgrade ./payments-api --set database=postgres --commit",
         "paved upgrade --check --json",
+        "paved upgrade --verify --commit",
+        "paved upgrade --continue",
+        "paved upgrade --abort",
       ),
     )
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {
@@ -167,7 +179,8 @@ export function buildProgram(): Command {
     .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
     .option("--strict", "warnings fail too (exit 1)")
     .option("--fix", "restore missing and drifted files the template owns, then check")
-    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)");
+    .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)")
+    .option("--as-of <YYYY-MM-DD>", "judge version lag and waiver expiry as of this day (default: today, UTC); recorded in json and sarif");
   addCommonOptions(addServiceSourceOption(doctor, false))
     .addHelpText(
       "after",
@@ -298,11 +311,25 @@ function installSignalHandlers(): void {
   }
 }
 
+/**
+ * `paved diff | head`: the reader went away. Output nobody reads is dropped and the command finishes
+ * normally (a write must not stop an upgrade half-way), with the exit code it would have had.
+ */
+function dropOutputToClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+      throw error;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const wantsJson = argv.includes("--json");
   const noColor = argv.includes("--no-color");
   const errorOut = () => new Output({ json: wantsJson, color: !noColor });
   installSignalHandlers();
+  dropOutputToClosedPipes();
   try {
     await buildProgram().parseAsync(argv);
     return ExitCode.ok;

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { parseWith } from "./validation.js";
-import { parseConfigText } from "./yaml-file.js";
+import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 /** The project config, found upward from the working directory. */
 export const PROJECT_CONFIG_FILE = ".pavedrc.yml";
@@ -14,6 +14,8 @@ export const configFileSchema = z
     $schema: z.string().optional(),
     /** The default template source: a git URL, a git repository path or a `<name>/<version>/` directory. */
     source: z.string().min(1).optional(),
+    /** Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips). */
+    verify: z.boolean().optional(),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -30,13 +32,9 @@ export function userConfigFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function readConfigFile(file: string): ConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UserError(`${file}: cannot read: ${(error as Error).message}`, { hint: "fix its permissions or remove it" });
-  }
-  const fix = `${file} takes one key, e.g. \`source: https://git.example.com/platform/service-template.git\``;
+  const fix = `${file} takes \`source\` and \`verify\`, e.g. \`source: https://git.example.com/platform/service-template.git\``;
+  const text = readConfigText(file, file, fix);
+  if (text === undefined) throw new UserError(`${file}: cannot read: it is gone`, { hint: "fix its permissions or remove it" });
   return parseWith(configFileSchema, parseConfigText(text, file, fix) ?? {}, { file, fix });
 }
 
@@ -80,4 +78,15 @@ export function defaultSource(cwd: string = process.cwd(), env: NodeJS.ProcessEn
     if (source) return { spec: resolveFromFile(source, user), from: user };
   }
   return undefined;
+}
+
+/** `verify: true` in the nearest `.pavedrc.yml` (from the service directory up), else in the user config. */
+export function verifyByDefault(serviceDir: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const project = findProjectConfig(serviceDir);
+  if (project) {
+    const { verify } = readConfigFile(project);
+    if (verify !== undefined) return verify;
+  }
+  const user = userConfigFile(env);
+  return existsSync(user) ? (readConfigFile(user).verify ?? false) : false;
 }

@@ -95,10 +95,11 @@ async function initAndCommit(dir: string, message: string, branch: string): Prom
 
 export async function addRemoteAndPush(dir: string, url: string, branch: string): Promise<void> {
   const g = git(dir);
-  await tracked(g.addRemote("origin", url));
   try {
+    await tracked(g.addRemote("origin", url));
     await tracked(g.raw(["push", "--quiet", "--set-upstream", "origin", branch]));
   } catch (error) {
+    if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
     const detail = (error as Error).message.split("\n").find((l) => l.trim()) ?? "push failed";
     throw new UserError(`could not push to ${url}: ${detail}`, {
       hint: "check the URL and your access to it, or leave out --remote and push later",

@@ -1,6 +1,10 @@
+import { CommandSyntaxError, splitCommand } from "./command-words.js";
 import { UserError, Interrupted } from "./errors.js";
 import { interruptSignal, interruptedBy, trackChild } from "./fs/cleanup.js";
+import { toShellWord } from "./render/escape.js";
+import { renderManifestText, renderShellCommand } from "./render/manifest-text.js";
 import type { RawCommand } from "./templates/manifest.js";
+import { escapeControlChars } from "./terminal-text.js";
 
 export interface HookCommand {
   /** As written in the manifest, for messages. */
@@ -14,49 +18,52 @@ export interface HookCommand {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** Split "npm install --no-audit 'a b'" into words, honouring quotes; no shell expansion. */
-export function splitCommand(command: string): string[] {
-  const words: string[] = [];
-  let current = "";
-  let quote: '"' | "'" | null = null;
-  let inWord = false;
-  for (let i = 0; i < command.length; i++) {
-    const ch = command[i]!;
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === "\\" && quote === '"' && i + 1 < command.length) current += command[++i];
-      else current += ch;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(current);
-      current = "";
-      inWord = false;
-    } else {
-      if (ch === "\\" && i + 1 < command.length) current += command[++i];
-      else current += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new Error(`unterminated ${quote} quote`);
-  if (inWord) words.push(current);
-  return words;
+/** Answers to render a command with; `where` names the command in errors (`template.yaml: hooks.postCreate[0]`). */
+export interface CommandRendering {
+  context: Record<string, unknown>;
+  where: string;
 }
 
-export function normalizeCommand(raw: RawCommand): HookCommand {
+/** A word as a shell would need it to mean the same single argument (for showing a command). */
+function shownWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : toShellWord(word);
+}
+
+/**
+ * A manifest command ready to run. With `rendering`, `{{answers}}` are filled in: in a plain command each
+ * word is rendered on its own (an answer stays one argument); in a `shell: true` command each `{{...}}`
+ * becomes a shell-quoted word, so no answer can add shell syntax.
+ */
+export function normalizeCommand(raw: RawCommand, rendering?: CommandRendering): HookCommand {
   const spec = typeof raw === "string" ? { run: raw } : raw;
   const shell = spec.shell ?? false;
-  const display = Array.isArray(spec.run) ? spec.run.join(" ") : spec.run;
   const timeoutMs = (spec.timeout ?? DEFAULT_TIMEOUT_MS / 1000) * 1000;
   const install = spec.install ?? false;
   if (shell) {
-    return { display, file: Array.isArray(spec.run) ? spec.run.join(" ") : spec.run, args: [], shell, timeoutMs, install };
+    const text = Array.isArray(spec.run) ? spec.run.join(" ") : spec.run;
+    const rendered = rendering && text.includes("{{") ? renderShellCommand(text, rendering.context, rendering.where) : text;
+    return { display: rendered, file: rendered, args: [], shell, timeoutMs, install };
   }
-  const words = Array.isArray(spec.run) ? spec.run : splitCommand(spec.run);
+  let words: string[];
+  try {
+    words = Array.isArray(spec.run) ? spec.run : splitCommand(spec.run);
+  } catch (error) {
+    if (!(error instanceof CommandSyntaxError)) throw error;
+    throw new UserError(`${rendering?.where ?? "a command"}: ${JSON.stringify(spec.run)}: ${error.message}`, { hint: "close the quote, or write the command as a list of words (run: [cmd, arg])" });
+  }
+  if (rendering) words = words.map((w) => (w.includes("{{") ? renderManifestText(w, rendering.context, rendering.where) : w));
+  const display = typeof spec.run === "string" && !spec.run.includes("{{") ? spec.run : words.map(shownWord).join(" ");
   return { display, file: words[0]!, args: words.slice(1), shell, timeoutMs, install };
+}
+
+/** A manifest's list of commands (`hooks.postCreate`), rendered with the answers; `where` names the list. */
+export function renderCommands(raws: readonly RawCommand[], context: Record<string, unknown>, where: string): HookCommand[] {
+  return raws.map((raw, i) => normalizeCommand(raw, { context, where: `${where}[${i}]` }));
+}
+
+/** A command as shown to a person: one line, control characters escaped (see terminal-text.ts). */
+export function shownCommand(command: HookCommand): string {
+  return escapeControlChars(command.display);
 }
 
 /**
@@ -64,7 +71,7 @@ export function normalizeCommand(raw: RawCommand): HookCommand {
  */
 export function assertTrusted(commands: readonly HookCommand[], trusted: boolean, what: string, sourceId: string): void {
   if (trusted || commands.length === 0) return;
-  const list = commands.map((c) => `  ${c.display}`).join("\n");
+  const list = commands.map((c) => `  ${shownCommand(c)}`).join("\n");
   throw new UserError(`${what} from ${sourceId} would run commands:\n${list}\nand templates from sources other than the built-in ones are not trusted`, {
     hint: "read the commands above; pass --trust to run them",
   });
@@ -77,7 +84,7 @@ export function assertTrusted(commands: readonly HookCommand[], trusted: boolean
 export async function runHooks(commands: readonly HookCommand[], cwd: string, log: (line: string) => void): Promise<void> {
   const { execa } = await import("execa");
   for (const command of commands) {
-    log(`$ ${command.display}`);
+    log(`$ ${shownCommand(command)}`);
     try {
       const result = await trackChild(execa(command.file, command.args, {
         cwd,
@@ -91,14 +98,14 @@ export async function runHooks(commands: readonly HookCommand[], cwd: string, lo
       }));
       if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
       if (result.timedOut) {
-        throw new UserError(`hook \`${command.display}\` did not finish within ${command.timeoutMs / 1000} s`, {
+        throw new UserError(`hook \`${shownCommand(command)}\` did not finish within ${command.timeoutMs / 1000} s`, {
           hint: "raise its `timeout` in template.yaml, or skip it (--no-install for installs)",
           exitCode: 1,
         });
       }
       if (result.failed) {
         const why = result.exitCode !== undefined ? `exited with ${result.exitCode}` : result.code === "ENOENT" ? "was not found" : (result.shortMessage ?? "failed");
-        throw new UserError(`hook \`${command.display}\` ${why}`, {
+        throw new UserError(`hook \`${shownCommand(command)}\` ${why}`, {
           hint: "see its output above; fix the cause, or skip installs with --no-install",
           exitCode: 1,
         });

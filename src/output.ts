@@ -1,9 +1,37 @@
 import { Chalk, type ChalkInstance } from "chalk";
+import { redactUrls } from "./redact.js";
+import { escapeControlChars } from "./terminal-text.js";
 
 export interface OutputOptions {
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
+}
+
+/**
+ * File content a person asked to see (a diff's patch), printed byte for byte: the one exception to the
+ * URL redaction every message and JSON value gets.
+ */
+export class Verbatim {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+/** A message as shown: URLs without credentials, control characters escaped (paved's own line breaks kept). */
+export function safeMessage(message: string): string {
+  return redactUrls(escapeControlChars(message, { keepNewlines: true }));
+}
+
+/** Every string in a JSON value with its URLs redacted (Verbatim values excepted). */
+function redactValue(value: unknown): unknown {
+  if (typeof value === "string") return redactUrls(value);
+  if (value instanceof Verbatim || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(redactValue);
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === "function") return redactValue(toJSON.call(value));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v)]));
 }
 
 /**
@@ -27,30 +55,37 @@ export class Output {
 
   /** Progress and notes for a person; silent with --quiet or --json. */
   info(message: string): void {
-    if (!this.quiet && !this.json) this.stderr.write(message + "\n");
+    if (!this.quiet && !this.json) this.stderr.write(redactUrls(message) + "\n");
   }
 
   warn(message: string): void {
-    if (!this.json) this.stderr.write(this.c.yellow("warning: ") + message + "\n");
+    if (!this.json) this.stderr.write(this.c.yellow("warning: ") + safeMessage(message) + "\n");
   }
 
   /** A result for a person: stdout, unless --json (then use `result`). */
-  print(message: string): void {
-    if (!this.json) this.stdout.write(message + "\n");
+  print(message: string | Verbatim): void {
+    if (!this.json) this.stdout.write((message instanceof Verbatim ? message.text : redactUrls(message)) + "\n");
+  }
+
+  /** Like `print`, for bytes that must reach stdout unchanged (a diff of a Latin-1 file, as git prints it). */
+  printBytes(data: Uint8Array): void {
+    if (!this.json) this.stdout.write(Buffer.concat([data, Buffer.from("\n")]));
   }
 
   /** The one JSON object of a --json run. */
   result(value: unknown): void {
-    if (this.json) this.stdout.write(JSON.stringify(value, null, 2) + "\n");
+    if (this.json) this.stdout.write(JSON.stringify(redactValue(value), null, 2) + "\n");
   }
 
   error(message: string, hint?: string): void {
+    const shown = safeMessage(message);
+    const fix = hint === undefined ? undefined : safeMessage(hint);
     if (this.json) {
-      this.stdout.write(JSON.stringify({ ok: false, error: { message, hint } }, null, 2) + "\n");
+      this.stdout.write(JSON.stringify({ ok: false, error: { message: shown, hint: fix } }, null, 2) + "\n");
       return;
     }
-    this.stderr.write(this.c.red("error: ") + message + "\n");
-    if (hint) this.stderr.write(this.c.dim("fix: ") + hint + "\n");
+    this.stderr.write(this.c.red("error: ") + shown + "\n");
+    if (fix) this.stderr.write(this.c.dim("fix: ") + fix + "\n");
   }
 }
 

@@ -1,11 +1,10 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import jsYaml from "js-yaml";
 import { z } from "zod";
 import type { Answers } from "./answers/answers.js";
 import { UserError } from "./errors.js";
 import { parseWith } from "./validation.js";
-import { parseConfigText } from "./yaml-file.js";
+import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 export const SERVICE_FILE = ".paved.yml";
 
@@ -53,21 +52,20 @@ export function serializeServiceFile(file: ServiceFile): string {
   return HEADER + jsYaml.dump(ordered, { lineWidth: -1, noRefs: true, schema: jsYaml.CORE_SCHEMA });
 }
 
+const SERVICE_FILE_FIX = `restore ${SERVICE_FILE} from git (\`git checkout -- ${SERVICE_FILE}\`); it is written by paved`;
+
 /** Read and validate a service's `.paved.yml`; every problem is a UserError naming the field. */
 export async function readServiceFile(dir: string): Promise<ServiceFile> {
-  const file = path.join(dir, SERVICE_FILE);
-  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") {
-      throw new UserError(`${dir} is not a paved service: no ${SERVICE_FILE}`, {
-        hint: "run this in a repository created by `paved new`, or pass its directory",
-      });
-    }
-    throw new UserError(`${SERVICE_FILE}: cannot read: ${error.message}`);
-  });
+  const text = readConfigText(path.join(dir, SERVICE_FILE), SERVICE_FILE, SERVICE_FILE_FIX);
+  if (text === undefined) {
+    throw new UserError(`${dir} is not a paved service: no ${SERVICE_FILE}`, {
+      hint: "run this in a repository created by `paved new`, or pass its directory",
+    });
+  }
   return parseServiceFileText(text, SERVICE_FILE);
 }
 
 export function parseServiceFileText(text: string, shownAs: string): ServiceFile {
-  const fix = `restore ${SERVICE_FILE} from git (\`git checkout -- ${SERVICE_FILE}\`); it is written by paved`;
+  const fix = SERVICE_FILE_FIX;
   return parseWith(serviceFileSchema, parseConfigText(text, shownAs, fix) ?? {}, { file: shownAs, fix });
 }

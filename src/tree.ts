@@ -34,18 +34,57 @@ export function entriesEqual(a: FileEntry | undefined, b: FileEntry | undefined)
   return Buffer.compare(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) === 0;
 }
 
-/** A file is binary when it has a NUL byte in its first 8 KiB or is not valid UTF-8. */
+/** How many leading bytes git looks at for a NUL (FIRST_FEW_BYTES in git's xdiff-interface.c). */
+const BINARY_PROBE_BYTES = 8000;
+
+/**
+ * Binary exactly when git says so (`buffer_is_binary`): a NUL byte in the first 8,000 bytes. Any other
+ * file is text whatever its encoding (Latin-1, UTF-16 without NULs early on, a BOM): git diffs and merges
+ * it line by line, and so does paved, on its bytes.
+ */
 export function isBinary(data: Uint8Array): boolean {
-  const head = data.subarray(0, 8192);
-  if (head.includes(0)) return true;
+  return data.subarray(0, BINARY_PROBE_BYTES).includes(0);
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Valid UTF-8: text that can be decoded to a JS string and back unchanged (what Handlebars renders). */
+export function isUtf8(data: Uint8Array): boolean {
   try {
-    new TextDecoder("utf-8", { fatal: true }).decode(data);
-    return false;
-  } catch {
+    strictUtf8.decode(data);
     return true;
+  } catch {
+    return false;
   }
 }
 
+function bufferOf(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** The file's text decoded as UTF-8 (invalid sequences become U+FFFD): for showing, never for writing back. */
 export function entryText(entry: FileEntry): string {
-  return Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString("utf8");
+  return bufferOf(entry.data).toString("utf8");
+}
+
+/**
+ * Bytes as a "binary string": one UTF-16 unit (U+0000-U+00FF) per byte (Node's latin1). Line merges and
+ * diffs work on these so that no byte is ever decoded or re-encoded: `fromByteString(byteString(b))`
+ * equals `b` for any bytes, and "\n", "\r" and ASCII letters are themselves, as git's xdiff sees them.
+ */
+export function byteString(data: Uint8Array): string {
+  return bufferOf(data).toString("latin1");
+}
+
+export function fromByteString(text: string): Buffer {
+  return Buffer.from(text, "latin1");
+}
+
+/**
+ * Byte strings shown to a person: UTF-8 text when every one is valid UTF-8, else every one as Latin-1
+ * (one character per byte, what a non-UTF-8 text file most likely is), so different bytes never look equal.
+ */
+export function displayTexts(...byteTexts: string[]): string[] {
+  const buffers = byteTexts.map(fromByteString);
+  return buffers.every(isUtf8) ? buffers.map((b) => b.toString("utf8")) : byteTexts;
 }

@@ -1,3 +1,4 @@
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import jsYaml from "js-yaml";
 import { UserError } from "./errors.js";
 
@@ -6,6 +7,37 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 const MAX_DEPTH = 64;
 /** Nodes after aliases are expanded: far above any real config, far below an "billion laughs" alias bomb. */
 const MAX_EXPANDED_NODES = 200_000;
+
+/**
+ * The text of a config file paved finds in a directory (`.paved.yml`, `.pavedrc.yml`, `template.yaml`), or
+ * undefined when there is none. Only a regular file is read: it is opened non-blocking and fstat-ed before any
+ * read, so a FIFO (which would block forever), a device or a directory is refused (exit 2) instead of hanging.
+ * Other failures are a UserError naming the file and the errno code.
+ */
+export function readConfigText(file: string, shownAs: string, fix: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw new UserError(`${shownAs}: cannot read: ${code ?? (error as Error).message}`, { hint: fix });
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO (named pipe)" : stat.isSocket() ? "a socket" : "a device";
+      throw new UserError(`${shownAs}: is ${kind}, not a regular file; paved reads only regular files`, { hint: fix });
+    }
+    if (stat.size > MAX_CONFIG_BYTES) throw new UserError(`${shownAs}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
+    return readFileSync(fd, "utf8");
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`${shownAs}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: fix });
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Parse YAML (or JSON, which is YAML) from a file the user or a template author wrote: template.yaml, answers

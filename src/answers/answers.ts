@@ -34,6 +34,12 @@ export interface ResolveAnswersInput {
   prompter?: Prompter;
   /** The file the questions come from, for messages. */
   manifestFile: string;
+  /**
+   * The answers come from a service's `.paved.yml` (upgrade, diff, doctor): a secret nobody provided is
+   * unknown (it was never recorded), not its default and not empty; files that read it are not rendered.
+   * With a prompter the person is asked instead.
+   */
+  fromRecord?: boolean;
 }
 
 export interface ResolvedAnswers {
@@ -41,6 +47,45 @@ export interface ResolvedAnswers {
   answers: Answers;
   /** Names of questions that were asked or answered (their `when` held). */
   active: Set<string>;
+  /** Secret questions whose answer is not known (see `fromRecord`); they answer null in `answers`. */
+  unknown: Set<string>;
+}
+
+/** A render read an answer nobody knows (a secret not recorded): the file it was rendering is skipped. */
+export class UnknownAnswerRead extends Error {
+  constructor(readonly answer: string) {
+    super(`the answer to "${answer}" is not known`);
+    this.name = "UnknownAnswerRead";
+  }
+}
+
+/**
+ * `values` with every unknown answer turned into a property that throws UnknownAnswerRead when read, so a
+ * template that looks at it in any way (a name, a condition, a helper, `{{#each this}}`) is noticed.
+ */
+export function withUnknownAnswers<T extends Record<string, unknown>>(values: T, unknown: ReadonlySet<string>): T {
+  if (unknown.size === 0) return values;
+  const out = { ...values };
+  for (const name of unknown) {
+    Object.defineProperty(out, name, {
+      enumerable: true,
+      configurable: false,
+      get() {
+        throw new UnknownAnswerRead(name);
+      },
+    });
+  }
+  return out;
+}
+
+/** `.paved.yml`'s recorded answers as provided answers for the questions a version asks (nulls left out). */
+export function recordedProvided(questions: readonly Question[], recorded: Answers): Map<string, ProvidedAnswer> {
+  const names = new Set(questions.map((q) => q.name));
+  const provided = new Map<string, ProvidedAnswer>();
+  for (const [name, value] of Object.entries(recorded)) {
+    if (names.has(name) && value !== null) provided.set(name, { value, origin: "recorded" });
+  }
+  return provided;
 }
 
 function choiceValues(q: Question): Array<string | number> {
@@ -157,7 +202,7 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
  * A required answer with nothing to go on is a UserError naming the flag; nothing is asked without a prompter.
  */
 export async function resolveAnswers(input: ResolveAnswersInput): Promise<ResolvedAnswers> {
-  const { questions, provided, meta, prompter, manifestFile } = input;
+  const { questions, provided, meta, prompter, manifestFile, fromRecord = false } = input;
   const known = new Set(questions.map((q) => q.name));
   const unknown = [...provided.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) {
@@ -169,6 +214,7 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
 
   const answers: Answers = {};
   const active = new Set<string>();
+  const unknownAnswers = new Set<string>();
   for (const q of questions) {
     let applies: boolean;
     try {
@@ -186,6 +232,11 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
     active.add(q.name);
     const given = provided.get(q.name);
     let value: AnswerValue;
+    if (!given && q.secret && fromRecord && !prompter) {
+      unknownAnswers.add(q.name);
+      answers[q.name] = null;
+      continue;
+    }
     if (given) {
       try {
         value = coerceAnswer(q, given.value);
@@ -210,15 +261,28 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
     }
     answers[q.name] = value;
   }
-  return { answers, active };
+  return { answers, active, unknown: unknownAnswers };
 }
 
-function invalidAnswer(q: Question, given: ProvidedAnswer, problem: string): UserError {
-  const shown = Array.isArray(given.value) ? given.value.join(",") : String(given.value);
+/** What a message may show of a secret answer: nothing. */
+const HIDDEN = "***";
+
+function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): UserError {
+  // A problem may quote the value (`"x" is not one of ...`): never a secret's.
+  const values = (Array.isArray(given.value) ? given.value : [given.value]).map(String).filter((v) => v.length > 0);
+  const problem = q.secret ? values.reduce((text, v) => text.split(JSON.stringify(v)).join(HIDDEN).split(v).join(HIDDEN), rawProblem) : rawProblem;
+  const shown = q.secret ? HIDDEN : Array.isArray(given.value) ? given.value.join(",") : String(given.value);
+  const displayed = q.secret ? HIDDEN : display(given.value);
   if (given.origin === "default") {
-    return new UserError(`${q.name} ${display(given.value)} (the default): ${problem}`, { hint: setHint(q) });
+    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q) });
   }
-  const where = given.origin === "--set" ? `--set ${q.name}=${shown}` : `${given.origin} ${q.name}: ${display(given.value)}`;
+  if (given.origin === "recorded") {
+    // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).
+    return new UserError(`.paved.yml: answers.${q.name} ${displayed}: ${problem}`, {
+      hint: `correct it with \`paved upgrade --set ${q.name}=${exampleFor(q)}\`${q.patternHint ? ` (${q.patternHint})` : ""}, or fix answers.${q.name} in .paved.yml`,
+    });
+  }
+  const where = given.origin === "--set" ? `--set ${q.name}=${shown}` : `${given.origin} ${q.name}: ${displayed}`;
   return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q) });
 }
 

@@ -4,11 +4,13 @@ import semver from "semver";
 import { parse } from "yaml";
 import { resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, parseExpression, referencedNames } from "../answers/expression.js";
-import { symlinkStaysInside } from "../fs/paths.js";
+import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
 import { kebab } from "../render/case.js";
 import { compileTemplate } from "../render/handlebars.js";
 import { renderTemplate } from "../render/render.js";
-import { manifestSchema, type Manifest } from "../templates/manifest.js";
+import { UserError } from "../errors.js";
+import { normalizeCommand } from "../hooks.js";
+import { manifestSchema, type Manifest, type RawCommand } from "../templates/manifest.js";
 import { versionOfTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
@@ -156,8 +158,16 @@ function fieldName(where: ReadonlyArray<string | number>): string {
 
 function checkSourcePaths(template: TemplateDir, findings: LintFinding[]): void {
   for (const [relative, entry] of template.files) {
-    if (entry.symlink !== undefined && !symlinkStaysInside(relative, entry.symlink)) {
-      findings.push({ rule: "render/unsafe-path", file: `files/${relative}`, message: `symlink to ${JSON.stringify(entry.symlink)} leaves the template`, hint: "template symlinks must point inside files/" });
+    if (entry.symlink === undefined) continue;
+    // Resolved against the template's own tree, hop by hop: the same rule the loader applies.
+    const problem = symlinkProblem(template.files, relative);
+    if (problem) {
+      findings.push({
+        rule: "render/unsafe-path",
+        file: `files/${relative}`,
+        message: `symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`,
+        hint: "template symlinks must point inside files/ and never into .git",
+      });
     }
   }
 }
@@ -208,7 +218,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     };
     // One file at a time, so one broken file does not hide the others.
     for (const [sourcePath, entry] of template.files) {
-      if (entry.symlink !== undefined && !symlinkStaysInside(sourcePath, entry.symlink)) continue; // reported once by checkSourcePaths
+      if (entry.symlink !== undefined && symlinkProblem(template.files, sourcePath)) continue; // reported once by checkSourcePaths
       const single = asTemplateVersion(template, manifest, new Map([[sourcePath, entry]]));
       try {
         for (const target of renderTemplate(single, answers, set.meta).tree.keys()) renderedPaths.add(target);
@@ -216,21 +226,25 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
         record(renderFinding(sourcePath, error));
       }
     }
-    manifest.nextSteps.forEach((step, i) => {
+    // Next steps and hook commands are rendered with the answers too (hooks: each {{...}} as one word).
+    for (const { where, text, raw } of manifestTexts(manifest)) {
+      const field = fieldName(where);
+      const line = template.lineOf(where);
+      const context = { ...answers, paved: set.meta };
       try {
-        compileTemplate(step)({ ...answers, paved: set.meta });
+        compileTemplate(text)(context);
+        if (raw !== undefined) normalizeCommand(raw, { context, where: field });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const missing = /^"([^"]+)" not defined/.exec(message);
-        const line = template.lineOf(["nextSteps", i]);
         record({
           rule: missing ? "render/undefined-variable" : "render/error",
           file: MANIFEST,
           ...(line ? { line } : {}),
-          message: missing ? `nextSteps[${i}]: {{${missing[1]}}} is not defined` : `nextSteps[${i}]: ${message.split("\n")[0]}`,
+          message: missing ? `${field}: {{${missing[1]}}} is not defined` : error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
         });
       }
-    });
+    }
     try {
       renderTemplate(asTemplateVersion(template, manifest), answers, set.meta);
     } catch (error) {
@@ -242,6 +256,20 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     findings.push({ ...finding, message: `${finding.message} (rendering with ${names.join(", ")})` });
   }
   return renderedPaths;
+}
+
+/** The manifest's strings that are rendered with the answers: next steps, hook and migration commands. */
+function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number>; text: string; raw?: RawCommand }> {
+  const commandText = (c: RawCommand) => (typeof c === "string" ? c : Array.isArray(c.run) ? c.run.join(" ") : c.run);
+  return [
+    ...manifest.nextSteps.map((text, i) => ({ where: ["nextSteps", i], text })),
+    ...(["postCreate", "postUpgrade"] as const).flatMap((hook) => manifest.hooks[hook].map((raw, i) => ({ where: ["hooks", hook, i], text: commandText(raw), raw }))),
+    ...manifest.migrations.flatMap((step, i) => {
+      if (!("run" in step)) return [];
+      const raw: RawCommand = { run: step.run, ...(step.shell !== undefined ? { shell: step.shell } : {}) };
+      return [{ where: ["migrations", i, "run"], text: commandText(raw), raw }];
+    }),
+  ];
 }
 
 const UNDEFINED_VARIABLE = /:(\d+): \{\{(.+?)\}\} is not defined/;
@@ -259,8 +287,8 @@ function renderFinding(sourcePath: string, error: unknown): LintFinding {
       hint: "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
     };
   }
-  if (/would leave the target|leaves the target/.test(message)) {
-    return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink)/, "$1"), hint: "paths must stay inside the generated repository" };
+  if (/would leave the target|leaves the target|points into \.git|chain of more than|inside the symlink/.test(message)) {
+    return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"), hint: "paths must stay inside the generated repository" };
   }
   return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };
 }

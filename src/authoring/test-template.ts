@@ -77,7 +77,7 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
       throw new UserError(`template.yaml has no example "${options.example}"`, { hint: `examples: ${manifest.examples.map((e) => e.name).join(", ") || "(none)"}` });
     }
   }
-  const commands = manifest.test.map(normalizeCommand).filter((c) => options.install || !c.install);
+  const commands = manifest.test.map((c) => normalizeCommand(c)).filter((c) => options.install || !c.install);
   const root = await mkdtemp(path.join(tmpdir(), "paved-template-test-"));
   const forget = options.keep ? () => {} : onInterrupt(() => rmSync(root, { recursive: true, force: true }));
   try {

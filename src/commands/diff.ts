@@ -1,13 +1,13 @@
 import path from "node:path";
 import { z } from "zod";
-import { resolveAnswers, type ProvidedAnswer } from "../answers/answers.js";
+import { recordedProvided, resolveAnswers } from "../answers/answers.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
-import type { Output } from "../output.js";
+import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import { displayPath, type TemplateSource } from "../templates/source.js";
-import { entriesEqual, entryText, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
+import { byteString, displayTexts, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
 import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
@@ -24,7 +24,7 @@ export interface DriftedFile {
   binary: boolean;
   added: number;
   removed: number;
-  /** The unified diff (template render -> working tree), git style. */
+  /** The unified diff (template render -> working tree), git style, as a byte string (`fromByteString` gives git's bytes). */
   patch: string;
 }
 
@@ -33,9 +33,15 @@ function gitMode(entry: FileEntry): string {
   return isExecutable(entry) ? "100755" : "100644";
 }
 
-function textOf(entry: FileEntry | undefined): string {
+/** A UTF-8 string (paths, headers) as a byte string. */
+function utf8Bytes(text: string): string {
+  return byteString(Buffer.from(text, "utf8"));
+}
+
+/** The content git diffs, as a byte string: any text (no NUL early on) is diffed line by line whatever its encoding. */
+function bytesOf(entry: FileEntry | undefined): string {
   if (!entry) return "";
-  return entry.symlink !== undefined ? `${entry.symlink}` : entryText(entry);
+  return entry.symlink !== undefined ? utf8Bytes(entry.symlink) : byteString(entry.data);
 }
 
 /** How the team's tree differs from a fresh render: files the template renders that were changed or deleted. */
@@ -50,18 +56,18 @@ export function findDrift(rendered: FileTree, ours: FileTree): DriftedFile[] {
     if (!mine) header.push(`deleted file mode ${gitMode(theirs)}`);
     else if (gitMode(theirs) !== gitMode(mine)) header.push(`old mode ${gitMode(theirs)}`, `new mode ${gitMode(mine)}`);
     const binary = (theirs.symlink === undefined && isBinary(theirs.data)) || (mine !== undefined && mine.symlink === undefined && isBinary(mine.data));
-    const before = textOf(theirs);
-    const after = textOf(mine);
+    const before = bytesOf(theirs);
+    const after = bytesOf(mine);
     let body = "";
     let counts = { added: 0, removed: 0 };
     if (binary) {
-      if (!mine || !entriesEqual({ ...theirs, mode: 0o644 }, { ...mine, mode: 0o644 })) body = `Binary files a/${p} and ${mine ? `b/${p}` : "/dev/null"} differ\n`;
+      if (!mine || !entriesEqual({ ...theirs, mode: 0o644 }, { ...mine, mode: 0o644 })) body = utf8Bytes(`Binary files a/${p} and ${mine ? `b/${p}` : "/dev/null"} differ\n`);
     } else if (before !== after) {
       counts = countChanges(before, after);
-      body = `--- a/${p}\n+++ ${mine ? `b/${p}` : "/dev/null"}\n${unifiedHunks(before, after)}`;
+      body = `${utf8Bytes(`--- a/${p}\n+++ ${mine ? `b/${p}` : "/dev/null"}\n`)}${unifiedHunks(before, after)}`;
     }
     const status = !mine ? "deleted" : before === after && !binary ? "mode" : "modified";
-    drift.push({ path: p, status, binary, ...counts, patch: `${header.join("\n")}\n${body}` });
+    drift.push({ path: p, status, binary, ...counts, patch: `${utf8Bytes(`${header.join("\n")}\n`)}${body}` });
   }
   return drift;
 }
@@ -91,11 +97,11 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   }
   const version = await source.loadVersion(service.template, service.version);
   const meta = { template: service.template, version: service.version, dirName: path.basename(target) };
-  const provided = new Map<string, ProvidedAnswer>();
-  const known = new Set(version.manifest.questions.map((q) => q.name));
-  for (const [name, value] of Object.entries(service.answers)) if (known.has(name) && value !== null) provided.set(name, { value, origin: "recorded" });
-  const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: displayPath(path.join(version.dir, "template.yaml")) });
-  const rendered = renderTemplate(version, answers, meta).tree;
+  // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
+  const provided = recordedProvided(version.manifest.questions, service.answers);
+  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const { answers, unknown } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile, fromRecord: true });
+  const rendered = renderTemplate(version, answers, meta, unknown).tree;
 
   // In a git repository only what git would commit counts; elsewhere, everything but .git and node_modules.
   const ours = await openRepository(target).then(
@@ -113,16 +119,22 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   const added = drift.reduce((n, f) => n + f.added, 0);
   const removed = drift.reduce((n, f) => n + f.removed, 0);
 
+  // --quiet implies --exit-code, as in git: with nothing printed, the exit code is the answer.
+  const failing = (options.exitCode || options.quiet) && drift.length > 0;
   out.result({
-    ok: true,
+    ok: !failing,
     template: service.template,
     version: service.version,
     source: source.id,
     drifted: drift.length > 0,
-    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: f.patch }) })),
+    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: new Verbatim(displayTexts(f.patch)[0]!) }) })),
     added,
     removed,
   });
+  if (options.quiet) {
+    if (failing) throw new ProblemFound("drift found");
+    return;
+  }
   if (drift.length === 0) {
     out.info(`${out.c.green("✓")} no drift: every file matches ${service.template} ${service.version} rendered with the recorded answers`);
   } else if (options.stat) {
@@ -134,12 +146,15 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   } else {
     for (const f of drift) {
       const lines = f.patch.replace(/\n$/, "").split("\n");
-      out.print(
-        lines
-          .map((l) => (l.startsWith("+") && !l.startsWith("+++") ? out.c.green(l) : l.startsWith("-") && !l.startsWith("---") ? out.c.red(l) : l.startsWith("@@") ? out.c.cyan(l) : l.startsWith("diff --git") ? out.c.bold(l) : l))
-          .join("\n"),
+      // The patch's own bytes, as git prints them (file content: not redacted); colours are ASCII escapes around whole lines.
+      out.printBytes(
+        fromByteString(
+          lines
+            .map((l) => (l.startsWith("+") && !l.startsWith("+++") ? out.c.green(l) : l.startsWith("-") && !l.startsWith("---") ? out.c.red(l) : l.startsWith("@@") ? out.c.cyan(l) : l.startsWith("diff --git") ? out.c.bold(l) : l))
+            .join("\n"),
+        ),
       );
     }
   }
-  if (options.exitCode && drift.length > 0) throw new ProblemFound("drift found");
+  if (failing) throw new ProblemFound("drift found");
 }

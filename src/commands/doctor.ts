@@ -1,11 +1,14 @@
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { asOfSchema, todayUtc } from "../as-of.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { exitCodeOfReport } from "../doctor/format/common.js";
 import { githubStepSummary } from "../doctor/format/github.js";
 import { FORMATS, formatReport, type Format } from "../doctor/format/index.js";
 import { runDoctor } from "../doctor/run.js";
+import { fileSystemError } from "../fs/fs-error.js";
+import { withRepositoryLock } from "../fs/lock.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { Output } from "../output.js";
 import { describeIssue } from "../validation.js";
@@ -21,6 +24,7 @@ export const doctorOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema
     .regex(/^\d+$/, "must be a whole number of days, e.g. --grace-days 14")
     .transform(Number)
     .optional(),
+  asOf: asOfSchema.optional(),
 });
 export type DoctorOptions = z.infer<typeof doctorOptionsSchema>;
 
@@ -31,12 +35,16 @@ export interface DoctorDependencies {
   env?: NodeJS.ProcessEnv;
 }
 
+const FLAG_FIXES: Record<string, string> = {
+  "--as-of": "pass a day such as --as-of 2026-12-01, or leave the flag out to judge as of today (UTC)",
+};
+
 function parseOptions(raw: unknown): DoctorOptions {
   const result = doctorOptionsSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
-  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: "see `paved doctor --help`" });
+  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: FLAG_FIXES[flag] ?? "see `paved doctor --help`" });
 }
 
 /** Without a directory argument, the nearest directory upwards that holds `.paved.yml` (as git finds .git). */
@@ -62,13 +70,24 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   const write = deps.write ?? ((text: string) => void process.stdout.write(text));
   const env = deps.env ?? process.env;
 
-  const report = await runDoctor({
-    dir: dir ?? findServiceDir(process.cwd()),
-    ...(options.source ? { source: options.source } : {}),
-    strict: options.strict,
-    fix: options.fix,
-    ...(options.graceDays !== undefined ? { graceDays: options.graceDays } : {}),
-  });
+  const serviceDir = dir ?? findServiceDir(process.cwd());
+  const run = () =>
+    runDoctor({
+      dir: serviceDir,
+      ...(options.source ? { source: options.source } : {}),
+      strict: options.strict,
+      fix: options.fix,
+      ...(options.graceDays !== undefined ? { graceDays: options.graceDays } : {}),
+      asOf: options.asOf ?? todayUtc(),
+    });
+  // --fix writes: it holds the repository lock from before reading .paved.yml to the last write, as upgrade does.
+  const report = options.fix
+    ? await withRepositoryLock(path.resolve(serviceDir), () =>
+        run().catch((error: unknown) => {
+          throw fileSystemError(error, `apply the fixes in ${serviceDir}`);
+        }),
+      )
+    : await run();
 
   if (options.output) {
     const text = formatReport(report, format);

@@ -1,6 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { asOfSchema, todayUtc } from "../as-of.js";
 import { ProblemFound, UserError } from "../errors.js";
 import type { FleetOptions, FleetReport } from "../fleet/model.js";
 import type { Output } from "../output.js";
@@ -10,17 +11,6 @@ import { commonOptionsSchema } from "./options.js";
 export const FLEET_FORMATS = ["human", "json", "html", "csv", "markdown"] as const;
 export type FleetFormat = (typeof FLEET_FORMATS)[number];
 export const FAIL_ON = ["lag", "doctor", "drift"] as const;
-
-function isCalendarDate(value: string): boolean {
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
-
-/** `--as-of YYYY-MM-DD`: the day every date-dependent number is computed for (doctor's "today"). */
-export const asOfSchema = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD, e.g. --as-of 2026-12-01")
-  .refine(isCalendarDate, "is not a calendar date (YYYY-MM-DD)");
 
 const wholeNumber = (example: string) => z.string().regex(/^\d+$/, `must be a whole number, e.g. ${example}`).transform(Number);
 
@@ -65,10 +55,6 @@ function chooseFormat(options: { json: boolean; format?: FleetFormat | undefined
     throw new UserError(`--json and --format ${options.format} disagree`, { hint: "--json means --format json; pass one of them" });
   }
   return options.json ? "json" : (options.format ?? "human");
-}
-
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
 }
 
 export const WAIVER_WARNING_DAYS = 30;

@@ -5,14 +5,16 @@ import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
-import { assertTrusted, normalizeCommand, runHooks } from "../hooks.js";
+import { ensureLockfile, lockfileSpecOf, missingLockfiles } from "../lockfile.js";
+import { assertTrusted, renderCommands, runHooks, shownCommand } from "../hooks.js";
 import type { Output } from "../output.js";
-import { compileTemplate } from "../render/handlebars.js";
+import { renderManifestText } from "../render/manifest-text.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
-import { openSource, recordSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
+import { describeSource, openSource, recordSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
+import { escapeControlChars } from "../terminal-text.js";
 import { sortedPaths, textFile, type FileTree } from "../tree.js";
-import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, sourceOptionSchema } from "./options.js";
 
 export const newOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
@@ -22,6 +24,7 @@ export const newOptionsSchema = commonOptionsSchema
     dryRun: z.boolean().default(false),
     git: z.boolean().default(true),
     install: z.boolean().default(true),
+    lockfile: z.boolean().default(false),
     remote: z.string().optional(),
     trust: z.boolean().default(false),
     prerelease: z.boolean().default(false),
@@ -42,10 +45,15 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     throw new UserError("--remote needs git", { hint: "leave out --no-git, or leave out --remote" });
   }
 
-  const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
+  const choice = chooseSource(options.source);
+  const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
+  // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
+  if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
+  const provenance = { source: source.id, sourceChosenBy: choice.chosenBy };
 
   // Fail fast, before any prompt: a killed run's staging dir is cleared, then the target must be free.
   const checkTarget = (t: string) => {
@@ -76,8 +84,16 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     checkTarget(target);
   }
 
-  const hooks = version.manifest.hooks.postCreate.map(normalizeCommand).filter((h) => options.install || !h.install);
-  assertTrusted(hooks, source.trusted || options.trust, `template ${template} ${versionName}`, source.id);
+  // Everything the manifest says is rendered before anything is written: a broken next step or hook
+  // command is the template's mistake (exit 2), never a half-made repository.
+  const context = { ...answers, paved: meta };
+  const hooks = renderCommands(version.manifest.hooks.postCreate, context, `${manifestFile}: hooks.postCreate`).filter((h) => options.install || !h.install);
+  // CI and the image install with `npm ci`, so the lockfile must exist: created when the hooks left it missing.
+  // Without installs that needs --lockfile (it asks the registry); otherwise the next steps say what is missing.
+  const lockfile = lockfileSpecOf(version.manifest);
+  const createLockfile = lockfile !== undefined && (options.install || options.lockfile);
+  assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
+  const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`));
 
   const rendered = renderTemplate(version, answers, meta);
   const tree: FileTree = new Map(rendered.tree);
@@ -93,10 +109,10 @@ export async function newCommand(template: string, dir: string | undefined, rawO
 
   if (options.dryRun) {
     const plan = files.map((p) => ({ path: p, action: "create" as const, bytes: tree.get(p)!.data.byteLength }));
-    out.result({ ok: true, dryRun: true, template, version: versionName, source: source.id, target, files: plan, hooks: hooks.map((h) => h.display) });
+    out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, hooks: hooks.map((h) => h.display) });
     out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files):`);
-    for (const p of plan) out.print(`  ${out.c.green("create")} ${p.path}`);
-    if (hooks.length) out.print(`Would run: ${hooks.map((h) => h.display).join("; ")}`);
+    for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}`);
+    if (hooks.length) out.print(`Would run: ${hooks.map(shownCommand).join("; ")}`);
     if (options.git) out.print("Would run: git init and commit every file");
     return;
   }
@@ -117,11 +133,17 @@ export async function newCommand(template: string, dir: string | undefined, rawO
 
   const parents = createParents(target);
   let staging: Staging | undefined;
+  let lockfileResult: Awaited<ReturnType<typeof ensureLockfile>> | undefined;
   try {
     staging = createStaging(target);
     out.info(`${out.c.bold("paved")} creating ${shownTarget} from ${template} ${versionName}`);
     await writeTree(staging.dir, tree);
     if (hooks.length) await runHooks(hooks, staging.dir, (line) => out.info(out.c.dim(line)));
+    if (lockfile) {
+      lockfileResult = createLockfile
+        ? await ensureLockfile(lockfile, staging.dir, (line) => out.info(out.c.dim(line)))
+        : { created: [], missing: missingLockfiles(lockfile, staging.dir) };
+    }
     if (gitModule) {
       const name = typeof answers.name === "string" ? answers.name : meta.dirName;
       const message = `Create ${name} from ${template} ${versionName}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
@@ -141,23 +163,25 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   }
 
   const seconds = (performance.now() - started) / 1000;
-  const context = { ...answers, paved: meta };
+  const missingLock = lockfileResult?.missing ?? [];
   const nextSteps = [
     `cd ${shownTarget}`,
-    ...version.manifest.nextSteps.map((step) => compileTemplate(step)(context)),
+    ...(missingLock.length > 0 && lockfile ? [`${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`] : []),
+    ...templateSteps,
     "paved doctor",
   ];
   out.result({
     ok: true,
     template,
     version: versionName,
-    source: source.id,
+    ...provenance,
     target,
     files: files.length,
     paths: files,
     git: git ?? null,
     remote: options.remote ?? null,
     hooks: hooks.map((h) => h.display),
+    lockfile: lockfileResult ? { created: lockfileResult.created, missing: lockfileResult.missing } : null,
     durationMs: Math.round(seconds * 1000),
     nextSteps,
   });
@@ -165,6 +189,10 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
       `${git ? `, git ${git.branch} @ ${git.commit.slice(0, 7)}` : ""}${options.remote ? `, pushed to ${options.remote}` : ""} in ${seconds.toFixed(1)} s`,
   );
+  if (missingLock.length > 0 && lockfile) {
+    const why = lockfileResult?.error ? `\`${lockfile.command.display}\` failed: ${lockfileResult.error}` : "--no-install skipped it; pass --lockfile to create it without installing";
+    out.warn(`${missingLock.join(", ")} was not created (${why}); the generated CI and Dockerfile install with \`npm ci\`, which needs it (see the next steps)`);
+  }
   out.print("\nNext steps:");
-  for (const step of nextSteps) out.print(`  ${step}`);
+  for (const step of nextSteps) out.print(`  ${escapeControlChars(step)}`);
 }

@@ -24,5 +24,24 @@ export const prereleaseOptionSchema = z.object({
 
 /** --source, else PAVED_SOURCE, else `source:` in .pavedrc.yml (upward) or the user config, else the built-in templates. */
 export function sourceSpec(flag: string | undefined): string | undefined {
-  return flag ?? defaultSource()?.spec;
+  return chooseSource(flag).spec;
+}
+
+export interface SourceChoice {
+  spec: string | undefined;
+  /** What chose it, for "where did this template come from": `--source`, `PAVED_SOURCE`, a config file's path, or `default`. */
+  chosenBy: string;
+}
+
+export function chooseSource(flag: string | undefined): SourceChoice {
+  if (flag !== undefined) return { spec: flag, chosenBy: "--source" };
+  const configured = defaultSource();
+  return configured ? { spec: configured.spec, chosenBy: configured.from } : { spec: undefined, chosenBy: "default" };
+}
+
+/** "(chosen by source: in /x/.pavedrc.yml)" and the like, for the line that says where a template came from. */
+export function describeChoice(chosenBy: string): string {
+  if (chosenBy === "default") return "the default: no --source, PAVED_SOURCE or source: in a config file";
+  if (chosenBy === "--source" || chosenBy === "PAVED_SOURCE") return `chosen by ${chosenBy}`;
+  return `chosen by source: in ${chosenBy}`;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Output } from "../output.js";
+import { escapeControlChars as shown } from "../terminal-text.js";
 import type { Question } from "../templates/manifest.js";
 import { openSource, resolveVersion } from "../templates/source.js";
 import { commonOptionsSchema, prereleaseOptionSchema, sourceOptionSchema, sourceSpec } from "./options.js";
@@ -26,7 +27,7 @@ export async function listTemplates(rawOptions: unknown, out: Output): Promise<v
   }
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const row of rows) {
-    out.print(`${out.c.bold(row.name.padEnd(width))}  ${row.latest.padEnd(8)}  ${row.description}`);
+    out.print(`${out.c.bold(row.name.padEnd(width))}  ${row.latest.padEnd(8)}  ${shown(row.description)}`);
   }
   out.info(out.c.dim(`\n${rows.length} template${rows.length === 1 ? "" : "s"} from ${source.id}; \`paved templates show <name>\` for questions and changelog.`));
 }
@@ -59,12 +60,12 @@ export async function showTemplate(name: string, rawOptions: unknown, out: Outpu
     name,
     description: manifest.description,
     version: current,
-    versions: manifests.map((m) => ({ version: m.version, released: m.released ?? null, changelog: m.changelog ?? null })),
+    versions: manifests.map((m) => ({ version: m.version, released: m.released ?? null, changelog: m.changelog ?? null, actions: m.actions })),
     questions,
     managed: manifest.files.managed,
     hooks: manifest.hooks,
   });
-  out.print(`${out.c.bold(name)} ${current} — ${manifest.description}`);
+  out.print(`${out.c.bold(name)} ${current} — ${shown(manifest.description)}`);
   out.print(`source: ${source.id}\n`);
   out.print(out.c.bold("Questions") + ` (answer with --set name=value):`);
   for (const q of manifest.questions) {
@@ -76,11 +77,12 @@ export async function showTemplate(name: string, rawOptions: unknown, out: Outpu
       q.when !== undefined ? `when ${q.when}` : undefined,
       q.secret ? "secret" : undefined,
     ].filter(Boolean);
-    out.print(`  ${out.c.cyan(q.name.padEnd(12))} ${q.message} ${out.c.dim(`(${extras.join(", ")})`)}`);
+    out.print(`  ${out.c.cyan(q.name.padEnd(12))} ${shown(q.message)} ${out.c.dim(`(${shown(extras.join(", "))})`)}`);
   }
   out.print("\n" + out.c.bold("Versions"));
   for (const m of [...manifests].reverse()) {
     out.print(`  ${m.version}${m.released ? ` (${m.released})` : ""}${m.version === current ? out.c.green("  ← shown") : ""}`);
-    for (const line of (m.changelog ?? "").trim().split("\n").filter(Boolean)) out.print(`    ${line}`);
+    for (const line of (m.changelog ?? "").trim().split("\n").filter(Boolean)) out.print(`    ${shown(line)}`);
+    if (m.actions.length > 0) out.print(`    Action needed:\n${m.actions.map((a) => `      - [ ] ${shown(a)}`).join("\n")}`);
   }
 }

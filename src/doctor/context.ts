@@ -12,6 +12,8 @@ export interface TemplateContext {
   versions: string[];
   version: TemplateVersion;
   answers: Answers;
+  /** Secret answers `.paved.yml` does not record: files that read them are not rendered (nor restored). */
+  unknown: ReadonlySet<string>;
   /** Every path a fresh render of the recorded version produces, sorted. */
   paths: readonly string[];
   /** Rendered paths the platform owns (`files.managed`). */
@@ -35,9 +37,9 @@ export interface DoctorContext {
   /** Absent when the template version could not be loaded or rendered (paved/manifest says why). */
   template?: TemplateContext;
   /** Why `template` is absent: shown by paved/manifest. */
-  templateProblem?: { message: string; fix?: string };
-  /** Today, as YYYY-MM-DD (injectable for tests). */
-  today: string;
+  templateProblem?: { message: string; fix?: string; answers?: true };
+  /** The day dates are judged as of (YYYY-MM-DD): `--as-of`, else today (UTC), chosen by the command. */
+  asOf: string;
   graceDays: number;
 }
 

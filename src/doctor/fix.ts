@@ -1,7 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, realpathSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import path from "node:path";
-import { UserError } from "../errors.js";
-import { resolveInside } from "../fs/paths.js";
+import { assertRealParents, replaceEntry } from "../fs/safe-write.js";
 import { entriesEqual, type FileEntry } from "../tree.js";
 import type { DoctorContext } from "./context.js";
 import { requiredFiles } from "./checks/files.js";
@@ -33,31 +32,18 @@ export function planFixes(ctx: DoctorContext): PlannedFix[] {
   return plan;
 }
 
-function assertParentInside(root: string, full: string, shown: string): void {
-  const realRoot = realpathSync(root);
-  const realParent = realpathSync(path.dirname(full));
-  const rel = path.relative(realRoot, realParent);
-  if (rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new UserError(`--fix: ${shown} would be written through a symlinked directory that leaves the service`, { hint: "restore that file by hand" });
-  }
-}
-
-/** Write the planned files; a symlink in the way is replaced, never written through. */
+/**
+ * Write the planned files through the safe writer: every parent is checked (lstat, no symlink, inside the service)
+ * for every file before anything is created; a file or symlink in the way is replaced, never written through.
+ */
 export function applyFixes(root: string, plan: readonly PlannedFix[]): FixAction[] {
+  for (const item of plan) assertRealParents(root, item.path);
   const done: FixAction[] = [];
+  const known = new Set<string>();
   for (const item of plan) {
-    const full = resolveInside(root, item.path, item.path);
-    mkdirSync(path.dirname(full), { recursive: true });
-    assertParentInside(root, full, item.path);
-    const existing = lstatOrNull(full);
-    if (existing?.isDirectory()) continue;
-    if (existing && (existing.isSymbolicLink() || item.entry.symlink !== undefined)) unlinkSync(full);
-    if (item.entry.symlink !== undefined) {
-      symlinkSync(item.entry.symlink, full);
-    } else {
-      writeFileSync(full, item.entry.data, { mode: item.entry.mode });
-      chmodSync(full, item.entry.mode);
-    }
+    const full = path.join(root, ...item.path.split("/"));
+    if (lstatOrNull(full)?.isDirectory()) continue;
+    replaceEntry(root, item.path, item.entry, known);
     done.push({ path: item.path, action: item.action });
   }
   return done;

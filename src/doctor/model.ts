@@ -68,6 +68,8 @@ export interface DoctorReport {
   findings: Finding[];
   summary: Summary;
   strict: boolean;
+  /** The day dates were judged as of (YYYY-MM-DD): `--as-of`, else the day of the run (UTC). */
+  asOf: string;
   /** Files `--fix` restored before the checks ran. */
   fixed: FixAction[];
   durationMs: number;

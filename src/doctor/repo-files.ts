@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
 import path from "node:path";
+import { unsafePathReason } from "../fs/paths.js";
 import type { FileEntry } from "../tree.js";
 
 /** Files larger than this are not scanned for secrets (nor parsed as text by any check). */
@@ -9,7 +10,8 @@ export const MAX_SCAN_BYTES = 1024 * 1024;
 const WALK_IGNORED = new Set([".git", "node_modules"]);
 
 interface Cached {
-  kind: "missing" | "file" | "symlink" | "other";
+  /** "outside": the path leaves the service (see RepoFiles.outside); it is never read. */
+  kind: "missing" | "file" | "symlink" | "other" | "outside";
   size: number;
   mode: number;
   entry?: FileEntry;
@@ -32,6 +34,9 @@ export class RepoFiles {
   readonly diskReads = new Map<string, number>();
   private readonly cache = new Map<string, Cached>();
   private readonly derived = new Map<string, unknown>();
+  /** Folder (relative) -> whether its real path is inside the real root; one realpath per folder a run reads. */
+  private readonly folderInside = new Map<string, boolean>();
+  private realRoot: string | undefined;
 
   constructor(readonly root: string) {
     const listed = listTrackedFiles(root);
@@ -44,11 +49,42 @@ export class RepoFiles {
     return path.sep === "/" ? `${this.root}/${relative}` : path.join(this.root, ...relative.split("/"));
   }
 
+  /**
+   * Why a path may not be read: it leaves the service lexically (`..`, absolute, ...) or its folder resolves
+   * outside the service through a symlink. Undefined when it is inside. Every read goes through this: a path
+   * can come from a template's check or an answer, and what doctor reads it may print.
+   */
+  outside(relative: string): string | undefined {
+    const reason = unsafePathReason(relative);
+    if (reason) return reason;
+    const slash = relative.lastIndexOf("/");
+    if (slash === -1) return undefined;
+    const folder = relative.slice(0, slash);
+    let inside = this.folderInside.get(folder);
+    if (inside === undefined) {
+      inside = this.folderStaysInside(folder);
+      this.folderInside.set(folder, inside);
+    }
+    return inside ? undefined : "resolves outside the service through a symlinked folder";
+  }
+
+  private folderStaysInside(folder: string): boolean {
+    let real: string;
+    try {
+      this.realRoot ??= realpathSync.native(this.root);
+      real = realpathSync.native(this.full(folder));
+    } catch {
+      return true; // nothing there to read
+    }
+    const rel = path.relative(this.realRoot, real);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  }
+
   /** What is at the path, from one lstat (or from an earlier read). */
   private probe(relative: string): Cached {
     let cached = this.cache.get(relative);
     if (!cached) {
-      cached = describe(lstatOrNull(this.full(relative)));
+      cached = this.outside(relative) !== undefined ? OUTSIDE : describe(lstatOrNull(this.full(relative)));
       this.cache.set(relative, cached);
     }
     return cached;
@@ -62,7 +98,7 @@ export class RepoFiles {
   private load(relative: string, maxBytes = Infinity): Cached {
     const known = this.cache.get(relative);
     if (known) {
-      if (known.entry || known.kind === "missing" || known.kind === "other") return known;
+      if (known.entry || known.kind === "missing" || known.kind === "other" || known.kind === "outside") return known;
       if (known.kind === "symlink") {
         const link = this.symlinkAt(relative);
         this.cache.set(relative, link);
@@ -70,10 +106,15 @@ export class RepoFiles {
       }
       if (known.size > maxBytes) return known;
     }
+    if (this.outside(relative) !== undefined) {
+      this.cache.set(relative, OUTSIDE);
+      return OUTSIDE;
+    }
     const full = this.full(relative);
     let fd: number;
     try {
-      fd = openSync(full, fsConstants.O_RDONLY | (NOFOLLOW ?? 0));
+      // Non-blocking: opening a FIFO for reading would otherwise wait forever for a writer (it is then "other").
+      fd = openSync(full, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | (NOFOLLOW ?? 0));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const cached: Cached = code === "ELOOP" || code === "EMLINK" ? this.symlinkAt(relative) : { kind: "missing", size: 0, mode: 0 };
@@ -162,6 +203,8 @@ export class RepoFiles {
   }
 }
 
+const OUTSIDE: Cached = Object.freeze({ kind: "outside", size: 0, mode: 0, text: null }) as Cached;
+
 function lstatOrNull(full: string): Stats | null {
   try {
     return lstatSync(full);
@@ -210,4 +253,20 @@ export function lineAt(text: string, index: number): number {
   let line = 1;
   for (let i = text.indexOf("\n"); i !== -1 && i < index; i = text.indexOf("\n", i + 1)) line++;
   return line;
+}
+
+/** lineAt for many offsets in one text: the line starts are found once, then each lookup is a binary search. */
+export function lineFinder(text: string): (index: number) => number {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return (index) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
 }

@@ -4,6 +4,7 @@ import { UserError } from "../errors.js";
 import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
 import { displayPath } from "../templates/source.js";
 import { ciWorkflowCheck } from "./checks/ci.js";
+import { conflictsCheck } from "./checks/conflicts.js";
 import { dataChecksOf } from "./checks/data-checks.js";
 import { managedDriftCheck, requiredFilesCheck } from "./checks/files.js";
 import { manifestCheck } from "./checks/manifest.js";
@@ -20,8 +21,8 @@ import { applyWaivers, waiversInfo } from "./waivers.js";
 
 export interface DoctorOptions {
   dir: string;
-  /** YYYY-MM-DD; defaults to today (UTC). Injectable so tests do not depend on the calendar. */
-  today?: string;
+  /** The day version lag and waivers are judged as of (YYYY-MM-DD). The engine never reads the clock. */
+  asOf: string;
   /** --grace-days; wins over `doctor.gracePeriodDays` in .paved.yml. */
   graceDays?: number;
   /** --source / PAVED_SOURCE; wins over the source recorded in .paved.yml. */
@@ -36,6 +37,7 @@ export const BUILTIN_CHECKS: readonly Check[] = [
   versionLagCheck,
   requiredFilesCheck,
   managedDriftCheck,
+  conflictsCheck,
   ciWorkflowCheck,
   alertRulesCheck,
   dashboardCheck,
@@ -44,10 +46,6 @@ export const BUILTIN_CHECKS: readonly Check[] = [
 ];
 
 const PAVED_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
-}
 
 function assertDirectory(dir: string): void {
   const isDir = (() => {
@@ -60,7 +58,7 @@ function assertDirectory(dir: string): void {
   if (!isDir) throw new UserError(`${displayPath(dir)}: no such directory`, { hint: "pass the directory of a service created by `paved new`" });
 }
 
-async function buildContext(dir: string, options: DoctorOptions, today: string): Promise<{ ctx: DoctorContext; serviceText: string }> {
+async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx: DoctorContext; serviceText: string }> {
   const files = new RepoFiles(dir);
   const serviceText = files.text(SERVICE_FILE);
   if (serviceText === undefined) {
@@ -76,9 +74,9 @@ async function buildContext(dir: string, options: DoctorOptions, today: string):
     dir,
     files,
     service,
-    today,
+    asOf: options.asOf,
     graceDays,
-    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}) } }),
+    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}), ...(loaded.answers ? { answers: true as const } : {}) } }),
   };
   return { ctx, serviceText };
 }
@@ -88,11 +86,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const started = performance.now();
   const dir = path.resolve(options.dir);
   assertDirectory(dir);
-  const today = options.today ?? todayUtc();
-  const { ctx, serviceText } = await buildContext(dir, options, today);
+  const { ctx, serviceText } = await buildContext(dir, options);
 
   let fixed: FixAction[] = [];
   if (options.fix) {
+    // Restoring from a render needs answers that passed validation; a refused one is the user's to correct.
+    if (ctx.templateProblem?.answers) throw new UserError(`--fix: ${ctx.templateProblem.message}`, ctx.templateProblem.fix ? { hint: ctx.templateProblem.fix } : {});
     fixed = applyFixes(dir, planFixes(ctx));
     for (const f of fixed) ctx.files.invalidate(f.path);
   }
@@ -107,7 +106,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checksMs[check.info.id] = Math.round((performance.now() - before) * 10) / 10;
   }
   const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
-  const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), today, serviceText);
+  const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), options.asOf, serviceText);
 
   return {
     dir,
@@ -119,6 +118,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     findings: waived,
     summary: summarize(waived),
     strict: options.strict ?? false,
+    asOf: options.asOf,
     fixed,
     durationMs: Math.round(performance.now() - started),
     timings: { setupMs, checksMs },

@@ -1,41 +1,24 @@
 import path from "node:path";
-import type { AnswerValue, Answers } from "../answers/answers.js";
-import { defaultFor } from "../answers/answers.js";
+import { recordedProvided, resolveAnswers, type Answers, type RenderMeta, type ResolvedAnswers } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import picomatch from "picomatch";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
-import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, displayPath, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 
-export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string };
-
-function emptyAnswer(q: Question): AnswerValue {
-  if (q.type === "confirm") return false;
-  if (q.type === "multiselect") return [];
-  if (q.type === "number") return null;
-  return "";
-}
+/** `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on). */
+export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true };
 
 /**
- * The answers a fresh render uses: the recorded ones; secrets (never recorded) render empty;
- * a question added without a recorded answer takes its default.
+ * The answers a fresh render uses, resolved exactly as upgrade resolves its base: recorded answers checked
+ * against the questions (a `.paved.yml` is repository data, not trusted input), defaults for questions added
+ * since, and secrets (never recorded) unknown, so the files that read them are not rendered at all.
  */
-export function answersForRender(questions: readonly Question[], recorded: Answers, meta: { template: string; version: string; dirName: string }): Answers {
-  const answers: Answers = {};
-  for (const q of questions) {
-    if (q.secret) {
-      answers[q.name] = emptyAnswer(q);
-    } else if (Object.prototype.hasOwnProperty.call(recorded, q.name)) {
-      answers[q.name] = recorded[q.name]!;
-    } else {
-      answers[q.name] = defaultFor(q, answers, meta, "template.yaml") ?? emptyAnswer(q);
-    }
-  }
-  for (const [key, value] of Object.entries(recorded)) if (!(key in answers)) answers[key] = value;
-  return answers;
+export async function answersForRender(questions: readonly Question[], recorded: Answers, meta: RenderMeta, manifestFile = "template.yaml"): Promise<ResolvedAnswers> {
+  return resolveAnswers({ questions, provided: recordedProvided(questions, recorded), meta, manifestFile, fromRecord: true });
 }
 
 /**
@@ -62,11 +45,24 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
       fix: versions.length ? `versions are ${versions.join(", ")}; check \`version:\` in .paved.yml or pass --source` : "pass --source <dir|git-url> where the template lives",
     };
   }
+  let version: TemplateVersion;
+  let resolved: ResolvedAnswers;
+  const meta = { template: service.template, version: service.version, dirName: path.basename(dir) };
   try {
-    const version = await source.loadVersion(service.template, service.version);
-    const meta = { template: service.template, version: service.version, dirName: path.basename(dir) };
-    const answers = answersForRender(version.manifest.questions, service.answers, meta);
-    return { ok: true, template: { source, versions, version, answers, ...renderForChecks(version, answers, meta) } };
+    version = await source.loadVersion(service.template, service.version);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
+  }
+  try {
+    resolved = await answersForRender(version.manifest.questions, service.answers, meta, displayPath(path.join(version.dir, "template.yaml")));
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { ok: false, message: error.message, ...(error.hint ? { fix: error.hint } : {}), answers: true };
+  }
+  try {
+    const { answers, unknown } = resolved;
+    return { ok: true, template: { source, versions, version, answers, unknown, ...renderForChecks(version, answers, meta, unknown) } };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
@@ -86,11 +82,11 @@ function neededUpFront(version: TemplateVersion): (sourcePath: string) => boolea
  * slowest part of a doctor run, and most files are only checked for presence. Files left out render
  * as empty placeholders and are rendered for real (the whole version, once) when `entry()` asks for one.
  */
-export function renderForChecks(version: TemplateVersion, answers: Answers, meta: { template: string; version: string; dirName: string }): Pick<TemplateContext, "paths" | "managed" | "origins" | "entry" | "sourceText"> {
+export function renderForChecks(version: TemplateVersion, answers: Answers, meta: RenderMeta, unknown: ReadonlySet<string> = new Set()): Pick<TemplateContext, "paths" | "managed" | "origins" | "entry" | "sourceText"> {
   const needed = neededUpFront(version);
   const skeleton: FileTree = new Map();
   for (const [p, entry] of version.files) skeleton.set(p, entry.symlink !== undefined || needed(p) ? entry : { data: EMPTY, mode: entry.mode });
-  const layout = renderTemplate({ ...version, files: skeleton }, answers, meta);
+  const layout = renderTemplate({ ...version, files: skeleton }, answers, meta, unknown);
   let full: RenderResult | undefined;
   return {
     paths: [...layout.tree.keys()].sort(),
@@ -100,7 +96,7 @@ export function renderForChecks(version: TemplateVersion, answers: Answers, meta
       const origin = layout.origins.get(p);
       if (origin === undefined) return undefined;
       if (skeleton.get(origin) === version.files.get(origin)) return layout.tree.get(p);
-      full ??= renderTemplate(version, answers, meta);
+      full ??= renderTemplate(version, answers, meta, unknown);
       return full.tree.get(p);
     },
     sourceText(p) {

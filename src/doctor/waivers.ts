@@ -24,10 +24,10 @@ function waiverLine(serviceText: string, waiver: Waiver): number {
 
 /**
  * Mark failing findings covered by a current waiver as waived, and report expired or unknown waivers.
- * `today` and `until` are YYYY-MM-DD; a waiver holds through its `until` day.
+ * `asOf` and `until` are YYYY-MM-DD; a waiver holds through its `until` day.
  */
-export function applyWaivers(findings: readonly Finding[], waivers: readonly Waiver[], knownChecks: readonly string[], today: string, serviceText: string): Finding[] {
-  const current = waivers.filter((w) => today <= w.until);
+export function applyWaivers(findings: readonly Finding[], waivers: readonly Waiver[], knownChecks: readonly string[], asOf: string, serviceText: string): Finding[] {
+  const current = waivers.filter((w) => asOf <= w.until);
   const out = findings.map((finding) => {
     if (finding.status !== "fail" || finding.check === waiversInfo.id) return finding;
     const waiver = current.find((w) => waiverCovers(w, finding.check));
@@ -47,7 +47,7 @@ export function applyWaivers(findings: readonly Finding[], waivers: readonly Wai
         key: `unknown:${waiver.check}`,
         fix: `fix the check id (see \`paved doctor --format json\` for ids) or remove the waiver`,
       });
-    } else if (today > waiver.until) {
+    } else if (asOf > waiver.until) {
       problems.push({
         check: waiversInfo.id,
         category: waiversInfo.category,

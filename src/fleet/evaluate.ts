@@ -55,7 +55,7 @@ export function summarizeDoctor(report: { findings: readonly Pick<Finding, "chec
 export function lagOf(current: string, releases: Record<string, string | null>, latestHint: string | undefined, asOf: string, graceDays: number): Lag | null {
   const versions = Object.keys(releases);
   if (!semver.valid(current) || (versions.length === 0 && !latestHint)) return null;
-  const lag = findVersionLag({ current, versions: versions.length ? versions : [latestHint!], releasedOf: (v) => releases[v] ?? undefined, today: asOf, graceDays });
+  const lag = findVersionLag({ current, versions: versions.length ? versions : [latestHint!], releasedOf: (v) => releases[v] ?? undefined, asOf, graceDays });
   const latest = lag.latest;
   const behind = lag.behind;
   const major = behind ? semver.major(latest) - semver.major(current) : 0;
@@ -176,7 +176,7 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
   const [{ runDoctor }, { serviceDrift }] = await Promise.all([import("../doctor/run.js"), import("../commands/diff.js")]);
   let report: DoctorReport;
   try {
-    report = await runDoctor({ dir, today: options.asOf });
+    report = await runDoctor({ dir, asOf: options.asOf });
   } catch (error) {
     await historyRead.catch(() => undefined);
     if (error instanceof UserError) return emptyRow(id, "unreadable", error.message);

@@ -16,11 +16,11 @@ export interface GitResult {
 }
 
 /** Run git read-only in `cwd`; never throws for git's own failures (a fleet row records them). */
-export async function runGit(cwd: string, args: string[], input?: string): Promise<GitResult> {
+export async function runGit(cwd: string, args: string[], input?: string, env: Record<string, string> = GIT_ENV): Promise<GitResult> {
   const result = await trackChild(
     execa("git", args, {
       cwd,
-      env: GIT_ENV,
+      env,
       reject: false,
       stripFinalNewline: false,
       cancelSignal: interruptSignal,

@@ -1,5 +1,6 @@
 import semver from "semver";
-import { addDays, findVersionLag } from "../doctor/checks/version-lag.js";
+import { addDays } from "../as-of.js";
+import { findVersionLag } from "../doctor/checks/version-lag.js";
 import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
 import { runGit } from "./git.js";
 import type { History } from "./model.js";
@@ -95,7 +96,7 @@ async function firstDeploy(dir: string, options: HistoryOptions, created: string
 /** Whether the version held on `day` was still supported then: not lagging past the grace period of what was released by that day. */
 function supportedOn(day: string, version: string, options: HistoryOptions): boolean {
   const known = Object.keys(options.releases).filter((v) => (options.releases[v] ?? day) <= day);
-  const lag = findVersionLag({ current: version, versions: known, releasedOf: (v) => options.releases[v] ?? undefined, today: day, graceDays: options.graceDays });
+  const lag = findVersionLag({ current: version, versions: known, releasedOf: (v) => options.releases[v] ?? undefined, asOf: day, graceDays: options.graceDays });
   return !lag.behind || lag.withinGrace;
 }
 

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { looksLikeUrl } from "../config.js";
 import { UserError } from "../errors.js";
 import { SERVICE_FILE } from "../service-file.js";
-import { stripCredentials } from "../templates/git-source.js";
+import { credentialFreeUrl } from "../redact.js";
 import { parseWith } from "../validation.js";
 import { MAX_CONFIG_BYTES } from "../yaml-file.js";
 
@@ -76,7 +76,7 @@ export function discoverTargets(specs: readonly string[], options: DiscoverOptio
   };
   for (const spec of specs) {
     if (looksLikeUrl(spec)) {
-      const id = stripCredentials(spec).url;
+      const id = credentialFreeUrl(spec).url;
       add({ kind: "git", id, url: spec }, `git:${id}`);
       continue;
     }

@@ -1,9 +1,24 @@
 import path from "node:path";
 import { UserError } from "../errors.js";
 
+// Characters HFS+ ignores in names (git's is_hfs_dotgit strips the same ones), so ".g\u200cit" is ".git" there.
+const IGNORED_BY_HFS = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
+ * Whether a file system could treat this one path segment as `.git`: any letter case (macOS, Windows), trailing
+ * dots and spaces (Windows drops them), an NTFS stream suffix (`.git::$INDEX_ALLOCATION`), the 8.3 short name
+ * `GIT~1`, and HFS+'s ignorable characters. The same rule git applies to the paths it checks out.
+ */
+export function isDotGitName(segment: string): boolean {
+  const name = segment.replace(IGNORED_BY_HFS, "").toLowerCase();
+  const base = name.replace(/:.*$/, "").replace(/[. ]+$/, "");
+  return base === ".git" || base === "git~1";
+}
+
 /**
  * Why a relative path from a template, an answer or a migration is unsafe, or undefined when it is safe.
- * Safe: relative, POSIX separators, no "." or ".." segments, no NUL, no drive letter, no empty segment.
+ * Safe: relative, POSIX separators, no "." or ".." segments, no NUL, no drive letter, no empty segment, and no
+ * segment any file system would take for `.git` (paved never writes into a repository's own metadata).
  */
 export function unsafePathReason(relative: string): string | undefined {
   if (relative.length === 0) return "is empty";
@@ -14,7 +29,7 @@ export function unsafePathReason(relative: string): string | undefined {
   const segments = relative.split("/");
   if (segments.some((s) => s === "..")) return 'contains ".."';
   if (segments.some((s) => s === "." || s === "")) return "contains an empty or '.' segment";
-  if (segments[0] === ".git") return "writes into .git";
+  if (segments.some(isDotGitName)) return "writes into .git";
   return undefined;
 }
 
@@ -27,11 +42,54 @@ export function assertSafeRelativePath(relative: string, origin: string): void {
   }
 }
 
-/** Whether a symlink at `linkPath` (relative) pointing at `target` stays inside the tree root. */
-export function symlinkStaysInside(linkPath: string, target: string): boolean {
-  if (path.posix.isAbsolute(target) || /^[A-Za-z]:/.test(target) || target.includes("\0")) return false;
-  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(linkPath), target));
-  return resolved !== ".." && !resolved.startsWith("../") && resolved !== "." && !path.posix.isAbsolute(resolved);
+/** Links followed before giving up, as the Linux kernel does (MAXSYMLINKS). */
+export const MAX_SYMLINK_HOPS = 40;
+
+export type SymlinkProblem = "leaves" | "dot-git" | "loop";
+
+/**
+ * Why the symlink at `linkPath` in `tree` is unsafe, or undefined. It is resolved against the tree itself, hop by
+ * hop, as the OS would once the tree is on disk: a segment naming another link in the tree continues from that
+ * link's target, and ".." after it climbs from where the link led, not from its name. Unsafe: resolving leaves
+ * the tree (or names its root), passes through a `.git` in any spelling, or takes more than MAX_SYMLINK_HOPS links.
+ */
+export function symlinkProblem(tree: ReadonlyMap<string, { symlink?: string }>, linkPath: string): SymlinkProblem | undefined {
+  const first = tree.get(linkPath)?.symlink;
+  if (first === undefined) return undefined;
+  const resolved: string[] = [];
+  let pending = [...linkPath.split("/").slice(0, -1), ...first.split("/")];
+  if (escapesByItself(first)) return "leaves";
+  let hops = 1;
+  while (pending.length > 0) {
+    const segment = pending.shift()!;
+    if (segment === "" || segment === ".") continue;
+    if (isDotGitName(segment)) return "dot-git";
+    if (segment === "..") {
+      if (resolved.length === 0) return "leaves";
+      resolved.pop();
+      continue;
+    }
+    resolved.push(segment);
+    const next = tree.get(resolved.join("/"))?.symlink;
+    if (next === undefined) continue;
+    if (++hops > MAX_SYMLINK_HOPS) return "loop";
+    if (escapesByItself(next)) return "leaves";
+    resolved.pop();
+    pending = [...next.split("/"), ...pending];
+  }
+  return resolved.length === 0 ? "leaves" : undefined;
+}
+
+/** A link target that leaves whatever tree holds it: absolute, a drive path, a NUL or a backslash (Windows reads it as a separator). */
+function escapesByItself(target: string): boolean {
+  return target === "" || path.posix.isAbsolute(target) || /^[A-Za-z]:/.test(target) || target.includes("\0") || target.includes("\\");
+}
+
+/** The words for a symlink problem: `<file>: symlink to "<target>" <words>`; `tree` says what is left. */
+export function describeSymlinkProblem(problem: SymlinkProblem, tree: "template" | "target"): string {
+  if (problem === "dot-git") return "points into .git";
+  if (problem === "loop") return `is a chain of more than ${MAX_SYMLINK_HOPS} links`;
+  return `leaves the ${tree}`;
 }
 
 /** Resolve a safe relative path under a root; throws if the result would escape it. */

@@ -6,8 +6,6 @@ import { yieldEvery } from "./yield.js";
 export interface ReadTreeOptions {
   /** Directory names skipped wherever they appear (e.g. ".git", "node_modules"). */
   ignoreDirs?: ReadonlySet<string>;
-  /** Called for each symlink; return false to refuse it (the caller throws). */
-  onSymlink?: (relative: string, target: string) => void;
 }
 
 /** The file's bytes and permission bits from one open: fstat then read, no second path lookup. */
@@ -54,7 +52,6 @@ export async function readTree(root: string, options: ReadTreeOptions = {}): Pro
       }
       if (dirent.isSymbolicLink()) {
         const target = readlinkSync(full);
-        options.onSymlink?.(relative, target);
         tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: target.split(path.sep).join("/") });
         continue;
       }

@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
@@ -90,13 +91,52 @@ function stagingRoot(target: string): string {
   return path.join(path.dirname(target), `${STAGING_PREFIX}${path.basename(target)}`);
 }
 
-/** Remove the staging directory a killed run (SIGKILL, power loss) left for this target; a live run's is kept. */
+/** Whether a staging directory belongs to a run that is still alive (not this one). */
+function heldByLiveRun(root: string): boolean {
+  const holder = stagingHolder(root);
+  return holder !== undefined && holder !== process.pid && processAlive(holder);
+}
+
+/**
+ * Remove a staging directory whose run is gone, without ever removing a live one: it is first renamed to a
+ * private name (atomic), and removed only if what was moved is still the dead run's (else it is put back).
+ */
+function removeIfStale(root: string): void {
+  const holder = stagingHolder(root);
+  if (heldByLiveRun(root)) return;
+  const grave = `${root}.stale-${randomBytes(6).toString("hex")}`;
+  try {
+    renameSync(root, grave);
+  } catch {
+    return; // gone already, or taken over: nothing of ours to remove
+  }
+  if (stagingHolder(grave) !== holder && heldByLiveRun(grave)) {
+    try {
+      renameSync(grave, root);
+    } catch {
+      // another run took the name meanwhile; the displaced run fails on its own writes, nothing is lost
+    }
+    return;
+  }
+  rmSync(grave, { recursive: true, force: true });
+}
+
+/** Remove the staging directories a killed run (SIGKILL, power loss) left for this target; a live run's is kept. */
 export function removeStaleStaging(target: string): void {
   const root = stagingRoot(target);
-  if (!existsSync(root)) return;
-  const holder = stagingHolder(root);
-  if (holder !== undefined && holder !== process.pid && processAlive(holder)) return;
-  rmSync(root, { recursive: true, force: true });
+  let siblings: string[];
+  try {
+    siblings = readdirSync(path.dirname(target));
+  } catch {
+    return;
+  }
+  const base = path.basename(root);
+  for (const name of siblings) {
+    const full = path.join(path.dirname(target), name);
+    if (name === base || name.startsWith(`${base}.stale-`)) removeIfStale(full);
+    // A run's directory under construction has no pid for a moment: only one naming a dead run is removed.
+    else if (name.startsWith(`${base}.new-`) && stagingHolder(full) !== undefined) removeIfStale(full);
+  }
 }
 
 /**
@@ -104,26 +144,48 @@ export function removeStaleStaging(target: string): void {
  * rename). Creating it is also the lock: a second paved process on the same target refuses while the first is
  * alive. It holds `pid` and `tree/`; the tree is renamed into place on commit. It is removed on failure and on
  * SIGINT/SIGTERM; after a SIGKILL it is the only leftover, and the next run on the same target removes it.
+ *
+ * It appears with its owner record already inside: it is built under a random name (`<name>.new-<random>`, pid
+ * file and tree/ included) and renamed into the well-known name, which fails while another run's exists. So no
+ * other run ever sees it without a pid and mistakes it for a killed run's.
  */
 export function createStaging(target: string): Staging {
   const parent = path.dirname(target);
   const root = stagingRoot(target);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      mkdirSync(root);
-      break;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST" || attempt > 0) throw fileSystemError(error, `write in ${parent}`);
-      const holder = stagingHolder(root);
-      if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
-        throw new UserError(`another paved process (pid ${holder}) is creating ${target}`, {
-          hint: "wait for it to finish; paved never lets two runs write the same target",
-        });
-      }
-      rmSync(root, { recursive: true, force: true });
-    }
+  let pending: string;
+  try {
+    pending = mkdtempSync(`${root}.new-`);
+  } catch (error) {
+    throw fileSystemError(error, `write in ${parent}`);
   }
+  const dropPending = () => rmSync(pending, { recursive: true, force: true });
+  const forgetPending = onInterrupt(dropPending);
+  try {
+    writeFileSync(path.join(pending, "pid"), String(process.pid), { flag: "wx" });
+    mkdirSync(path.join(pending, "tree"));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        renameSync(pending, root);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "EEXIST" && code !== "ENOTEMPTY") throw error;
+        if (attempt > 2) throw new UserError(`cannot create ${root}`, { hint: `remove ${root} if no paved process is creating ${target}, and try again` });
+        const holder = stagingHolder(root);
+        if (holder !== undefined && heldByLiveRun(root)) {
+          throw new UserError(`another paved process (pid ${holder}) is creating ${target}`, {
+            hint: "wait for it to finish; paved never lets two runs write the same target",
+          });
+        }
+        removeIfStale(root);
+      }
+    }
+  } catch (error) {
+    forgetPending();
+    dropPending();
+    throw fileSystemError(error, `write in ${parent}`);
+  }
+  forgetPending();
   let done = false;
   const discard = () => {
     if (!done) rmSync(root, { recursive: true, force: true });
@@ -131,14 +193,6 @@ export function createStaging(target: string): Staging {
   };
   const forget = onInterrupt(discard);
   const dir = path.join(root, "tree");
-  try {
-    writeFileSync(path.join(root, "pid"), String(process.pid));
-    mkdirSync(dir);
-  } catch (error) {
-    forget();
-    discard();
-    throw fileSystemError(error, `write in ${parent}`);
-  }
   return {
     dir,
     discard() {

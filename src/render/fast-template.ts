@@ -54,7 +54,10 @@ const GIVE_UP = Object.freeze({ giveUp: true });
 
 type Exec = (context: Record<string, unknown>, data: unknown) => unknown;
 
-/** Helpers Handlebars itself treats specially (knownHelpers): always left to real Handlebars, bar #if/#unless blocks. */
+/**
+ * Helpers Handlebars itself treats specially (knownHelpers): always left to real Handlebars, bar #if/#unless blocks.
+ * That includes `log`, which paved's Handlebars environment refuses (./handlebars.ts): never run it here.
+ */
 const BUILTIN_HELPERS = new Set(["helperMissing", "blockHelperMissing", "each", "if", "unless", "with", "log", "lookup"]);
 
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);

@@ -3,6 +3,7 @@ import type Handlebars from "handlebars";
 import { camel, kebab, pascal, snake } from "./case.js";
 import { toJsonLiteral, toShellWord, toYamlScalar } from "./escape.js";
 import { prepareFastTemplate, type FastTemplate } from "./fast-template.js";
+import { assertTemplateNesting } from "./template-parser.js";
 
 type HelperOptions = Handlebars.HelperOptions;
 
@@ -47,6 +48,8 @@ export const HELPERS: Readonly<Record<string, (...list: never[]) => unknown>> = 
 
 let instance: typeof Handlebars | undefined;
 
+export const LOG_REFUSED = "{{log}} is not available in paved templates (it would write into paved's own output)";
+
 /**
  * One isolated Handlebars environment with paved's helpers; prototype access stays blocked (the default).
  * Loaded on first use only: most templates never need Handlebars itself (see compileTemplate), and not
@@ -56,6 +59,11 @@ export function handlebars(): typeof Handlebars {
   if (instance) return instance;
   const hb = (createRequire(import.meta.url)("handlebars") as typeof Handlebars).create();
   hb.registerHelper(HELPERS as Record<string, Handlebars.HelperDelegate>);
+  // Handlebars' {{log}} writes to paved's stdout: it would corrupt --json and SARIF, and in CI forge workflow
+  // commands (`::error`). The fast path never runs it (./fast-template.ts leaves `log` to Handlebars).
+  hb.registerHelper("log", () => {
+    throw new Error(LOG_REFUSED);
+  });
   instance = hb;
   return hb;
 }
@@ -71,6 +79,7 @@ const OPTIONS = { noEscape: true, strict: true } as const;
 export function compileTemplate(source: string): CompiledTemplate {
   // Handlebars' compile checks its input at once (and parses on first use): keep that check.
   if (typeof source !== "string") handlebars().compile(source, OPTIONS);
+  assertTemplateNesting(source);
   let fast: FastTemplate | undefined | null;
   let slow: HandlebarsTemplateDelegate | undefined;
   return (context) => {
@@ -86,6 +95,7 @@ export function compileTemplate(source: string): CompiledTemplate {
 
 /** Real Handlebars only: what the fast path is checked against. */
 export function compileWithHandlebars(source: string): CompiledTemplate {
+  assertTemplateNesting(source);
   const template = handlebars().compile(source, OPTIONS);
   return (context) => template(context);
 }

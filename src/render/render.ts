@@ -1,13 +1,14 @@
 import path from "node:path";
 import picomatch from "picomatch";
-import type { Answers, RenderMeta } from "../answers/answers.js";
+import { UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../answers/expression.js";
 import { UserError } from "../errors.js";
-import { assertSafeRelativePath, symlinkStaysInside, unsafePathReason } from "../fs/paths.js";
+import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
 import { displayPath } from "../templates/source.js";
-import { isBinary, type FileEntry, type FileTree } from "../tree.js";
+import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, type CompiledTemplate } from "./handlebars.js";
+import { TemplateTooDeep } from "./template-parser.js";
 
 export interface RenderResult {
   tree: FileTree;
@@ -57,7 +58,12 @@ function bytesOf(entry: FileEntry): Buffer {
 
 const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
 
-function renderError(file: string, error: unknown): UserError {
+export function renderError(file: string, error: unknown): UserError {
+  // Not a template mistake: the caller skips the file (see renderTemplate).
+  if (error instanceof UnknownAnswerRead) throw error;
+  if (error instanceof TemplateTooDeep) {
+    return new UserError(`${file}: ${error.message}`, { hint: "flatten the template: split deep {{#if}} chains into conditional files (`files.when`) or fewer levels" });
+  }
   const message = error instanceof Error ? error.message : String(error);
   const missing = HANDLEBARS_MISSING.exec(message);
   if (missing) {
@@ -132,13 +138,18 @@ function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, fi
   return out.join("/");
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * Render a template version with answers into an in-memory tree.
  * Pure apart from CPU: no disk access, so render, upgrade and doctor can share it.
+ * A file whose condition, path or content reads an `unknown` answer (a secret `.paved.yml` never records) is
+ * left out: rendering it with a stand-in value would produce a file, or a path, the team never had.
  */
-export function renderTemplate(version: TemplateVersion, answers: Answers, meta: RenderMeta): RenderResult {
+export function renderTemplate(version: TemplateVersion, answers: Answers, meta: RenderMeta, unknown: ReadonlySet<string> = NONE): RenderResult {
   const p = prepare(version);
-  const context = { ...answers, paved: meta };
+  const scope = withUnknownAnswers(answers, unknown);
+  const context = withUnknownAnswers({ ...answers, paved: meta }, unknown);
   const tree: FileTree = new Map();
   const managed = new Set<string>();
   const origins = new Map<string, string>();
@@ -148,21 +159,32 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
   for (const [sourcePath, entry] of version.files) {
     let shownPath: string | undefined;
     const shown: Shown = () => (shownPath ??= displayPath(path.join(filesDir, sourcePath)));
+    try {
+      renderFile(sourcePath, entry, shown);
+    } catch (error) {
+      if (!readsUnknown(error)) throw error;
+    }
+  }
+  assertRenderedSymlinks(tree, (target) => displayPath(path.join(filesDir, origins.get(target)!)));
+  return { tree, managed, origins };
+
+  function renderFile(sourcePath: string, entry: FileEntry, shown: Shown): void {
     let include = true;
     for (const rule of p.conditions) {
       if (!rule.match(sourcePath)) continue;
       try {
-        if (!evaluateCondition(rule.when, answers)) include = false;
+        if (!evaluateCondition(rule.when, scope)) include = false;
       } catch (error) {
+        if (error instanceof UnknownAnswerRead) throw error;
         const detail = error instanceof ExpressionError ? error.message : String(error);
         throw new UserError(`${manifestFile}: files.when["${rule.glob}"]: ${detail}`, { hint: "a condition may only use the template's question names" });
       }
       if (!include) break;
     }
-    if (!include) continue;
+    if (!include) return;
 
     const target = renderPath(p, sourcePath, context, shown);
-    if (target === undefined) continue;
+    if (target === undefined) return;
     if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
     if (tree.has(target)) {
       throw new UserError(`${shown()}: renders to ${target}, which another template file also renders to`, {
@@ -172,13 +194,11 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
 
     let out: FileEntry;
     if (entry.symlink !== undefined) {
-      if (!symlinkStaysInside(target, entry.symlink)) {
-        throw new UserError(`${shown()}: symlink to ${JSON.stringify(entry.symlink)} leaves the target`, { hint: "template symlinks must point inside the tree" });
-      }
-      out = entry;
-    } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data)) {
+      out = entry; // checked against the whole rendered tree below
+    } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data) || !isUtf8(entry.data)) {
       // Without the bytes "{{" a text file renders to itself (UTF-8 never uses them inside a character), so
-      // most files are neither decoded nor checked for being binary.
+      // most files are neither decoded nor checked. Handlebars renders decoded text: only UTF-8 can be
+      // decoded and written back unchanged, so other text (Latin-1) is copied verbatim.
       out = entry;
     } else {
       const source = bytesOf(entry).toString("utf8");
@@ -194,5 +214,39 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
     origins.set(target, sourcePath);
     if (p.managed(sourcePath) || p.managed(target)) managed.add(target);
   }
-  return { tree, managed, origins };
+}
+
+/** Handlebars may wrap what a helper or getter throws; look through `cause` too. */
+function readsUnknown(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) if (e instanceof UnknownAnswerRead) return true;
+  return false;
+}
+
+/**
+ * A rendered tree's symlinks, resolved against the tree itself hop by hop (templated folders move them), stay
+ * inside it and out of .git; and no file renders beneath one, since paved never writes through a symlink.
+ */
+function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => string): void {
+  const links = new Set<string>();
+  for (const [target, entry] of tree) if (entry.symlink !== undefined) links.add(target);
+  if (links.size === 0) return;
+  for (const link of links) {
+    const problem = symlinkProblem(tree, link);
+    if (problem) {
+      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(tree.get(link)!.symlink)} ${describeSymlinkProblem(problem, "target")}`, {
+        hint: "template symlinks must point inside the tree and never into .git",
+      });
+    }
+  }
+  for (const target of tree.keys()) {
+    const segments = target.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const folder = segments.slice(0, i).join("/");
+      if (links.has(folder)) {
+        throw new UserError(`${shownOf(target)}: renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`, {
+          hint: "make the file's folder differ from every symlink's name for every set of answers",
+        });
+      }
+    }
+  }
 }

@@ -395,9 +395,79 @@ class Parser {
   }
 }
 
+/** Deeper templates are refused: Handlebars' parser and compiler take seconds to minutes on a few thousand levels. */
+export const MAX_TEMPLATE_NESTING = 64;
+
+/** A template nested deeper than MAX_TEMPLATE_NESTING; render names the file. */
+export class TemplateTooDeep extends Error {
+  constructor(readonly depth: number) {
+    super(`blocks and sub-expressions nest ${depth} deep (at most ${MAX_TEMPLATE_NESTING})`);
+    this.name = "TemplateTooDeep";
+  }
+}
+
+/**
+ * How deep a template's blocks (`{{#...}}`, `{{^name}}`, each `{{else ...}}` of a chain) and, within a mustache,
+ * its sub-expressions nest: one pass over the text, before any parser sees it. Comments are skipped; string
+ * literals inside a mustache are skipped. It may over-count only in text no real template holds.
+ */
+export function templateNestingDepth(source: string): number {
+  let blocks = 0;
+  let deepest = 0;
+  const chains: number[] = [];
+  for (let i = source.indexOf("{{"); i !== -1; ) {
+    let j = i + 2;
+    if (source[j] === "~") j++;
+    const c = source[j];
+    if (c === "!") {
+      const close = source.startsWith("!--", j) ? source.indexOf("--}}", j) : source.indexOf("}}", j);
+      i = close === -1 ? -1 : source.indexOf("{{", close + 2);
+      continue;
+    }
+    if (c === "#" || (c === "^" && !/^\^\s*~?\}\}/.test(source.slice(j, j + 8)))) {
+      blocks++;
+      chains.push(0);
+    } else if (c === "/") {
+      blocks -= 1 + (chains.pop() ?? 0);
+    } else {
+      let k = j;
+      while (k < source.length && /\s/.test(source[k]!)) k++;
+      if (source.startsWith("else", k) && /[\s(]/.test(source[k + 4] ?? "") && !/^\s*~?\}\}/.test(source.slice(k + 4, k + 12))) {
+        blocks++;
+        if (chains.length) chains[chains.length - 1]!++;
+      }
+    }
+    // Sub-expressions up to the end of this mustache.
+    let parens = 0;
+    let k = j;
+    for (; k < source.length && !source.startsWith("}}", k); k++) {
+      const ch = source[k];
+      if (ch === "(") parens++;
+      else if (ch === ")") parens--;
+      else if (ch === '"' || ch === "'") {
+        const end = source.indexOf(ch, k + 1);
+        if (end === -1) break;
+        k = end;
+      }
+      deepest = Math.max(deepest, Math.max(blocks, 0) + Math.max(parens, 0));
+    }
+    deepest = Math.max(deepest, blocks);
+    i = source.indexOf("{{", k);
+  }
+  return deepest;
+}
+
+/** Refuse a template nested deeper than MAX_TEMPLATE_NESTING (TemplateTooDeep). */
+export function assertTemplateNesting(source: string): void {
+  if (!source.includes("{{")) return;
+  const depth = templateNestingDepth(source);
+  if (depth > MAX_TEMPLATE_NESTING) throw new TemplateTooDeep(depth);
+}
+
 /** The tree `Handlebars.parse(source)` returns (without source locations), or undefined where Handlebars must parse. */
 export function parseTemplate(source: string): Record<string, unknown> | undefined {
   if (source.includes("\0")) return undefined;
+  assertTemplateNesting(source);
   try {
     const ast = new Parser(tokenize(source)).root();
     return new WhitespaceControl().accept(ast) as Record<string, unknown>;

@@ -6,10 +6,11 @@ import path from "node:path";
 import { execa } from "execa";
 import semver from "semver";
 import { UserError } from "../errors.js";
-import { symlinkStaysInside } from "../fs/paths.js";
+import { credentialFreeUrl, redactSecrets } from "../redact.js";
 import type { FileTree } from "../tree.js";
 import type { Manifest } from "./manifest.js";
 import {
+  assertTemplateSymlinks,
   defaultWarn,
   MANIFEST_FILE,
   parseManifestText,
@@ -41,44 +42,9 @@ function cacheTtlMs(env: NodeJS.ProcessEnv = process.env): number {
   return seconds * 1000;
 }
 
-export interface StrippedUrl {
-  url: string;
-  /** True when a user name, password, token or query string was removed. */
-  stripped: boolean;
-}
-
-/**
- * A git URL fit to write down: http(s) loses its user info and query (where tokens live); ssh keeps its
- * user name (`git@`), which is not a secret, but loses any password.
- */
-export function stripCredentials(url: string): StrippedUrl {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return { url, stripped: false };
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { url, stripped: false };
-  }
-  const http = parsed.protocol === "http:" || parsed.protocol === "https:";
-  let stripped = false;
-  if (parsed.password) {
-    parsed.password = "";
-    stripped = true;
-  }
-  if (http && parsed.username) {
-    parsed.username = "";
-    stripped = true;
-  }
-  if (http && parsed.search) {
-    parsed.search = "";
-    stripped = true;
-  }
-  return { url: stripped ? parsed.toString() : url, stripped };
-}
-
 /** One cache entry per repository however its URL is spelled (credentials, `.git`, trailing slash, host case). */
 export function normalizeGitUrl(url: string): string {
-  let out = stripCredentials(url).url;
+  let out = credentialFreeUrl(url).url;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(out)) {
     try {
       const parsed = new URL(out);
@@ -135,8 +101,10 @@ export class GitSource implements TemplateSource {
   private constructor(
     /** The URL without credentials, or the repository's absolute path. */
     readonly id: string,
-    /** As given, credentials included: only ever passed to git. */
+    /** As given, credentials included: only ever passed to git, through the environment (see fetchEnv). */
     private readonly url: string,
+    /** The parts of `url` that may carry a secret, scrubbed from every message git gives. */
+    private readonly secrets: readonly string[],
     /** Where git reads from: the cache mirror, or the local repository itself. */
     readonly gitDir: string,
     readonly remote: boolean,
@@ -147,13 +115,13 @@ export class GitSource implements TemplateSource {
   }
 
   static fromUrl(url: string, options: SourceOptions = {}): GitSource {
-    const { url: id, stripped } = stripCredentials(url);
-    return new GitSource(id, url, cacheDirFor(url), true, stripped, options);
+    const { url: id, stripped, secrets } = credentialFreeUrl(url);
+    return new GitSource(id, url, secrets, cacheDirFor(url), true, stripped, options);
   }
 
   static fromLocalRepository(dir: string, options: SourceOptions = {}): GitSource {
     const absolute = path.resolve(dir);
-    return new GitSource(absolute, absolute, absolute, false, false, options);
+    return new GitSource(absolute, absolute, [], absolute, false, false, options);
   }
 
   async listTemplates(): Promise<string[]> {
@@ -217,12 +185,14 @@ export class GitSource implements TemplateSource {
     const entries = await this.listTree(tag);
     const blobs = await this.readBlobs(entries.map((e) => e.object));
     const manifestEntry = entries.find((e) => e.path === MANIFEST_FILE);
-    if (!manifestEntry) {
-      throw new UserError(`${this.id}: tag ${tag} has no ${MANIFEST_FILE} at the repository root`, {
-        hint: "a template repository holds template.yaml and files/ at its root; move the tag to such a commit",
-      });
+    const manifestBlob = manifestEntry && blobs.get(manifestEntry.object);
+    if (!manifestBlob) throw await this.missingManifest(tag);
+    const missing = entries.find((e) => e.type === "blob" && !blobs.has(e.object));
+    if (missing) {
+      const why = `the object of ${tag}:${missing.path} is missing`;
+      throw this.remote ? this.damaged(why) : new UserError(`${this.id}: ${why}`, { hint: "run `git fsck` in the repository and repair it" });
     }
-    const manifest: Manifest = parseManifestText(Buffer.from(blobs.get(manifestEntry.object)!).toString("utf8"), `${where}:${MANIFEST_FILE}`);
+    const manifest: Manifest = parseManifestText(Buffer.from(manifestBlob).toString("utf8"), `${where}:${MANIFEST_FILE}`);
     if (manifest.version !== version) {
       throw new UserError(`${this.id}: tag ${tag} holds a template.yaml with version ${manifest.version}, not ${version}`, {
         hint: `set version: ${version} in template.yaml and move the tag, or tag that commit v${manifest.version}`,
@@ -236,16 +206,12 @@ export class GitSource implements TemplateSource {
       if (entry.type !== "blob" || !data) continue; // submodules are not template files
       if (entry.mode === "120000") {
         const target = Buffer.from(data).toString("utf8");
-        if (!symlinkStaysInside(relative, target)) {
-          throw new UserError(`${where}:${entry.path}: symlink to ${JSON.stringify(target)} leaves the template`, {
-            hint: "template symlinks must point inside files/",
-          });
-        }
         files.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: target });
       } else {
         files.set(relative, { data, mode: entry.mode === "100755" ? 0o755 : 0o644 });
       }
     }
+    assertTemplateSymlinks(files, (relative) => `${where}:files/${relative}`);
     return { manifest, files, dir: where, source: this };
   }
 
@@ -265,11 +231,34 @@ export class GitSource implements TemplateSource {
     });
     if (result.failed) {
       const stderr = Buffer.from(result.stderr).toString("utf8").trim();
-      throw new UserError(`${this.id}: git ${args[0]} failed: ${this.redact(stderr.split("\n")[0] ?? "")}`, {
-        hint: this.remote ? `delete the cached copy (${this.gitDir}) and try again` : "check that it is a git repository",
-      });
+      const lines = stderr.split("\n").filter(Boolean);
+      const why = `git ${args[0]}: ${this.redact(lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? "failed")}`;
+      throw this.remote ? this.damaged(why) : new UserError(`${this.id}: ${why}`, { hint: "check that it is a git repository and that `git fsck` finds it whole" });
     }
     return result.stdout;
+  }
+
+  /**
+   * Reading the cache failed although it was fetched whole (a disk error, an interrupted clean-up, a hand
+   * edit): say so, and how to start afresh, instead of blaming the template.
+   */
+  private damaged(why: string): UserError {
+    return new UserError(`the cached copy of ${this.id} in ${this.gitDir} is damaged (${why})`, {
+      hint: `delete ${this.gitDir} (or all of paved's cache, ${cacheRoot()}, which PAVED_CACHE sets) and run again; paved fetches a fresh copy`,
+    });
+  }
+
+  /** A tag whose template.yaml cannot be read: missing from the tree (the author's mistake), or a damaged repository. */
+  private async missingManifest(tag: string, readError?: unknown): Promise<UserError> {
+    const listed = await this.gitText(["ls-tree", "--full-tree", `refs/tags/${tag}`, "--", MANIFEST_FILE]).catch((error: unknown) => error);
+    if (listed instanceof UserError) return listed;
+    if (typeof listed === "string" && listed.trim() === "") {
+      return new UserError(`${this.id}: tag ${tag} has no ${MANIFEST_FILE} at the repository root`, {
+        hint: "a template repository holds template.yaml and files/ at its root; move the tag to such a commit",
+      });
+    }
+    const why = readError instanceof UserError ? readError.message : `the object of ${tag}:${MANIFEST_FILE} is missing`;
+    return this.remote ? this.damaged(why) : new UserError(`${this.id}: cannot read ${tag}:${MANIFEST_FILE} (${why})`, { hint: "run `git fsck` in the repository and repair it" });
   }
 
   private async gitText(args: string[]): Promise<string> {
@@ -277,7 +266,23 @@ export class GitSource implements TemplateSource {
   }
 
   private redact(text: string): string {
-    return this.url === this.id ? text : text.split(this.url).join(this.id);
+    return redactSecrets(text, this.secrets);
+  }
+
+  /**
+   * The cache's git config names the repository by its credential-free URL; the URL as given (with its
+   * token) reaches git only in this process's environment, as a `url.<given>.insteadOf <clean>` rewrite,
+   * so no token is ever written to disk.
+   */
+  private fetchEnv(): Record<string, string> {
+    if (this.url === this.id) return GIT_ENV;
+    const first = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;
+    return {
+      ...GIT_ENV,
+      GIT_CONFIG_COUNT: String(first + 1),
+      [`GIT_CONFIG_KEY_${first}`]: `url.${this.url}.insteadOf`,
+      [`GIT_CONFIG_VALUE_${first}`]: this.id,
+    };
   }
 
   private async listTree(tag: string): Promise<TreeEntry[]> {
@@ -331,10 +336,8 @@ export class GitSource implements TemplateSource {
       const newest = visible[visible.length - 1] ?? all[all.length - 1];
       if (!newest) return undefined;
       const tag = (await this.readTags()).get(newest)!;
-      const text = await this.gitText(["cat-file", "blob", `refs/tags/${tag}:${MANIFEST_FILE}`]).catch(() => {
-        throw new UserError(`${this.id}: tag ${tag} has no ${MANIFEST_FILE} at the repository root`, {
-          hint: "a template repository holds template.yaml and files/ at its root",
-        });
+      const text = await this.gitText(["cat-file", "blob", `refs/tags/${tag}:${MANIFEST_FILE}`]).catch(async (error: unknown) => {
+        throw await this.missingManifest(tag, error);
       });
       return parseManifestText(text, `${this.label()}@${tag}:${MANIFEST_FILE}`).name;
     })();
@@ -370,7 +373,7 @@ export class GitSource implements TemplateSource {
       try {
         await mkdir(path.dirname(this.gitDir), { recursive: true });
         await execa("git", ["init", "--quiet", "--bare", temporary], { env: GIT_ENV, stdin: "ignore" });
-        await execa("git", ["config", "remote.origin.url", this.url], { cwd: temporary, env: GIT_ENV, stdin: "ignore" });
+        await execa("git", ["config", "remote.origin.url", this.id], { cwd: temporary, env: GIT_ENV, stdin: "ignore" });
         await execa("git", ["config", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"], { cwd: temporary, env: GIT_ENV, stdin: "ignore" });
       } catch (error) {
         const detail = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message;
@@ -399,9 +402,11 @@ export class GitSource implements TemplateSource {
   }
 
   private async runFetch(gitDir: string): Promise<void> {
+    // A cache made by an older paved may hold the token in its config: name the remote without it.
+    await execa("git", ["config", "remote.origin.url", this.id], { cwd: gitDir, env: GIT_ENV, stdin: "ignore", reject: false });
     const result = await execa("git", ["fetch", "--quiet", "--prune", "--force", "--no-write-fetch-head", "origin"], {
       cwd: gitDir,
-      env: GIT_ENV,
+      env: this.fetchEnv(),
       reject: false,
       timeout: FETCH_TIMEOUT_MS,
       stdin: "ignore",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CommandSyntaxError, splitCommand } from "../command-words.js";
 
 /** A question's name doubles as a Handlebars variable and a `--set` key. */
 const identifier = z
@@ -63,8 +64,22 @@ export const questionSchema = z
   });
 export type Question = z.infer<typeof questionSchema>;
 
+/**
+ * A command is parsed where the manifest is: a plain (non-shell) command written as one string must split
+ * into words, so an unbalanced quote is the template's mistake at load and in lint, not a crash at run time.
+ */
+function commandParses(run: string | string[], shell: boolean | undefined, ctx: z.RefinementCtx, at: Array<string | number>): void {
+  if (shell || typeof run !== "string") return;
+  try {
+    splitCommand(run);
+  } catch (error) {
+    if (!(error instanceof CommandSyntaxError)) throw error;
+    ctx.addIssue({ code: "custom", path: at, message: `cannot be split into words: ${error.message} (close it, or write run as a list of words)` });
+  }
+}
+
 const command = z.union([
-  z.string().min(1),
+  z.string().min(1).superRefine((run, ctx) => commandParses(run, false, ctx, [])),
   z
     .object({
       run: z.union([z.string().min(1), z.array(z.string()).min(1)]),
@@ -76,14 +91,18 @@ const command = z.union([
       install: z.boolean().optional(),
       name: z.string().optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((c, ctx) => commandParses(c.run, c.shell, ctx, ["run"])),
 ]);
 export type RawCommand = z.infer<typeof command>;
 
 const migrationStep = z.union([
   z.object({ rename: z.object({ from: z.string().min(1), to: z.string().min(1) }).strict() }).strict(),
   z.object({ delete: z.string().min(1) }).strict(),
-  z.object({ run: z.union([z.string().min(1), z.array(z.string()).min(1)]), shell: z.boolean().optional(), timeout: z.number().positive().optional() }).strict(),
+  z
+    .object({ run: z.union([z.string().min(1), z.array(z.string()).min(1)]), shell: z.boolean().optional(), timeout: z.number().positive().optional() })
+    .strict()
+    .superRefine((c, ctx) => commandParses(c.run, c.shell, ctx, ["run"])),
 ]);
 export type MigrationStep = z.infer<typeof migrationStep>;
 
@@ -92,6 +111,8 @@ const checkBase = {
   severity: z.enum(["error", "warning", "info"]).default("error"),
   category: z.string().default("template"),
   message: z.string().min(1),
+  /** Said when the check fails: the problem found, not the rule (`message` is the rule, said when it passes). */
+  failMessage: z.string().min(1).optional(),
   fix: z.string().optional(),
   when: z.union([z.string(), z.boolean()]).optional(),
 };
@@ -122,6 +143,8 @@ export const manifestSchema = z
     /** Release date, YYYY-MM-DD: doctor's grace period for version lag counts from it. */
     released: isoDate.optional(),
     changelog: z.string().optional(),
+    /** Steps a person must take for this version (paved cannot): printed with the changelog by `upgrade`. */
+    actions: z.array(z.string().min(1)).default([]),
     minPavedVersion: semverString.optional(),
     questions: z.array(questionSchema).default([]),
     files: z
@@ -153,8 +176,20 @@ export const manifestSchema = z
       .default([]),
     /** Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. "npm run dev". */
     nextSteps: z.array(z.string()).default([]),
-    /** Commands `paved template test` runs in a generated example. */
+    /** Commands `paved template test` runs in a generated example, and `paved upgrade --verify` after a merge. */
     test: z.array(command).default([]),
+    /** How the dependency lockfile is brought in line with the manifest it locks (after `new --no-install`, after an upgrade). */
+    lockfile: z
+      .object({
+        /** Refreshes the lockfile only: no install, no scripts (e.g. `npm install --package-lock-only --ignore-scripts`). */
+        command,
+        /** The files the command writes, relative to the service root. */
+        files: z.array(z.string().min(1)).min(1),
+        /** The files the lockfile is computed from: an upgrade refreshes it only when it changes one of them. */
+        inputs: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((m, ctx) => {

@@ -4,8 +4,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import semver from "semver";
 import { UserError } from "../errors.js";
-import { symlinkStaysInside } from "../fs/paths.js";
+import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
 import { readTree } from "../fs/read-tree.js";
+import { safeMessage } from "../output.js";
 import type { FileTree } from "../tree.js";
 import { parseWith } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
@@ -50,7 +51,7 @@ export interface SourceOptions {
 }
 
 export function defaultWarn(message: string): void {
-  process.stderr.write(`warning: ${message}\n`);
+  process.stderr.write(`warning: ${safeMessage(message)}\n`);
 }
 
 /** Release versions, plus pre-releases when asked for. */
@@ -154,18 +155,25 @@ export class DirectorySource implements TemplateSource {
     }
     const filesDir = path.join(dir, "files");
     const hasFiles = await stat(filesDir).then((s) => s.isDirectory(), () => false);
-    const files = hasFiles
-      ? await readTree(filesDir, {
-          onSymlink: (relative, target) => {
-            if (!symlinkStaysInside(relative, target)) {
-              throw new UserError(`${displayPath(path.join(filesDir, relative))}: symlink to ${JSON.stringify(target)} leaves the template`, {
-                hint: "template symlinks must point inside files/",
-              });
-            }
-          },
-        })
-      : new Map();
+    const files = hasFiles ? await readTree(filesDir) : new Map();
+    assertTemplateSymlinks(files, (relative) => displayPath(path.join(filesDir, relative)));
     return { manifest, files, dir, source: this };
+  }
+}
+
+/**
+ * Refuse a template whose symlinks, resolved against the template's own tree hop by hop, leave it, pass through
+ * `.git` in any spelling, or chain too long. `shown` names a file under files/ in the message.
+ */
+export function assertTemplateSymlinks(files: FileTree, shown: (relative: string) => string): void {
+  for (const [relative, entry] of files) {
+    if (entry.symlink === undefined) continue;
+    const problem = symlinkProblem(files, relative);
+    if (problem) {
+      throw new UserError(`${shown(relative)}: symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`, {
+        hint: "template symlinks must point inside files/ and never into .git",
+      });
+    }
   }
 }
 

@@ -1,9 +1,11 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { resolveInside } from "../fs/paths.js";
 import { onInterrupt } from "../fs/cleanup.js";
-import { startJournal } from "./journal.js";
+import { failpoint } from "../fs/failpoint.js";
+import { createEntry, makeParents, parentProblem, tempPathBeside } from "../fs/safe-write.js";
+import { startJournal, type UpgradeJournal } from "./journal.js";
 import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
 
 /** What to change on disk: entries to write and paths to delete. */
@@ -29,37 +31,14 @@ export function changeCount(changes: TreeChanges): number {
   return changes.writes.size + changes.deletes.length;
 }
 
-function writeEntry(full: string, entry: FileEntry): void {
-  if (entry.symlink !== undefined) {
-    symlinkSync(entry.symlink, full);
-    return;
-  }
-  writeFileSync(full, entry.data, { mode: entry.mode });
-  chmodSync(full, entry.mode);
-}
-
 /** Refuse to write through a directory that is a symlink in the working tree (it may point anywhere). */
 function assertRealParents(root: string, relative: string): void {
-  const segments = relative.split("/").slice(0, -1);
-  for (let i = 1; i <= segments.length; i++) {
-    const dir = path.join(root, ...segments.slice(0, i));
-    const stat = lstatSync(dir, { throwIfNoEntry: false });
-    if (!stat) return;
-    if (stat.isSymbolicLink() || !stat.isDirectory()) {
-      const shown = segments.slice(0, i).join("/");
-      throw new UserError(`${relative}: ${shown} is ${stat.isSymbolicLink() ? "a symlink" : "a file"} in your working tree, where the template has a directory; nothing was changed`, {
-        hint: `move or remove ${shown}, commit, and run paved upgrade again`,
-      });
-    }
+  const problem = parentProblem(root, relative);
+  if (problem) {
+    throw new UserError(`${relative}: ${problem.shown} is ${problem.kind} in your working tree, where the template has a directory; nothing was changed`, {
+      hint: `move or remove ${problem.shown}, commit, and run paved upgrade again`,
+    });
   }
-}
-
-/** Create the missing directories above `dir`; returns those created, outermost first. */
-function makeParents(dir: string, root: string): string[] {
-  const missing: string[] = [];
-  for (let d = dir; d.length > root.length && !existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) mkdirSync(d);
-  return missing;
 }
 
 /** Remove directories left empty by deletes, up to (not including) root. */
@@ -79,22 +58,23 @@ function pruneEmptyParents(dir: string, root: string): void {
  * then each is renamed into place and deletes happen. Any failure restores every file already touched from
  * `original` (the tree read before the upgrade, in memory), removes temporaries and created directories,
  * and rethrows. It is synchronous, so a signal cannot interleave; `afterWrite` (also synchronous) runs
- * inside the same transaction (the git index update) and may return an error message to roll back.
+ * inside the same transaction (the git index update) and may return an error message to roll back. With `journal`,
+ * a write-ahead journal makes a SIGKILL mid-apply recoverable by the next run (see ./journal.ts).
  */
-export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined): void {
+export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined, journal?: UpgradeJournal): void {
   const temps = new Map<string, string>();
   const createdDirs: string[] = [];
   const done: string[] = [];
-  let counter = 0;
   const rollback = () => {
     for (const temp of temps.values()) rmSync(temp, { force: true });
     for (const relative of done.reverse()) {
       const full = path.join(root, ...relative.split("/"));
       rmSync(full, { force: true });
       const before = original.get(relative);
-      if (before) {
-        makeParents(path.dirname(full), root);
-        writeEntry(full, before);
+      // Restored through the safe writer too; a parent that is no longer a real directory is left alone.
+      if (before && !parentProblem(root, relative)) {
+        makeParents(root, relative);
+        createEntry(full, before, true);
       }
     }
     for (const dir of createdDirs.reverse()) {
@@ -109,21 +89,23 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
   const tempFor = new Map<string, string>();
   for (const [relative] of changes.writes) {
     const full = resolveInside(root, relative, relative);
-    tempFor.set(relative, path.join(path.dirname(full), `.paved-tmp-${process.pid}-${counter++}`));
+    tempFor.set(relative, tempPathBeside(full));
   }
   // Written before anything else changes, so a SIGKILL mid-apply can be undone by the next run.
-  const finishJournal = startJournal(root, [
-    ...[...changes.writes.keys()].map((p) => ({ path: p, temp: tempFor.get(p)!, original: original.get(p) })),
-    ...changes.deletes.map((p) => ({ path: p, original: original.get(p) })),
-  ]);
+  const finishJournal = journal
+    ? startJournal(journal, [
+        ...[...changes.writes].map(([p, entry]) => ({ path: p, temp: tempFor.get(p)!, original: original.get(p), intended: entry })),
+        ...changes.deletes.map((p) => ({ path: p, original: original.get(p), intended: undefined })),
+      ])
+    : () => {};
   try {
     for (const [relative, entry] of changes.writes) {
-      const full = resolveInside(root, relative, relative);
       assertRealParents(root, relative);
-      createdDirs.push(...makeParents(path.dirname(full), root));
+      createdDirs.push(...makeParents(root, relative));
       const temp = tempFor.get(relative)!;
+      // Recorded only once created: a name that already existed was never ours to remove in rollback.
+      createEntry(temp, entry, true);
       temps.set(relative, temp);
-      writeEntry(temp, entry);
     }
     const placeFile = (relative: string, temp: string) => {
       const full = path.join(root, ...relative.split("/"));
@@ -137,12 +119,12 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
       renameSync(temp, full);
       temps.delete(relative);
     };
-    // Test-only failpoint: die as from SIGKILL halfway through the renames (test/security/kill-upgrade.test.ts).
-    const crashAt = process.env.PAVED_FAILPOINT === "upgrade-apply-sigkill" ? Math.floor(temps.size / 2) : -1;
     let placed = 0;
+    const total = temps.size;
     for (const [relative, temp] of [...temps]) {
       if (relative === changes.last) continue;
-      if (placed++ === crashAt) process.kill(process.pid, "SIGKILL");
+      // Test-only (test/security/kill-upgrade.test.ts): a no-op unless a test preloads a hook.
+      failpoint("upgrade-apply-place", { index: placed++, total });
       placeFile(relative, temp);
     }
     for (const relative of changes.deletes) {

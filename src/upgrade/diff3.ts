@@ -1,3 +1,4 @@
+import { byteString, fromByteString } from "../tree.js";
 import { diffLines, splitLines, type LineChange } from "./line-diff.js";
 
 /**
@@ -6,6 +7,10 @@ import { diffLines, splitLines, type LineChange } from "./line-diff.js";
  * different changes are narrowed to the lines that really differ and written between conflict markers;
  * conflicts separated by at most three lines (or only by lines without letters or digits) are joined.
  * The output is byte-identical to `git merge-file -p` (checked by test/upgrade/merge-file-agreement.test.ts).
+ *
+ * It works on strings but looks only at "\n", "\r" and ASCII letters and digits, so it gives the same result on
+ * byte strings (one char per byte, see `byteString`) as git on the bytes: `mergeBytes` is the entry point for
+ * files, whatever their encoding; nothing is decoded or re-encoded.
  */
 
 export interface MergeLabels {
@@ -198,6 +203,20 @@ function copyLines(out: string[], lines: string[], start: number, count: number,
   if (count < 1) return;
   for (let k = 0; k < count; k++) out.push(lines[start + k]!);
   if (addNewline && !lines[start + count - 1]!.endsWith("\n")) out.push(eol);
+}
+
+export interface ByteMergeResult {
+  data: Buffer;
+  /** How many conflicting regions were marked (or settled by `favor`). */
+  conflicts: number;
+}
+
+/** Three-way merge of files' bytes, line by line, exactly as `git merge-file` merges them. Labels are UTF-8. */
+export function mergeBytes(base: Uint8Array, ours: Uint8Array, theirs: Uint8Array, options: MergeOptions = {}): ByteMergeResult {
+  const label = (text: string) => byteString(Buffer.from(text, "utf8"));
+  const labels = options.labels ? { ours: label(options.labels.ours), base: label(options.labels.base), theirs: label(options.labels.theirs) } : undefined;
+  const merged = mergeText(byteString(base), byteString(ours), byteString(theirs), { ...options, ...(labels ? { labels } : {}) });
+  return { data: fromByteString(merged.text), conflicts: merged.conflicts.length };
 }
 
 /** Three-way merge of text (line based). Conflicts are marked unless `favor` picks a side. */

@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import { unsafePathReason } from "../fs/paths.js";
-import { normalizeCommand, type HookCommand } from "../hooks.js";
+import { normalizeCommand, type CommandRendering, type HookCommand } from "../hooks.js";
 import type { MigrationStep } from "../templates/manifest.js";
 import { entriesEqual, type FileTree } from "../tree.js";
 
@@ -19,9 +19,21 @@ export function describeStep(step: MigrationStep): string {
   return `run ${Array.isArray(step.run) ? step.run.join(" ") : step.run}`;
 }
 
-/** Commands among a version's migrations (they need --trust from a non-builtin source). */
-export function migrationCommands(steps: readonly MigrationStep[]): HookCommand[] {
-  return steps.flatMap((s) => ("run" in s ? [normalizeCommand({ run: s.run, ...(s.shell !== undefined ? { shell: s.shell } : {}), ...(s.timeout !== undefined ? { timeout: s.timeout } : {}) })] : []));
+/**
+ * Commands among a version's migrations (they need --trust from a non-builtin source). With `rendering`
+ * (that version's answers; `where` names the list) their `{{answers}}` are filled in as hooks' are.
+ */
+export function migrationCommands(steps: readonly MigrationStep[], rendering?: CommandRendering): HookCommand[] {
+  return steps.flatMap((s, i) =>
+    "run" in s
+      ? [
+          normalizeCommand(
+            { run: s.run, ...(s.shell !== undefined ? { shell: s.shell } : {}), ...(s.timeout !== undefined ? { timeout: s.timeout } : {}) },
+            rendering && { context: rendering.context, where: `${rendering.where}[${i}].run` },
+          ),
+        ]
+      : [],
+  );
 }
 
 function checkedPath(p: string, field: string, manifestFile: string): string {

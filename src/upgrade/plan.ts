@@ -1,5 +1,5 @@
-import { DEFAULT_FILE_MODE, EXECUTABLE_FILE_MODE, entriesEqual, entryText, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
-import { mergeText, type ConflictStyle, type MergeLabels } from "./diff3.js";
+import { byteString, DEFAULT_FILE_MODE, EXECUTABLE_FILE_MODE, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
+import { mergeBytes, type ConflictStyle, type MergeLabels } from "./diff3.js";
 import { unifiedDiff } from "./unified-diff.js";
 
 /**
@@ -51,6 +51,7 @@ function sameBytes(a: FileEntry, b: FileEntry): boolean {
   return Buffer.compare(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) === 0;
 }
 
+/** Text as git decides it (no NUL in the first 8,000 bytes), whatever the encoding: merged line by line. */
 function isText(entry: FileEntry | undefined): boolean {
   return entry === undefined || (entry.symlink === undefined && !isBinary(entry.data));
 }
@@ -60,10 +61,6 @@ function mergedMode(base: FileEntry | undefined, ours: FileEntry, theirs: FileEn
   const baseExec = base ? isExecutable(base) : isExecutable(theirs);
   const exec = isExecutable(ours) !== baseExec ? isExecutable(ours) : isExecutable(theirs);
   return exec ? EXECUTABLE_FILE_MODE : DEFAULT_FILE_MODE;
-}
-
-function withText(text: string, mode: number): FileEntry {
-  return { data: Buffer.from(text, "utf8"), mode };
 }
 
 /** Both sides changed a file that exists on both: merge contents and modes. */
@@ -86,33 +83,34 @@ function mergeBoth(path: string, base: FileEntry | undefined, ours: FileEntry, t
   if (base && sameBytes(theirs, base)) {
     return [{ path, action: "update", reason: "the template changed only the mode; your content is kept", result: { data: ours.data, mode } }];
   }
-  const baseText = base ? entryText(base) : "";
-  const merged = mergeText(baseText, entryText(ours), entryText(theirs), { labels: input.labels, ...(input.style ? { style: input.style } : {}) });
-  if (merged.conflicts.length === 0) {
+  const baseData = base ? base.data : new Uint8Array();
+  const merged = mergeBytes(baseData, ours.data, theirs.data, { labels: input.labels, ...(input.style ? { style: input.style } : {}) });
+  if (merged.conflicts === 0) {
     return [
       {
         path,
         action: "merge",
         reason: newFile ? "added by the template and by you; merged cleanly" : "changed by you and by the template; merged cleanly",
-        result: withText(merged.text, mode),
+        result: { data: merged.data, mode },
       },
     ];
   }
-  const regions = merged.conflicts.length;
+  const regions = merged.conflicts;
   const conflict: FileConflict = { kind: "content", ...(base ? { base } : {}), ours, theirs, regions };
   const why = `${newFile ? "added by the template and by you" : "changed by you and by the template"}; ${regions} conflicting region${regions === 1 ? "" : "s"}`;
   if (input.conflict !== "rej") {
-    return [{ path, action: "conflict", reason: why, result: withText(merged.text, mode), conflict }];
+    return [{ path, action: "conflict", reason: why, result: { data: merged.data, mode }, conflict }];
   }
-  const keptOurs = mergeText(baseText, entryText(ours), entryText(theirs), { favor: "ours" }).text;
-  const tookTheirs = mergeText(baseText, entryText(ours), entryText(theirs), { favor: "theirs" }).text;
+  const keptOurs = mergeBytes(baseData, ours.data, theirs.data, { favor: "ours" }).data;
+  const tookTheirs = mergeBytes(baseData, ours.data, theirs.data, { favor: "theirs" }).data;
+  const rej = unifiedDiff(byteString(keptOurs), byteString(tookTheirs), byteString(Buffer.from(`a/${path}`)), byteString(Buffer.from(`b/${path}`)));
   return [
-    { path, action: "conflict", reason: `${why}; your lines kept, the template's in ${path}.rej`, result: withText(keptOurs, mode), conflict },
+    { path, action: "conflict", reason: `${why}; your lines kept, the template's in ${path}.rej`, result: { data: keptOurs, mode }, conflict },
     {
       path: `${path}.rej`,
       action: "create",
       reason: `the template's changes to ${path} that conflict with yours (apply by hand, then delete this file)`,
-      result: withText(unifiedDiff(keptOurs, tookTheirs, `a/${path}`, `b/${path}`), DEFAULT_FILE_MODE),
+      result: { data: fromByteString(rej), mode: DEFAULT_FILE_MODE },
     },
   ];
 }

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { openRecordedSource, openSource, recordSource, type TemplateSource } from "../templates/source.js";
 
 export interface ServiceSource {
@@ -6,6 +7,8 @@ export interface ServiceSource {
   record: string;
   /** Every version the source has, oldest first (pre-releases included: a service may be on one). */
   versions: string[];
+  /** What chose the source: `--source`, or the `.paved.yml` that records it. */
+  chosenBy: string;
 }
 
 /** The template source for a service: --source if given, else the one its `.paved.yml` records. */
@@ -13,5 +16,5 @@ export async function openServiceSource(serviceDir: string, flag: string | undef
   const source = flag ? await openSource(flag) : await openRecordedSource(serviceDir, recorded);
   await source.listVersions(template, { want });
   const versions = await source.listAllVersions(template);
-  return { source, record: flag ? recordSource(source, serviceDir) : recorded, versions };
+  return { source, record: flag ? recordSource(source, serviceDir) : recorded, versions, chosenBy: flag ? "--source" : path.join(serviceDir, ".paved.yml") };
 }

@@ -6,6 +6,8 @@ import { SERVICE_FILE } from "../service-file.js";
 import type { TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
 import type { ConflictStyle } from "./diff3.js";
+import { keptFilesOf, type KeptFile } from "./kept-files.js";
+import { mergeBytes } from "./diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
 
@@ -13,6 +15,8 @@ import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./
 export interface VersionAnswers {
   version: TemplateVersion;
   answers: Answers;
+  /** Secret answers nobody knows (see resolveAnswers' `fromRecord`): files that read them are not rendered. */
+  unknown?: ReadonlySet<string>;
 }
 
 export interface StepResult {
@@ -20,6 +24,10 @@ export interface StepResult {
   to: string;
   actions: FileAction[];
   migrations: MigrationRecord[];
+  /** Files the step's template deleted that the team had edited, so they were kept and no longer count. */
+  kept: KeptFile[];
+  /** Planned as if the conflicts of an earlier step were resolved by keeping the team's lines (dry run only). */
+  afterConflicts?: boolean;
 }
 
 export interface UpgradeComputation {
@@ -28,7 +36,7 @@ export interface UpgradeComputation {
   tree: FileTree;
   /** The last version reached: the target, or the first step whose merge conflicts. */
   reached: VersionAnswers;
-  /** Conflicting files of the last computed step. */
+  /** Conflicting files of the last computed step (of every step when planning through conflicts). */
   conflicts: FileAction[];
 }
 
@@ -46,6 +54,11 @@ export interface ComputeUpgradeInput {
    * (the commands are then listed as planned).
    */
   runCommands?: (commands: HookCommand[], tree: FileTree, version: string) => Promise<FileTree>;
+  /**
+   * Plan every step even after one conflicts (a dry run): later steps start from the conflicted files with
+   * the team's lines kept, the best guess at how they will be resolved. The real run stops at the conflict.
+   */
+  throughConflicts?: boolean;
 }
 
 type Rendered = ReturnType<typeof renderTemplate>;
@@ -57,7 +70,7 @@ function renderer(template: string, dirName: string): (step: VersionAnswers) => 
     let rendered = cache.get(step);
     if (!rendered) {
       const meta: RenderMeta = { template, version: step.version.manifest.version, dirName };
-      rendered = renderTemplate(step.version, step.answers, meta);
+      rendered = renderTemplate(step.version, step.answers, meta, step.unknown);
       cache.set(step, rendered);
     }
     return rendered;
@@ -108,7 +121,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     });
     tree = applyPlan(moved.ours, actions);
     const records = [...followed.records, ...moved.records];
-    const commands = migrationCommands(migrations);
+    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName } }, where: `${manifestFile}: migrations` });
     if (commands.length > 0) {
       if (input.runCommands) {
         tree = await input.runCommands(commands, tree, to);
@@ -117,10 +130,29 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
         records.push(...commands.map((c) => ({ version: to, step: `run ${c.display}`, status: "planned" as const, detail: "would run after the merge" })));
       }
     }
-    steps.push({ from, to, actions, migrations: records });
+    const afterConflicts = conflicts.length > 0;
+    steps.push({ from, to, actions, migrations: records, kept: keptFilesOf(base.tree, theirs.tree, tree), ...(afterConflicts ? { afterConflicts } : {}) });
     reached = next;
-    conflicts = actions.filter((a) => a.conflict);
-    if (conflicts.length > 0) break;
+    const stepConflicts = actions.filter((a) => a.conflict);
+    if (!input.throughConflicts) {
+      conflicts = stepConflicts;
+      if (conflicts.length > 0) break;
+      continue;
+    }
+    conflicts = [...conflicts, ...stepConflicts];
+    tree = resolvedAsOurs(tree, stepConflicts);
   }
   return { steps, tree, reached, conflicts };
+}
+
+/** The tree as if each conflicted file were resolved by keeping the team's side of every conflicting region. */
+function resolvedAsOurs(tree: FileTree, conflicts: readonly FileAction[]): FileTree {
+  const next: FileTree = new Map(tree);
+  for (const a of conflicts) {
+    const c = a.conflict!;
+    if (c.kind !== "content" || !c.ours || !c.theirs) continue;
+    const { data } = mergeBytes(c.base ? c.base.data : new Uint8Array(0), c.ours.data, c.theirs.data, { favor: "ours" });
+    next.set(a.path, { data, mode: next.get(a.path)?.mode ?? c.ours.mode });
+  }
+  return next;
 }

@@ -1,5 +1,11 @@
 import { diffLines, splitLines, type LineChange } from "./line-diff.js";
 
+/*
+ * Unified diffs like `git diff`. Texts are strings whose line breaks are "\n"; for files pass byte strings
+ * (`byteString` in src/tree.ts) and write the result back with `fromByteString`, so any encoding that git
+ * treats as text (Latin-1, a BOM, invalid UTF-8) comes out as the same bytes git prints.
+ */
+
 export interface UnifiedDiffOptions {
   /** Lines of context around each change (git's default is 3). */
   context?: number;

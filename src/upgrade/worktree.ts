@@ -10,14 +10,26 @@ export function assertNotInterrupted(): void {
   if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
 }
 
-/** Run git in `cwd`; stdout as text. Throws the stderr on failure; stops with paved on Ctrl-C. */
+/**
+ * A git command that failed in the service's repository (a corrupt index, a broken object, a lock left by
+ * another git): the user's repository needs repair, so it is a one-line UserError naming git's own words.
+ */
+export function gitFailure(cwd: string, args: readonly string[], stderr: string, exitCode: number | string | undefined): UserError {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const why = lines.find((l) => /^(fatal|error):/i.test(l)) ?? lines[0] ?? `exited with ${exitCode ?? "an error"}`;
+  return new UserError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed in ${cwd}: ${why}`, {
+    hint: "run `git status` there to see what git needs repaired, fix it, then run paved again",
+  });
+}
+
+/** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
 async function git(cwd: string, args: string[], input?: string | Uint8Array): Promise<string> {
   const { execa } = await import("execa");
   const result = await trackChild(
     execa("git", args, { cwd, reject: false, stripFinalNewline: false, cancelSignal: interruptSignal, ...(input !== undefined ? { input } : {}) }),
   );
   assertNotInterrupted();
-  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed: ${String(result.stderr).trim()}`);
+  if (result.exitCode !== 0) throw gitFailure(cwd, args, String(result.stderr ?? ""), result.exitCode ?? result.code);
   return String(result.stdout);
 }
 
@@ -32,15 +44,21 @@ export interface Repository {
 
 /** The git repository holding `dir`; upgrade needs git to know what the team changed and to record conflicts. */
 export async function openRepository(dir: string): Promise<Repository> {
-  let prefix: string;
+  let answer: string[];
   try {
-    prefix = (await git(dir, ["rev-parse", "--show-prefix"])).trim();
+    answer = (await git(dir, ["rev-parse", "--is-inside-work-tree", "--show-prefix"])).split("\n");
   } catch {
     throw new UserError(`${dir} is not inside a git repository`, {
       hint: "paved upgrade needs git: run `git init && git add -A && git commit -m 'Before upgrade'` first",
     });
   }
-  return { dir, prefix };
+  if (answer[0]?.trim() !== "true") {
+    // HEAD, objects/ and refs/ in the folder itself make git take it for a bare repository.
+    throw new UserError(`${dir} is not inside a git work tree (git takes it for a bare repository or a .git directory)`, {
+      hint: "run paved in the work tree of the service's repository; move HEAD, objects/ and refs/ out of the service folder",
+    });
+  }
+  return { dir, prefix: (answer[1] ?? "").trim() };
 }
 
 /** `git status --porcelain` lines for the service directory (empty when clean). */
@@ -145,4 +163,31 @@ export async function commitAll(repo: Repository, message: string): Promise<stri
   const identity = hasIdentity ? [] : ["-c", "user.name=paved", "-c", "user.email=paved@localhost"];
   await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
+}
+
+/** The commit HEAD points at, or "" in a repository without commits. */
+export async function headCommit(repo: Repository): Promise<string> {
+  return (await git(repo.dir, ["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim();
+}
+
+/** Paths with unmerged index entries (conflicts not yet `git add`ed), relative to the service directory. */
+export async function unmergedPaths(repo: Repository): Promise<string[]> {
+  const out = await git(repo.dir, ["diff", "--name-only", "--diff-filter=U", "--relative", "-z"]);
+  return [...new Set(out.split("\0").filter(Boolean))].sort();
+}
+
+/** Set the index entries of `paths` back to HEAD (unmerged stages included); the working tree is left alone. */
+export async function resetIndexPaths(repo: Repository, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git(repo.dir, ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul", "HEAD"], paths.map((p) => `${p}\0`).join(""));
+}
+
+/**
+ * Stage these paths as they are in the working tree (deleted ones leave the index; a path neither on disk nor
+ * in the index is ignored). One git process for any number of files: hashing each file with its own
+ * `git hash-object` made a 600-file upgrade 2.5 times slower.
+ */
+export async function stagePaths(repo: Repository, paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await git(repo.dir, ["update-index", "--add", "--remove", "-z", "--stdin"], paths.map((p) => `${p}\0`).join(""));
 }

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { failures, findingsOf, makeService, only, svcVersion } from "./fixtures.js";
@@ -134,6 +134,17 @@ describe("paved/managed-drift", () => {
     const f = only(await svc.run(), "paved/managed-drift");
     expect(f.status).toBe("fail");
     expect(f.diff).toContain("-owner: team-other");
+  });
+
+  it("diffs a Latin-1 managed file as text (git's rule: binary only with a NUL), bytes shown as Latin-1", async () => {
+    const versions = { "1.0.0": svcVersion({ manifest: { files: { managed: ["deploy/app.yaml", "legacy.properties"] } } }) };
+    const svc = await makeService({ versions });
+    writeFileSync(path.join(svc.source, "svc/1.0.0/files/legacy.properties"), Buffer.from("# caf\xe9\nprix=3\n", "latin1"));
+    writeFileSync(path.join(svc.dir, "legacy.properties"), Buffer.from("# caf\xe8\nprix=3\n", "latin1"));
+    svc.commit();
+    const f = only(await svc.run(), "paved/managed-drift");
+    expect(f).toMatchObject({ status: "fail", file: "legacy.properties", line: 1, message: "legacy.properties differs from the template from line 1" });
+    expect(f.diff).toContain("-# caf\u00e9\n+# caf\u00e8");
   });
 
   it("reports a symlink where the template has a file", async () => {

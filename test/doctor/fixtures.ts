@@ -112,7 +112,7 @@ export async function makeService(options: {
   const dir = path.join(tempDir("paved-doctor-"), "payments-api");
   const loaded = await new DirectorySource(source, source, false).loadVersion("svc", version);
   const meta = { template: "svc", version, dirName: "payments-api" };
-  const answers = answersForRender(loaded.manifest.questions, options.answers ?? { name: "payments-api", owner: "team-payments" }, meta);
+  const { answers } = await answersForRender(loaded.manifest.questions, options.answers ?? { name: "payments-api", owner: "team-payments" }, meta);
   const { tree } = renderTemplate(loaded, answers, meta);
   writeFiles(dir, { ".keep": "" });
   rmSync(path.join(dir, ".keep"));
@@ -133,7 +133,7 @@ export async function makeService(options: {
   return {
     dir,
     source,
-    run: (more = {}) => runDoctor({ dir, source, today: TODAY, ...more }),
+    run: (more = {}) => runDoctor({ dir, source, asOf: TODAY, ...more }),
     write: (files) => {
       writeFiles(dir, files);
       commit();

@@ -44,6 +44,7 @@ export function sampleReport(overrides: Partial<DoctorReport> = {}): DoctorRepor
     findings,
     summary: summarize(findings),
     strict: false,
+    asOf: "2026-11-21",
     fixed: [],
     durationMs: 87,
     pavedVersion: "0.1.0",

@@ -1,10 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { addDays, findVersionLag } from "../../src/doctor/checks/version-lag.js";
+import { addDays, isCalendarDate, todayUtc } from "../../src/as-of.js";
+import { findVersionLag } from "../../src/doctor/checks/version-lag.js";
 import { makeService, only, svcVersion, TODAY } from "./fixtures.js";
 
 const RELEASED: Record<string, string> = { "1.0.0": "2026-01-10", "1.1.0": "2026-10-01", "1.2.0": "2026-11-01", "2.0.0": "2026-11-15" };
-const lag = (current: string, versions: string[], today: string, graceDays = 30) =>
-  findVersionLag({ current, versions, releasedOf: (v) => RELEASED[v], today, graceDays });
+const lag = (current: string, versions: string[], asOf: string, graceDays = 30) =>
+  findVersionLag({ current, versions, releasedOf: (v) => RELEASED[v], asOf, graceDays });
+
+describe("the as-of day", () => {
+  it("is a real calendar day as YYYY-MM-DD; today is the UTC date", () => {
+    for (const day of ["2026-12-01", "2028-02-29", "2000-02-29", "1999-12-31"]) expect(isCalendarDate(day), day).toBe(true);
+    for (const day of ["2026-02-29", "1900-02-29", "2026-04-31", "2026-00-10", "2026-1-05", "20261201", "2026-12-01T00:00:00Z", " 2026-12-01", ""]) expect(isCalendarDate(day), day).toBe(false);
+    expect(todayUtc(new Date("2026-12-01T23:30:00-05:00"))).toBe("2026-12-02");
+  });
+});
 
 describe("findVersionLag", () => {
   it("is not behind on the latest release, and ignores pre-releases", () => {
@@ -24,7 +33,7 @@ describe("findVersionLag", () => {
   });
 
   it("has no grace period without a release date, and a configurable one", () => {
-    expect(findVersionLag({ current: "1.0.0", versions: ["1.0.0", "1.1.0"], releasedOf: () => undefined, today: "2026-01-01", graceDays: 30 })).toMatchObject({ withinGrace: false });
+    expect(findVersionLag({ current: "1.0.0", versions: ["1.0.0", "1.1.0"], releasedOf: () => undefined, asOf: "2026-01-01", graceDays: 30 })).toMatchObject({ withinGrace: false });
     expect(lag("1.0.0", ["1.0.0", "1.1.0"], "2026-10-05", 0)).toMatchObject({ withinGrace: false });
     expect(lag("1.0.0", ["1.0.0", "1.1.0"], "2026-12-05", 90)).toMatchObject({ withinGrace: true });
   });
@@ -54,7 +63,7 @@ describe("paved/version-lag", () => {
   it("is an error a major version behind, and passes inside the grace period", async () => {
     const svc = await makeService({ versions: versions("2.0.0", "2026-11-01"), version: "1.0.0" });
     expect(only(await svc.run(), "paved/version-lag")).toMatchObject({ status: "pass" });
-    expect(only(await svc.run({ today: "2026-12-01" }), "paved/version-lag")).toMatchObject({ status: "fail", severity: "error" });
+    expect(only(await svc.run({ asOf: "2026-12-01" }), "paved/version-lag")).toMatchObject({ status: "fail", severity: "error" });
   });
 
   it("takes the grace period from .paved.yml, and --grace-days over it", async () => {

@@ -36,7 +36,7 @@ describe("waivers", () => {
     const report = await svc.run();
     expect(only(report, "service/ownership").waived?.reason).toBe("team rename in progress");
     expect(report.summary).toMatchObject({ errors: 0, waived: 1 });
-    const later = await svc.run({ today: "2026-12-02" });
+    const later = await svc.run({ asOf: "2026-12-02" });
     expect(later.summary.errors).toBe(1);
     expect(only(later, "paved/waivers").status).toBe("fail");
   });
@@ -87,7 +87,7 @@ describe("a template check on a file nobody requires", () => {
   it("fails when the file is missing, anchored on .paved.yml", async () => {
     const checks = [{ id: "svc/security-contact", type: "file-contains", file: "SECURITY.md", pattern: "@", message: "SECURITY.md names a contact" }];
     const svc = await makeService({ versions: { "1.0.0": svcVersion({ manifest: { checks } }) } });
-    expect(only(await svc.run(), "svc/security-contact")).toMatchObject({ status: "fail", file: ".paved.yml", line: 1, message: "SECURITY.md names a contact (SECURITY.md is missing)" });
+    expect(only(await svc.run(), "svc/security-contact")).toMatchObject({ status: "fail", file: ".paved.yml", line: 1, message: "not met: SECURITY.md names a contact (SECURITY.md is missing)" });
     svc.write({ "SECURITY.md": "security@example.com\n" });
     expect(only(await svc.run(), "svc/security-contact").status).toBe("pass");
   });

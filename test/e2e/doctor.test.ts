@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { git, runCli, tempDir } from "../helpers.js";
+import { git, runCli, snapshotDir, tempDir } from "../helpers.js";
 
 async function newService(name: string, ...set: string[]): Promise<string> {
   const target = path.join(tempDir("paved-doctor-e2e-"), name);
@@ -88,25 +88,61 @@ describe("paved doctor on a generated service", () => {
     expect(readFileSync(path.join(dir, "Dockerfile"), "utf8")).toContain("USER ");
   });
 
-  it("fails warnings only with --strict, and honours waivers", async () => {
+  it("fails warnings only with --strict, and honours waivers through their until day (--as-of)", async () => {
     const dir = await newService("warned");
     const serviceFile = path.join(dir, ".paved.yml");
     const recorded = readFileSync(serviceFile, "utf8");
-    // An expired waiver is a warning (paved/waivers): exit 0, but 1 with --strict.
-    writeFileSync(serviceFile, recorded + "waivers:\n  - check: service/ownership\n    reason: team rename\n    until: 2020-01-01\n");
-    const lenient = await runCli(["doctor", dir]);
-    expect(lenient.exitCode).toBe(0);
-    expect(lenient.stdout).toContain("! paved/waivers  the waiver for service/ownership expired on 2020-01-01");
-    const strict = await runCli(["doctor", dir, "--strict"]);
-    expect(strict.exitCode).toBe(1);
-
-    // A current waiver turns an error into "waived".
     writeFileSync(path.join(dir, "CODEOWNERS"), "* @team-renamed\n");
-    writeFileSync(serviceFile, recorded + "waivers:\n  - check: service/ownership\n    reason: team rename in progress\n    until: 2999-01-01\n");
-    const waived = await runCli(["doctor", dir, "--strict"]);
+    writeFileSync(serviceFile, recorded + "waivers:\n  - check: service/ownership\n    reason: team rename in progress\n    until: 2026-06-30\n");
+
+    // On its until day a waiver still turns an error into "waived".
+    const waived = await runCli(["doctor", dir, "--strict", "--as-of", "2026-06-30"]);
     expect(waived.exitCode).toBe(0);
     expect(waived.stdout).toContain("– service/ownership");
-    expect(waived.stdout).toContain("waived until 2999-01-01: team rename in progress");
+    expect(waived.stdout).toContain("waived until 2026-06-30: team rename in progress");
+
+    // The day after, it is ignored and reported: a warning, so exit 1 only with --strict (and the error counts again).
+    expect((await runCli(["doctor", dir, "--as-of", "2026-07-01"])).exitCode).toBe(1);
+    await git(dir, ["checkout", "--", "CODEOWNERS"]);
+    const lenient = await runCli(["doctor", dir, "--as-of", "2026-07-01"]);
+    expect(lenient.exitCode).toBe(0);
+    expect(lenient.stdout).toContain("! paved/waivers  the waiver for service/ownership expired on 2026-06-30");
+    const strict = await runCli(["doctor", dir, "--strict", "--as-of", "2026-07-01"]);
+    expect(strict.exitCode).toBe(1);
+  });
+
+  it("judges version lag as of --as-of and records the date in JSON and SARIF", async () => {
+    // 1.1.0 is a major version behind 2.0.0 (released 2026-11-10): the 30-day grace period ends 2026-12-10.
+    const dir = path.join(tempDir("paved-doctor-e2e-"), "lagging");
+    const created = await runCli(["new", "service", dir, "--version", "1.1.0", "--set", "owner=team-lagging", "--no-install"]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    const inside = await runCli(["doctor", dir, "--json", "--as-of", "2026-12-09"]);
+    expect(inside.exitCode, inside.stderr).toBe(0);
+    const report = JSON.parse(inside.stdout) as { asOf: string; findings: JsonFinding[] };
+    expect(report.asOf).toBe("2026-12-09");
+    expect(report.findings.find((f) => f.check === "paved/version-lag")).toMatchObject({ status: "pass", message: expect.stringContaining("within the grace period until 2026-12-10") });
+
+    const out = path.join(tempDir(), "doctor.sarif");
+    const after = await runCli(["doctor", dir, "--format", "sarif", "--output", out, "--as-of", "2026-12-10"]);
+    expect(after.exitCode).toBe(1);
+    const log = JSON.parse(readFileSync(out, "utf8"));
+    expect(log.runs[0].properties.asOf).toBe("2026-12-10");
+    expect(log.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toContain("paved/version-lag");
+
+    // Without --as-of the date used is today (UTC), and it is recorded.
+    const today = await runCli(["doctor", dir, "--json"]);
+    expect((JSON.parse(today.stdout) as { asOf: string }).asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("refuses an --as-of that is not a calendar date, with the fix", async () => {
+    const before = snapshotDir(clean);
+    for (const bad of ["2026-02-30", "2026-13-01", "tomorrow", "2026-1-5", "2026-12-01T00:00:00Z"]) {
+      const result = await runCli(["doctor", clean, "--as-of", bad]);
+      expect(result.exitCode, bad).toBe(2);
+      expect(result.stderr).toMatch(/^error: --as-of: must be a calendar date as YYYY-MM-DD, e\.g\. 2026-12-01\nfix: pass a day such as --as-of 2026-12-01, or leave the flag out to judge as of today \(UTC\)\n?$/);
+      expect(result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    }
+    expect(snapshotDir(clean)).toEqual(before);
   });
 
   it("writes SARIF to --output and the step summary for --format github", async () => {

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { git, runCli, snapshotDir, tempDir } from "../helpers.js";
+import { spawnSync } from "node:child_process";
+import { BIN, CLI_ENV, git, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { BASE_QUESTIONS, commitAll, makeSource, newService } from "../upgrade/fixtures.js";
 
 const read = (dir: string, p: string) => readFileSync(path.join(dir, p), "utf8");
@@ -136,7 +137,7 @@ describe("paved upgrade (real git repositories)", () => {
     write(dir, "config.yml", "port: 7070\nlog: info\n");
     await commitAll(dir);
     const human = await runCli(["upgrade", dir, "--dry-run"]);
-    expect(human.exitCode).toBe(0);
+    expect(human.exitCode).toBe(1); // as the real run: the plan has a conflict (issue 12)
     expect(human.stdout).toMatch(/conflict\s+config\.yml\s+changed by you and by the template; 1 conflicting region/);
     expect(human.stdout).toMatch(/update\s+untouched\.txt/);
     expect(human.stdout).toContain("nothing was written");
@@ -150,13 +151,63 @@ describe("paved upgrade (real git repositories)", () => {
     expect((await git(dir, ["ls-files", "-u"])).stdout).toBe("");
   });
 
+  it("merges Latin-1 files like git: a clean merge stays clean, a real conflict gets git merge-file's markers; paved diff shows them as git diff", async () => {
+    const latin1 = (text: string) => Buffer.from(text, "latin1");
+    const lines = (first: string, last: string) => `# caf\xe9 ${first}\nna\xefve=oui\n\nprix=3\xa4\n\nfin=${last}\n`;
+    const source = makeSource({
+      "1.0.0": { files: { "clean.properties": latin1(lines("v1", "a")), "conflict.properties": latin1(lines("v1", "a")), "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nd\n") } },
+      "1.1.0": { files: { "clean.properties": latin1(lines("v1", "\xe9t\xe9")), "conflict.properties": latin1(lines("v2 \xe0 jour", "a")), "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nD\n") } },
+    });
+    const dir = await newService(source, "1.0.0");
+    write(dir, "clean.properties", latin1(lines("\xe9quipe", "a")));
+    write(dir, "conflict.properties", latin1(lines("\xe9quipe", "a")));
+    write(dir, "bom.txt", latin1("\xef\xbb\xbfA\nb\nc\nd\n"));
+    await commitAll(dir);
+
+    // paved diff prints the same bytes git diff does for a Latin-1 file (text to git: no NUL).
+    const pavedDiff = spawnSync(process.execPath, [BIN, "diff", dir], { env: { ...process.env, ...CLI_ENV } });
+    expect(pavedDiff.status).toBe(0);
+    const gitDiff = spawnSync("git", ["-c", "diff.indentHeuristic=false", "diff", "--no-color", "HEAD~1", "HEAD", "--", "clean.properties"], { cwd: dir });
+    const hunks = (out: Buffer) => out.subarray(out.indexOf("@@")).toString("latin1");
+    const pavedClean = pavedDiff.stdout.subarray(pavedDiff.stdout.indexOf("diff --git a/clean.properties"));
+    expect(hunks(gitDiff.stdout)).toContain("+# caf\xe9 \xe9quipe\n");
+    expect(hunks(pavedClean).startsWith(hunks(gitDiff.stdout))).toBe(true);
+    // --json has to carry text: a patch that is not UTF-8 is given as Latin-1 (one character per byte).
+    const json = JSON.parse(String((await runCli(["diff", dir, "--json"])).stdout)) as { files: Array<{ path: string; binary: boolean; patch: string }> };
+    expect(json.files.find((f) => f.path === "clean.properties")).toMatchObject({ binary: false, patch: expect.stringContaining("+# caf\u00e9 \u00e9quipe\n") });
+
+    const result = await runCli(["upgrade", dir, "--json"]);
+    expect(result.exitCode).toBe(1);
+    const report = JSON.parse(String(result.stdout));
+    expect(report.conflicts).toEqual([{ path: "conflict.properties", kind: "content", regions: 1, step: "1.0.0->1.1.0" }]); // conflicts name their step (issue 12)
+    const action = (p: string) => report.actions.find((a: { path: string }) => a.path === p)?.action;
+    expect([action("clean.properties"), action("bom.txt")]).toEqual(["merge", "merge"]);
+
+    // Byte for byte what git merge-file gives on the same three files, with the same labels.
+    const expected = (file: string) => {
+      const work = tempDir("paved-latin1-");
+      for (const [stage, name] of [["1", "base"], ["2", "ours"], ["3", "theirs"]] as const) {
+        const show = spawnSync("git", ["show", `:${stage}:${file}`], { cwd: dir });
+        writeFileSync(path.join(work, name), show.status === 0 ? show.stdout : Buffer.alloc(0));
+      }
+      return spawnSync("git", ["merge-file", "-p", "-L", "yours (svc 1.0.0)", "-L", "svc 1.0.0", "-L", "svc 1.1.0", "ours", "base", "theirs"], { cwd: work });
+    };
+    const merged = expected("conflict.properties");
+    expect(merged.status).toBe(1);
+    expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toBe(merged.stdout.toString("latin1"));
+    expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toContain("<<<<<<< yours (svc 1.0.0)\n# caf\xe9 \xe9quipe\n=======\n# caf\xe9 v2 \xe0 jour\n>>>>>>> svc 1.1.0\n");
+    expect(readFileSync(path.join(dir, "clean.properties")).toString("latin1")).toBe(lines("\xe9quipe", "\xe9t\xe9"));
+    expect(readFileSync(path.join(dir, "bom.txt")).toString("latin1")).toBe("\xef\xbb\xbfA\nb\nc\nD\n");
+    expect((await git(dir, ["status", "--porcelain"])).stdout).toContain("UU conflict.properties");
+  });
+
   it("--dry-run touches nothing; a dirty tree is refused with exit 2 unless --allow-dirty", async () => {
     const dir = await newService(rulesSource(), "1.0.0");
     write(dir, "untouched.txt", "local, uncommitted\n");
     const before = worktree(dir);
     const dry = await runCli(["upgrade", dir, "--dry-run", "--json"]);
-    expect(dry.exitCode).toBe(0);
-    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: true, dryRun: true, from: "1.0.0", to: "1.1.0" });
+    expect(dry.exitCode).toBe(1); // the uncommitted untouched.txt conflicts, so the real run would exit 1 too (issue 12)
+    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: false, dryRun: true, from: "1.0.0", to: "1.1.0", conflicts: [{ path: "untouched.txt", step: "1.0.0->1.1.0" }] });
     expect(worktree(dir)).toEqual(before);
 
     const dirty = await runCli(["upgrade", dir]);
@@ -221,7 +272,8 @@ describe("paved upgrade (real git repositories)", () => {
     expect(missing.stderr).toContain("--set region=");
     expect(read(dir, ".paved.yml")).toContain("version: 1.0.0");
 
-    const ok = await runCli(["upgrade", dir, "--set", "region=eu-west", "--set", "owner=team-b", "--commit"]);
+    // --set alone stays on the recorded version (issue 20); --latest moves too.
+    const ok = await runCli(["upgrade", dir, "--latest", "--set", "region=eu-west", "--set", "owner=team-b", "--commit"]);
     expect(ok.stderr).not.toContain("error");
     expect(ok.exitCode).toBe(0);
     expect(read(dir, "tier.txt")).toBe("silver\n");
@@ -308,7 +360,7 @@ describe("paved upgrade (real git repositories)", () => {
     await commitAll(dir);
     const first = await runCli(["upgrade", dir]);
     expect(first.exitCode).toBe(1);
-    expect(first.stdout).toContain("run `paved upgrade` again to continue to 2.0.0");
+    expect(first.stdout).toContain("Then `paved upgrade --continue` commits it with the release notes and goes on to 2.0.0");
     expect(read(dir, ".paved.yml")).toContain("version: 1.1.0");
     expect(existsSync(path.join(dir, "b.txt"))).toBe(false);
     write(dir, "a.txt", "team and y\n");

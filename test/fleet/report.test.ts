@@ -27,7 +27,7 @@ function row(id: string): ServiceRow {
 
 const ALL_PASS = (ids: string[], overrides: Record<string, string> = {}) => Object.fromEntries(ids.map((id) => [id, overrides[id] ?? "pass"]));
 const SERVICE_CHECKS = [
-  "paved/managed-drift", "paved/manifest", "paved/required-files", "paved/secrets", "paved/version-lag", "paved/waivers",
+  "paved/conflicts", "paved/managed-drift", "paved/manifest", "paved/required-files", "paved/secrets", "paved/version-lag", "paved/waivers",
   "service/alert-rules", "service/catalog-lifecycle", "service/catalog-name", "service/ci-workflow", "service/dashboard", "service/env-ignored",
   "service/image-healthcheck", "service/memory-limit", "service/node-engine", "service/non-root-image", "service/ownership",
   "service/pinned-base-image", "service/readiness-probe", "service/run-as-non-root", "service/test-script",
@@ -127,7 +127,7 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
       version: "1.1.0",
       releases: SERVICE_RELEASES,
       lag: { latest: "2.0.0", behind: true, major: 1, minor: 0, patch: 0, releasesBehind: 1, oldestMissing: "2.0.0", oldestMissingReleased: "2026-11-10", days: 21, pastGrace: false, graceEnds: "2026-12-10" },
-      doctor: { result: "pass", passed: 21, errors: 0, warnings: 0, infos: 0, skipped: 0, waived: 0, failing: [], checks: ALL_PASS(SERVICE_CHECKS) },
+      doctor: { result: "pass", passed: 22, errors: 0, warnings: 0, infos: 0, skipped: 0, waived: 0, failing: [], checks: ALL_PASS(SERVICE_CHECKS) },
       waivers: [],
       drift: NO_DRIFT(37),
       history: { created: "2026-09-05", createdVersion: "1.0.0", upgrades: [{ date: "2026-10-20", from: "1.0.0", to: "1.1.0" }], firstDeploy: "2026-09-12", firstDeployRef: "v0.1.0", daysToFirstDeploy: 7, sticky: true },
@@ -211,7 +211,7 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const lines = csv.stdout.trimEnd().split("\r\n");
     expect(lines).toHaveLength(10);
     expect(lines.find((l) => l.startsWith("services/billing,"))).toBe(
-      "services/billing,paved,,billing,team-bill,service,builtin,2.0.0,2.0.0,false,0,0,0,,false,fail,19,1,0,1,paved/managed-drift,1,2,36,1,1,2026-11-12,0,,,",
+      "services/billing,paved,,billing,team-bill,service,builtin,2.0.0,2.0.0,false,0,0,0,,false,fail,20,1,0,1,paved/managed-drift,1,2,36,1,1,2026-11-12,0,,,",
     );
     const human = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF]);
     expect(human.stdout).toContain("doctor       4 pass, 0 warn, 2 fail (66.7% pass)");
@@ -317,8 +317,8 @@ describe("refusals: exit 2, one line, nothing written", () => {
   }
 
   it("refuses bad flags", async () => {
-    await refused(["fleet", "report", fleet.root, "--as-of", "2026-02-30"], "--as-of: is not a calendar date (YYYY-MM-DD)");
-    await refused(["fleet", "report", fleet.root, "--as-of", "yesterday"], "--as-of: must be a date as YYYY-MM-DD, e.g. --as-of 2026-12-01");
+    await refused(["fleet", "report", fleet.root, "--as-of", "2026-02-30"], "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01");
+    await refused(["fleet", "report", fleet.root, "--as-of", "yesterday"], "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01");
     await refused(["fleet", "report", fleet.root, "--shard", "4/3"], "--shard: must be I/N with 1 <= I <= N, e.g. --shard 2/4");
     await refused(["fleet", "report", fleet.root, "--fail-on", "lag,speed"], /^error: --fail-on: must be one of lag, doctor, drift$/);
     await refused(["fleet", "report", fleet.root, "--max-depth", "two"], "--max-depth: must be a whole number, e.g. --max-depth 3");

@@ -1,11 +1,17 @@
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { git, listFiles, runCli, tempDir, writeFiles } from "../helpers.js";
+import { git, listFiles, ROOT, runCli, tempDir, writeFiles } from "../helpers.js";
 
 /** Every file of the work tree (not .git) with its bytes. */
 function workTree(root: string): Record<string, string> {
   return Object.fromEntries(listFiles(root).map((p) => [p, readFileSync(path.join(root, p)).toString("base64")]));
+}
+
+/** The environment that arms a test-only failpoint: the preload sets the hook; the variable names the point. */
+const FAILPOINT_PRELOAD = path.join(ROOT, "test", "support", "failpoints.mjs");
+function failpointEnv(name: string): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${FAILPOINT_PRELOAD}`, PAVED_FAILPOINT: name };
 }
 
 function lcg(seed: number): () => number {
@@ -41,7 +47,7 @@ describe("killing paved upgrade", () => {
     expect(clean.exitCode, clean.stderr).toBe(0);
 
     const victim = copyOf(original);
-    const killed = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: { PAVED_FAILPOINT: "upgrade-apply-sigkill" } });
+    const killed = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: failpointEnv("upgrade-apply-sigkill") });
     expect(killed.signal).toBe("SIGKILL");
     expect(existsSync(path.join(victim, ".git", "paved.journal"))).toBe(true);
     const half = workTree(victim);
@@ -54,6 +60,35 @@ describe("killing paved upgrade", () => {
     expect(workTree(victim)).toEqual(workTree(reference));
     expect((await git(victim, ["status", "--porcelain"])).stdout).toBe((await git(reference, ["status", "--porcelain"])).stdout);
     expect(existsSync(path.join(victim, ".git", "paved.journal"))).toBe(false);
+  });
+
+  it("a stale journal never destroys an edit made since: the next run refuses (exit 2) and touches nothing", async () => {
+    const victim = await serviceAt100();
+    const killed = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: failpointEnv("upgrade-apply-sigkill") });
+    expect(killed.signal).toBe("SIGKILL");
+    const journal = JSON.parse(readFileSync(path.join(victim, ".git", "paved.journal"), "utf8")) as { entries: { path: string; original: unknown }[] };
+    // As the hint of an interrupted run suggests: restore tracked files with git, then keep working.
+    await git(victim, ["checkout", "."]);
+    const edited = journal.entries.find((e) => e.original !== null && e.path !== ".paved.yml")!.path;
+    writeFiles(victim, { [edited]: "my edit after the crash\n" });
+    const before = workTree(victim);
+
+    const rerun = await runCli(["upgrade", victim, "--to", "1.1.0"]);
+    expect(rerun.exitCode, rerun.stderr).toBe(2);
+    expect(rerun.stderr).toContain(`changed since (${edited}`);
+    expect(rerun.stderr).toMatch(/nothing was changed/);
+    expect(rerun.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(readFileSync(path.join(victim, edited), "utf8")).toBe("my edit after the crash\n");
+    expect(workTree(victim)).toEqual(before);
+    expect(existsSync(path.join(victim, ".git", "paved.journal"))).toBe(true);
+  });
+
+  it("PAVED_FAILPOINT alone does nothing: the release CLI never arms a failpoint from its environment", async () => {
+    const victim = await serviceAt100();
+    const result = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: { PAVED_FAILPOINT: "upgrade-apply-sigkill" } });
+    expect(result.signal).toBeUndefined();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(path.join(victim, ".paved.yml"), "utf8")).toMatch(/^version: 1\.1\.0$/m);
   });
 
   it("SIGKILL at 10 random moments: untouched, upgraded, or restored by the next run — never half", async () => {

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, renameSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../../src/errors.js";
-import { cacheDirFor, GitSource, normalizeGitUrl, stripCredentials, versionOfTag } from "../../src/templates/git-source.js";
+import { credentialFreeUrl } from "../../src/redact.js";
+import { cacheDirFor, GitSource, normalizeGitUrl, versionOfTag } from "../../src/templates/git-source.js";
 import { openRecordedSource, openSource, recordSource, resolveVersion } from "../../src/templates/source.js";
 import { entryText } from "../../src/tree.js";
 import { git, tempDir, writeFiles } from "../helpers.js";
@@ -181,11 +182,16 @@ describe("git source cache", () => {
 
 describe("credentials and recorded sources", () => {
   it("strips http credentials and tokens but keeps an ssh user name", () => {
+    const stripCredentials = (url: string) => {
+      const { url: clean, stripped } = credentialFreeUrl(url);
+      return { url: clean, stripped };
+    };
     expect(stripCredentials("https://x-access-token:ghp_secret@github.com/acme/tpl.git")).toEqual({ url: "https://github.com/acme/tpl.git", stripped: true });
     expect(stripCredentials("https://oauth2@gitlab.example.com/acme/tpl.git?private_token=abc")).toEqual({ url: "https://gitlab.example.com/acme/tpl.git", stripped: true });
     expect(stripCredentials("ssh://git@host.example/acme/tpl.git")).toEqual({ url: "ssh://git@host.example/acme/tpl.git", stripped: false });
     expect(stripCredentials("ssh://git:pw@host.example/acme/tpl.git").url).toBe("ssh://git@host.example/acme/tpl.git");
     expect(stripCredentials("git@github.com:acme/tpl.git")).toEqual({ url: "git@github.com:acme/tpl.git", stripped: false });
+    expect(stripCredentials("file:///srv/tpl.git?token=abc#access_token=def")).toEqual({ url: "file:///srv/tpl.git", stripped: true });
     expect(normalizeGitUrl("https://TOKEN@GitHub.com/acme/tpl.git/")).toBe(normalizeGitUrl("https://github.com/acme/tpl"));
     expect(cacheDirFor("https://u:p@github.com/acme/tpl.git")).toBe(cacheDirFor("https://github.com/acme/tpl"));
   });

@@ -1,4 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../helpers.js";
 import { applyPlan, planUpgrade, type FileAction, type PlanInput } from "../../src/upgrade/plan.js";
 import { entryText, textFile, type FileEntry, type FileTree } from "../../src/tree.js";
 
@@ -15,6 +19,17 @@ function plan(base: Record<string, string | FileEntry>, theirs: Record<string, s
 }
 
 const binary = (bytes: number[], mode = 0o644): FileEntry => ({ data: Uint8Array.from(bytes), mode });
+/** A file from a byte string ("caf\xe9" is the 4 bytes of "café" in Latin-1). */
+const latin1 = (text: string, mode = 0o644): FileEntry => ({ data: Buffer.from(text, "latin1"), mode });
+const bytesOf = (entry: FileEntry | undefined) => Buffer.from(entry!.data).toString("latin1");
+
+/** What `git merge-file -p` makes of the same three files, with upgrade's labels (a byte string). */
+function gitMergeFile(base: string, ours: string, theirs: string): { text: string; status: number | null } {
+  const dir = tempDir("paved-plan-merge-");
+  for (const [name, text] of Object.entries({ base, ours, theirs })) writeFileSync(path.join(dir, name), Buffer.from(text, "latin1"));
+  const run = spawnSync("git", ["merge-file", "-p", "-L", labels.ours, "-L", labels.base, "-L", labels.theirs, "ours", "base", "theirs"], { cwd: dir });
+  return { text: run.stdout.toString("latin1"), status: run.status };
+}
 
 describe("planUpgrade per-file rules", () => {
   it("takes theirs when the team did not touch the file", () => {
@@ -103,6 +118,56 @@ describe("planUpgrade per-file rules", () => {
     const edited = plan({ "logo.png": binary([0, 1, 2]) }, { "logo.png": binary([0, 9, 9]) }, { "logo.png": binary([0, 5, 5]) });
     expect(edited.byPath("logo.png")).toMatchObject({ action: "conflict", conflict: { kind: "binary" } });
     expect([...edited.result.get("logo.png")!.data]).toEqual([0, 5, 5]);
+  });
+
+  it("merges a Latin-1 file line by line, bytes untouched, as git merge-file does", () => {
+    const base = "# caf\xe9\n\nna\xefve\nprix: 3\nfin\n";
+    const theirs = "# caf\xe9\n\nna\xefve\nprix: 4\nfin\n";
+    const ours = "# caf\xe9 cr\xe8me\n\nna\xefve\nprix: 3\nfin\n";
+    const { byPath, result } = plan({ "menu.txt": latin1(base) }, { "menu.txt": latin1(theirs) }, { "menu.txt": latin1(ours) });
+    expect(byPath("menu.txt").action).toBe("merge");
+    expect(bytesOf(result.get("menu.txt"))).toBe("# caf\xe9 cr\xe8me\n\nna\xefve\nprix: 4\nfin\n");
+    expect(gitMergeFile(base, ours, theirs)).toEqual({ text: bytesOf(result.get("menu.txt")), status: 0 });
+  });
+
+  it("marks a real conflict in a Latin-1 file inline, exactly as git merge-file", () => {
+    const base = "caf\xe9\nna\xefve\nfin\n";
+    const ours = "caf\xe9\nna\xeff (\xe9quipe)\nfin\n";
+    const theirs = "caf\xe9\nNA\xcfVE\nfin\n";
+    const { byPath, result } = plan({ "menu.txt": latin1(base) }, { "menu.txt": latin1(theirs) }, { "menu.txt": latin1(ours) });
+    expect(byPath("menu.txt")).toMatchObject({ action: "conflict", conflict: { kind: "content", regions: 1 } });
+    const merged = bytesOf(result.get("menu.txt"));
+    expect(merged).toBe("caf\xe9\n<<<<<<< yours (svc 1.0.0)\nna\xeff (\xe9quipe)\n=======\nNA\xcfVE\n>>>>>>> svc 1.1.0\nfin\n");
+    expect(gitMergeFile(base, ours, theirs)).toEqual({ text: merged, status: 1 });
+    // The .rej route keeps the bytes too.
+    const rej = plan({ "menu.txt": latin1(base) }, { "menu.txt": latin1(theirs) }, { "menu.txt": latin1(ours) }, { conflict: "rej" });
+    expect(bytesOf(rej.result.get("menu.txt"))).toBe(ours);
+    expect(bytesOf(rej.result.get("menu.txt.rej"))).toBe("--- a/menu.txt\n+++ b/menu.txt\n@@ -1,3 +1,3 @@\n caf\xe9\n-na\xeff (\xe9quipe)\n+NA\xcfVE\n fin\n");
+  });
+
+  it("keeps a UTF-8 BOM and CRLF through merges and conflicts, as git merge-file", () => {
+    const body = (name: string, port: string, owner: string) => `name: ${name}\r\nport: ${port}\r\n# -\r\nowner: ${owner}\r\n`;
+    const bom = "\xef\xbb\xbf";
+    const base = bom + body("svc", "80", "a");
+    const cases = [
+      { ours: bom + body("svc", "80", "b"), theirs: bom + body("svc", "8080", "a"), action: "merge", status: 0 },
+      { ours: bom + body("mine", "80", "a"), theirs: bom + body("theirs", "80", "a"), action: "conflict", status: 1 },
+      { ours: body("svc", "80", "a"), theirs: bom + body("svc", "80", "z"), action: "merge", status: 0 },
+    ];
+    for (const c of cases) {
+      const { byPath, result } = plan({ "a.yml": latin1(base) }, { "a.yml": latin1(c.theirs) }, { "a.yml": latin1(c.ours) });
+      expect(byPath("a.yml").action).toBe(c.action);
+      expect(gitMergeFile(base, c.ours, c.theirs)).toEqual({ text: bytesOf(result.get("a.yml")), status: c.status });
+    }
+  });
+
+  it("is binary only with a NUL in the first 8,000 bytes, like git", () => {
+    const filler = "x\n".repeat(4000); // 8,000 bytes
+    const late = plan({ "a.dat": latin1(`${filler}\0a\n-\n1\n`) }, { "a.dat": latin1(`${filler}\0a\n-\n2\n`) }, { "a.dat": latin1(`${filler}\0A\n-\n1\n`) });
+    expect(late.byPath("a.dat").action).toBe("merge");
+    expect(bytesOf(late.result.get("a.dat"))).toBe(`${filler}\0A\n-\n2\n`);
+    const early = plan({ "a.dat": latin1(`${filler.slice(2)}\0a\n-\n1\n`) }, { "a.dat": latin1(`${filler.slice(2)}\0a\n-\n2\n`) }, { "a.dat": latin1(`${filler.slice(2)}\0A\n-\n1\n`) });
+    expect(early.byPath("a.dat")).toMatchObject({ action: "conflict", conflict: { kind: "binary" } });
   });
 
   it("modes follow the same rules: the template's new mode when the team kept the old one, the team's when it changed it", () => {

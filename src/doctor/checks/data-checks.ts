@@ -1,3 +1,5 @@
+import { realpathSync } from "node:fs";
+import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { ExpressionError, evaluateCondition } from "../../answers/expression.js";
 import { compileTemplate } from "../../render/handlebars.js";
@@ -78,11 +80,15 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
     return failed(info, { message: `the template's check has an invalid \`when\`: ${detail}`, file: SERVICE_ANCHOR, line: 1, key: "invalid-when", fix: "report this to the template's owners" });
   }
   const file = interpolate(check.file, ctx);
+  const refusal = refusedRead(check, file, ctx);
+  if (refusal) return failed(info, { message: `refused: ${refusal.message}`, file: SERVICE_ANCHOR, line: 1, key: refusal.key, fix: refusal.fix });
   const fix = check.fix ?? `see the template's checks for ${check.id}`;
+  // `message` is the rule (said on a pass); a failure states the problem.
+  const problem = check.failMessage ?? `not met: ${check.message}`;
   const missing = (): Finding =>
     requiredPaths(ctx).has(file)
       ? skipped(info, `skipped: ${file} is missing (paved/required-files reports it)`)
-      : failed(info, { message: `${check.message} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
+      : failed(info, { message: `${problem} (${file} is missing)`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix });
   switch (check.type) {
     case "file-exists":
       return ctx.files.exists(file) ? passed(info, check.message, { file }) : missing();
@@ -92,20 +98,64 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
       if (text === undefined) return check.type === "file-contains" || ctx.files.exists(file) ? missing() : passed(info, check.message);
       const match = new RegExp(interpolate(check.pattern, ctx), "mu").exec(text);
       if (check.type === "file-contains") {
-        return match ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
+        return match ? passed(info, check.message, { file }) : failed(info, { message: `${problem} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
       }
       if (!match) return passed(info, check.message, { file });
       const line = lineAt(text, match.index);
-      return failed(info, { message: `${check.message} (${file}:${line} matches /${check.pattern}/)`, file, line, key: `${file}:present`, fix });
+      return failed(info, { message: `${problem} (${file}:${line} matches /${check.pattern}/)`, file, line, key: `${file}:present`, fix });
     }
     case "yaml-path":
     case "json-path": {
       const text = ctx.files.text(file);
       if (text === undefined) return missing();
       const result = evaluatePathCheck(check, file, text, ctx);
-      return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${check.message} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
+      return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${problem} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
     }
   }
+}
+
+/**
+ * Why a check may not look at its file: the path leaves the service, or the check reads file contents and comes
+ * from a template inside the service itself (the repository would choose the checks that read, and print,
+ * its own files, e.g. a `path: "."` over a file a symlink or `..` reaches).
+ */
+function refusedRead(check: DataCheck, file: string, ctx: DoctorContext): { message: string; key: string; fix: string } | undefined {
+  const outside = ctx.files.outside(file);
+  if (outside !== undefined) {
+    return { message: `the check reads ${JSON.stringify(file)}, which ${outside}`, key: "outside-service", fix: "a template's check may only name files inside the service; report this to the template's owners" };
+  }
+  if (check.type !== "file-exists" && templateInsideService(ctx)) {
+    return {
+      message: `the check reads ${file}, but the template (${ctx.template!.source.id}) lives inside the service itself`,
+      key: "source-inside-service",
+      fix: "a repository cannot choose the checks that read its files: record a template source outside it (`paved upgrade --source <dir|git-url>`) or pass --source",
+    };
+  }
+  return undefined;
+}
+
+const insideService = new WeakMap<DoctorContext, boolean>();
+
+function templateInsideService(ctx: DoctorContext): boolean {
+  let inside = insideService.get(ctx);
+  if (inside === undefined) {
+    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template!.version.dir));
+    insideService.set(ctx, inside);
+  }
+  return inside;
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
 const required = new WeakMap<DoctorContext, Set<string>>();

@@ -1,5 +1,5 @@
 import picomatch from "picomatch";
-import { entriesEqual, entryText, isBinary, isExecutable, type FileEntry } from "../../tree.js";
+import { byteString, displayTexts, entriesEqual, isBinary, isExecutable, type FileEntry } from "../../tree.js";
 import { failed, NEEDS_TEMPLATE, passed, skipped, type Check, type DoctorContext } from "../context.js";
 import { diffExcerpt } from "../diff-excerpt.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
@@ -99,7 +99,9 @@ function describeDrift(expected: FileEntry, actual: FileEntry): { message: strin
     return { message: expected.symlink !== undefined ? `should be a symlink to ${expected.symlink}` : "should be a regular file, not a symlink" };
   }
   if (isBinary(expected.data) || isBinary(actual.data)) return { message: "differs from the template (binary content)" };
-  const excerpt = diffExcerpt(entryText(expected), entryText(actual));
+  // Text as git decides it; compared as shown (UTF-8, else Latin-1), so different bytes never look equal.
+  const [expectedText, actualText] = displayTexts(byteString(expected.data), byteString(actual.data));
+  const excerpt = diffExcerpt(expectedText!, actualText!);
   if (!excerpt) {
     return { message: isExecutable(expected) ? "should be executable (chmod +x), as in the template" : "should not be executable, as in the template" };
   }

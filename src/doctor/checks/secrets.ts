@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { failed, passed, type Check } from "../context.js";
 import type { CheckInfo, Finding } from "../model.js";
-import { lineAt } from "../repo-files.js";
+import { lineFinder } from "../repo-files.js";
 
 export const secretsInfo: CheckInfo = {
   id: "paved/secrets",
@@ -18,6 +18,8 @@ export interface SecretMatch {
   title: string;
   /** Offset of the match in the text. */
   index: number;
+  /** 1-based line of `index`. */
+  line: number;
   secret: string;
 }
 
@@ -84,23 +86,222 @@ function decodeBase64UrlJson(part: string): unknown {
 
 function isJwt(token: string): boolean {
   const [header, payload, signature] = token.split(".");
-  if (!header || !payload || signature === undefined) return false;
+  if (!header || !payload || signature === undefined || signature.length < 16) return false;
+  // Most look-alikes fail here, without the cost of a JSON.parse that throws.
+  if (!/"alg"/.test(Buffer.from(header, "base64url").toString("utf8"))) return false;
   const h = decodeBase64UrlJson(header);
   const p = decodeBase64UrlJson(payload);
   return typeof h === "object" && h !== null && typeof (h as { alg?: unknown }).alg === "string" && typeof p === "object" && p !== null && signature.length >= 16;
 }
-
-const ASSIGNMENT_KEY = "[A-Za-z0-9_.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*";
 
 /** Keys that name a secret's id, location or kind rather than hold it: `private_key_id`, `tokenUrl`, `passwordEnv`. */
 const NOT_A_SECRET_KEY = /(?:id|name|url|uri|file|path|type|length|size|env|field|ref|header|prefix|hash|policy|format)$/i;
 /** Values that read as identifiers (`access_token`, `DB_PASSWORD`), not as secrets. */
 const IDENTIFIER = /^(?:[a-z]+(?:[_.-][a-z]+)*|[A-Z]+(?:[_.-][A-Z0-9]+)*)$/;
 
+/*
+ * Linear time: every detector below is either a regex without overlapping quantifiers (each quantified class
+ * is followed by a character it cannot match, so a failed attempt gives nothing back twice) or a hand-written
+ * scanner that looks at each character a bounded number of times. A committed file is input from anyone, and a
+ * backtracking pattern made a 320 KB file of `token` take 40 s. test/doctor/secrets-linear.test.ts and
+ * bench/secrets.mjs hold every detector to it.
+ */
+
+function charTable(chars: string): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const range of chars.match(/.-.|./gsu) ?? []) {
+    const [from, to] = range.length === 3 ? [range.charCodeAt(0), range.charCodeAt(2)] : [range.charCodeAt(0), range.charCodeAt(0)];
+    for (let c = from; c <= to; c++) table[c] = 1;
+  }
+  return table;
+}
+
+const KEY_CHARS = charTable("A-Za-z0-9_.-");
+const VALUE_CHARS = charTable("A-Za-z0-9+/=_.!@%^&*~-");
+const BASE64_CHARS = charTable("A-Za-z0-9+/=");
+const HEADER_NAME_CHARS = charTable("A-Za-z-");
+const SPACE = /\s/;
+
+const inTable = (table: Uint8Array, text: string, i: number) => {
+  const c = text.charCodeAt(i);
+  return c < 128 && table[c] === 1;
+};
+/** `\s` as regexes mean it; the ASCII ones without building a string. */
+const isSpace = (text: string, i: number) => {
+  const c = text.charCodeAt(i);
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  return c > 127 && SPACE.test(text[i]!);
+};
+/** Where a run of `table` characters starting at `i` ends. */
+function runEnd(table: Uint8Array, text: string, i: number): number {
+  while (i < text.length && inTable(table, text, i)) i++;
+  return i;
+}
+function spacesEnd(text: string, i: number): number {
+  while (isSpace(text, i)) i++;
+  return i;
+}
+
+
+interface Assignment {
+  index: number;
+  whole: string;
+  quoted?: string;
+  bare?: string;
+}
+
+/** A value after `=`/`:`: `"..."`/`'...'` on one line, or 12+ token characters followed by a space, `,`, `;` or the end. */
+function assignedValue(text: string, i: number): { end: number; quoted?: string; bare?: string } | undefined {
+  const open = text[i];
+  if (open === '"' || open === "'") {
+    let r = i + 1;
+    while (r < text.length && !'"\'\r\n'.includes(text[r]!)) r++;
+    if (text[r] === open) return { end: r + 1, quoted: text.slice(i + 1, r) };
+    return undefined;
+  }
+  const end = runEnd(VALUE_CHARS, text, i);
+  if (end - i >= 12 && (end === text.length || isSpace(text, end) || text[end] === "," || text[end] === ";")) return { end, bare: text.slice(i, end) };
+  return undefined;
+}
+
+/** A secret's name inside a key (`api[_-]?key` and friends); literals only, so the search cannot backtrack. */
+const SECRET_KEY_WORD = /password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|private[_-]?key/gi;
+
+/**
+ * `password = "..."`, `API_TOKEN=...`, `secret: '...'`: a whole key (a run of `[A-Za-z0-9_.-]` holding a secret's
+ * name), an optional closing quote, a separator (`:=`, `=>`, `=`, `:`, tried in that order) and a value.
+ * Each key run is found from a name in it and looked at once; the search resumes after it.
+ */
+export function findAssignments(text: string): Assignment[] {
+  const out: Assignment[] = [];
+  const word = new RegExp(SECRET_KEY_WORD.source, "gi");
+  let done = 0;
+  for (let w = word.exec(text); w; w = word.exec(text)) {
+    let start = w.index;
+    while (start > done && inTable(KEY_CHARS, text, start - 1)) start--;
+    const keyEnd = runEnd(KEY_CHARS, text, w.index + w[0].length);
+    done = keyEnd;
+    let p = keyEnd;
+    if (text[p] === '"' || text[p] === "'") p++;
+    p = spacesEnd(text, p);
+    for (const separator of [":=", "=>", "=", ":"]) {
+      if (!text.startsWith(separator, p)) continue;
+      const value = assignedValue(text, spacesEnd(text, p + separator.length));
+      if (!value) continue;
+      out.push({ index: start, whole: text.slice(start, value.end), ...(value.quoted !== undefined ? { quoted: value.quoted } : {}), ...(value.bare !== undefined ? { bare: value.bare } : {}) });
+      done = value.end;
+      break;
+    }
+    word.lastIndex = done;
+  }
+  return out;
+}
+
+const genericPassword: Detector = {
+  id: "generic-password",
+  title: "password or token assignment",
+  find(text) {
+    const out: Array<{ index: number; secret: string }> = [];
+    for (const { index, whole, quoted, bare } of findAssignments(text)) {
+      const value = quoted ?? bare ?? "";
+      const key = /^[A-Za-z0-9_.-]*/.exec(whole)![0];
+      if (isPlaceholder(whole) || NOT_A_SECRET_KEY.test(key) || IDENTIFIER.test(value)) continue;
+      if (isPlaceholder(value) || /\s/.test(value) || /^https?:\/\//.test(value)) continue;
+      if (characterClasses(value) < 2) continue;
+      const strong = quoted !== undefined ? value.length >= 8 && shannonEntropy(value) >= 3 : shannonEntropy(value) >= 3.5;
+      if (strong) out.push({ index, secret: whole });
+    }
+    return out;
+  },
+};
+
+const KEY_BLOCK_HEADER = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----/g;
+
+/** `\s`, `\r` or `\n` written out (a key inside a JSON or YAML string): the separators of a key block's lines. */
+function keySeparatorEnd(text: string, i: number, escapedReturn: boolean): number {
+  for (;;) {
+    if (isSpace(text, i)) i++;
+    else if (text.startsWith("\\n", i) || (escapedReturn && text.startsWith("\\r", i))) i += 2;
+    else return i;
+  }
+}
+
+/**
+ * The body of a key block from `i` (after its header line): optional `Name: value` header lines, then 40+ base64
+ * characters. A header's value may end at any separator on its line (a real newline ends the line; a written-out
+ * `\n` does not), so every separator end on a header's line is a place the base64 may start; they are visited
+ * left to right once. The search stops at the next `-----BEGIN`, so blocks never rescan each other.
+ * Returns where the base64 ends, or -1.
+ */
+function keyBlockBodyEnd(text: string, i: number, limit: number): number {
+  let onHeaderLine = false;
+  for (;;) {
+    const base64 = runEnd(BASE64_CHARS, text, i);
+    if (base64 - i >= 40) return base64;
+    const name = runEnd(HEADER_NAME_CHARS, text, i);
+    if (name > i && text.startsWith(": ", name)) {
+      onHeaderLine = true;
+      i = name + 2;
+    }
+    if (!onHeaderLine) return -1;
+    while (i < limit && !isSpace(text, i) && !text.startsWith("\\n", i)) i++;
+    if (i >= limit) return -1;
+    const next = keySeparatorEnd(text, i, false);
+    for (; i < next; i++) if (text.charCodeAt(i) === 10) onHeaderLine = false;
+  }
+}
+
+const privateKey: Detector = {
+  id: "private-key",
+  title: "private key",
+  find(text) {
+    const out: Array<{ index: number; secret: string }> = [];
+    const header = new RegExp(KEY_BLOCK_HEADER.source, "g");
+    for (let h = header.exec(text); h; h = header.exec(text)) {
+      const headerEnd = h.index + h[0].length;
+      const body = keySeparatorEnd(text, headerEnd, true);
+      const next = text.indexOf("-----BEGIN", headerEnd);
+      const end = body === headerEnd ? -1 : keyBlockBodyEnd(text, body, next === -1 ? text.length : next);
+      if (end === -1) {
+        header.lastIndex = h.index + 1; // a header may start inside this one's closing dashes
+        continue;
+      }
+      const secret = text.slice(h.index, end);
+      if (!isPlaceholder(secret)) out.push({ index: h.index, secret });
+      header.lastIndex = end;
+    }
+    return out;
+  },
+};
+
+/** A GCP key file: `"private_key": "-----BEGIN..."` within 4,000 characters after `"type": "service_account"`. */
+const gcpServiceAccount: Detector = {
+  id: "gcp-service-account",
+  title: "GCP service account key",
+  find(text) {
+    const keys: Array<{ index: number; end: number; secret: string; secretIndex: number }> = [];
+    const key = /"private_key"\s*:\s*"(-----BEGIN[^"]{40,})"/g;
+    for (let m = key.exec(text); m; m = key.exec(text)) keys.push({ index: m.index, end: m.index + m[0].length, secret: m[1]!, secretIndex: m.index + m[0].indexOf(m[1]!) });
+    const out: Array<{ index: number; secret: string }> = [];
+    if (keys.length === 0) return out;
+    const header = /"type"\s*:\s*"service_account"/g;
+    let k = 0;
+    for (let h = header.exec(text); h; h = header.exec(text)) {
+      const headerEnd = h.index + h[0].length;
+      while (k < keys.length && keys[k]!.index < headerEnd) k++;
+      const found = keys[k];
+      if (!found || found.index > headerEnd + 4000) continue;
+      if (!isPlaceholder(found.secret)) out.push({ index: found.secretIndex, secret: found.secret });
+      header.lastIndex = found.end;
+    }
+    return out;
+  },
+};
+
 /** The curated detectors, most specific first: a line reported by one is not reported again. */
 export const DETECTORS: readonly Detector[] = [
-  regexDetector("gcp-service-account", "GCP service account key", /"type"\s*:\s*"service_account"[\s\S]{0,4000}?"private_key"\s*:\s*"(-----BEGIN[^"]{40,})"/, 1),
-  regexDetector("private-key", "private key", /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----(?:\s|\\r|\\n)+(?:[A-Za-z-]+: [^\n]*(?:\s|\\n)+)*[A-Za-z0-9+/=]{40,}/),
+  gcpServiceAccount,
+  privateKey,
   regexDetector("aws-access-key-id", "AWS access key id", /(?<![A-Za-z0-9])((?:AKIA|ASIA)[A-Z2-7]{16})(?![A-Za-z0-9])/, 1),
   regexDetector(
     "aws-secret-access-key",
@@ -115,21 +316,7 @@ export const DETECTORS: readonly Detector[] = [
   regexDetector("slack-webhook", "Slack webhook URL", /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/T[A-Z0-9]{6,}\/[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/),
   regexDetector("stripe-key", "Stripe live key", /(?<![A-Za-z0-9_])((?:sk|rk)_live_[A-Za-z0-9]{20,})(?![A-Za-z0-9])/, 1),
   regexDetector("jwt", "JSON Web Token", /(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/, 1, isJwt),
-  regexDetector(
-    "generic-password",
-    "password or token assignment",
-    new RegExp(`(?<![A-Za-z0-9_])${ASSIGNMENT_KEY}["']?\\s*(?::=|=>|=|:)\\s*(?:(["'])([^"'\\r\\n]*)\\1|([A-Za-z0-9+/=_\\-.!@%^&*~]{12,})(?=\\s|$|[,;]))`, "gim"),
-    0,
-    (whole, m) => {
-      const quoted = m[2];
-      const value = quoted ?? m[3] ?? "";
-      const key = /^[A-Za-z0-9_.-]*/.exec(whole)![0];
-      if (NOT_A_SECRET_KEY.test(key) || IDENTIFIER.test(value)) return false;
-      if (isPlaceholder(value) || /\s/.test(value) || /^https?:\/\//.test(value)) return false;
-      if (characterClasses(value) < 2) return false;
-      return quoted !== undefined ? value.length >= 8 && shannonEntropy(value) >= 3 : shannonEntropy(value) >= 3.5;
-    },
-  ),
+  genericPassword,
 ];
 
 /** Cheap test that lets files with nothing secret-shaped skip the detectors. */
@@ -137,20 +324,29 @@ const PREFILTER = /akia|asia|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|hooks\.sl
 
 export const ALLOW_MARKER = "paved:allow-secret";
 
-/** Every secret in a text, at most one per line. */
-export function findSecrets(text: string): SecretMatch[] {
+/**
+ * Every secret in a text, at most one per line. With `allowMarker` (the default, for the secrets check) a line
+ * holding `paved:allow-secret` is left out; redaction passes false and hides those too.
+ */
+export function findSecrets(text: string, options: { allowMarker?: boolean } = {}): SecretMatch[] {
   if (!PREFILTER.test(text)) return [];
+  const honourMarker = options.allowMarker ?? true;
   const out: SecretMatch[] = [];
-  const lines = new Set<number>();
+  const decided = new Map<number, boolean>();
+  let lineOf: ((index: number) => number) | undefined;
   for (const detector of DETECTORS) {
     for (const hit of detector.find(text)) {
-      const line = lineAt(text, hit.index);
-      if (lines.has(line)) continue;
-      const lineStart = text.lastIndexOf("\n", hit.index) + 1;
-      const lineEnd = text.indexOf("\n", hit.index);
-      if (text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).includes(ALLOW_MARKER)) continue;
-      lines.add(line);
-      out.push({ detector: detector.id, title: detector.title, index: hit.index, secret: hit.secret });
+      lineOf ??= lineFinder(text);
+      const line = lineOf(hit.index);
+      if (decided.has(line)) continue;
+      let allowed = false;
+      if (honourMarker) {
+        const lineStart = text.lastIndexOf("\n", hit.index) + 1;
+        const lineEnd = text.indexOf("\n", hit.index);
+        allowed = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd).includes(ALLOW_MARKER);
+      }
+      decided.set(line, allowed);
+      if (!allowed) out.push({ detector: detector.id, title: detector.title, index: hit.index, line, secret: hit.secret });
     }
   }
   return out.sort((a, b) => a.index - b.index);
@@ -181,7 +377,7 @@ export const secretsCheck: Check = {
       }
       scanned++;
       for (const match of findSecrets(text)) {
-        const line = lineAt(text, match.index);
+        const line = match.line;
         findings.push(
           failed(secretsInfo, {
             message: `${match.title} committed: ${redact(match.secret)}`,

@@ -1,4 +1,5 @@
 import semver from "semver";
+import { addDays } from "../../as-of.js";
 import { SERVICE_FILE } from "../../service-file.js";
 import { failed, NEEDS_TEMPLATE, passed, skipped, type Check } from "../context.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Severity } from "../model.js";
@@ -22,7 +23,8 @@ export interface VersionLagInput {
   versions: readonly string[];
   /** Release date (YYYY-MM-DD) of a version, when its manifest records one. */
   releasedOf: (version: string) => string | undefined;
-  today: string;
+  /** The day the lag is judged as of (YYYY-MM-DD). */
+  asOf: string;
   graceDays: number;
 }
 
@@ -39,12 +41,6 @@ export type VersionLag =
       withinGrace: boolean;
     };
 
-export function addDays(date: string, days: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
-
 /** How far `current` is behind the latest release, and whether the grace period still covers it. */
 export function findVersionLag(input: VersionLagInput): VersionLag {
   const releases = input.versions.filter((v) => semver.valid(v) && semver.prerelease(v) === null).sort(semver.compare);
@@ -55,7 +51,7 @@ export function findVersionLag(input: VersionLagInput): VersionLag {
   const released = input.releasedOf(oldestUnapplied);
   if (!released) return { behind: true, latest, kind, oldestUnapplied, withinGrace: false };
   const deadline = addDays(released, input.graceDays);
-  return { behind: true, latest, kind, oldestUnapplied, released, deadline, withinGrace: input.today < deadline };
+  return { behind: true, latest, kind, oldestUnapplied, released, deadline, withinGrace: input.asOf < deadline };
 }
 
 export const versionLagCheck: Check = {
@@ -70,7 +66,7 @@ export const versionLagCheck: Check = {
       const oldest = await source.loadVersion(ctx.service.template, releases[0]);
       dates.set(releases[0], oldest.manifest.released);
     }
-    const lag = findVersionLag({ current, versions, releasedOf: (v) => dates.get(v), today: ctx.today, graceDays: ctx.graceDays });
+    const lag = findVersionLag({ current, versions, releasedOf: (v) => dates.get(v), asOf: ctx.asOf, graceDays: ctx.graceDays });
     const line = lineOfKey(ctx.files.text(SERVICE_FILE) ?? "", "version") ?? 1;
     const at = { file: SERVICE_ANCHOR, line };
     if (!lag.behind) return [passed(versionLagInfo, `on the latest version, ${current}`, at)];

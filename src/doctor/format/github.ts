@@ -1,3 +1,4 @@
+import { redactReport } from "../redact.js";
 import type { DoctorReport, Finding } from "../model.js";
 import { exitCodeOfReport, location, outcomeOf, problems, summaryText, SYMBOLS } from "./common.js";
 
@@ -41,7 +42,8 @@ function code(text: string): string {
 }
 
 /** The markdown appended to $GITHUB_STEP_SUMMARY: a verdict and a table of every finding. */
-export function githubStepSummary(report: DoctorReport): string {
+export function githubStepSummary(unredacted: DoctorReport): string {
+  const report = redactReport(unredacted);
   const verdict = exitCodeOfReport(report) === 0 ? "✓ passed" : "✗ failed";
   const rows = report.findings.map((f) => {
     const outcome = outcomeOf(f);

@@ -13,6 +13,7 @@ export function formatJson(report: DoctorReport): string {
     latest: report.latest ?? null,
     source: report.source,
     strict: report.strict,
+    asOf: report.asOf,
     summary: report.summary,
     fixed: report.fixed,
     findings: report.findings,

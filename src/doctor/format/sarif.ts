@@ -54,7 +54,7 @@ export function formatSarif(report: DoctorReport): string {
         tool: { driver: { name: "paved", semanticVersion: report.pavedVersion, version: report.pavedVersion, informationUri: DOCS_URL, rules } },
         results: problems(report).map((f) => result(f, index.get(f.check) ?? -1)),
         columnKind: "unicodeCodePoints",
-        properties: { template: report.template, version: report.version, source: report.source, summary: report.summary },
+        properties: { template: report.template, version: report.version, source: report.source, asOf: report.asOf, summary: report.summary },
       },
     ],
   };

@@ -1,12 +1,14 @@
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { expect } from "vitest";
-import { CLI_ENV, git, runCli, tempDir, writeFiles } from "../helpers.js";
+import { BUILTIN_TEMPLATES, CLI_ENV, git, runCli, tempDir, writeFiles } from "../helpers.js";
 import { templateRepo, versionFiles, manifestText } from "../sources/repo-fixture.js";
 
 /**
- * A small fleet made with the real CLI, dated with GIT_COMMITTER_DATE so every number in a report is known:
+ * A small fleet made with the real CLI, dated with GIT_COMMITTER_DATE so every number in a report is known. The
+ * `service` services come from a git source holding the built-in template's releases 1.0.0-2.0.0 (tags v1.0.0,
+ * v1.1.0, v2.0.0), so the numbers do not move when paved ships a newer `service`, and a clone anywhere finds it:
  *
  * | target | made | history | as of 2026-12-01 |
  * | --- | --- | --- | --- |
@@ -28,6 +30,8 @@ export interface Fleet {
   catalogUrl: string;
   missingUrl: string;
   apiSource: string;
+  /** The git source holding service 1.0.0, 1.1.0 and 2.0.0, as `.paved.yml` records it. */
+  serviceSource: string;
 }
 
 function at(day: string): Record<string, string> {
@@ -39,6 +43,7 @@ export async function buildFleet(): Promise<Fleet> {
   const root = path.join(base, "fleet");
   const cache = path.join(base, "cache");
   mkdirSync(root);
+  const serviceSource = await serviceReleases(base);
   const env: Record<string, string> = { PAVED_CACHE: cache, XDG_CONFIG_HOME: path.join(base, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" };
   const cli = async (args: string[], day: string, cwd = root) => {
     const result = await runCli(args, { cwd, env: { ...env, ...at(day) } });
@@ -51,7 +56,7 @@ export async function buildFleet(): Promise<Fleet> {
   };
   const tag = (dir: string, name: string, day: string) => gitAt(dir, ["tag", "-a", name, "-m", name], day);
   const service = (name: string, owner: string, version: string, day: string, dir = `services/${name}`) =>
-    cli(["new", "service", dir, "--yes", "--set", `name=${name}`, "--set", `owner=${owner}`, "--version", version, "--no-install"], day);
+    cli(["new", "service", dir, "--source", serviceSource, "--yes", "--set", `name=${name}`, "--set", `owner=${owner}`, "--version", version, "--no-install"], day);
   const upgrade = (dir: string, to: string, day: string) => cli(["upgrade", dir, "--to", to, "--commit", "--yes"], day);
 
   await service("payments", "team-pay", "1.0.0", "2026-09-05");
@@ -99,9 +104,23 @@ export async function buildFleet(): Promise<Fleet> {
 
   const reposFile = path.join(base, "repos.txt");
   writeFileSync(reposFile, `# services outside the checkout folder\n${catalogUrl}\n\n${missingUrl}   # gone\n`);
-  return { root, cache, reposFile, env, catalogUrl, missingUrl, apiSource: api.url };
+  return { root, cache, reposFile, env, catalogUrl, missingUrl, apiSource: api.url, serviceSource };
 }
 
 function gitAt(dir: string, args: string[], day: string) {
   return execa("git", args, { cwd: dir, env: { ...CLI_ENV, ...at(day) } });
+}
+
+/** A git repository holding the built-in `service` at 1.0.0, 1.1.0 and 2.0.0, one tagged commit each. */
+async function serviceReleases(base: string): Promise<string> {
+  const dir = path.join(base, "service-template");
+  await git(base, ["init", "--quiet", "--initial-branch", "main", dir]);
+  for (const version of ["1.0.0", "1.1.0", "2.0.0"]) {
+    for (const entry of readdirSync(dir)) if (entry !== ".git") rmSync(path.join(dir, entry), { recursive: true, force: true });
+    cpSync(path.join(BUILTIN_TEMPLATES, "service", version), dir, { recursive: true, verbatimSymlinks: true });
+    await git(dir, ["add", "--all"]);
+    await git(dir, ["commit", "--quiet", "-m", `service ${version}`]);
+    await git(dir, ["tag", `v${version}`]);
+  }
+  return `file://${dir}`;
 }

@@ -81,17 +81,17 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     });
     expect(report.versions).toEqual([
       { template: "api", source: fleet.apiSource, version: "1.1.0", services: 1 },
-      { template: "service", source: "builtin", version: "1.0.0", services: 1 },
-      { template: "service", source: "builtin", version: "1.1.0", services: 1 },
-      { template: "service", source: "builtin", version: "2.0.0", services: 3 },
+      { template: "service", source: fleet.serviceSource, version: "1.0.0", services: 1 },
+      { template: "service", source: fleet.serviceSource, version: "1.1.0", services: 1 },
+      { template: "service", source: fleet.serviceSource, version: "2.0.0", services: 3 },
     ]);
     const none = { count: 0, median: null, p90: null };
     expect(report.releases).toEqual([
       { template: "api", source: fleet.apiSource, version: "1.0.0", released: "2026-08-01", adopted: 0, latencyDays: none },
       { template: "api", source: fleet.apiSource, version: "1.1.0", released: "2026-09-20", adopted: 1, latencyDays: { count: 1, median: 11, p90: 11 } },
-      { template: "service", source: "builtin", version: "1.0.0", released: "2026-09-01", adopted: 0, latencyDays: none },
-      { template: "service", source: "builtin", version: "1.1.0", released: "2026-10-06", adopted: 1, latencyDays: { count: 1, median: 14, p90: 14 } },
-      { template: "service", source: "builtin", version: "2.0.0", released: "2026-11-10", adopted: 1, latencyDays: { count: 1, median: 10, p90: 10 } },
+      { template: "service", source: fleet.serviceSource, version: "1.0.0", released: "2026-09-01", adopted: 0, latencyDays: none },
+      { template: "service", source: fleet.serviceSource, version: "1.1.0", released: "2026-10-06", adopted: 1, latencyDays: { count: 1, median: 14, p90: 14 } },
+      { template: "service", source: fleet.serviceSource, version: "2.0.0", released: "2026-11-10", adopted: 1, latencyDays: { count: 1, median: 10, p90: 10 } },
     ]);
     expect(report.owners).toEqual([
       { owner: "(no owner)", services: 1, doctorPass: 1, doctorFail: 0, pastGrace: 0, drifted: 0, passRate: 1 },
@@ -123,7 +123,7 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
       name: "payments",
       owner: "team-pay",
       template: "service",
-      source: "builtin",
+      source: fleet.serviceSource,
       version: "1.1.0",
       releases: SERVICE_RELEASES,
       lag: { latest: "2.0.0", behind: true, major: 1, minor: 0, patch: 0, releasesBehind: 1, oldestMissing: "2.0.0", oldestMissingReleased: "2026-11-10", days: 21, pastGrace: false, graceEnds: "2026-12-10" },
@@ -211,7 +211,7 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const lines = csv.stdout.trimEnd().split("\r\n");
     expect(lines).toHaveLength(10);
     expect(lines.find((l) => l.startsWith("services/billing,"))).toBe(
-      "services/billing,paved,,billing,team-bill,service,builtin,2.0.0,2.0.0,false,0,0,0,,false,fail,20,1,0,1,paved/managed-drift,1,2,36,1,1,2026-11-12,0,,,",
+      `services/billing,paved,,billing,team-bill,service,${fleet.serviceSource},2.0.0,2.0.0,false,0,0,0,,false,fail,20,1,0,1,paved/managed-drift,1,2,36,1,1,2026-11-12,0,,,`,
     );
     const human = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF]);
     expect(human.stdout).toContain("doctor       4 pass, 0 warn, 2 fail (66.7% pass)");

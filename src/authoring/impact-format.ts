@@ -10,7 +10,8 @@ function conflictText(row: ImpactRow): string {
 }
 
 function migrationText(row: ImpactRow): string {
-  return row.migrations.map((m) => `${m.version} ${m.step} (${m.status})`).join(", ");
+  // "applied" is what the plan does; anything else (kept, skipped, a command planned) is worth a word.
+  return row.migrations.map((m) => `${m.version} ${m.step}${m.status === "applied" ? "" : ` (${m.status})`}`).join(", ");
 }
 
 export function totalsLine(report: ImpactReport): string {

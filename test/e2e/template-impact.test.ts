@@ -141,6 +141,25 @@ describe("paved template impact", () => {
     expect(one.filter((id) => two.includes(id))).toEqual([]);
   }, 120_000);
 
+  it("reports a service the upgrade would refuse as blocked and a broken .paved.yml as unreadable, with their reasons", async () => {
+    const strict = makeSource({
+      app: {
+        "1.0.0": { manifest: { questions: QUESTIONS }, files: { "a.txt": "a\n" } },
+        "1.1.0": { manifest: { questions: [...QUESTIONS, { name: "tier", type: "input", message: "Tier", required: true }] }, files: { "a.txt": "a {{tier}}\n" } },
+      },
+    });
+    const root = tempDir("paved-impact-blocked-");
+    expect((await runCli(["new", "app", path.join(root, "needs-tier"), "--source", strict, "--version", "1.0.0", "--yes"])).exitCode).toBe(0);
+    writeFiles(path.join(root, "broken"), { ".paved.yml": "template: [\n" });
+    const result = await runCli(["template", "impact", path.join(strict, "app"), root, "--to", "1.1.0", "--json"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as ImpactJson;
+    expect(report.services.map((s) => [s.id.split("/").pop(), s.status])).toEqual([["broken", "unreadable"], ["needs-tier", "blocked"]]);
+    expect(report.services[1]!.reason).toMatch(/missing answer for "tier"/);
+    expect(report.services[0]!.reason).toMatch(/\.paved\.yml/);
+    expect(report.totals).toMatchObject({ blocked: 1, unreadable: 1 });
+  }, 60_000);
+
   it.each([
     [["--to", "9.9.9"], /^error: --to 9\.9\.9: app has no such version/],
     [["--to", "1.1.0", "--shard", "3/2"], /^error: --shard: must be I\/N with 1 <= I <= N/],

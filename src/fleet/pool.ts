@@ -25,7 +25,6 @@ function workerFile(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-/** `work` over `items`, at most `limit` at once, results in the items' order. */
 export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;

@@ -313,6 +313,19 @@ export function buildProgram(): Command {
     });
   addCommonOptions(
     authoring
+      .command("release")
+      .description("start a new version in a directory of versions: copy the latest, set version and released, empty changelog, actions and migrations, lock the released versions")
+      .argument("<dir>", "the directory that holds one folder per version, e.g. templates/service")
+      .argument("<version>", "the new version, above the latest, e.g. 2.1.0")
+      .option("--date <YYYY-MM-DD>", "the released date (default: today, UTC)"),
+  )
+    .addHelpText("after", examples("paved template release templates/service 2.1.0", "paved template release platform-templates/worker 1.1.0 --date 2026-12-01") + "\nExit codes: 0 created, 2 refused (bad version, not above the latest, exists, a locked version changed).\n")
+    .action(async (dir: string, version: string, options: Record<string, unknown>) => {
+      const { templateReleaseCommand } = await import("./commands/template.js");
+      await templateReleaseCommand(dir, version, options, outputFor(options));
+    });
+  addCommonOptions(
+    authoring
       .command("impact")
       .description("plan the upgrade to a version for every service on the template, in memory: clean, conflicts, migrations, kept files, and fleet totals")
       .argument("<dir>", "a template's folder of versions (<name>/ holding <version>/template.yaml) or a template git repository")

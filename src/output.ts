@@ -62,14 +62,14 @@ export class Output {
     if (!this.json) this.stderr.write(this.c.yellow("warning: ") + safeMessage(message) + "\n");
   }
 
-  /** A result for a person: stdout, unless --json (then use `result`). */
+  /** A result for a person: stdout, unless --json (then use `result`) or --quiet (nothing on stdout: the exit code answers). */
   print(message: string | Verbatim): void {
-    if (!this.json) this.stdout.write((message instanceof Verbatim ? message.text : redactUrls(message)) + "\n");
+    if (!this.json && !this.quiet) this.stdout.write((message instanceof Verbatim ? message.text : redactUrls(message)) + "\n");
   }
 
   /** Like `print`, for bytes that must reach stdout unchanged (a diff of a Latin-1 file, as git prints it). */
   printBytes(data: Uint8Array): void {
-    if (!this.json) this.stdout.write(Buffer.concat([data, Buffer.from("\n")]));
+    if (!this.json && !this.quiet) this.stdout.write(Buffer.concat([data, Buffer.from("\n")]));
   }
 
   /** The one JSON object of a --json run. */

@@ -15,6 +15,7 @@ import { manifestSchema, type Manifest, type RawCommand } from "../templates/man
 import { versionOfTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
+import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
 import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
 
@@ -34,7 +35,8 @@ export type LintRule =
   | "files/glob-unmatched"
   | "version/not-above-previous"
   | "version/tag-mismatch"
-  | "coverage/unexercised-branch";
+  | "coverage/unexercised-branch"
+  | ReleaseLintRule;
 
 export interface LintFinding {
   rule: LintRule;
@@ -92,6 +94,9 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
   result.warnings = await coverageWarnings(template, manifest);
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
+  const releases = await checkReleases(template, manifest);
+  findings.push(...releases.findings);
+  result.warnings.push(...releases.warnings);
   return result;
 }
 

@@ -131,6 +131,30 @@ export async function templateNewCommand(dir: string, rawOptions: unknown, out: 
   }
 }
 
+export const templateReleaseOptionsSchema = commonOptionsSchema.extend({
+  date: z.string().optional(),
+});
+
+export async function templateReleaseCommand(dir: string, version: string, rawOptions: unknown, out: Output): Promise<void> {
+  const options = templateReleaseOptionsSchema.parse(rawOptions);
+  const { releaseVersion, RELEASE_LOCK_FILE } = await import("../authoring/release.js");
+  const result = await releaseVersion(dir, version, options.date !== undefined ? { date: options.date } : {});
+  out.result({ ok: true, ...result });
+  const shown = path.relative(process.cwd(), path.join(result.dir, result.version)) || ".";
+  out.print(`${out.c.green("✓")} Created ${shown} from ${result.from} (${result.files} files): version ${result.version}, released ${result.released}; changelog, actions and migrations emptied`);
+  const lockShown = path.relative(process.cwd(), path.join(result.dir, RELEASE_LOCK_FILE));
+  out.print(`${out.c.green("✓")} ${lockShown}: ${result.newlyLocked.length ? `locked ${result.newlyLocked.join(", ")}` : "nothing new to lock"} (${result.locked.length} released version${result.locked.length === 1 ? "" : "s"} locked)`);
+  out.print("\nNext steps:");
+  for (const step of [
+    `git add ${shown} ${lockShown} && git commit -m "${path.basename(result.dir)} ${result.version}: copy of ${result.from}"   (reviewers then see the changes as a diff)`,
+    `edit ${shown}: the change, its changelog, actions and migrations (only what changed since ${result.from})`,
+    `paved template lint ${shown}`,
+    `paved template test ${shown}`,
+  ]) {
+    out.print(`  ${step}`);
+  }
+}
+
 export const templatePreviewOptionsSchema = commonOptionsSchema.extend(answerOptionsSchema.shape).extend({
   out: z.string().min(1).optional(),
 });
@@ -210,7 +234,9 @@ export async function templateImpactCommand(dir: string, targets: string[], rawO
   });
   const formats = await import("../authoring/impact-format.js");
   if (format === "json") write(JSON.stringify(report, null, 2) + "\n");
-  else write(format === "markdown" ? formats.formatImpactMarkdown(report) : formats.formatImpactHuman(report, out.c));
+  else if (format === "markdown") write(formats.formatImpactMarkdown(report));
+  // --quiet: nothing on stdout for a person (the exit code answers, with --fail-on-conflicts); an asked-for format is still written.
+  else if (!options.quiet) write(formats.formatImpactHuman(report, out.c));
   if (options.failOnConflicts && report.totals.conflicts > 0) {
     out.warn(`--fail-on-conflicts: ${report.totals.conflicts} service${report.totals.conflicts === 1 ? "" : "s"} would stop with conflicts`);
     throw new ProblemFound("the release would conflict");

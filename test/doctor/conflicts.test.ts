@@ -60,7 +60,8 @@ describe("a failed data check states the problem, not the rule", () => {
     const { readFileSync, readdirSync } = await import("node:fs");
     const { parse } = await import("yaml");
     const { ROOT } = await import("../helpers.js");
-    for (const version of readdirSync(path.join(ROOT, "templates/service"))) {
+    // Version folders only: templates/service also holds README.md and versions.lock.json.
+    for (const version of readdirSync(path.join(ROOT, "templates/service")).filter((v) => /^\d+\.\d+\.\d+/.test(v))) {
       const manifest = parse(readFileSync(path.join(ROOT, "templates/service", version, "template.yaml"), "utf8")) as { checks: Array<{ id: string; message: string; failMessage?: string }> };
       for (const check of manifest.checks) {
         expect(check.failMessage, `${version} ${check.id}`).toBeTruthy();

@@ -22,7 +22,9 @@ import {
 import { validate as lintDockerfile } from "dockerfile-utils";
 import { execa, type ResultPromise } from "execa";
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from "yaml";
+import semver from "semver";
 import { beforeAll, describe, expect, it } from "vitest";
+import { versionFolders } from "../../src/authoring/release.js";
 import { listFiles, ROOT, runCli, tempDir } from "../helpers.js";
 
 /** Quotes, ": ", "#", Handlebars and Actions braces, newlines, a tab, a backslash and non-ASCII. */
@@ -46,8 +48,10 @@ const COMBOS: Combo[] = [
   { ci: "gitlab", database: "postgres", tier: 2, full: true },
 ];
 
-/** Releases after 1.0.0, oldest first; the last is the latest. */
-const RELEASES = ["1.1.0", "2.0.0"] as const;
+/** Releases after 1.0.0, oldest first, read from templates/service/ (no test hard-codes the latest); the last is the latest. */
+const RELEASES = versionFolders(path.join(ROOT, "templates", "service")).filter((v) => v !== "1.0.0");
+/** Whether `version` is `since` or later: each release's checks hold for the ones after it. */
+const atLeast = (version: string, since: string) => semver.gte(version, since);
 
 /**
  * The day the release after `version` came out (`released:` in its template.yaml). Doctor judged as of that
@@ -490,7 +494,7 @@ for (const combo of COMBOS) {
   });
 }
 
-const RUNBOOK: Record<(typeof RELEASES)[number], string> = { "1.1.0": "docs/runbook.md", "2.0.0": "docs/runbooks/README.md" };
+const runbookOf = (version: string) => (atLeast(version, "2.0.0") ? "docs/runbooks/README.md" : "docs/runbook.md");
 const SLO_OBJECTIVES = { 1: [99.9, 99], 2: [99.5, 99], 3: [99, 95] } as const;
 const LATENCY_BUCKET = { 1: "0.25", 2: "0.5", 3: "1" } as const;
 
@@ -503,7 +507,7 @@ for (const version of RELEASES) {
     describe(`service template ${version} (static): ci=${combo.ci} database=${combo.database} tier=${combo.tier}`, () => {
       let dir = "";
       const postgres = combo.database === "postgres";
-      const runbook = RUNBOOK[version];
+      const runbook = runbookOf(version);
 
       beforeAll(async () => {
         dir = path.join(tempDir(), `${version}-${combo.ci}-${combo.database}`);
@@ -519,16 +523,19 @@ for (const version of RELEASES) {
       it("has the release's layout; every YAML and JSON file parses; no Handlebars escape is left", () => {
         const files = listFiles(dir);
         for (const file of [runbook, "monitoring/slo.yaml", "monitoring/alerts.yml", "monitoring/alerts.test.yml", "deploy/base/deployment.yaml"]) expect(files, file).toContain(file);
-        expect(files.includes("docs/runbook.md")).toBe(version === "1.1.0");
-        expect(files.includes("deploy/base/service-account.yaml")).toBe(version === "1.1.0");
+        expect(files.includes("docs/runbook.md")).toBe(!atLeast(version, "2.0.0"));
+        expect(files.includes("deploy/base/service-account.yaml")).toBe(!atLeast(version, "2.0.0"));
         for (const file of files) {
           expect(read(dir, file), `${file} keeps a Handlebars escape`).not.toContain("\\{{");
           if (/\.ya?ml$/.test(file)) expect(() => yamlDocs(read(dir, file), file), file).not.toThrow();
           if (file.endsWith(".json")) expect(() => JSON.parse(read(dir, file)), file).not.toThrow();
         }
         expect(read(dir, "src/config.ts")).toContain(`.default("${combo.logLevel}")`);
-        expect(read(dir, ".nvmrc")).toBe(version === "2.0.0" ? "24\n" : "22\n");
-        expect(read(dir, "Dockerfile")).toContain(`ARG NODE_VERSION=${version === "2.0.0" ? 24 : 22}\n`);
+        const node = atLeast(version, "2.0.0") ? 24 : 22;
+        expect(read(dir, ".nvmrc")).toBe(`${node}\n`);
+        // From 2.1.0 the base image is named once, literally, so Renovate can pin its digest.
+        expect(read(dir, "Dockerfile")).toContain(atLeast(version, "2.1.0") ? `\nFROM node:${node}-alpine AS base\n` : `ARG NODE_VERSION=${node}\n`);
+        expect(lintDockerfile(read(dir, "Dockerfile")).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
         if (combo.ci === "github") {
           for (const file of [".github/workflows/ci.yml", ".github/workflows/deploy.yml"]) {
             const state = validateWorkflow(read(dir, file));
@@ -596,6 +603,145 @@ for (const version of RELEASES) {
       it(`passes paved doctor as generated${latest ? "" : " (inside the grace period for the newer release)"}`, async () => {
         const doctor = await runCli(["doctor", dir, ...(latest ? [] : ["--as-of", nextReleaseDay(version)])]);
         expect(doctor.exitCode, String(doctor.stdout) + String(doctor.stderr)).toBe(0);
+      });
+    });
+  }
+}
+
+/** What 2.1.0 added, for every release from 2.1.0 on: static checks with the real validators, no npm install. */
+for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
+  const latest = version === RELEASES.at(-1);
+  for (const combo of [
+    { ci: "github", database: "none", tier: 1, nodeVersion: "24", dependencyBot: "renovate", networkPolicy: "enforced" },
+    { ci: "github", database: "postgres", tier: 2, nodeVersion: "22", dependencyBot: "dependabot", networkPolicy: "none" },
+    { ci: "gitlab", database: "postgres", tier: 3, nodeVersion: "22", dependencyBot: "renovate", networkPolicy: "enforced" },
+  ] as const) {
+    describe(`service template ${version} (2.1.0 features): ${Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(" ")}`, () => {
+      let dir = "";
+      const postgres = combo.database === "postgres";
+      beforeAll(async () => {
+        dir = path.join(tempDir(), `${version}-${combo.ci}-${combo.nodeVersion}`);
+        const result = await runCli([
+          "new", "service", dir, "--no-install", "--version", version,
+          "--set", `name=${NAME}`, "--set", `owner=${OWNER}`, "--set", `port=${PORT}`, "--set", `namespace=${NAMESPACE}`,
+          ...Object.entries(combo).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+          ...(combo.networkPolicy === "enforced" && combo.ci === "gitlab" ? ["--set", "ingressNamespace=traefik", "--set", "prometheusNamespace=observability"] : []),
+        ]);
+        expect(result.exitCode, String(result.stderr)).toBe(0);
+      });
+
+      it("NetworkPolicy: ingress only from the ingress controller and Prometheus namespaces; egress to DNS and, with a database, PostgreSQL", async () => {
+        const [ingressNs, promNs] = combo.ci === "gitlab" ? ["traefik", "observability"] : ["ingress-nginx", "monitoring"];
+        for (const overlay of ["staging", "production"] as const) {
+          const objects = await kustomize(dir, overlay);
+          const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+          if (combo.networkPolicy === "none") {
+            expect(policies).toEqual([]);
+            continue;
+          }
+          expect(policies.map((p) => [p.metadata.name, p.metadata.namespace])).toEqual([[NAME, NAMESPACE]]);
+          const spec = policies[0]!.spec;
+          expect(spec.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": NAME } });
+          expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
+          expect(spec.ingress).toHaveLength(1);
+          expect(spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"])).toEqual([ingressNs, promNs]);
+          // The named port is the app container's.
+          expect(spec.ingress[0].ports).toEqual([{ port: "http", protocol: "TCP" }]);
+          const deployment = only(objects, "Deployment");
+          expect(deployment.spec.template.spec.containers[0].ports.map((p: any) => p.name)).toContain("http");
+          const egressPorts = spec.egress.map((rule: any) => rule.ports.map((p: any) => `${p.port}/${p.protocol}`).join(","));
+          expect(egressPorts).toEqual(["53/UDP,53/TCP", ...(postgres ? ["5432/TCP"] : [])]);
+          expect(spec.egress[0].to[0].podSelector.matchLabels).toEqual({ "k8s-app": "kube-dns" });
+        }
+      });
+
+      it("availability by tier: replicas, disruption budget, spread over zones and nodes; fast burns page for tiers 1-2", async () => {
+        const objects = await kustomize(dir, "production");
+        expect(only(objects, "HorizontalPodAutoscaler").spec.minReplicas).toBe(REPLICAS[combo.tier]);
+        const pdb = only(objects, "PodDisruptionBudget").spec;
+        if (combo.tier === 3) expect(pdb.maxUnavailable).toBe(1);
+        else expect(pdb.minAvailable).toBeGreaterThanOrEqual(1);
+        const spread = only(objects, "Deployment").spec.template.spec.topologySpreadConstraints.map((c: any) => c.topologyKey);
+        expect(spread).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+        const rules = (parseYaml(read(dir, "monitoring/alerts.yml")) as { groups: Array<{ rules: Array<Record<string, any>> }> }).groups.flatMap((g) => g.rules);
+        expect(rules.find((r) => r.alert === "ErrorBudgetBurnFast")!.labels.severity).toBe(combo.tier <= 2 ? "critical" : "warning");
+      });
+
+      it("images: an explicit tag in every overlay (never latest) that the deploy job replaces", async () => {
+        for (const overlay of ["staging", "production"] as const) {
+          const objects = await kustomize(dir, overlay);
+          const spec = only(objects, "Deployment").spec.template.spec;
+          for (const container of [...(spec.initContainers ?? []), ...spec.containers]) expect(container.image).toBe(`${NAME}:set-by-deploy`);
+        }
+        const deploy = combo.ci === "github" ? read(dir, ".github/workflows/deploy.yml") : read(dir, ".gitlab-ci.yml");
+        expect(deploy).toContain(`kustomize edit set image "${NAME}=$IMAGE"`);
+      });
+
+      it("dependency updates: the chosen bot's config, minor and patch grouped, digests left to the bot", () => {
+        const files = listFiles(dir);
+        expect(files.includes("renovate.json")).toBe(combo.dependencyBot === "renovate");
+        expect(files.includes(".github/dependabot.yml")).toBe(combo.dependencyBot === "dependabot" && combo.ci === "github");
+        if (combo.dependencyBot === "renovate") {
+          const config = JSON.parse(read(dir, "renovate.json")) as { extends: string[]; packageRules: Array<Record<string, any>> };
+          expect(config.extends).toEqual(expect.arrayContaining(["config:recommended", "helpers:pinGitHubActionDigests", "docker:pinDigests"]));
+          expect(config.packageRules).toContainEqual(expect.objectContaining({ matchUpdateTypes: expect.arrayContaining(["minor", "patch"]), groupName: expect.any(String) }));
+        } else {
+          const config = parseYaml(read(dir, ".github/dependabot.yml")) as { version: number; updates: Array<Record<string, any>> };
+          expect(config.version).toBe(2);
+          expect(config.updates.map((u) => u["package-ecosystem"])).toEqual(["npm", "github-actions", "docker"]);
+          expect(config.updates[0]!.groups["minor-and-patch"]["update-types"]).toEqual(["minor", "patch"]);
+        }
+        // No digest is written by the template: the bot writes real ones.
+        for (const file of files) expect(read(dir, file), file).not.toMatch(/sha256:[0-9a-f]{64}/);
+      });
+
+      it("CI scans the image with Trivy and the code with CodeQL (SAST on GitLab); workflows validate", () => {
+        if (combo.ci === "github") {
+          for (const file of [".github/workflows/ci.yml", ".github/workflows/deploy.yml"]) {
+            const state = validateWorkflow(read(dir, file));
+            expect(state.errors, `${file}: ${JSON.stringify(state.errors, null, 2)}`).toEqual([]);
+          }
+          const ci = parseYaml(read(dir, ".github/workflows/ci.yml")) as { jobs: Record<string, { permissions?: Record<string, string>; steps: Array<Record<string, any>> }> };
+          const trivy = ci.jobs.image!.steps.find((s) => String(s.uses).startsWith("aquasecurity/trivy-action@"))!;
+          expect(trivy.with).toMatchObject({ "image-ref": `${NAME}:ci`, "exit-code": "1" });
+          expect(ci.jobs.image!.steps.find((s) => String(s.uses).startsWith("docker/build-push-action@"))!.with.load).toBe(true);
+          expect(ci.jobs.codeql!.steps.map((s) => String(s.uses).replace(/@.*/, ""))).toEqual(["actions/checkout", "github/codeql-action/init", "github/codeql-action/analyze"]);
+          expect(ci.jobs.codeql!.permissions).toMatchObject({ "security-events": "write" });
+        } else {
+          const pipeline = parseYaml(read(dir, ".gitlab-ci.yml")) as Record<string, any>;
+          expect(pipeline.include).toContainEqual({ template: "Jobs/SAST.gitlab-ci.yml" });
+          expect(pipeline.stages).toEqual(["test", "build", "scan", "deploy"]);
+          expect(pipeline["image-scan"].script[0]).toMatch(/^trivy image --exit-code 1 .*"\$IMAGE"$/);
+        }
+      });
+
+      it("Node.js versions agree: .nvmrc, engines, @types/node, the base image and CI follow nodeVersion", () => {
+        const node = combo.nodeVersion;
+        expect(read(dir, ".nvmrc")).toBe(`${node}\n`);
+        const pkg = JSON.parse(read(dir, "package.json")) as { engines: { node: string }; devDependencies: Record<string, string> };
+        expect(pkg.engines.node).toMatch(new RegExp(`^>=${node}(\\.|$)`));
+        expect(semver.minVersion(pkg.devDependencies["@types/node"]!)!.major).toBe(Number(node));
+        const froms = read(dir, "Dockerfile").split("\n").filter((l) => l.startsWith("FROM "));
+        expect(froms[0]).toBe(`FROM node:${node}-alpine AS base`);
+        expect(froms.slice(1).every((l) => /^FROM base AS \w+$/.test(l))).toBe(true);
+        if (combo.ci === "github") expect(read(dir, ".github/workflows/ci.yml")).toContain("node-version-file: .nvmrc");
+        else expect((parseYaml(read(dir, ".gitlab-ci.yml")) as any).default.image).toBe(`node:${node}-alpine`);
+      });
+
+      it(`passes paved doctor as generated, and doctor names a Node.js version that disagrees`, async () => {
+        const doctor = await runCli(["doctor", dir, ...(latest ? [] : ["--as-of", nextReleaseDay(version)]), "--json"]);
+        expect(doctor.exitCode, String(doctor.stdout) + String(doctor.stderr)).toBe(0);
+        const other = combo.nodeVersion === "24" ? "22" : "24";
+        const dockerfile = path.join(dir, "Dockerfile");
+        const original = read(dir, "Dockerfile");
+        writeFileSync(dockerfile, original.replace(`FROM node:${combo.nodeVersion}-alpine`, `FROM node:${other}-alpine`));
+        try {
+          const drifted = await runCli(["doctor", dir, ...(latest ? [] : ["--as-of", nextReleaseDay(version)])]);
+          expect(drifted.exitCode).toBe(1);
+          expect(String(drifted.stdout)).toMatch(/✗ service\/node-version-image {2}no Docker base image runs the service's Node\.js major/);
+        } finally {
+          writeFileSync(dockerfile, original);
+        }
       });
     });
   }

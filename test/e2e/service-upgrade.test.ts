@@ -11,9 +11,15 @@ import path from "node:path";
 import { execa } from "execa";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { git, listFiles, runCli, snapshotDir, tempDir } from "../helpers.js";
+import { versionFolders } from "../../src/authoring/release.js";
+import { BUILTIN_TEMPLATES, git, listFiles, runCli, snapshotDir, tempDir } from "../helpers.js";
 
 const OWNER = "team-payments";
+/** The built-in service's releases, oldest first, as the template directory has them: no test hard-codes the latest. */
+const VERSIONS = versionFolders(path.join(BUILTIN_TEMPLATES, "service"));
+const LATEST = VERSIONS.at(-1)!;
+/** The upgrade steps from `version` to the latest release. */
+const stepsFrom = (version: string) => VERSIONS.slice(VERSIONS.indexOf(version), -1).map((from, i) => ({ from, to: VERSIONS[VERSIONS.indexOf(version) + i + 1]! }));
 
 const read = (dir: string, file: string) => readFileSync(path.join(dir, file), "utf8");
 const write = (dir: string, file: string, text: string) => writeFileSync(path.join(dir, file), text);
@@ -109,9 +115,10 @@ describe("team route", () => {
 
 const ALERTS_BULLET_1_0 = "- Alert rules: [`monitoring/alerts.yml`](monitoring/alerts.yml) (error budget burn, p99 latency, restarts, target down),";
 const ONCALL = "; pages go to #payments-oncall";
+const WORKLOAD_IDENTITY = "  annotations:\n    iam.gke.io/gcp-service-account: payments-api@team-payments.iam.gserviceaccount.com\n";
 const RUNBOOK_NOTE = "Before rolling back, say so in #payments-oncall.\n\n";
 
-describe("service 1.0.0 -> 1.1.0 -> 2.0.0 with team edits", () => {
+describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
   const dir = path.join(tempDir("paved-svc-upgrade-"), "payments-api");
   /** A fresh 2.0.0 render with the answers the upgraded service ends up with. */
   const fresh = path.join(tempDir("paved-svc-fresh-"), "payments-api");
@@ -173,7 +180,7 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 with team edits", () => {
     edit(dir, ".github/workflows/deploy.yml", "rollout status deployment/payments-api --timeout=10m", "rollout status deployment/payments-api --timeout=30m");
     await commitAll(dir, "slower production rollouts");
 
-    const { exitCode, body, stderr } = await upgrade(dir);
+    const { exitCode, body, stderr } = await upgrade(dir, ["--to", "2.0.0"]);
     expect(exitCode, stderr).toBe(0);
     expect(body).toMatchObject({ ok: true, from: "1.1.0", to: "2.0.0", target: "2.0.0", conflicts: [] });
     expect(body.migrations.map((m) => [m.version, m.step, m.status])).toEqual([
@@ -215,6 +222,31 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 with team edits", () => {
     expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("");
   });
 
+  it("then `paved upgrade` to the latest release keeps every team edit, those made on 2.0.0 included", async () => {
+    // On 2.0.0 the team annotates its ServiceAccount (workload identity) and raises the memory limit.
+    edit(dir, "deploy/base/deployment.yaml", "kind: ServiceAccount\nmetadata:\n", `kind: ServiceAccount\nmetadata:\n${WORKLOAD_IDENTITY}`);
+    edit(dir, "deploy/base/deployment.yaml", "memory: 256Mi", "memory: 384Mi");
+    await commitAll(dir, "workload identity, more memory");
+    const { exitCode, body, stderr } = await upgrade(dir);
+    expect(exitCode, stderr).toBe(0);
+    expect(body).toMatchObject({ ok: true, from: "2.0.0", to: LATEST, conflicts: [] });
+    expect(body.steps).toEqual(stepsFrom("2.0.0"));
+    // 2.1.0 and later carry no migrations of 2.0.0's: nothing is renamed or deleted again.
+    expect(body.migrations).toEqual([]);
+    const deployment = read(dir, "deploy/base/deployment.yaml");
+    expect(deployment).toContain(WORKLOAD_IDENTITY);
+    expect(deployment).toContain("memory: 384Mi");
+    expect(read(dir, "monitoring/alerts.yml")).toMatch(/^ {8}for: 20m$/m);
+    expect(read(dir, "docs/runbooks/README.md")).toContain(RUNBOOK_NOTE);
+    expect(read(dir, "README.md")).toContain("## Team notes\n\nNo deploys on Fridays.\n");
+    expect(read(dir, "README.md")).toContain(ONCALL);
+    expect(read(dir, "src/app.ts")).toContain(TEAM_ROUTE);
+    expect(read(dir, "test/team.test.ts")).toBe(TEAM_TEST);
+    expect(recorded(dir).version).toBe(LATEST);
+    expect(recorded(dir).answers.tier).toBe(2);
+    await commitAll(dir, `upgrade to service ${LATEST}`);
+  });
+
   it("the upgraded service's alert rules and unit tests pass promtool, its overlays render, and doctor passes", async () => {
     expect((await run(dir, "promtool", ["check", "rules", "monitoring/alerts.yml"])).exitCode).toBe(0);
     const unit = await run(dir, "promtool", ["test", "rules", "monitoring/alerts.test.yml"]);
@@ -242,7 +274,7 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 with team edits", () => {
   }, 420_000);
 });
 
-describe("service 1.0.0 -> 2.0.0 in one run", () => {
+describe("service 1.0.0 -> the latest release in one run", () => {
   it("a conflict in the first step stops there: .paved.yml records 1.1.0 and no 2.0.0 migration runs; the next upgrade finishes", async () => {
     const dir = path.join(tempDir("paved-svc-stop-"), "billing-api");
     await newService(dir, "1.0.0");
@@ -251,7 +283,7 @@ describe("service 1.0.0 -> 2.0.0 in one run", () => {
 
     const first = await upgrade(dir);
     expect(first.exitCode, first.stderr).toBe(1);
-    expect(first.body).toMatchObject({ ok: false, from: "1.0.0", to: "1.1.0", target: "2.0.0", steps: [{ from: "1.0.0", to: "1.1.0" }] });
+    expect(first.body).toMatchObject({ ok: false, from: "1.0.0", to: "1.1.0", target: LATEST, steps: [{ from: "1.0.0", to: "1.1.0" }] });
     expect(first.body.conflicts.map((c) => c.path)).toEqual(["monitoring/alerts.yml"]);
     expect(first.body.migrations).toEqual([]);
     expect(recorded(dir).version).toBe("1.1.0");
@@ -262,21 +294,21 @@ describe("service 1.0.0 -> 2.0.0 in one run", () => {
     await commitAll(dir, "upgrade to service 1.1.0");
     const second = await upgrade(dir);
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.body).toMatchObject({ ok: true, from: "1.1.0", to: "2.0.0", steps: [{ from: "1.1.0", to: "2.0.0" }] });
+    expect(second.body).toMatchObject({ ok: true, from: "1.1.0", to: LATEST, steps: stepsFrom("1.1.0") });
     expect(second.body.migrations.map((m) => m.status)).toEqual(["applied", "applied"]);
     expect(read(dir, "monitoring/alerts.yml")).toMatch(/^ {8}for: 20m$/m);
     expect(existsSync(path.join(dir, "docs/runbooks/README.md"))).toBe(true);
   });
 
-  it("without team edits it applies both steps in order and yields exactly a fresh 2.0.0 render with the same answers", async () => {
+  it("without team edits it applies every step in order and yields exactly a fresh render of the latest release with the same answers", async () => {
     const dir = path.join(tempDir("paved-svc-clean-"), "ledger");
     // Non-default answers for every choice, so each conditional file and branch is part of the comparison.
     await newService(dir, "1.0.0", ["ci=gitlab", "database=postgres", "tier=1", "port=9090", "namespace=ledger-prod"]);
     const { exitCode, body, stderr } = await upgrade(dir);
     expect(exitCode, stderr).toBe(0);
-    expect(body).toMatchObject({ ok: true, from: "1.0.0", to: "2.0.0", target: "2.0.0", conflicts: [] });
-    expect(body.steps).toEqual([{ from: "1.0.0", to: "1.1.0" }, { from: "1.1.0", to: "2.0.0" }]);
-    expect([...new Set(body.actions.map((a) => a.step))]).toEqual(["1.0.0->1.1.0", "1.1.0->2.0.0"]);
+    expect(body).toMatchObject({ ok: true, from: "1.0.0", to: LATEST, target: LATEST, conflicts: [] });
+    expect(body.steps).toEqual(stepsFrom("1.0.0"));
+    expect([...new Set(body.actions.map((a) => a.step))]).toEqual(stepsFrom("1.0.0").map((s) => `${s.from}->${s.to}`));
     expect(body.actions.find((a) => a.path === "monitoring/slo.yaml")).toMatchObject({ action: "create", step: "1.0.0->1.1.0" });
     expect(body.migrations.map((m) => [m.version, m.status])).toEqual([["2.0.0", "applied"], ["2.0.0", "applied"]]);
 
@@ -285,12 +317,47 @@ describe("service 1.0.0 -> 2.0.0 in one run", () => {
     const answersFile = path.join(tempDir(), "answers.yml");
     writeFileSync(answersFile, stringifyYaml(answers));
     const fresh = path.join(tempDir("paved-svc-fresh-"), "ledger");
-    const created = await runCli(["new", "service", fresh, "--version", "2.0.0", "--answers-file", answersFile, "--no-install"]);
+    const created = await runCli(["new", "service", fresh, "--version", LATEST, "--answers-file", answersFile, "--no-install"]);
     expect(created.exitCode, String(created.stderr)).toBe(0);
 
     const withoutGit = (root: string) => Object.fromEntries(Object.entries(snapshotDir(root)).filter(([file]) => file !== ".git/" && !file.startsWith(".git/")));
     expect(listFiles(dir)).toEqual(listFiles(fresh));
     expect(withoutGit(dir)).toEqual(withoutGit(fresh));
     expect(listFiles(dir)).toContain("compose.yaml");
+  });
+});
+
+/** 2.1.0 (NetworkPolicy, dependency bot, nodeVersion, image tags) from each earlier release, with team edits: static checks only. */
+describe.each(["1.0.0", "1.1.0", "2.0.0"])("service %s -> 2.1.0 with team edits", (from) => {
+  it("keeps the team's code, tests, README and deploy edits; the new answers take their defaults; overlays render and doctor passes", async () => {
+    const dir = path.join(tempDir("paved-svc-21-"), "payments-api");
+    await newService(dir, from, ["database=postgres"]);
+    edit(dir, "src/app.ts", '  server.get("/metrics"', `${TEAM_ROUTE}  server.get("/metrics"`);
+    write(dir, "test/team.test.ts", TEAM_TEST);
+    edit(dir, "deploy/base/deployment.yaml", "memory: 256Mi", "memory: 384Mi");
+    edit(dir, "README.md", "## Dashboards and alerts\n", "## Team notes\n\nNo deploys on Fridays.\n\n## Dashboards and alerts\n");
+    await commitAll(dir, "team edits");
+
+    // From 1.0.0 the 1.1.0 step may stop on a conflict in a file the team did not touch: none here.
+    const { exitCode, body, stderr } = await upgrade(dir, ["--to", "2.1.0"]);
+    expect(exitCode, stderr + JSON.stringify(body.conflicts)).toBe(0);
+    expect(body).toMatchObject({ ok: true, from, to: "2.1.0", conflicts: [] });
+    expect(body.migrations.filter((m) => m.version === "2.1.0")).toEqual([]);
+    expect(read(dir, "src/app.ts")).toContain(TEAM_ROUTE);
+    expect(read(dir, "test/team.test.ts")).toBe(TEAM_TEST);
+    expect(read(dir, "deploy/base/deployment.yaml")).toContain("memory: 384Mi");
+    expect(read(dir, "README.md")).toContain("## Team notes\n\nNo deploys on Fridays.\n");
+    expect(recorded(dir)).toMatchObject({ version: "2.1.0", answers: { nodeVersion: "24", dependencyBot: "renovate", networkPolicy: "enforced", ingressNamespace: "ingress-nginx", prometheusNamespace: "monitoring" } });
+    expect(read(dir, ".nvmrc")).toBe("24\n");
+    expect(listFiles(dir)).toEqual(expect.arrayContaining(["renovate.json", "deploy/base/network-policy.yaml"]));
+    for (const overlay of ["staging", "production"]) {
+      const rendered = await run(dir, "kubectl", ["kustomize", `deploy/overlays/${overlay}`]);
+      expect(rendered.exitCode, rendered.all).toBe(0);
+      expect(rendered.stdout).toMatch(/^kind: NetworkPolicy$/m);
+      expect(rendered.stdout).toContain("memory: 384Mi");
+      expect(rendered.stdout).not.toMatch(/image: \S+:latest$/m);
+    }
+    const doctor = await runCli(["doctor", dir]);
+    expect(doctor.exitCode, String(doctor.stdout)).toBe(0);
   });
 });

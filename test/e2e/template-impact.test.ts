@@ -134,6 +134,8 @@ describe("paved template impact", () => {
     const failing = await runCli(["template", "impact", path.join(source, "app"), dir, "--to", "1.1.0", "--fail-on-conflicts"]);
     expect(failing.exitCode).toBe(1);
     expect(failing.stderr).toMatch(/--fail-on-conflicts: 1 service would stop with conflicts/);
+    const quiet = await runCli(["template", "impact", path.join(source, "app"), dir, "--to", "1.1.0", "--fail-on-conflicts", "--quiet"]);
+    expect([quiet.exitCode, quiet.stdout]).toEqual([1, ""]);
 
     const ids = async (shard: string) => (JSON.parse((await runCli(["template", "impact", path.join(source, "app"), fleet, "--to", "1.1.0", "--shard", shard, "--json"])).stdout) as ImpactJson).services.map((s) => s.id);
     const [one, two] = [await ids("1/2"), await ids("2/2")];

@@ -314,3 +314,29 @@ describe("lockfile", () => {
     expect(without.stdout).toContain("&& git add deps.lock && git commit -m \"Add deps.lock\"");
   });
 });
+
+describe("--quiet prints nothing on stdout (the exit code answers)", () => {
+  it("for new, templates, upgrade --check, --dry-run, upgrade and diff (doctor --quiet prints only problems, as documented)", async () => {
+    const src = releasesSource();
+    const dir = await newService(src, "1.0.0");
+    write(dir, "a.txt", "team\n");
+    await commitAll(dir, "team edit");
+    const target = path.join(path.dirname(dir), "quiet-new");
+    const created = await runCli(["new", "svc", target, "--source", src, "--version", "1.0.0", "--yes", "--quiet", "--no-git"]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stdout).toBe("");
+    const runs = [
+      { args: ["templates", "--source", src, "--quiet"], code: 0 },
+      { args: ["upgrade", dir, "--check", "--quiet"], code: 1 },
+      { args: ["upgrade", dir, "--dry-run", "--quiet"], code: 1 },
+      { args: ["diff", dir, "--quiet"], code: 1 },
+      { args: ["upgrade", dir, "--quiet"], code: 1 },
+    ];
+    for (const run of runs) {
+      const result = await runCli(run.args);
+      expect(result.exitCode, `${run.args.join(" ")}: ${result.stderr}`).toBe(run.code);
+      expect(result.stdout, run.args.join(" ")).toBe("");
+      expect(result.stderr).not.toMatch(STACK);
+    }
+  });
+});

@@ -326,6 +326,29 @@ export function buildProgram(): Command {
     });
   addCommonOptions(
     authoring
+      .command("impact")
+      .description("plan the upgrade to a version for every service on the template, in memory: clean, conflicts, migrations, kept files, and fleet totals")
+      .argument("<dir>", "a template's folder of versions (<name>/ holding <version>/template.yaml) or a template git repository")
+      .argument("[targets...]", "local checkouts, directories to search for checkouts, or git URLs, as for `paved fleet report` (default: the current directory)")
+      .option("--to <version>", "the version to plan the upgrade to (default: the newest release)")
+      .addOption(new Option("--format <format>", "report format").choices(["human", "json", "markdown"]))
+      .option("--fail-on-conflicts", "exit 1 when any service would stop with conflicts")
+      .option("--repos-file <file>", "more targets, one a line (`#` comments)")
+      .option("--max-depth <n>", "how deep to search a directory for checkouts (default: any depth)")
+      .option("--shard <I/N>", "process only the I-th of N stable parts of the targets")
+      .option("--jobs <n>", "services planned at once (default: 8)"),
+  )
+    .addHelpText(
+      "after",
+      examples("paved template impact templates/service --to 2.0.0 ~/src", "paved template impact . --to 1.3.0 --repos-file repos.txt --format markdown > impact.md", "paved template impact . --to 1.3.0 ~/src --fail-on-conflicts --quiet") +
+        "\nExit codes: 0 report made, 1 --fail-on-conflicts and a service would conflict, 2 bad input.\n",
+    )
+    .action(async (dir: string, targets: string[], options: Record<string, unknown>) => {
+      const { templateImpactCommand } = await import("./commands/template.js");
+      await templateImpactCommand(dir, targets, options, outputFor(options));
+    });
+  addCommonOptions(
+    authoring
       .command("new")
       .description("create a starter template to edit")
       .argument("<dir>", "where to create it; must not exist or be empty")

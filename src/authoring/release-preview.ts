@@ -69,7 +69,7 @@ export interface ReleaseDiff {
  * A directory of versions of one template (`<root>/<name>/` holding `<version>/template.yaml`), a source
  * (`<root>/` holding one template), or a git repository with template.yaml at its root whose tags are versions.
  */
-async function openTemplateVersions(dir: string): Promise<{ source: TemplateSource; template: string }> {
+export async function openTemplateVersions(dir: string): Promise<{ source: TemplateSource; template: string }> {
   const resolved = path.resolve(dir);
   if (!existsSync(resolved)) throw new UserError(`${dir}: no such directory`, { hint: "pass a template's folder of versions (e.g. templates/service) or a template repository" });
   const children = readdirSync(resolved, { withFileTypes: true }).filter((e) => e.isDirectory());

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { defaultSource } from "../config.js";
+import { UserError } from "../errors.js";
+import { describeIssue } from "../validation.js";
 
 /** Flags every command takes (product.md "Common flags"). */
 export const commonOptionsSchema = z.object({
@@ -44,4 +46,13 @@ export function describeChoice(chosenBy: string): string {
   if (chosenBy === "default") return "the default: no --source, PAVED_SOURCE or source: in a config file";
   if (chosenBy === "--source" || chosenBy === "PAVED_SOURCE") return `chosen by ${chosenBy}`;
   return `chosen by source: in ${chosenBy}`;
+}
+
+/** Parse a command's options; a bad flag is a one-line UserError naming it (`--shard: must be I/N ...`). */
+export function parseCommandOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: `see \`paved ${command} --help\`` });
 }

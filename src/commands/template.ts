@@ -6,7 +6,8 @@ import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { Verbatim, type Output } from "../output.js";
 import { kebab } from "../render/case.js";
-import { answerOptionsSchema, commonOptionsSchema } from "./options.js";
+import { fleetReportOptionsSchema } from "./fleet.js";
+import { answerOptionsSchema, commonOptionsSchema, parseCommandOptions } from "./options.js";
 
 export const templateLintOptionsSchema = commonOptionsSchema;
 
@@ -200,4 +201,44 @@ export async function templateDiffCommand(dir: string, rawOptions: unknown, out:
   }
   const managed = diff.files.filter((f) => f.managed).length;
   out.print(`${diff.template} ${diff.from} -> ${diff.to}: ${diff.files.length} file${diff.files.length === 1 ? "" : "s"} change${managed ? ` (${managed} managed)` : ""}${diff.conflicts.length ? `; conflicts in ${diff.conflicts.join(", ")}` : ""}`);
+}
+
+export const IMPACT_FORMATS = ["human", "json", "markdown"] as const;
+
+export const templateImpactOptionsSchema = commonOptionsSchema.extend({
+  to: z.string().min(1).optional(),
+  format: z.enum(IMPACT_FORMATS, { message: `must be one of ${IMPACT_FORMATS.join(", ")}` }).optional(),
+  failOnConflicts: z.boolean().default(false),
+}).extend(fleetReportOptionsSchema.pick({ reposFile: true, maxDepth: true, shard: true, jobs: true }).shape);
+
+/** `paved template impact <dir> --to <version> [targets...]`: what the release does to every service on the template. */
+export async function templateImpactCommand(dir: string, targets: string[], rawOptions: unknown, out: Output, write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<void> {
+  const options = parseCommandOptions(templateImpactOptionsSchema, rawOptions, "template impact");
+  if (options.json && options.format && options.format !== "json") {
+    throw new UserError(`--json and --format ${options.format} disagree`, { hint: "--json means --format json; pass one of them" });
+  }
+  const format = options.json ? "json" : (options.format ?? "human");
+  const { templateImpact } = await import("../authoring/impact.js");
+  const report = await templateImpact({
+    templateDir: dir,
+    ...(options.to !== undefined ? { to: options.to } : {}),
+    targets,
+    ...(options.reposFile ? { reposFile: options.reposFile } : {}),
+    maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY,
+    shard: options.shard ?? null,
+    cwd: process.cwd(),
+    ...(options.jobs ? { concurrency: options.jobs } : {}),
+    onRow: (row, done, total) => {
+      if (process.stderr.isTTY) out.info(`[${done}/${total}] ${row.id}`);
+    },
+  });
+  const formats = await import("../authoring/impact-format.js");
+  if (format === "json") write(JSON.stringify(report, null, 2) + "\n");
+  else if (format === "markdown") write(formats.formatImpactMarkdown(report));
+  // --quiet: nothing on stdout for a person (the exit code answers, with --fail-on-conflicts); an asked-for format is still written.
+  else if (!options.quiet) write(formats.formatImpactHuman(report, out.c));
+  if (options.failOnConflicts && report.totals.conflicts > 0) {
+    out.warn(`--fail-on-conflicts: ${report.totals.conflicts} service${report.totals.conflicts === 1 ? "" : "s"} would stop with conflicts`);
+    throw new ProblemFound("the release would conflict");
+  }
 }

@@ -25,7 +25,7 @@ import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
 import { assertNotInterrupted, commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "../upgrade/release-notes.js";
-import { describeKept } from "../upgrade/kept-files.js";
+import { describeKept, keptAfter } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
@@ -344,8 +344,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
   const changes = treeChanges(ours, finalTree, SERVICE_FILE);
   const actions = computed.steps.flatMap((s) => s.actions.map((a) => ({ ...a, step: `${s.from}->${s.to}` })));
   const migrations: MigrationRecord[] = computed.steps.flatMap((s) => s.migrations);
-  // A kept file counts once, at the last step that still has it.
-  const kept = [...new Map(computed.steps.flatMap((s) => s.kept.filter((k) => computed.tree.has(k.path)).map((k) => [k.path, k] as const))).values()];
+  const kept = keptAfter(computed);
   const keptNeedsPerson = kept.length > 0 && !options.acceptKept;
   const summary = {
     from: service.version,

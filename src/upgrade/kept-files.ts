@@ -37,6 +37,14 @@ export function keptFilesOf(oldRender: FileTree, newRender: FileTree, after: Fil
   return kept;
 }
 
+/**
+ * The kept files an upgrade leaves: each counts once, at the last step that still has it, and only while the
+ * tree after every step still holds it.
+ */
+export function keptAfter(computed: { steps: readonly { kept: readonly KeptFile[] }[]; tree: FileTree }): KeptFile[] {
+  return [...new Map(computed.steps.flatMap((s) => s.kept.filter((k) => computed.tree.has(k.path)).map((k) => [k.path, k] as const))).values()];
+}
+
 export function describeKept(k: KeptFile): string {
   const used = k.referencedBy.length > 0 ? `; in the old version ${k.referencedBy.join(", ")} referenced it` : "";
   return `${k.path}: the template no longer has this file, so your edits in it no longer take effect${used}. Move what you need into the new layout (see the release notes), then delete it`;

@@ -11,7 +11,7 @@ import { byteString, displayTexts, entriesEqual, fromByteString, isBinary, isExe
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
 import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
-import { commonOptionsSchema, sourceOptionSchema } from "./options.js";
+import { commonOptionsSchema, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const diffOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
   stat: z.boolean().default(false),
@@ -79,7 +79,7 @@ function statLine(f: DriftedFile, width: number, scale: number): string {
 }
 
 export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
-  const options = diffOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
   const { out } = deps;
   const target = path.resolve(dir ?? ".");
   const service = await readServiceFile(target);

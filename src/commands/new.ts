@@ -14,18 +14,18 @@ import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
 import { describeSource, openSource, recordSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { sortedPaths, textFile, type FileTree } from "../tree.js";
-import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, sourceOptionSchema } from "./options.js";
+import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const newOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
   .extend(sourceOptionSchema.shape)
   .extend({
-    version: z.string().optional(),
+    version: flagValue.optional(),
     dryRun: z.boolean().default(false),
     git: z.boolean().default(true),
     install: z.boolean().default(true),
     lockfile: z.boolean().default(false),
-    remote: z.string().optional(),
+    remote: flagValue.optional(),
     trust: z.boolean().default(false),
     prerelease: z.boolean().default(false),
   });
@@ -39,7 +39,7 @@ export interface NewDependencies {
 
 export async function newCommand(template: string, dir: string | undefined, rawOptions: unknown, deps: NewDependencies): Promise<void> {
   const started = performance.now();
-  const options = newOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(newOptionsSchema, rawOptions, "new");
   const { out } = deps;
   if (options.remote && !options.git) {
     throw new UserError("--remote needs git", { hint: "leave out --no-git, or leave out --remote" });

@@ -6,12 +6,12 @@ import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import type { Output } from "../output.js";
 import { kebab } from "../render/case.js";
-import { commonOptionsSchema } from "./options.js";
+import { commonOptionsSchema, parseCommandOptions } from "./options.js";
 
 export const templateLintOptionsSchema = commonOptionsSchema;
 
 export async function templateLintCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  templateLintOptionsSchema.parse(rawOptions);
+  parseCommandOptions(templateLintOptionsSchema, rawOptions, "template lint");
   const { lintTemplate } = await import("../authoring/lint.js");
   const result = await lintTemplate(dir);
   const ok = result.findings.length === 0;
@@ -38,7 +38,7 @@ export const templateTestOptionsSchema = commonOptionsSchema.extend({
 });
 
 export async function templateTestCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templateTestOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templateTestOptionsSchema, rawOptions, "template test");
   const { testTemplate } = await import("../authoring/test-template.js");
   const started = performance.now();
   const result = await testTemplate(dir, {
@@ -66,7 +66,7 @@ export const templateNewOptionsSchema = commonOptionsSchema.extend({
 });
 
 export async function templateNewCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templateNewOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templateNewOptionsSchema, rawOptions, "template new");
   const target = path.resolve(dir);
   const name = options.name ?? kebab(path.basename(target));
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {

@@ -31,13 +31,13 @@ import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
 import { verifyByDefault } from "../config.js";
-import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema } from "./options.js";
+import { answerOptionsSchema, commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
   .extend(sourceOptionSchema.shape)
   .extend({
-    to: z.string().optional(),
+    to: flagValue.optional(),
     dryRun: z.boolean().default(false),
     allowDirty: z.boolean().default(false),
     conflict: z.enum(["inline", "rej"]).default("inline"),
@@ -154,7 +154,7 @@ function describeConflict(a: FileAction): string {
 }
 
 export async function upgradeCommand(dir: string | undefined, rawOptions: unknown, deps: UpgradeDependencies): Promise<void> {
-  const options = upgradeOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(upgradeOptionsSchema, rawOptions, "upgrade");
   const target = path.resolve(dir ?? ".");
   if (!options.abort && !options.continue && (options.dryRun || options.check)) return runUpgrade(target, options, deps, undefined);
   // The lock comes first and is held to the end: recovery, .paved.yml, the clean-tree check, the writes, the

@@ -58,10 +58,10 @@ function pruneEmptyParents(dir: string, root: string): void {
  * then each is renamed into place and deletes happen. Any failure restores every file already touched from
  * `original` (the tree read before the upgrade, in memory), removes temporaries and created directories,
  * and rethrows. It is synchronous, so a signal cannot interleave; `afterWrite` (also synchronous) runs
- * inside the same transaction (the git index update) and may return an error message to roll back. With `journal`,
+ * inside the same transaction (the git index update) and throws to roll back. With `journal`,
  * a write-ahead journal makes a SIGKILL mid-apply recoverable by the next run (see ./journal.ts).
  */
-export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined, journal?: UpgradeJournal): void {
+export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => void, journal?: UpgradeJournal): void {
   const temps = new Map<string, string>();
   const createdDirs: string[] = [];
   const done: string[] = [];
@@ -136,8 +136,7 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     }
     const lastTemp = changes.last === undefined ? undefined : temps.get(changes.last);
     if (lastTemp) placeFile(changes.last!, lastTemp);
-    const failure = afterWrite?.();
-    if (failure) throw new Error(failure);
+    afterWrite?.();
   } catch (error) {
     rollback();
     throw error;

@@ -131,10 +131,10 @@ export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise
 /**
  * Record conflicted files as unmerged in the index (stages 1 base, 2 ours, 3 theirs), as `git merge` does,
  * so `git status`, IDEs and `git mergetool` show them; stage the rest of the upgrade. Synchronous on
- * purpose: it runs inside the atomic apply, where no signal handler can interleave. Returns an error
- * message, or undefined on success.
+ * purpose: it runs inside the atomic apply, where no signal handler can interleave. A failure (a held
+ * index.lock, a corrupt index) is a UserError quoting git, thrown so the apply rolls back.
  */
-export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): string | undefined {
+export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): void {
   const lines: string[] = [];
   const zero = "0".repeat(40);
   for (const [p, entry] of update.staged) {
@@ -148,12 +148,13 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
       if (entry) lines.push(`${gitMode(entry)} ${blobs.get(entry)!} ${i + 1}\t${indexPath}`);
     });
   }
-  if (lines.length === 0) return undefined;
+  if (lines.length === 0) return;
   // -z: records end with NUL, so any file name (even one with a newline) is passed through unchanged.
-  const result = spawnSync("git", ["update-index", "-z", "--index-info"], { cwd: repo.dir, input: lines.map((l) => `${l}\0`).join(""), encoding: "utf8" });
-  if (result.error) return result.error.message;
-  if (result.status !== 0) return result.stderr.trim() || `git update-index exited with ${result.status ?? result.signal}`;
-  return undefined;
+  const args = ["update-index", "-z", "--index-info"];
+  const result = spawnSync("git", args, { cwd: repo.dir, input: lines.map((l) => `${l}\0`).join(""), encoding: "utf8" });
+  if (result.error || result.status !== 0) {
+    throw gitFailure(repo.dir, args, result.stderr ?? "", result.error ? (result.error as NodeJS.ErrnoException).code : (result.status ?? result.signal ?? undefined));
+  }
 }
 
 /** Stage everything in the service directory and commit it. Returns the commit id. */

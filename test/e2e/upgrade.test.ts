@@ -430,6 +430,37 @@ describe("paved upgrade (real git repositories)", () => {
     expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("");
   });
 
+  it("a git index that cannot take the conflicts (index.lock held) is exit 2 quoting git, and the working tree is rolled back", async () => {
+    const source = makeSource({
+      "1.0.0": { files: { "a.txt": "1\n" } },
+      "1.1.0": { files: { "a.txt": "2\n" } },
+    });
+    const dir = await newService(source, "1.0.0");
+    write(dir, "a.txt", "team\n");
+    await commitAll(dir);
+    writeFileSync(path.join(dir, ".git", "index.lock"), "");
+    const before = worktree(dir);
+    const result = await runCli(["upgrade", dir]);
+    expect(result.exitCode).toBe(2);
+    expect(String(result.stderr)).toMatch(/^error: git update-index failed in .*: fatal: Unable to create .*index\.lock.*File exists/m);
+    expect(String(result.stderr)).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(worktree(dir)).toEqual(before);
+  });
+
+  it("an empty flag value is exit 2 naming the flag, for new and upgrade alike", async () => {
+    const work = tempDir();
+    for (const args of [["new", "service", path.join(work, "svc"), "--remote="], ["new", "service", path.join(work, "svc"), "--version="], ["upgrade", work, "--to="]]) {
+      const before = snapshotDir(work);
+      const result = await runCli(args);
+      const flag = args[args.length - 1]!.replace("=", "");
+      expect(result.exitCode, args.join(" ")).toBe(2);
+      expect(String(result.stderr)).toContain(`error: ${flag}: must not be empty`);
+      expect(String(result.stderr)).toMatch(/fix: see `paved (new|upgrade) --help`/);
+      expect(String(result.stderr)).not.toMatch(/\n\s+at .*\.js:\d+/);
+      expect(snapshotDir(work)).toEqual(before);
+    }
+  });
+
   it("Ctrl-C during a migration command leaves the working tree as it was", async () => {
     const source = makeSource({
       "1.0.0": { files: { "a.txt": "1\n" } },

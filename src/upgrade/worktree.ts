@@ -1,37 +1,12 @@
-import { spawnSync } from "node:child_process";
 import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
-import { Interrupted, UserError } from "../errors.js";
-import { interruptedBy, interruptSignal, trackChild } from "../fs/cleanup.js";
+import { UserError } from "../errors.js";
+import { commitIdentityArgs } from "../git/identity.js";
+import { runGit, runGitSync } from "../git/run.js";
 import { isExecutable, type FileEntry, type FileTree } from "../tree.js";
 
-/** Stop if paved was interrupted (the signal handler cleans up; nothing more may be changed). */
-export function assertNotInterrupted(): void {
-  if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
-}
-
-/**
- * A git command that failed in the service's repository (a corrupt index, a broken object, a lock left by
- * another git): the user's repository needs repair, so it is a one-line UserError naming git's own words.
- */
-export function gitFailure(cwd: string, args: readonly string[], stderr: string, exitCode: number | string | undefined): UserError {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  const why = lines.find((l) => /^(fatal|error):/i.test(l)) ?? lines[0] ?? `exited with ${exitCode ?? "an error"}`;
-  return new UserError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed in ${cwd}: ${why}`, {
-    hint: "run `git status` there to see what git needs repaired, fix it, then run paved again",
-  });
-}
-
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
-async function git(cwd: string, args: string[], input?: string | Uint8Array): Promise<string> {
-  const { execa } = await import("execa");
-  const result = await trackChild(
-    execa("git", args, { cwd, reject: false, stripFinalNewline: false, cancelSignal: interruptSignal, ...(input !== undefined ? { input } : {}) }),
-  );
-  assertNotInterrupted();
-  if (result.exitCode !== 0) throw gitFailure(cwd, args, String(result.stderr ?? ""), result.exitCode ?? result.code);
-  return String(result.stdout);
-}
+const git = runGit;
 
 const READ_CONCURRENCY = 64;
 
@@ -150,18 +125,13 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
   }
   if (lines.length === 0) return;
   // -z: records end with NUL, so any file name (even one with a newline) is passed through unchanged.
-  const args = ["update-index", "-z", "--index-info"];
-  const result = spawnSync("git", args, { cwd: repo.dir, input: lines.map((l) => `${l}\0`).join(""), encoding: "utf8" });
-  if (result.error || result.status !== 0) {
-    throw gitFailure(repo.dir, args, result.stderr ?? "", result.error ? (result.error as NodeJS.ErrnoException).code : (result.status ?? result.signal ?? undefined));
-  }
+  runGitSync(repo.dir, ["update-index", "-z", "--index-info"], lines.map((l) => `${l}\0`).join(""));
 }
 
 /** Stage everything in the service directory and commit it. Returns the commit id. */
 export async function commitAll(repo: Repository, message: string): Promise<string> {
   await git(repo.dir, ["add", "--all", "--", "."]);
-  const hasIdentity = Boolean(process.env.GIT_AUTHOR_NAME) || (await git(repo.dir, ["config", "user.name"]).catch(() => "")).trim() !== "";
-  const identity = hasIdentity ? [] : ["-c", "user.name=paved", "-c", "user.email=paved@localhost"];
+  const identity = await commitIdentityArgs(repo.dir);
   await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
 }

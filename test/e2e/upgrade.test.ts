@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { BIN, CLI_ENV, git, runCli, snapshotDir, tempDir } from "../helpers.js";
+import { BIN, CLI_ENV, envWithoutIdentity, git, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { BASE_QUESTIONS, commitAll, makeSource, newService } from "../upgrade/fixtures.js";
 
 const read = (dir: string, p: string) => readFileSync(path.join(dir, p), "utf8");
@@ -445,6 +445,21 @@ describe("paved upgrade (real git repositories)", () => {
     expect(String(result.stderr)).toMatch(/^error: git update-index failed in .*: fatal: Unable to create .*index\.lock.*File exists/m);
     expect(String(result.stderr)).not.toMatch(/\n\s+at .*\.js:\d+/);
     expect(worktree(dir)).toEqual(before);
+  });
+
+  it("--commit without a full git identity commits as paved <paved@localhost>, the same rule as paved new", async () => {
+    const source = makeSource({
+      "1.0.0": { files: { "a.txt": "1\n" } },
+      "1.1.0": { files: { "a.txt": "2\n" } },
+    });
+    const dir = await newService(source, "1.0.0");
+    const home = tempDir();
+    const env = envWithoutIdentity(home);
+    // A name but no email, and git may not guess one: neither paved new nor upgrade may then commit as the user.
+    writeFileSync(path.join(home, ".gitconfig"), "[user]\n\tname = Half Configured\n\tuseConfigOnly = true\n");
+    const result = spawnSync(process.execPath, [BIN, "upgrade", dir, "--commit"], { env, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    expect((await git(dir, ["log", "-1", "--format=%an <%ae>"])).stdout).toBe("paved <paved@localhost>");
   });
 
   it("an empty flag value is exit 2 naming the flag, for new and upgrade alike", async () => {

@@ -1,4 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { lstat, readFile, readlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { commitIdentityArgs } from "../git/identity.js";
@@ -92,13 +94,27 @@ function blobData(entry: FileEntry): Uint8Array {
   return entry.symlink !== undefined ? Buffer.from(entry.symlink) : entry.data;
 }
 
-/** Store each version as a blob (objects only: the index and tree are untouched). */
+/**
+ * Store each version as a blob (objects only: the index and tree are untouched), with one git process for any
+ * number of blobs: the contents go to a private temporary directory and `git hash-object -w --no-filters
+ * --stdin-paths` stores them as they are (a `hash-object` per blob was half of a real upgrade's time).
+ */
 export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise<Map<FileEntry, string>> {
+  const entries = [...new Set([...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()])].filter((e): e is FileEntry => Boolean(e));
   const ids = new Map<FileEntry, string>();
-  const entries = [...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()];
-  for (const entry of entries) {
-    if (!entry || ids.has(entry)) continue;
-    ids.set(entry, (await git(repo.dir, ["hash-object", "-w", "--stdin"], blobData(entry))).trim());
+  if (entries.length === 0) return ids;
+  const dir = mkdtempSync(path.join(tmpdir(), "paved-blobs-"));
+  try {
+    const files = entries.map((entry, i) => {
+      const file = path.join(dir, String(i));
+      writeFileSync(file, blobData(entry), { flag: "wx" });
+      return file;
+    });
+    const out = await git(repo.dir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], files.map((f) => `${f}\n`).join(""));
+    const hashes = out.split("\n").filter(Boolean);
+    entries.forEach((entry, i) => ids.set(entry, hashes[i]!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return ids;
 }

@@ -64,14 +64,27 @@ export function parseConfigText(text: string, file: string, fix: string): unknow
     }
     throw new UserError(`${file}: could not be parsed: ${(error as Error).message}`, { hint: fix });
   }
-  const shape = measure(value, new Map(), 0);
-  if (shape.depth > MAX_DEPTH) {
-    throw new UserError(`${file}: is nested more than ${MAX_DEPTH} levels deep`, { hint: fix });
-  }
-  if (shape.size > MAX_EXPANDED_NODES) {
-    throw new UserError(`${file}: expands (through aliases) to more than ${MAX_EXPANDED_NODES} values`, { hint: fix });
-  }
+  const tooLarge = yamlTooLarge([value]);
+  if (tooLarge) throw new UserError(`${file}: ${tooLarge}`, { hint: fix });
   return value;
+}
+
+/**
+ * The one guard against YAML that explodes when walked (deep nesting, "billion laughs" aliases), for every
+ * reader: config files here and the service files doctor reads. js-yaml shares an aliased node, so a bomb
+ * parses instantly and only explodes in the walk. Returns why `values` (the documents of one file, counted
+ * together) are refused, or undefined.
+ */
+export function yamlTooLarge(values: readonly unknown[]): string | undefined {
+  const memo = new Map<object, Shape>();
+  let size = 0;
+  for (const value of values) {
+    const shape = measure(value, memo, 0);
+    if (shape.depth > MAX_DEPTH) return `is nested more than ${MAX_DEPTH} levels deep`;
+    size += shape.size;
+    if (size > MAX_EXPANDED_NODES) return `expands (through aliases) to more than ${MAX_EXPANDED_NODES} values`;
+  }
+  return undefined;
 }
 
 interface Shape {

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { gitPathsSync } from "../git/run.js";
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
 import path from "node:path";
 import { unsafePathReason } from "../fs/paths.js";
@@ -221,15 +221,7 @@ function describe(stat: Stats | null): Cached {
 
 /** `git ls-files -z` relative to root, or undefined when root is not inside a git work tree. */
 function listTrackedFiles(root: string): string[] | undefined {
-  const result = spawnSync("git", ["ls-files", "-z", "--cached", "--deduplicate"], {
-    cwd: root,
-    encoding: "buffer",
-    maxBuffer: 256 * 1024 * 1024,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  if (result.error || result.status !== 0) return undefined;
-  const out = result.stdout.toString("utf8");
-  return out.split("\0").filter((p) => p !== "").sort();
+  return gitPathsSync(root, ["ls-files", "-z", "--cached", "--deduplicate"])?.sort();
 }
 
 function walkFiles(root: string): string[] {

@@ -74,3 +74,13 @@ export function runGitSync(cwd: string, args: readonly string[], input?: string)
   }
   return result.stdout;
 }
+
+/**
+ * NUL-separated paths git prints (`ls-files -z`), read synchronously; undefined when git fails or is missing
+ * (doctor reads what it can: a directory outside git is walked instead).
+ */
+export function gitPathsSync(cwd: string, args: readonly string[]): string[] | undefined {
+  const result = spawnSync("git", args, { cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  if (result.error || result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").split("\0").filter(Boolean);
+}

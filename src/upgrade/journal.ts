@@ -3,6 +3,7 @@ import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, r
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
+import { tryGit } from "../git/run.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
 import { resolveInside } from "../fs/paths.js";
@@ -48,8 +49,7 @@ export interface UpgradeJournal {
 }
 
 export async function openJournal(state: RepositoryState): Promise<UpgradeJournal> {
-  const { execa } = await import("execa");
-  const result = await execa("git", ["rev-parse", "-q", "--verify", "HEAD"], { cwd: state.root, reject: false });
+  const result = await tryGit(state.root, ["rev-parse", "-q", "--verify", "HEAD"]);
   return { file: stateFile(state, "journal"), root: state.root, head: result.exitCode === 0 ? String(result.stdout).trim() : "" };
 }
 

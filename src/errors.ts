@@ -31,10 +31,12 @@ export type UserErrorCode =
   | "user"
   | "option"
   | "git"
+  | "git-cache"
+  | "missing-answer"
+  | "unsafe-path"
+  | "template-collision"
   | "template-syntax"
   | "template-unknown-variable"
-  | "template-unknown-helper"
-  | "template-refused"
   | "template-too-deep";
 
 /**

@@ -55,12 +55,13 @@ export function parseConfigText(text: string, file: string, fix: string): unknow
   try {
     value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
   } catch (error) {
-    if (error instanceof RangeError || /Maximum call stack|nesting exceeded maxDepth/.test((error as Error).message)) {
+    // js-yaml recurses per level: a deep enough document overflows the stack.
+    if (error instanceof RangeError) {
       throw new UserError(`${file}: is nested too deeply to read`, { hint: fix });
     }
     if (error instanceof jsYaml.YAMLException) {
       const line = error.mark ? error.mark.line + 1 : undefined;
-      throw new UserError(`${file}${line ? `:${line}` : ""}: ${error.reason || "invalid YAML"}`, { hint: fix });
+      throw new UserError(`${file}${line ? `:${line}` : ""}: ${error.reason || "invalid YAML"}`, { hint: fix, fields: { file, ...(line ? { line } : {}) } });
     }
     throw new UserError(`${file}: could not be parsed: ${(error as Error).message}`, { hint: fix });
   }

@@ -6,7 +6,7 @@ import { resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } fr
 import { ExpressionError, parseExpression, referencedNames } from "../answers/expression.js";
 import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
 import { kebab } from "../render/case.js";
-import { compileTemplate } from "../render/handlebars.js";
+import { renderManifestText } from "../render/manifest-text.js";
 import { renderTemplate } from "../render/render.js";
 import { UserError } from "../errors.js";
 import { normalizeCommand } from "../hooks.js";
@@ -89,8 +89,8 @@ function validateManifest(template: TemplateDir, findings: LintFinding[]): Manif
     data = parseConfigText(template.text, MANIFEST, "fix the YAML syntax");
   } catch (error) {
     const message = (error as Error).message;
-    const line = /^template\.yaml:(\d+):/.exec(message)?.[1];
-    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line: Number(line) } : {}), message: message.replace(/^template\.yaml(:\d+)?: /, "") });
+    const line = error instanceof UserError ? error.fields.line : undefined;
+    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line } : {}), message: message.replace(/^template\.yaml(:\d+)?: /, "") });
     return undefined;
   }
   const parsed = manifestSchema.safeParse(data);
@@ -200,7 +200,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const line = exampleIndex >= 0 ? template.lineOf(["examples", exampleIndex, "answers"]) : undefined;
-      if (exampleIndex < 0 && /^missing answer/.test(message)) {
+      if (exampleIndex < 0 && error instanceof UserError && error.code === "missing-answer") {
         findings.push({ rule: "examples/missing", file: MANIFEST, message: `cannot render with the defaults alone: ${message}`, hint: "add `examples:` with answers for the questions that have no default" });
       } else if (exampleIndex < 0) {
         findings.push({ rule: "examples/answers", file: MANIFEST, message: `the defaults: ${message}`, hint: "a question's default must pass its own type, pattern and range" });
@@ -232,16 +232,16 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
       const line = template.lineOf(where);
       const context = { ...answers, paved: set.meta };
       try {
-        compileTemplate(text)(context);
+        renderManifestText(text, context, field);
         if (raw !== undefined) normalizeCommand(raw, { context, where: field });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        const missing = /^"([^"]+)" not defined/.exec(message);
+        const missing = error instanceof UserError && error.code === "template-unknown-variable" ? error.fields.variable : undefined;
         record({
           rule: missing ? "render/undefined-variable" : "render/error",
           file: MANIFEST,
           ...(line ? { line } : {}),
-          message: missing ? `${field}: {{${missing[1]}}} is not defined` : error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
+          message: missing ? `${field}: {{${missing}}} is not defined` : error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
         });
       }
     }
@@ -249,7 +249,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
       renderTemplate(asTemplateVersion(template, manifest), answers, set.meta);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (/which another template file also renders to/.test(message)) record({ rule: "render/error", file: MANIFEST, message });
+      if (error instanceof UserError && error.code === "template-collision") record({ rule: "render/error", file: MANIFEST, message });
     }
   }
   for (const { finding, sets: names } of renderFindings.values()) {
@@ -272,22 +272,19 @@ function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number
   ];
 }
 
-const UNDEFINED_VARIABLE = /:(\d+): \{\{(.+?)\}\} is not defined/;
-
 function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
   const message = error instanceof Error ? error.message : String(error);
-  const missing = UNDEFINED_VARIABLE.exec(message);
-  if (missing) {
+  if (error instanceof UserError && error.code === "template-unknown-variable") {
     return {
       rule: "render/undefined-variable",
       file,
-      line: Number(missing[1]),
-      message: `{{${missing[2]}}} is not defined`,
+      ...(error.fields.line !== undefined ? { line: error.fields.line } : {}),
+      message: `{{${error.fields.variable}}} is not defined`,
       hint: "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
     };
   }
-  if (/would leave the target|leaves the target|points into \.git|chain of more than|inside the symlink/.test(message)) {
+  if (error instanceof UserError && error.code === "unsafe-path") {
     return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"), hint: "paths must stay inside the generated repository" };
   }
   return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };

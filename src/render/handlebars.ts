@@ -93,6 +93,35 @@ export function compileTemplate(source: string): CompiledTemplate {
   };
 }
 
+/** A template read a name that is not in its context (strict mode): which name, on which line. */
+export class UnknownTemplateVariable extends Error {
+  constructor(
+    readonly variable: string,
+    readonly line: number,
+  ) {
+    super(`{{${variable}}} is not defined`);
+    this.name = "UnknownTemplateVariable";
+  }
+}
+
+interface HandlebarsLocated {
+  lineNumber?: unknown;
+  endLineNumber?: unknown;
+  column?: unknown;
+  endColumn?: unknown;
+}
+
+/**
+ * Handlebars' strict lookup fails with the location of the path it could not resolve (and says the name only in
+ * words): the name is the template's own text at that location, e.g. `owner` or `service.port`.
+ */
+export function unknownVariableOf(source: string, error: unknown): UnknownTemplateVariable | undefined {
+  const at = error as HandlebarsLocated | null;
+  if (!at || typeof at.lineNumber !== "number" || at.endLineNumber !== at.lineNumber || typeof at.column !== "number" || typeof at.endColumn !== "number") return undefined;
+  const text = source.split("\n")[at.lineNumber - 1]?.slice(at.column, at.endColumn);
+  return text && /^[A-Za-z_][\w.-]*$/.test(text) ? new UnknownTemplateVariable(text, at.lineNumber) : undefined;
+}
+
 /** Real Handlebars only: what the fast path is checked against. */
 export function compileWithHandlebars(source: string): CompiledTemplate {
   assertTemplateNesting(source);

@@ -21,6 +21,8 @@ const entryPoints = [
     .filter((f) => f.endsWith(".ts"))
     .map((f) => path.join(src, "commands", f)),
   path.join(src, "authoring", "schema.ts"),
+  // `paved fleet` runs each repository's evaluation in a worker thread, which loads this file.
+  path.join(src, "fleet", "worker.ts"),
 ].filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
 
 /**

@@ -10,6 +10,11 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** A repeatable flag that also takes comma-separated values (`--fail-on lag,doctor`). */
+function collectList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
+}
+
 function addCommonOptions(command: Command): Command {
   return command
     .option("--json", "print one machine-readable JSON object on stdout")
@@ -193,6 +198,58 @@ export function buildProgram(): Command {
       await doctorCommand(dir, options, { out: outputFor(options) });
     });
 
+  const fleet = program
+    .command("fleet")
+    .description("adoption across many repositories: versions, lag, doctor, drift and history, sharded through CI")
+    .addHelpText("after", examples("paved fleet report ~/src --format html --output fleet.html", "paved fleet merge shard-*.json --format markdown"));
+  const fleetOutputOptions = (command: Command) =>
+    addCommonOptions(
+      command
+        .addOption(new Option("--format <format>", "report format").choices(["human", "json", "html", "csv", "markdown"]))
+        .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
+        .option("--fail-on <policy>", "exit 1 when the fleet breaks a policy: lag (past the grace period), doctor (a service fails), drift (repeatable, or comma-separated)", collectList, [])
+        .option("--as-of <YYYY-MM-DD>", "compute every date-dependent number for this day (default: today, UTC)"),
+    );
+  fleetOutputOptions(
+    fleet
+      .command("report")
+      .description("report on every service: template versions, lag, doctor results, drift, adoption history")
+      .argument("[targets...]", "local checkouts, directories to search for checkouts, or git URLs (default: the current directory)")
+      .option("--repos-file <file>", "more targets, one a line (`#` comments)")
+      .option("--max-depth <n>", "how deep to search a directory for checkouts (default: any depth)")
+      .option("--shard <I/N>", "process only the I-th of N stable parts of the targets (merge the parts with `paved fleet merge`)")
+      .option("--deploy-tag <pattern>", "the first tag matching this pattern is the first deploy", "v*")
+      .option("--deploy-branch <branch>", "or: the first commit on this branch that the checked-out branch does not have is the first deploy")
+      .option("--stickiness-days <days>", "a service is sticky when it is on a supported version this many days after creation", "90")
+      .option("--jobs <n>", "repositories evaluated at once (default: the number of cores)")
+      .option("--no-cache", "evaluate every repository again (by default a repository whose HEAD, refs, changes and template versions are unchanged reuses its row from PAVED_CACHE)"),
+  )
+    .addHelpText(
+      "after",
+      examples(
+        "paved fleet report ~/src/services",
+        "paved fleet report --repos-file repos.txt --format html --output fleet.html",
+        "paved fleet report https://github.com/acme/payments-api.git --format json",
+        "paved fleet report ~/src --shard 2/4 --format json --output shard-2.json",
+        "paved fleet report ~/src --fail-on lag --quiet",
+      ) + "\nExit codes: 0 report made, 1 a --fail-on policy is broken, 2 bad input (flags, repos file).\n",
+    )
+    .action(async (targets: string[], options: Record<string, unknown>) => {
+      const { fleetReportCommand } = await import("./commands/fleet.js");
+      await fleetReportCommand(targets, options, { out: outputFor(options) });
+    });
+  fleetOutputOptions(
+    fleet
+      .command("merge")
+      .description("combine shard reports, or per-repository `paved doctor --format json` reports, into one fleet report")
+      .argument("<reports...>", "JSON files from `paved fleet report --format json` or `paved doctor --format json`"),
+  )
+    .addHelpText("after", examples("paved fleet merge shard-*.json --format html --output fleet.html", "paved fleet merge doctor-reports/*.json --format markdown >> $GITHUB_STEP_SUMMARY"))
+    .action(async (files: string[], options: Record<string, unknown>) => {
+      const { fleetMergeCommand } = await import("./commands/fleet.js");
+      await fleetMergeCommand(files, options, { out: outputFor(options) });
+    });
+
   const authoring = program
     .command("template")
     .description("tools for template authors: lint, test and start a template")
@@ -216,12 +273,43 @@ export function buildProgram(): Command {
       .option("--example <name>", "test only this example")
       .option("--no-install", "skip test commands marked install: true")
       .option("--no-doctor", "do not run paved doctor on the generated examples")
-      .option("--keep", "keep the generated examples and print where they are"),
+      .option("--keep", "keep the generated examples and print where they are")
+      .option("--coverage", "also report the {{#if}}/{{#unless}}/{{else}} branches, files.when outcomes and choices no example exercises")
+      .option("--min-coverage <percent>", "exit 1 when branch coverage is below this percentage (implies --coverage)"),
   )
-    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep"))
+    .addHelpText("after", examples("paved template test .", "paved template test templates/service/1.0.0 --example postgres --keep", "paved template test . --no-install --min-coverage 80"))
     .action(async (dir: string, options: Record<string, unknown>) => {
       const { templateTestCommand } = await import("./commands/template.js");
       await templateTestCommand(dir, options, outputFor(options));
+    });
+  addCommonOptions(
+    addAnswerOptions(
+      authoring
+        .command("preview")
+        .description("render a template version with answers (defaults for the rest) into --out, or list its files with sizes")
+        .argument("<dir>", "the template directory (holds template.yaml and files/)")
+        .option("--out <dir>", "write the rendered files here (must not exist or be empty)"),
+    ),
+  )
+    .addHelpText("after", examples("paved template preview . --set owner=team-a", "paved template preview templates/service/2.0.0 --answers-file answers.yml --out /tmp/preview"))
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templatePreviewCommand } = await import("./commands/template.js");
+      await templatePreviewCommand(dir, options, outputFor(options));
+    });
+  addCommonOptions(
+    addAnswerOptions(
+      authoring
+        .command("diff")
+        .description("the unified diff a service with these answers that never edited its files receives from paved upgrade, per file, managed files marked")
+        .argument("<dir>", "a template's folder of versions (<name>/ holding <version>/template.yaml) or a template git repository")
+        .requiredOption("--from <version>", "the version the service is on")
+        .option("--to <version>", "the version it upgrades to (default: the newest release)"),
+    ),
+  )
+    .addHelpText("after", examples("paved template diff templates/service --from 1.1.0 --to 2.0.0 --set owner=team-a", "paved template diff . --from 1.0.0 --json"))
+    .action(async (dir: string, options: Record<string, unknown>) => {
+      const { templateDiffCommand } = await import("./commands/template.js");
+      await templateDiffCommand(dir, options, outputFor(options));
     });
   addCommonOptions(
     authoring

@@ -5,21 +5,26 @@ import { parse } from "yaml";
 import { resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, parseExpression, referencedNames } from "../answers/expression.js";
 import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
+import { isBinary, isUtf8 } from "../tree.js";
 import { kebab } from "../render/case.js";
-import { renderManifestText } from "../render/manifest-text.js";
-import { renderTemplate } from "../render/render.js";
+import { compileTemplate } from "../render/handlebars.js";
+import { renderTemplate, splitTemplatePath } from "../render/render.js";
 import { UserError } from "../errors.js";
 import { normalizeCommand } from "../hooks.js";
 import { manifestSchema, type Manifest, type RawCommand } from "../templates/manifest.js";
 import { versionOfTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
+import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
 
 export type LintRule =
   | "manifest/valid"
   | "manifest/location"
   | "render/undefined-variable"
+  | "render/unknown-helper"
+  | "render/log-refused"
+  | "render/unsupported"
   | "render/error"
   | "render/unsafe-path"
   | "examples/answers"
@@ -28,13 +33,16 @@ export type LintRule =
   | "when/syntax"
   | "files/glob-unmatched"
   | "version/not-above-previous"
-  | "version/tag-mismatch";
+  | "version/tag-mismatch"
+  | "coverage/unexercised-branch";
 
 export interface LintFinding {
   rule: LintRule;
   /** Relative to the template directory: `template.yaml`, `files/src/index.ts`. */
   file: string;
   line?: number;
+  /** 1-based; set where the finding points into a text (a template, a path, a manifest string). */
+  column?: number;
   message: string;
   hint?: string;
 }
@@ -46,6 +54,8 @@ export interface LintResult {
   /** The answer sets rendered: "defaults" and each example's name. */
   rendered: string[];
   findings: LintFinding[];
+  /** Worth a look but not a failure: branches, `files.when` outcomes and choices no example exercises. */
+  warnings: LintFinding[];
 }
 
 export interface AnswerSet {
@@ -67,7 +77,7 @@ const MANIFEST = "template.yaml";
 export async function lintTemplate(dirArg: string): Promise<LintResult> {
   const template = await readTemplateDir(dirArg);
   const findings: LintFinding[] = [];
-  const result: LintResult = { dir: template.dir, rendered: [], findings };
+  const result: LintResult = { dir: template.dir, rendered: [], findings, warnings: [] };
 
   const manifest = validateManifest(template, findings);
   if (!manifest) return result;
@@ -76,8 +86,10 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
 
   checkWhenExpressions(template, manifest, findings);
   checkSourcePaths(template, findings);
-  const renderedPaths = await renderAnswerSets(template, manifest, findings, result.rendered);
+  const flagged = checkTemplateTexts(template, manifest, findings);
+  const renderedPaths = await renderAnswerSets(template, manifest, findings, result.rendered, flagged);
   checkGlobs(template, manifest, renderedPaths, findings);
+  result.warnings = await coverageWarnings(template, manifest);
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
   return result;
@@ -172,6 +184,93 @@ function checkSourcePaths(template: TemplateDir, findings: LintFinding[]): void 
   }
 }
 
+const RULE_OF: Record<RefProblem, LintRule> = {
+  "undefined-variable": "render/undefined-variable",
+  "unknown-helper": "render/unknown-helper",
+  "log-refused": "render/log-refused",
+  unsupported: "render/unsupported",
+  syntax: "render/error",
+};
+
+const HINT_OF: Partial<Record<RefProblem, string>> = {
+  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
+  "unknown-helper": "use one of the listed helpers (see docs/authoring.md), or an answer without arguments",
+};
+
+/** What lint checked statically and found wrong: files (source paths) and manifest fields, not rendered again. */
+interface Flagged {
+  files: Set<string>;
+  fields: Set<string>;
+}
+
+/**
+ * Every template text checked without rendering, so every branch is covered whatever the examples choose:
+ * file contents, templated path segments, question defaults, next steps, hook and migration commands.
+ */
+function checkTemplateTexts(template: TemplateDir, manifest: Manifest, findings: LintFinding[]): Flagged {
+  const flagged: Flagged = { files: new Set(), fields: new Set() };
+  const root = rootShape(manifest.questions);
+  const copied = manifest.files.copy.length ? picomatch(manifest.files.copy, { dot: true }) : () => false;
+  const finding = (ref: RefFinding, file: string, at: { line?: number; column?: number }, prefix = ""): LintFinding => {
+    const hint = HINT_OF[ref.problem];
+    return { rule: RULE_OF[ref.problem], file, ...at, message: `${prefix}${ref.message}`, ...(hint ? { hint } : {}) };
+  };
+  for (const [sourcePath, entry] of template.files) {
+    const file = `files/${sourcePath}`;
+    let offset = "files/".length; // columns count in the path as shown
+    for (const segment of splitTemplatePath(sourcePath)) {
+      if (segment.includes("{{")) {
+        for (const ref of checkTemplateRefs(segment, root)) {
+          findings.push(finding(ref, file, { line: 1, column: offset + ref.column }, "in the file's path: "));
+          flagged.files.add(sourcePath);
+        }
+      }
+      offset += segment.length + 1;
+    }
+    // The files render renders (src/render/render.ts): not copied, not symlinks, UTF-8 text holding "{{".
+    if (entry.symlink !== undefined || copied(sourcePath) || isBinary(entry.data) || !isUtf8(entry.data)) continue;
+    const text = Buffer.from(entry.data).toString("utf8");
+    if (!text.includes("{{")) continue;
+    for (const ref of checkTemplateRefs(text, root)) {
+      findings.push(finding(ref, file, { line: ref.line, column: ref.column }));
+      flagged.files.add(sourcePath);
+    }
+  }
+  for (const { where, text, earlier } of manifestTemplateStrings(manifest)) {
+    if (!text.includes("{{")) continue;
+    const field = fieldName(where);
+    const scope = earlier === undefined ? root : rootShape(manifest.questions.slice(0, earlier));
+    for (const ref of checkTemplateRefs(text, scope)) {
+      const found = finding(ref, MANIFEST, template.positionIn(where, ref.line, ref.column), `${field}: `);
+      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = "a default may only use answers to earlier questions and {{paved.template}}, {{paved.version}}, {{paved.dirName}}";
+      findings.push(found);
+      flagged.fields.add(field);
+    }
+  }
+  return flagged;
+}
+
+/** Each manifest string rendered with the answers, where it is; `earlier`: a default sees only earlier questions. */
+function manifestTemplateStrings(manifest: Manifest): Array<{ where: Array<string | number>; text: string; earlier?: number }> {
+  const out: Array<{ where: Array<string | number>; text: string; earlier?: number }> = [];
+  manifest.questions.forEach((q, i) => {
+    if (typeof q.default === "string") out.push({ where: ["questions", i, "default"], text: q.default, earlier: i });
+  });
+  manifest.nextSteps.forEach((text, i) => out.push({ where: ["nextSteps", i], text }));
+  const command = (raw: RawCommand, where: Array<string | number>) => {
+    if (typeof raw === "string") out.push({ where, text: raw });
+    else if (Array.isArray(raw.run)) raw.run.forEach((word, k) => out.push({ where: [...where, "run", k], text: word }));
+    else out.push({ where: [...where, "run"], text: raw.run });
+  };
+  for (const hook of ["postCreate", "postUpgrade"] as const) manifest.hooks[hook].forEach((raw, i) => command(raw, ["hooks", hook, i]));
+  // `paved upgrade --verify` and `paved template test` render test commands with the answers too.
+  manifest.test.forEach((raw, i) => command(raw, ["test", i]));
+  manifest.migrations.forEach((step, i) => {
+    if ("run" in step) command({ run: step.run }, ["migrations", i]);
+  });
+  return out;
+}
+
 /** The answer sets lint renders: the defaults (when every required question has one) and each example. */
 export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsComplete: boolean } {
   const defaultsComplete = manifest.questions.every((q) => !q.required || q.default !== undefined);
@@ -187,7 +286,7 @@ export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsCom
   return { sets, defaultsComplete };
 }
 
-async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findings: LintFinding[], rendered: string[]): Promise<Set<string>> {
+async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findings: LintFinding[], rendered: string[], flagged: Flagged): Promise<Set<string>> {
   const renderedPaths = new Set<string>();
   // The same problem met by several answer sets is one finding that names them all.
   const renderFindings = new Map<string, { finding: LintFinding; sets: string[] }>();
@@ -219,6 +318,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     // One file at a time, so one broken file does not hide the others.
     for (const [sourcePath, entry] of template.files) {
       if (entry.symlink !== undefined && symlinkProblem(template.files, sourcePath)) continue; // reported once by checkSourcePaths
+      if (flagged.files.has(sourcePath)) continue; // reported with its position by checkTemplateTexts
       const single = asTemplateVersion(template, manifest, new Map([[sourcePath, entry]]));
       try {
         for (const target of renderTemplate(single, answers, set.meta).tree.keys()) renderedPaths.add(target);
@@ -229,20 +329,15 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     // Next steps and hook commands are rendered with the answers too (hooks: each {{...}} as one word).
     for (const { where, text, raw } of manifestTexts(manifest)) {
       const field = fieldName(where);
+      if ([...flagged.fields].some((f) => f === field || f.startsWith(`${field}.`) || f.startsWith(`${field}[`))) continue;
       const line = template.lineOf(where);
       const context = { ...answers, paved: set.meta };
       try {
-        renderManifestText(text, context, field);
+        compileTemplate(text)(context);
         if (raw !== undefined) normalizeCommand(raw, { context, where: field });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        const missing = error instanceof UserError && error.code === "template-unknown-variable" ? error.fields.variable : undefined;
-        record({
-          rule: missing ? "render/undefined-variable" : "render/error",
-          file: MANIFEST,
-          ...(line ? { line } : {}),
-          message: missing ? `${field}: {{${missing}}} is not defined` : error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
-        });
+        record({ rule: "render/error", file: MANIFEST, ...(line ? { line } : {}), message: error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}` });
       }
     }
     try {
@@ -275,15 +370,6 @@ function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number
 function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof UserError && error.code === "template-unknown-variable") {
-    return {
-      rule: "render/undefined-variable",
-      file,
-      ...(error.fields.line !== undefined ? { line: error.fields.line } : {}),
-      message: `{{${error.fields.variable}}} is not defined`,
-      hint: "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
-    };
-  }
   if (error instanceof UserError && error.code === "unsafe-path") {
     return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"), hint: "paths must stay inside the generated repository" };
   }
@@ -311,6 +397,21 @@ function checkGlobs(template: TemplateDir, manifest: Manifest, renderedPaths: Re
       });
     });
   }
+}
+
+async function coverageWarnings(template: TemplateDir, manifest: Manifest): Promise<LintFinding[]> {
+  const { templateCoverage } = await import("./coverage.js");
+  const report = await templateCoverage(manifest, template.files, template.lineOf);
+  return report.branches
+    .filter((b) => b.exercisedBy.length === 0)
+    .map((b) => ({
+      rule: "coverage/unexercised-branch" as const,
+      file: b.file,
+      ...(b.line ? { line: b.line } : {}),
+      ...(b.column ? { column: b.column } : {}),
+      message: b.kind === "choice" ? `no example picks ${b.label}` : `no example takes ${b.label}`,
+      hint: `add an example to examples: that ${b.kind === "choice" ? "picks it" : "takes it"} (paved template test --coverage lists them all)`,
+    }));
 }
 
 /** In a `<root>/<name>/<version>/` layout the folders must agree with the manifest. */

@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import { UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
 import type { Manifest } from "../templates/manifest.js";
@@ -15,6 +15,11 @@ export interface TemplateDir {
   files: FileTree;
   /** Line of a manifest field (`["questions", 2, "when"]`), 1-based; undefined when not found. */
   lineOf(fieldPath: ReadonlyArray<string | number>): number | undefined;
+  /**
+   * Where a position inside a manifest string (1-based line and column of its value) is in template.yaml;
+   * the field's own line when the scalar's layout cannot be followed exactly.
+   */
+  positionIn(fieldPath: ReadonlyArray<string | number>, line: number, column: number): { line?: number; column?: number };
 }
 
 /** Read a template directory; a missing directory or template.yaml makes it unusable (UserError, exit 2). */
@@ -31,7 +36,52 @@ export async function readTemplateDir(dirArg: string): Promise<TemplateDir> {
   const files = hasFiles ? await readTree(filesDir) : new Map();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
-  return { dir, manifestPath, text, files, lineOf: (p) => lineOfPath(doc, lineCounter, p) };
+  const lineOf = (p: ReadonlyArray<string | number>) => lineOfPath(doc, lineCounter, p);
+  const positionIn = (p: ReadonlyArray<string | number>, line: number, column: number) => {
+    const offset = offsetInScalar(text, nodeAt(doc, p), line, column);
+    if (offset === undefined) {
+      const fieldLine = lineOf(p);
+      return fieldLine ? { line: fieldLine } : {};
+    }
+    const at = lineCounter.linePos(offset);
+    return { line: at.line, column: at.col };
+  };
+  return { dir, manifestPath, text, files, lineOf, positionIn };
+}
+
+function nodeAt(doc: Document, fieldPath: ReadonlyArray<string | number>): unknown {
+  let node: unknown = doc.contents;
+  for (const key of fieldPath) {
+    if (isMap(node)) node = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === String(key))?.value;
+    else if (isSeq(node) && typeof key === "number") node = node.items[key];
+    else return undefined;
+  }
+  return node;
+}
+
+/** Offset in the YAML text of a value's (line, column), following quotes, escapes and block indentation. */
+function offsetInScalar(text: string, node: unknown, line: number, column: number): number | undefined {
+  if (!isScalar(node) || typeof node.value !== "string" || !node.range) return undefined;
+  const [start, end] = node.range;
+  const raw = text.slice(start, end);
+  if (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") {
+    const lines = raw.split("\n");
+    const body = lines.slice(1);
+    const indent = Math.min(...body.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)![0].length));
+    if (line >= lines.length || !Number.isFinite(indent)) return undefined;
+    return start + lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + indent + column - 1;
+  }
+  if (line !== 1 || raw.includes("\n")) return undefined;
+  if (node.type === "PLAIN") return start + column - 1;
+  // Quoted: step over the quote and count each escape (\x, '') as the one character it stands for.
+  const quote = raw[0];
+  let i = 1;
+  for (let valueIndex = 1; valueIndex < column; valueIndex++) {
+    if (quote === '"' && raw[i] === "\\") i += raw[i + 1] === "u" ? 6 : raw[i + 1] === "x" ? 4 : 2;
+    else if (quote === "'" && raw[i] === "'" && raw[i + 1] === "'") i += 2;
+    else i++;
+  }
+  return start + i;
 }
 
 function lineOfPath(doc: Document, counter: LineCounter, fieldPath: ReadonlyArray<string | number>): number | undefined {

@@ -77,7 +77,6 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
       throw new UserError(`template.yaml has no example "${options.example}"`, { hint: `examples: ${manifest.examples.map((e) => e.name).join(", ") || "(none)"}` });
     }
   }
-  const commands = manifest.test.map((c) => normalizeCommand(c)).filter((c) => options.install || !c.install);
   const root = await mkdtemp(path.join(tmpdir(), "paved-template-test-"));
   const forget = options.keep ? () => {} : onInterrupt(() => rmSync(root, { recursive: true, force: true }));
   try {
@@ -89,9 +88,13 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
       const report: ExampleReport = { name: set.name, ok: false, files: 0, dir, steps: [], doctor: { status: "skipped", detail: "not run" }, durationMs: 0 };
       examples.push(report);
       options.log(`▸ ${set.name}`);
+      let commands: HookCommand[];
       try {
         const { answers } = await resolveAnswers({ questions: manifest.questions, provided: set.provided, meta: set.meta, manifestFile: "template.yaml" });
         const rendered = renderTemplate(version, answers, set.meta);
+        // Rendered with the example's answers, as `paved upgrade --verify` renders them in a service.
+        const context = { ...answers, paved: set.meta };
+        commands = manifest.test.map((c, i) => normalizeCommand(c, { context, where: `template.yaml: test[${i}]` })).filter((c) => options.install || !c.install);
         const tree = new Map(rendered.tree);
         tree.set(SERVICE_FILE, textFile(serializeServiceFile({ template: manifest.name, source: recordedSource, version: manifest.version, answers: recordableAnswers(manifest.questions, answers) })));
         await mkdir(dir, { recursive: true });

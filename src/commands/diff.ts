@@ -5,8 +5,8 @@ import { ProblemFound, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
 import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
-import { readServiceFile, SERVICE_FILE } from "../service-file.js";
-import { displayPath } from "../templates/source.js";
+import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
+import { displayPath, type TemplateSource } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
@@ -78,12 +78,18 @@ function statLine(f: DriftedFile, width: number, scale: number): string {
   return ` ${f.path.padEnd(width)} | ${bar}`;
 }
 
-export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
-  const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
-  const { out } = deps;
-  const target = path.resolve(dir ?? ".");
+export interface ServiceDrift {
+  service: ServiceFile;
+  source: TemplateSource;
+  /** Files a fresh render produces (without .paved.yml). */
+  rendered: number;
+  drift: DriftedFile[];
+}
+
+/** A service's drift from a fresh render of its recorded version with its recorded answers (`paved diff`, `paved fleet`). */
+export async function serviceDrift(target: string, sourceFlag: string | undefined): Promise<ServiceDrift> {
   const service = await readServiceFile(target);
-  const { source, versions } = await openServiceSource(target, options.source, service.source, service.template, service.version);
+  const { source, versions } = await openServiceSource(target, sourceFlag, service.source, service.template, service.version);
   if (!versions.includes(service.version)) {
     throw new UserError(`${SERVICE_FILE} records ${service.template} ${service.version}, which ${source.id} does not have`, {
       hint: `pass --source <dir> pointing at templates that include ${service.version}`,
@@ -102,7 +108,14 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
     (repo) => readWorkingTree(repo),
     () => readTree(target, { ignoreDirs: new Set([".git", "node_modules"]) }),
   );
-  const drift = findDrift(rendered, ours);
+  return { service, source, rendered: [...rendered.keys()].filter((p) => p !== SERVICE_FILE).length, drift: findDrift(rendered, ours) };
+}
+
+export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
+  const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
+  const { out } = deps;
+  const target = path.resolve(dir ?? ".");
+  const { service, source, drift } = await serviceDrift(target, options.source);
   const added = drift.reduce((n, f) => n + f.added, 0);
   const removed = drift.reduce((n, f) => n + f.removed, 0);
 

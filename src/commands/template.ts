@@ -4,9 +4,9 @@ import { z } from "zod";
 import { ProblemFound, UserError } from "../errors.js";
 import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
-import type { Output } from "../output.js";
+import { Verbatim, type Output } from "../output.js";
 import { kebab } from "../render/case.js";
-import { commonOptionsSchema, parseCommandOptions } from "./options.js";
+import { answerOptionsSchema, commonOptionsSchema, parseCommandOptions } from "./options.js";
 
 export const templateLintOptionsSchema = commonOptionsSchema;
 
@@ -17,16 +17,19 @@ export async function templateLintCommand(dir: string, rawOptions: unknown, out:
   const ok = result.findings.length === 0;
   out.result({ ok, ...result });
   const what = result.name ? `${result.name} ${result.version}` : dir;
+  const where = (f: { file: string; line?: number; column?: number }) => `${f.file}${f.line ? `:${f.line}${f.column ? `:${f.column}` : ""}` : ""}`;
   for (const f of result.findings) {
-    out.print(`${f.file}${f.line ? `:${f.line}` : ""}  ${out.c.red(f.rule)}  ${f.message}`);
+    out.print(`${where(f)}  ${out.c.red(f.rule)}  ${f.message}`);
     if (f.hint) out.print(out.c.dim(`    fix: ${f.hint}`));
   }
+  for (const w of result.warnings) out.print(`${where(w)}  ${out.c.yellow(w.rule)}  ${w.message}`);
+  const warned = result.warnings.length ? `; ${result.warnings.length} warning${result.warnings.length === 1 ? "" : "s"}` : "";
   const rendered = result.rendered.length ? ` (rendered with ${result.rendered.join(", ")})` : "";
   if (ok) {
-    out.print(`${out.c.green("✓")} ${what}: no findings${rendered}`);
+    out.print(`${out.c.green("✓")} ${what}: no findings${warned}${rendered}`);
     return;
   }
-  out.print(`${out.c.red("✗")} ${what}: ${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}${rendered}`);
+  out.print(`${out.c.red("✗")} ${what}: ${result.findings.length} finding${result.findings.length === 1 ? "" : "s"}${warned}${rendered}`);
   throw new ProblemFound("lint findings");
 }
 
@@ -35,6 +38,12 @@ export const templateTestOptionsSchema = commonOptionsSchema.extend({
   install: z.boolean().default(true),
   doctor: z.boolean().default(true),
   keep: z.boolean().default(false),
+  coverage: z.boolean().default(false),
+  minCoverage: z
+    .string()
+    .regex(/^(100|\d{1,2})(\.\d+)?$/, "must be a percentage from 0 to 100, e.g. --min-coverage 80")
+    .transform(Number)
+    .optional(),
 });
 
 export async function templateTestCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
@@ -50,7 +59,10 @@ export async function templateTestCommand(dir: string, rawOptions: unknown, out:
   });
   const failed = result.examples.filter((e) => !e.ok);
   const seconds = (performance.now() - started) / 1000;
-  out.result({ ok: failed.length === 0, name: result.name, version: result.version, examples: result.examples, durationMs: Math.round(seconds * 1000) });
+  const wantsCoverage = options.coverage || options.minCoverage !== undefined;
+  const coverage = wantsCoverage ? await (await import("../authoring/coverage.js")).coverageOfTemplateDir(dir) : undefined;
+  const belowMinimum = coverage !== undefined && options.minCoverage !== undefined && coverage.percent < options.minCoverage;
+  out.result({ ok: failed.length === 0 && !belowMinimum, name: result.name, version: result.version, examples: result.examples, durationMs: Math.round(seconds * 1000), ...(coverage ? { coverage } : {}) });
   for (const example of result.examples) {
     const steps = example.error ? `render failed: ${example.error}` : example.steps.map((s) => `${s.ok ? "✓" : "✗"} ${s.command}`).join(", ") || "no test commands";
     out.print(`${example.ok ? out.c.green("✓") : out.c.red("✗")} ${example.name}: ${example.files} files; ${steps}; doctor ${example.doctor.status} (${example.doctor.detail})`);
@@ -58,7 +70,26 @@ export async function templateTestCommand(dir: string, rawOptions: unknown, out:
     if (options.keep) out.print(out.c.dim(`    kept in ${example.dir}`));
   }
   out.print(`${result.name} ${result.version}: ${result.examples.length - failed.length}/${result.examples.length} examples passed in ${seconds.toFixed(1)} s`);
+  if (coverage) printCoverage(coverage, out);
   if (failed.length > 0) throw new ProblemFound("template test failed");
+  if (belowMinimum) {
+    out.print(`${out.c.red("✗")} coverage ${coverage.percent}% is below --min-coverage ${options.minCoverage}%`);
+    throw new ProblemFound("coverage below minimum");
+  }
+}
+
+function printCoverage(coverage: import("../authoring/coverage.js").CoverageReport, out: Output): void {
+  out.print(`\nCoverage: ${coverage.covered}/${coverage.total} branches (${coverage.percent}%) with ${coverage.sets.join(", ") || "no answer set"}`);
+  const missed = new Map<string, string[]>();
+  for (const b of coverage.branches) {
+    if (b.exercisedBy.length > 0) continue;
+    const at = b.line ? `:${b.line}${b.column ? `:${b.column}` : ""}` : "";
+    missed.set(b.file, [...(missed.get(b.file) ?? []), `${at ? `${at.slice(1)}  ` : ""}${b.kind === "choice" ? "never picked: " : "never taken: "}${b.label}`]);
+  }
+  for (const [file, lines] of missed) {
+    out.print(`  ${file}`);
+    for (const line of lines) out.print(`    ${line}`);
+  }
 }
 
 export const templateNewOptionsSchema = commonOptionsSchema.extend({
@@ -92,4 +123,52 @@ export async function templateNewCommand(dir: string, rawOptions: unknown, out: 
   ]) {
     out.print(`  ${step}`);
   }
+}
+
+export const templatePreviewOptionsSchema = commonOptionsSchema.extend(answerOptionsSchema.shape).extend({
+  out: z.string().min(1).optional(),
+});
+
+/** Render a template version with answers: into --out (which must not exist or be empty), or list the files. */
+export async function templatePreviewCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
+  const options = parseCommandOptions(templatePreviewOptionsSchema, rawOptions, "template preview");
+  const { collectProvided } = await import("../answers/provided.js");
+  const { previewTemplate } = await import("../authoring/release-preview.js");
+  const preview = await previewTemplate(dir, await collectProvided(options.set, options.answersFile));
+  const files = [...preview.tree].map(([p, e]) => ({ path: p, bytes: e.symlink !== undefined ? 0 : e.data.byteLength, managed: preview.managed.has(p), ...(e.symlink !== undefined ? { symlink: e.symlink } : {}) })).sort((a, b) => a.path.localeCompare(b.path));
+  if (options.out !== undefined) {
+    const target = path.resolve(options.out);
+    assertTargetFree(target);
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(target, { recursive: true });
+    await writeTree(target, preview.tree);
+  }
+  out.result({ ok: true, name: preview.name, version: preview.version, answers: preview.answers, files, ...(options.out !== undefined ? { out: path.resolve(options.out) } : {}) });
+  const width = Math.max(0, ...files.map((f) => f.path.length));
+  for (const f of files) out.print(`  ${f.path.padEnd(width)}  ${f.symlink !== undefined ? `-> ${f.symlink}` : `${f.bytes} B`}${f.managed ? out.c.dim("  (managed)") : ""}`);
+  const total = files.reduce((n, f) => n + f.bytes, 0);
+  const where = options.out !== undefined ? ` written to ${path.relative(process.cwd(), path.resolve(options.out)) || "."}` : "";
+  out.print(`${out.c.green("✓")} ${preview.name} ${preview.version}: ${files.length} files, ${total} B${where}`);
+}
+
+export const templateDiffOptionsSchema = commonOptionsSchema.extend(answerOptionsSchema.shape).extend({
+  from: z.string().min(1),
+  to: z.string().min(1).optional(),
+});
+
+/** The change a service with these answers, never edited, receives from `paved upgrade --from -> --to`. */
+export async function templateDiffCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
+  const options = parseCommandOptions(templateDiffOptionsSchema, rawOptions, "template diff");
+  const { collectProvided } = await import("../answers/provided.js");
+  const { templateReleaseDiff } = await import("../authoring/release-preview.js");
+  const diff = await templateReleaseDiff({ dir, from: options.from, ...(options.to !== undefined ? { to: options.to } : {}), provided: await collectProvided(options.set, options.answersFile) });
+  // Patches are file content the author asked to see: byte for byte, as `paved diff` shows them.
+  const files = diff.files.map((f) => ({ ...f, patch: new Verbatim(f.patch) }));
+  out.result({ ok: true, template: diff.template, from: diff.from, to: diff.to, steps: diff.steps, conflicts: diff.conflicts, files });
+  for (const f of diff.files) {
+    out.print(out.c.bold(`${f.action} ${f.path}${f.managed ? " (managed: upgrade overwrites it)" : ""}`));
+    out.print(f.binary ? "  binary file changes" : new Verbatim(f.patch.replace(/\n$/, "")));
+  }
+  const managed = diff.files.filter((f) => f.managed).length;
+  out.print(`${diff.template} ${diff.from} -> ${diff.to}: ${diff.files.length} file${diff.files.length === 1 ? "" : "s"} change${managed ? ` (${managed} managed)` : ""}${diff.conflicts.length ? `; conflicts in ${diff.conflicts.join(", ")}` : ""}`);
 }

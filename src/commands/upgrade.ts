@@ -78,11 +78,11 @@ function providedFor(version: TemplateVersion, carried: Answers, sets: ReadonlyM
 }
 
 /** The versions after `from` up to and including `to` (pre-releases only when they are the target). */
-function versionsBetween(all: readonly string[], from: string, to: string): string[] {
+export function versionsBetween(all: readonly string[], from: string, to: string): string[] {
   return all.filter((v) => semver.gt(v, from) && semver.lte(v, to) && (semver.prerelease(v) === null || v === to));
 }
 
-async function resolvePath(
+export async function resolvePath(
   source: TemplateSource,
   all: readonly string[],
   service: ServiceFile,

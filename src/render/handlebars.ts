@@ -64,8 +64,29 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper("log", () => {
     throw new Error(LOG_REFUSED);
   });
+  // The parser says where a syntax error is only in words unless asked: keep its position as data.
+  const parser = (hb as unknown as { Parser: { parseError: (message: string, hash: ParseErrorHash) => never } }).Parser;
+  parser.parseError = (message, hash) => {
+    throw new TemplateSyntaxError(message, hash.loc?.first_line ?? (hash.line ?? 0) + 1);
+  };
   instance = hb;
   return hb;
+}
+
+interface ParseErrorHash {
+  line?: number;
+  loc?: { first_line?: number };
+}
+
+/** Handlebars could not parse a template; `line` is 1-based. The message is Handlebars' own. */
+export class TemplateSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+    this.name = "Error";
+  }
 }
 
 export type CompiledTemplate = (context: unknown) => string;

@@ -71,8 +71,14 @@ export const MANIFEST_FILE = "template.yaml";
 /**
  * A directory laid out as `<root>/<name>/<version>/{template.yaml,files/}`: the built-in templates and local sources.
  */
+/**
+ * Built-in versions ship with paved and never change: one load per process, shared by every source object,
+ * so a process that checks many services (`paved fleet`) reads and compiles each version once.
+ */
+const builtinVersions = new Map<string, Promise<TemplateVersion>>();
+
 export class DirectorySource implements TemplateSource {
-  private readonly versionCache = new Map<string, Promise<TemplateVersion>>();
+  private readonly versionCache: Map<string, Promise<TemplateVersion>>;
   readonly kind: "builtin" | "directory";
   constructor(
     readonly root: string,
@@ -81,6 +87,7 @@ export class DirectorySource implements TemplateSource {
     private readonly options: SourceOptions = {},
   ) {
     this.kind = id === BUILTIN_SOURCE_ID ? "builtin" : "directory";
+    this.versionCache = this.kind === "builtin" && root === builtinTemplatesDir() ? builtinVersions : new Map();
   }
 
   async listTemplates(): Promise<string[]> {
@@ -119,6 +126,8 @@ export class DirectorySource implements TemplateSource {
     if (!loaded) {
       loaded = this.readVersion(template, version);
       this.versionCache.set(key, loaded);
+      // A failed load is not remembered: the next caller gets the error afresh (and its own message).
+      loaded.catch(() => this.versionCache.delete(key));
     }
     return loaded;
   }

@@ -70,26 +70,26 @@ describe("paved template lint", () => {
     expect(result.findings.some((f) => /unknown key "colour"/.test(f.message))).toBe(true);
   });
 
-  it("render/undefined-variable: names file, line and variable, in strict mode, for every example", async () => {
+  // Checked statically (every branch, whatever the examples render), so findings carry a column and name no answer set.
+  it("render/undefined-variable: names file, line, column and variable", async () => {
     const result = await lintTemplate(
       templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/src/main.ts": "// {{name}}\nconst team = '{{owner}}';\nconst q = '{{queueNmae}}';\n" }),
     );
     expect(result.findings).toHaveLength(1);
-    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/src/main.ts", line: 3 });
-    expect(result.findings[0]!.message).toBe("{{queueNmae}} is not defined (rendering with plain, queued)");
+    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/src/main.ts", line: 3, column: 14 });
+    expect(result.findings[0]!.message).toBe("{{queueNmae}} is not defined");
   });
 
-  it("render/undefined-variable: an error only one example reaches is found too", async () => {
+  it("render/undefined-variable: in a file only one example renders too", async () => {
     const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/queue/worker.ts": "\n\nexport const q = '{{queue_name}}';\n" }));
     expect(result.findings).toHaveLength(1);
-    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/queue/worker.ts", line: 3 });
-    expect(result.findings[0]!.message).toContain("queued");
+    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/queue/worker.ts", line: 3, column: 21, message: "{{queue_name}} is not defined" });
   });
 
   it("render/undefined-variable: in nextSteps too", async () => {
     const result = await lintTemplate(templateDir(GOOD_MANIFEST.concat("nextSteps:\n  - cd {{name}}\n  - open {{url}}\n")));
     expect(result.findings).toEqual([
-      expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 34, message: "nextSteps[1]: {{url}} is not defined (rendering with plain, queued)" }),
+      expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 34, column: 12, message: "nextSteps[1]: {{url}} is not defined" }),
     ]);
   });
 
@@ -140,12 +140,14 @@ describe("paved template lint", () => {
       .replace('copy: ["assets/*.bin"]', 'copy: ["asset/*.bin"]')
       .replace('"queue/**": queue', '"queue/**": queue\n    "worker/**": queue');
     const result = await lintTemplate(templateDir(manifest));
-    expect(result.findings.map((f) => f.message)).toEqual([
+    // With its copy glob mistyped, assets/logo.bin is rendered: its {{not rendered}} reads an undefined name.
+    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/assets/logo.bin", line: 1, column: 7 });
+    expect(result.findings.slice(1).map((f) => f.message)).toEqual([
       'files.managed: ".github/CODEOWNERS" matches no file under files/',
       'files.copy: "asset/*.bin" matches no file under files/',
       'files.when: "worker/**" matches no file under files/',
     ]);
-    expect(rules(result.findings)).toEqual(["files/glob-unmatched", "files/glob-unmatched", "files/glob-unmatched"]);
+    expect(rules(result.findings.slice(1))).toEqual(["files/glob-unmatched", "files/glob-unmatched", "files/glob-unmatched"]);
   });
 
   it("render/unsafe-path: a rendered path or a symlink that leaves the target", async () => {
@@ -190,5 +192,81 @@ describe("paved template lint", () => {
   it("refuses a directory without template.yaml as unusable", async () => {
     await expect(lintTemplate(tempDir())).rejects.toBeInstanceOf(UserError);
     await expect(lintTemplate(path.join(tempDir(), "missing"))).rejects.toThrow(/no such directory/);
+  });
+});
+
+describe("paved template lint: static references in every branch", () => {
+  const QUESTIONS_PLUS = GOOD_MANIFEST.replace(
+    "files:\n",
+    "  - name: features\n    type: multiselect\n    message: Features\n    choices: [metrics, tracing]\n    default: []\nfiles:\n",
+  );
+
+  it("finds typos no example renders: an #if argument, a hook, a path and inside #each, at exact positions", async () => {
+    const manifest = QUESTIONS_PLUS.concat('hooks:\n  postCreate:\n    - "echo {{ownr}}"\n    - run: [git, tag, "{{paved.versoin}}"]\n');
+    const result = await lintTemplate(
+      templateDir(manifest, {
+        ...GOOD_FILES,
+        "files/README.md": "# {{name}}\n{{#if queue}}\nqueued\n{{else}}\n  {{#if nmae}}named{{/if}}\n{{/if}}\n",
+        "files/src/{{#if queue}}{{queueNmae}}{{/if}}.ts": "export {};\n",
+        "files/FEATURES.md": "{{#each features as |feature|}}\n- {{feature}} of {{../name}} ({{@index}}) for {{onwer}}\n{{/each}}\n",
+      }),
+    );
+    const shown = result.findings.map((f) => [f.rule, f.file, f.line, f.column, f.message]);
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        ["render/undefined-variable", "files/README.md", 5, 9, "{{nmae}} is not defined"],
+        ["render/undefined-variable", "files/src/{{#if queue}}{{queueNmae}}{{/if}}.ts", 1, 26, "in the file's path: {{queueNmae}} is not defined"],
+        ["render/undefined-variable", "files/FEATURES.md", 2, 49, "{{onwer}} is not defined"],
+        ["render/undefined-variable", "template.yaml", 39, 15, "hooks.postCreate[0]: {{ownr}} is not defined"],
+        ["render/undefined-variable", "template.yaml", 40, 26, "hooks.postCreate[1].run[2]: {{paved.versoin}} is not defined"],
+      ]),
+    );
+    expect(shown).toHaveLength(5);
+  });
+
+  it("a correct template with block params, this, ../ and @index is clean", async () => {
+    const result = await lintTemplate(
+      templateDir(QUESTIONS_PLUS, {
+        ...GOOD_FILES,
+        "files/FEATURES.md":
+          "{{#each features as |feature i|}}{{i}} {{kebab feature}} {{this}} {{@index}} {{../name}} {{@root.owner}}{{else}}none{{/each}}\n{{#with paved}}{{version}} {{../name}}{{/with}}\n{{#if (and queue (includes features \"metrics\"))}}{{upper queueName}}{{/if}}\n",
+      }),
+    );
+    expect(result.findings).toEqual([]);
+  });
+
+  it("refuses {{log}} and unknown helpers in any branch", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/x.md": "{{#if queue}}{{log name}}{{else}}{{titlecase name}}{{/if}}\n" }));
+    expect(result.findings.map((f) => [f.rule, f.line, f.column])).toEqual([
+      ["render/log-refused", 1, 16],
+      ["render/unknown-helper", 1, 36],
+    ]);
+  });
+
+  it("every built-in template version lints clean", async () => {
+    const root = path.resolve("templates/service");
+    const { readdirSync } = await import("node:fs");
+    for (const version of readdirSync(root)) {
+      const result = await lintTemplate(path.join(root, version));
+      expect({ version, findings: result.findings }).toEqual({ version, findings: [] });
+    }
+  });
+});
+
+describe("paved template lint: question defaults", () => {
+  it("a default may read earlier answers and paved.*, not later ones; positions follow the YAML quoting", async () => {
+    const manifest = GOOD_MANIFEST.replace('    default: "{{paved.dirName}}"\n', '    default: "{{paved.dirName}}-{{owner}}"\n');
+    const result = await lintTemplate(templateDir(manifest));
+    const statics = result.findings.filter((f) => f.rule === "render/undefined-variable");
+    expect(statics).toEqual([
+      expect.objectContaining({ file: "template.yaml", line: 8, column: 35, message: "questions[0].default: {{owner}} is not defined", hint: expect.stringContaining("earlier questions") }),
+    ]);
+  });
+});
+
+describe("paved template lint: test commands", () => {
+  it("are checked like hooks (paved upgrade --verify renders them)", async () => {
+    const result = await lintTemplate(templateDir(GOOD_MANIFEST.concat("test:\n  - npm test -- {{nmae}}\n")));
+    expect(result.findings).toEqual([expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 33, column: 19, message: "test[0]: {{nmae}} is not defined" })]);
   });
 });

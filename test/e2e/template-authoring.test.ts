@@ -51,7 +51,7 @@ describe("paved template new | lint | test", () => {
     });
     const lint = await runCli(["template", "lint", dir], { env });
     expect(lint.exitCode).toBe(1);
-    expect(String(lint.stdout)).toContain("files/README.md:3  render/undefined-variable  {{ownr}} is not defined (rendering with defaults)");
+    expect(String(lint.stdout)).toContain("files/README.md:3:12  render/undefined-variable  {{ownr}} is not defined");
     expect(String(lint.stdout)).toContain('template.yaml:10  files/glob-unmatched  files.managed: "nothing/**" matches no file under files/');
     expect(String(lint.stdout)).toContain("2 findings");
 

@@ -70,11 +70,33 @@ describe("writes never go through a symlink into .git", () => {
     expect(existsSync(w.marker)).toBe(false);
   });
 
-  it("doctor --fix refuses to write through a symlink to .git committed in the service", async () => {
+  it("doctor --fix never restores the secret-dependent path through a symlink to .git committed in the service", async () => {
+    // The issue's repro: the secret is not recorded, so doctor does not render the file that reads it at all
+    // (it used to render it as x/config); .git stays as it was either way.
     const w = world();
     const src = hostileConfigTemplate(w.marker, false);
     const created = await runCli(["new", "evil", w.target, "--source", src, "--set", "token=s3cret"]);
     expect(created.exitCode, created.stderr).toBe(0);
+    symlinkSync(".git", path.join(w.target, "x"));
+    await git(w.target, ["add", "x"]);
+    await git(w.target, ["commit", "-qm", "link"]);
+    const before = gitState(w.target);
+    const fixed = await runCli(["doctor", w.target, "--fix"]);
+    expect(fixed.stderr).not.toMatch(STACK);
+    expect([0, 1, 2]).toContain(fixed.exitCode);
+    expect(gitState(w.target)).toEqual(before);
+    await git(w.target, ["status"]);
+    expect(existsSync(w.marker)).toBe(false);
+  });
+
+  it("doctor --fix refuses to write a managed file through a symlink to .git committed in the service", async () => {
+    const w = world();
+    const src = makeSource({
+      evil: { "1.0.0": { manifest: { files: { managed: ["**/config"] } }, files: { "x/config": `[core]\n\tfsmonitor = "touch ${w.marker}"\n`, "README.md": "hi\n" } } },
+    });
+    const created = await runCli(["new", "evil", w.target, "--source", src]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    await git(w.target, ["rm", "-rq", "x"]);
     symlinkSync(".git", path.join(w.target, "x"));
     await git(w.target, ["add", "x"]);
     await git(w.target, ["commit", "-qm", "link"]);

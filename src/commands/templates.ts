@@ -1,4 +1,3 @@
-import { z } from "zod";
 import type { Output } from "../output.js";
 import { escapeControlChars as shown } from "../terminal-text.js";
 import type { Question } from "../templates/manifest.js";

@@ -1,7 +1,7 @@
 import { gitPathsSync } from "../git/run.js";
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
 import path from "node:path";
-import { unsafePathReason } from "../fs/paths.js";
+import { lstatOrNull, unsafePathReason } from "../fs/paths.js";
 import type { FileEntry } from "../tree.js";
 
 /** Files larger than this are not scanned for secrets (nor parsed as text by any check). */
@@ -204,14 +204,6 @@ export class RepoFiles {
 }
 
 const OUTSIDE: Cached = Object.freeze({ kind: "outside", size: 0, mode: 0, text: null }) as Cached;
-
-function lstatOrNull(full: string): Stats | null {
-  try {
-    return lstatSync(full);
-  } catch {
-    return null;
-  }
-}
 
 function describe(stat: Stats | null): Cached {
   if (!stat) return { kind: "missing", size: 0, mode: 0 };

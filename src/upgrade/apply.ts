@@ -1,7 +1,7 @@
-import { lstatSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
+import { lstatSync, renameSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { resolveInside } from "../fs/paths.js";
+import { pruneEmptyParents, resolveInside } from "../fs/paths.js";
 import { onInterrupt } from "../fs/cleanup.js";
 import { failpoint } from "../fs/failpoint.js";
 import { createEntry, makeParents, parentProblem, tempPathBeside } from "../fs/safe-write.js";
@@ -38,18 +38,6 @@ function assertRealParents(root: string, relative: string): void {
     throw new UserError(`${relative}: ${problem.shown} is ${problem.kind} in your working tree, where the template has a directory; nothing was changed`, {
       hint: `move or remove ${problem.shown}, commit, and run paved upgrade again`,
     });
-  }
-}
-
-/** Remove directories left empty by deletes, up to (not including) root. */
-function pruneEmptyParents(dir: string, root: string): void {
-  for (let d = dir; d.length > root.length; d = path.dirname(d)) {
-    try {
-      if (readdirSync(d).length > 0) return;
-      rmdirSync(d);
-    } catch {
-      return;
-    }
   }
 }
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import { commitIdentityArgs } from "../git/identity.js";
 import { runGit, runGitSync } from "../git/run.js";
-import { isExecutable, type FileEntry, type FileTree } from "../tree.js";
+import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
 const git = runGit;
@@ -69,11 +69,6 @@ export async function readWorkingTree(repo: Repository): Promise<FileTree> {
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
   return tree;
-}
-
-function gitMode(entry: FileEntry): string {
-  if (entry.symlink !== undefined) return "120000";
-  return isExecutable(entry) ? "100755" : "100644";
 }
 
 export interface UnmergedFile {

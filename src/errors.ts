@@ -8,17 +8,53 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**
+ * What an error is about, set where it is raised so readers (lint, doctor, the CLI) use data, never the
+ * message text. Every field is optional; `code` says which fields to expect.
+ */
+export interface ErrorFields {
+  /** The file the mistake is in, as shown to the user (template-relative for templates). */
+  file?: string;
+  /** 1-based line in `file`. */
+  line?: number;
+  /** A template variable (answer) the mistake is about. */
+  variable?: string;
+  /** The command-line flag, e.g. `--grace-days`. */
+  flag?: string;
+  /** git's own one-line explanation, credentials redacted. */
+  gitMessage?: string;
+  /** An errno-style cause (`ENOSPC`), where the failure is the machine's rather than the input's. */
+  errno?: string;
+}
+
+/** Stable names for the kinds of UserError a reader branches on. */
+export type UserErrorCode =
+  | "user"
+  | "option"
+  | "git"
+  | "git-cache"
+  | "missing-answer"
+  | "unsafe-path"
+  | "template-collision"
+  | "template-syntax"
+  | "template-unknown-variable"
+  | "template-too-deep";
+
+/**
  * A mistake the user can fix: a bad flag, answer, manifest or `.paved.yml`.
- * `message` is one sentence naming what is wrong; `hint` is the fix.
+ * `message` is one sentence naming what is wrong; `hint` is the fix; `code` and `fields` carry the same facts as data.
  */
 export class UserError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
-  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue } = {}) {
+  readonly code: UserErrorCode;
+  readonly fields: ErrorFields;
+  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue; code?: UserErrorCode; fields?: ErrorFields } = {}) {
     super(message);
     this.name = "UserError";
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? ExitCode.usage;
+    this.code = options.code ?? "user";
+    this.fields = options.fields ?? {};
   }
 }
 

@@ -3,7 +3,7 @@ import jsYaml from "js-yaml";
 import { z } from "zod";
 import type { Answers } from "./answers/answers.js";
 import { UserError } from "./errors.js";
-import { parseWith } from "./validation.js";
+import { parseWith, semverVersion } from "./validation.js";
 import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 export const SERVICE_FILE = ".paved.yml";
@@ -26,7 +26,7 @@ export const serviceFileSchema = z
   .object({
     template: z.string().min(1),
     source: z.string().min(1),
-    version: z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, "must be a semver version such as 1.0.0"),
+    version: semverVersion,
     answers: z.record(z.string(), answerValue).default({}),
     waivers: z.array(waiverSchema).optional(),
     doctor: z

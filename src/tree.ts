@@ -23,6 +23,12 @@ export function isExecutable(entry: FileEntry): boolean {
   return (entry.mode & 0o111) !== 0;
 }
 
+/** git's mode for an entry: 120000 symlink, 100755 executable, 100644 file. */
+export function gitMode(entry: FileEntry): string {
+  if (entry.symlink !== undefined) return "120000";
+  return isExecutable(entry) ? "100755" : "100644";
+}
+
 export function sortedPaths(tree: FileTree): string[] {
   return [...tree.keys()].sort();
 }

@@ -38,3 +38,8 @@ export function parseWith<S extends z.ZodType>(
   const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : "";
   throw new UserError(`${context.file}: ${issues.join("; ")}${more}`, { hint: context.fix });
 }
+
+/** A semver version (`1.2.0`, `2.0.0-rc.1`, `1.0.0+build.5`): the one pattern for template manifests and `.paved.yml`. */
+export const semverVersion = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, "must be a semver version such as 1.2.0");

@@ -55,23 +55,37 @@ export function parseConfigText(text: string, file: string, fix: string): unknow
   try {
     value = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, filename: file });
   } catch (error) {
-    if (error instanceof RangeError || /Maximum call stack|nesting exceeded maxDepth/.test((error as Error).message)) {
+    // js-yaml recurses per level: a deep enough document overflows the stack.
+    if (error instanceof RangeError) {
       throw new UserError(`${file}: is nested too deeply to read`, { hint: fix });
     }
     if (error instanceof jsYaml.YAMLException) {
       const line = error.mark ? error.mark.line + 1 : undefined;
-      throw new UserError(`${file}${line ? `:${line}` : ""}: ${error.reason || "invalid YAML"}`, { hint: fix });
+      throw new UserError(`${file}${line ? `:${line}` : ""}: ${error.reason || "invalid YAML"}`, { hint: fix, fields: { file, ...(line ? { line } : {}) } });
     }
     throw new UserError(`${file}: could not be parsed: ${(error as Error).message}`, { hint: fix });
   }
-  const shape = measure(value, new Map(), 0);
-  if (shape.depth > MAX_DEPTH) {
-    throw new UserError(`${file}: is nested more than ${MAX_DEPTH} levels deep`, { hint: fix });
-  }
-  if (shape.size > MAX_EXPANDED_NODES) {
-    throw new UserError(`${file}: expands (through aliases) to more than ${MAX_EXPANDED_NODES} values`, { hint: fix });
-  }
+  const tooLarge = yamlTooLarge([value]);
+  if (tooLarge) throw new UserError(`${file}: ${tooLarge}`, { hint: fix });
   return value;
+}
+
+/**
+ * The one guard against YAML that explodes when walked (deep nesting, "billion laughs" aliases), for every
+ * reader: config files here and the service files doctor reads. js-yaml shares an aliased node, so a bomb
+ * parses instantly and only explodes in the walk. Returns why `values` (the documents of one file, counted
+ * together) are refused, or undefined.
+ */
+export function yamlTooLarge(values: readonly unknown[]): string | undefined {
+  const memo = new Map<object, Shape>();
+  let size = 0;
+  for (const value of values) {
+    const shape = measure(value, memo, 0);
+    if (shape.depth > MAX_DEPTH) return `is nested more than ${MAX_DEPTH} levels deep`;
+    size += shape.size;
+    if (size > MAX_EXPANDED_NODES) return `expands (through aliases) to more than ${MAX_EXPANDED_NODES} values`;
+  }
+  return undefined;
 }
 
 interface Shape {

@@ -88,6 +88,16 @@ export interface CliOptions {
   input?: string;
 }
 
+/** The environment of a machine with no git identity: a fresh HOME whose .gitconfig is empty, no GIT_* variables. */
+export function envWithoutIdentity(home: string): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith("GIT_")) clean[k] = v;
+  }
+  writeFileSync(path.join(home, ".gitconfig"), "");
+  return { ...clean, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig"), GIT_CONFIG_NOSYSTEM: "1", CI: "true", NO_COLOR: "1" };
+}
+
 /** Spawn the built CLI (bin/paved.js) with execa; never rejects, so tests assert exit codes. */
 export function runCli(args: string[], options: CliOptions = {}) {
   const { env, stdin, ...rest } = options;

@@ -254,7 +254,7 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
         const verdict = validateAnswer(q, value);
         if (verdict !== true) throw invalidAnswer(q, { value, origin: "default" }, verdict);
       } else if (q.required) {
-        throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, { hint: setHint(q) });
+        throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, { hint: setHint(q), code: "missing-answer", fields: { variable: q.name } });
       } else {
         value = emptyAnswer(q);
       }

@@ -106,8 +106,8 @@ function validateManifest(template: TemplateDir, findings: LintFinding[]): Manif
     data = parseConfigText(template.text, MANIFEST, "fix the YAML syntax");
   } catch (error) {
     const message = (error as Error).message;
-    const line = /^template\.yaml:(\d+):/.exec(message)?.[1];
-    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line: Number(line) } : {}), message: message.replace(/^template\.yaml(:\d+)?: /, "") });
+    const line = error instanceof UserError ? error.fields.line : undefined;
+    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line } : {}), message: message.replace(/^template\.yaml(:\d+)?: /, "") });
     return undefined;
   }
   const parsed = manifestSchema.safeParse(data);
@@ -304,7 +304,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const line = exampleIndex >= 0 ? template.lineOf(["examples", exampleIndex, "answers"]) : undefined;
-      if (exampleIndex < 0 && /^missing answer/.test(message)) {
+      if (exampleIndex < 0 && error instanceof UserError && error.code === "missing-answer") {
         findings.push({ rule: "examples/missing", file: MANIFEST, message: `cannot render with the defaults alone: ${message}`, hint: "add `examples:` with answers for the questions that have no default" });
       } else if (exampleIndex < 0) {
         findings.push({ rule: "examples/answers", file: MANIFEST, message: `the defaults: ${message}`, hint: "a question's default must pass its own type, pattern and range" });
@@ -349,7 +349,7 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
       renderTemplate(asTemplateVersion(template, manifest), answers, set.meta);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (/which another template file also renders to/.test(message)) record({ rule: "render/error", file: MANIFEST, message });
+      if (error instanceof UserError && error.code === "template-collision") record({ rule: "render/error", file: MANIFEST, message });
     }
   }
   for (const { finding, sets: names } of renderFindings.values()) {
@@ -375,7 +375,7 @@ function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number
 function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
   const message = error instanceof Error ? error.message : String(error);
-  if (/would leave the target|leaves the target|points into \.git|chain of more than|inside the symlink/.test(message)) {
+  if (error instanceof UserError && error.code === "unsafe-path") {
     return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"), hint: "paths must stay inside the generated repository" };
   }
   return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };

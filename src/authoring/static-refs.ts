@@ -5,7 +5,7 @@
  * walks all of them.
  */
 import type { Question } from "../templates/manifest.js";
-import { handlebars, HELPERS } from "../render/handlebars.js";
+import { handlebars, HELPERS, TemplateSyntaxError } from "../render/handlebars.js";
 import { assertTemplateNesting, TemplateTooDeep } from "../render/template-parser.js";
 
 /** What a value in scope is known to hold: an object with known keys, a list, a scalar, or anything. */
@@ -79,8 +79,7 @@ export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
   } catch (error) {
     if (error instanceof TemplateTooDeep) return [{ problem: "syntax", line: 1, column: 1, message: error.message }];
     const message = error instanceof Error ? error.message : String(error);
-    const at = /Parse error on line (\d+):/.exec(message);
-    return [{ problem: "syntax", line: at ? Number(at[1]) : 1, column: 1, message: message.split("\n")[0]! }];
+    return [{ problem: "syntax", line: error instanceof TemplateSyntaxError ? error.line : 1, column: 1, message: message.split("\n")[0]! }];
   }
   const findings: RefFinding[] = [];
   const report = (node: Node, problem: RefProblem, message: string) => {

@@ -100,8 +100,9 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
         await mkdir(dir, { recursive: true });
         await writeTree(dir, tree);
         report.files = tree.size;
-        const { initRepositoryWithCommit } = await import("../git.js");
-        await initRepositoryWithCommit(dir, `Example ${set.name} of ${manifest.name} ${manifest.version}`, "main");
+        const { initRepositoryWithCommit } = await import("../git/create.js");
+        const { commitIdentityArgs } = await import("../git/identity.js");
+        await initRepositoryWithCommit(dir, `Example ${set.name} of ${manifest.name} ${manifest.version}`, { branch: "main", identityArgs: await commitIdentityArgs(dir) });
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
         report.durationMs = Math.round(performance.now() - started);

@@ -7,11 +7,11 @@ import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import { displayPath, type TemplateSource } from "../templates/source.js";
-import { byteString, displayTexts, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
+import { byteString, displayTexts, entriesEqual, fromByteString, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
 import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
-import { commonOptionsSchema, sourceOptionSchema } from "./options.js";
+import { commonOptionsSchema, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const diffOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
   stat: z.boolean().default(false),
@@ -26,11 +26,6 @@ export interface DriftedFile {
   removed: number;
   /** The unified diff (template render -> working tree), git style, as a byte string (`fromByteString` gives git's bytes). */
   patch: string;
-}
-
-function gitMode(entry: FileEntry): string {
-  if (entry.symlink !== undefined) return "120000";
-  return isExecutable(entry) ? "100755" : "100644";
 }
 
 /** A UTF-8 string (paths, headers) as a byte string. */
@@ -112,7 +107,7 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
 }
 
 export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
-  const options = diffOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
   const { out } = deps;
   const target = path.resolve(dir ?? ".");
   const { service, source, drift } = await serviceDrift(target, options.source);

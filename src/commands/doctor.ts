@@ -11,12 +11,11 @@ import { fileSystemError } from "../fs/fs-error.js";
 import { withRepositoryLock } from "../fs/lock.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { Output } from "../output.js";
-import { describeIssue } from "../validation.js";
-import { commonOptionsSchema, sourceOptionSchema } from "./options.js";
+import { commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const doctorOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
   format: z.enum(FORMATS).optional(),
-  output: z.string().min(1).optional(),
+  output: flagValue.optional(),
   strict: z.boolean().default(false),
   fix: z.boolean().default(false),
   graceDays: z
@@ -39,14 +38,6 @@ const FLAG_FIXES: Record<string, string> = {
   "--as-of": "pass a day such as --as-of 2026-12-01, or leave the flag out to judge as of today (UTC)",
 };
 
-function parseOptions(raw: unknown): DoctorOptions {
-  const result = doctorOptionsSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
-  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: FLAG_FIXES[flag] ?? "see `paved doctor --help`" });
-}
-
 /** Without a directory argument, the nearest directory upwards that holds `.paved.yml` (as git finds .git). */
 export function findServiceDir(start: string): string {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
@@ -64,7 +55,7 @@ function chooseFormat(options: DoctorOptions): Format {
 
 /** `paved doctor [dir]`: check a service against its golden path; exit 1 on errors (or warnings with --strict). */
 export async function doctorCommand(dir: string | undefined, rawOptions: unknown, deps: DoctorDependencies): Promise<void> {
-  const options = parseOptions(rawOptions);
+  const options = parseCommandOptions(doctorOptionsSchema, rawOptions, "doctor", FLAG_FIXES);
   const format = chooseFormat(options);
   const { out } = deps;
   const write = deps.write ?? ((text: string) => void process.stdout.write(text));

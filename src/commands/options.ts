@@ -1,7 +1,24 @@
 import { z } from "zod";
 import { defaultSource } from "../config.js";
 import { UserError } from "../errors.js";
-import { describeIssue } from "../validation.js";
+import { formatIssuePath } from "../validation.js";
+
+/** A flag's value that must say something: `--remote=` is a mistake, not "no remote". */
+export const flagValue = z.string().min(1, "must not be empty");
+
+/**
+ * Parse a command's options at the edge, the same way for every command: a bad value is exit 2 naming the
+ * flag (`--grace-days: must be a whole number`) with its fix, never a ZodError (exit 70).
+ */
+export function parseCommandOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string, fixes: Record<string, string> = {}): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = String(issue.path[0] ?? "");
+  const flag = `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
+  const within = formatIssuePath(issue.path.slice(1));
+  throw new UserError(`${flag}${within}: ${issue.message}`, { hint: fixes[flag] ?? `see \`paved ${command} --help\`` });
+}
 
 /** Flags every command takes (product.md "Common flags"). */
 export const commonOptionsSchema = z.object({
@@ -12,12 +29,12 @@ export const commonOptionsSchema = z.object({
 
 export const answerOptionsSchema = z.object({
   set: z.array(z.string()).default([]),
-  answersFile: z.string().optional(),
+  answersFile: flagValue.optional(),
   yes: z.boolean().default(false),
 });
 
 export const sourceOptionSchema = z.object({
-  source: z.string().optional(),
+  source: flagValue.optional(),
 });
 
 export const prereleaseOptionSchema = z.object({
@@ -48,11 +65,3 @@ export function describeChoice(chosenBy: string): string {
   return `chosen by source: in ${chosenBy}`;
 }
 
-/** Parse a command's options; a bad flag is a one-line UserError naming it (`--shard: must be I/N ...`). */
-export function parseCommandOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
-  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: `see \`paved ${command} --help\`` });
-}

@@ -12,7 +12,7 @@ import { answerOptionsSchema, commonOptionsSchema, parseCommandOptions } from ".
 export const templateLintOptionsSchema = commonOptionsSchema;
 
 export async function templateLintCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  templateLintOptionsSchema.parse(rawOptions);
+  parseCommandOptions(templateLintOptionsSchema, rawOptions, "template lint");
   const { lintTemplate } = await import("../authoring/lint.js");
   const result = await lintTemplate(dir);
   const ok = result.findings.length === 0;
@@ -48,12 +48,7 @@ export const templateTestOptionsSchema = commonOptionsSchema.extend({
 });
 
 export async function templateTestCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const parsed = templateTestOptionsSchema.safeParse(rawOptions);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UserError(`--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`, { hint: "see paved template test --help" });
-  }
-  const options = parsed.data;
+  const options = parseCommandOptions(templateTestOptionsSchema, rawOptions, "template test");
   const { testTemplate } = await import("../authoring/test-template.js");
   const started = performance.now();
   const result = await testTemplate(dir, {
@@ -103,7 +98,7 @@ export const templateNewOptionsSchema = commonOptionsSchema.extend({
 });
 
 export async function templateNewCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templateNewOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templateNewOptionsSchema, rawOptions, "template new");
   const target = path.resolve(dir);
   const name = options.name ?? kebab(path.basename(target));
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
@@ -161,7 +156,7 @@ export const templatePreviewOptionsSchema = commonOptionsSchema.extend(answerOpt
 
 /** Render a template version with answers: into --out (which must not exist or be empty), or list the files. */
 export async function templatePreviewCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templatePreviewOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templatePreviewOptionsSchema, rawOptions, "template preview");
   const { collectProvided } = await import("../answers/provided.js");
   const { previewTemplate } = await import("../authoring/release-preview.js");
   const preview = await previewTemplate(dir, await collectProvided(options.set, options.answersFile));
@@ -188,7 +183,7 @@ export const templateDiffOptionsSchema = commonOptionsSchema.extend(answerOption
 
 /** The change a service with these answers, never edited, receives from `paved upgrade --from -> --to`. */
 export async function templateDiffCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templateDiffOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templateDiffOptionsSchema, rawOptions, "template diff");
   const { collectProvided } = await import("../answers/provided.js");
   const { templateReleaseDiff } = await import("../authoring/release-preview.js");
   const diff = await templateReleaseDiff({ dir, from: options.from, ...(options.to !== undefined ? { to: options.to } : {}), provided: await collectProvided(options.set, options.answersFile) });

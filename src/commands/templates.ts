@@ -1,16 +1,15 @@
-import { z } from "zod";
 import type { Output } from "../output.js";
 import { escapeControlChars as shown } from "../terminal-text.js";
 import type { Question } from "../templates/manifest.js";
 import { openSource, resolveVersion } from "../templates/source.js";
-import { commonOptionsSchema, prereleaseOptionSchema, sourceOptionSchema, sourceSpec } from "./options.js";
+import { commonOptionsSchema, flagValue, parseCommandOptions, prereleaseOptionSchema, sourceOptionSchema, sourceSpec } from "./options.js";
 
 export const templatesOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend(prereleaseOptionSchema.shape).extend({
-  version: z.string().optional(),
+  version: flagValue.optional(),
 });
 
 export async function listTemplates(rawOptions: unknown, out: Output): Promise<void> {
-  const options = templatesOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templatesOptionsSchema, rawOptions, "templates");
   const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const rows = [];
   for (const name of await source.listTemplates()) {
@@ -47,7 +46,7 @@ function describeQuestion(q: Question): Record<string, unknown> {
 }
 
 export async function showTemplate(name: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templatesOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templatesOptionsSchema, rawOptions, "templates");
   const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versions = await source.listVersions(name);
   const current = await resolveVersion(source, name, options.version);

@@ -23,7 +23,8 @@ import { migrationCommands, type MigrationRecord } from "../upgrade/migrate.js";
 import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
-import { assertNotInterrupted, commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { assertNotInterrupted } from "../git/run.js";
+import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "../upgrade/release-notes.js";
 import { describeKept, keptAfter } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
@@ -31,13 +32,13 @@ import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
 import { verifyByDefault } from "../config.js";
-import { answerOptionsSchema, commonOptionsSchema, sourceOptionSchema } from "./options.js";
+import { answerOptionsSchema, commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
   .extend(sourceOptionSchema.shape)
   .extend({
-    to: z.string().optional(),
+    to: flagValue.optional(),
     dryRun: z.boolean().default(false),
     allowDirty: z.boolean().default(false),
     conflict: z.enum(["inline", "rej"]).default("inline"),
@@ -154,7 +155,7 @@ function describeConflict(a: FileAction): string {
 }
 
 export async function upgradeCommand(dir: string | undefined, rawOptions: unknown, deps: UpgradeDependencies): Promise<void> {
-  const options = upgradeOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(upgradeOptionsSchema, rawOptions, "upgrade");
   const target = path.resolve(dir ?? ".");
   if (!options.abort && !options.continue && (options.dryRun || options.check)) return runUpgrade(target, options, deps, undefined);
   // The lock comes first and is held to the end: recovery, .paved.yml, the clean-tree check, the writes, the

@@ -1,5 +1,5 @@
-import { lstatSync } from "node:fs";
 import path from "node:path";
+import { lstatOrNull } from "../fs/paths.js";
 import { assertRealParents, replaceEntry } from "../fs/safe-write.js";
 import { entriesEqual, type FileEntry } from "../tree.js";
 import type { DoctorContext } from "./context.js";
@@ -47,12 +47,4 @@ export function applyFixes(root: string, plan: readonly PlannedFix[]): FixAction
     done.push({ path: item.path, action: item.action });
   }
   return done;
-}
-
-function lstatOrNull(full: string) {
-  try {
-    return lstatSync(full);
-  } catch {
-    return null;
-  }
 }

@@ -1,4 +1,5 @@
 import jsYaml from "js-yaml";
+import { yamlTooLarge } from "../yaml-file.js";
 import type { RepoFiles } from "./repo-files.js";
 
 export type Parsed<T = unknown> = { ok: true; value: T } | { ok: false; message: string; line: number };
@@ -19,37 +20,9 @@ function yamlFailure(error: unknown): { ok: false; message: string; line: number
   return { ok: false, message: (error as Error).message.split("\n")[0] ?? "invalid YAML", line: 1 };
 }
 
-/**
- * js-yaml shares an aliased node instead of copying it, so a file with nested aliases ("billion laughs")
- * parses instantly and only explodes when a check walks it. Refuse a document whose expanded tree would
- * be larger than any real workflow or manifest (the rest of paved refuses these through yaml's maxAliasCount).
- */
-const MAX_EXPANDED_NODES = 1_000_000;
-const MAX_DEPTH = 200;
-
-/** Size of the tree a walk would see (aliases expanded), computed over the shared graph; Infinity when too big or deep. */
-export function expandedSize(value: unknown, memo = new Map<object, number>(), depth = 0): number {
-  if (value === null || typeof value !== "object") return 1;
-  if (depth > MAX_DEPTH) return Infinity;
-  const known = memo.get(value);
-  if (known !== undefined) return known;
-  let size = 1;
-  for (const child of Array.isArray(value) ? value : Object.values(value)) {
-    size += expandedSize(child, memo, depth + 1);
-    if (size > MAX_EXPANDED_NODES) break;
-  }
-  memo.set(value, size);
-  return size;
-}
-
-function tooLarge(values: unknown[]): Parsed | undefined {
-  const memo = new Map<object, number>();
-  let total = 0;
-  for (const value of values) {
-    total += expandedSize(value, memo);
-    if (total > MAX_EXPANDED_NODES) return { ok: false, message: "expands (through aliases or nesting) beyond what doctor reads", line: 1 };
-  }
-  return undefined;
+function tooLarge(values: unknown[]): { ok: false; message: string; line: number } | undefined {
+  const why = yamlTooLarge(values);
+  return why ? { ok: false, message: why, line: 1 } : undefined;
 }
 
 /** Parse one YAML document; a failure carries the line it is on. */
@@ -81,7 +54,7 @@ export function parseYamlDocuments(text: string): Parsed<Array<{ value: unknown;
     return yamlFailure(error);
   }
   const refused = tooLarge(docs);
-  if (refused && !refused.ok) return refused;
+  if (refused) return refused;
   const starts = documentLines(text);
   return { ok: true, value: docs.map((value, i) => ({ value, line: starts[i] ?? 1 })) };
 }

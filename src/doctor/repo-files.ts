@@ -1,7 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
+import { gitPathsSync } from "../git/run.js";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
 import path from "node:path";
-import { unsafePathReason } from "../fs/paths.js";
+import { lstatOrNull, unsafePathReason } from "../fs/paths.js";
 import type { FileEntry } from "../tree.js";
 
 /** Files larger than this are not scanned for secrets (nor parsed as text by any check). */
@@ -205,14 +205,6 @@ export class RepoFiles {
 
 const OUTSIDE: Cached = Object.freeze({ kind: "outside", size: 0, mode: 0, text: null }) as Cached;
 
-function lstatOrNull(full: string): Stats | null {
-  try {
-    return lstatSync(full);
-  } catch {
-    return null;
-  }
-}
-
 function describe(stat: Stats | null): Cached {
   if (!stat) return { kind: "missing", size: 0, mode: 0 };
   const kind = stat.isSymbolicLink() ? "symlink" : stat.isFile() ? "file" : "other";
@@ -221,15 +213,7 @@ function describe(stat: Stats | null): Cached {
 
 /** `git ls-files -z` relative to root, or undefined when root is not inside a git work tree. */
 function listTrackedFiles(root: string): string[] | undefined {
-  const result = spawnSync("git", ["ls-files", "-z", "--cached", "--deduplicate"], {
-    cwd: root,
-    encoding: "buffer",
-    maxBuffer: 256 * 1024 * 1024,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  if (result.error || result.status !== 0) return undefined;
-  const out = result.stdout.toString("utf8");
-  return out.split("\0").filter((p) => p !== "").sort();
+  return gitPathsSync(root, ["ls-files", "-z", "--cached", "--deduplicate"])?.sort();
 }
 
 function walkFiles(root: string): string[] {

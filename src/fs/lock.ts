@@ -23,8 +23,11 @@ export interface RepositoryState {
 
 /** The git repository holding `dir`, or undefined when it is in none (or git cannot use it). */
 export async function repositoryState(dir: string): Promise<RepositoryState | undefined> {
-  const { execa } = await import("execa");
-  const result = await execa("git", ["rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--show-prefix"], { cwd: dir, reject: false }).catch(() => undefined);
+  const { tryGit } = await import("../git/run.js");
+  const result = await tryGit(dir, ["rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--show-prefix"]).catch((error: unknown) => {
+    if (error instanceof UserError) return undefined; // git did not start
+    throw error;
+  });
   if (!result || result.exitCode !== 0) return undefined;
   const [inside, gitDir, prefix = ""] = String(result.stdout).split("\n");
   // A service folder laid out like a bare repository is no work tree: its "git dir" would be the folder itself.

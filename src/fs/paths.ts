@@ -1,3 +1,4 @@
+import { lstatSync, readdirSync, rmdirSync, type Stats } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 
@@ -37,6 +38,8 @@ export function assertSafeRelativePath(relative: string, origin: string): void {
   const reason = unsafePathReason(relative);
   if (reason) {
     throw new UserError(`${origin}: the path ${JSON.stringify(relative)} ${reason} and would leave the target`, {
+      code: "unsafe-path",
+      fields: { file: origin },
       hint: "template paths and answers used in paths must stay inside the generated repository",
     });
   }
@@ -98,7 +101,28 @@ export function resolveInside(root: string, relative: string, origin: string): s
   const full = path.resolve(root, ...relative.split("/"));
   const rel = path.relative(root, full);
   if (rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new UserError(`${origin}: the path ${JSON.stringify(relative)} would leave the target`);
+    throw new UserError(`${origin}: the path ${JSON.stringify(relative)} would leave the target`, { code: "unsafe-path", fields: { file: origin } });
   }
   return full;
+}
+
+/** Remove the directories a delete left empty, from `dir` up to (not including) `root`. */
+export function pruneEmptyParents(dir: string, root: string): void {
+  for (let d = dir; d.length > root.length; d = path.dirname(d)) {
+    try {
+      if (readdirSync(d).length > 0) return;
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** What is at `full` (a symlink itself, not its target), or null when nothing can be seen there. */
+export function lstatOrNull(full: string): Stats | null {
+  try {
+    return lstatSync(full);
+  } catch {
+    return null;
+  }
 }

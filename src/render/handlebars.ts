@@ -64,8 +64,29 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper("log", () => {
     throw new Error(LOG_REFUSED);
   });
+  // The parser says where a syntax error is only in words unless asked: keep its position as data.
+  const parser = (hb as unknown as { Parser: { parseError: (message: string, hash: ParseErrorHash) => never } }).Parser;
+  parser.parseError = (message, hash) => {
+    throw new TemplateSyntaxError(message, hash.loc?.first_line ?? (hash.line ?? 0) + 1);
+  };
   instance = hb;
   return hb;
+}
+
+interface ParseErrorHash {
+  line?: number;
+  loc?: { first_line?: number };
+}
+
+/** Handlebars could not parse a template; `line` is 1-based. The message is Handlebars' own. */
+export class TemplateSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+    this.name = "Error";
+  }
 }
 
 export type CompiledTemplate = (context: unknown) => string;
@@ -91,6 +112,35 @@ export function compileTemplate(source: string): CompiledTemplate {
     slow ??= handlebars().compile(source, OPTIONS);
     return slow(context);
   };
+}
+
+/** A template read a name that is not in its context (strict mode): which name, on which line. */
+export class UnknownTemplateVariable extends Error {
+  constructor(
+    readonly variable: string,
+    readonly line: number,
+  ) {
+    super(`{{${variable}}} is not defined`);
+    this.name = "UnknownTemplateVariable";
+  }
+}
+
+interface HandlebarsLocated {
+  lineNumber?: unknown;
+  endLineNumber?: unknown;
+  column?: unknown;
+  endColumn?: unknown;
+}
+
+/**
+ * Handlebars' strict lookup fails with the location of the path it could not resolve (and says the name only in
+ * words): the name is the template's own text at that location, e.g. `owner` or `service.port`.
+ */
+export function unknownVariableOf(source: string, error: unknown): UnknownTemplateVariable | undefined {
+  const at = error as HandlebarsLocated | null;
+  if (!at || typeof at.lineNumber !== "number" || at.endLineNumber !== at.lineNumber || typeof at.column !== "number" || typeof at.endColumn !== "number") return undefined;
+  const text = source.split("\n")[at.lineNumber - 1]?.slice(at.column, at.endColumn);
+  return text && /^[A-Za-z_][\w.-]*$/.test(text) ? new UnknownTemplateVariable(text, at.lineNumber) : undefined;
 }
 
 /** Real Handlebars only: what the fast path is checked against. */

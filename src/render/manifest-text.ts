@@ -11,7 +11,7 @@ export function renderManifestText(source: string, context: unknown, where: stri
   try {
     return compileTemplate(source)(context);
   } catch (error) {
-    throw renderError(where, error);
+    throw renderError(where, error, source);
   }
 }
 

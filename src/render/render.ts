@@ -7,7 +7,7 @@ import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafeP
 import type { TemplateVersion } from "../templates/source.js";
 import { displayPath } from "../templates/source.js";
 import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
-import { compileTemplate, type CompiledTemplate } from "./handlebars.js";
+import { compileTemplate, UnknownTemplateVariable, unknownVariableOf, type CompiledTemplate } from "./handlebars.js";
 import { TemplateTooDeep } from "./template-parser.js";
 
 export interface RenderResult {
@@ -56,23 +56,29 @@ function bytesOf(entry: FileEntry): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-const HANDLEBARS_MISSING = /^"([^"]+)" not defined in .*? - (\d+):(\d+)/;
-
-export function renderError(file: string, error: unknown): UserError {
+/** A template mistake as a UserError with a code and fields; `source` (the template text) locates an unknown name. */
+export function renderError(file: string, error: unknown, source?: string): UserError {
   // Not a template mistake: the caller skips the file (see renderTemplate).
   if (error instanceof UnknownAnswerRead) throw error;
+  const unknown = source === undefined ? undefined : unknownVariableOf(source, error);
+  if (unknown) return renderError(file, unknown);
   if (error instanceof TemplateTooDeep) {
-    return new UserError(`${file}: ${error.message}`, { hint: "flatten the template: split deep {{#if}} chains into conditional files (`files.when`) or fewer levels" });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const missing = HANDLEBARS_MISSING.exec(message);
-  if (missing) {
-    return new UserError(`${file}:${missing[2]}: {{${missing[1]}}} is not defined (no question or value of that name)`, {
-      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
+    return new UserError(`${file}: ${error.message}`, {
+      hint: "flatten the template: split deep {{#if}} chains into conditional files (`files.when`) or fewer levels",
+      code: "template-too-deep",
+      fields: { file },
     });
   }
+  if (error instanceof UnknownTemplateVariable) {
+    return new UserError(`${file}:${error.line}: {{${error.variable}}} is not defined (no question or value of that name)`, {
+      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
+      code: "template-unknown-variable",
+      fields: { file, line: error.line, variable: error.variable },
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
   const first = message.split("\n").slice(0, 2).join(" ");
-  return new UserError(`${file}: cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file" });
+  return new UserError(`${file}: cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file", code: "template-syntax", fields: { file } });
 }
 
 /** A file's name for messages, worked out only when one is needed (most renders need none). */
@@ -84,7 +90,7 @@ function compiled(p: PreparedVersion, key: string, source: string, file: Shown):
     try {
       template = compileTemplate(source);
     } catch (error) {
-      throw renderError(file(), error);
+      throw renderError(file(), error, source);
     }
     p.compiled.set(key, template);
   }
@@ -130,7 +136,7 @@ function renderPath(p: PreparedVersion, sourcePath: string, context: unknown, fi
     try {
       name = rendered(context);
     } catch (error) {
-      throw renderError(file(), error);
+      throw renderError(file(), error, segment);
     }
     if (name.trim() === "") return undefined;
     out.push(name);
@@ -188,6 +194,7 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
     if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
     if (tree.has(target)) {
       throw new UserError(`${shown()}: renders to ${target}, which another template file also renders to`, {
+        code: "template-collision",
         hint: "make the file names differ for every set of answers",
       });
     }
@@ -206,7 +213,7 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
       try {
         text = compiled(p, `file:${sourcePath}`, source, shown)(context);
       } catch (error) {
-        throw error instanceof UserError ? error : renderError(shown(), error);
+        throw error instanceof UserError ? error : renderError(shown(), error, source);
       }
       out = { data: Buffer.from(text, "utf8"), mode: entry.mode };
     }
@@ -234,6 +241,7 @@ function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => str
     const problem = symlinkProblem(tree, link);
     if (problem) {
       throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(tree.get(link)!.symlink)} ${describeSymlinkProblem(problem, "target")}`, {
+        code: "unsafe-path",
         hint: "template symlinks must point inside the tree and never into .git",
       });
     }
@@ -244,6 +252,7 @@ function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => str
       const folder = segments.slice(0, i).join("/");
       if (links.has(folder)) {
         throw new UserError(`${shownOf(target)}: renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`, {
+        code: "unsafe-path",
           hint: "make the file's folder differ from every symlink's name for every set of answers",
         });
       }

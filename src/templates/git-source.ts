@@ -378,6 +378,7 @@ export class GitSource implements TemplateSource {
       } catch (error) {
         const detail = (error as { shortMessage?: string }).shortMessage ?? (error as Error).message;
         throw new UserError(`cannot create the git cache in ${path.dirname(this.gitDir)}: ${this.redact(detail.split("\n")[0] ?? "")}`, {
+          code: "git-cache",
           hint: "make that directory writable, or set PAVED_CACHE to a writable directory",
         });
       }
@@ -389,7 +390,7 @@ export class GitSource implements TemplateSource {
       });
       this.fetched = true;
     } catch (error) {
-      if (error instanceof UserError && error.message.startsWith("cannot create the git cache")) throw error;
+      if (error instanceof UserError && error.code === "git-cache") throw error;
       if (error instanceof UserError) {
         throw new UserError(`cannot clone the template source ${this.id}: ${error.message}`, {
           hint: "check the URL, your network and your access (a credential helper or a token in PAVED_SOURCE)",

@@ -1,14 +1,11 @@
 import { z } from "zod";
 import { CommandSyntaxError, splitCommand } from "../command-words.js";
+import { semverVersion } from "../validation.js";
 
 /** A question's name doubles as a Handlebars variable and a `--set` key. */
 const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a letter or _ followed by letters, digits or _ (it is used as {{name}} in templates)");
-
-const semverString = z
-  .string()
-  .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/, "must be a semver version such as 1.2.0");
 
 const isoDate = z.union([
   z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD"),
@@ -138,14 +135,14 @@ export const manifestSchema = z
   .object({
     $schema: z.string().optional(),
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
-    version: semverString,
+    version: semverVersion,
     description: z.string().min(1),
     /** Release date, YYYY-MM-DD: doctor's grace period for version lag counts from it. */
     released: isoDate.optional(),
     changelog: z.string().optional(),
     /** Steps a person must take for this version (paved cannot): printed with the changelog by `upgrade`. */
     actions: z.array(z.string().min(1)).default([]),
-    minPavedVersion: semverString.optional(),
+    minPavedVersion: semverVersion.optional(),
     questions: z.array(questionSchema).default([]),
     files: z
       .object({

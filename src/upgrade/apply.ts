@@ -1,7 +1,7 @@
-import { lstatSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
+import { lstatSync, renameSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { resolveInside } from "../fs/paths.js";
+import { pruneEmptyParents, resolveInside } from "../fs/paths.js";
 import { onInterrupt } from "../fs/cleanup.js";
 import { failpoint } from "../fs/failpoint.js";
 import { createEntry, makeParents, parentProblem, tempPathBeside } from "../fs/safe-write.js";
@@ -41,27 +41,15 @@ function assertRealParents(root: string, relative: string): void {
   }
 }
 
-/** Remove directories left empty by deletes, up to (not including) root. */
-function pruneEmptyParents(dir: string, root: string): void {
-  for (let d = dir; d.length > root.length; d = path.dirname(d)) {
-    try {
-      if (readdirSync(d).length > 0) return;
-      rmdirSync(d);
-    } catch {
-      return;
-    }
-  }
-}
-
 /**
  * Apply changes to `root` all or nothing. New contents go to temporary files beside their targets first;
  * then each is renamed into place and deletes happen. Any failure restores every file already touched from
  * `original` (the tree read before the upgrade, in memory), removes temporaries and created directories,
  * and rethrows. It is synchronous, so a signal cannot interleave; `afterWrite` (also synchronous) runs
- * inside the same transaction (the git index update) and may return an error message to roll back. With `journal`,
+ * inside the same transaction (the git index update) and throws to roll back. With `journal`,
  * a write-ahead journal makes a SIGKILL mid-apply recoverable by the next run (see ./journal.ts).
  */
-export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => string | undefined, journal?: UpgradeJournal): void {
+export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => void, journal?: UpgradeJournal): void {
   const temps = new Map<string, string>();
   const createdDirs: string[] = [];
   const done: string[] = [];
@@ -136,8 +124,7 @@ export function applyAtomically(root: string, changes: TreeChanges, original: Fi
     }
     const lastTemp = changes.last === undefined ? undefined : temps.get(changes.last);
     if (lastTemp) placeFile(changes.last!, lastTemp);
-    const failure = afterWrite?.();
-    if (failure) throw new Error(failure);
+    afterWrite?.();
   } catch (error) {
     rollback();
     throw error;

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";

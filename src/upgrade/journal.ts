@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, unlinkSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
+import { tryGit } from "../git/run.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
-import { resolveInside } from "../fs/paths.js";
+import { pruneEmptyParents, resolveInside } from "../fs/paths.js";
 import { createEntry, makeParents, writeStateFile } from "../fs/safe-write.js";
 import type { FileEntry } from "../tree.js";
 
@@ -48,8 +49,7 @@ export interface UpgradeJournal {
 }
 
 export async function openJournal(state: RepositoryState): Promise<UpgradeJournal> {
-  const { execa } = await import("execa");
-  const result = await execa("git", ["rev-parse", "-q", "--verify", "HEAD"], { cwd: state.root, reject: false });
+  const result = await tryGit(state.root, ["rev-parse", "-q", "--verify", "HEAD"]);
   return { file: stateFile(state, "journal"), root: state.root, head: result.exitCode === 0 ? String(result.stdout).trim() : "" };
 }
 
@@ -98,17 +98,6 @@ export function startJournal(journal: UpgradeJournal, plan: readonly JournalPlan
   };
   writeStateFile(journal.file, JSON.stringify(content), "the upgrade journal");
   return () => unlinkQuietly(journal.file);
-}
-
-function pruneEmptyParents(full: string, root: string): void {
-  for (let dir = path.dirname(full); dir.length > root.length; dir = path.dirname(dir)) {
-    try {
-      if (readdirSync(dir).length > 0) return;
-      rmdirSync(dir);
-    } catch {
-      return;
-    }
-  }
 }
 
 function damaged(file: string, why: string): UserError {
@@ -213,7 +202,7 @@ export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
         makeParents(journal.root, entry.path);
         createEntry(full, { data: Buffer.from(entry.original.data, "base64"), mode: entry.original.mode, ...(entry.original.symlink !== undefined ? { symlink: entry.original.symlink } : {}) }, true);
       } else {
-        pruneEmptyParents(full, journal.root);
+        pruneEmptyParents(path.dirname(full), journal.root);
       }
     }
   } catch (error) {

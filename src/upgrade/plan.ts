@@ -1,5 +1,5 @@
 import { byteString, DEFAULT_FILE_MODE, EXECUTABLE_FILE_MODE, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
-import { mergeBytes, type ConflictStyle, type MergeLabels } from "./diff3.js";
+import { mergeBytes, type ConflictStyle, type MergeLabels } from "./xdiff/diff3.js";
 import { unifiedDiff } from "./unified-diff.js";
 
 /**

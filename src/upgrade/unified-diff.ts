@@ -1,4 +1,4 @@
-import { diffLines, splitLines, type LineChange } from "./line-diff.js";
+import { diffLines, splitLines, type LineChange } from "./xdiff/line-diff.js";
 
 /*
  * Unified diffs like `git diff`. Texts are strings whose line breaks are "\n"; for files pass byte strings

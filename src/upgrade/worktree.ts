@@ -1,37 +1,14 @@
-import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { lstat, readFile, readlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { Interrupted, UserError } from "../errors.js";
-import { interruptedBy, interruptSignal, trackChild } from "../fs/cleanup.js";
-import { isExecutable, type FileEntry, type FileTree } from "../tree.js";
-
-/** Stop if paved was interrupted (the signal handler cleans up; nothing more may be changed). */
-export function assertNotInterrupted(): void {
-  if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
-}
-
-/**
- * A git command that failed in the service's repository (a corrupt index, a broken object, a lock left by
- * another git): the user's repository needs repair, so it is a one-line UserError naming git's own words.
- */
-export function gitFailure(cwd: string, args: readonly string[], stderr: string, exitCode: number | string | undefined): UserError {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  const why = lines.find((l) => /^(fatal|error):/i.test(l)) ?? lines[0] ?? `exited with ${exitCode ?? "an error"}`;
-  return new UserError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed in ${cwd}: ${why}`, {
-    hint: "run `git status` there to see what git needs repaired, fix it, then run paved again",
-  });
-}
+import { UserError } from "../errors.js";
+import { commitIdentityArgs } from "../git/identity.js";
+import { runGit, runGitSync } from "../git/run.js";
+import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
-async function git(cwd: string, args: string[], input?: string | Uint8Array): Promise<string> {
-  const { execa } = await import("execa");
-  const result = await trackChild(
-    execa("git", args, { cwd, reject: false, stripFinalNewline: false, cancelSignal: interruptSignal, ...(input !== undefined ? { input } : {}) }),
-  );
-  assertNotInterrupted();
-  if (result.exitCode !== 0) throw gitFailure(cwd, args, String(result.stderr ?? ""), result.exitCode ?? result.code);
-  return String(result.stdout);
-}
+const git = runGit;
 
 const READ_CONCURRENCY = 64;
 
@@ -94,11 +71,6 @@ export async function readWorkingTree(repo: Repository): Promise<FileTree> {
   return tree;
 }
 
-function gitMode(entry: FileEntry): string {
-  if (entry.symlink !== undefined) return "120000";
-  return isExecutable(entry) ? "100755" : "100644";
-}
-
 export interface UnmergedFile {
   path: string;
   base?: FileEntry;
@@ -117,13 +89,27 @@ function blobData(entry: FileEntry): Uint8Array {
   return entry.symlink !== undefined ? Buffer.from(entry.symlink) : entry.data;
 }
 
-/** Store each version as a blob (objects only: the index and tree are untouched). */
+/**
+ * Store each version as a blob (objects only: the index and tree are untouched), with one git process for any
+ * number of blobs: the contents go to a private temporary directory and `git hash-object -w --no-filters
+ * --stdin-paths` stores them as they are (a `hash-object` per blob was half of a real upgrade's time).
+ */
 export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise<Map<FileEntry, string>> {
+  const entries = [...new Set([...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()])].filter((e): e is FileEntry => Boolean(e));
   const ids = new Map<FileEntry, string>();
-  const entries = [...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()];
-  for (const entry of entries) {
-    if (!entry || ids.has(entry)) continue;
-    ids.set(entry, (await git(repo.dir, ["hash-object", "-w", "--stdin"], blobData(entry))).trim());
+  if (entries.length === 0) return ids;
+  const dir = mkdtempSync(path.join(tmpdir(), "paved-blobs-"));
+  try {
+    const files = entries.map((entry, i) => {
+      const file = path.join(dir, String(i));
+      writeFileSync(file, blobData(entry), { flag: "wx" });
+      return file;
+    });
+    const out = await git(repo.dir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], files.map((f) => `${f}\n`).join(""));
+    const hashes = out.split("\n").filter(Boolean);
+    entries.forEach((entry, i) => ids.set(entry, hashes[i]!));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return ids;
 }
@@ -131,10 +117,10 @@ export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise
 /**
  * Record conflicted files as unmerged in the index (stages 1 base, 2 ours, 3 theirs), as `git merge` does,
  * so `git status`, IDEs and `git mergetool` show them; stage the rest of the upgrade. Synchronous on
- * purpose: it runs inside the atomic apply, where no signal handler can interleave. Returns an error
- * message, or undefined on success.
+ * purpose: it runs inside the atomic apply, where no signal handler can interleave. A failure (a held
+ * index.lock, a corrupt index) is a UserError quoting git, thrown so the apply rolls back.
  */
-export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): string | undefined {
+export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): void {
   const lines: string[] = [];
   const zero = "0".repeat(40);
   for (const [p, entry] of update.staged) {
@@ -148,19 +134,15 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
       if (entry) lines.push(`${gitMode(entry)} ${blobs.get(entry)!} ${i + 1}\t${indexPath}`);
     });
   }
-  if (lines.length === 0) return undefined;
+  if (lines.length === 0) return;
   // -z: records end with NUL, so any file name (even one with a newline) is passed through unchanged.
-  const result = spawnSync("git", ["update-index", "-z", "--index-info"], { cwd: repo.dir, input: lines.map((l) => `${l}\0`).join(""), encoding: "utf8" });
-  if (result.error) return result.error.message;
-  if (result.status !== 0) return result.stderr.trim() || `git update-index exited with ${result.status ?? result.signal}`;
-  return undefined;
+  runGitSync(repo.dir, ["update-index", "-z", "--index-info"], lines.map((l) => `${l}\0`).join(""));
 }
 
 /** Stage everything in the service directory and commit it. Returns the commit id. */
 export async function commitAll(repo: Repository, message: string): Promise<string> {
   await git(repo.dir, ["add", "--all", "--", "."]);
-  const hasIdentity = Boolean(process.env.GIT_AUTHOR_NAME) || (await git(repo.dir, ["config", "user.name"]).catch(() => "")).trim() !== "";
-  const identity = hasIdentity ? [] : ["-c", "user.name=paved", "-c", "user.email=paved@localhost"];
+  const identity = await commitIdentityArgs(repo.dir);
   await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
 }

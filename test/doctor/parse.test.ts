@@ -1,7 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { parseJson, parseYaml, parseYamlDocuments } from "../../src/doctor/parse.js";
+import { parseConfigText } from "../../src/yaml-file.js";
 
 describe("doctor's parsers", () => {
+  it("refuse exactly what paved's config reader refuses: one alias-bomb guard, one set of limits", () => {
+    const nested = (depth: number) => Array.from({ length: depth }, (_, i) => `${"  ".repeat(i)}k:`).join("\n") + " 1\n";
+    const laughs = (levels: number, width: number) =>
+      [`a0: &a0 [${Array(width).fill("x").join(", ")}]`, ...Array.from({ length: levels }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(width).fill(`*a${i}`).join(", ")}]`)].join("\n") + "\n";
+    for (const text of [nested(60), nested(100), laughs(4, 10), laughs(5, 9)]) {
+      let configRefused = false;
+      try {
+        parseConfigText(text, "f.yml", "fix");
+      } catch {
+        configRefused = true;
+      }
+      expect(parseYaml(text).ok, text.slice(0, 40)).toBe(!configRefused);
+    }
+    expect(parseYaml(nested(100)).ok).toBe(false);
+    expect(parseYaml(laughs(5, 9))).toMatchObject({ ok: false });
+  });
+
   it("read YAML 1.2 core types, merge keys, and refuse duplicate keys with a line", () => {
     expect(parseYaml("on: [push]\nwhen: 2026-01-01\nbase: &b {image: node}\njob:\n  <<: *b\n  script: [npm test]\n")).toEqual({
       ok: true,

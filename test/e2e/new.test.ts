@@ -3,21 +3,12 @@ import path from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { BIN, git, listFiles, runCli, snapshotDir, tempDir, writeFiles } from "../helpers.js";
+import { BIN, envWithoutIdentity, git, listFiles, runCli, snapshotDir, tempDir, writeFiles } from "../helpers.js";
 import { makeSource } from "../template-fixtures.js";
 
 const OWNER = ["--set", "owner=team-payments"];
 
 /** An environment with no git identity at all: a fresh HOME and an empty global config. */
-function envWithoutIdentity(home: string): Record<string, string> {
-  const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("GIT_")) clean[k] = v;
-  }
-  writeFileSync(path.join(home, ".gitconfig"), "");
-  return { ...clean, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig"), GIT_CONFIG_NOSYSTEM: "1", CI: "true", NO_COLOR: "1" };
-}
-
 function siblings(dir: string): string[] {
   return readdirSync(path.dirname(dir));
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { BIN, CLI_ENV, git, runCli, snapshotDir, tempDir } from "../helpers.js";
+import { BIN, CLI_ENV, envWithoutIdentity, git, runCli, snapshotDir, tempDir } from "../helpers.js";
 import { BASE_QUESTIONS, commitAll, makeSource, newService } from "../upgrade/fixtures.js";
 
 const read = (dir: string, p: string) => readFileSync(path.join(dir, p), "utf8");
@@ -428,6 +428,52 @@ describe("paved upgrade (real git repositories)", () => {
     expect(result.stderr).toContain("zz: the template has a file there but your working tree has a directory");
     expect(worktree(dir)).toEqual(before);
     expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("");
+  });
+
+  it("a git index that cannot take the conflicts (index.lock held) is exit 2 quoting git, and the working tree is rolled back", async () => {
+    const source = makeSource({
+      "1.0.0": { files: { "a.txt": "1\n" } },
+      "1.1.0": { files: { "a.txt": "2\n" } },
+    });
+    const dir = await newService(source, "1.0.0");
+    write(dir, "a.txt", "team\n");
+    await commitAll(dir);
+    writeFileSync(path.join(dir, ".git", "index.lock"), "");
+    const before = worktree(dir);
+    const result = await runCli(["upgrade", dir]);
+    expect(result.exitCode).toBe(2);
+    expect(String(result.stderr)).toMatch(/^error: git update-index failed in .*: fatal: Unable to create .*index\.lock.*File exists/m);
+    expect(String(result.stderr)).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(worktree(dir)).toEqual(before);
+  });
+
+  it("--commit without a full git identity commits as paved <paved@localhost>, the same rule as paved new", async () => {
+    const source = makeSource({
+      "1.0.0": { files: { "a.txt": "1\n" } },
+      "1.1.0": { files: { "a.txt": "2\n" } },
+    });
+    const dir = await newService(source, "1.0.0");
+    const home = tempDir();
+    const env = envWithoutIdentity(home);
+    // A name but no email, and git may not guess one: neither paved new nor upgrade may then commit as the user.
+    writeFileSync(path.join(home, ".gitconfig"), "[user]\n\tname = Half Configured\n\tuseConfigOnly = true\n");
+    const result = spawnSync(process.execPath, [BIN, "upgrade", dir, "--commit"], { env, encoding: "utf8" });
+    expect(result.status, result.stderr).toBe(0);
+    expect((await git(dir, ["log", "-1", "--format=%an <%ae>"])).stdout).toBe("paved <paved@localhost>");
+  });
+
+  it("an empty flag value is exit 2 naming the flag, for new and upgrade alike", async () => {
+    const work = tempDir();
+    for (const args of [["new", "service", path.join(work, "svc"), "--remote="], ["new", "service", path.join(work, "svc"), "--version="], ["upgrade", work, "--to="]]) {
+      const before = snapshotDir(work);
+      const result = await runCli(args);
+      const flag = args[args.length - 1]!.replace("=", "");
+      expect(result.exitCode, args.join(" ")).toBe(2);
+      expect(String(result.stderr)).toContain(`error: ${flag}: must not be empty`);
+      expect(String(result.stderr)).toMatch(/fix: see `paved (new|upgrade) --help`/);
+      expect(String(result.stderr)).not.toMatch(/\n\s+at .*\.js:\d+/);
+      expect(snapshotDir(work)).toEqual(before);
+    }
   });
 
   it("Ctrl-C during a migration command leaves the working tree as it was", async () => {

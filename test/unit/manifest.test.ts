@@ -86,3 +86,16 @@ describe("template.yaml", () => {
     expect((await loadError("a: " + "[".repeat(200) + "]".repeat(200))).message).toMatch(/template\.yaml/);
   });
 });
+
+describe("one semver pattern", () => {
+  it("a version a manifest may have (build metadata included) is one .paved.yml may record", async () => {
+    const { manifestSchema } = await import("../../src/templates/manifest.js");
+    const { serviceFileSchema } = await import("../../src/service-file.js");
+    for (const version of ["1.2.0", "2.0.0-rc.1", "1.0.0+build.5", "1.0.0-rc.1+sha.abc"]) {
+      const manifestVersion = manifestSchema.shape.version.safeParse(version).success;
+      const recorded = serviceFileSchema.safeParse({ template: "t", source: "s", version }).success;
+      expect({ version, recorded }).toEqual({ version, recorded: manifestVersion });
+    }
+    for (const version of ["1.2", "v1.2.0", "1.2.0-"]) expect(serviceFileSchema.safeParse({ template: "t", source: "s", version }).success).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { gitPathsSync } from "../../git/run.js";
 import { failed, passed, type Check, type DoctorContext } from "../context.js";
 import type { CheckInfo, Finding } from "../model.js";
 import { lineAt } from "../repo-files.js";
@@ -12,9 +12,7 @@ export const conflictsInfo: CheckInfo = {
 };
 
 function gitPaths(dir: string, args: string[]): string[] {
-  const result = spawnSync("git", args, { cwd: dir, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
-  if (result.error || result.status !== 0) return [];
-  return result.stdout.toString("utf8").split("\0").filter(Boolean);
+  return gitPathsSync(dir, args) ?? [];
 }
 
 /** `git ls-files -u` lists each unmerged path once per stage: "mode id stage\tpath". */

@@ -1,4 +1,8 @@
-import { byteString, fromByteString } from "../tree.js";
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// A port of the three-way merge in git's xdiff/xmerge.c (git merge-file), itself derived from LibXDiff by
+// Davide Libenzi. Copyright (C) 2003-2006 Davide Libenzi, Johannes E. Schindelin and the git authors; this
+// port: the paved authors. Licensed under the GNU Lesser General Public License 2.1 or later; see ./README.md.
+import { byteString, fromByteString } from "../../tree.js";
 import { diffLines, splitLines, type LineChange } from "./line-diff.js";
 
 /**

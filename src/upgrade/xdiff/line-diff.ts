@@ -1,3 +1,8 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// A port of the line diff in git's xdiff/ (xdiffi.c, xprepare.c: Myers with xdiff's preprocessing and slider
+// compaction), itself derived from LibXDiff by Davide Libenzi. Copyright (C) 2003 Davide Libenzi and the git
+// authors; this port: the paved authors. Licensed under the GNU Lesser General Public License 2.1 or later;
+// see ./README.md for what it tracks and how it is kept equivalent.
 /**
  * A line diff that makes the same choices as git's xdiff (Myers with xdiff's preprocessing and slider
  * compaction, default flags), so that our three-way merge agrees with `git merge-file` byte for byte.

@@ -1,0 +1,86 @@
+import { spawnSync } from "node:child_process";
+import { Interrupted, UserError } from "../errors.js";
+import { interruptSignal, interruptedBy, trackChild } from "../fs/cleanup.js";
+import { redactUrls } from "../redact.js";
+
+/** Stop if paved was interrupted (the signal handler cleans up; nothing more may be changed). */
+export function assertNotInterrupted(): void {
+  if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
+}
+
+/**
+ * A git command that failed in a repository paved works in (a corrupt index, a broken object, a lock left by
+ * another git): the repository needs repair, so it is a one-line UserError quoting git's own words, with any
+ * credentials in a URL redacted.
+ */
+export function gitFailure(cwd: string, args: readonly string[], stderr: string, exitCode: number | string | undefined): UserError {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const why = redactUrls(lines.find((l) => l.startsWith("fatal:") || l.startsWith("error:")) ?? lines[0] ?? `exited with ${exitCode ?? "an error"}`);
+  // git says so only in words; read once here so callers branch on the field.
+  const noSpace = stderr.includes("No space left on device");
+  return new UserError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed in ${cwd}: ${why}`, {
+    hint: "run `git status` there to see what git needs repaired, fix it, then run paved again",
+    code: "git",
+    fields: { gitMessage: why, ...(noSpace ? { errno: "ENOSPC" } : typeof exitCode === "string" ? { errno: exitCode } : {}) },
+  });
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * Run git in `cwd` and return what it printed, whatever its exit code (for commands whose failure is an answer,
+ * such as `rev-parse --verify`). Stops with paved on Ctrl-C, and an interrupt waits for it to exit.
+ * One process, no polling: simple-git waits ~50 ms after a command that prints nothing.
+ */
+export async function tryGit(cwd: string, args: readonly string[], input?: string | Uint8Array, env?: NodeJS.ProcessEnv): Promise<GitResult> {
+  const { execa } = await import("execa");
+  const result = await trackChild(
+    execa("git", args, {
+      cwd,
+      reject: false,
+      stripFinalNewline: false,
+      cancelSignal: interruptSignal,
+      ...(input !== undefined ? { input } : {}),
+      ...(env ? { env, extendEnv: false } : {}),
+    }),
+  );
+  assertNotInterrupted();
+  if (result.failed && result.exitCode === undefined) {
+    // git did not start (not installed, cwd gone): the same one-line error as any other git failure.
+    throw gitFailure(cwd, args, String(result.stderr ?? ""), result.code);
+  }
+  return { stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? ""), exitCode: result.exitCode ?? 1 };
+}
+
+/** Run git in `cwd`; stdout as text. A failure is a UserError quoting git. */
+export async function runGit(cwd: string, args: readonly string[], input?: string | Uint8Array): Promise<string> {
+  const result = await tryGit(cwd, args, input);
+  if (result.exitCode !== 0) throw gitFailure(cwd, args, result.stderr, result.exitCode);
+  return result.stdout;
+}
+
+/**
+ * Run git synchronously, for the few calls that must happen inside a synchronous transaction (the index
+ * update inside the atomic apply, where no signal handler may interleave). A failure is a UserError quoting git.
+ */
+export function runGitSync(cwd: string, args: readonly string[], input?: string): string {
+  const result = spawnSync("git", args, { cwd, encoding: "utf8", ...(input !== undefined ? { input } : {}) });
+  if (result.error || result.status !== 0) {
+    throw gitFailure(cwd, args, result.stderr ?? "", result.error ? (result.error as NodeJS.ErrnoException).code : (result.status ?? result.signal ?? undefined));
+  }
+  return result.stdout;
+}
+
+/**
+ * NUL-separated paths git prints (`ls-files -z`), read synchronously; undefined when git fails or is missing
+ * (doctor reads what it can: a directory outside git is walked instead).
+ */
+export function gitPathsSync(cwd: string, args: readonly string[]): string[] | undefined {
+  const result = spawnSync("git", args, { cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  if (result.error || result.status !== 0) return undefined;
+  return result.stdout.toString("utf8").split("\0").filter(Boolean);
+}

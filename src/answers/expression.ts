@@ -183,7 +183,7 @@ export function referencedNames(expr: Expr, into = new Set<string>()): Set<strin
       into.add(expr.name);
       break;
     case "list":
-      expr.items.forEach((item) => referencedNames(item, into));
+      for (const item of expr.items) referencedNames(item, into);
       break;
     case "not":
       referencedNames(expr.operand, into);

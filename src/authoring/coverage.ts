@@ -71,7 +71,10 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
   const branches = new Map<string, Branch>();
   const branchAt = (key: string, make: () => Omit<Branch, "exercisedBy">): Branch => {
     let b = branches.get(key);
-    if (!b) branches.set(key, (b = { ...make(), exercisedBy: [] }));
+    if (!b) {
+      b = { ...make(), exercisedBy: [] };
+      branches.set(key, b);
+    }
     return b;
   };
   const hit = (b: Branch, set: string) => {

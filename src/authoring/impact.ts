@@ -17,6 +17,7 @@ import { keptAfter } from "../upgrade/kept-files.js";
 import type { MigrationRecord } from "../upgrade/migrate.js";
 import { computeUpgrade } from "../upgrade/steps.js";
 import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
+import type { FileTree } from "../tree.js";
 import { openTemplateVersions } from "./release-preview.js";
 
 export type ImpactStatus = "clean" | "conflicts" | "current" | "blocked" | "unreadable" | "other-template" | "not-paved";
@@ -146,7 +147,7 @@ export async function serviceImpact(target: Target, plan: Plan): Promise<ImpactR
   if (service.version === plan.to) return emptyRow(target.id, "current", null, service);
   if (semver.gt(service.version, plan.to)) return emptyRow(target.id, "current", `on ${service.version}, newer than ${plan.to}`, service);
 
-  let ours;
+  let ours: FileTree;
   try {
     ours = await readWorkingTree(await openRepository(dir));
   } catch (error) {

@@ -261,15 +261,15 @@ function manifestTemplateStrings(manifest: Manifest): Array<{ where: Array<strin
   manifest.questions.forEach((q, i) => {
     if (typeof q.default === "string") out.push({ where: ["questions", i, "default"], text: q.default, earlier: i });
   });
-  manifest.nextSteps.forEach((text, i) => out.push({ where: ["nextSteps", i], text }));
+  for (const [i, text] of manifest.nextSteps.entries()) out.push({ where: ["nextSteps", i], text });
   const command = (raw: RawCommand, where: Array<string | number>) => {
     if (typeof raw === "string") out.push({ where, text: raw });
-    else if (Array.isArray(raw.run)) raw.run.forEach((word, k) => out.push({ where: [...where, "run", k], text: word }));
+    else if (Array.isArray(raw.run)) for (const [k, word] of raw.run.entries()) out.push({ where: [...where, "run", k], text: word });
     else out.push({ where: [...where, "run"], text: raw.run });
   };
-  for (const hook of ["postCreate", "postUpgrade"] as const) manifest.hooks[hook].forEach((raw, i) => command(raw, ["hooks", hook, i]));
+  for (const hook of ["postCreate", "postUpgrade"] as const) for (const [i, raw] of manifest.hooks[hook].entries()) command(raw, ["hooks", hook, i]);
   // `paved upgrade --verify` and `paved template test` render test commands with the answers too.
-  manifest.test.forEach((raw, i) => command(raw, ["test", i]));
+  for (const [i, raw] of manifest.test.entries()) command(raw, ["test", i]);
   manifest.migrations.forEach((step, i) => {
     if ("run" in step) command({ run: step.run }, ["migrations", i]);
   });

@@ -183,7 +183,7 @@ export function fieldRows(schema: JsonSchema): FieldRow[] {
     const alternatives = (node.anyOf ?? node.oneOf ?? []).filter((a) => a.properties);
     if (alternatives.length > 0) {
       const before = new Set(rows.keys());
-      alternatives.forEach((alt) => visitObject(alt, fieldPath, variantName(alt)));
+      for (const alt of alternatives) visitObject(alt, fieldPath, variantName(alt));
       // A field of some variants only is not required as such, and says which variants have it.
       for (const [key, row] of rows) {
         if (before.has(key) || !row.onlyFor) continue;

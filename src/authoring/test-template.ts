@@ -195,7 +195,10 @@ async function runDoctor(dir: string): Promise<DoctorReport> {
 function errorFindings(report: unknown): string[] {
   const out: string[] = [];
   const visit = (value: unknown): void => {
-    if (Array.isArray(value)) return value.forEach(visit);
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+      return;
+    }
     if (!value || typeof value !== "object") return;
     const record = value as Record<string, unknown>;
     if (record.severity === "error" && record.status === "fail" && !record.waived && typeof record.message === "string") {

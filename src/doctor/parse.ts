@@ -82,7 +82,10 @@ export function jsonErrorOffset(text: string): number {
   const fail = (): never => {
     throw i;
   };
-  const literal = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail());
+  const literal = (word: string): void => {
+    if (!text.startsWith(word, i)) fail();
+    i += word.length;
+  };
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
@@ -126,10 +129,15 @@ export function jsonErrorOffset(text: string): number {
         else fail();
       }
     }
-    if (ch === '"') return string();
-    if (ch === "t") return void literal("true");
-    if (ch === "f") return void literal("false");
-    if (ch === "n") return void literal("null");
+    if (ch === '"') {
+      string();
+      return;
+    }
+    const word = ch === "t" ? "true" : ch === "f" ? "false" : ch === "n" ? "null" : undefined;
+    if (word) {
+      literal(word);
+      return;
+    }
     const number = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
     if (!number) fail();
     i += number![0].length;

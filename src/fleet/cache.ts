@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseServiceFileText, SERVICE_FILE, type ServiceFile } from "../service-file.js";
@@ -70,7 +70,7 @@ async function repositoryState(dir: string): Promise<string | undefined> {
   await walkRefs("refs");
   hash.update(`\0packed ${await readFile(path.join(gitDir, "packed-refs"), "utf8").catch(() => "")}`);
   const walkTree = (relative: string): void => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(path.join(dir, relative), { withFileTypes: true });
     } catch {

@@ -53,7 +53,10 @@ export async function evaluateAll(targets: readonly Target[], options: EvaluateO
   };
   const prepared = await mapLimited(targets, PREPARE_CONCURRENCY, (target) => prepareTarget(target, options, pool.cache));
   const jobs: { seq: number; prepared: Prepared }[] = [];
-  prepared.forEach((p, seq) => ("row" in p ? record(seq, p.row) : jobs.push({ seq, prepared: p })));
+  for (const [seq, p] of prepared.entries()) {
+    if ("row" in p) record(seq, p.row);
+    else jobs.push({ seq, prepared: p });
+  }
 
   const size = Math.max(1, Math.min(pool.concurrency ?? availableParallelism(), jobs.length));
   const file = workerFile();

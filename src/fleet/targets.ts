@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { looksLikeUrl } from "../config.js";
@@ -43,7 +43,7 @@ function findCheckouts(root: string, maxDepth: number): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (depth > maxDepth) return;
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, type Stats, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
@@ -11,7 +11,7 @@ const STAGING_PREFIX = ".paved-staging-";
 
 /** The target must not exist, or be an empty directory. */
 export function assertTargetFree(target: string): void {
-  let stat;
+  let stat: Stats;
   try {
     if (lstatSync(target).isSymbolicLink()) {
       throw new UserError(`${target} is a symbolic link`, { hint: "pass the real directory, or a new one" });

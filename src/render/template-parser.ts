@@ -166,7 +166,10 @@ function tokenize(source: string): Token[] {
       let matched = false;
       const char = source[pos]!;
       let rules = RULES_BY_CHAR.get(char);
-      if (!rules) RULES_BY_CHAR.set(char, (rules = rulesStartingWith(char)));
+      if (!rules) {
+        rules = rulesStartingWith(char);
+        RULES_BY_CHAR.set(char, rules);
+      }
       for (const [rule, kind] of rules) {
         rule.lastIndex = pos;
         const match = rule.exec(source);

@@ -107,7 +107,7 @@ export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise
     });
     const out = await git(repo.dir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], files.map((f) => `${f}\n`).join(""));
     const hashes = out.split("\n").filter(Boolean);
-    entries.forEach((entry, i) => ids.set(entry, hashes[i]!));
+    for (const [i, entry] of entries.entries()) ids.set(entry, hashes[i]!);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -72,7 +72,8 @@ async function unmerged(dir: string): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
   for (const line of (await git(dir, ["ls-files", "--unmerged"])).stdout.split("\n").filter(Boolean)) {
     const [meta, file] = line.split("\t") as [string, string];
-    (out[file] ??= []).push(Number(meta.split(" ")[2]));
+    out[file] ??= [];
+    out[file].push(Number(meta.split(" ")[2]));
   }
   return out;
 }

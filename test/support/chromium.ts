@@ -45,8 +45,7 @@ export async function visit(url: string, viewport = { width: 1280, height: 900 }
   fromBrowser.setEncoding("utf8");
   fromBrowser.on("data", (chunk: string) => {
     buffer += chunk;
-    let end: number;
-    while ((end = buffer.indexOf("\0")) >= 0) {
+    for (let end = buffer.indexOf("\0"); end >= 0; end = buffer.indexOf("\0")) {
       const message = JSON.parse(buffer.slice(0, end)) as Message;
       buffer = buffer.slice(end + 1);
       if (message.id !== undefined && pending.has(message.id)) {

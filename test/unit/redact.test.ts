@@ -29,7 +29,12 @@ describe("redactUrls", () => {
         expect(redactUrls(`error: '${url}' failed (${url})`)).not.toContain(secret);
         expect(credentialFreeUrl(url).url).not.toContain(secret);
         let written = "";
-        const stream = { write: (s: string) => ((written += s), true) } as unknown as NodeJS.WritableStream;
+        const stream = {
+          write: (s: string) => {
+            written += s;
+            return true;
+          },
+        } as unknown as NodeJS.WritableStream;
         new Output({ json: true }, { stdout: stream, stderr: stream }).result({ nested: [{ url }] });
         expect(written).not.toContain(secret);
       }),

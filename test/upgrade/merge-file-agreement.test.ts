@@ -139,7 +139,7 @@ async function expectAgreement(cases: Case[], style: "merge" | "diff3"): Promise
 
 /** Cases per comparison; PAVED_PROPERTY_SCALE=10 runs ten times as many (each case spawns git once). */
 const SCALE = Number(process.env.PAVED_PROPERTY_SCALE ?? 1) || 1;
-export const AGREEMENT_CASES = { small: 1500 * SCALE, bytes: 1000 * SCALE, large: 300 * SCALE, huge: 20 * SCALE, diff3: 500 * SCALE };
+const AGREEMENT_CASES = { small: 1500 * SCALE, bytes: 1000 * SCALE, large: 300 * SCALE, huge: 20 * SCALE, diff3: 500 * SCALE };
 
 describe("mergeBytes (and mergeText) agree with git merge-file byte for byte", () => {
   it(`on ${AGREEMENT_CASES.small} small generated cases (conflicts, identical changes, CRLF, missing final newlines)`, async () => {
@@ -171,7 +171,7 @@ describe("mergeBytes (and mergeText) agree with git merge-file byte for byte", (
       return { base: base.join(""), ours: applyEdits(base, ours).join(""), theirs: applyEdits(base, theirs).join("") };
     });
     const expected = await gitMergeFile(cases, "merge");
-    cases.forEach((c, i) => expect(mergeText(c.base, c.ours, c.theirs).text === expected[i]!.text).toBe(true));
+    for (const [i, c] of cases.entries()) expect(mergeText(c.base, c.ours, c.theirs).text === expected[i]!.text).toBe(true);
   });
 
   it(`in diff3 style on ${AGREEMENT_CASES.diff3} cases`, async () => {
@@ -200,6 +200,6 @@ describe("mergeBytes (and mergeText) agree with git merge-file byte for byte", (
       { base: "\xff\xfe\n1\n2\n", ours: "\xff\xfe\n1\n\x80\n", theirs: "\xff\xfe\n1\n\x81\n" },
     ];
     const expected = await gitMergeFile(cases, "merge");
-    cases.forEach((c, i) => expect(mergeBytes(bytes(c.base), bytes(c.ours), bytes(c.theirs)).data.toString("latin1")).toBe(expected[i]!.text));
+    for (const [i, c] of cases.entries()) expect(mergeBytes(bytes(c.base), bytes(c.ours), bytes(c.theirs)).data.toString("latin1")).toBe(expected[i]!.text);
   });
 });

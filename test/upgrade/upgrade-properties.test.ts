@@ -8,7 +8,7 @@ import { computeUpgrade } from "../../src/upgrade/steps.js";
 
 /** Cases per property; thousands, in memory. PAVED_PROPERTY_SCALE=10 runs ten times as many. */
 const SCALE = Number(process.env.PAVED_PROPERTY_SCALE ?? 1) || 1;
-export const PROPERTY_RUNS = { singleStep: 4000 * SCALE, sameVersion: 2000 * SCALE, multiStep: 1500 * SCALE };
+const PROPERTY_RUNS = { singleStep: 4000 * SCALE, sameVersion: 2000 * SCALE, multiStep: 1500 * SCALE };
 
 const labels = { ours: "yours", base: "base", theirs: "theirs" };
 
@@ -79,8 +79,8 @@ function buildTrees(s: Scenario) {
     if (t) theirs.set(p, t);
     if (o) ours.set(p, o);
   });
-  s.templateNew.forEach((lines, i) => theirs.set(`new${i}.txt`, entry(lines)));
-  s.teamNew.forEach((f, i) => ours.set(f.collide ? `new${i}.txt` : `mine${i}.txt`, entry(f.lines)));
+  for (const [i, lines] of s.templateNew.entries()) theirs.set(`new${i}.txt`, entry(lines));
+  for (const [i, f] of s.teamNew.entries()) ours.set(f.collide ? `new${i}.txt` : `mine${i}.txt`, entry(f.lines));
   return { base, theirs, ours };
 }
 

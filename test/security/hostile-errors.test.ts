@@ -227,7 +227,7 @@ describe("template mistakes are exit 2 before anything is written", () => {
     expect(findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^hooks\.postUpgrade\[0\]: \{\{nope\}\} is not defined/) }));
     const migration = makeSource({ evil: { "1.0.0": { manifest: { migrations: [{ run: ["npx", "codemod", "{{nope}}"] }] }, files: { "a.txt": "a" } } } });
     const lintMigration = await runCli(["template", "lint", path.join(migration, "evil", "1.0.0"), "--json"]);
-    expect(JSON.parse(lintMigration.stdout).findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^migrations\[0\]\.run: \{\{nope\}\} is not defined/) }));
+    expect(JSON.parse(lintMigration.stdout).findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^migrations\[0\]\.run\[2\]: \{\{nope\}\} is not defined/) }));
   });
 });
 

@@ -80,7 +80,7 @@ describe("hostile paths", () => {
 describe("hostile manifests", () => {
   it.each([
     ["a huge manifest", "name: evil\nversion: 1.0.0\ndescription: d\nchangelog: |\n" + "  x\n".repeat(600_000), /larger than 1024 KiB/],
-    ["deep nesting", "name: evil\nversion: 1.0.0\ndescription: d\nchecks: " + "[".repeat(5000) + "]".repeat(5000) + "\n", /nested/],
+    ["deep nesting", "name: evil\nversion: 1.0.0\ndescription: d\nchecks: " + "[".repeat(5000) + "]".repeat(5000) + "\n", /nest(ed|ing)/],
     ["the wrong type", "name: evil\nversion: 1.0.0\ndescription: d\nquestions: {name: x}\n", /questions: .*expected array/i],
     ["not YAML at all", "\u0000\u0001\u0002 {{{ ::: ]]]", /template\.yaml/],
     ["an unknown key", "name: evil\nversion: 1.0.0\ndescription: d\npostInstall: rm -rf /\n", /unknown key "postInstall"/],
@@ -111,7 +111,7 @@ describe("hostile manifests", () => {
 describe("hostile answers files", () => {
   it.each([
     ["huge", "description: " + "x".repeat(1_100_000) + "\n", /larger than 1024 KiB/],
-    ["deeply nested", "a: " + "[".repeat(3000) + "]".repeat(3000), /nested/],
+    ["deeply nested", "a: " + "[".repeat(3000) + "]".repeat(3000), /nest(ed|ing)/],
     ["a list", "- a\n- b\n", /expected record/i],
     ["an object value", "name: {a: 1}\n", /name/],
   ])("an answers file that is %s is refused", async (_what, text, message) => {

@@ -1,0 +1,196 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { git, runCli, tempDir } from "../helpers.js";
+
+/**
+ * A fleet whose remotes are local bare repositories:
+ * fresh (service 1.0.0), conflicting (1.1.0, GitLab image edited), current (2.0.0),
+ * touched (1.1.0, a person's commit on an existing paved/service-2.0.0 branch), and an unreachable URL.
+ */
+interface World {
+  base: string;
+  env: Record<string, string>;
+  remotes: Record<string, string>;
+  reposFile: string;
+  ghLog: string;
+  bin: string;
+}
+
+const STACK = /\n\s+at .*\.js:\d+/;
+
+async function refs(bare: string): Promise<string> {
+  return (await git(bare, ["for-each-ref", "--format=%(objectname) %(refname)"])).stdout;
+}
+
+async function buildWorld(): Promise<World> {
+  const base = tempDir("paved-fleetup-");
+  const env: Record<string, string> = { PAVED_CACHE: path.join(base, "cache"), XDG_CONFIG_HOME: path.join(base, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" };
+  mkdirSync(path.join(base, "work"));
+  mkdirSync(path.join(base, "remotes"));
+  const remotes: Record<string, string> = {};
+  const make = async (name: string, version: string, edit?: (dir: string) => Promise<void>) => {
+    const made = await runCli(["new", "service", `work/${name}`, "--yes", "--set", `name=${name}`, "--set", "owner=team-a", "--version", version, "--no-install"], { cwd: base, env });
+    expect(made.exitCode, made.stderr).toBe(0);
+    const dir = path.join(base, "work", name);
+    if (edit) await edit(dir);
+    await git(path.join(base, "remotes"), ["clone", "--quiet", "--bare", dir, `${name}.git`]);
+    remotes[name] = path.join(base, "remotes", `${name}.git`);
+  };
+  await make("fresh", "1.0.0");
+  await make("conflicting", "1.1.0", async (dir) => {
+    const file = path.join(dir, "Dockerfile");
+    writeFileSync(file, readFileSync(file, "utf8").replace("ARG NODE_VERSION=22", "ARG NODE_VERSION=20"));
+    await git(dir, ["commit", "--quiet", "-am", "pin node 20"]);
+  });
+  await make("current", "2.0.0");
+  await make("touched", "1.1.0", async (dir) => {
+    await git(dir, ["checkout", "--quiet", "-b", "paved/service-2.0.0"]);
+    writeFileSync(path.join(dir, "NOTES.md"), "a person's fix-up\n");
+    await git(dir, ["add", "NOTES.md"]);
+    await git(dir, ["commit", "--quiet", "-m", "fix-up by a person"]);
+    await git(dir, ["checkout", "--quiet", "main"]);
+  });
+  const reposFile = path.join(base, "repos.txt");
+  const urls = ["fresh", "conflicting", "current", "touched"].map((n) => `file://${remotes[n]}`);
+  writeFileSync(reposFile, [...urls, `file://${path.join(base, "remotes", "gone.git")}`, ""].join("\n"));
+
+  // The one stand-in: gh needs a network. It records argv and stdin; `pr view` finds what `pr create` made.
+  const bin = path.join(base, "bin");
+  mkdirSync(bin);
+  const ghLog = path.join(base, "gh.log");
+  writeFileSync(
+    path.join(bin, "gh"),
+    `#!/usr/bin/env node
+const fs = require("node:fs");
+const args = process.argv.slice(2);
+let stdin = "";
+try { if (args.includes("-")) stdin = fs.readFileSync(0, "utf8"); } catch {}
+fs.appendFileSync(${JSON.stringify(ghLog)}, JSON.stringify({ cwd: process.cwd(), args, stdin }) + "\\n");
+const made = ${JSON.stringify(path.join(base, "gh.made"))};
+const known = fs.existsSync(made) ? fs.readFileSync(made, "utf8").split("\\n") : [];
+if (args[0] === "pr" && args[1] === "view") {
+  if (!known.includes(args[2])) { process.stderr.write("no pull requests found\\n"); process.exit(1); }
+  process.stdout.write("https://github.example/pr/" + args[2] + "\\n");
+} else if (args[0] === "pr" && args[1] === "create") {
+  const head = args[args.indexOf("--head") + 1];
+  fs.appendFileSync(made, head + "\\n");
+  process.stdout.write("https://github.example/pr/" + head + "\\n");
+}
+`,
+  );
+  chmodSync(path.join(bin, "gh"), 0o755);
+  return { base, env, remotes, reposFile, ghLog, bin };
+}
+
+interface Row {
+  id: string;
+  status: string;
+  reason: string | null;
+  from: string | null;
+  to: string | null;
+  branch: string | null;
+  commit: string | null;
+  pushed: boolean;
+  wouldPush: boolean;
+  conflicts: string[];
+  pullRequest: string | null;
+}
+
+function rowsOf(stdout: string): Record<string, Row> {
+  const report = JSON.parse(stdout) as { targets: Row[] };
+  return Object.fromEntries(report.targets.map((r) => [path.basename(r.id, ".git"), r]));
+}
+
+describe("paved fleet upgrade", () => {
+  let w: World;
+  const before: Record<string, string> = {};
+  beforeAll(async () => {
+    w = await buildWorld();
+    for (const [name, bare] of Object.entries(w.remotes)) before[name] = await refs(bare);
+  }, 120_000);
+
+  const fleet = (args: string[]) => runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--format", "json", ...args], { cwd: w.base, env: { ...w.env, PATH: `${w.bin}:${process.env.PATH}` } });
+
+  it("without --push is a dry run: every target has its status and no remote changes", async () => {
+    const run = await fleet([]);
+    expect(run.exitCode, run.stderr).toBe(1);
+    const rows = rowsOf(run.stdout);
+    expect(rows.fresh).toMatchObject({ status: "upgraded", from: "1.0.0", to: "2.0.0", branch: "paved/service-2.0.0", pushed: false, wouldPush: true });
+    expect(rows.conflicting).toMatchObject({ status: "conflicts", from: "1.1.0", to: "2.0.0", conflicts: ["Dockerfile"], pushed: false });
+    expect(rows.current).toMatchObject({ status: "up-to-date", from: "2.0.0", to: "2.0.0", branch: null });
+    expect(rows.touched).toMatchObject({ status: "skipped", reason: "updated by a person, left alone", pushed: false });
+    expect(rows.gone).toMatchObject({ status: "failed" });
+    expect(rows.gone!.reason).toMatch(/^cannot clone: /);
+    for (const [name, bare] of Object.entries(w.remotes)) expect(await refs(bare), name).toBe(before[name]);
+  }, 120_000);
+
+  it("--push --open-pr github pushes paved's branches, keeps a person's, opens PRs; a second run is a no-op", async () => {
+    const run = await fleet(["--push", "--open-pr", "github"]);
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.stderr).not.toMatch(STACK);
+    const rows = rowsOf(run.stdout);
+    expect(rows.fresh).toMatchObject({ status: "pushed", pushed: true, pullRequest: "https://github.example/pr/paved/service-2.0.0" });
+    expect(rows.conflicting).toMatchObject({ status: "conflicts", pushed: true, conflicts: ["Dockerfile"] });
+    expect(rows.touched).toMatchObject({ status: "skipped", reason: "updated by a person, left alone", pushed: false, pullRequest: null });
+
+    // The default branch of every remote is unchanged; a person's branch is unchanged.
+    for (const [name, bare] of Object.entries(w.remotes)) {
+      const main = before[name]!.split("\n").find((l) => l.endsWith(" refs/heads/main"));
+      expect(await refs(bare), name).toContain(main);
+    }
+    expect(await refs(w.remotes.touched!)).toBe(before.touched);
+    expect(await refs(w.remotes.current!)).toBe(before.current);
+
+    // One commit on the default branch's tip, with the release notes of every crossed version and paved's trailer.
+    const fresh = w.remotes.fresh!;
+    const log = (await git(fresh, ["log", "--format=%B%x01", "main..paved/service-2.0.0"])).stdout.split("\x01").map((s) => s.trim()).filter(Boolean);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatch(/^Upgrade service from 1\.0\.0 to 2\.0\.0/);
+    expect(log[0]).toContain("## service 1.1.0");
+    expect(log[0]).toContain("## service 2.0.0");
+    expect(log[0]).toMatch(/\nPaved-Upgrade: service 2\.0\.0$/);
+    expect((await git(fresh, ["rev-parse", "paved/service-2.0.0^"])).stdout).toBe((await git(fresh, ["rev-parse", "main"])).stdout);
+    expect((await git(fresh, ["show", "paved/service-2.0.0:.paved.yml"])).stdout).toMatch(/version: 2\.0\.0/);
+
+    // The conflict is committed with its markers, for a person to resolve on the branch.
+    const conflicted = (await git(w.remotes.conflicting!, ["show", "paved/service-2.0.0:Dockerfile"])).stdout;
+    expect(conflicted).toContain("<<<<<<<");
+    expect(conflicted).toContain(">>>>>>>");
+
+    // gh: title, body (changelog, actions, verify, conflicts), label, draft only for the conflicting one.
+    const calls = readFileSync(w.ghLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { args: string[]; stdin: string });
+    const creates = calls.filter((c) => c.args[0] === "pr" && c.args[1] === "create");
+    expect(creates).toHaveLength(2);
+    for (const c of creates) {
+      expect(c.args).toEqual(expect.arrayContaining(["--head", "paved/service-2.0.0", "--base", "main", "--title", "Upgrade service to 2.0.0", "--label", "paved", "--body-file", "-"]));
+      expect(c.stdin).toContain("## Release notes");
+      expect(c.stdin).toContain("Node.js 24");
+      expect(c.stdin).toContain("- [ ] Point links to docs/runbook.md");
+      expect(c.stdin).toContain("## Verify");
+    }
+    const drafts = creates.filter((c) => c.args.includes("--draft"));
+    expect(drafts).toHaveLength(1);
+    expect(drafts[0]!.stdin).toContain("## Conflicts (needs a person)");
+    expect(drafts[0]!.stdin).toContain("- [ ] Dockerfile");
+
+    // Again, with nothing new: no new commits, no pushes, the same report; the PRs are updated, not opened twice.
+    const afterFirst: Record<string, string> = {};
+    for (const [name, bare] of Object.entries(w.remotes)) afterFirst[name] = await refs(bare);
+    const again = await fleet(["--push", "--open-pr", "github"]);
+    expect(again.exitCode, again.stderr).toBe(1);
+    for (const [name, bare] of Object.entries(w.remotes)) expect(await refs(bare), name).toBe(afterFirst[name]);
+    const rowsAgain = rowsOf(again.stdout);
+    for (const name of Object.keys(rows)) expect({ ...rowsAgain[name], pushed: rows[name]!.pushed }, name).toEqual(rows[name]);
+    const secondCalls = readFileSync(w.ghLog, "utf8").trim().split("\n").slice(calls.length).map((l) => JSON.parse(l) as { args: string[] });
+    expect(secondCalls.filter((c) => c.args[1] === "create")).toHaveLength(0);
+  }, 240_000);
+
+  it("refuses bad input with exit 2 and one line", async () => {
+    for (const args of [["--shard", "3/2"], ["--concurrency", "0"], ["--branch-prefix", "-x"], ["--to", "latest"]]) {
+      const run = await fleet(args);
+      expect(run.exitCode, args.join(" ")).toBe(2);
+      expect(run.stderr).not.toMatch(STACK);
+    }
+  });
+});

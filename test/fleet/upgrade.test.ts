@@ -186,10 +186,23 @@ describe("paved fleet upgrade", () => {
     expect(secondCalls.filter((c) => c.args[1] === "create")).toHaveLength(0);
   }, 240_000);
 
+  it("without the hosting CLI on PATH, prints the compare URL for each branch", async () => {
+    const run = await fleet(["--push", "--open-pr", "gitlab"]);
+    expect(run.exitCode, run.stderr).toBe(1);
+    const rows = rowsOf(run.stdout);
+    expect(rows.fresh!.pullRequest).toBe(`file://${w.remotes.fresh!.replace(/\.git$/, "")}/-/merge_requests/new?merge_request%5Bsource_branch%5D=paved%2Fservice-2.0.0&merge_request%5Btarget_branch%5D=main`);
+    const human = await runCli(["fleet", "upgrade", "--repos-file", w.reposFile], { cwd: w.base, env: w.env });
+    expect(human.exitCode).toBe(1);
+    expect(human.stdout).toMatch(/fresh\.git\s+upgraded\s+service 1\.0\.0 -> 2\.0\.0; branch paved\/service-2\.0\.0/);
+    expect(human.stdout).toMatch(/touched\.git\s+skipped\s+service 1\.1\.0 -> 2\.0\.0; updated by a person, left alone/);
+    expect(human.stdout).toContain("(dry run: nothing pushed; pass --push)");
+  }, 120_000);
+
   it("refuses bad input with exit 2 and one line", async () => {
     for (const args of [["--shard", "3/2"], ["--concurrency", "0"], ["--branch-prefix", "-x"], ["--to", "latest"]]) {
       const run = await fleet(args);
       expect(run.exitCode, args.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`^error: ${args[0]}: `));
       expect(run.stderr).not.toMatch(STACK);
     }
   });

@@ -198,6 +198,22 @@ describe("paved fleet upgrade", () => {
     expect(human.stdout).toContain("(dry run: nothing pushed; pass --push)");
   }, 120_000);
 
+  it("when the default branch moves, paved's own branch is rebuilt on the new tip (a lease, never over a person's)", async () => {
+    const work = path.join(w.base, "work", "fresh");
+    writeFileSync(path.join(work, "CHANGES.md"), "a team change\n");
+    await git(work, ["add", "CHANGES.md"]);
+    await git(work, ["commit", "--quiet", "-m", "team change"]);
+    await git(work, ["push", "--quiet", w.remotes.fresh!, "main"]);
+    const touchedBefore = await refs(w.remotes.touched!);
+    const run = await fleet(["--push"]);
+    expect(rowsOf(run.stdout).fresh).toMatchObject({ status: "pushed", pushed: true });
+    const fresh = w.remotes.fresh!;
+    expect((await git(fresh, ["rev-parse", "paved/service-2.0.0^"])).stdout).toBe((await git(fresh, ["rev-parse", "main"])).stdout);
+    expect((await git(fresh, ["rev-list", "--count", "main..paved/service-2.0.0"])).stdout).toBe("1");
+    expect((await git(fresh, ["show", "paved/service-2.0.0:CHANGES.md"])).stdout).toBe("a team change");
+    expect(await refs(w.remotes.touched!)).toBe(touchedBefore);
+  }, 120_000);
+
   it("refuses bad input with exit 2 and one line", async () => {
     for (const args of [["--shard", "3/2"], ["--concurrency", "0"], ["--branch-prefix", "-x"], ["--to", "latest"]]) {
       const run = await fleet(args);

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { Ajv } from "ajv";
+import ajvFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
 
@@ -65,10 +67,8 @@ describe("renovate/paved.json", () => {
 
   const schemaFile = [process.env.PAVED_RENOVATE_SCHEMA, path.join(ROOT, "node_modules", "renovate", "renovate-schema.json")].find((f) => f && existsSync(f));
   it.skipIf(!schemaFile)("is valid against Renovate's published JSON Schema", async () => {
-    const { default: Ajv } = await import("ajv");
-    const { default: addFormats } = await import("ajv-formats");
     const ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
+    ajvFormats.default(ajv);
     const validate = ajv.compile(JSON.parse(readFileSync(schemaFile!, "utf8")) as object);
     expect(validate(preset), JSON.stringify(validate.errors)).toBe(true);
   });

@@ -1,4 +1,5 @@
 import type { FleetUpgradeRow } from "../upgrade.js";
+import { mdCell } from "./markdown.js";
 
 function describe(row: FleetUpgradeRow, push: boolean): string {
   const version = row.to && row.from !== row.to ? `${row.template} ${row.from} -> ${row.to}` : row.template ? `${row.template} ${row.to ?? row.from}` : "";
@@ -17,8 +18,7 @@ export function formatUpgradeReport(rows: readonly FleetUpgradeRow[], format: "h
   for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no targets";
   if (format === "markdown") {
-    const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-    return [`## paved fleet upgrade${options.push ? "" : " (dry run)"}`, "", summary, "", "| target | status | details |", "| --- | --- | --- |", ...rows.map((r) => `| ${cell(r.id)} | ${r.status} | ${cell(describe(r, options.push))} |`), ""].join("\n");
+    return [`## paved fleet upgrade${options.push ? "" : " (dry run)"}`, "", summary, "", "| target | status | details |", "| --- | --- | --- |", ...rows.map((r) => `| ${mdCell(r.id)} | ${r.status} | ${mdCell(describe(r, options.push))} |`), ""].join("\n");
   }
   const width = Math.max(0, ...rows.map((r) => r.id.length));
   return [...rows.map((r) => `${r.id.padEnd(width)}  ${r.status.padEnd(13)}  ${describe(r, options.push)}`), "", `${summary}${options.push ? "" : " (dry run: nothing pushed; pass --push)"}`, ""].join("\n");

@@ -27,7 +27,7 @@ export interface FleetUpgradeRow {
   to: string | null;
   branch: string | null;
   commit: string | null;
-  /** Pushed by this run; `wouldPush` is what a dry run (no --push) would have pushed. */
+  /** The remote's upgrade branch holds this commit (pushed by this run or an earlier one); `wouldPush`: a dry run (no --push) would push it. */
   pushed: boolean;
   wouldPush: boolean;
   conflicts: string[];
@@ -200,7 +200,7 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, targe
     if (sameBase && sameTree && theirs.length === 1) {
       // Nothing new: the remote branch already is this upgrade. Keep its commit; push nothing.
       await git(dir, ["branch", "--force", branch, remoteBranch]);
-      return withPr({ ...done, commit: remoteBranch, status: options.push && status === "upgraded" ? "pushed" : status, pushed: false, wouldPush: false }, dir, defaultBranch, options);
+      return withPr({ ...done, commit: remoteBranch, status: options.push && status === "upgraded" ? "pushed" : status, pushed: true, wouldPush: false }, dir, defaultBranch, options);
     }
   }
   if (!options.push) return withPr({ ...done, wouldPush: true }, dir, defaultBranch, options);

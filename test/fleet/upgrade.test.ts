@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { git, runCli, tempDir } from "../helpers.js";
+import { BIN, git, runCli, tempDir } from "../helpers.js";
+import { execa } from "execa";
 
 /**
  * A fleet whose remotes are local bare repositories:
@@ -222,4 +223,46 @@ describe("paved fleet upgrade", () => {
       expect(run.stderr).not.toMatch(STACK);
     }
   });
+});
+
+describe("paved fleet upgrade interrupted", () => {
+  it("SIGINT at any moment leaves no half-pushed branch and no lock; the next run completes", async () => {
+    const w = await buildWorld();
+    const mains: Record<string, string> = {};
+    for (const [name, bare] of Object.entries(w.remotes)) mains[name] = (await git(bare, ["rev-parse", "main"])).stdout;
+    const touched = await refs(w.remotes.touched!);
+    const args = ["fleet", "upgrade", "--repos-file", w.reposFile, "--push", "--format", "json"];
+    const check = async () => {
+      const clones = path.join(w.env.PAVED_CACHE!, "fleet");
+      for (const entry of existsSync(clones) ? readdirSync(clones) : []) {
+        expect(entry, "a half-made clone").toMatch(/^[0-9a-f]{64}$/);
+        expect(existsSync(path.join(clones, entry, ".git", "paved.lock")), `lock in ${entry}`).toBe(false);
+      }
+      for (const [name, bare] of Object.entries(w.remotes)) {
+        expect((await git(bare, ["rev-parse", "main"])).stdout, name).toBe(mains[name]);
+        if (name === "touched") continue;
+        const branch = await git(bare, ["rev-parse", "--verify", "--quiet", "paved/service-2.0.0"]).catch(() => undefined);
+        if (!branch) continue;
+        // All or nothing: a pushed branch is one whole paved commit on the default branch's tip.
+        expect((await git(bare, ["rev-parse", "paved/service-2.0.0^"])).stdout, name).toBe(mains[name]);
+        expect((await git(bare, ["log", "-1", "--format=%B", "paved/service-2.0.0"])).stdout, name).toMatch(/Paved-Upgrade: service 2\.0\.0/);
+      }
+      expect(await refs(w.remotes.touched!)).toBe(touched);
+    };
+    for (const delay of [400, 900, 1600]) {
+      const child = execa(process.execPath, [BIN, ...args], { cwd: w.base, env: { ...process.env, ...w.env, CI: "true", GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@example.com" }, reject: false });
+      setTimeout(() => child.kill("SIGINT"), delay);
+      const ended = await child;
+      expect([1, 130], `exit after SIGINT at ${delay} ms`).toContain(ended.exitCode);
+      await check();
+    }
+    const run = await runCli(args, { cwd: w.base, env: w.env });
+    expect(run.exitCode, run.stderr).toBe(1);
+    const rows = rowsOf(run.stdout);
+    expect(rows.fresh).toMatchObject({ status: "pushed", pushed: true });
+    expect(rows.conflicting).toMatchObject({ status: "conflicts", pushed: true });
+    expect(rows.current).toMatchObject({ status: "up-to-date" });
+    expect(rows.touched).toMatchObject({ status: "skipped", reason: "updated by a person, left alone" });
+    await check();
+  }, 240_000);
 });

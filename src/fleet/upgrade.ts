@@ -215,7 +215,12 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, targe
 async function withPr(row: FleetUpgradeRow, dir: string, defaultBranch: string, options: FleetUpgradeOptions): Promise<FleetUpgradeRow> {
   if (!options.openPr || !row.branch) return row;
   const { openPullRequest } = await import("./pull-request.js");
-  return { ...row, pullRequest: await openPullRequest(row, dir, defaultBranch, options.openPr, options.push) };
+  try {
+    return { ...row, pullRequest: await openPullRequest(row, dir, defaultBranch, options.openPr, options.push) };
+  } catch (error) {
+    // The branch is pushed either way; the row keeps what happened and why the PR is missing.
+    return { ...row, status: "failed", reason: `the pull request: ${(error as Error).message}` };
+  }
 }
 
 /** The PR/MR body: the changelog and manual actions of every crossed version, the verify result, the conflicts. */

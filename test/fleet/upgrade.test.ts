@@ -215,6 +215,24 @@ describe("paved fleet upgrade", () => {
     expect(await refs(w.remotes.touched!)).toBe(touchedBefore);
   }, 120_000);
 
+  it("a local path is upgraded in a clone in the cache; --in-place makes the branch in the checkout and leaves it as it was", async () => {
+    const made = await runCli(["new", "service", "work/local", "--yes", "--set", "name=local", "--set", "owner=team-a", "--version", "1.0.0", "--no-install"], { cwd: w.base, env: w.env });
+    expect(made.exitCode, made.stderr).toBe(0);
+    const local = path.join(w.base, "work", "local");
+    const before = await refs(local);
+    const cloned = await runCli(["fleet", "upgrade", "work/local", "--format", "json"], { cwd: w.base, env: w.env });
+    expect(cloned.exitCode, cloned.stderr).toBe(0);
+    expect(JSON.parse(cloned.stdout).targets[0]).toMatchObject({ id: "work/local", status: "upgraded", branch: "paved/service-2.0.0", wouldPush: true });
+    expect(await refs(local)).toBe(before);
+
+    const inPlace = await runCli(["fleet", "upgrade", "work/local", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
+    expect(inPlace.exitCode, inPlace.stderr).toBe(0);
+    expect((await git(local, ["rev-parse", "main"])).stdout).toBe(before.split("\n").find((l) => l.endsWith(" refs/heads/main"))!.split(" ")[0]);
+    expect((await git(local, ["symbolic-ref", "--short", "HEAD"])).stdout).toBe("main");
+    expect((await git(local, ["status", "--porcelain"])).stdout).toBe("");
+    expect((await git(local, ["log", "-1", "--format=%s", "paved/service-2.0.0"])).stdout).toBe("Upgrade service from 1.0.0 to 2.0.0");
+  }, 120_000);
+
   it("refuses bad input with exit 2 and one line", async () => {
     for (const args of [["--shard", "3/2"], ["--concurrency", "0"], ["--branch-prefix", "-x"], ["--to", "latest"]]) {
       const run = await fleet(args);

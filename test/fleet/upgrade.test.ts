@@ -271,7 +271,8 @@ describe("paved fleet upgrade interrupted", () => {
       const child = execa(process.execPath, [BIN, ...args], { cwd: w.base, env: { ...process.env, ...w.env, CI: "true", GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@example.com" }, reject: false });
       setTimeout(() => child.kill("SIGINT"), delay);
       const ended = await child;
-      expect([1, 130], `exit after SIGINT at ${delay} ms`).toContain(ended.exitCode);
+      // Before paved's handler is installed (a slow start) node itself dies of the signal: nothing was started.
+      expect([1, 130, "SIGINT"], `exit after SIGINT at ${delay} ms`).toContain(ended.exitCode ?? ended.signal);
       await check();
     }
     const run = await runCli(args, { cwd: w.base, env: w.env });

@@ -3,6 +3,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BIN, git, runCli, tempDir } from "../helpers.js";
 import { execa } from "execa";
+import { manifestText, templateRepo, versionFiles } from "../sources/repo-fixture.js";
 
 /**
  * A fleet whose remotes are local bare repositories:
@@ -284,4 +285,24 @@ describe("paved fleet upgrade interrupted", () => {
     expect(rows.touched).toMatchObject({ status: "skipped", reason: "updated by a person, left alone" });
     await check();
   }, 240_000);
+});
+
+describe("paved fleet upgrade --verify", () => {
+  it("a failing verify is committed on the branch and reported verify-failed", async () => {
+    const base = tempDir("paved-fleetup-verify-");
+    const env = { PAVED_CACHE: path.join(base, "cache"), XDG_CONFIG_HOME: path.join(base, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" };
+    const api = await templateRepo();
+    await api.release("1.0.0");
+    await api.release("1.1.0", "v1.1.0", { ...versionFiles("1.1.0"), "template.yaml": manifestText("1.1.0", 'test:\n  - run: node -e "process.exit(3)"') });
+    const made = await runCli(["new", "api", "svc", "--source", api.url, "--version", "1.0.0", "--yes"], { cwd: base, env });
+    expect(made.exitCode, made.stderr).toBe(0);
+    await git(base, ["clone", "--quiet", "--bare", "svc", "svc.git"]);
+    const run = await runCli(["fleet", "upgrade", `file://${path.join(base, "svc.git")}`, "--verify", "--trust", "--push", "--format", "json"], { cwd: base, env });
+    expect(run.exitCode, run.stderr).toBe(1);
+    const row = JSON.parse(run.stdout).targets[0] as Row & { verify: { ok: boolean; failure: string } };
+    expect(row).toMatchObject({ status: "verify-failed", from: "1.0.0", to: "1.1.0", branch: "paved/api-1.1.0", pushed: true, verify: { ok: false } });
+    expect(row.verify.failure).toContain("process.exit(3)");
+    const bare = path.join(base, "svc.git");
+    expect((await git(bare, ["log", "-1", "--format=%B", "paved/api-1.1.0"])).stdout).toMatch(/^Upgrade api from 1\.0\.0 to 1\.1\.0[\s\S]*Paved-Upgrade: api 1\.1\.0\s*$/);
+  }, 120_000);
 });

@@ -185,19 +185,20 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, targe
   const made = await commitAll(await openRepository(dir), message);
   const state = await repositoryState(dir);
   if (state) clearInProgress(state);
-  await git(dir, ["branch", "--force", branch, made]);
   const done: FleetUpgradeRow = { ...row, ...facts, status, branch, commit: made, conflicts, verify };
+  const leftAlone = (commit: string): FleetUpgradeRow => ({ ...done, status: "skipped", reason: "updated by a person, left alone", commit, pushed: false, wouldPush: false });
+  // In a developer's checkout (--in-place) the local branch may hold a person's commits too: never moved over them.
+  const localBranch = options.inPlace ? await tryGit(dir, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]) : undefined;
+  if (localBranch && (await commitsSince(dir, base, localBranch)).byPerson > 0) return leftAlone(localBranch);
+  await git(dir, ["branch", "--force", branch, made]);
 
   const remoteBranch = await tryGit(dir, ["rev-parse", "--verify", "--quiet", `refs/remotes/origin/${branch}^{commit}`]);
   if (remoteBranch) {
-    const theirs = (await git(dir, ["log", "--format=%H%x00%B%x01", `${base}..${remoteBranch}`])).split("\x01").map((c) => c.trim()).filter(Boolean);
-    const byPerson = theirs.filter((c) => !new RegExp(`^${UPGRADE_TRAILER}: `, "m").test(c.slice(c.indexOf("\0") + 1)));
-    if (byPerson.length > 0) {
-      return { ...done, status: "skipped", reason: "updated by a person, left alone", commit: remoteBranch, pushed: false, wouldPush: false };
-    }
+    const theirs = await commitsSince(dir, base, remoteBranch);
+    if (theirs.byPerson > 0) return leftAlone(remoteBranch);
     const sameBase = (await git(dir, ["rev-parse", `${remoteBranch}^`])) === base;
     const sameTree = (await git(dir, ["rev-parse", `${remoteBranch}^{tree}`])) === (await git(dir, ["rev-parse", `${made}^{tree}`]));
-    if (sameBase && sameTree && theirs.length === 1) {
+    if (sameBase && sameTree && theirs.all === 1) {
       // Nothing new: the remote branch already is this upgrade. Keep its commit; push nothing.
       await git(dir, ["branch", "--force", branch, remoteBranch]);
       return withPr({ ...done, commit: remoteBranch, status: options.push && status === "upgraded" ? "pushed" : status, pushed: true, wouldPush: false }, dir, defaultBranch, options);
@@ -210,6 +211,13 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, targe
   if (!pushed.ok) return { ...done, status: "failed", reason: `cannot push ${branch}: ${gitComplaint(pushed)}` };
   await git(dir, ["update-ref", `refs/remotes/origin/${branch}`, made]);
   return withPr({ ...done, status: status === "upgraded" ? "pushed" : status, pushed: true }, dir, defaultBranch, options);
+}
+
+/** Commits on `ref` that `base` does not have, and how many of them lack paved's trailer (a person's). */
+async function commitsSince(dir: string, base: string, ref: string): Promise<{ all: number; byPerson: number }> {
+  const messages = (await git(dir, ["log", "--format=%B%x01", `${base}..${ref}`])).split("\x01").map((c) => c.trim()).filter(Boolean);
+  const trailer = new RegExp(`^${UPGRADE_TRAILER}: `, "m");
+  return { all: messages.length, byPerson: messages.filter((m) => !trailer.test(m)).length };
 }
 
 async function withPr(row: FleetUpgradeRow, dir: string, defaultBranch: string, options: FleetUpgradeOptions): Promise<FleetUpgradeRow> {

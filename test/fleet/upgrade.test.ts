@@ -232,6 +232,18 @@ describe("paved fleet upgrade", () => {
     expect((await git(local, ["symbolic-ref", "--short", "HEAD"])).stdout).toBe("main");
     expect((await git(local, ["status", "--porcelain"])).stdout).toBe("");
     expect((await git(local, ["log", "-1", "--format=%s", "paved/service-2.0.0"])).stdout).toBe("Upgrade service from 1.0.0 to 2.0.0");
+
+    // A person's commit on the local upgrade branch is never moved over.
+    await git(local, ["checkout", "--quiet", "paved/service-2.0.0"]);
+    writeFileSync(path.join(local, "FIXUP.md"), "mine\n");
+    await git(local, ["add", "FIXUP.md"]);
+    await git(local, ["commit", "--quiet", "-m", "my fix-up"]);
+    const mine = (await git(local, ["rev-parse", "HEAD"])).stdout;
+    await git(local, ["checkout", "--quiet", "main"]);
+    const again = await runCli(["fleet", "upgrade", "work/local", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
+    expect(again.exitCode, again.stderr).toBe(1);
+    expect(JSON.parse(again.stdout).targets[0]).toMatchObject({ status: "skipped", reason: "updated by a person, left alone" });
+    expect((await git(local, ["rev-parse", "paved/service-2.0.0"])).stdout).toBe(mine);
   }, 120_000);
 
   it("refuses bad input with exit 2 and one line", async () => {

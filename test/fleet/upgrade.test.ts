@@ -57,7 +57,7 @@ async function buildWorld(): Promise<World> {
   const urls = ["fresh", "conflicting", "current", "touched"].map((n) => `file://${remotes[n]}`);
   writeFileSync(reposFile, [...urls, `file://${path.join(base, "remotes", "gone.git")}`, ""].join("\n"));
 
-  // The one stand-in: gh needs a network. It records argv and stdin; `pr view` finds what `pr create` made.
+  // The one stand-in: gh needs a network. It records argv and stdin; `pr view` finds what `pr create` made in the same repository (gh's cwd).
   const bin = path.join(base, "bin");
   mkdirSync(bin);
   const ghLog = path.join(base, "gh.log");
@@ -72,11 +72,11 @@ fs.appendFileSync(${JSON.stringify(ghLog)}, JSON.stringify({ cwd: process.cwd(),
 const made = ${JSON.stringify(path.join(base, "gh.made"))};
 const known = fs.existsSync(made) ? fs.readFileSync(made, "utf8").split("\\n") : [];
 if (args[0] === "pr" && args[1] === "view") {
-  if (!known.includes(args[2])) { process.stderr.write("no pull requests found\\n"); process.exit(1); }
+  if (!known.includes(process.cwd() + " " + args[2])) { process.stderr.write("no pull requests found\\n"); process.exit(1); }
   process.stdout.write("https://github.example/pr/" + args[2] + "\\n");
 } else if (args[0] === "pr" && args[1] === "create") {
   const head = args[args.indexOf("--head") + 1];
-  fs.appendFileSync(made, head + "\\n");
+  fs.appendFileSync(made, process.cwd() + " " + head + "\\n");
   process.stdout.write("https://github.example/pr/" + head + "\\n");
 }
 `,

@@ -159,7 +159,7 @@ async function upgradeTarget(target: Target, options: FleetUpgradeOptions): Prom
   const state = await repositoryState(dir);
   if (state) clearInProgress(state);
   try {
-    return await upgradeAt(dir, base, defaultBranch, target, options, row);
+    return await upgradeAt(dir, base, defaultBranch, options, row);
   } finally {
     if (options.inPlace && target.kind === "local") {
       // The developer's copy goes back to the branch it was on; the upgrade branch stays in it.
@@ -169,7 +169,7 @@ async function upgradeTarget(target: Target, options: FleetUpgradeOptions): Prom
   }
 }
 
-async function upgradeAt(dir: string, base: string, defaultBranch: string, target: Target, options: FleetUpgradeOptions, row: FleetUpgradeRow): Promise<FleetUpgradeRow> {
+async function upgradeAt(dir: string, base: string, defaultBranch: string, options: FleetUpgradeOptions, row: FleetUpgradeRow): Promise<FleetUpgradeRow> {
   const template = await templateOf(dir);
   const { result, problem } = await upgradeInProcess(dir, options);
   const facts = { template, from: result.from, to: result.to, releaseNotes: result.releaseNotes ?? [] };

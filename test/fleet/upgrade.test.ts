@@ -6,6 +6,7 @@ import { execa } from "execa";
 import { manifestText, templateRepo, versionFiles } from "../sources/repo-fixture.js";
 
 /**
+ * Pinned with --to 2.0.0 so a newer built-in release does not change what the tests expect.
  * A fleet whose remotes are local bare repositories:
  * fresh (service 1.0.0), conflicting (1.1.0, GitLab image edited), current (2.0.0),
  * touched (1.1.0, a person's commit on an existing paved/service-2.0.0 branch), and an unreachable URL.
@@ -112,7 +113,7 @@ describe("paved fleet upgrade", () => {
     for (const [name, bare] of Object.entries(w.remotes)) before[name] = await refs(bare);
   }, 120_000);
 
-  const fleet = (args: string[]) => runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--format", "json", ...args], { cwd: w.base, env: { ...w.env, PATH: `${w.bin}:${process.env.PATH}` } });
+  const fleet = (args: string[]) => runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--to", "2.0.0", "--format", "json", ...args], { cwd: w.base, env: { ...w.env, PATH: `${w.bin}:${process.env.PATH}` } });
 
   it("without --push is a dry run: every target has its status and no remote changes", async () => {
     const run = await fleet([]);
@@ -193,7 +194,7 @@ describe("paved fleet upgrade", () => {
     expect(run.exitCode, run.stderr).toBe(1);
     const rows = rowsOf(run.stdout);
     expect(rows.fresh!.pullRequest).toBe(`file://${w.remotes.fresh!.replace(/\.git$/, "")}/-/merge_requests/new?merge_request%5Bsource_branch%5D=paved%2Fservice-2.0.0&merge_request%5Btarget_branch%5D=main`);
-    const human = await runCli(["fleet", "upgrade", "--repos-file", w.reposFile], { cwd: w.base, env: w.env });
+    const human = await runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--to", "2.0.0"], { cwd: w.base, env: w.env });
     expect(human.exitCode).toBe(1);
     expect(human.stdout).toMatch(/fresh\.git\s+upgraded\s+service 1\.0\.0 -> 2\.0\.0; branch paved\/service-2\.0\.0/);
     expect(human.stdout).toMatch(/touched\.git\s+skipped\s+service 1\.1\.0 -> 2\.0\.0; updated by a person, left alone/);
@@ -221,12 +222,12 @@ describe("paved fleet upgrade", () => {
     expect(made.exitCode, made.stderr).toBe(0);
     const local = path.join(w.base, "work", "local");
     const before = await refs(local);
-    const cloned = await runCli(["fleet", "upgrade", "work/local", "--format", "json"], { cwd: w.base, env: w.env });
+    const cloned = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--format", "json"], { cwd: w.base, env: w.env });
     expect(cloned.exitCode, cloned.stderr).toBe(0);
     expect(JSON.parse(cloned.stdout).targets[0]).toMatchObject({ id: "work/local", status: "upgraded", branch: "paved/service-2.0.0", wouldPush: true });
     expect(await refs(local)).toBe(before);
 
-    const inPlace = await runCli(["fleet", "upgrade", "work/local", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
+    const inPlace = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
     expect(inPlace.exitCode, inPlace.stderr).toBe(0);
     expect((await git(local, ["rev-parse", "main"])).stdout).toBe(before.split("\n").find((l) => l.endsWith(" refs/heads/main"))!.split(" ")[0]);
     expect((await git(local, ["symbolic-ref", "--short", "HEAD"])).stdout).toBe("main");
@@ -240,7 +241,7 @@ describe("paved fleet upgrade", () => {
     await git(local, ["commit", "--quiet", "-m", "my fix-up"]);
     const mine = (await git(local, ["rev-parse", "HEAD"])).stdout;
     await git(local, ["checkout", "--quiet", "main"]);
-    const again = await runCli(["fleet", "upgrade", "work/local", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
+    const again = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
     expect(again.exitCode, again.stderr).toBe(1);
     expect(JSON.parse(again.stdout).targets[0]).toMatchObject({ status: "skipped", reason: "updated by a person, left alone" });
     expect((await git(local, ["rev-parse", "paved/service-2.0.0"])).stdout).toBe(mine);
@@ -262,7 +263,7 @@ describe("paved fleet upgrade interrupted", () => {
     const mains: Record<string, string> = {};
     for (const [name, bare] of Object.entries(w.remotes)) mains[name] = (await git(bare, ["rev-parse", "main"])).stdout;
     const touched = await refs(w.remotes.touched!);
-    const args = ["fleet", "upgrade", "--repos-file", w.reposFile, "--push", "--format", "json"];
+    const args = ["fleet", "upgrade", "--repos-file", w.reposFile, "--to", "2.0.0", "--push", "--format", "json"];
     const check = async () => {
       const clones = path.join(w.env.PAVED_CACHE!, "fleet");
       for (const entry of existsSync(clones) ? readdirSync(clones) : []) {

@@ -238,6 +238,33 @@ export function buildProgram(): Command {
       const { fleetReportCommand } = await import("./commands/fleet.js");
       await fleetReportCommand(targets, options, { out: outputFor(options) });
     });
+  addCommonOptions(
+    fleet
+      .command("upgrade")
+      .description("an upgrade branch (and pull request) for every service whose template has a newer release")
+      .argument("[targets...]", "local checkouts, directories to search for checkouts, or git URLs (default: the current directory)")
+      .addOption(new Option("--format <format>", "report format").choices(["human", "json", "markdown"]))
+      .option("--repos-file <file>", "more targets, one a line (`#` comments)")
+      .option("--max-depth <n>", "how deep to search a directory for checkouts (default: any depth)")
+      .option("--shard <I/N>", "process only the I-th of N stable parts of the targets")
+      .option("--to <version>", "upgrade to this version instead of the latest release")
+      .option("--branch-prefix <prefix>", "upgrade branches are <prefix><template>-<version>", "paved/")
+      .option("--in-place", "for a local path target, work in that checkout instead of a clone in the cache")
+      .option("--push", "push the upgrade branches (without it: a dry run reporting what it would push)")
+      .option("--verify", "run the template's test commands after each upgrade")
+      .option("--trust", "run the template's migrations and hooks even from an untrusted source")
+      .option("--concurrency <n>", "repositories upgraded at once (default: the number of cores)")
+      .addOption(new Option("--open-pr <host>", "open or update a pull/merge request per branch through gh or glab").choices(["github", "gitlab"])),
+  )
+    .addHelpText(
+      "after",
+      examples("paved fleet upgrade --repos-file repos.txt", "paved fleet upgrade --repos-file repos.txt --push --open-pr github --shard 1/4") +
+        "\nExit codes: 0 every target up to date or upgraded, 1 a target needs a person (conflicts, verify failed, skipped, failed), 2 bad input.\n",
+    )
+    .action(async (targets: string[], options: Record<string, unknown>) => {
+      const { fleetUpgradeCommand } = await import("./commands/fleet.js");
+      await fleetUpgradeCommand(targets, options, { out: outputFor(options) });
+    });
   fleetOutputOptions(
     fleet
       .command("merge")

@@ -164,3 +164,57 @@ export async function fleetMergeCommand(files: string[], rawOptions: unknown, de
   }
   await emit(report, options, deps.out, deps.write ?? ((text) => void process.stdout.write(text)));
 }
+
+export const FLEET_UPGRADE_FORMATS = ["human", "json", "markdown"] as const;
+
+export const fleetUpgradeOptionsSchema = commonOptionsSchema.extend({
+  format: z.enum(FLEET_UPGRADE_FORMATS).optional(),
+  reposFile: fleetReportOptionsSchema.shape.reposFile,
+  maxDepth: fleetReportOptionsSchema.shape.maxDepth,
+  shard: fleetReportOptionsSchema.shape.shard,
+  to: z.string().regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a version, e.g. --to 2.1.0").optional(),
+  branchPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]+$/, "must be a git branch prefix of letters, digits, '.', '_', '-' and '/', e.g. paved/")
+    .refine((p) => !p.startsWith("-") && !p.includes("..") && !p.startsWith("/"), "must be a git branch prefix, e.g. paved/")
+    .default("paved/"),
+  inPlace: z.boolean().default(false),
+  push: z.boolean().default(false),
+  verify: z.boolean().default(false),
+  trust: z.boolean().default(false),
+  concurrency: wholeNumber("--concurrency 4").refine((n) => n >= 1, "must be at least 1").optional(),
+  openPr: z.enum(["github", "gitlab"], { message: "must be github or gitlab" }).optional(),
+});
+
+/** `paved fleet upgrade [targets...]`. */
+export async function fleetUpgradeCommand(targets: string[], rawOptions: unknown, deps: FleetDependencies): Promise<void> {
+  const options = parseOptions(fleetUpgradeOptionsSchema, rawOptions, "upgrade");
+  const format = chooseFormat(options as { json: boolean; format?: FleetFormat });
+  const cwd = deps.cwd ?? process.cwd();
+  const { runFleetUpgrade, failingRows } = await import("../fleet/upgrade.js");
+  const { formatUpgradeReport } = await import("../fleet/format/upgrade.js");
+  const rows = await runFleetUpgrade(
+    {
+      targets,
+      ...(options.reposFile ? { reposFile: options.reposFile } : {}),
+      maxDepth: options.maxDepth ?? Number.POSITIVE_INFINITY,
+      shard: options.shard ?? null,
+      cwd,
+      ...(options.to ? { to: options.to } : {}),
+      branchPrefix: options.branchPrefix,
+      inPlace: options.inPlace,
+      push: options.push,
+      verify: options.verify,
+      trust: options.trust,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(options.openPr ? { openPr: options.openPr } : {}),
+    },
+    (row) => {
+      if (process.stderr.isTTY) deps.out.info(`${row.id}: ${row.status}`);
+    },
+  );
+  const write = deps.write ?? ((text) => void process.stdout.write(text));
+  write(formatUpgradeReport(rows, format as "human" | "json" | "markdown", { push: options.push }));
+  const failing = failingRows(rows);
+  if (failing.length > 0) throw new ProblemFound(`${failing.length} target${failing.length === 1 ? "" : "s"} need${failing.length === 1 ? "s" : ""} a person`);
+}

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { onInterrupt } from "../fs/cleanup.js";
 import { credentialFreeUrl, redactSecrets } from "../redact.js";
 import { cacheRoot, normalizeGitUrl } from "../templates/git-source.js";
 import { GIT_ENV, gitComplaint, runGit } from "./git.js";
@@ -44,14 +45,20 @@ export async function cloneOrFetch(url: string, env: NodeJS.ProcessEnv = process
   await mkdir(path.dirname(dir), { recursive: true });
   // Clone beside the final place and rename: a concurrent run never sees half a clone.
   const temporary = `${dir}.tmp-${randomBytes(4).toString("hex")}`;
-  const cloned = await runGit(path.dirname(dir), ["clone", "--quiet", "--filter=blob:none", "--", clean, temporary], undefined, gitEnv);
-  if (!cloned.ok) {
-    await rm(temporary, { recursive: true, force: true });
-    return { ok: false, reason: `cannot clone: ${complaint(cloned)}` };
+  // An interrupted run leaves no half clone behind.
+  const forget = onInterrupt(() => rmSync(temporary, { recursive: true, force: true }));
+  try {
+    const cloned = await runGit(path.dirname(dir), ["clone", "--quiet", "--filter=blob:none", "--", clean, temporary], undefined, gitEnv);
+    if (!cloned.ok) {
+      await rm(temporary, { recursive: true, force: true });
+      return { ok: false, reason: `cannot clone: ${complaint(cloned)}` };
+    }
+    await rename(temporary, dir).catch(async () => {
+      // Another run won the race; its clone is as good as ours.
+      await rm(temporary, { recursive: true, force: true });
+    });
+    return { ok: true, dir };
+  } finally {
+    forget();
   }
-  await rename(temporary, dir).catch(async () => {
-    // Another run won the race; its clone is as good as ours.
-    await rm(temporary, { recursive: true, force: true });
-  });
-  return { ok: true, dir };
 }

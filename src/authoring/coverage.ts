@@ -13,6 +13,7 @@ import { assertTemplateNesting } from "../render/template-parser.js";
 import type { Manifest } from "../templates/manifest.js";
 import { isBinary, isUtf8, type FileTree } from "../tree.js";
 import { answerSets, type AnswerSet } from "./lint.js";
+import type { Node, PathNode } from "./static-refs.js";
 
 export type BranchKind = "if" | "unless" | "else" | "when-true" | "when-false" | "choice";
 
@@ -38,17 +39,6 @@ export interface CoverageReport {
   percent: number;
 }
 
-interface Node {
-  type: string;
-  loc?: { start: { line: number; column: number } };
-  [key: string]: unknown;
-}
-interface PathNode extends Node {
-  data: boolean;
-  depth: number;
-  parts: string[];
-  original: string;
-}
 
 interface Frame {
   context: unknown;

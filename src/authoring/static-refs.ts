@@ -43,12 +43,13 @@ interface Position {
   line: number;
   column: number;
 }
-interface Node {
+/** A node of Handlebars' syntax tree, as far as paved reads it. */
+export interface Node {
   type: string;
   loc?: { start: Position };
   [key: string]: unknown;
 }
-interface PathNode extends Node {
+export interface PathNode extends Node {
   data: boolean;
   depth: number;
   parts: string[];

@@ -131,7 +131,7 @@ export const templateReleaseOptionsSchema = commonOptionsSchema.extend({
 });
 
 export async function templateReleaseCommand(dir: string, version: string, rawOptions: unknown, out: Output): Promise<void> {
-  const options = templateReleaseOptionsSchema.parse(rawOptions);
+  const options = parseCommandOptions(templateReleaseOptionsSchema, rawOptions, "template release");
   const { releaseVersion, RELEASE_LOCK_FILE } = await import("../authoring/release.js");
   const result = await releaseVersion(dir, version, options.date !== undefined ? { date: options.date } : {});
   out.result({ ok: true, ...result });

@@ -6,6 +6,7 @@ import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { Verbatim, type Output } from "../output.js";
 import { kebab } from "../render/case.js";
+import { TEMPLATE_NAME } from "../templates/manifest.js";
 import { fleetReportOptionsSchema } from "./fleet.js";
 import { answerOptionsSchema, commonOptionsSchema, parseCommandOptions } from "./options.js";
 
@@ -101,7 +102,7 @@ export async function templateNewCommand(dir: string, rawOptions: unknown, out: 
   const options = parseCommandOptions(templateNewOptionsSchema, rawOptions, "template new");
   const target = path.resolve(dir);
   const name = options.name ?? kebab(path.basename(target));
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+  if (!TEMPLATE_NAME.test(name)) {
     throw new UserError(`template name "${name}" must be lowercase letters, digits and dashes`, { hint: "pass --name, e.g. --name service" });
   }
   assertTargetFree(target);

@@ -131,10 +131,13 @@ export const dataCheckSchema = z.discriminatedUnion("type", [
 ]);
 export type DataCheck = z.infer<typeof dataCheckSchema>;
 
+/** A template's name: what `paved new <template>` takes and a source's folder or tag prefix holds. */
+export const TEMPLATE_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
 export const manifestSchema = z
   .object({
     $schema: z.string().optional(),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
+    name: z.string().regex(TEMPLATE_NAME, "must be lowercase letters, digits and dashes"),
     version: semverVersion,
     description: z.string().min(1),
     /** Release date, YYYY-MM-DD: doctor's grace period for version lag counts from it. */

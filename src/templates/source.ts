@@ -10,7 +10,7 @@ import { safeMessage } from "../output.js";
 import type { FileTree } from "../tree.js";
 import { parseWith } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
-import { manifestSchema, type Manifest } from "./manifest.js";
+import { manifestSchema, TEMPLATE_NAME, type Manifest } from "./manifest.js";
 
 /** One immutable version of a template: its manifest and the tree under files/. */
 export interface TemplateVersion {
@@ -107,7 +107,7 @@ export class DirectorySource implements TemplateSource {
 
   async listAllVersions(template: string): Promise<string[]> {
     const dir = path.join(this.root, template);
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(template) || !existsSync(dir)) {
+    if (!TEMPLATE_NAME.test(template) || !existsSync(dir)) {
       const known = await this.listTemplates();
       throw new UserError(`unknown template "${template}" in ${this.describe()}`, {
         hint: known.length ? `use one of: ${known.join(", ")} (see \`paved templates list\`)` : "this source has no templates",

@@ -9,6 +9,8 @@ import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, t
 import { UserError, type ErrorFields, type UserErrorCode } from "./errors.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "./fs/staging.js";
 import { writeTree } from "./fs/write-tree.js";
+import { assertTrusted } from "./hooks.js";
+import { ensureLockfile, lockfileSpecOf } from "./lockfile.js";
 import { renderServiceTree } from "./service-tree.js";
 import { BUILTIN_SOURCE_ID, displayPath, openSource, recordSource, resolveVersion } from "./templates/source.js";
 import { sortedPaths } from "./tree.js";
@@ -34,6 +36,13 @@ const createServiceOptionsSchema = z
     targetDir: z.string().min(1),
     /** What `{{paved.dirName}}` (the default of a `name` question) is; default: the base name of targetDir. */
     dirName: z.string().optional(),
+    /**
+     * Create the template's lockfile (package-lock.json for the service template) with its `lockfile.command`,
+     * which asks the package registry and installs nothing: the generated CI's `npm ci` needs the file.
+     */
+    lockfile: z.boolean().optional(),
+    /** Run a template's commands (the lockfile command) from a source other than the built-in one. */
+    trust: z.boolean().optional(),
     /** Render and list the files, write nothing. */
     dryRun: z.boolean().optional(),
     /** Where warnings go (a git source working offline); default: dropped. */
@@ -55,6 +64,8 @@ export interface CreateServiceResult {
   answers: Answers;
   /** The template's postCreate hooks, not run: a caller that wants them (npm install) runs them itself. */
   skippedHooks: string[];
+  /** With `lockfile`: the lockfiles created, those still missing, and why (the command's failure); else null. */
+  lockfile: { created: string[]; missing: string[]; error?: string } | null;
   dryRun: boolean;
 }
 
@@ -84,6 +95,8 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
   const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).filter(([, v]) => v !== null).map(([k, value]) => [k, { value, origin: "answers file" }]));
   const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: displayPath(path.join(version.dir, "template.yaml")) });
   const tree = renderServiceTree(version, answers, meta, target);
+  const lockfile = input.lockfile ? lockfileSpecOf(version.manifest) : undefined;
+  if (lockfile) assertTrusted([lockfile.command], source.trusted || input.trust === true, `template ${input.template} ${versionName}`, source.id);
   const result: CreateServiceResult = {
     template: input.template,
     version: versionName,
@@ -94,6 +107,7 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
     // As the manifest writes them (unrendered): for the caller to see what a CLI run would have done.
     skippedHooks: version.manifest.hooks.postCreate.map((h) => (typeof h === "string" ? h : typeof h.run === "string" ? h.run : h.run.join(" "))),
     dryRun: input.dryRun ?? false,
+    lockfile: null,
   };
   if (input.dryRun) return result;
 
@@ -102,6 +116,11 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
   try {
     staging = createStaging(target);
     await writeTree(staging.dir, tree);
+    if (lockfile) {
+      const lockfileResult = await ensureLockfile(lockfile, staging.dir, () => {});
+      result.lockfile = lockfileResult;
+      result.files = [...result.files, ...lockfileResult.created].sort();
+    }
     staging.commit();
     parents.keep();
   } catch (error) {

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { listFiles, ROOT, snapshotDir, tempDir, writeFiles } from "../helpers.js";
+import { makeSource } from "../template-fixtures.js";
 
 // The library API as a consumer loads it: through package.json "exports" into the built dist/.
 const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { exports: Record<string, { default: string; types: string }> };
@@ -58,5 +59,40 @@ describe("createService (the library API)", () => {
     expect(bad).toBeInstanceOf(api.UserError);
     expect(bad).toMatchObject({ code: "option", fields: { flag: "targetDir" } });
     expect(snapshotDir(world)).toEqual({});
+  });
+
+  describe("lockfile: the template's lockfile command, for CI's npm ci", () => {
+    const source = () =>
+      makeSource({
+        locked: {
+          "1.0.0": {
+            manifest: { lockfile: { command: `node -e "require('fs').writeFileSync('lock.json', '{}')"`, files: ["lock.json"], inputs: ["package.json"] } },
+            files: { "package.json": "{}\n" },
+          },
+        },
+      });
+
+    it("runs it in the new service when asked and the source is trusted, and lists the file", async () => {
+      const target = path.join(tempDir(), "svc");
+      const result = await api.createService({ template: "locked", source: source(), targetDir: target, lockfile: true, trust: true });
+      expect(result.lockfile).toEqual({ created: ["lock.json"], missing: [] });
+      expect(result.files).toEqual(["lock.json", ".paved.yml", "package.json"].sort());
+      expect(listFiles(target)).toEqual(result.files);
+    });
+
+    it("refuses an untrusted source's command without trust, and writes nothing", async () => {
+      const world = tempDir();
+      const error = await api.createService({ template: "locked", source: source(), targetDir: path.join(world, "svc"), lockfile: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(api.UserError);
+      expect((error as Error).message).toMatch(/would run commands/);
+      expect(snapshotDir(world)).toEqual({});
+    });
+
+    it("does not run it unless asked", async () => {
+      const target = path.join(tempDir(), "svc");
+      const result = await api.createService({ template: "locked", source: source(), targetDir: target });
+      expect(result.lockfile).toBeNull();
+      expect(listFiles(target)).toEqual([".paved.yml", "package.json"]);
+    });
   });
 });

@@ -12,6 +12,11 @@ export type PavedApi = Pick<typeof import("paved"), "createService" | "UserError
 export interface PavedNewActionOptions {
   /** The template source when a step names none: "builtin" (default), a directory or a git URL. */
   defaultSource?: string;
+  /**
+   * Sources whose template commands (the lockfile command) may run in the backend. The built-in templates are
+   * always trusted; a step cannot widen this, only app-config (`paved.trustedSources`) can.
+   */
+  trustedSources?: readonly string[];
   /** Loads paved; by default `import("paved")` (an ES module, so loaded on first use, also from a CommonJS backend). */
   loadPaved?: () => Promise<PavedApi>;
 }
@@ -54,6 +59,8 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
             .optional()
             .describe("Answers to the template's questions by name; the others take their defaults"),
         targetPath: (z) => z.string().min(1).optional().describe("Where in the workspace to create the service (default: the workspace itself)"),
+        lockfile: (z) =>
+          z.boolean().optional().describe("Create the template's lockfile (package-lock.json; asks the registry, installs nothing) so the generated CI's npm ci works (default: true)"),
       },
       output: {
         template: (z) => z.string().describe("The template used"),
@@ -63,7 +70,7 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
     },
     async handler(ctx) {
       const paved = await loadPaved();
-      const { template, version, source = options.defaultSource, values = {}, targetPath } = ctx.input;
+      const { template, version, source = options.defaultSource, values = {}, targetPath, lockfile = true } = ctx.input;
       // A form field left empty arrives as "" (or not at all): the question then takes the template's default.
       const answers = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== "" && value !== null));
       const targetDir = targetPath === undefined ? ctx.workspacePath : resolveSafeChildPath(ctx.workspacePath, targetPath);
@@ -80,6 +87,8 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
           targetDir,
           dirName,
           dryRun: ctx.isDryRun ?? false,
+          lockfile,
+          trust: source !== undefined && (options.trustedSources ?? []).includes(source),
           warn: (message) => ctx.logger.warn(message),
         });
       } catch (error) {
@@ -90,6 +99,9 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
         throw error;
       }
       ctx.logger.info(`paved: ${result.dryRun ? "would create" : "created"} ${result.files.length} files from ${result.template} ${result.version} (source ${result.source})`);
+      if (result.lockfile && result.lockfile.missing.length > 0) {
+        ctx.logger.warn(`paved: ${result.lockfile.missing.join(", ")} not created (${result.lockfile.error ?? "the lockfile command left it missing"}); the service's CI needs it`);
+      }
       if (result.skippedHooks.length > 0) ctx.logger.info(`paved: not run here (the service's CI or first clone runs them): ${result.skippedHooks.join("; ")}`);
       ctx.output("template", result.template);
       ctx.output("version", result.version);

@@ -24,6 +24,10 @@ interface FormCondition {
 }
 
 const PUBLISH_STEP = "publish";
+/** A template's `repository` question (the service template's) is answered from the RepoUrlPicker's value. */
+const REPOSITORY_QUESTION = "repository";
+const repoUrlPart = (part: string) => `\${{ parameters.repoUrl | parseRepoUrl | pick('${part}') }}`;
+const REPOSITORY_FROM_REPO_URL = `https://${repoUrlPart("host")}/${repoUrlPart("owner")}/${repoUrlPart("repo")}`;
 const REGISTER_STEP = "register";
 
 export function backstageTemplateEntity({ manifest, source }: BackstageExportInput): Record<string, unknown> {
@@ -32,9 +36,12 @@ export function backstageTemplateEntity({ manifest, source }: BackstageExportInp
   const required: string[] = [];
   // One if/then per condition, in question order, so fields that share a condition appear together.
   const conditional = new Map<string, { condition: FormCondition; properties: Record<string, JsonSchema>; required: string[] }>();
+  // The repository URL is where publish:github puts the service: taken from the Repository page, not asked twice.
+  const fromRepoUrl = (q: Question) => q.name === REPOSITORY_QUESTION && q.type === "input" && q.when === undefined;
   const asked = manifest.questions.filter((q) => q.when !== false);
 
   for (const q of asked) {
+    if (fromRepoUrl(q)) continue;
     const condition = typeof q.when === "string" ? formCondition(q.when, byName) : undefined;
     const field = formField(q);
     if (typeof q.when === "string" && condition === undefined) {
@@ -63,7 +70,7 @@ export function backstageTemplateEntity({ manifest, source }: BackstageExportInp
     }));
   }
 
-  const values = Object.fromEntries(asked.map((q) => [q.name, q.secret ? `\${{ secrets.${q.name} }}` : `\${{ parameters.${q.name} }}`]));
+  const values = Object.fromEntries(asked.map((q) => [q.name, fromRepoUrl(q) ? REPOSITORY_FROM_REPO_URL : q.secret ? `\${{ secrets.${q.name} }}` : `\${{ parameters.${q.name} }}`]));
   const nameQuestion = byName.has("name") ? "parameters.name" : undefined;
   return {
     apiVersion: "scaffolder.backstage.io/v1beta3",
@@ -190,8 +197,8 @@ function formField(q: Question): JsonSchema {
   if (q.patternHint) field["ui:help"] = appendSentence(field["ui:help"], `Format: ${q.patternHint}.`);
   if (q.secret) {
     // The Secret field keeps the value out of the task's parameters; the step reads it as ${{ secrets.<name> }}.
+    // (Backstage replaced `ui:widget: password`, which left the value in the parameters, by this field.)
     field["ui:field"] = "Secret";
-    field["ui:widget"] = "password";
   }
   return field;
 }

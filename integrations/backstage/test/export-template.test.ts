@@ -46,6 +46,11 @@ describe("paved template export backstage", () => {
     expect(entity.spec.steps.map((s) => s.action)).toEqual(["paved:new", "publish:github", "catalog:register"]);
     expect(entity.spec.steps[0]!.input).toMatchObject({ template: "service", values: { name: "${{ parameters.name }}", owner: "${{ parameters.owner }}" } });
     expect(entity.spec.steps[0]!.input.source).toBeUndefined();
+    // The repository URL (catalog links, runbook_url) is where publish:github creates it, not asked a second time.
+    expect(entity.spec.parameters[0]!.properties.repository).toBeUndefined();
+    expect((entity.spec.steps[0]!.input.values as Record<string, string>).repository).toBe(
+      "https://${{ parameters.repoUrl | parseRepoUrl | pick('host') }}/${{ parameters.repoUrl | parseRepoUrl | pick('owner') }}/${{ parameters.repoUrl | parseRepoUrl | pick('repo') }}",
+    );
 
     const [form, repository] = pageValidators(entity);
     expect(form!({ name: "payments-api", owner: "team-payments", port: 8080, ci: "gitlab" })).toBe(true);
@@ -105,7 +110,7 @@ describe("paved template export backstage", () => {
     const queueName = page.allOf![0]!.then.properties.queueName as Record<string, unknown>;
     expect(queueName.default).toBeUndefined();
     expect(queueName["ui:help"]).toBe(`Leave empty for the template's default, "{{name}}-jobs".`);
-    expect(page.allOf![1]!.then.properties.pager).toMatchObject({ "ui:field": "Secret", "ui:widget": "password" });
+    expect(page.allOf![1]!.then.properties.pager).toMatchObject({ "ui:field": "Secret" });
 
     const paved = entity.spec.steps[0]!;
     expect(paved.input).toMatchObject({ template: "demo", version: "1.0.0", source, values: { pager: "${{ secrets.pager }}", tier: "${{ parameters.tier }}" } });

@@ -102,7 +102,7 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
       if (result.lockfile && result.lockfile.missing.length > 0) {
         ctx.logger.warn(`paved: ${result.lockfile.missing.join(", ")} not created (${result.lockfile.error ?? "the lockfile command left it missing"}); the service's CI needs it`);
       }
-      if (result.skippedHooks.length > 0) ctx.logger.info(`paved: not run here (the service's CI or first clone runs them): ${result.skippedHooks.join("; ")}`);
+      if (result.skippedHooks.length > 0) ctx.logger.info(`paved: the template's postCreate commands are not run here (run them in a clone): ${result.skippedHooks.join("; ")}`);
       ctx.output("template", result.template);
       ctx.output("version", result.version);
       ctx.output("files", result.files);

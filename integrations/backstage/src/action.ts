@@ -94,7 +94,10 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
       } catch (error) {
         if (error instanceof paved.UserError) {
           const about = error.fields.variable ? ` (values.${error.fields.variable})` : "";
-          throw new InputError(`paved:new${about}: ${error.message}${error.hint ? `; fix: ${error.hint}` : ""}`);
+          // An answer's hint names the CLI's --set; here the fix is the form field (or the step's values).
+          const answer = error.code === "invalid-answer" || error.code === "missing-answer";
+          const fix = answer && error.fields.variable ? `correct the ${error.fields.variable} field (values.${error.fields.variable} in the step's input)` : error.hint;
+          throw new InputError(`paved:new${about}: ${error.message}${fix ? `; fix: ${fix}` : ""}`);
         }
         throw error;
       }

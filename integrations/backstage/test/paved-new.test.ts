@@ -88,7 +88,7 @@ describe("paved:new", () => {
     const ctx = createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, values: { name: "Payments API", owner: "team-a" } } });
     const error = await action.handler(ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/^paved:new \(values\.name\): .*must be lowercase letters.*; fix: /);
+    expect((error as Error).message).toMatch(/^paved:new \(values\.name\): .*must be lowercase letters.*; fix: correct the name field \(values\.name in the step's input\)$/);
     expect(() => readdirSync(workspacePath)).toThrow();
     expect(ctx.output).not.toHaveBeenCalled();
   });

@@ -71,8 +71,8 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
     async handler(ctx) {
       const paved = await loadPaved();
       const { template, version, source = options.defaultSource, values = {}, targetPath, lockfile = true } = ctx.input;
-      // A form field left empty arrives as "" (or not at all): the question then takes the template's default.
-      const answers = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== "" && value !== null));
+      // A form field left empty arrives as "", null or undefined (or not at all): the question takes the template's default.
+      const answers = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== "" && value !== null && value !== undefined));
       const targetDir = targetPath === undefined ? ctx.workspacePath : resolveSafeChildPath(ctx.workspacePath, targetPath);
       // {{paved.dirName}} (the default service name) means the folder the service is created in; a workspace's own
       // name means nothing to the person filling in the form, so it is empty there and `name` must be answered.

@@ -1,12 +1,17 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { createMockActionContext } from "@backstage/plugin-scaffolder-node-test-utils";
 import { entityEnvelopeSchemaValidator, entitySchemaValidator, type Entity } from "@backstage/catalog-model";
 import { templateEntityV1beta3Validator } from "@backstage/plugin-scaffolder-common";
 import { Ajv } from "ajv";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { runCli, snapshotDir, tempDir } from "../../../test/helpers.js";
 import { makeSource } from "../../../test/template-fixtures.js";
+import { createPavedNewAction } from "../src/index.js";
+
+vi.stubGlobal("jest", vi);
 
 interface Page {
   required: string[];
@@ -119,6 +124,37 @@ describe("paved template export backstage", () => {
     expect(form!({ name: "demo", tier: 1, queue: true, queueName: "jobs" })).toBe(true);
     expect(form!({ name: "demo", tier: 4 })).toBe(false);
     expect(form!({ name: "demo", features: ["metrics", "metrics"] })).toBe(false);
+  });
+
+  it("the form's answers, as the scaffolder passes them to the paved:new step, create the service", async () => {
+    const entity = await exportTemplate(["service"]);
+    // What the form submits: the person's entries, the form's defaults filled in (react-jsonschema-form does the same).
+    const parameters: Record<string, unknown> = { name: "payments-api", owner: "team-payments", database: "postgres", repoUrl: "github.com?owner=acme&repo=payments-api" };
+    const ajv = new Ajv({ strict: false, useDefaults: true });
+    ajv.addVocabulary(["enumNames"]);
+    expect(ajv.validate(entity.spec.parameters[0]!, parameters)).toBe(true);
+    // The scaffolder's ${{ }} substitution, for the expressions the export writes.
+    const repository = "https://github.com/acme/payments-api"; // ${{ parameters.repoUrl | parseRepoUrl | pick(...) }}
+    const step = entity.spec.steps[0]!;
+    const values = Object.fromEntries(
+      Object.entries(step.input.values as Record<string, string>).map(([name, expression]) => [name, name === "repository" ? repository : parameters[/^\$\{\{ parameters\.(\w+) \}\}$/.exec(expression)![1]!]]),
+    );
+
+    const workspacePath = path.join(mkdtempSync(path.join(tmpdir(), "paved-backstage-")), "workspace");
+    const ctx = createMockActionContext({ workspacePath, input: { ...step.input, values, lockfile: false } as never });
+    await createPavedNewAction().handler(ctx);
+    const recorded = parse(readFileSync(path.join(workspacePath, ".paved.yml"), "utf8")) as { version: string; answers: Record<string, unknown> };
+    expect(recorded.version).toBe(step.input.version);
+    expect(recorded.answers).toMatchObject({
+      name: "payments-api",
+      owner: "team-payments",
+      database: "postgres",
+      port: 8080,
+      nodeVersion: "24",
+      repository,
+      description: "The payments-api service",
+      ingressNamespace: "ingress-nginx",
+    });
   });
 
   it("an unknown template is exit 2 with one line, and --output is not written", async () => {

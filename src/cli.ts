@@ -383,7 +383,9 @@ export function buildProgram(): Command {
         .argument("<template>", "template name, e.g. service")
         .option("--version <version>", "template version (default: latest release)")
         .option("--prerelease", "consider pre-release versions")
-        .option("--output <file>", "write the YAML here instead of stdout"),
+        .option("--output <file>", "write the YAML here instead of stdout")
+        .option("--owner <entity-ref>", "the Template's spec.owner, e.g. group:platform")
+        .option("--type <type>", "the Template's spec.type: what it creates (default: service)"),
     ),
   )
     .addHelpText("after", examples("paved template export backstage service > template.yaml", "paved template export backstage worker --source https://git.example.com/platform/templates.git --output catalog/worker-template.yaml") + "\nThe paved:new action comes from integrations/backstage (see docs/backstage.md).\n")

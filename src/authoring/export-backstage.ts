@@ -14,6 +14,10 @@ export interface BackstageExportInput {
   manifest: Manifest;
   /** What the `paved:new` step names as its source; left out for the built-in templates (the module's default). */
   source?: string;
+  /** The Template's `spec.owner` (an entity ref such as group:platform). */
+  owner?: string;
+  /** The Template's `spec.type`, the kind of thing it creates (default: service). */
+  type?: string;
 }
 
 /** `when` as JSON Schema: the question it depends on and the value (or values not) that show the field. */
@@ -30,7 +34,7 @@ const repoUrlPart = (part: string) => `\${{ parameters.repoUrl | parseRepoUrl | 
 const REPOSITORY_FROM_REPO_URL = `https://${repoUrlPart("host")}/${repoUrlPart("owner")}/${repoUrlPart("repo")}`;
 const REGISTER_STEP = "register";
 
-export function backstageTemplateEntity({ manifest, source }: BackstageExportInput): Record<string, unknown> {
+export function backstageTemplateEntity({ manifest, source, owner, type = "service" }: BackstageExportInput): Record<string, unknown> {
   const byName = new Map(manifest.questions.map((q) => [q.name, q]));
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
@@ -83,7 +87,8 @@ export function backstageTemplateEntity({ manifest, source }: BackstageExportInp
       annotations: { "paved.dev/template": manifest.name, "paved.dev/template-version": manifest.version },
     },
     spec: {
-      type: "service",
+      ...(owner !== undefined ? { owner } : {}),
+      type,
       parameters: [
         page,
         {

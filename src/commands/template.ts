@@ -242,6 +242,8 @@ export async function templateImpactCommand(dir: string, targets: string[], rawO
 export const templateExportBackstageOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend(prereleaseOptionSchema.shape).extend({
   version: z.string().min(1).optional(),
   output: z.string().min(1).optional(),
+  owner: z.string().min(1).optional(),
+  type: z.string().min(1).optional(),
 });
 
 /** `paved template export backstage <template>`: the template version as a Backstage Template entity (YAML). */
@@ -253,7 +255,12 @@ export async function templateExportBackstageCommand(template: string, rawOption
   const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const version = await source.loadVersion(template, await resolveVersion(source, template, options.version));
   // The Backstage backend opens the source itself: a git URL (credentials left out) or an absolute directory.
-  const entity = backstageTemplateEntity({ manifest: version.manifest, ...(source.kind === "builtin" ? {} : { source: source.id }) });
+  const entity = backstageTemplateEntity({
+    manifest: version.manifest,
+    ...(source.kind === "builtin" ? {} : { source: source.id }),
+    ...(options.owner !== undefined ? { owner: options.owner } : {}),
+    ...(options.type !== undefined ? { type: options.type } : {}),
+  });
   const text = backstageTemplateYaml(entity);
   if (options.output !== undefined) {
     const { writeFile } = await import("node:fs/promises");

@@ -93,12 +93,13 @@ describe("paved template export backstage", () => {
     const world = tempDir();
     const before = snapshotDir(source);
     const out = path.join(world, "demo-template.yaml");
-    const result = await runCli(["template", "export", "backstage", "demo", "--source", source, "--output", out]);
+    const result = await runCli(["template", "export", "backstage", "demo", "--source", source, "--output", out, "--owner", "group:platform", "--type", "worker"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/demo-template\.yaml: Backstage Template demo 1\.0\.0/);
     expect(snapshotDir(source)).toEqual(before);
     const entity = parse(readFileSync(out, "utf8")) as TemplateEntity;
     await expectValidTemplateEntity(entity);
+    expect(entity.spec).toMatchObject({ owner: "group:platform", type: "worker" });
 
     const page = entity.spec.parameters[0]!;
     expect(page.properties.tier).toMatchObject({ type: "number", enum: [1, 2, 3], default: 3 });

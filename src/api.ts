@@ -20,7 +20,7 @@ export { UserError };
 export type { ErrorFields, UserErrorCode };
 
 /** An answer as a program passes it: typed values, or text as `--set` takes it (coerced to the question's type). */
-const answerValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]);
+const answerValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.undefined(), z.array(z.union([z.string(), z.number()]))]);
 
 const createServiceOptionsSchema = z
   .object({
@@ -30,7 +30,7 @@ const createServiceOptionsSchema = z
     /** A version of the template (default: the newest release). */
     version: z.string().min(1).optional(),
     prerelease: z.boolean().optional(),
-    /** Answers by question name; the rest take their defaults, and a required one without a default is an error. */
+    /** Answers by question name (null or undefined: not answered); the rest take their defaults, and a required one without a default is an error. */
     answers: z.record(z.string(), answerValue).default({}),
     /** Where the service is created: must not exist or be an empty directory. */
     targetDir: z.string().min(1),
@@ -92,7 +92,7 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
   }
 
   const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target) };
-  const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).filter(([, v]) => v !== null).map(([k, value]) => [k, { value, origin: "answers file" }]));
+  const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const])).map(([k, value]) => [k, { value, origin: "answers file" }] as const));
   const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: displayPath(path.join(version.dir, "template.yaml")) });
   const tree = renderServiceTree(version, answers, meta, target);
   const lockfile = input.lockfile ? lockfileSpecOf(version.manifest) : undefined;

@@ -13,7 +13,7 @@ const api = (await import(pathToFileURL(path.join(ROOT, pkg.exports["."]!.defaul
 describe("createService (the library API)", () => {
   it("renders the built-in service template into a new directory with .paved.yml, and runs no git or hooks", async () => {
     const target = path.join(tempDir(), "payments-api");
-    const result = await api.createService({ template: "service", answers: { owner: "team-payments", port: "9090" }, targetDir: target });
+    const result = await api.createService({ template: "service", answers: { owner: "team-payments", port: "9090", description: undefined, tier: null }, targetDir: target });
     expect(result).toMatchObject({ template: "service", source: "builtin", targetDir: target, dryRun: false });
     expect(result.files).toEqual(listFiles(target));
     expect(result.files).toContain(".paved.yml");

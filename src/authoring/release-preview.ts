@@ -10,7 +10,7 @@ import semver from "semver";
 import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
-import { DirectorySource, displayPath, MANIFEST_FILE, openSource, type TemplateSource } from "../templates/source.js";
+import { DirectorySource, displayPath, MANIFEST_FILE, openSource, type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { unifiedHunks } from "../upgrade/unified-diff.js";
 import { parseTemplateManifest, readTemplateDir, asTemplateVersion } from "./template-dir.js";
@@ -111,7 +111,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
   // The service as `paved new` made it at --from with these answers, never edited since.
   const fromVersion = await source.loadVersion(template, input.from);
   const meta: RenderMeta = { template, version: input.from, dirName };
-  const created = await resolveAnswers({ questions: fromVersion.manifest.questions, provided: input.provided, meta, manifestFile: displayPath(path.join(fromVersion.dir, MANIFEST_FILE)) });
+  const created = await resolveAnswers({ questions: fromVersion.manifest.questions, provided: input.provided, meta, manifestFile: versionFile(fromVersion, MANIFEST_FILE) });
   const before = renderTemplate(fromVersion, created.answers, meta, created.unknown).tree;
   const service = { template, source: source.id, version: input.from, answers: recordableAnswers(fromVersion.manifest.questions, created.answers) };
 

@@ -16,9 +16,25 @@ import { manifestSchema, TEMPLATE_NAME, type Manifest } from "./manifest.js";
 export interface TemplateVersion {
   manifest: Manifest;
   files: FileTree;
-  /** The version's directory (holds template.yaml and files/). */
-  dir: string;
+  /**
+   * The directory the version was read from (holds template.yaml and files/), for a local source; undefined
+   * when it was read from git objects at a tag, which are on no disk.
+   */
+  dir: string | undefined;
+  /**
+   * Names the version in messages and identifies it: the directory for a local source, the repository and tag
+   * for a git source (`github.com/org/templates@v1.0.0`, `github.com/org/templates@api@1.0.0`).
+   */
+  label: string;
   source: TemplateSource;
+}
+
+/**
+ * A file of a version as messages name it: `templates/api/1.0.0/files/README.md` (relative to the working
+ * directory when inside it) or `github.com/org/templates@api@1.0.0:files/README.md`.
+ */
+export function versionFile(version: Pick<TemplateVersion, "dir" | "label">, relative: string): string {
+  return version.dir === undefined ? `${version.label}:${relative}` : displayPath(path.join(version.dir, relative));
 }
 
 export interface TemplateSource {
@@ -157,7 +173,7 @@ export class DirectorySource implements TemplateSource {
     const hasFiles = await stat(filesDir).then((s) => s.isDirectory(), () => false);
     const files = hasFiles ? await readTree(filesDir) : new Map();
     assertTemplateSymlinks(files, (relative) => displayPath(path.join(filesDir, relative)));
-    return { manifest, files, dir, source: this };
+    return { manifest, files, dir, label: dir, source: this };
   }
 }
 
@@ -225,7 +241,7 @@ export async function openSource(spec: string | undefined, options: SourceOption
     });
   }
   const singleTemplate = existsSync(path.join(resolved, MANIFEST_FILE));
-  if (isGitRepository(resolved) && (singleTemplate || !existsSync(path.join(resolved, ".git")))) {
+  if (isGitRepository(resolved) && (singleTemplate || !existsSync(path.join(resolved, ".git")) || (await holdsNamedTemplates(resolved)))) {
     const { GitSource } = await import("./git-source.js");
     return GitSource.fromLocalRepository(resolved, options);
   }
@@ -235,6 +251,35 @@ export async function openSource(spec: string | undefined, options: SourceOption
     });
   }
   return new DirectorySource(resolved, resolved, false, options);
+}
+
+/**
+ * Whether a work tree holds templates read from tags (`<name>/template.yaml` or `templates/<name>/template.yaml`)
+ * rather than a directory of versions (`<name>/<version>/template.yaml`, read as files).
+ */
+async function holdsNamedTemplates(dir: string): Promise<boolean> {
+  for (const parent of [dir, path.join(dir, "templates")]) {
+    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    if (entries.some((e) => e.isDirectory() && TEMPLATE_NAME.test(e.name) && existsSync(path.join(parent, e.name, MANIFEST_FILE)))) return true;
+  }
+  return false;
+}
+
+/** The layouts a source is read in: what the message says it looked for when it holds no template. */
+export const DIRECTORY_LAYOUT = "<name>/<version>/template.yaml";
+
+/**
+ * A source without a single template is a mistake (a wrong path or URL, tags not pushed), not an empty
+ * answer: exit 2 naming the layouts looked for.
+ */
+export async function noTemplateError(source: TemplateSource): Promise<UserError> {
+  const { GIT_LAYOUTS } = source.kind === "git" ? await import("./git-source.js") : { GIT_LAYOUTS: "" };
+  return new UserError(`${describeSource(source)} holds no template`, {
+    hint:
+      source.kind === "git"
+        ? `paved reads release tags: ${GIT_LAYOUTS}; push the tags, or check the URL`
+        : `paved reads directories laid out as ${DIRECTORY_LAYOUT}, or a git repository of templates; check the path`,
+  });
 }
 
 /** The version asked for, or the newest visible version (releases, plus pre-releases with --prerelease). */

@@ -291,13 +291,14 @@ export class GitSource implements TemplateSource {
       throw this.remote ? this.damaged(why) : new UserError(`${this.id}: ${why}`, { hint: "run `git fsck` in the repository and repair it" });
     }
     const manifest: Manifest = parseManifestText(Buffer.from(manifestBlob).toString("utf8"), `${where}:${folder}${MANIFEST_FILE}`);
+    const held = folder === "" ? `a ${MANIFEST_FILE}` : `${folder}${MANIFEST_FILE}`;
     if (manifest.version !== version) {
-      throw new UserError(`${this.id}: tag ${tag} holds a ${folder}${MANIFEST_FILE} with version ${manifest.version}, not ${version}`, {
+      throw new UserError(`${this.id}: tag ${tag} holds ${held} with version ${manifest.version}, not ${version}`, {
         hint: `set version: ${version} in ${folder}${MANIFEST_FILE} and move the tag, or tag that commit ${named ? `${template}@` : "v"}${manifest.version}`,
       });
     }
     if (named && manifest.name !== template) {
-      throw new UserError(`${this.id}: tag ${tag} holds a ${folder}${MANIFEST_FILE} named "${manifest.name}", not "${template}"`, {
+      throw new UserError(`${this.id}: tag ${tag} holds ${held} named "${manifest.name}", not "${template}"`, {
         hint: `set name: ${template} in ${folder}${MANIFEST_FILE} and move the tag; a template's folder and tags carry its name`,
       });
     }

@@ -35,7 +35,7 @@ describe("paved templates --source <repository of several templates>", () => {
     expect(String(list.stderr)).not.toMatch(/warning|error/);
     expect(list.exitCode).toBe(0);
     expect(String(list.stdout)).toBe(
-      ["api  1.0.0     API template 1.0.0", "     versions: 1.0.0", "web  0.2.0     web template 0.2.0", "     versions: 0.2.0, 0.1.0", ""].join("\n"),
+      ["api  1.0.0     API template 1.0.0", "     versions: 1.0.0", "web  0.2.0     web template 0.2.0", "     versions: 0.2.0, 0.1.0"].join("\n"),
     );
     const json = JSON.parse(String((await cli(["templates", "list", "--source", repo.url, "--json"])).stdout));
     expect(json.templates).toEqual([

@@ -23,7 +23,7 @@ export async function listTemplates(rawOptions: unknown, out: Output): Promise<v
     const manifest = (await source.loadVersion(name, latest)).manifest;
     rows.push({ name, description: manifest.description, latest, versions });
   }
-  if (rows.length === 0 && preReleaseOnly === 0) throw await noTemplateError(source);
+  if (rows.length === 0 && preReleaseOnly === 0) throw noTemplateError(source);
   out.result({ ok: true, source: source.id, templates: rows });
   if (rows.length === 0) {
     out.print(`No released templates in ${source.id}; ${preReleaseOnly} with pre-releases only (pass --prerelease to list them).`);

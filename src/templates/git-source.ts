@@ -12,6 +12,7 @@ import { type Manifest, TEMPLATE_NAME } from "./manifest.js";
 import {
   assertTemplateSymlinks,
   defaultWarn,
+  GIT_LAYOUTS,
   MANIFEST_FILE,
   parseManifestText,
   visibleVersions,
@@ -105,9 +106,6 @@ export function namedTemplateFolders(name: string): string[] {
   return [`${name}/`, `templates/${name}/`];
 }
 
-/** The layouts a git source is read in, for the message when it holds no template. */
-export const GIT_LAYOUTS =
-  "template.yaml and files/ at the root tagged v<version>, or <name>/template.yaml or templates/<name>/template.yaml tagged <name>@<version> or <name>-v<version>";
 
 /** Never wait for a password or a host-key question: paved runs in CI too. */
 const GIT_ENV: Record<string, string> = {

@@ -265,20 +265,21 @@ async function holdsNamedTemplates(dir: string): Promise<boolean> {
   return false;
 }
 
-/** The layouts a source is read in: what the message says it looked for when it holds no template. */
+/** The layouts sources are read in: what the message says paved looked for when a source holds no template. */
 export const DIRECTORY_LAYOUT = "<name>/<version>/template.yaml";
+export const GIT_LAYOUTS =
+  "template.yaml and files/ at the root tagged v<version>, or <name>/template.yaml or templates/<name>/template.yaml tagged <name>@<version> or <name>-v<version>";
 
 /**
  * A source without a single template is a mistake (a wrong path or URL, tags not pushed), not an empty
  * answer: exit 2 naming the layouts looked for.
  */
-export async function noTemplateError(source: TemplateSource): Promise<UserError> {
-  const { GIT_LAYOUTS } = source.kind === "git" ? await import("./git-source.js") : { GIT_LAYOUTS: "" };
+export function noTemplateError(source: TemplateSource): UserError {
   return new UserError(`${describeSource(source)} holds no template`, {
     hint:
       source.kind === "git"
-        ? `paved reads release tags: ${GIT_LAYOUTS}; push the tags, or check the URL`
-        : `paved reads directories laid out as ${DIRECTORY_LAYOUT}, or a git repository of templates; check the path`,
+        ? `paved reads a git source's release tags: ${GIT_LAYOUTS} (a folder of versions, ${DIRECTORY_LAYOUT}, is read from a checkout: pass its path); push the tags, or check the URL`
+        : `paved reads a directory laid out as ${DIRECTORY_LAYOUT}, or a git repository with ${GIT_LAYOUTS}; check the path`,
   });
 }
 

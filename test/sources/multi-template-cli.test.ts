@@ -108,7 +108,7 @@ describe("a source with no template is refused (exit 2, the layouts looked for, 
       expect(result.exitCode, source).toBe(2);
       expect(String(result.stdout)).toBe("");
       expect(result.stderr).not.toMatch(STACK);
-      const layouts = source === empty ? /directories laid out as <name>\/<version>\/template\.yaml/ : /<name>@<version> or <name>-v<version>/;
+      const layouts = source === empty ? /a directory laid out as <name>\/<version>\/template\.yaml/ : /<name>@<version> or <name>-v<version>/;
       expect(String(result.stderr)).toMatch(layouts);
       expect(String(result.stderr).split("\n")[0]).toBe(`error: ${source === untagged.dir ? untagged.dir : source} holds no template`);
     }

@@ -176,28 +176,44 @@ export class GitSource implements TemplateSource {
   async listTemplates(): Promise<string[]> {
     await this.prepare();
     await this.refreshIfStale();
-    const index = await this.readIndex();
-    const names = new Set(index.named.keys());
-    const rootName = await this.rootName();
-    if (rootName !== undefined) {
-      if (names.has(rootName)) throw this.bothLayouts(rootName, index);
-      names.add(rootName);
-    }
-    return [...names].sort();
+    return this.orFetched(async () => {
+      const index = await this.readIndex();
+      const names = new Set(index.named.keys());
+      const rootName = await this.rootName();
+      if (rootName !== undefined) {
+        if (names.has(rootName)) throw this.bothLayouts(rootName, index);
+        names.add(rootName);
+      }
+      return [...names].sort();
+    });
   }
 
   async listVersions(template: string, options: ListVersionsOptions = {}): Promise<string[]> {
     await this.prepare();
     if (options.want === undefined) await this.refreshIfStale();
     else if (!(await this.mayHave(template, options.want))) await this.refresh(false);
-    return visibleVersions(await this.allVersions(template), this.options.prerelease ?? false);
+    return visibleVersions(await this.orFetched(() => this.allVersions(template)), this.options.prerelease ?? false);
   }
 
   /** Every version: a caller choosing among all of them wants them fresh, so a stale cache is fetched. */
   async listAllVersions(template: string): Promise<string[]> {
     await this.prepare();
     await this.refreshIfStale();
-    return this.allVersions(template);
+    return this.orFetched(() => this.allVersions(template));
+  }
+
+  /**
+   * Read the cached tags; when they are refused (a stray tag, since deleted upstream, or a template not fetched
+   * yet) and this process has not fetched, fetch once and read again: the error stands only if it is current.
+   */
+  private async orFetched<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof UserError) || !this.remote || this.fetched) throw error;
+      await this.refresh(false);
+      return read();
+    }
   }
 
   loadVersion(template: string, version: string): Promise<TemplateVersion> {
@@ -255,7 +271,7 @@ export class GitSource implements TemplateSource {
 
   private async readVersion(template: string, version: string): Promise<TemplateVersion> {
     await this.prepare();
-    let tag = (await this.templateTags(template))?.get(version);
+    let tag = await this.orFetched(async () => (await this.templateTags(template))?.get(version));
     if (!tag && this.remote && !this.fetched) {
       await this.refresh(false);
       tag = (await this.templateTags(template))?.get(version);

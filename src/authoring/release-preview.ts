@@ -10,7 +10,7 @@ import semver from "semver";
 import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
-import { DirectorySource, displayPath, MANIFEST_FILE, openSource, type TemplateSource, versionFile } from "../templates/source.js";
+import { DirectorySource, displayPath, MANIFEST_FILE, openNamedTemplateFolder, openSource, type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { unifiedHunks } from "../upgrade/unified-diff.js";
 import { parseTemplateManifest, readTemplateDir, asTemplateVersion } from "./template-dir.js";
@@ -76,6 +76,8 @@ export async function openTemplateVersions(dir: string): Promise<{ source: Templ
   if (children.some((e) => semver.valid(e.name) === e.name && existsSync(path.join(resolved, e.name, MANIFEST_FILE)))) {
     return { source: new DirectorySource(path.dirname(resolved), path.dirname(resolved), false), template: path.basename(resolved) };
   }
+  const named = await openNamedTemplateFolder(dir);
+  if (named) return named;
   const source = await openSource(dir);
   const templates = await source.listTemplates();
   if (templates.length !== 1) {

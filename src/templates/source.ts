@@ -265,6 +265,22 @@ async function holdsNamedTemplates(dir: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * A named template's folder in a git checkout (`<repo>/<name>/` or `<repo>/templates/<name>/` holding
+ * template.yaml): its repository as a git source and the template's name, for the commands an author points
+ * at one template (`paved template diff`, `impact`); undefined for any other directory.
+ */
+export async function openNamedTemplateFolder(dir: string, options: SourceOptions = {}): Promise<{ source: TemplateSource; template: string } | undefined> {
+  const resolved = path.resolve(dir);
+  const name = path.basename(resolved);
+  if (!TEMPLATE_NAME.test(name) || !existsSync(path.join(resolved, MANIFEST_FILE))) return undefined;
+  const parent = path.dirname(resolved);
+  const root = path.basename(parent) === "templates" && !isGitRepository(parent) ? path.dirname(parent) : parent;
+  if (!existsSync(path.join(root, ".git"))) return undefined;
+  const { GitSource } = await import("./git-source.js");
+  return { source: GitSource.fromLocalRepository(root, options), template: name };
+}
+
 /** The layouts sources are read in: what the message says paved looked for when a source holds no template. */
 export const DIRECTORY_LAYOUT = "<name>/<version>/template.yaml";
 export const GIT_LAYOUTS =

@@ -85,14 +85,14 @@ export function builtinTemplatesDir(): string {
 export const MANIFEST_FILE = "template.yaml";
 
 /**
- * A directory laid out as `<root>/<name>/<version>/{template.yaml,files/}`: the built-in templates and local sources.
- */
-/**
  * Built-in versions ship with paved and never change: one load per process, shared by every source object,
  * so a process that checks many services (`paved fleet`) reads and compiles each version once.
  */
 const builtinVersions = new Map<string, Promise<TemplateVersion>>();
 
+/**
+ * A directory laid out as `<root>/<name>/<version>/{template.yaml,files/}`: the built-in templates and local sources.
+ */
 export class DirectorySource implements TemplateSource {
   private readonly versionCache: Map<string, Promise<TemplateVersion>>;
   readonly kind: "builtin" | "directory";
@@ -222,13 +222,14 @@ export function isGitRepository(dir: string): boolean {
 
 /**
  * Open a template source: "builtin" (or nothing), a git URL (`https://`, `ssh://`, `git@host:`, `file://`),
- * a local git repository holding one template at its root (its semver tags are the versions),
- * or a directory laid out as `<name>/<version>/template.yaml`.
+ * a local git repository of templates (template.yaml at its root, or `<name>/template.yaml` or
+ * `templates/<name>/template.yaml`; its release tags are the versions), or a directory laid out as
+ * `<name>/<version>/template.yaml`.
  */
 export async function openSource(spec: string | undefined, options: SourceOptions = {}): Promise<TemplateSource> {
   if (!spec || spec === BUILTIN_SOURCE_ID) return builtinSource(options);
   const { looksLikeUrl } = await import("../config.js");
-  // git-source (with execa) is loaded only for git sources: a directory source starts faster without it.
+  // git-source is loaded only for git sources: a directory source starts faster without it.
   if (looksLikeUrl(spec)) {
     const { GitSource } = await import("./git-source.js");
     return GitSource.fromUrl(spec, options);
@@ -237,7 +238,7 @@ export async function openSource(spec: string | undefined, options: SourceOption
   const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
   if (!isDir) {
     throw new UserError(`--source ${spec}: no such directory`, {
-      hint: "pass a git URL, a git repository with template.yaml at its root, or a directory laid out as <name>/<version>/template.yaml",
+      hint: "pass a git URL, a git repository of templates, or a directory laid out as <name>/<version>/template.yaml",
     });
   }
   const singleTemplate = existsSync(path.join(resolved, MANIFEST_FILE));

@@ -67,7 +67,8 @@ export interface ReleaseDiff {
 
 /**
  * A directory of versions of one template (`<root>/<name>/` holding `<version>/template.yaml`), a source
- * (`<root>/` holding one template), or a git repository with template.yaml at its root whose tags are versions.
+ * (`<root>/` holding one template), a git repository with template.yaml at its root whose tags are versions, or
+ * one template's folder in a git repository of several (`<repo>/<name>/`, `<repo>/templates/<name>/`; its tags).
  */
 export async function openTemplateVersions(dir: string): Promise<{ source: TemplateSource; template: string }> {
   const resolved = path.resolve(dir);

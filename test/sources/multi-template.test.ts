@@ -98,6 +98,22 @@ describe.each([
   });
 });
 
+describe("a template at the root beside templates in folders", () => {
+  it("lists both when their names differ, each with its own tags", async () => {
+    const repo = await templateRepo();
+    await repo.release("1.0.0");
+    writeFiles(path.join(repo.dir, "web"), versionFiles("0.1.0", "web"));
+    await git(repo.dir, ["add", "--all"]);
+    await git(repo.dir, ["commit", "-qm", "web"]);
+    await git(repo.dir, ["tag", "web@0.1.0"]);
+    const source = await openSource(repo.url, { warn });
+    expect(await source.listTemplates()).toEqual(["api", "web"]);
+    expect(await source.listVersions("api")).toEqual(["1.0.0"]);
+    expect(await source.listVersions("web")).toEqual(["0.1.0"]);
+    expect(entryText((await source.loadVersion("web", "0.1.0")).files.get("VERSION")!)).toBe("0.1.0\n");
+  });
+});
+
 describe("ambiguous multi-template repositories are refused", () => {
   it("a v<version> tag on a commit holding several templates names no template", async () => {
     const repo = await templatesRepo();

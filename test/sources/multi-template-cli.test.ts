@@ -72,7 +72,7 @@ describe("new and upgrade with one template of several", () => {
     // An author previews the release from the template's folder in a checkout: its tags, not the folder's files.
     const preview = await cli(["template", "diff", path.join(repo.dir, "api"), "--from", "1.0.0", "--to", "1.1.0", "--set", "name=orders"]);
     expect(preview.exitCode, String(preview.stderr)).toBe(0);
-    expect(String(preview.stdout)).toMatch(/-From api 1\.0\.0\.\n\+From api 1\.1\.0\.\n[^]*api 1\.0\.0 -> 1\.1\.0: 2 files change/);
+    expect(String(preview.stdout)).toMatch(/-From api 1\.0\.0\.\n\+From api 1\.1\.0\.\n[\s\S]*api 1\.0\.0 -> 1\.1\.0: 2 files change/);
 
     // fleet reads each service's lag from its own template's tags.
     const fleet = JSON.parse(String((await cli(["fleet", "report", api, web, "--no-cache", "--format", "json"])).stdout));

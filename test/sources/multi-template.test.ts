@@ -90,6 +90,13 @@ describe.each([
     expect(readdirSync(process.env.PAVED_CACHE!)).toEqual([]);
   });
 
+  it("refuses one template's folder as --source, naming the repository to pass", async () => {
+    const repo = await twoTemplates();
+    const error = await failure(openSource(path.join(repo.dir, folder, "web"), { warn }));
+    expect(error.message).toMatch(/holds one template but is not the root of a git repository/);
+    expect(error.hint).toBe(`it is the template "web" of the repository ${repo.dir}: pass --source ${repo.dir} and the template's name`);
+  });
+
   it("refuses an unknown template, naming the ones there are", async () => {
     const repo = await twoTemplates();
     const error = await failure((await openSource(repo.url, { warn })).listVersions("worker"));

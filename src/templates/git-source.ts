@@ -106,7 +106,6 @@ export function namedTemplateFolders(name: string): string[] {
   return [`${name}/`, `templates/${name}/`];
 }
 
-
 /** Never wait for a password or a host-key question: paved runs in CI too. */
 const GIT_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: "0",

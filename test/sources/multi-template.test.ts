@@ -131,6 +131,18 @@ describe("ambiguous multi-template repositories are refused", () => {
     expect(error.hint).toMatch(/several templates \(api, web\): tag each release <name>@<version> \(e\.g\. api@1\.0\.0\) and delete the tag v1\.0\.0/);
   });
 
+  it("a refused tag deleted upstream stops mattering at once: the cache is fetched before the error stands", async () => {
+    const repo = await templatesRepo();
+    await repo.release("api", "1.0.0");
+    await git(repo.dir, ["tag", "v1.0.0"]);
+    expect((await failure((await openSource(repo.url, { warn })).listTemplates())).message).toMatch(/tag v1\.0\.0 has no template\.yaml/);
+    await git(repo.dir, ["tag", "-d", "v1.0.0"]);
+    // A later run within the cache's freshness window (no fetch for freshness) still reads past the stray tag.
+    const later = await openSource(repo.url, { warn });
+    expect(await later.listVersions("api", { want: "1.0.0" })).toEqual(["1.0.0"]);
+    expect(await later.listTemplates()).toEqual(["api"]);
+  });
+
   it("one name released both at the root (v-tags) and in a folder (name@ tags)", async () => {
     const repo = await templateRepo();
     await repo.release("1.0.0");

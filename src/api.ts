@@ -12,7 +12,7 @@ import { writeTree } from "./fs/write-tree.js";
 import { assertTrusted } from "./hooks.js";
 import { ensureLockfile, lockfileSpecOf } from "./lockfile.js";
 import { renderServiceTree } from "./service-tree.js";
-import { BUILTIN_SOURCE_ID, displayPath, openSource, recordSource, resolveVersion } from "./templates/source.js";
+import { BUILTIN_SOURCE_ID, openSource, recordSource, resolveVersion, versionFile } from "./templates/source.js";
 import { sortedPaths } from "./tree.js";
 import { formatIssuePath } from "./validation.js";
 
@@ -93,7 +93,7 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
 
   const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target) };
   const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const])).map(([k, value]) => [k, { value, origin: "answers file" }] as const));
-  const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: displayPath(path.join(version.dir, "template.yaml")) });
+  const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: versionFile(version, "template.yaml") });
   const tree = renderServiceTree(version, answers, meta, target);
   const lockfile = input.lockfile ? lockfileSpecOf(version.manifest) : undefined;
   if (lockfile) assertTrusted([lockfile.command], source.trusted || input.trust === true, `template ${input.template} ${versionName}`, source.id);

@@ -11,7 +11,7 @@ import type { Output } from "../output.js";
 import { renderManifestText } from "../render/manifest-text.js";
 import { SERVICE_FILE } from "../service-file.js";
 import { renderServiceTree } from "../service-tree.js";
-import { describeSource, openSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
+import { describeSource, openSource, resolveVersion, displayPath, sourceHadCredentials, versionFile } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { sortedPaths } from "../tree.js";
 import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
@@ -49,7 +49,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
   // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
   if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);

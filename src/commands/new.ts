@@ -3,6 +3,15 @@ import { z } from "zod";
 import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
+import { rmSync, lstatSync, readFileSync } from "node:fs";
+import type { GitSetup } from "../git/create.js";
+import { commitStaged, stagePaths } from "../git/existing-repo.js";
+import { commitIdentityArgs } from "../git/identity.js";
+import { assertNoOverlap } from "../monorepo/applications.js";
+import { GITLAB_INCLUDE_LINES, gitlabIncludeProblem, isGitlabServicePipeline, type GitlabIncludeProblem } from "../monorepo/gitlab-include.js";
+import { placeRenderedFiles } from "../monorepo/placement.js";
+import { openRepoTarget, type RepoTarget } from "../monorepo/repo-target.js";
+import { writeRootFiles, type WrittenRootFiles } from "../monorepo/root-files.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { ensureLockfile, lockfileSpecOf, missingLockfiles } from "../lockfile.js";
@@ -26,6 +35,7 @@ export const newOptionsSchema = commonOptionsSchema
     install: z.boolean().default(true),
     lockfile: z.boolean().default(false),
     remote: flagValue.optional(),
+    commit: z.boolean().default(false),
     trust: z.boolean().default(false),
     prerelease: z.boolean().default(false),
   });
@@ -44,6 +54,9 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   if (options.remote && !options.git) {
     throw new UserError("--remote needs git", { hint: "leave out --no-git, or leave out --remote" });
   }
+  if (options.commit && !options.git) {
+    throw new UserError("--commit needs git", { hint: "leave out --no-git, or leave out --commit" });
+  }
 
   const choice = chooseSource(options.source);
   const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
@@ -61,10 +74,24 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     removeStaleStaging(t);
     assertTargetFree(t);
   };
+  // Inside an existing git repository the service is added to it (docs/monorepo.md): no nested `git init`, the
+  // files staged (or committed with --commit), CI files at the repository root. --no-git runs no git at all, so
+  // the target is laid out as a repository of its own, as before.
+  const gitModule = options.git ? await import("../git/create.js") : undefined;
+  let gitSetup: GitSetup | undefined;
+  let repo: RepoTarget | undefined;
+  const locate = async (t: string) => {
+    gitSetup = gitModule ? await gitModule.gitSetupFor(t) : undefined;
+    repo = gitSetup?.enclosing ? await openRepoTarget(gitSetup.enclosing, t, { commit: options.commit }) : undefined;
+    meta.path = repo?.path ?? "";
+  };
   let target = dir === undefined ? undefined : path.resolve(dir);
-  if (target) checkTarget(target);
-
   const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
+  if (target) {
+    checkTarget(target);
+    await locate(target);
+  }
+
   const provided = await collectProvided(options.set, options.answersFile);
   const { answers } = await resolveAnswers({
     questions: version.manifest.questions,
@@ -82,7 +109,9 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     target = path.resolve(name);
     meta.dirName = path.basename(target);
     checkTarget(target);
+    await locate(target);
   }
+  const inRepo: RepoTarget | undefined = repo;
 
   // Everything the manifest says is rendered before anything is written: a broken next step or hook
   // command is the template's mistake (exit 2), never a half-made repository.
@@ -93,13 +122,25 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const lockfile = lockfileSpecOf(version.manifest);
   const createLockfile = lockfile !== undefined && (options.install || options.lockfile);
   assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
-  const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`));
+  // A step that renders empty does not apply here (e.g. `git remote add` for a service inside an existing repository).
+  const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`)).filter((step) => step.trim() !== "");
 
   const rendered = renderTemplate(version, answers, meta);
-  const tree: FileTree = new Map(rendered.tree);
+  const placed = placeRenderedFiles(rendered.tree, version.manifest.rootFiles, inRepo?.path ?? "");
+  const rootFiles = sortedPaths(placed.root);
+  if (inRepo) assertNoOverlap(inRepo.top, { path: inRepo.path, template, rootFiles }, inRepo.applications);
+  const tree: FileTree = new Map(placed.service);
   tree.set(
     SERVICE_FILE,
-    textFile(serializeServiceFile({ template, source: recordSource(source, target), version: versionName, answers: recordableAnswers(version.manifest.questions, answers) })),
+    textFile(
+      serializeServiceFile({
+        template,
+        source: recordSource(source, target),
+        version: versionName,
+        answers: recordableAnswers(version.manifest.questions, answers),
+        ...(rootFiles.length > 0 ? { rootFiles } : {}),
+      }),
+    ),
   );
   const files = sortedPaths(tree);
   if (sourceHadCredentials(source)) {
@@ -107,28 +148,29 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   }
   const shownTarget = displayPath(target);
 
+  const repository = inRepo ? { top: inRepo.top, path: inRepo.path, branch: inRepo.branch ?? null, rootFiles } : null;
+
   if (options.dryRun) {
-    const plan = files.map((p) => ({ path: p, action: "create" as const, bytes: tree.get(p)!.data.byteLength }));
-    out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, hooks: hooks.map((h) => h.display) });
-    out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files):`);
-    for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}`);
+    const planOf = (from: FileTree) => [...from].map(([p, entry]) => ({ path: p, action: "create" as const, bytes: entry.data.byteLength })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const plan = planOf(tree);
+    const rootPlan = planOf(placed.root);
+    out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, rootFiles: rootPlan, repository, hooks: hooks.map((h) => h.display) });
+    out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files${rootFiles.length ? `, ${rootFiles.length} at the repository root` : ""}):`);
+    for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(inRepo ? `${inRepo.path}/${p.path}` : p.path)}`);
+    for (const p of rootPlan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}   (repository root)`);
     if (hooks.length) out.print(`Would run: ${hooks.map(shownCommand).join("; ")}`);
-    if (options.git) out.print("Would run: git init and commit every file");
+    if (inRepo) out.print(`Would run: git add, in ${displayPath(inRepo.top)}${options.commit ? `, and commit on ${inRepo.branch}` : ""}`);
+    else if (options.git) out.print("Would run: git init and commit every file");
     return;
   }
 
   let git: { branch: string; commit: string } | undefined;
-  const gitModule = options.git ? await import("../git/create.js") : undefined;
-  const gitSetup = gitModule ? await gitModule.gitSetupFor(target) : undefined;
-  if (gitSetup?.enclosing) {
-    throw new UserError(`${shownTarget} is inside the git repository ${gitSetup.enclosing}`, {
-      hint: "choose a target outside it, or pass --no-git to add the files to that repository yourself",
-    });
-  }
 
   const parents = createParents(target);
   let staging: Staging | undefined;
   let lockfileResult: Awaited<ReturnType<typeof ensureLockfile>> | undefined;
+  let writtenRoot: WrittenRootFiles | undefined;
+  let moved = false;
   try {
     staging = createStaging(target);
     out.info(`${out.c.bold("paved")} creating ${shownTarget} from ${template} ${versionName}`);
@@ -139,7 +181,13 @@ export async function newCommand(template: string, dir: string | undefined, rawO
         ? await ensureLockfile(lockfile, staging.dir, (line) => out.info(out.c.dim(line)))
         : { created: [], missing: missingLockfiles(lockfile, staging.dir) };
     }
-    if (gitModule && gitSetup) {
+    if (inRepo) {
+      // Last, after the slow hooks: the root files, then the folder moved into place, then `git add` of both.
+      writtenRoot = writeRootFiles(inRepo.top, placed.root);
+      staging.commit();
+      moved = true;
+      await stagePaths(inRepo.top, [inRepo.path, ...rootFiles]);
+    } else if (gitModule && gitSetup) {
       const name = typeof answers.name === "string" ? answers.name : meta.dirName;
       const message = `Create ${name} from ${template} ${versionName}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
       const result = await gitModule.initRepositoryWithCommit(staging.dir, message, gitSetup);
@@ -149,17 +197,32 @@ export async function newCommand(template: string, dir: string | undefined, rawO
       if (options.remote) await gitModule.addRemoteAndPush(staging.dir, options.remote, result.branch);
       git = { branch: result.branch, commit: result.commit };
     }
-    staging.commit();
+    if (!moved) staging.commit();
+    writtenRoot?.keep();
     parents.keep();
   } catch (error) {
     staging?.discard();
+    if (moved) rmSync(target, { recursive: true, force: true }); // made by this run: the target was missing or empty
+    writtenRoot?.undo();
     parents.undo();
     throw error;
   }
+  let fallbackIdentity = false;
+  if (inRepo && options.commit && inRepo.branch) {
+    const name = typeof answers.name === "string" ? answers.name : meta.dirName;
+    const identity = await commitIdentityArgs(inRepo.top);
+    fallbackIdentity = identity.length > 0;
+    const message = `paved: add ${template} ${name} at ${inRepo.path}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
+    git = { branch: inRepo.branch, commit: await commitStaged(inRepo.top, message, identity) };
+  }
+  if (fallbackIdentity) out.warn("no git identity is configured; the commit is by paved <paved@localhost>. Set yours with `git config --global user.name/user.email`.");
+  const gitlabInclude = inRepo ? gitlabIncludeAdvice(inRepo.top, rootFiles) : undefined;
 
   const seconds = (performance.now() - started) / 1000;
   const missingLock = lockfileResult?.missing ?? [];
   const nextSteps = [
+    ...(gitlabInclude ? [`add to ${gitlabInclude.file}: ${GITLAB_INCLUDE_LINES.map((l) => l.trim()).join(" ")}   # GitLab runs ${gitlabInclude.included} only when the root pipeline includes it`] : []),
+    ...(inRepo && !git ? [`git commit -m "paved: add ${template} ${typeof answers.name === "string" ? answers.name : meta.dirName} at ${inRepo.path}"   # the files are staged`] : []),
     `cd ${shownTarget}`,
     ...(missingLock.length > 0 && lockfile ? [`${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`] : []),
     ...templateSteps,
@@ -174,20 +237,43 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     files: files.length,
     paths: files,
     git: git ?? null,
+    repository: repository ? { ...repository, staged: !git, gitlabInclude: gitlabInclude ?? null } : null,
     remote: options.remote ?? null,
     hooks: hooks.map((h) => h.display),
     lockfile: lockfileResult ? { created: lockfileResult.created, missing: lockfileResult.missing } : null,
     durationMs: Math.round(seconds * 1000),
     nextSteps,
   });
-  out.print(
-    `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
-      `${git ? `, git ${git.branch} @ ${git.commit.slice(0, 7)}` : ""}${options.remote ? `, pushed to ${options.remote}` : ""} in ${seconds.toFixed(1)} s`,
-  );
+  if (inRepo) {
+    const where = rootFiles.length ? ` (+${rootFiles.length} at the repository root: ${rootFiles.join(", ")})` : "";
+    const how = git ? `committed on ${git.branch} @ ${git.commit.slice(0, 7)}` : inRepo.branch ? `staged on ${inRepo.branch}` : "staged (HEAD is detached: switch to a branch before you commit)";
+    out.print(`${out.c.green("✓")} Added ${out.c.bold(shownTarget)} to ${displayPath(inRepo.top)} from ${template} ${versionName}: ${files.length} files${where}, ${how} in ${seconds.toFixed(1)} s`);
+  } else {
+    out.print(
+      `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
+        `${git ? `, git ${git.branch} @ ${git.commit.slice(0, 7)}` : ""}${options.remote ? `, pushed to ${options.remote}` : ""} in ${seconds.toFixed(1)} s`,
+    );
+  }
+  if (gitlabInclude) {
+    const state = { missing: "does not exist", invalid: "is not valid YAML", "not-included": `does not include ${gitlabInclude.included}` }[gitlabInclude.problem];
+    out.warn(`${gitlabInclude.file} ${state}: GitLab runs ${gitlabInclude.included} only when the repository's root pipeline includes it. Add these lines to ${gitlabInclude.file} (paved does not write it: all services share it):`);
+    for (const line of GITLAB_INCLUDE_LINES) out.info(`  ${line}`);
+  }
   if (missingLock.length > 0 && lockfile) {
     const why = lockfileResult?.error ? `\`${lockfile.command.display}\` failed: ${lockfileResult.error}` : "--no-install skipped it; pass --lockfile to create it without installing";
     out.warn(`${missingLock.join(", ")} was not created (${why}); the generated CI and Dockerfile install with \`npm ci\`, which needs it (see the next steps)`);
   }
   out.print("\nNext steps:");
   for (const step of nextSteps) out.print(`  ${escapeControlChars(step)}`);
+}
+
+/** When a GitLab pipeline was placed in `.gitlab/ci/` and the root `.gitlab-ci.yml` does not include it: what to say. */
+function gitlabIncludeAdvice(top: string, rootFiles: readonly string[]): { file: string; included: string; problem: GitlabIncludeProblem } | undefined {
+  const included = rootFiles.find((p) => isGitlabServicePipeline(p));
+  if (!included) return undefined;
+  const file = ".gitlab-ci.yml";
+  const full = path.join(top, file);
+  const text = lstatSync(full, { throwIfNoEntry: false })?.isFile() ? readFileSync(full, "utf8") : undefined;
+  const problem = gitlabIncludeProblem(text, included);
+  return problem ? { file, included, problem } : undefined;
 }

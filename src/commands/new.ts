@@ -68,29 +68,24 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
   const provenance = { source: source.id, sourceChosenBy: choice.chosenBy };
 
-  // Fail fast, before any prompt: a killed run's staging dir is cleared, then the target must be free.
-  const checkTarget = (t: string) => {
-    if (options.dryRun) return;
-    removeStaleStaging(t);
-    assertTargetFree(t);
-  };
   // Inside an existing git repository the service is added to it (docs/monorepo.md): no nested `git init`, the
   // files staged (or committed with --commit), CI files at the repository root. --no-git runs no git at all, so
   // the target is laid out as a repository of its own, as before.
   const gitModule = options.git ? await import("../git/create.js") : undefined;
   let gitSetup: GitSetup | undefined;
   let repo: RepoTarget | undefined;
-  const locate = async (t: string) => {
+  // Fail fast, before any prompt: a killed run's staging dir is cleared (before git status sees it as a change),
+  // the repository around the target is checked (clean, no application there yet), then the target must be free.
+  const checkTarget = async (t: string) => {
+    if (!options.dryRun) removeStaleStaging(t);
     gitSetup = gitModule ? await gitModule.gitSetupFor(t) : undefined;
     repo = gitSetup?.enclosing ? await openRepoTarget(gitSetup.enclosing, t, { commit: options.commit }) : undefined;
     meta.path = repo?.path ?? "";
+    if (!options.dryRun) assertTargetFree(t);
   };
   let target = dir === undefined ? undefined : path.resolve(dir);
   const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
-  if (target) {
-    checkTarget(target);
-    await locate(target);
-  }
+  if (target) await checkTarget(target);
 
   const provided = await collectProvided(options.set, options.answersFile);
   const { answers } = await resolveAnswers({
@@ -108,8 +103,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     }
     target = path.resolve(name);
     meta.dirName = path.basename(target);
-    checkTarget(target);
-    await locate(target);
+    await checkTarget(target);
   }
   const inRepo: RepoTarget | undefined = repo;
 

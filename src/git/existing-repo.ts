@@ -1,5 +1,5 @@
 import { UserError } from "../errors.js";
-import { runGit, tryGit } from "./run.js";
+import { runGit, runGitSync, tryGit } from "./run.js";
 
 /** What `paved new` needs to know about the repository a new service is added to. */
 export interface ExistingRepoState {
@@ -51,5 +51,14 @@ export async function commitStaged(top: string, message: string, identityArgs: r
       hint: "the files are written and staged: fix git's complaint and run `git commit` yourself",
       exitCode: 1,
     });
+  }
+}
+
+/** The top of the git work tree holding `dir`, or undefined outside one (or without git): doctor reads what it can. */
+export function workTreeTopSync(dir: string): string | undefined {
+  try {
+    return runGitSync(dir, ["rev-parse", "--show-toplevel"]).trim() || undefined;
+  } catch {
+    return undefined;
   }
 }

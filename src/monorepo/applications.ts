@@ -43,27 +43,34 @@ export interface NewApplication {
 }
 
 /**
- * Refuse (exit 2, naming both applications) a new application that would share a folder or a file with one already
- * in the repository: the same folder, a folder inside another application's (the root's excepted: a repository-wide
- * template may sit at the root with services below it), a root file another application records, a root file inside
- * another application's folder, or a root file already on disk (paved never writes over a file it did not make).
+ * Refuse (exit 2, naming both) a new application at `at` (repository-relative) where one is already, or inside
+ * another application's folder, or around one (the root's excepted: a repository-wide template may sit at the root
+ * with services below it). Checked before anything is asked.
  */
-export function assertNoOverlap(top: string, added: NewApplication, existing: readonly Application[]): void {
-  const shown = describeApplication(added);
+export function assertFolderFree(at: string, existing: readonly Application[]): void {
   for (const app of existing) {
-    if (app.path === added.path) {
-      throw new UserError(`${added.path}: ${describeApplication(app)} is already there (${app.path}/${SERVICE_FILE}); ${shown} would be a second template on the same folder`, {
+    if (app.path === at) {
+      throw new UserError(`${at}: ${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`, {
         code: "overlap",
         hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
       });
     }
-    if (app.path !== "" && (isWithin(added.path, app.path) || isWithin(app.path, added.path))) {
-      throw new UserError(`${added.path}: ${shown} would overlap ${describeApplication(app)}; one application's folder may not hold another's`, {
+    if (app.path !== "" && (isWithin(at, app.path) || isWithin(app.path, at))) {
+      throw new UserError(`${at}: a new application there would overlap ${describeApplication(app)}; one application's folder may not hold another's`, {
         code: "overlap",
-        hint: `choose a subdirectory outside ${app.path}`,
+        hint: isWithin(at, app.path) ? `choose a subdirectory outside ${app.path}` : `choose a subdirectory that does not contain ${app.path}`,
       });
     }
   }
+}
+
+/**
+ * Refuse (exit 2, naming both applications) a new application's root files that would be shared with another
+ * application: a root file another application's `.paved.yml` records, a root file inside another application's
+ * folder, or a root file already on disk (paved never writes over a file it did not make).
+ */
+export function assertNoOverlap(top: string, added: NewApplication, existing: readonly Application[]): void {
+  const shown = describeApplication(added);
   for (const file of added.rootFiles) {
     const owner = existing.find((app) => app.rootFiles.includes(file) || (app.path !== "" && isWithin(file, app.path)));
     if (owner) {

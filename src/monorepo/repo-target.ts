@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import { existingRepoState } from "../git/existing-repo.js";
-import { readApplications, type Application } from "./applications.js";
+import { assertFolderFree, readApplications, type Application } from "./applications.js";
 import { repoRelativePath } from "./placement.js";
 
 /** An existing git repository a new application is added to, checked before anything is asked or written. */
@@ -42,5 +42,7 @@ export async function openRepoTarget(top: string, target: string, options: { com
       hint: "switch to a branch first (`git switch <branch>` or `git switch -c <new-branch>`), or leave out --commit to only stage the files",
     });
   }
-  return { top, path: at, branch: state.branch, applications: readApplications(top, state.serviceFiles) };
+  const applications = readApplications(top, state.serviceFiles);
+  assertFolderFree(at, applications);
+  return { top, path: at, branch: state.branch, applications };
 }

@@ -40,6 +40,14 @@ export async function stagePaths(top: string, paths: readonly string[]): Promise
   await runGit(top, ["add", "--", ...paths]);
 }
 
+/**
+ * Take `paths` out of the index again (a failed `git add` may have staged some before it stopped): the clean tree
+ * checked before means none of them was in the index before paved. Best effort, for a rollback.
+ */
+export async function unstagePaths(top: string, paths: readonly string[]): Promise<void> {
+  await tryGit(top, ["rm", "--cached", "-r", "-q", "--ignore-unmatch", "--", ...paths]).catch(() => undefined);
+}
+
 /** Commit what is staged on the current branch; a failure is exit 1 quoting git (the files stay staged). */
 export async function commitStaged(top: string, message: string, identityArgs: readonly string[]): Promise<string> {
   try {

@@ -6,6 +6,7 @@ import { validateWorkflow } from "@action-validator/core";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { git, runCli, snapshotDir, tempDir, writeFiles } from "../helpers.js";
+import { makeSource } from "../template-fixtures.js";
 
 const STACK = /\n\s+at .*\.js:\d+/;
 
@@ -183,5 +184,34 @@ describe("paved new inside an existing repository", () => {
     expect(ci[1].message).toMatch(/^packages\/svc-a\/\.github\/workflows\/deploy\.yml never runs/);
     expect(ci[2].message).toBe("no CI runs for packages/svc-a: the template's .github/workflows/svc-a-ci.yml is missing at the repository root");
     expect(doctor.exitCode).toBe(1);
+  });
+
+  it("gives templates paved.path and paved.root, and takes every written file back when a later step fails", async () => {
+    const source = makeSource({
+      tool: {
+        "1.0.0": {
+          manifest: { questions: [{ name: "name", type: "input", message: "Name", default: "{{paved.dirName}}" }], rootFiles: [".ci/**"] },
+          files: { "README.md": "path={{paved.path}} root={{paved.root}}\n", ".ci/{{name}}.yml": "dir: {{paved.path}}\n" },
+        },
+      },
+    });
+    const repo = await monorepo();
+    const made = await runCli(["new", "tool", "tools/deep/lint", "--source", source, "--yes"], { cwd: repo });
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect(readFileSync(path.join(repo, "tools/deep/lint/README.md"), "utf8")).toBe("path=tools/deep/lint root=../../..\n");
+    expect(readFileSync(path.join(repo, ".ci/lint.yml"), "utf8")).toBe("dir: tools/deep/lint\n");
+    const fresh = tempDir();
+    expect((await runCli(["new", "tool", path.join(fresh, "solo"), "--source", source, "--yes", "--no-git"])).exitCode).toBe(0);
+    expect(readFileSync(path.join(fresh, "solo/README.md"), "utf8")).toBe("path= root=.\n");
+    expect(existsSync(path.join(fresh, "solo/.ci/solo.yml"))).toBe(true);
+
+    // git add refuses a root file the repository ignores: the folder, the root file and its folder are all removed.
+    const other = await monorepo();
+    writeFiles(other, { ".gitignore": ".ci/\n" });
+    await git(other, ["add", ".gitignore"]);
+    await git(other, ["commit", "--quiet", "-m", "ignore .ci"]);
+    await expectRefused(other, () => runCli(["new", "tool", "tools/lint", "--source", source, "--yes"], { cwd: other }), /^error: git add failed in .*: The following paths are ignored by one of your \.gitignore files:/);
+    expect(existsSync(path.join(other, "tools"))).toBe(false);
+    expect(existsSync(path.join(other, ".ci"))).toBe(false);
   });
 });

@@ -78,7 +78,8 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   // the repository around the target is checked (clean, no application there yet), then the target must be free.
   const checkTarget = async (t: string) => {
     if (!options.dryRun) removeStaleStaging(t);
-    gitSetup = gitModule ? await gitModule.gitSetupFor(t) : undefined;
+    // A dry run writes nothing, so it does not need git; without it the target is shown as a new repository.
+    gitSetup = gitModule ? await gitModule.gitSetupFor(t).catch((error: unknown) => (options.dryRun && error instanceof UserError ? undefined : Promise.reject(error))) : undefined;
     repo = gitSetup?.enclosing ? await openRepoTarget(gitSetup.enclosing, t, { commit: options.commit }) : undefined;
     meta.path = repo?.path ?? "";
     if (!options.dryRun) assertTargetFree(t);

@@ -1,9 +1,9 @@
+import { lstatSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
-import { rmSync, lstatSync, readFileSync } from "node:fs";
 import type { GitSetup } from "../git/create.js";
 import { commitStaged, stagePaths, unstagePaths } from "../git/existing-repo.js";
 import { commitIdentityArgs } from "../git/identity.js";

@@ -94,7 +94,7 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
   const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target) };
   const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const])).map(([k, value]) => [k, { value, origin: "answers file" }] as const));
   const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: versionFile(version, "template.yaml") });
-  const tree = renderServiceTree(version, answers, meta, target);
+  const { tree } = renderServiceTree(version, answers, meta, target);
   const lockfile = input.lockfile ? lockfileSpecOf(version.manifest) : undefined;
   if (lockfile) assertTrusted([lockfile.command], source.trusted || input.trust === true, `template ${input.template} ${versionName}`, source.id);
   const result: CreateServiceResult = {

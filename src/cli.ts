@@ -61,10 +61,11 @@ export function buildProgram(): Command {
     .command("new")
     .description("create a repository from a golden-path template")
     .argument("<template>", "template name, e.g. service")
-    .argument("[dir]", "target directory (default: the `name` answer); must not exist or be empty")
+    .argument("[dir]", "target directory (default: the `name` answer); must not exist or be empty; inside a git repository: the service is added to it")
     .option("--version <version>", "template version (default: latest release)")
     .option("--dry-run", "list the files that would be created; write nothing")
     .option("--no-git", "do not run git init or commit")
+    .option("--commit", "inside an existing git repository: commit the new files on the current branch (default: leave them staged)")
     .option("--no-install", "skip dependency installs (postCreate hooks marked install)")
     .option("--lockfile", "with --no-install: still create the template's lockfile (package-lock.json; asks the registry, installs nothing)")
     .option("--remote <url>", "add this origin and push the first commit")
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
         "paved new service payments-api --set owner=team-payments",
         "paved new service billing --yes --set owner=team-billing --set database=postgres --no-install",
         "paved new service api --answers-file answers.yml --dry-run",
+        "paved new service packages/payments-api --set owner=team-payments --commit   # inside a monorepo",
       ),
     )
     .action(async (template: string, dir: string | undefined, options: Record<string, unknown>) => {

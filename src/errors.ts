@@ -38,7 +38,8 @@ export type UserErrorCode =
   | "template-collision"
   | "template-syntax"
   | "template-unknown-variable"
-  | "template-too-deep";
+  | "template-too-deep"
+  | "overlap";
 
 /**
  * A mistake the user can fix: a bad flag, answer, manifest or `.paved.yml`.

@@ -20,6 +20,19 @@ export interface RenderMeta {
   version: string;
   /** The target folder's name ("" when none was given). */
   dirName: string;
+  /**
+   * The service's folder relative to its git repository's root, POSIX separators: "" at the root, in a new
+   * repository and when unknown (docs/monorepo.md).
+   */
+  path?: string;
+  /** The way back from the service's folder to the repository root ("../.."; "." at the root). */
+  root?: string;
+}
+
+/** `{{paved}}` as templates see it: every key present, so `{{paved.path}}` renders "" at a repository root. */
+export function pavedScope(meta: RenderMeta): Required<RenderMeta> {
+  const at = meta.path ?? "";
+  return { ...meta, path: at, root: meta.root ?? (at === "" ? "." : at.split("/").map(() => "..").join("/")) };
 }
 
 export interface Prompter {
@@ -180,7 +193,7 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
   let raw: unknown = q.default;
   if (typeof raw === "string" && raw.includes("{{")) {
     try {
-      raw = compileTemplate(raw)({ ...answers, paved: meta });
+      raw = compileTemplate(raw)({ ...answers, paved: pavedScope(meta) });
     } catch (error) {
       throw new UserError(`${manifestFile}: questions.${q.name}.default: ${(error as Error).message.split("\n")[0]}`, {
         hint: "a default may only use answers to earlier questions and {{paved.dirName}}",

@@ -198,7 +198,7 @@ const RULE_OF: Record<RefProblem, LintRule> = {
 };
 
 const HINT_OF: Partial<Record<RefProblem, string>> = {
-  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
+  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}, {{paved.path}}, {{paved.root}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
   "unknown-helper": "use one of the listed helpers (see docs/authoring.md), or an answer without arguments",
 };
 

@@ -89,6 +89,8 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   examples: "Answer sets that `paved template lint` renders and `paved template test` generates and tests.",
   "examples[].name": "Example name, shown in reports and used by `--example`.",
   "examples[].answers": "Answers by question name; questions left out take their defaults.",
+  rootFiles:
+    "Globs over rendered paths (e.g. `.github/**`): the files that go to the git repository's root instead of the service's folder when `paved new` adds the template to a subdirectory of an existing repository (CI systems read workflows only at the root). At a repository root nothing changes. Use `{{paved.path}}` in those files for paths filters and working directories, and give them names that differ between services (docs/monorepo.md).",
   nextSteps: "Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. `npm run dev`.",
   test: "Commands `paved template test` runs in each generated example, and `paved upgrade --verify` runs in the upgraded service, e.g. install, test, build, `promtool test rules`. Same form as hooks.",
   "test[].run": "As in hooks.",

@@ -1,5 +1,5 @@
 import picomatch from "picomatch";
-import { UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
+import { pavedScope, UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../answers/expression.js";
 import { UserError } from "../errors.js";
 import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
@@ -70,7 +70,7 @@ export function renderError(file: string, error: unknown, source?: string): User
   }
   if (error instanceof UnknownTemplateVariable) {
     return new UserError(`${file}:${error.line}: {{${error.variable}}} is not defined (no question or value of that name)`, {
-      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
+      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}, {{paved.path}}, {{paved.root}}",
       code: "template-unknown-variable",
       fields: { file, line: error.line, variable: error.variable },
     });
@@ -154,7 +154,7 @@ const NONE: ReadonlySet<string> = new Set();
 export function renderTemplate(version: TemplateVersion, answers: Answers, meta: RenderMeta, unknown: ReadonlySet<string> = NONE): RenderResult {
   const p = prepare(version);
   const scope = withUnknownAnswers(answers, unknown);
-  const context = withUnknownAnswers({ ...answers, paved: meta }, unknown);
+  const context = withUnknownAnswers({ ...answers, paved: pavedScope(meta) }, unknown);
   const tree: FileTree = new Map();
   const managed = new Set<string>();
   const origins = new Map<string, string>();

@@ -174,6 +174,11 @@ export const manifestSchema = z
     examples: z
       .array(z.object({ name: z.string().min(1), answers: z.record(z.string(), z.unknown()) }).strict())
       .default([]),
+    /**
+     * Globs over rendered paths: the files that go to the git repository's root when the template is applied to
+     * a subdirectory of it (CI workflows). At a repository root nothing changes.
+     */
+    rootFiles: z.array(z.string().min(1)).default([]),
     /** Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. "npm run dev". */
     nextSteps: z.array(z.string()).default([]),
     /** Commands `paved template test` runs in a generated example, and `paved upgrade --verify` after a merge. */

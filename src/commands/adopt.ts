@@ -229,7 +229,7 @@ function report(out: Output, r: Report): void {
   if (inferred.length === 0) out.print(`  ${out.c.dim("nothing (no infer rule found a usable value)")}`);
   for (const n of chosen.inference.notes) out.warn(`${n.question}: ${escapeControlChars(n.rule)}: ${escapeControlChars(n.reason)}`);
 
-  out.print(`\nScores (lines that differ from each version's render; files ${r.shown} lacks count in full; lower is closer):`);
+  out.print("\nScores (lines that differ from each version's render, a missing file counting all its lines; lower is closer):");
   for (const c of plan.candidates) {
     const name = c.version.manifest.version.padEnd(10);
     if (!("closeness" in c)) {

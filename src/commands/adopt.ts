@@ -117,7 +117,7 @@ function writeAdoption(target: string, serviceFile: string, replace: boolean, pl
 function candidateRows(plan: AdoptionPlan) {
   return plan.candidates.map((c) =>
     "closeness" in c
-      ? { version: c.version.manifest.version, score: c.closeness.lines, ...c.closeness, chosen: c === plan.chosen }
+      ? { version: c.version.manifest.version, score: c.closeness.lines, files: c.closeness.files, identical: c.closeness.identical, differing: c.closeness.differing, missing: c.closeness.missing, chosen: c === plan.chosen }
       : { version: c.version.manifest.version, score: null, skipped: c.reason, chosen: false },
   );
 }

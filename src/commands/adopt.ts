@@ -138,8 +138,9 @@ async function adopt(template: string, target: string, shown: string, options: A
   const choice = chooseSource(options.source);
   const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const requested = options.version === undefined ? undefined : await resolveVersion(source, template, options.version);
+  // The newest visible version: its infer rules stand in for older versions' (and a template without one is refused here).
+  const latestName = await resolveVersion(source, template, undefined);
   const names = requested ? [requested] : await source.listVersions(template);
-  const latestName = await resolveVersion(source, template, undefined).catch(() => names[names.length - 1]!);
   if (choice.chosenBy !== "default") out.info(`template ${template} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
   const [versions, latest] = await Promise.all([Promise.all(names.map((v) => source.loadVersion(template, v))), source.loadVersion(template, latestName)]);
 

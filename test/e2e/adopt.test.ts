@@ -11,7 +11,7 @@ import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { versionFolders } from "../../src/authoring/release.js";
 import { snapshotWorld } from "../security/world-snapshot.js";
-import { BUILTIN_TEMPLATES, git, runCli, tempDir, writeFiles } from "../helpers.js";
+import { BUILTIN_TEMPLATES, git, runCli, runInTerminal, tempDir, writeFiles } from "../helpers.js";
 import { makeSource } from "../template-fixtures.js";
 
 const VERSIONS = versionFolders(path.join(BUILTIN_TEMPLATES, "service"));
@@ -237,6 +237,19 @@ describe("paved adopt: inference, scores and output", () => {
     expect(result.stderr).toContain("is not in a git repository: adopt works without one, but `paved upgrade` needs git");
     expect(result.stdout).toMatch(/git init && git add -A && git commit -m "Adopt demo 1\.0\.0" {3}# paved upgrade needs git/);
     expect(existsSync(path.join(dir, ".paved.yml"))).toBe(true);
+  });
+});
+
+describe("paved adopt on a terminal", () => {
+  it("asks only for what it could not infer, and scores every version with the typed answer", async () => {
+    const { dir } = await demoRepo({ "catalog.yaml": "owner: Team Shop\n" });
+    const result = await runInTerminal(["adopt", "demo", dir, "--source", demoSource()], [["Owner", "team-typed\r"]], { thenEnter: true });
+    const transcript = String(result.stdout);
+    expect(result.exitCode, transcript).toBe(0);
+    expect(transcript).not.toMatch(/\? Name/);
+    expect(transcript).not.toMatch(/\? Port/);
+    expect(transcript).toMatch(/1\.0\.0\s+6 lines .*<- closest/);
+    expect(parseYaml(read(dir, ".paved.yml"))).toMatchObject({ version: "1.0.0", answers: { name: "shop", owner: "team-typed", port: 9000, db: "none" } });
   });
 });
 

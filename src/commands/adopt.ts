@@ -196,7 +196,8 @@ function report(out: Output, r: Report): void {
   const { chosen } = plan;
   const version = chosen.version.manifest.version;
   const secret = new Set(chosen.version.manifest.questions.filter((q) => q.secret).map((q) => q.name));
-  const inferred = [...chosen.inference.answers.values()].filter((a) => a.question in chosen.answers);
+  // A question whose `when` is false was not asked: what a rule found for it is not an answer.
+  const inferred = [...chosen.inference.answers.values()].filter((a) => chosen.answers[a.question] !== null && chosen.answers[a.question] !== undefined);
   const drift = chosen.drift;
   const nextSteps = nextStepsOf(r);
   const serviceWritten = !options.dryRun;

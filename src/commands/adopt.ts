@@ -191,16 +191,31 @@ function nextStepsOf(r: Report): string[] {
   return [commit, "paved diff      # the full patch of the drift above", upgrade];
 }
 
+/** The template's files the run creates (or, in a dry run, would create) with --apply. */
+function appliedFiles(r: Report): string[] {
+  return !r.options.apply ? [] : r.options.dryRun ? r.plan.missing : r.written.created;
+}
+
+/** What the chosen version's render still differs in once the adoption is written (files --apply creates no longer do). */
+function remainingDrift(r: Report) {
+  const applied = new Set(appliedFiles(r));
+  return r.plan.chosen.drift.filter((f) => !(f.status === "deleted" && applied.has(f.path)));
+}
+
+/** Inferred answers of questions that apply (a question whose `when` is false was not asked). */
+function inferredAnswers(plan: AdoptionPlan) {
+  const { chosen } = plan;
+  return [...chosen.inference.answers.values()].filter((a) => chosen.answers[a.question] !== null && chosen.answers[a.question] !== undefined);
+}
+
 function report(out: Output, r: Report): void {
   const { plan, options } = r;
   const { chosen } = plan;
   const version = chosen.version.manifest.version;
   const secret = new Set(chosen.version.manifest.questions.filter((q) => q.secret).map((q) => q.name));
-  // A question whose `when` is false was not asked: what a rule found for it is not an answer.
-  const inferred = [...chosen.inference.answers.values()].filter((a) => chosen.answers[a.question] !== null && chosen.answers[a.question] !== undefined);
-  const drift = chosen.drift;
+  const inferred = inferredAnswers(plan);
+  const drift = remainingDrift(r);
   const nextSteps = nextStepsOf(r);
-  const serviceWritten = !options.dryRun;
   out.result({
     ok: true,
     dryRun: options.dryRun,
@@ -214,8 +229,8 @@ function report(out: Output, r: Report): void {
     answers: plan.recorded,
     inferred: inferred.map((a) => ({ question: a.question, value: secret.has(a.question) ? null : a.value, from: a.from })),
     notes: chosen.inference.notes,
-    written: serviceWritten ? [SERVICE_FILE, ...r.written.created] : [],
-    ...(options.apply ? { apply: { [options.dryRun ? "wouldCreate" : "created"]: options.dryRun ? plan.missing : r.written.created, present: r.written.present } } : {}),
+    written: options.dryRun ? [] : [SERVICE_FILE, ...r.written.created],
+    ...(options.apply ? { apply: { [options.dryRun ? "wouldCreate" : "created"]: appliedFiles(r), present: r.written.present } } : {}),
     missing: plan.missing,
     drift: {
       files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed })),
@@ -230,38 +245,42 @@ function report(out: Output, r: Report): void {
   for (const a of inferred) out.print(`  ${a.question.padEnd(width)}  ${escapeControlChars(secret.has(a.question) ? "***" : JSON.stringify(a.value))}  ${out.c.dim(`from ${escapeControlChars(a.from)}`)}`);
   if (inferred.length === 0) out.print(`  ${out.c.dim("nothing (no infer rule found a usable value)")}`);
   for (const n of chosen.inference.notes) out.warn(`${n.question}: ${escapeControlChars(n.rule)}: ${escapeControlChars(n.reason)}`);
+  printScores(out, r);
+  if (!r.inGit) out.warn(`${r.shown} is not in a git repository: adopt works without one, but \`paved upgrade\` needs git (see the next steps)`);
 
+  const shownAnswers = Object.entries(plan.recorded).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
+  out.print(`\n${options.dryRun ? "Would record" : "Recorded"} ${r.template} ${version} in ${SERVICE_FILE}: ${escapeControlChars(shownAnswers.join(" "))}`);
+  const missing = plan.missing.length;
+  if (options.apply) {
+    const files = appliedFiles(r);
+    out.print(`${options.dryRun ? "Would create" : "Created"} ${files.length} file${files.length === 1 ? "" : "s"} of the template that ${r.shown} lacked${files.length ? ":" : ""}`);
+    for (const f of files) out.print(`  ${out.c.green("create")} ${escapeControlChars(f)}`);
+    for (const f of r.written.present) out.print(`  ${out.c.dim(`left alone (ignored by git, but present): ${escapeControlChars(f)}`)}`);
+  } else if (missing > 0) {
+    const them = missing === 1 ? "it" : "them";
+    out.print(`${missing} file${missing === 1 ? "" : "s"} of the template ${missing === 1 ? "is" : "are"} missing here; \`paved upgrade\` treats ${them} as deleted by the team (--apply creates ${them}).`);
+  }
+
+  if (drift.length === 0) out.print(`\n${out.c.green("✓")} no drift: every file matches ${r.template} ${version} rendered with these answers`);
+  else {
+    out.print(`\nDrift from ${r.template} ${version} (as \`paved diff --stat\` shows it):`);
+    for (const line of driftStatLines(drift)) out.print(escapeControlChars(line));
+  }
+  if (options.dryRun) out.print("\nDry run: nothing was written.");
+  out.print("\nNext steps:");
+  for (const step of nextSteps) out.print(`  ${escapeControlChars(step)}`);
+}
+
+function printScores(out: Output, r: Report): void {
   out.print("\nScores (lines that differ from each version's render, a missing file counting all its lines; lower is closer):");
-  for (const c of plan.candidates) {
+  for (const c of r.plan.candidates) {
     const name = c.version.manifest.version.padEnd(10);
     if (!("closeness" in c)) {
       out.print(`  ${name} ${out.c.dim(`skipped: ${escapeControlChars(c.reason)}`)}`);
       continue;
     }
     const k = c.closeness;
-    const mark = c === chosen ? out.c.green(`  <- ${r.chosenBy === "--version" ? "--version" : "closest"}`) : "";
+    const mark = c === r.plan.chosen ? out.c.green(`  <- ${r.chosenBy === "--version" ? "--version" : "closest"}`) : "";
     out.print(`  ${name} ${String(k.lines).padStart(6)} lines  (${k.files} files: ${k.identical} identical, ${k.differing} differ, ${k.missing} missing)${mark}`);
   }
-  if (!r.inGit) out.warn(`${r.shown} is not in a git repository: adopt works without one, but \`paved upgrade\` needs git (see the next steps)`);
-
-  const shownAnswers = Object.entries(plan.recorded).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
-  out.print(`\n${options.dryRun ? "Would record" : "Recorded"} ${r.template} ${version} in ${SERVICE_FILE}: ${escapeControlChars(shownAnswers.join(" "))}`);
-  if (options.apply) {
-    const files = options.dryRun ? plan.missing : r.written.created;
-    out.print(`${options.dryRun ? "Would create" : "Created"} ${files.length} file${files.length === 1 ? "" : "s"} of the template that ${r.shown} lacked${files.length ? ":" : ""}`);
-    for (const f of files) out.print(`  ${out.c.green("create")} ${escapeControlChars(f)}`);
-    for (const f of r.written.present) out.print(`  ${out.c.dim(`left alone (ignored by git, but present): ${escapeControlChars(f)}`)}`);
-  } else if (plan.missing.length > 0) {
-    out.print(`${plan.missing.length} file${plan.missing.length === 1 ? "" : "s"} of the template ${plan.missing.length === 1 ? "is" : "are"} missing here; \`paved upgrade\` treats ${plan.missing.length === 1 ? "it" : "them"} as deleted by the team (--apply creates ${plan.missing.length === 1 ? "it" : "them"}).`);
-  }
-
-  const shownDrift = options.apply ? drift.filter((f) => !(f.status === "deleted" && (options.dryRun ? plan.missing : r.written.created).includes(f.path))) : drift;
-  if (shownDrift.length === 0) out.print(`\n${out.c.green("✓")} no drift: every file matches ${r.template} ${version} rendered with these answers`);
-  else {
-    out.print(`\nDrift from ${r.template} ${version} (as \`paved diff --stat\` shows it):`);
-    for (const line of driftStatLines(shownDrift)) out.print(escapeControlChars(line));
-  }
-  if (options.dryRun) out.print("\nDry run: nothing was written.");
-  out.print("\nNext steps:");
-  for (const step of nextSteps) out.print(`  ${escapeControlChars(step)}`);
 }

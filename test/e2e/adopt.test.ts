@@ -225,6 +225,7 @@ describe("paved adopt: inference, scores and output", () => {
     expect(body.apply.created).toEqual(["CHANGELOG.md"]);
     expect(body.written).toEqual([".paved.yml", "CHANGELOG.md"]);
     expect(read(dir, "CHANGELOG.md")).toBe("# Changes\n");
+    expect(body.drift.files.map((f) => f.path)).toEqual(["Dockerfile", "README.md"]);
     expect(read(dir, "README.md")).toBe("# shop\nOur own README.\n");
     expect(body.nextSteps[0]).toBe('git add .paved.yml CHANGELOG.md && git commit -m "Adopt demo 1.1.0"');
   });

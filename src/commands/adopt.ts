@@ -125,7 +125,7 @@ function candidateRows(plan: AdoptionPlan) {
 export async function adoptCommand(template: string, dir: string | undefined, rawOptions: unknown, deps: AdoptDependencies): Promise<void> {
   const options = parseCommandOptions(adoptOptionsSchema, rawOptions, "adopt");
   const target = path.resolve(dir ?? ".");
-  const shown = path.relative(process.cwd(), target) === "" ? "." : displayPath(target);
+  const shown = path.relative(process.cwd(), target) === "" ? "the current directory" : displayPath(target);
   assertDirectory(target, shown);
   if (options.dryRun) return adopt(template, target, shown, options, deps);
   // As upgrade: the lock is taken first and held through every read and write.

@@ -265,7 +265,10 @@ describe("paved adopt: refusals (exit 2, one line, nothing written)", () => {
 
   it("a repository that already has .paved.yml, unless --force", async () => {
     const { world, dir } = await demoRepo({ ".paved.yml": "template: demo\nsource: builtin\nversion: 1.0.0\nanswers: {}\n" });
-    await expectRefused(["adopt", "demo", "--source", demoSource(), "--yes"], dir, world, /already has \.paved\.yml: it is on a template/);
+    await expectRefused(["adopt", "demo", "--source", demoSource(), "--yes"], dir, world, /^error: the current directory already has \.paved\.yml: it is on a template$/m);
+    const json = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--json"], { cwd: dir });
+    expect(json.exitCode).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { message: "the current directory already has .paved.yml: it is on a template", hint: expect.stringContaining("--force") } });
     const forced = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--force", "--allow-dirty"], { cwd: dir });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(parseYaml(read(dir, ".paved.yml"))).toMatchObject({ template: "demo", answers: { name: "shop" } });

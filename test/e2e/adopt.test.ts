@@ -323,6 +323,15 @@ describe("paved adopt: what it reads stays inside the repository", () => {
     expect(after).toEqual(before);
   });
 
+  it("--apply never writes through a symlinked folder: exit 2, nothing written (not even .paved.yml)", async () => {
+    const { world, dir } = await demoRepo();
+    mkdirSync(path.join(world, "outside"));
+    symlinkSync("../outside", path.join(dir, "docs"));
+    await commitAll(dir, "docs lives elsewhere");
+    const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [] }, files: { "docs/guide.md": "# Guide\n" } } } });
+    await expectRefused(["adopt", "demo", "--source", source, "--yes", "--apply"], dir, world, /docs\/guide\.md: docs is a symlink where paved needs a directory/);
+  });
+
   it("a template regex that backtracks exponentially runs in linear time over a large file", async () => {
     const { dir } = await demoRepo({ "big.txt": `${"a".repeat(200_000)}!\n` });
     const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [{ name: "x", type: "input", message: "X", default: "none", infer: [{ file: "big.txt", regex: "^(a+)+$" }] }] } } } });

@@ -2,8 +2,13 @@ import path from "node:path";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { inferAnswers } from "../../src/adopt/infer.js";
+import { planAdoption } from "../../src/adopt/plan.js";
+import { resolveAnswers } from "../../src/answers/answers.js";
+import { writeTree } from "../../src/fs/write-tree.js";
+import { renderTemplate } from "../../src/render/render.js";
+import { builtinSource } from "../../src/templates/source.js";
 import { closeness, closest } from "../../src/adopt/score.js";
-import { findDrift } from "../../src/commands/diff.js";
+import { findDrift, workingTreeOf } from "../../src/commands/diff.js";
 import { RepoFiles } from "../../src/doctor/repo-files.js";
 import { manifestSchema, questionSchema, type Question } from "../../src/templates/manifest.js";
 import { textFile, type FileTree } from "../../src/tree.js";
@@ -125,4 +130,29 @@ describe("scoring", () => {
     expect(closest([at("1.0.0", 5), at("1.1.0", 2), at("2.0.0", 9)])?.version).toBe("1.1.0");
     expect(closest([at("1.0.0", 2), at("1.1.0", 2), at("2.0.0", 3)])?.version).toBe("1.1.0");
   });
+});
+
+describe("the service template's infer rules", () => {
+  it("find every answer of every example of the latest version in its own render, which then scores 0 at that version", async () => {
+    const source = builtinSource();
+    const names = await source.listVersions("service");
+    const versions = await Promise.all(names.map((v) => source.loadVersion("service", v)));
+    const latest = versions.at(-1)!;
+    expect(latest.manifest.questions.filter((q) => !q.infer).map((q) => q.name)).toEqual([]);
+    expect(latest.manifest.examples.length).toBeGreaterThanOrEqual(3);
+    for (const example of latest.manifest.examples) {
+      const meta = { template: "service", version: latest.manifest.version, dirName: "svc" };
+      const provided = new Map(Object.entries(example.answers).map(([k, value]) => [k, { value, origin: "answers file" as const }]));
+      const { answers } = await resolveAnswers({ questions: latest.manifest.questions, provided, meta, manifestFile: "template.yaml" });
+      const dir = path.join(tempDir("paved-adopt-example-"), "svc");
+      mkdirSync(dir);
+      await writeTree(dir, renderTemplate(latest, answers, meta).tree);
+      const files = new RepoFiles(dir);
+      const plan = await planAdoption({ template: "service", versions, latest, provided: new Map(), files, ours: await workingTreeOf(dir), dirName: "svc" });
+      expect(plan.chosen.version.manifest.version, example.name).toBe(latest.manifest.version);
+      expect(plan.chosen.closeness.lines, example.name).toBe(0);
+      expect(plan.chosen.inference.notes, example.name).toEqual([]);
+      expect(plan.chosen.answers, example.name).toEqual(answers);
+    }
+  }, 60_000);
 });

@@ -230,6 +230,19 @@ describe("paved adopt: inference, scores and output", () => {
     expect(body.nextSteps[0]).toBe('git add .paved.yml CHANGELOG.md && git commit -m "Adopt demo 1.1.0"');
   });
 
+  it("scores pre-releases only with --prerelease", async () => {
+    const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [] }, files: { "a.txt": "1\n" } }, "2.0.0-rc.1": { manifest: { questions: [] }, files: { "a.txt": "2\n" } } } });
+    const { dir } = await demoRepo({ "a.txt": "2\n" });
+    const versionsScored = async (args: string[]) => {
+      const result = await runCli(["adopt", "demo", "--source", source, "--yes", "--dry-run", "--json", ...args], { cwd: dir });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const body = JSON.parse(result.stdout) as AdoptJson;
+      return [body.version, body.candidates.map((c) => c.version)];
+    };
+    expect(await versionsScored([])).toEqual(["1.0.0", ["1.0.0"]]);
+    expect(await versionsScored(["--prerelease"])).toEqual(["2.0.0-rc.1", ["1.0.0", "2.0.0-rc.1"]]);
+  });
+
   it("works outside git, and says that paved upgrade needs git", async () => {
     const source = demoSource();
     const { dir } = await demoRepo({}, false);

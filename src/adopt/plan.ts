@@ -1,14 +1,13 @@
 import path from "node:path";
 import { recordableAnswers, resolveAnswers, type Answers, type Prompter, type ProvidedAnswer } from "../answers/answers.js";
 import { findDrift, type DriftedFile } from "../commands/diff.js";
-import type { RepoFiles } from "../doctor/repo-files.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { InferRule } from "../templates/manifest.js";
 import { displayPath, type TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
-import { inferAnswers, type Inference } from "./infer.js";
+import { inferAnswers, type Inference, type RepoReader } from "./infer.js";
 import { closeness, closest, type Closeness } from "./score.js";
 
 export interface AdoptionInput {
@@ -21,7 +20,8 @@ export interface AdoptionInput {
   provided: ReadonlyMap<string, ProvidedAnswer>;
   /** Asks for what is neither given nor inferred, only where a person can answer. */
   prompter?: Prompter;
-  files: RepoFiles;
+  /** The repository as infer rules may read it. */
+  files: RepoReader;
   /** The repository's files as `paved diff` reads them. */
   ours: FileTree;
   dirName: string;

@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { Prompter } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
+import { repoReader } from "../adopt/infer.js";
 import { planAdoption, type AdoptionPlan } from "../adopt/plan.js";
 import { RepoFiles } from "../doctor/repo-files.js";
 import { UserError } from "../errors.js";
@@ -145,7 +146,7 @@ async function adopt(template: string, target: string, shown: string, options: A
   const [versions, latest] = await Promise.all([Promise.all(names.map((v) => source.loadVersion(template, v))), source.loadVersion(template, latestName)]);
 
   const provided = await collectProvided(options.set, options.answersFile);
-  const files = new RepoFiles(target);
+  const files = repoReader(new RepoFiles(target));
   const ours = await workingTreeOf(target);
   const plan = await planAdoption({
     template,

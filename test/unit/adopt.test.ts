@@ -1,7 +1,7 @@
 import path from "node:path";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { inferAnswers } from "../../src/adopt/infer.js";
+import { inferAnswers, repoReader } from "../../src/adopt/infer.js";
 import { planAdoption } from "../../src/adopt/plan.js";
 import { resolveAnswers } from "../../src/answers/answers.js";
 import { writeTree } from "../../src/fs/write-tree.js";
@@ -16,8 +16,8 @@ import { tempDir, writeFiles } from "../helpers.js";
 
 const question = (q: Record<string, unknown>): Question => questionSchema.parse({ message: "?", type: "input", ...q });
 
-function repo(files: Record<string, string | null>): RepoFiles {
-  return new RepoFiles(writeFiles(tempDir("paved-adopt-unit-"), files));
+function repo(files: Record<string, string | null>) {
+  return repoReader(new RepoFiles(writeFiles(tempDir("paved-adopt-unit-"), files)));
 }
 
 describe("inferAnswers", () => {
@@ -82,7 +82,7 @@ describe("inferAnswers", () => {
         question({ name: "b", infer: ["link.yaml#owner"] }),
         question({ name: "c", type: "confirm", infer: [{ file: "conf", exists: true }] }),
       ],
-      new RepoFiles(root),
+      repoReader(new RepoFiles(root)),
     );
     expect(answers.size).toBe(0);
     expect(notes.map((n) => n.reason)).toEqual([
@@ -147,7 +147,7 @@ describe("the service template's infer rules", () => {
       const dir = path.join(tempDir("paved-adopt-example-"), "svc");
       mkdirSync(dir);
       await writeTree(dir, renderTemplate(latest, answers, meta).tree);
-      const files = new RepoFiles(dir);
+      const files = repoReader(new RepoFiles(dir));
       const plan = await planAdoption({ template: "service", versions, latest, provided: new Map(), files, ours: await workingTreeOf(dir), dirName: "svc" });
       expect(plan.chosen.version.manifest.version, example.name).toBe(latest.manifest.version);
       expect(plan.chosen.closeness.lines, example.name).toBe(0);

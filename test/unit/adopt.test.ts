@@ -3,6 +3,7 @@ import { mkdirSync, symlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { inferAnswers, repoReader } from "../../src/adopt/infer.js";
 import { planAdoption } from "../../src/adopt/plan.js";
+import { lintTemplate } from "../../src/authoring/lint.js";
 import { resolveAnswers } from "../../src/answers/answers.js";
 import { writeTree } from "../../src/fs/write-tree.js";
 import { renderTemplate } from "../../src/render/render.js";
@@ -13,6 +14,7 @@ import { RepoFiles } from "../../src/doctor/repo-files.js";
 import { manifestSchema, questionSchema, type Question } from "../../src/templates/manifest.js";
 import { textFile, type FileTree } from "../../src/tree.js";
 import { tempDir, writeFiles } from "../helpers.js";
+import { makeSource } from "../template-fixtures.js";
 
 const question = (q: Record<string, unknown>): Question => questionSchema.parse({ message: "?", type: "input", ...q });
 
@@ -155,4 +157,33 @@ describe("the service template's infer rules", () => {
       expect(plan.chosen.answers, example.name).toEqual(answers);
     }
   }, 60_000);
+});
+
+describe("paved template lint: infer/round-trip", () => {
+  it("warns when a rule misses or finds something else in the template's own render, not when the default is the answer", async () => {
+    const root = makeSource({
+      demo: {
+        "1.0.0": {
+          manifest: {
+            questions: [
+              { name: "name", type: "input", message: "Name", default: "{{paved.dirName}}", infer: ["package.json#nmae"] },
+              { name: "port", type: "number", message: "Port", default: 8080, infer: [{ file: "Dockerfile", regex: "FROM node:(\\d+)" }] },
+              { name: "owner", type: "input", message: "Owner", default: "team-a", infer: ["catalog.yaml#owner"] },
+              { name: "db", type: "select", message: "DB", choices: ["none", "postgres"], default: "none", infer: [{ file: "migrations", exists: true, value: "postgres" }] },
+            ],
+            examples: [{ name: "shop", answers: { name: "shop", port: 9000, owner: "team-shop" } }],
+          },
+          files: { "package.json": '{ "name": "{{name}}" }\n', Dockerfile: "FROM node:24\nEXPOSE {{port}}\n", "catalog.yaml": "owner: {{owner}}\n" },
+        },
+      },
+    });
+    const result = await lintTemplate(path.join(root, "demo", "1.0.0"));
+    expect(result.findings).toEqual([]);
+    expect(result.warnings.filter((w) => w.rule === "infer/round-trip").map((w) => w.message)).toEqual([
+      'questions.name.infer finds nothing in the render whose answer is "example-service" (rendering with defaults)',
+      'questions.port.infer finds 24 (by Dockerfile /FROM node:(\\d+)/) in the render whose answer is 8080 (rendering with defaults)',
+      'questions.name.infer finds nothing in the render whose answer is "shop" (rendering with shop)',
+      'questions.port.infer finds 24 (by Dockerfile /FROM node:(\\d+)/) in the render whose answer is 9000 (rendering with shop)',
+    ]);
+  });
 });

@@ -396,6 +396,25 @@ export function buildProgram(): Command {
       const { templateImpactCommand } = await import("./commands/template.js");
       await templateImpactCommand(dir, targets, options, outputFor(options));
     });
+  const exporting = authoring.command("export").description("write a template version in another tool's format");
+  addCommonOptions(
+    addSourceOption(
+      exporting
+        .command("backstage")
+        .description("a Backstage software template (kind: Template) whose form asks the template's questions and whose steps run paved:new, publish:github and catalog:register")
+        .argument("<template>", "template name, e.g. service")
+        .option("--version <version>", "template version (default: latest release)")
+        .option("--prerelease", "consider pre-release versions")
+        .option("--output <file>", "write the YAML here instead of stdout")
+        .option("--owner <entity-ref>", "the Template's spec.owner, e.g. group:platform")
+        .option("--type <type>", "the Template's spec.type: what it creates (default: service)"),
+    ),
+  )
+    .addHelpText("after", examples("paved template export backstage service > template.yaml", "paved template export backstage worker --source https://git.example.com/platform/templates.git --output catalog/worker-template.yaml") + "\nThe paved:new action comes from integrations/backstage (see docs/backstage.md).\n")
+    .action(async (template: string, options: Record<string, unknown>) => {
+      const { templateExportBackstageCommand } = await import("./commands/template.js");
+      await templateExportBackstageCommand(template, options, outputFor(options));
+    });
   addCommonOptions(
     authoring
       .command("new")

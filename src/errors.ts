@@ -33,6 +33,7 @@ export type UserErrorCode =
   | "git"
   | "git-cache"
   | "missing-answer"
+  | "invalid-answer"
   | "unsafe-path"
   | "template-collision"
   | "template-syntax"

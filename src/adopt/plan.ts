@@ -1,11 +1,10 @@
-import path from "node:path";
 import { recordableAnswers, resolveAnswers, type Answers, type Prompter, type ProvidedAnswer } from "../answers/answers.js";
 import { findDrift, type DriftedFile } from "../commands/diff.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { InferRule } from "../templates/manifest.js";
-import { displayPath, type TemplateVersion } from "../templates/source.js";
+import { versionFile, type TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
 import { inferAnswers, type Inference, type RepoReader } from "./infer.js";
 import { closeness, closest, type Closeness } from "./score.js";
@@ -52,7 +51,7 @@ export interface AdoptionPlan {
 }
 
 function manifestFileOf(version: TemplateVersion): string {
-  return displayPath(path.join(version.dir, "template.yaml"));
+  return versionFile(version, "template.yaml");
 }
 
 /** A prompter that remembers what the person answered, so every candidate version is scored with the same answers. */

@@ -274,16 +274,18 @@ function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): 
   const shown = q.secret ? HIDDEN : Array.isArray(given.value) ? given.value.join(",") : String(given.value);
   const displayed = q.secret ? HIDDEN : display(given.value);
   if (given.origin === "default") {
-    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q) });
+    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q), code: "invalid-answer", fields: { variable: q.name } });
   }
   if (given.origin === "recorded") {
     // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).
     return new UserError(`.paved.yml: answers.${q.name} ${displayed}: ${problem}`, {
       hint: `correct it with \`paved upgrade --set ${q.name}=${exampleFor(q)}\`${q.patternHint ? ` (${q.patternHint})` : ""}, or fix answers.${q.name} in .paved.yml`,
+      code: "invalid-answer",
+      fields: { variable: q.name, file: ".paved.yml" },
     });
   }
   const where = given.origin === "--set" ? `--set ${q.name}=${shown}` : `${given.origin} ${q.name}: ${displayed}`;
-  return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q) });
+  return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q), code: "invalid-answer", fields: { variable: q.name } });
 }
 
 /** Answers fit to record in `.paved.yml`: secrets left out. */

@@ -22,8 +22,8 @@ type JsonSchema = Record<string, unknown> & {
  */
 export const FIELD_DESCRIPTIONS: Record<string, string> = {
   $schema: "JSON Schema for editors, e.g. the package's `schema/template.schema.json`. Ignored by paved.",
-  name: "Template name, used in `paved new <name>`: lowercase letters, digits and dashes. Must match the folder (`<name>/<version>/`); in a git source it names the repository's template.",
-  version: "Semver version of this release, e.g. `1.2.0` or `2.0.0-rc.1`. Must match the version folder or the git tag (`v1.2.0` or `1.2.0`) and be above the previous release.",
+  name: "Template name, used in `paved new <name>`: lowercase letters, digits and dashes. Must match its folder (`<name>/<version>/`, or `<name>/` in a git repository of several templates) and the tags that name it (`<name>@1.2.0`).",
+  version: "Semver version of this release, e.g. `1.2.0` or `2.0.0-rc.1`. Must match the version folder or the git tag (`v1.2.0`, `1.2.0`, `<name>@1.2.0` or `<name>-v1.2.0`) and be above the previous release.",
   description: "One line shown by `paved templates list`.",
   released: "Release date, YYYY-MM-DD. Doctor's grace period for version lag counts from it.",
   changelog: "What changed in this version, shown by `paved templates show` and by every `paved upgrade` that crosses it (`--check`, `--dry-run`, before applying, `--json`, the `--commit` message).",

@@ -6,7 +6,7 @@ import { readTree } from "../fs/read-tree.js";
 import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
-import { displayPath, type TemplateSource } from "../templates/source.js";
+import { type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, fromByteString, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
@@ -115,7 +115,7 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   const meta = { template: service.template, version: service.version, dirName: path.basename(target) };
   // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
   const provided = recordedProvided(version.manifest.questions, service.answers);
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
   const { answers, unknown } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile, fromRecord: true });
   const rendered = renderTemplate(version, answers, meta, unknown).tree;
 

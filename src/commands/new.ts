@@ -1,6 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
-import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
+import { resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "../fs/staging.js";
@@ -9,11 +9,11 @@ import { ensureLockfile, lockfileSpecOf, missingLockfiles } from "../lockfile.js
 import { assertTrusted, renderCommands, runHooks, shownCommand } from "../hooks.js";
 import type { Output } from "../output.js";
 import { renderManifestText } from "../render/manifest-text.js";
-import { renderTemplate } from "../render/render.js";
-import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
-import { describeSource, openSource, recordSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
+import { SERVICE_FILE } from "../service-file.js";
+import { renderServiceTree } from "../service-tree.js";
+import { describeSource, openSource, resolveVersion, displayPath, sourceHadCredentials, versionFile } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
-import { sortedPaths, textFile, type FileTree } from "../tree.js";
+import { sortedPaths } from "../tree.js";
 import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const newOptionsSchema = commonOptionsSchema
@@ -49,7 +49,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
   // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
   if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
@@ -95,12 +95,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
   const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`));
 
-  const rendered = renderTemplate(version, answers, meta);
-  const tree: FileTree = new Map(rendered.tree);
-  tree.set(
-    SERVICE_FILE,
-    textFile(serializeServiceFile({ template, source: recordSource(source, target), version: versionName, answers: recordableAnswers(version.manifest.questions, answers) })),
-  );
+  const tree = renderServiceTree(version, answers, meta, target);
   const files = sortedPaths(tree);
   if (sourceHadCredentials(source)) {
     out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); upgrade and doctor need them from a git credential helper or PAVED_SOURCE`);

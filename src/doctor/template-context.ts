@@ -5,7 +5,7 @@ import picomatch from "picomatch";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
-import { describeSource, displayPath, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 
@@ -55,7 +55,7 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
     return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
   }
   try {
-    resolved = await answersForRender(version.manifest.questions, service.answers, meta, displayPath(path.join(version.dir, "template.yaml")));
+    resolved = await answersForRender(version.manifest.questions, service.answers, meta, versionFile(version, "template.yaml"));
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: error.message, ...(error.hint ? { fix: error.hint } : {}), answers: true };

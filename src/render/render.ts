@@ -1,11 +1,10 @@
-import path from "node:path";
 import picomatch from "picomatch";
 import { UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../answers/expression.js";
 import { UserError } from "../errors.js";
 import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
-import { displayPath } from "../templates/source.js";
+import { versionFile } from "../templates/source.js";
 import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, UnknownTemplateVariable, unknownVariableOf, type CompiledTemplate } from "./handlebars.js";
 import { TemplateTooDeep } from "./template-parser.js";
@@ -159,19 +158,18 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
   const tree: FileTree = new Map();
   const managed = new Set<string>();
   const origins = new Map<string, string>();
-  const filesDir = path.join(version.dir, "files");
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
 
   for (const [sourcePath, entry] of version.files) {
     let shownPath: string | undefined;
-    const shown: Shown = () => (shownPath ??= displayPath(path.join(filesDir, sourcePath)));
+    const shown: Shown = () => (shownPath ??= versionFile(version, `files/${sourcePath}`));
     try {
       renderFile(sourcePath, entry, shown);
     } catch (error) {
       if (!readsUnknown(error)) throw error;
     }
   }
-  assertRenderedSymlinks(tree, (target) => displayPath(path.join(filesDir, origins.get(target)!)));
+  assertRenderedSymlinks(tree, (target) => versionFile(version, `files/${origins.get(target)!}`));
   return { tree, managed, origins };
 
   function renderFile(sourcePath: string, entry: FileEntry, shown: Shown): void {

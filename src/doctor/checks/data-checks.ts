@@ -139,7 +139,7 @@ const insideService = new WeakMap<DoctorContext, boolean>();
 function templateInsideService(ctx: DoctorContext): boolean {
   let inside = insideService.get(ctx);
   if (inside === undefined) {
-    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template!.version.dir));
+    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template!.version.dir ?? ctx.template!.version.source.id));
     insideService.set(ctx, inside);
   }
   return inside;

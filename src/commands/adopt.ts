@@ -282,6 +282,6 @@ function printScores(out: Output, r: Report): void {
     }
     const k = c.closeness;
     const mark = c === r.plan.chosen ? out.c.green(`  <- ${r.chosenBy === "--version" ? "--version" : "closest"}`) : "";
-    out.print(`  ${name} ${String(k.lines).padStart(6)} lines  (${k.files} files: ${k.identical} identical, ${k.differing} differ, ${k.missing} missing)${mark}`);
+    out.print(`  ${name} ${String(k.lines).padStart(6)} lines  (${k.files} file${k.files === 1 ? "" : "s"}: ${k.identical} identical, ${k.differing} differ, ${k.missing} missing)${mark}`);
   }
 }

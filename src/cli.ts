@@ -173,6 +173,28 @@ export function buildProgram(): Command {
       await diffCommand(dir, options, { out: outputFor(options) });
     });
 
+  const adopt = program
+    .command("adopt")
+    .description("put an existing repository on a template: infer its answers, pick the closest version, write .paved.yml")
+    .argument("<template>", "template name, e.g. service")
+    .argument("[dir]", "the repository (default: the current directory)")
+    .option("--version <version>", "adopt this version (default: the version whose render is closest to the repository)")
+    .option("--dry-run", "show the inferred answers, the scores and the drift; write nothing")
+    .option("--apply", "also create the template's files the repository lacks (never overwrites a file)")
+    .option("--allow-dirty", "adopt even with uncommitted changes")
+    .option("--force", "adopt a repository that already has .paved.yml (it is replaced)")
+    .option("--prerelease", "consider pre-release versions too");
+  addAnswerOptions(adopt);
+  addSourceOption(adopt);
+  addCommonOptions(adopt)
+    .addHelpText("after", examples("paved adopt service", "paved adopt service ../payments-api --dry-run", "paved adopt service --version 1.1.0 --set owner=team-payments --yes", "paved adopt service --apply --json"))
+    .action(async (template: string, dir: string | undefined, options: Record<string, unknown>) => {
+      const out = outputFor(options);
+      const { adoptCommand } = await import("./commands/adopt.js");
+      const { canPrompt, terminalPrompter } = await import("./prompts.js");
+      await adoptCommand(template, dir, options, { out, ...(canPrompt(options.yes as boolean) ? { prompter: terminalPrompter() } : {}) });
+    });
+
   const doctor = program
     .command("doctor")
     .description("check a service against its golden path (built for CI; never prompts)")

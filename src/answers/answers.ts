@@ -7,7 +7,7 @@ export type AnswerValue = string | number | boolean | Array<string | number> | n
 export type Answers = Record<string, AnswerValue>;
 
 /** Where a provided answer came from, for error messages. */
-export type AnswerOrigin = "--set" | "answers file" | "prompt" | "default" | "recorded";
+export type AnswerOrigin = "--set" | "answers file" | "prompt" | "default" | "recorded" | "inferred";
 
 export interface ProvidedAnswer {
   value: unknown;

@@ -18,6 +18,7 @@ import { parseConfigText } from "../yaml-file.js";
 import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
 import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
+import { inferWarnings } from "../adopt/lint-infer.js";
 
 export type LintRule =
   | "manifest/valid"
@@ -36,6 +37,7 @@ export type LintRule =
   | "version/not-above-previous"
   | "version/tag-mismatch"
   | "coverage/unexercised-branch"
+  | "infer/round-trip"
   | ReleaseLintRule;
 
 export interface LintFinding {
@@ -92,6 +94,7 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
   const renderedPaths = await renderAnswerSets(template, manifest, findings, result.rendered, flagged);
   checkGlobs(template, manifest, renderedPaths, findings);
   result.warnings = await coverageWarnings(template, manifest);
+  result.warnings.push(...(await inferWarnings(asTemplateVersion(template, manifest), answerSets(manifest).sets, (where) => template.lineOf(where))));
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
   const releases = await checkReleases(template, manifest);

@@ -95,6 +95,11 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
   const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`));
 
+  // git's two questions (installed? inside another work tree? which branch and identity?) run while the
+  // template renders; their answer is awaited after the render, so an error still comes in the same order.
+  const gitModule = options.git && !options.dryRun ? await import("../git/create.js") : undefined;
+  const pendingGitSetup = gitModule?.gitSetupFor(target);
+  pendingGitSetup?.catch(() => {}); // awaited below; a render error must not leave it unhandled
   const rendered = renderTemplate(version, answers, meta);
   const tree: FileTree = new Map(rendered.tree);
   tree.set(
@@ -118,8 +123,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   }
 
   let git: { branch: string; commit: string } | undefined;
-  const gitModule = options.git ? await import("../git/create.js") : undefined;
-  const gitSetup = gitModule ? await gitModule.gitSetupFor(target) : undefined;
+  const gitSetup = await pendingGitSetup;
   if (gitSetup?.enclosing) {
     throw new UserError(`${shownTarget} is inside the git repository ${gitSetup.enclosing}`, {
       hint: "choose a target outside it, or pass --no-git to add the files to that repository yourself",

@@ -24,7 +24,7 @@ import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
 import { assertNotInterrupted } from "../git/run.js";
-import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../git/worktree.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "../upgrade/release-notes.js";
 import { describeKept, keptAfter } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";

@@ -3,8 +3,8 @@ import { lstat, readFile, readlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { commitIdentityArgs } from "../git/identity.js";
-import { runGit, runGitSync } from "../git/run.js";
+import { commitIdentityArgs } from "./identity.js";
+import { runGit, runGitSync } from "./run.js";
 import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */

@@ -258,7 +258,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     return;
   }
 
-  const repo = await openRepository(target);
+  const repo = await openRepository(target, locked?.repository);
   const pending = locked && !options.dryRun ? readInProgress(locked.repository) : undefined;
   if (locked && pending) {
     if ((await headCommit(repo)) !== pending.head) {

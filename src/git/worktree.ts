@@ -19,8 +19,12 @@ export interface Repository {
   prefix: string;
 }
 
-/** The git repository holding `dir`; upgrade needs git to know what the team changed and to record conflicts. */
-export async function openRepository(dir: string): Promise<Repository> {
+/**
+ * The git repository holding `dir`; upgrade needs git to know what the team changed and to record conflicts.
+ * `known`: what the repository lock already asked git about `dir` (the same rev-parse; not asked twice).
+ */
+export async function openRepository(dir: string, known?: { prefix: string }): Promise<Repository> {
+  if (known) return { dir, prefix: known.prefix };
   let answer: string[];
   try {
     answer = (await git(dir, ["rev-parse", "--is-inside-work-tree", "--show-prefix"])).split("\n");
@@ -38,8 +42,20 @@ export async function openRepository(dir: string): Promise<Repository> {
   return { dir, prefix: (answer[1] ?? "").trim() };
 }
 
-/** `git status --porcelain` lines for the service directory (empty when clean). */
+const WORKING_TREE_LIST = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"];
+
+/** A listing of the working tree started beside the status check, for the readWorkingTree that follows it. */
+const listingStarted = new WeakMap<Repository, Promise<string>>();
+
+/**
+ * `git status --porcelain` lines for the service directory (empty when clean). The working tree's file list
+ * (see readWorkingTree, which upgrade calls next on a clean tree) is asked for at the same time: two git
+ * processes running at once instead of one after the other.
+ */
 export async function uncommittedChanges(repo: Repository): Promise<string[]> {
+  const listing = git(repo.dir, WORKING_TREE_LIST);
+  listing.catch(() => {}); // read (and its failure reported) by readWorkingTree, if it is called
+  listingStarted.set(repo, listing);
   const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", "."]);
   return out.split("\n").filter((l) => l.trim() !== "");
 }
@@ -49,7 +65,9 @@ export async function uncommittedChanges(repo: Repository): Promise<string[]> {
  * output and dependencies never count as "the team's version".
  */
 export async function readWorkingTree(repo: Repository): Promise<FileTree> {
-  const out = await git(repo.dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
+  const started = listingStarted.get(repo);
+  listingStarted.delete(repo);
+  const out = await (started ?? git(repo.dir, WORKING_TREE_LIST));
   const paths = [...new Set(out.split("\0").filter(Boolean))];
   const tree: FileTree = new Map();
   const read = async (relative: string) => {

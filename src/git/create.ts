@@ -71,25 +71,45 @@ async function headOfNewRepository(dir: string): Promise<string> {
   return (await runGit(dir, ["rev-parse", "HEAD"])).trim();
 }
 
+/** git's failure while making the repository, as `paved new` reports it: exit 1, quoting git, with the fix. */
+function firstCommitFailure(error: unknown): unknown {
+  if (!(error instanceof UserError)) return error;
+  return new UserError(`git could not create the first commit: ${error.fields.gitMessage ?? error.message}`, {
+    hint: error.fields.errno === "ENOSPC" ? "free some space and run again" : "run again with --no-git and commit yourself, or fix git's configuration",
+    exitCode: 1,
+  });
+}
+
 /**
- * `git init` on `setup.branch` and one commit of every file: three git processes. The commit runs no hooks
- * (--no-verify), signs nothing, and starts no `git maintenance run --auto` (a new repository has nothing to pack).
- * A failure is exit 1 quoting git.
+ * `git init` on `branch`. It writes only `.git`, so `paved new` starts it while it writes the files when no hook
+ * runs in the directory first. A failure is exit 1 quoting git.
  */
-export async function initRepositoryWithCommit(dir: string, message: string, setup: Pick<GitSetup, "branch" | "identityArgs">): Promise<InitResult> {
+export async function initRepository(dir: string, branch: string): Promise<void> {
+  await runGit(dir, ["init", "--quiet", "--initial-branch", branch]).catch((error: unknown) => {
+    throw firstCommitFailure(error);
+  });
+}
+
+/**
+ * One commit of every file in the repository `initRepository` made: two git processes. The commit runs no
+ * hooks (--no-verify), signs nothing, and starts no `git maintenance run --auto` (a new repository has nothing
+ * to pack). A failure is exit 1 quoting git.
+ */
+export async function commitEverything(dir: string, message: string, setup: Pick<GitSetup, "branch" | "identityArgs">): Promise<InitResult> {
   try {
-    await runGit(dir, ["init", "--quiet", "--initial-branch", setup.branch]);
     await runGit(dir, ["add", "--all"]);
     await runGit(dir, ["-c", "maintenance.auto=false", ...setup.identityArgs, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message]);
     const commit = await headOfNewRepository(dir);
     return { branch: setup.branch, commit, usedFallbackIdentity: setup.identityArgs.length > 0 };
   } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    throw new UserError(`git could not create the first commit: ${error.fields.gitMessage ?? error.message}`, {
-      hint: error.fields.errno === "ENOSPC" ? "free some space and run again" : "run again with --no-git and commit yourself, or fix git's configuration",
-      exitCode: 1,
-    });
+    throw firstCommitFailure(error);
   }
+}
+
+/** `git init` on `setup.branch` and one commit of every file (three git processes). A failure is exit 1 quoting git. */
+export async function initRepositoryWithCommit(dir: string, message: string, setup: Pick<GitSetup, "branch" | "identityArgs">): Promise<InitResult> {
+  await initRepository(dir, setup.branch);
+  return commitEverything(dir, message, setup);
 }
 
 export async function addRemoteAndPush(dir: string, url: string, branch: string): Promise<void> {

@@ -1,16 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { lstat, readFile, readlink } from "node:fs/promises";
+import { lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
+import { readFileEntry } from "../fs/read-tree.js";
+import { yieldEvery } from "../fs/yield.js";
 import { commitIdentityArgs } from "./identity.js";
 import { runGit, runGitSync } from "./run.js";
 import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
 const git = runGit;
-
-const READ_CONCURRENCY = 64;
 
 export interface Repository {
   /** The service directory. */
@@ -70,22 +69,24 @@ export async function readWorkingTree(repo: Repository): Promise<FileTree> {
   const out = await (started ?? git(repo.dir, WORKING_TREE_LIST));
   const paths = [...new Set(out.split("\0").filter(Boolean))];
   const tree: FileTree = new Map();
-  const read = async (relative: string) => {
+  // Synchronous reads, yielding now and then for Ctrl-C: promises through libuv's thread pool left a 600-file
+  // upgrade waiting (as readTree found for render; see src/fs/read-tree.ts).
+  const pause = yieldEvery(256);
+  for (const relative of paths) {
     const full = path.join(repo.dir, ...relative.split("/"));
-    const stat = await lstat(full).catch(() => undefined);
-    if (!stat) return; // tracked but deleted in the working tree
-    if (stat.isSymbolicLink()) {
-      tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") });
-    } else if (stat.isFile()) {
-      tree.set(relative, { data: await readFile(full), mode: stat.mode & 0o777 });
+    let stat: Stats;
+    try {
+      stat = lstatSync(full);
+    } catch {
+      continue; // tracked but deleted in the working tree
     }
-  };
-  // A bounded number of files open at once: big repositories must not run out of file descriptors.
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) await read(paths[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
+    if (stat.isSymbolicLink()) {
+      tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: readlinkSync(full).split(path.sep).join("/") });
+    } else if (stat.isFile()) {
+      tree.set(relative, readFileEntry(full));
+    }
+    await pause();
+  }
   return tree;
 }
 

@@ -9,8 +9,8 @@ import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file
 import { type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, fromByteString, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
-import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
-import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
+import { countChanges, unifiedHunks } from "../diff/unified-diff.js";
+import { openRepository, readWorkingTree } from "../git/worktree.js";
 import { commonOptionsSchema, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const diffOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({

@@ -24,7 +24,7 @@ import type { FileAction } from "../upgrade/plan.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { computeUpgrade, type VersionAnswers } from "../upgrade/steps.js";
 import { assertNotInterrupted } from "../git/run.js";
-import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../upgrade/worktree.js";
+import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../git/worktree.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "../upgrade/release-notes.js";
 import { describeKept, keptAfter } from "../upgrade/kept-files.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "../upgrade/in-progress.js";
@@ -258,7 +258,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     return;
   }
 
-  const repo = await openRepository(target);
+  const repo = await openRepository(target, locked?.repository);
   const pending = locked && !options.dryRun ? readInProgress(locked.repository) : undefined;
   if (locked && pending) {
     if ((await headCommit(repo)) !== pending.head) {

@@ -37,7 +37,8 @@ export type UserErrorCode =
   | "template-collision"
   | "template-syntax"
   | "template-unknown-variable"
-  | "template-too-deep";
+  | "template-too-deep"
+  | "paved-too-old";
 
 /**
  * A mistake the user can fix: a bad flag, answer, manifest or `.paved.yml`.

@@ -18,6 +18,7 @@ import { parseConfigText } from "../yaml-file.js";
 import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
 import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
+import { cliRenderMeta } from "../config.js";
 
 export type LintRule =
   | "manifest/valid"
@@ -280,7 +281,7 @@ function manifestTemplateStrings(manifest: Manifest): Array<{ where: Array<strin
 export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsComplete: boolean } {
   const defaultsComplete = manifest.questions.every((q) => !q.required || q.default !== undefined);
   const sets: AnswerSet[] = [];
-  const meta = (dirName: string): RenderMeta => ({ template: manifest.name, version: manifest.version, dirName });
+  const meta = (dirName: string): RenderMeta => ({ template: manifest.name, version: manifest.version, dirName, ...cliRenderMeta() });
   if (defaultsComplete || manifest.examples.length === 0) sets.push({ name: "defaults", provided: new Map(), meta: meta("example-service") });
   for (const [index, example] of manifest.examples.entries()) {
     const provided = new Map<string, ProvidedAnswer>();

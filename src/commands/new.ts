@@ -2,6 +2,8 @@ import path from "node:path";
 import { z } from "zod";
 import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
+import { cliRenderMetaOf, configTrust, effectiveConfig, pavedCommandIn, withConfiguredDefaults } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 import { UserError } from "../errors.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
@@ -50,6 +52,11 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
   const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const config = effectiveConfig();
+  const cliMeta = cliRenderMetaOf(config.cli.value);
+  assertPavedVersionFor(version.manifest, undefined, cliMeta);
+  const configured = withConfiguredDefaults(template, version.manifest.questions, config);
+  for (const entry of configured.unused) out.warn(`${entry}: ${template} ${versionName} has no such question; ignored`);
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
   // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
   if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
@@ -64,13 +71,14 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   let target = dir === undefined ? undefined : path.resolve(dir);
   if (target) checkTarget(target);
 
-  const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
+  const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "", ...cliMeta };
   const provided = await collectProvided(options.set, options.answersFile);
   const { answers } = await resolveAnswers({
-    questions: version.manifest.questions,
+    questions: configured.questions,
     provided,
     meta,
     manifestFile,
+    defaultOrigins: configured.origins,
     ...(deps.prompter && !options.yes ? { prompter: deps.prompter } : {}),
   });
 
@@ -92,7 +100,11 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   // Without installs that needs --lockfile (it asks the registry); otherwise the next steps say what is missing.
   const lockfile = lockfileSpecOf(version.manifest);
   const createLockfile = lockfile !== undefined && (options.install || options.lockfile);
-  assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
+  const commands = [...hooks, ...(createLockfile ? [lockfile.command] : [])];
+  for (const warning of config.warnings) out.warn(warning);
+  const trustedByConfig = source.trusted || options.trust ? { trusted: false } : configTrust(source.id, config);
+  if (trustedByConfig.trusted && commands.length > 0) out.info(`running the template's commands without --trust: ${trustedByConfig.by}`);
+  assertTrusted(commands, source.trusted || options.trust || trustedByConfig.trusted, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
   const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`));
 
   const rendered = renderTemplate(version, answers, meta);
@@ -163,7 +175,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     `cd ${shownTarget}`,
     ...(missingLock.length > 0 && lockfile ? [`${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`] : []),
     ...templateSteps,
-    "paved doctor",
+    `${pavedCommandIn(cliMeta)} doctor`,
   ];
   out.result({
     ok: true,

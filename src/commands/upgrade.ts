@@ -31,7 +31,7 @@ import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "..
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
-import { verifyByDefault } from "../config.js";
+import { cliRenderMeta, verifyByDefault } from "../config.js";
 import { answerOptionsSchema, commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
@@ -98,7 +98,7 @@ export async function resolvePath(
   const baseAnswers = await resolveAnswers({
     questions: first.manifest.questions,
     provided: providedFor(first, service.answers, new Map(), false),
-    meta: { template: service.template, version: service.version, dirName },
+    meta: { template: service.template, version: service.version, dirName, ...cliRenderMeta() },
     manifestFile: manifestFileOf(first),
     fromRecord: true,
   });
@@ -110,7 +110,7 @@ export async function resolvePath(
     const { answers, unknown } = await resolveAnswers({
       questions: version.manifest.questions,
       provided: providedFor(version, carried, sets, last),
-      meta: { template: service.template, version: version.manifest.version, dirName },
+      meta: { template: service.template, version: version.manifest.version, dirName, ...cliRenderMeta() },
       manifestFile: manifestFileOf(version),
       fromRecord: true,
       ...(prompter ? { prompter } : {}),
@@ -283,7 +283,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
   const finalVersion = chain[chain.length - 1]!.version;
   const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
   const verify = options.verify ?? verifyByDefault(target);
-  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target) } };
+  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } };
   const verifyCommands = verify ? renderCommands(finalVersion.manifest.test, finalContext, `${manifestFileOf(finalVersion)}: test`) : [];
   const postUpgrade = renderCommands(finalVersion.manifest.hooks.postUpgrade, finalContext, `${manifestFileOf(finalVersion)}: hooks.postUpgrade`);
   const commands = [
@@ -291,7 +291,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
       service.version === to
         ? []
         : migrationCommands(step.version.manifest.migrations, {
-            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target) } },
+            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } },
             where: `${manifestFileOf(step.version)}: migrations`,
           }),
     ),

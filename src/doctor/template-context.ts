@@ -8,6 +8,7 @@ import type { Question } from "../templates/manifest.js";
 import { describeSource, displayPath, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
+import { cliRenderMeta } from "../config.js";
 
 /** `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on). */
 export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true };
@@ -47,7 +48,7 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
   }
   let version: TemplateVersion;
   let resolved: ResolvedAnswers;
-  const meta = { template: service.template, version: service.version, dirName: path.basename(dir) };
+  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), ...cliRenderMeta() };
   try {
     version = await source.loadVersion(service.template, service.version);
   } catch (error) {

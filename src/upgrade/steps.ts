@@ -10,6 +10,7 @@ import { keptFilesOf, type KeptFile } from "./kept-files.js";
 import { mergeBytes } from "./xdiff/diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
+import { cliRenderMeta } from "../config.js";
 
 /** One version of the path from the recorded version to the target, with the answers it renders with. */
 export interface VersionAnswers {
@@ -69,7 +70,7 @@ function renderer(template: string, dirName: string): (step: VersionAnswers) => 
   return (step) => {
     let rendered = cache.get(step);
     if (!rendered) {
-      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName };
+      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, ...cliRenderMeta() };
       rendered = renderTemplate(step.version, step.answers, meta, step.unknown);
       cache.set(step, rendered);
     }

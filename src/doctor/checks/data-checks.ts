@@ -10,6 +10,7 @@ import { lineAt } from "../repo-files.js";
 import { isRecord, jsonOf, yamlDocumentsOf, type Parsed } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
 import { requiredFiles } from "./files.js";
+import { cliRenderMeta } from "../../config.js";
 
 /** `spec.template.spec.containers[0].image`, `metadata["app.kubernetes.io/name"]` -> segments. */
 export function parsePath(path: string): Array<string | number> {
@@ -40,7 +41,7 @@ export function infoOf(check: DataCheck): CheckInfo {
 /** Answers may be used in a check's file, pattern and expected value: `file: "src/{{name}}.ts"`. */
 function interpolate(value: string, ctx: DoctorContext): string {
   if (!value.includes("{{")) return value;
-  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "" };
+  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", ...cliRenderMeta() };
   return compileTemplate(value)({ ...ctx.template!.answers, paved: meta });
 }
 

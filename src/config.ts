@@ -76,6 +76,8 @@ const ALL_FIELDS_FIX = "the keys are source, verify, defaults, cli and trust (se
 export function cliSpecProblem(text: string): string | undefined {
   const at = text.lastIndexOf("@");
   if (at <= 0) return "must be a package and an exact version, e.g. @acme/paved@1.4.2";
+  // It is written into CI files and shell commands verbatim: nothing there may need quoting.
+  if (!/^[\w@%+=:,./~-]+$/.test(text)) return "may hold only letters, digits and @ % + = : , . / ~ _ -";
   const name = text.slice(0, at);
   const version = text.slice(at + 1);
   if (!NPM_PACKAGE_NAME.test(name) || name.length > 214) return `${JSON.stringify(name)} is not an npm package name`;

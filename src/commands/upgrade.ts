@@ -31,7 +31,8 @@ import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "..
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
-import { cliRenderMeta, verifyByDefault } from "../config.js";
+import { cliRenderMeta, configTrust, effectiveConfig, verifyByDefault } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 import { answerOptionsSchema, commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
@@ -281,6 +282,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
   const finalVersion = chain[chain.length - 1]!.version;
+  for (const step of chain.slice(1)) assertPavedVersionFor(step.version.manifest);
   const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
   const verify = options.verify ?? verifyByDefault(target);
   const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } };
@@ -298,7 +300,10 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
     ...postUpgrade,
     ...verifyCommands,
   ];
-  assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
+  const config = effectiveConfig(target);
+  for (const warning of config.warnings) out.warn(warning);
+  const trusted = source.trusted || options.trust || configTrust(source.id, config).trusted;
+  assertTrusted(commands, trusted, `upgrading to ${service.template} ${to}`, source.id);
 
   const answersOnly = service.version === to;
   const answerChanges = changedAnswers(service.answers, recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers));
@@ -332,7 +337,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
   let lockfileMs: number | null = null;
   // Only when the merge changed what the lockfile is computed from (package.json): most upgrades need no registry.
   const lockfileDue = lockfile !== undefined && lockfileNeeded(lockfile, ours, computed.tree);
-  if (lockfileDue) assertTrusted([lockfile.command], source.trusted || options.trust, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
+  if (lockfileDue) assertTrusted([lockfile.command], trusted, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
   if (lockfileDue && conflicts.length === 0 && !options.dryRun) {
     const lockStarted = performance.now();
     out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));

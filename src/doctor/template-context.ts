@@ -9,6 +9,7 @@ import { describeSource, displayPath, openRecordedSource, openSource, type Templ
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 import { cliRenderMeta } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 
 /** `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on). */
 export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true };
@@ -55,6 +56,8 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
   }
+  // An older paved would misread the version's checks: refused (exit 2), not reported as findings.
+  assertPavedVersionFor(version.manifest);
   try {
     resolved = await answersForRender(version.manifest.questions, service.answers, meta, displayPath(path.join(version.dir, "template.yaml")));
   } catch (error) {

@@ -33,30 +33,51 @@ export interface CliSpec {
   pin: CliPin;
 }
 
-const cliPackageSpec = z.string().superRefine((text, ctx) => {
-  const problem = cliSpecProblem(text);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-});
+const cliPackageSpec = z
+  .string()
+  .regex(/^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/, "must be a package and an exact version, e.g. @acme/paved@1.4.2")
+  .superRefine((text, ctx) => {
+    const problem = cliSpecProblem(text);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const answerDefault = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
 
 export const configFileSchema = z
   .object({
-    $schema: z.string().optional(),
-    /** The default template source: a git URL, a git repository path or a `<name>/<version>/` directory. */
-    source: z.string().min(1).optional(),
-    /** Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips). */
-    verify: z.boolean().optional(),
+    $schema: z.string().optional().meta({ description: "JSON Schema for editors, e.g. paved's `schema/pavedrc.schema.json`. Ignored by paved." }),
+    source: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "The default template source: a git URL, a git repository path or a `<name>/<version>/` directory (a path is relative to this file). PAVED_SOURCE and --source override it." }),
+    verify: z.boolean().optional().meta({ description: "Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips)." }),
     defaults: z
       .record(
         z.string().regex(TEMPLATE_KEY, "must be a template name (lowercase letters, digits and dashes)"),
         z.record(z.string().regex(ANSWER_KEY, "must be a question name"), answerDefault),
       )
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          "Answer defaults per template, replacing the manifest's: `defaults: { service: { repository: \"https://git.example.com/{{owner}}/{{name}}\" } }`. Text is rendered with the earlier answers; the result is validated against the question; --set, answers files and prompts still override it.",
+      }),
     cli: z
-      .union([cliPackageSpec, z.object({ package: cliPackageSpec, pin: z.enum(CLI_PINS).optional() }).strict()])
-      .optional(),
-    trust: z.array(z.string().min(1, "must not be empty")).optional(),
+      .union([
+        cliPackageSpec,
+        z
+          .object({
+            package: cliPackageSpec.meta({ description: "The package and exact version (or a `file:` / https `.tgz` tarball), e.g. `@acme/paved@1.4.2`." }),
+            pin: z.enum(CLI_PINS).optional().meta({ description: "`npx` (default): CI runs `npx --yes <package>@<version>`. `devDependency`: package.json pins it and CI runs `npx --no-install paved` after `npm ci`; the package must be installable where services install." }),
+          })
+          .strict(),
+      ])
+      .optional()
+      .meta({ description: "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`." }),
+    trust: z
+      .array(z.string().min(1, "must not be empty"))
+      .optional()
+      .meta({ description: "Template sources (git URLs or paths) whose hooks, migrations and test commands run without --trust. Only the user config and the PAVED_CONFIG file may grant it; in a project's .pavedrc.yml it is ignored with a warning." }),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -377,4 +398,12 @@ export function withConfiguredDefaults<Q extends { name: string; default?: unkno
 export function configTrust(sourceId: string, config: Pick<EffectiveConfig, "trust">): { trusted: boolean; by?: string } {
   const entry = trustEntryFor(sourceId, config.trust);
   return entry ? { trusted: true, by: `trust: ${entry.value} in ${entry.from}` } : { trusted: false };
+}
+
+export const CONFIG_SCHEMA_ID = "https://github.com/paved-dev/paved/schema/pavedrc.schema.json";
+
+/** The JSON Schema of `.pavedrc.yml` and the user/org config (the zod schema's input side), for editors. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configFileSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return { $schema: schema.$schema, $id: CONFIG_SCHEMA_ID, title: "paved configuration", description: "`.pavedrc.yml` (found upward), `$XDG_CONFIG_HOME/paved/config.yml` and the file PAVED_CONFIG names. See docs/config.md.", ...schema };
 }

@@ -33,13 +33,14 @@ export interface CliSpec {
   pin: CliPin;
 }
 
+// The specific reason first (cliSpecProblem); the pattern is for editors (JSON Schema).
 const cliPackageSpec = z
   .string()
-  .regex(/^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/, "must be a package and an exact version, e.g. @acme/paved@1.4.2")
   .superRefine((text, ctx) => {
     const problem = cliSpecProblem(text);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
+    if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
+  })
+  .regex(/^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/, "must be a package and an exact version, e.g. @acme/paved@1.4.2");
 
 const answerDefault = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
 
@@ -97,12 +98,11 @@ const ALL_FIELDS_FIX = "the keys are source, verify, defaults, cli and trust (se
 export function cliSpecProblem(text: string): string | undefined {
   const at = text.lastIndexOf("@");
   if (at <= 0) return "must be a package and an exact version, e.g. @acme/paved@1.4.2";
-  // It is written into CI files and shell commands verbatim: nothing there may need quoting.
-  if (!/^[\w@%+=:,./~-]+$/.test(text)) return "may hold only letters, digits and @ % + = : , . / ~ _ -";
   const name = text.slice(0, at);
   const version = text.slice(at + 1);
   if (!NPM_PACKAGE_NAME.test(name) || name.length > 214) return `${JSON.stringify(name)} is not an npm package name`;
-  if (isTarballSpec(version)) return undefined;
+  // It is written into CI files and shell commands verbatim: nothing there may need quoting.
+  if (isTarballSpec(version)) return /^[\w@%+=:,./~-]+$/.test(version) ? undefined : "a tarball path may hold only letters, digits and @ % + = : , . / ~ _ -";
   if (semver.valid(version) !== version) return `${JSON.stringify(version)} is not an exact version (a range or tag would let CI run a different paved)`;
   return undefined;
 }
@@ -140,7 +140,7 @@ export function readConfigFile(file: string): ConfigFile {
   const data = parseConfigText(text, file, ALL_FIELDS_FIX) ?? {};
   const result = configFileSchema.safeParse(data);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = innermostIssue(result.error.issues[0]!, data);
   const field = formatIssuePath(issue.path);
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => `"${k}"`).join(", ");
@@ -149,6 +149,20 @@ export function readConfigFile(file: string): ConfigFile {
   }
   const top = String(issue.path[0] ?? "");
   throw new UserError(`${file}: ${field || "(top level)"}: ${issue.message}`, { hint: FIELD_FIXES[top] ?? ALL_FIELDS_FIX, fields: { file } });
+}
+
+/**
+ * The issue to report, with its full path: for a union (`cli`: a string or an object), the alternative whose
+ * type the value has; for a record key, the key's own problem.
+ */
+function innermostIssue(issue: z.core.$ZodIssue, data: unknown): z.core.$ZodIssue {
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const branches = issue.errors.filter((branch) => branch.length > 0);
+    const matching = branches.find((branch) => !(branch[0]!.code === "invalid_type" && branch[0]!.path.length === 0)) ?? branches[0];
+    if (matching) return innermostIssue({ ...matching[0]!, path: [...issue.path, ...matching[0]!.path] } as z.core.$ZodIssue, data);
+  }
+  if (issue.code === "invalid_key" && issue.issues.length > 0) return { ...issue.issues[0]!, path: issue.path } as z.core.$ZodIssue;
+  return issue;
 }
 
 /** The nearest `.pavedrc.yml` in `start` or a parent directory. */

@@ -264,7 +264,8 @@ export function effectiveConfig(cwd: string = process.cwd(), env: NodeJS.Process
   const defaults: EffectiveConfig["defaults"] = {};
   for (const layer of [...layers].reverse()) {
     for (const [template, answers] of Object.entries(layer.config.defaults ?? {})) {
-      const into = (defaults[template] ??= {});
+      defaults[template] ??= {};
+      const into = defaults[template];
       for (const [name, value] of Object.entries(answers)) into[name] = { value, from: layer.file };
     }
   }

@@ -16,7 +16,7 @@ import { versionOfTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
 import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
-import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
+import { checkTemplateRefs, PAVED_META_KEYS, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
 import { cliRenderMeta } from "../config.js";
 
@@ -199,7 +199,7 @@ const RULE_OF: Record<RefProblem, LintRule> = {
 };
 
 const HINT_OF: Partial<Record<RefProblem, string>> = {
-  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
+  "undefined-variable": `use a question's name, or ${PAVED_META_KEYS.map((k) => `{{paved.${k}}}`).join(", ")}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name`,
   "unknown-helper": "use one of the listed helpers (see docs/authoring.md), or an answer without arguments",
 };
 
@@ -248,7 +248,7 @@ function checkTemplateTexts(template: TemplateDir, manifest: Manifest, findings:
     const scope = earlier === undefined ? root : rootShape(manifest.questions.slice(0, earlier));
     for (const ref of checkTemplateRefs(text, scope)) {
       const found = finding(ref, MANIFEST, template.positionIn(where, ref.line, ref.column), `${field}: `);
-      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = "a default may only use answers to earlier questions and {{paved.template}}, {{paved.version}}, {{paved.dirName}}";
+      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = `a default may only use answers to earlier questions and ${PAVED_META_KEYS.map((k) => `{{paved.${k}}}`).join(", ")}`;
       findings.push(found);
       flagged.fields.add(field);
     }

@@ -138,7 +138,7 @@ describe("defaults: org answer defaults", () => {
   it("are still validated against the question: a bad one is refused naming the config file and field", async () => {
     const w = world();
     userConfig(w, "defaults:\n  demo:\n    repository: \"ftp://{{owner}}\"\n");
-    await expectRefused(w, () => newDemo(w, ["--trust"]), new RegExp(`${escape(w.userFile)}: defaults\\.demo\\.repository: "ftp://team-a" for repository: must be an https URL`), /fix it there, or pass --set repository=/);
+    await expectRefused(w, () => newDemo(w, ["--trust"]), new RegExp(`${escapeRegExp(w.userFile)}: defaults\\.demo\\.repository: "ftp://team-a" for repository: must be an https URL`), /fix it there, or pass --set repository=/);
   });
 
   it("a default for a question the version does not ask is a warning, not a failure", async () => {
@@ -264,7 +264,7 @@ describe("minPavedVersion: a template version that needs a newer paved is refuse
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 

@@ -31,7 +31,7 @@ import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "..
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
-import { cliRenderMeta, configTrust, effectiveConfig, verifyByDefault } from "../config.js";
+import { cliRenderMeta, configTrust, effectiveConfig, verifyByDefault, withConfiguredDefaults } from "../config.js";
 import { assertPavedVersionFor } from "../paved-version.js";
 import { answerOptionsSchema, commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
@@ -105,11 +105,15 @@ export async function resolvePath(
   });
   const chain: VersionAnswers[] = [{ version: first, answers: baseAnswers.answers, unknown: baseAnswers.unknown }];
   let carried = baseAnswers.answers;
+  // A question a later version adds takes the org's default (config `defaults`) like `paved new` would.
+  const config = effectiveConfig();
   for (const [k, version] of versions.entries()) {
     if (k === 0) continue;
     const last = k === versions.length - 1;
+    const configured = withConfiguredDefaults(service.template, version.manifest.questions, config);
     const { answers, unknown } = await resolveAnswers({
-      questions: version.manifest.questions,
+      questions: configured.questions,
+      defaultOrigins: configured.origins,
       provided: providedFor(version, carried, sets, last),
       meta: { template: service.template, version: version.manifest.version, dirName, ...cliRenderMeta() },
       manifestFile: manifestFileOf(version),

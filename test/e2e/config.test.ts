@@ -150,6 +150,26 @@ describe("defaults: org answer defaults", () => {
   });
 });
 
+describe("defaults in upgrade", () => {
+  it("a question a newer version adds takes the org default", async () => {
+    const w = world();
+    const made = await newDemo(w, ["--trust"]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const service = path.join(w.project, "svc");
+    await git(service, ["init", "-q", "-b", "main"]);
+    await git(service, ["add", "-A"]);
+    await git(service, ["commit", "-qm", "init"]);
+    const withRegion = demoManifest({ hooks: {} });
+    withRegion.questions.push({ name: "region", type: "input", message: "Region", default: "eu-{{owner}}" } as (typeof withRegion.questions)[number]);
+    makeSource({ demo: { "1.1.0": { manifest: withRegion, files: { ...DEMO_FILES, "region.txt": "{{region}}\n" } } } }, w.source);
+    userConfig(w, 'defaults:\n  demo:\n    region: "us-{{owner}}"\n');
+    const upgraded = await runCli(["upgrade", service], { cwd: w.project, env: w.env });
+    expect(upgraded.exitCode, upgraded.stderr).toBe(0);
+    expect(readFileSync(path.join(service, "region.txt"), "utf8")).toBe("us-team-a\n");
+    expect(readFileSync(path.join(service, ".paved.yml"), "utf8")).toContain("region: us-team-a");
+  });
+});
+
 describe("trust: sources whose hooks run without --trust", () => {
   it("a source the user config trusts runs its hooks without --trust, and says why", async () => {
     const w = world();

@@ -6,6 +6,7 @@
 // place the values land is checked, down to `npx --no-install paved doctor` passing with the pinned paved.
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { validateWorkflow } from "@action-validator/core";
 import { execa } from "execa";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +119,7 @@ describe("a platform team's config lands in every place of a new service (issue 
     for (const url of runbooks) expect(url).toMatch(new RegExp(`^${repo.replace(/[.]/g, "\\.")}/blob/main/docs/runbooks/README\\.md#[a-z0-9-]+$`));
 
     // cli: CI installs the pinned paved with the service's dependencies and runs it; never a floating `npx paved`.
+    expect(validateWorkflow(read(".github/workflows/ci.yml")).errors).toEqual([]);
     const ci = parseYaml(read(".github/workflows/ci.yml")) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
     const goldenPath = ci.jobs["golden-path"]!.steps.map((s) => s.run).filter(Boolean);
     expect(goldenPath).toEqual(["npm ci --no-audit --no-fund", "npx --no-install paved doctor --format github"]);

@@ -96,7 +96,7 @@ const ALL_FIELDS_FIX = "the keys are source, verify, defaults, cli and trust (se
 
 /** Why `text` is not a usable package spec for `cli`, or undefined. */
 export function cliSpecProblem(text: string): string | undefined {
-  const at = text.lastIndexOf("@");
+  const at = specSeparator(text);
   if (at <= 0) return "must be a package and an exact version, e.g. @acme/paved@1.4.2";
   const name = text.slice(0, at);
   const version = text.slice(at + 1);
@@ -107,13 +107,18 @@ export function cliSpecProblem(text: string): string | undefined {
   return undefined;
 }
 
+/** The `@` between package and version: the first after a scope's leading `@` (a tarball path may hold more). */
+function specSeparator(text: string): number {
+  return text.indexOf("@", 1);
+}
+
 function isTarballSpec(version: string): boolean {
   return version.startsWith("file:") || /^https:\/\/\S+\.tgz$/.test(version);
 }
 
 /** A checked spec string as parts. */
 export function parseCliSpec(text: string, pin: CliPin = "npx"): CliSpec {
-  const at = text.lastIndexOf("@");
+  const at = specSeparator(text);
   return { package: text.slice(0, at), version: text.slice(at + 1), spec: text, pin };
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
-import { configJsonSchema, configFileSchema } from "../../src/config.js";
+import { cliSpecProblem, configFileSchema, configJsonSchema, parseCliSpec } from "../../src/config.js";
 import { ROOT } from "../helpers.js";
 
 const committed = JSON.parse(readFileSync(path.join(ROOT, "schema", "pavedrc.schema.json"), "utf8"));
@@ -34,5 +34,18 @@ describe(".pavedrc.yml JSON Schema", () => {
   it("docs/config.md describes every key", () => {
     for (const key of Object.keys(committed.properties).filter((k) => k !== "$schema")) expect(docs).toContain(`| \`${key}`);
     expect(docs).toContain("| `cli.pin`");
+  });
+
+  it("cli: a package and an exact version or a tarball, split at the @ after the scope", () => {
+    expect(cliSpecProblem("@acme/paved@1.4.2")).toBeUndefined();
+    expect(cliSpecProblem("paved@0.1.0-rc.1")).toBeUndefined();
+    expect(cliSpecProblem("paved@file:/srv/@builds/paved-0.1.0.tgz")).toBeUndefined();
+    expect(parseCliSpec("@acme/paved@file:/srv/@builds/p.tgz", "devDependency")).toEqual({ package: "@acme/paved", version: "file:/srv/@builds/p.tgz", spec: "@acme/paved@file:/srv/@builds/p.tgz", pin: "devDependency" });
+    expect(cliSpecProblem("@acme/paved")).toMatch(/exact version/);
+    expect(cliSpecProblem("paved@latest")).toMatch(/not an exact version/);
+    expect(cliSpecProblem("paved@~1.4.2")).toMatch(/not an exact version/);
+    expect(cliSpecProblem("Paved@1.0.0")).toMatch(/not an npm package name/);
+    expect(cliSpecProblem("paved@file:/tmp/a b.tgz")).toMatch(/may hold only/);
+    expect(cliSpecProblem("paved@file:/tmp/$(id).tgz")).toMatch(/may hold only/);
   });
 });

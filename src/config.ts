@@ -74,7 +74,7 @@ export const configFileSchema = z
           .strict(),
       ])
       .optional()
-      .meta({ description: "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`." }),
+      .meta({ description: "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`. Only the user config and the PAVED_CONFIG file may set it; in a project's .pavedrc.yml it is ignored with a warning." }),
     trust: z
       .array(z.string().min(1, "must not be empty"))
       .optional()
@@ -235,19 +235,33 @@ export interface EffectiveConfig {
   defaults: Record<string, Record<string, Sourced<AnswerDefault>>>;
   /** Sources whose hooks run without --trust, as written (paths resolved against their file). */
   trust: Array<Sourced<string>>;
-  /** Things the config said that paved did not take (a project file's `trust`). */
+  /** Things the config said that paved did not take (a project file's `trust` or `cli`). */
   warnings: string[];
 }
 
 /**
  * The configuration in effect in `cwd`. Precedence: flags (applied by each command) > environment
  * (PAVED_SOURCE) > the project file > the user file > the org file (PAVED_CONFIG) > built-in. `defaults`
- * merge per question; `trust` is the union of the user and org files only.
+ * merge per question; `trust` is the union of the user and org files only, and `cli` comes from them only:
+ * both choose code that runs (a trusted source's hooks; the package a service installs and its CI runs), and a
+ * project file may come with any cloned repository.
  */
 export function effectiveConfig(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): EffectiveConfig {
   const layers = configLayers(cwd, env);
-  const first = <T>(pick: (c: ConfigFile) => T | undefined): Sourced<T> | undefined => {
+  const warnings: string[] = [];
+  const machineOnly = (key: "trust" | "cli", what: string) => {
     for (const layer of layers) {
+      if (layer.kind !== "project" || layer.config[key] === undefined) continue;
+      warnings.push(
+        `${layer.file}: ${key} is ignored: a project's .pavedrc.yml (it may come with a cloned repository) cannot choose ${what}; put ${key} in ${userConfigFile(env)} or the file ${ORG_CONFIG_ENV} names`,
+      );
+    }
+  };
+  machineOnly("trust", "whose commands paved runs");
+  machineOnly("cli", "the paved package new services install and run");
+  const first = <T>(pick: (c: ConfigFile) => T | undefined, machine = false): Sourced<T> | undefined => {
+    for (const layer of layers) {
+      if (machine && layer.kind === "project") continue;
       const value = pick(layer.config);
       if (value !== undefined) return { value, from: layer.file };
     }
@@ -257,7 +271,7 @@ export function effectiveConfig(cwd: string = process.cwd(), env: NodeJS.Process
   const source = env.PAVED_SOURCE
     ? { value: env.PAVED_SOURCE, from: "PAVED_SOURCE" }
     : sourceFromFile && { value: resolveFromFile(sourceFromFile.value, sourceFromFile.from), from: sourceFromFile.from };
-  const cliFromFile = first((c) => c.cli);
+  const cliFromFile = first((c) => c.cli, true);
   const cli = cliFromFile
     ? { value: typeof cliFromFile.value === "string" ? parseCliSpec(cliFromFile.value) : parseCliSpec(cliFromFile.value.package, cliFromFile.value.pin), from: cliFromFile.from }
     : { value: ownCliSpec(), from: "default" };
@@ -276,16 +290,9 @@ export function effectiveConfig(cwd: string = process.cwd(), env: NodeJS.Process
   }
 
   const trust: Array<Sourced<string>> = [];
-  const warnings: string[] = [];
   for (const layer of layers) {
-    if (!layer.config.trust?.length) continue;
-    if (layer.kind === "project") {
-      warnings.push(
-        `${layer.file}: trust is ignored: a project's .pavedrc.yml (it may come with a cloned repository) cannot make paved run a template's commands; put trust in ${userConfigFile(env)} or the file ${ORG_CONFIG_ENV} names`,
-      );
-      continue;
-    }
-    for (const entry of layer.config.trust) trust.push({ value: resolveFromFile(entry, layer.file), from: layer.file });
+    if (layer.kind === "project") continue;
+    for (const entry of layer.config.trust ?? []) trust.push({ value: resolveFromFile(entry, layer.file), from: layer.file });
   }
 
   return {

@@ -198,6 +198,23 @@ describe("trust: sources whose hooks run without --trust", () => {
     expect(refused.stderr).toContain("node -e");
   });
 
+  it("a repository's own .pavedrc.yml cannot choose cli either: the package a service installs and its CI runs", async () => {
+    const w = world();
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    const projectFile = path.join(w.project, ".pavedrc.yml");
+    writeFiles(w.project, { ".pavedrc.yml": "cli: { package: \"evil@file:./evil.tgz\", pin: devDependency }\ndefaults: { demo: { owner: team-project } }\n" });
+    const made = await runCli(["new", "demo", "svc", "--source", w.source, "--trust", "--no-git"], { cwd: w.project, env: w.env });
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect(made.stderr).toContain(`warning: ${projectFile}: cli is ignored`);
+    // The rest of the project file still applies.
+    expect(readFileSync(path.join(w.project, "svc", "README.md"), "utf8")).toBe(
+      `svc by team-project at https://github.com/team-project/svc\ncli ${pkg.name}@${pkg.version} package ${pkg.name} version ${pkg.version} pin npx\n`,
+    );
+    const config = JSON.parse((await runCli(["config", "--json"], { cwd: w.project, env: w.env })).stdout);
+    expect(config.cli.from).toBe("default");
+    expect(config.warnings).toEqual([expect.stringContaining(`${projectFile}: cli is ignored`)]);
+  });
+
   it("an untrusted source still needs --trust (the trust list names another source)", async () => {
     const w = world();
     userConfig(w, "trust: [https://git.example.com/platform/templates.git]\n");

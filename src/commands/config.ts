@@ -18,7 +18,7 @@ export async function configCommand(dir: string | undefined, rawOptions: unknown
 
   const width = 10;
   const row = (name: string, value: string, from: string) => out.print(`${out.c.bold(name.padEnd(width))} ${shown(value)}  ${out.c.dim(`(${fromText(from)})`)}`);
-  out.print(`${out.c.bold("files".padEnd(width))} ${config.files.length ? "" : out.c.dim("none: every value is built in")}`);
+  out.print(config.files.length ? out.c.bold("files") : `${out.c.bold("files".padEnd(width))} ${out.c.dim("none: every value is built in")}`);
   for (const file of config.files) out.print(`  ${file.kind.padEnd(8)} ${shown(file.file)}`);
   row("source", config.source?.value ?? "builtin", config.source?.from ?? "default");
   row("verify", String(config.verify.value), config.verify.from);

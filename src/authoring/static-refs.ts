@@ -16,7 +16,7 @@ const SCALAR: Shape = { kind: "scalar" };
 const ANY: Shape = { kind: "any" };
 
 /** `{{paved.*}}`: the keys of RenderMeta (src/answers/answers.ts; `cli*` from src/config.ts). */
-export const PAVED_META_KEYS = ["template", "version", "dirName", "cli", "cliPackage", "cliVersion", "cliPin"] as const satisfies ReadonlyArray<keyof RenderMeta>;
+export const PAVED_META_KEYS = ["template", "version", "dirName", "path", "root", "cli", "cliPackage", "cliVersion", "cliPin"] as const satisfies ReadonlyArray<keyof RenderMeta>;
 
 /** The root context a template renders with: each question's answer and `paved`. */
 export function rootShape(questions: readonly Pick<Question, "name" | "type">[]): Shape {

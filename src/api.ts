@@ -15,6 +15,7 @@ import { renderServiceTree } from "./service-tree.js";
 import { BUILTIN_SOURCE_ID, openSource, recordSource, resolveVersion, versionFile } from "./templates/source.js";
 import { sortedPaths } from "./tree.js";
 import { formatIssuePath } from "./validation.js";
+import { cliRenderMeta } from "./config.js";
 
 export { UserError };
 export type { ErrorFields, UserErrorCode };
@@ -91,7 +92,7 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
     assertTargetFree(target);
   }
 
-  const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target) };
+  const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target), ...cliRenderMeta() };
   const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const])).map(([k, value]) => [k, { value, origin: "answers file" }] as const));
   const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: versionFile(version, "template.yaml") });
   const { tree } = renderServiceTree(version, answers, meta, target);

@@ -301,6 +301,18 @@ export function buildProgram(): Command {
       await fleetMergeCommand(files, options, { out: outputFor(options) });
     });
 
+  addCommonOptions(
+    program
+      .command("config")
+      .description("show the configuration in effect (config files, defaults, cli, trust) and where each value came from")
+      .argument("[dir]", "where to look from, as a command run there would (default: the current directory)"),
+  )
+    .addHelpText("after", examples("paved config", "paved config --json", "paved config services/payments-api"))
+    .action(async (dir: string | undefined, options: Record<string, unknown>) => {
+      const { configCommand } = await import("./commands/config.js");
+      await configCommand(dir, options, outputFor(options));
+    });
+
   const authoring = program
     .command("template")
     .description("tools for template authors: lint, test and start a template")

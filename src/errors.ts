@@ -39,7 +39,8 @@ export type UserErrorCode =
   | "template-syntax"
   | "template-unknown-variable"
   | "template-too-deep"
-  | "overlap";
+  | "overlap"
+  | "paved-too-old";
 
 /**
  * A mistake the user can fix: a bad flag, answer, manifest or `.paved.yml`.

@@ -1,3 +1,4 @@
+import type { CliRenderMeta } from "../config.js";
 import { UserError } from "../errors.js";
 import { compileTemplate } from "../render/handlebars.js";
 import type { Question } from "../templates/manifest.js";
@@ -14,8 +15,8 @@ export interface ProvidedAnswer {
   origin: AnswerOrigin;
 }
 
-/** Values available to defaults and templates besides the answers, as {{paved.*}}. */
-export interface RenderMeta {
+/** Values available to defaults and templates besides the answers, as {{paved.*}} (`paved.cli*`: see src/config.ts). */
+export interface RenderMeta extends CliRenderMeta {
   template: string;
   version: string;
   /** The target folder's name ("" when none was given). */
@@ -53,6 +54,8 @@ export interface ResolveAnswersInput {
    * With a prompter the person is asked instead.
    */
   fromRecord?: boolean;
+  /** Questions whose default comes from a config file's `defaults`: where, for messages (`<file>: defaults.service.repository`). */
+  defaultOrigins?: ReadonlyMap<string, string>;
 }
 
 export interface ResolvedAnswers {
@@ -188,15 +191,17 @@ function emptyAnswer(q: Question): AnswerValue {
 }
 
 /** A question's default with earlier answers filled in; undefined when there is none (or it renders empty). */
-export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, manifestFile: string): AnswerValue | undefined {
+export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, manifestFile: string, configuredAt?: string): AnswerValue | undefined {
   if (q.default === undefined) return undefined;
+  const where = configuredAt ?? `${manifestFile}: questions.${q.name}.default`;
+  const fix = configuredAt ? `fix it in ${configuredAt.split(": ")[0]}` : "the template's author must fix the default";
   let raw: unknown = q.default;
   if (typeof raw === "string" && raw.includes("{{")) {
     try {
       raw = compileTemplate(raw)({ ...answers, paved: pavedScope(meta) });
     } catch (error) {
-      throw new UserError(`${manifestFile}: questions.${q.name}.default: ${(error as Error).message.split("\n")[0]}`, {
-        hint: "a default may only use answers to earlier questions and {{paved.dirName}}",
+      throw new UserError(`${where}: ${(error as Error).message.split("\n")[0]}`, {
+        hint: `a default may only use answers to earlier questions and {{paved.dirName}}; ${fix}`,
       });
     }
     if (raw === "") return undefined;
@@ -204,8 +209,8 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
   try {
     return coerceAnswer(q, raw);
   } catch (error) {
-    throw new UserError(`${manifestFile}: questions.${q.name}.default ${display(raw)} ${(error as Error).message}`, {
-      hint: "the template's author must fix the default",
+    throw new UserError(`${where} ${display(raw)} ${(error as Error).message}`, {
+      hint: fix,
     });
   }
 }
@@ -215,7 +220,7 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
  * A required answer with nothing to go on is a UserError naming the flag; nothing is asked without a prompter.
  */
 export async function resolveAnswers(input: ResolveAnswersInput): Promise<ResolvedAnswers> {
-  const { questions, provided, meta, prompter, manifestFile, fromRecord = false } = input;
+  const { questions, provided, meta, prompter, manifestFile, fromRecord = false, defaultOrigins } = input;
   const known = new Set(questions.map((q) => q.name));
   const unknown = [...provided.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) {
@@ -259,12 +264,14 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
       const verdict = validateAnswer(q, value);
       if (verdict !== true) throw invalidAnswer(q, given, verdict);
     } else {
-      const fallback = defaultFor(q, answers, meta, manifestFile);
+      const configuredAt = defaultOrigins?.get(q.name);
+      const fallback = defaultFor(q, answers, meta, manifestFile, configuredAt);
       if (prompter) {
         value = await prompter.ask(q, fallback, (v) => validateAnswer(q, v));
       } else if (fallback !== undefined) {
         value = fallback;
         const verdict = validateAnswer(q, value);
+        if (verdict !== true && configuredAt) throw new UserError(`${configuredAt}: ${display(value)} for ${q.name}: ${verdict}`, { hint: `fix it there, or ${setHint(q)}` });
         if (verdict !== true) throw invalidAnswer(q, { value, origin: "default" }, verdict);
       } else if (q.required) {
         throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, { hint: setHint(q), code: "missing-answer", fields: { variable: q.name } });

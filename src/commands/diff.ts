@@ -12,6 +12,7 @@ import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../diff/unified-diff.js";
 import { openRepository, readWorkingTree } from "../git/worktree.js";
 import { commonOptionsSchema, parseCommandOptions, sourceOptionSchema } from "./options.js";
+import { cliRenderMeta } from "../config.js";
 
 export const diffOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
   stat: z.boolean().default(false),
@@ -112,7 +113,7 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
     });
   }
   const version = await source.loadVersion(service.template, service.version);
-  const meta = { template: service.template, version: service.version, dirName: path.basename(target) };
+  const meta = { template: service.template, version: service.version, dirName: path.basename(target), ...cliRenderMeta() };
   // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
   const provided = recordedProvided(version.manifest.questions, service.answers);
   const manifestFile = versionFile(version, "template.yaml");

@@ -31,7 +31,8 @@ import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "..
 import { abortUpgrade, continueUpgrade } from "../upgrade/resume.js";
 import { verifyService, type VerifyResult } from "../upgrade/verify.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
-import { verifyByDefault } from "../config.js";
+import { cliRenderMeta, configTrust, effectiveConfig, verifyByDefault, withConfiguredDefaults } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 import { answerOptionsSchema, commonOptionsSchema, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const upgradeOptionsSchema = commonOptionsSchema
@@ -98,19 +99,23 @@ export async function resolvePath(
   const baseAnswers = await resolveAnswers({
     questions: first.manifest.questions,
     provided: providedFor(first, service.answers, new Map(), false),
-    meta: { template: service.template, version: service.version, dirName },
+    meta: { template: service.template, version: service.version, dirName, ...cliRenderMeta() },
     manifestFile: manifestFileOf(first),
     fromRecord: true,
   });
   const chain: VersionAnswers[] = [{ version: first, answers: baseAnswers.answers, unknown: baseAnswers.unknown }];
   let carried = baseAnswers.answers;
+  // A question a later version adds takes the org's default (config `defaults`) like `paved new` would.
+  const config = effectiveConfig();
   for (const [k, version] of versions.entries()) {
     if (k === 0) continue;
     const last = k === versions.length - 1;
+    const configured = withConfiguredDefaults(service.template, version.manifest.questions, config);
     const { answers, unknown } = await resolveAnswers({
-      questions: version.manifest.questions,
+      questions: configured.questions,
+      defaultOrigins: configured.origins,
       provided: providedFor(version, carried, sets, last),
-      meta: { template: service.template, version: version.manifest.version, dirName },
+      meta: { template: service.template, version: version.manifest.version, dirName, ...cliRenderMeta() },
       manifestFile: manifestFileOf(version),
       fromRecord: true,
       ...(prompter ? { prompter } : {}),
@@ -281,9 +286,10 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
   const finalVersion = chain[chain.length - 1]!.version;
+  for (const step of chain.slice(1)) assertPavedVersionFor(step.version.manifest);
   const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
   const verify = options.verify ?? verifyByDefault(target);
-  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target) } };
+  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } };
   const verifyCommands = verify ? renderCommands(finalVersion.manifest.test, finalContext, `${manifestFileOf(finalVersion)}: test`) : [];
   const postUpgrade = renderCommands(finalVersion.manifest.hooks.postUpgrade, finalContext, `${manifestFileOf(finalVersion)}: hooks.postUpgrade`);
   const commands = [
@@ -291,14 +297,17 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
       service.version === to
         ? []
         : migrationCommands(step.version.manifest.migrations, {
-            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target) } },
+            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } },
             where: `${manifestFileOf(step.version)}: migrations`,
           }),
     ),
     ...postUpgrade,
     ...verifyCommands,
   ];
-  assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
+  const config = effectiveConfig(target);
+  for (const warning of config.warnings) out.warn(warning);
+  const trusted = source.trusted || options.trust || configTrust(source.id, config).trusted;
+  assertTrusted(commands, trusted, `upgrading to ${service.template} ${to}`, source.id);
 
   const answersOnly = service.version === to;
   const answerChanges = changedAnswers(service.answers, recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers));
@@ -332,7 +341,7 @@ async function runUpgrade(target: string, options: UpgradeOptions, deps: Upgrade
   let lockfileMs: number | null = null;
   // Only when the merge changed what the lockfile is computed from (package.json): most upgrades need no registry.
   const lockfileDue = lockfile !== undefined && lockfileNeeded(lockfile, ours, computed.tree);
-  if (lockfileDue) assertTrusted([lockfile.command], source.trusted || options.trust, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
+  if (lockfileDue) assertTrusted([lockfile.command], trusted, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
   if (lockfileDue && conflicts.length === 0 && !options.dryRun) {
     const lockStarted = performance.now();
     out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));

@@ -10,6 +10,8 @@ import type { Question } from "../templates/manifest.js";
 import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
+import { cliRenderMeta } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 
 /** `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on). */
 export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true };
@@ -52,13 +54,15 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
   // A service in a subdirectory renders with its {{paved.path}}; the files it places at the repository root are
   // not looked for in its folder (service/ci-workflow checks them at the root).
   const top = workTreeTopSync(dir);
-  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), path: top === undefined ? "" : repoRelativePath(top, dir) };
+  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), path: top === undefined ? "" : repoRelativePath(top, dir), ...cliRenderMeta() };
   try {
     version = await source.loadVersion(service.template, service.version);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
   }
+  // An older paved would misread the version's checks: refused (exit 2), not reported as findings.
+  assertPavedVersionFor(version.manifest);
   try {
     resolved = await answersForRender(version.manifest.questions, service.answers, meta, versionFile(version, "template.yaml"));
   } catch (error) {

@@ -9,6 +9,7 @@ import { keptFilesOf, type KeptFile } from "./kept-files.js";
 import { mergeBytes } from "../diff/xdiff/diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
+import { cliRenderMeta } from "../config.js";
 
 /** One version of the path from the recorded version to the target, with the answers it renders with. */
 export interface VersionAnswers {
@@ -68,7 +69,7 @@ function renderer(template: string, dirName: string): (step: VersionAnswers) => 
   return (step) => {
     let rendered = cache.get(step);
     if (!rendered) {
-      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName };
+      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, ...cliRenderMeta() };
       rendered = renderTemplate(step.version, step.answers, meta, step.unknown);
       cache.set(step, rendered);
     }
@@ -120,7 +121,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     });
     tree = applyPlan(moved.ours, actions);
     const records = [...followed.records, ...moved.records];
-    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName } }, where: `${manifestFile}: migrations` });
+    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName, ...cliRenderMeta() } }, where: `${manifestFile}: migrations` });
     if (commands.length > 0) {
       if (input.runCommands) {
         tree = await input.runCommands(commands, tree, to);

@@ -33,7 +33,8 @@ describe("paved new", () => {
     expect((await git(target, ["branch", "--show-current"])).stdout).toBe("main");
 
     expect(result.stdout).toMatch(/Created .*payments-api from service \d+\.\d+\.\d+: \d+ files, git main @ [0-9a-f]{7} in \d+\.\d s/);
-    expect(result.stdout).toMatch(/Next steps:\n {2}cd .*payments-api\n[\s\S]*paved doctor/);
+    // Issue 17: the next step runs paved's exact version (cli), which works where `paved` is not on PATH.
+    expect(result.stdout).toMatch(/Next steps:\n {2}cd .*payments-api\n[\s\S]*\n {2}npx --yes paved@\d+\.\d+\.\d+\S* doctor$/);
     expect(siblings(target)).toEqual(["payments-api"]);
   });
 

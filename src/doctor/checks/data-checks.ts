@@ -11,6 +11,7 @@ import { lineAt } from "../repo-files.js";
 import { isRecord, jsonOf, yamlDocumentsOf, type Parsed } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
 import { requiredFiles } from "./files.js";
+import { cliRenderMeta } from "../../config.js";
 
 /** `spec.template.spec.containers[0].image`, `metadata["app.kubernetes.io/name"]` -> segments. */
 export function parsePath(path: string): Array<string | number> {
@@ -41,7 +42,7 @@ export function infoOf(check: DataCheck): CheckInfo {
 /** Answers may be used in a check's file, pattern and expected value: `file: "src/{{name}}.ts"`. */
 function interpolate(value: string, ctx: DoctorContext): string {
   if (!value.includes("{{")) return value;
-  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", path: ctx.template?.servicePath ?? "" };
+  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", path: ctx.template?.servicePath ?? "", ...cliRenderMeta() };
   return compileTemplate(value)({ ...ctx.template!.answers, paved: pavedScope(meta) });
 }
 
@@ -125,7 +126,9 @@ function refusedRead(check: DataCheck, file: string, ctx: DoctorContext): { mess
   if (outside !== undefined) {
     return { message: `the check reads ${JSON.stringify(file)}, which ${outside}`, key: "outside-service", fix: "a template's check may only name files inside the service; report this to the template's owners" };
   }
-  if (check.type !== "file-exists" && templateInsideService(ctx)) {
+  // The built-in templates ship inside paved itself: paved pinned in the service's node_modules runs its own
+  // templates from there, and whoever chose that paved already chose every check it runs.
+  if (check.type !== "file-exists" && !ctx.template!.source.trusted && templateInsideService(ctx)) {
     return {
       message: `the check reads ${file}, but the template (${ctx.template!.source.id}) lives inside the service itself`,
       key: "source-inside-service",

@@ -3,6 +3,7 @@ import { failed, NEEDS_TEMPLATE, passed, skipped, type Check, type DoctorContext
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 import { isRecord, jsonOf, yamlOf } from "../parse.js";
 import { lineContaining } from "../yaml-lines.js";
+import { cliRenderMeta } from "../../config.js";
 
 export const alertRulesInfo: CheckInfo = {
   id: "service/alert-rules",
@@ -74,7 +75,7 @@ const ALERT_NAME = /^[ \t]*(?:-[ \t]+)?alert:[ \t]*["']?([^"'#\r\n]*?)["']?[ \t]
  */
 export function templateRuleFiles(ctx: DoctorContext): Array<{ path: string; alerts: string[] }> {
   const template = ctx.template!;
-  const scope = { ...template.answers, paved: { template: ctx.service.template, version: ctx.service.version, dirName: "" } };
+  const scope = { ...template.answers, paved: { template: ctx.service.template, version: ctx.service.version, dirName: "", ...cliRenderMeta() } };
   const out: Array<{ path: string; alerts: string[] }> = [];
   for (const p of template.paths) {
     if (!/\.ya?ml$/.test(p)) continue;

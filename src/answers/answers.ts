@@ -182,8 +182,9 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
     try {
       raw = compileTemplate(raw)({ ...answers, paved: meta });
     } catch (error) {
-      throw new UserError(`${manifestFile}: questions.${q.name}.default: ${(error as Error).message.split("\n")[0]}`, {
+      throw new UserError(`questions.${q.name}.default: ${(error as Error).message.split("\n")[0]}`, {
         hint: "a default may only use answers to earlier questions and {{paved.dirName}}",
+        fields: { file: manifestFile, variable: q.name },
       });
     }
     if (raw === "") return undefined;
@@ -191,8 +192,9 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
   try {
     return coerceAnswer(q, raw);
   } catch (error) {
-    throw new UserError(`${manifestFile}: questions.${q.name}.default ${display(raw)} ${(error as Error).message}`, {
+    throw new UserError(`questions.${q.name}.default ${display(raw)} ${(error as Error).message}`, {
       hint: "the template's author must fix the default",
+      fields: { file: manifestFile, variable: q.name },
     });
   }
 }
@@ -221,8 +223,9 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
       applies = evaluateCondition(q.when, answers);
     } catch (error) {
       const detail = error instanceof ExpressionError ? error.message : String(error);
-      throw new UserError(`${manifestFile}: questions.${q.name}.when: ${detail}`, {
+      throw new UserError(`questions.${q.name}.when: ${detail}`, {
         hint: "a `when` may only use answers to earlier questions",
+        fields: { file: manifestFile, variable: q.name },
       });
     }
     if (!applies) {
@@ -274,16 +277,17 @@ function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): 
   const shown = q.secret ? HIDDEN : Array.isArray(given.value) ? given.value.join(",") : String(given.value);
   const displayed = q.secret ? HIDDEN : display(given.value);
   if (given.origin === "default") {
-    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q) });
+    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q), fields: { variable: q.name } });
   }
   if (given.origin === "recorded") {
     // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).
-    return new UserError(`.paved.yml: answers.${q.name} ${displayed}: ${problem}`, {
+    return new UserError(`answers.${q.name} ${displayed}: ${problem}`, {
+      fields: { file: ".paved.yml", variable: q.name },
       hint: `correct it with \`paved upgrade --set ${q.name}=${exampleFor(q)}\`${q.patternHint ? ` (${q.patternHint})` : ""}, or fix answers.${q.name} in .paved.yml`,
     });
   }
   const where = given.origin === "--set" ? `--set ${q.name}=${shown}` : `${given.origin} ${q.name}: ${displayed}`;
-  return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q) });
+  return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q), fields: { variable: q.name } });
 }
 
 /** Answers fit to record in `.paved.yml`: secrets left out. */

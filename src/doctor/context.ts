@@ -36,11 +36,18 @@ export interface DoctorContext {
   service: ServiceFile;
   /** Absent when the template version could not be loaded or rendered (paved/manifest says why). */
   template?: TemplateContext;
-  /** Why `template` is absent: shown by paved/manifest. */
-  templateProblem?: { message: string; fix?: string; answers?: true };
+  /** Why `template` is absent: shown by paved/manifest, at `at` when the cause is a file in the repository. */
+  templateProblem?: { message: string; fix?: string; answers?: true; at?: ProblemLocation };
   /** The day dates are judged as of (YYYY-MM-DD): `--as-of`, else today (UTC), chosen by the command. */
   asOf: string;
   graceDays: number;
+}
+
+/** A repository-relative file (POSIX) and, where known, its line or the answer (`.paved.yml` `answers.<variable>`). */
+export interface ProblemLocation {
+  file: string;
+  line?: number;
+  variable?: string;
 }
 
 export interface Check {

@@ -37,7 +37,7 @@ export function unsafePathReason(relative: string): string | undefined {
 export function assertSafeRelativePath(relative: string, origin: string): void {
   const reason = unsafePathReason(relative);
   if (reason) {
-    throw new UserError(`${origin}: the path ${JSON.stringify(relative)} ${reason} and would leave the target`, {
+    throw new UserError(`the path ${JSON.stringify(relative)} ${reason} and would leave the target`, {
       code: "unsafe-path",
       fields: { file: origin },
       hint: "template paths and answers used in paths must stay inside the generated repository",
@@ -101,7 +101,7 @@ export function resolveInside(root: string, relative: string, origin: string): s
   const full = path.resolve(root, ...relative.split("/"));
   const rel = path.relative(root, full);
   if (rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new UserError(`${origin}: the path ${JSON.stringify(relative)} would leave the target`, { code: "unsafe-path", fields: { file: origin } });
+    throw new UserError(`the path ${JSON.stringify(relative)} would leave the target`, { code: "unsafe-path", fields: { file: origin } });
   }
   return full;
 }

@@ -63,14 +63,14 @@ export function renderError(file: string, error: unknown, source?: string): User
   const unknown = source === undefined ? undefined : unknownVariableOf(source, error);
   if (unknown) return renderError(file, unknown);
   if (error instanceof TemplateTooDeep) {
-    return new UserError(`${file}: ${error.message}`, {
+    return new UserError(error.message, {
       hint: "flatten the template: split deep {{#if}} chains into conditional files (`files.when`) or fewer levels",
       code: "template-too-deep",
       fields: { file },
     });
   }
   if (error instanceof UnknownTemplateVariable) {
-    return new UserError(`${file}:${error.line}: {{${error.variable}}} is not defined (no question or value of that name)`, {
+    return new UserError(`{{${error.variable}}} is not defined (no question or value of that name)`, {
       hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
       code: "template-unknown-variable",
       fields: { file, line: error.line, variable: error.variable },
@@ -78,7 +78,7 @@ export function renderError(file: string, error: unknown, source?: string): User
   }
   const message = error instanceof Error ? error.message : String(error);
   const first = message.split("\n").slice(0, 2).join(" ");
-  return new UserError(`${file}: cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file", code: "template-syntax", fields: { file } });
+  return new UserError(`cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file", code: "template-syntax", fields: { file } });
 }
 
 /** A file's name for messages, worked out only when one is needed (most renders need none). */

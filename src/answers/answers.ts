@@ -2,8 +2,9 @@ import { UserError } from "../errors.js";
 import { compileTemplate } from "../render/handlebars.js";
 import type { Question } from "../templates/manifest.js";
 import { ExpressionError, evaluateCondition } from "./expression.js";
+import type { AnswerValue } from "./value.js";
 
-export type AnswerValue = string | number | boolean | Array<string | number> | null;
+export type { AnswerValue };
 export type Answers = Record<string, AnswerValue>;
 
 /** Where a provided answer came from, for error messages. */

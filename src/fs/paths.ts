@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, rmdirSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 
@@ -124,5 +124,14 @@ export function lstatOrNull(full: string): Stats | null {
     return lstatSync(full);
   } catch {
     return null;
+  }
+}
+
+/** Remove a file paved made (a temp file, a lock, a journal), when it is still there; a removal that fails is left be. */
+export function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
   }
 }

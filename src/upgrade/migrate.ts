@@ -1,6 +1,7 @@
 import { UserError } from "../errors.js";
 import { unsafePathReason } from "../fs/paths.js";
 import { normalizeCommand, type CommandRendering, type HookCommand } from "../hooks.js";
+import type { RenderResult } from "../render/render.js";
 import type { MigrationStep } from "../templates/manifest.js";
 import { entriesEqual, type FileTree } from "../tree.js";
 
@@ -107,13 +108,7 @@ export function applyPathMigrations(steps: readonly MigrationStep[], version: st
   return { ours: nextOurs, base: nextBase, records };
 }
 
-export interface RenderedTree {
-  tree: FileTree;
-  /** Rendered path -> the path under files/ it came from. */
-  origins: ReadonlyMap<string, string>;
-}
-
-function pathsByOrigin(rendered: RenderedTree): Map<string, string[]> {
+function pathsByOrigin(rendered: Pick<RenderResult, "origins">): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [p, origin] of rendered.origins) out.set(origin, [...(out.get(origin) ?? []), p]);
   return out;
@@ -124,7 +119,7 @@ function pathsByOrigin(rendered: RenderedTree): Map<string, string[]> {
  * folder) is the same file at a new place: move it in the team's tree and the old render before merging,
  * like a rename migration, so the team's edits go with it. Only one-to-one moves are followed.
  */
-export function followRenderedRenames(base: RenderedTree, theirs: RenderedTree, ours: FileTree, version: string): PathMigrationResult {
+export function followRenderedRenames(base: Pick<RenderResult, "tree" | "origins">, theirs: Pick<RenderResult, "tree" | "origins">, ours: FileTree, version: string): PathMigrationResult {
   const nextOurs: FileTree = new Map(ours);
   const nextBase: FileTree = new Map(base.tree);
   const records: MigrationRecord[] = [];

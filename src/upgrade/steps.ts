@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Answers, RenderMeta } from "../answers/answers.js";
 import type { HookCommand } from "../hooks.js";
-import { renderTemplate } from "../render/render.js";
+import { renderTemplate, type RenderResult } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
@@ -61,11 +61,9 @@ export interface ComputeUpgradeInput {
   throughConflicts?: boolean;
 }
 
-type Rendered = ReturnType<typeof renderTemplate>;
-
 /** Render each version of the chain once: a step's "theirs" is the next step's "base". */
-function renderer(template: string, dirName: string): (step: VersionAnswers) => Rendered {
-  const cache = new Map<VersionAnswers, Rendered>();
+function renderer(template: string, dirName: string): (step: VersionAnswers) => RenderResult {
+  const cache = new Map<VersionAnswers, RenderResult>();
   return (step) => {
     let rendered = cache.get(step);
     if (!rendered) {

@@ -207,10 +207,10 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
 export async function resolveAnswers(input: ResolveAnswersInput): Promise<ResolvedAnswers> {
   const { questions, provided, meta, prompter, manifestFile, fromRecord = false } = input;
   const known = new Set(questions.map((q) => q.name));
-  const unknown = [...provided.keys()].filter((k) => !known.has(k));
-  if (unknown.length > 0) {
-    const origin = provided.get(unknown[0]!)!.origin;
-    throw new UserError(`${origin} ${unknown.map((k) => `"${k}"`).join(", ")}: the template has no such question`, {
+  const unknown = [...provided].filter(([k]) => !known.has(k));
+  const [first] = unknown;
+  if (first) {
+    throw new UserError(`${first[1].origin} ${unknown.map(([k]) => `"${k}"`).join(", ")}: the template has no such question`, {
       hint: `questions are: ${[...known].join(", ") || "(none)"}`,
     });
   }
@@ -296,7 +296,8 @@ export function recordableAnswers(questions: readonly Question[], answers: Answe
   const out: Answers = {};
   for (const q of questions) {
     if (q.secret) continue;
-    if (q.name in answers) out[q.name] = answers[q.name]!;
+    const value = answers[q.name];
+    if (value !== undefined) out[q.name] = value;
   }
   return out;
 }

@@ -171,7 +171,11 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
       if (!readsUnknown(error)) throw error;
     }
   }
-  assertRenderedSymlinks(tree, (target) => displayPath(path.join(filesDir, origins.get(target)!)));
+  assertRenderedSymlinks(tree, (target) => {
+    const origin = origins.get(target);
+    if (origin === undefined) throw new Error(`bug: ${target} was rendered from no template file`);
+    return displayPath(path.join(filesDir, origin));
+  });
   return { tree, managed, origins };
 
   function renderFile(sourcePath: string, entry: FileEntry, shown: Shown): void {
@@ -234,13 +238,13 @@ function readsUnknown(error: unknown): boolean {
  * inside it and out of .git; and no file renders beneath one, since paved never writes through a symlink.
  */
 function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => string): void {
-  const links = new Set<string>();
-  for (const [target, entry] of tree) if (entry.symlink !== undefined) links.add(target);
+  const links = new Map<string, string>();
+  for (const [target, entry] of tree) if (entry.symlink !== undefined) links.set(target, entry.symlink);
   if (links.size === 0) return;
-  for (const link of links) {
+  for (const [link, pointsTo] of links) {
     const problem = symlinkProblem(tree, link);
     if (problem) {
-      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(tree.get(link)!.symlink)} ${describeSymlinkProblem(problem, "target")}`, {
+      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(pointsTo)} ${describeSymlinkProblem(problem, "target")}`, {
         code: "unsafe-path",
         hint: "template symlinks must point inside the tree and never into .git",
       });

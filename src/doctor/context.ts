@@ -50,6 +50,20 @@ export interface ProblemLocation {
   variable?: string;
 }
 
+/** A context whose template loaded: what checks that compare with the template work on. */
+export type TemplatedContext = DoctorContext & { template: TemplateContext };
+
+export function hasTemplate(ctx: DoctorContext): ctx is TemplatedContext {
+  return ctx.template !== undefined;
+}
+
+/** A path the template renders (one of its `paths`), which `entry` always has: a missing one is a bug. */
+export function renderedEntry(template: TemplateContext, p: string): FileEntry {
+  const entry = template.entry(p);
+  if (entry === undefined) throw new Error(`bug: the template renders ${p} but has no entry for it`);
+  return entry;
+}
+
 export interface Check {
   info: CheckInfo;
   run(ctx: DoctorContext): Finding[] | Promise<Finding[]>;

@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { ExpressionError, evaluateCondition } from "../../answers/expression.js";
+import { matchGroup } from "../../match-group.js";
 import { compileTemplate } from "../../render/handlebars.js";
 import type { DataCheck } from "../../templates/manifest.js";
 import { failed, hasTemplate, passed, skipped, type Check, type DoctorContext, type TemplatedContext } from "../context.js";
@@ -15,7 +16,11 @@ import { requiredFiles } from "./files.js";
 export function parsePath(path: string): Array<string | number> {
   const out: Array<string | number> = [];
   const re = /\[(\d+)\]|\[["']([^"']+)["']\]|([^.[\]]+)/g;
-  for (let m = re.exec(path); m; m = re.exec(path)) out.push(m[1] !== undefined ? Number(m[1]) : (m[2] ?? m[3]!));
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    const [, index, quoted] = m;
+    // One alternative matched: an index, a quoted key, or a bare key.
+    out.push(index !== undefined ? Number(index) : (quoted ?? matchGroup(m, 3)));
+  }
   return out;
 }
 

@@ -21,8 +21,8 @@ export interface TemplateContext {
   /** Rendered path -> its path under the template's files/. */
   origins: ReadonlyMap<string, string>;
   /**
-   * A rendered file. Files checks need up front (managed ones, rule files, dashboards) are rendered once;
-   * anything else renders the whole version on first use (only --fix needs that).
+   * A rendered file. Managed files (drift compares them) are rendered up front; anything else renders the
+   * whole version on first use (only --fix needs that). Rule files and dashboards are read as source text.
    */
   entry(path: string): FileEntry | undefined;
   /** The template's source text for a rendered path (before rendering), for cheap content sniffing. */

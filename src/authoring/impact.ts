@@ -13,6 +13,7 @@ import { selectTargets, type Shard, type Target, type TargetSelection } from "..
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import type { TemplateSource } from "../templates/source.js";
 import { changeCount, treeChanges } from "../upgrade/apply.js";
+import { isConflicted } from "../upgrade/plan.js";
 import { keptAfter } from "../upgrade/kept-files.js";
 import type { MigrationRecord } from "../upgrade/migrate.js";
 import { computeUpgrade } from "../upgrade/steps.js";
@@ -156,7 +157,7 @@ export async function serviceImpact(target: Target, plan: Plan): Promise<ImpactR
     const chain = await resolvePath(plan.source, plan.versions, service, plan.to, new Map(), dirName, undefined);
     const computed = await computeUpgrade({ template: service.template, dirName, ours, path: chain, throughConflicts: true });
     const conflicts = computed.steps.flatMap((s) =>
-      s.actions.filter((a) => a.conflict).map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions ?? 0, step: `${s.from}->${s.to}` })),
+      s.actions.filter(isConflicted).map((a) => ({ path: a.path, kind: a.conflict.kind, regions: a.conflict.regions ?? 0, step: `${s.from}->${s.to}` })),
     );
     const stopsAt = computed.steps.find((s) => s.actions.some((a) => a.conflict))?.to ?? null;
     return {

@@ -33,11 +33,13 @@ export type UserErrorCode =
   | "git"
   | "git-cache"
   | "missing-answer"
+  | "invalid-answer"
   | "unsafe-path"
   | "template-collision"
   | "template-syntax"
   | "template-unknown-variable"
-  | "template-too-deep";
+  | "template-too-deep"
+  | "overlap";
 
 /**
  * Where a mistake is, as the one-line message starts: `file:line: `, else `--flag: `, else nothing. Built only

@@ -6,7 +6,7 @@ import { readTree } from "../fs/read-tree.js";
 import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
-import { displayPath, type TemplateSource } from "../templates/source.js";
+import { type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, fromByteString, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
@@ -81,6 +81,27 @@ export interface ServiceDrift {
   drift: DriftedFile[];
 }
 
+/** The team's files: in a git repository only what git would commit; elsewhere everything but .git and node_modules. */
+export async function workingTreeOf(target: string): Promise<FileTree> {
+  return openRepository(target).then(
+    (repo) => readWorkingTree(repo),
+    () => readTree(target, { ignoreDirs: new Set([".git", "node_modules"]) }),
+  );
+}
+
+/** `--stat` lines: one per drifted file, then the totals, as git prints them. */
+export function driftStatLines(drift: readonly DriftedFile[]): string[] {
+  const added = drift.reduce((n, f) => n + f.added, 0);
+  const removed = drift.reduce((n, f) => n + f.removed, 0);
+  const width = Math.max(...drift.map((f) => f.path.length));
+  const widest = Math.max(1, ...drift.map((f) => f.added + f.removed));
+  const scale = Math.min(1, 40 / widest);
+  return [
+    ...drift.map((f) => statLine(f, width, scale)),
+    ` ${drift.length} file${drift.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`,
+  ];
+}
+
 /** A service's drift from a fresh render of its recorded version with its recorded answers (`paved diff`, `paved fleet`). */
 export async function serviceDrift(target: string, sourceFlag: string | undefined): Promise<ServiceDrift> {
   const service = await readServiceFile(target);
@@ -94,15 +115,11 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   const meta = { template: service.template, version: service.version, dirName: path.basename(target) };
   // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
   const provided = recordedProvided(version.manifest.questions, service.answers);
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
   const { answers, unknown } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile, fromRecord: true });
   const rendered = renderTemplate(version, answers, meta, unknown).tree;
 
-  // In a git repository only what git would commit counts; elsewhere, everything but .git and node_modules.
-  const ours = await openRepository(target).then(
-    (repo) => readWorkingTree(repo),
-    () => readTree(target, { ignoreDirs: new Set([".git", "node_modules"]) }),
-  );
+  const ours = await workingTreeOf(target);
   return { service, source, rendered: [...rendered.keys()].filter((p) => p !== SERVICE_FILE).length, drift: findDrift(rendered, ours) };
 }
 
@@ -133,11 +150,7 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   if (drift.length === 0) {
     out.info(`${out.c.green("✓")} no drift: every file matches ${service.template} ${service.version} rendered with the recorded answers`);
   } else if (options.stat) {
-    const width = Math.max(...drift.map((f) => f.path.length));
-    const widest = Math.max(1, ...drift.map((f) => f.added + f.removed));
-    const scale = Math.min(1, 40 / widest);
-    for (const f of drift) out.print(statLine(f, width, scale));
-    out.print(` ${drift.length} file${drift.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`);
+    for (const line of driftStatLines(drift)) out.print(line);
   } else {
     for (const f of drift) {
       const lines = f.patch.replace(/\n$/, "").split("\n");

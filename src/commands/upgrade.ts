@@ -14,7 +14,7 @@ import { writeTree } from "../fs/write-tree.js";
 import { assertTrusted, renderCommands, runHooks, type HookCommand } from "../hooks.js";
 import type { Output } from "../output.js";
 import { readServiceFile, SERVICE_FILE, serializeServiceFile, type ServiceFile } from "../service-file.js";
-import { describeSource, displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, displayPath, sourceHadCredentials, type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, treeChanges } from "../upgrade/apply.js";
@@ -63,7 +63,7 @@ export interface UpgradeDependencies {
 }
 
 function manifestFileOf(version: TemplateVersion): string {
-  return displayPath(path.join(version.dir, "template.yaml"));
+  return versionFile(version, "template.yaml");
 }
 
 /** Recorded (or carried) answers this version knows, plus --set; --set wins. */

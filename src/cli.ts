@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, Interrupted, ProblemFound, REPORT_URL, UserError } from "./errors.js";
+import { ExitCode, Interrupted, locationOf, ProblemFound, REPORT_URL, UserError } from "./errors.js";
 import { interruptAndCleanup, interruptedBy, runInterruptCleanup } from "./fs/cleanup.js";
 import { Output, safeMessage } from "./output.js";
 
@@ -485,11 +485,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
-      if (wantsJson) errorOut().error(error.message.replace(/^error: /, ""), "run with --help for usage");
+      if (wantsJson) errorOut().error(error.message.replace(/^error: /, ""), "run with --help for usage", { code: "option" });
       return ExitCode.usage;
     }
     if (error instanceof UserError) {
-      errorOut().error(error.message, error.hint);
+      // The one line is built from the fields (where) and the reason (what), as `--json` readers get them.
+      errorOut().error(locationOf(error.fields) + error.reason, error.hint, { code: error.code, fields: error.fields });
       return error.exitCode;
     }
     if (error instanceof ProblemFound) return ExitCode.problem;

@@ -3,8 +3,9 @@ import { UserError } from "../errors.js";
 import { compileTemplate } from "../render/handlebars.js";
 import type { Question } from "../templates/manifest.js";
 import { ExpressionError, evaluateCondition } from "./expression.js";
+import type { AnswerValue } from "./value.js";
 
-export type AnswerValue = string | number | boolean | Array<string | number> | null;
+export type { AnswerValue };
 export type Answers = Record<string, AnswerValue>;
 
 /** Where a provided answer came from, for error messages. */
@@ -200,8 +201,9 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
     try {
       raw = compileTemplate(raw)({ ...answers, paved: pavedScope(meta) });
     } catch (error) {
-      throw new UserError(`${where}: ${(error as Error).message.split("\n")[0]}`, {
+      throw new UserError(`${configuredAt ? where : `questions.${q.name}.default`}: ${(error as Error).message.split("\n")[0]}`, {
         hint: `a default may only use answers to earlier questions and {{paved.dirName}}; ${fix}`,
+        ...(configuredAt ? {} : { fields: { file: manifestFile, variable: q.name } }),
       });
     }
     if (raw === "") return undefined;
@@ -209,8 +211,9 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
   try {
     return coerceAnswer(q, raw);
   } catch (error) {
-    throw new UserError(`${where} ${display(raw)} ${(error as Error).message}`, {
+    throw new UserError(`${configuredAt ? where : `questions.${q.name}.default`} ${display(raw)} ${(error as Error).message}`, {
       hint: fix,
+      ...(configuredAt ? {} : { fields: { file: manifestFile, variable: q.name } }),
     });
   }
 }
@@ -222,10 +225,10 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
 export async function resolveAnswers(input: ResolveAnswersInput): Promise<ResolvedAnswers> {
   const { questions, provided, meta, prompter, manifestFile, fromRecord = false, defaultOrigins } = input;
   const known = new Set(questions.map((q) => q.name));
-  const unknown = [...provided.keys()].filter((k) => !known.has(k));
-  if (unknown.length > 0) {
-    const origin = provided.get(unknown[0]!)!.origin;
-    throw new UserError(`${origin} ${unknown.map((k) => `"${k}"`).join(", ")}: the template has no such question`, {
+  const unknown = [...provided].filter(([k]) => !known.has(k));
+  const [first] = unknown;
+  if (first) {
+    throw new UserError(`${first[1].origin} ${unknown.map(([k]) => `"${k}"`).join(", ")}: the template has no such question`, {
       hint: `questions are: ${[...known].join(", ") || "(none)"}`,
     });
   }
@@ -239,8 +242,9 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
       applies = evaluateCondition(q.when, answers);
     } catch (error) {
       const detail = error instanceof ExpressionError ? error.message : String(error);
-      throw new UserError(`${manifestFile}: questions.${q.name}.when: ${detail}`, {
+      throw new UserError(`questions.${q.name}.when: ${detail}`, {
         hint: "a `when` may only use answers to earlier questions",
+        fields: { file: manifestFile, variable: q.name },
       });
     }
     if (!applies) {
@@ -298,7 +302,7 @@ function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): 
   }
   if (given.origin === "recorded") {
     // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).
-    return new UserError(`.paved.yml: answers.${q.name} ${displayed}: ${problem}`, {
+    return new UserError(`answers.${q.name} ${displayed}: ${problem}`, {
       hint: `correct it with \`paved upgrade --set ${q.name}=${exampleFor(q)}\`${q.patternHint ? ` (${q.patternHint})` : ""}, or fix answers.${q.name} in .paved.yml`,
       code: "invalid-answer",
       fields: { variable: q.name, file: ".paved.yml" },
@@ -313,7 +317,8 @@ export function recordableAnswers(questions: readonly Question[], answers: Answe
   const out: Answers = {};
   for (const q of questions) {
     if (q.secret) continue;
-    if (q.name in answers) out[q.name] = answers[q.name]!;
+    const value = answers[q.name];
+    if (value !== undefined) out[q.name] = value;
   }
   return out;
 }

@@ -109,9 +109,9 @@ function validateManifest(template: TemplateDir, findings: LintFinding[]): Manif
   try {
     data = parseConfigText(template.text, MANIFEST, "fix the YAML syntax");
   } catch (error) {
-    const message = (error as Error).message;
-    const line = error instanceof UserError ? error.fields.line : undefined;
-    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line } : {}), message: message.replace(/^template\.yaml(:\d+)?: /, "") });
+    if (!(error instanceof UserError)) throw error;
+    const { line } = error.fields;
+    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line } : {}), message: error.reason });
     return undefined;
   }
   const parsed = manifestSchema.safeParse(data);

@@ -147,5 +147,6 @@ function textOf(entry: FileEntry | undefined): string {
 function patchOf(p: string, old: FileEntry | undefined, next: FileEntry | undefined): string {
   const header = `--- ${old ? `a/${p}` : "/dev/null"}\n+++ ${next ? `b/${p}` : "/dev/null"}\n`;
   const hunks = unifiedHunks(textOf(old), textOf(next));
-  return header + displayTexts(hunks)[0]!;
+  const [text] = displayTexts(hunks);
+  return header + text;
 }

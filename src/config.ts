@@ -150,10 +150,10 @@ export function readConfigFile(file: string): ConfigFile {
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => `"${k}"`).join(", ");
     const where = field ? `${field}: ` : "";
-    throw new UserError(`${file}: ${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}`, { hint: field ? (FIELD_FIXES[String(issue.path[0])] ?? ALL_FIELDS_FIX) : ALL_FIELDS_FIX, fields: { file } });
+    throw new UserError(`${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}`, { hint: field ? (FIELD_FIXES[String(issue.path[0])] ?? ALL_FIELDS_FIX) : ALL_FIELDS_FIX, fields: { file } });
   }
   const top = String(issue.path[0] ?? "");
-  throw new UserError(`${file}: ${field || "(top level)"}: ${issue.message}`, { hint: FIELD_FIXES[top] ?? ALL_FIELDS_FIX, fields: { file } });
+  throw new UserError(`${field || "(top level)"}: ${issue.message}`, { hint: FIELD_FIXES[top] ?? ALL_FIELDS_FIX, fields: { file } });
 }
 
 /**

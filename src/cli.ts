@@ -134,7 +134,8 @@ export function buildProgram(): Command {
     .option("--accept-kept", "files the template deleted but you edited are kept without failing the upgrade")
     .option("--no-lockfile", "do not refresh the template's lockfile (package-lock.json) after the merge")
     .option("--continue", "after resolving a stopped upgrade: commit it with the release notes and go on to the target version")
-    .option("--abort", "undo a stopped upgrade: the tree, index and .paved.yml as at the commit it started from");
+    .option("--abort", "undo a stopped upgrade: the tree, index and .paved.yml as at the commit it started from")
+    .option("--all", "every service in the repository (or under [dir]), one after another (the default at a root with no .paved.yml)");
   addAnswerOptions(upgrade);
   addServiceSourceOption(upgrade, true);
   addCommonOptions(upgrade)
@@ -162,7 +163,8 @@ export function buildProgram(): Command {
     .description("show how a service differs from a fresh render of its recorded template version")
     .argument("[dir]", "the service (default: the current directory)")
     .option("--stat", "a summary per file instead of the full diff")
-    .option("--exit-code", "exit 1 when there is drift");
+    .option("--exit-code", "exit 1 when there is drift")
+    .option("--all", "every service in the repository (or under [dir]) (the default at a root with no .paved.yml)");
   addServiceSourceOption(diff, false);
   addCommonOptions(diff)
     .addHelpText("after", examples("paved diff", "paved diff ./payments-api --stat", "paved diff --exit-code --quiet"))
@@ -179,6 +181,7 @@ export function buildProgram(): Command {
     .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
     .option("--strict", "warnings fail too (exit 1)")
     .option("--fix", "restore missing and drifted files the template owns, then check")
+    .option("--all", "every service in the repository (or under [dir]), in one report (the default at a root with no .paved.yml)")
     .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)")
     .option("--as-of <YYYY-MM-DD>", "judge version lag and waiver expiry as of this day (default: today, UTC); recorded in json and sarif");
   addCommonOptions(addServiceSourceOption(doctor, false))
@@ -437,7 +440,7 @@ export async function main(argv: string[]): Promise<number> {
       errorOut().error(error.message, error.hint);
       return error.exitCode;
     }
-    if (error instanceof ProblemFound) return ExitCode.problem;
+    if (error instanceof ProblemFound) return error.exitCode;
     if (error instanceof Interrupted) {
       runInterruptCleanup();
       return error.signal === "SIGTERM" ? 143 : 130;

@@ -5,18 +5,22 @@ import { ProblemFound, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
 import { Verbatim, type Output } from "../output.js";
 import { renderTemplate } from "../render/render.js";
+import { selectApplications } from "../applications.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import { displayPath, type TemplateSource } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, fromByteString, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "../upgrade/service-source.js";
 import { countChanges, unifiedHunks } from "../upgrade/unified-diff.js";
 import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
+import { finishApplications, forEachApplication } from "./each-application.js";
 import { commonOptionsSchema, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const diffOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend({
   stat: z.boolean().default(false),
   exitCode: z.boolean().default(false),
+  all: z.boolean().default(false),
 });
+type DiffOptions = z.infer<typeof diffOptionsSchema>;
 
 export interface DriftedFile {
   path: string;
@@ -106,10 +110,16 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   return { service, source, rendered: [...rendered.keys()].filter((p) => p !== SERVICE_FILE).length, drift: findDrift(rendered, ours) };
 }
 
+/** `paved diff [dir] [--all]`: the drift of one service, or of each service in the repository under its heading. */
 export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
   const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
-  const { out } = deps;
-  const target = path.resolve(dir ?? ".");
+  const selection = await selectApplications(dir, { all: options.all });
+  if (!selection.all) return diffService(selection.applications[0]!.dir, options, deps.out);
+  const outcomes = await forEachApplication(selection, deps.out, (app, out) => diffService(app.dir, options, out));
+  finishApplications(outcomes, deps.out, "paved diff");
+}
+
+async function diffService(target: string, options: DiffOptions, out: Output): Promise<void> {
   const { service, source, drift } = await serviceDrift(target, options.source);
   const added = drift.reduce((n, f) => n + f.added, 0);
   const removed = drift.reduce((n, f) => n + f.removed, 0);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { exitCodeOf, outcomeOf, type DoctorReport, type Finding, type Outcome } from "../model.js";
+import { exitCodeOf, outcomeOf, SERVICE_ANCHOR, type DoctorReport, type Finding, type Outcome } from "../model.js";
 
 export const DOCS_URL = "https://github.com/paved-dev/paved/blob/main/docs/doctor.md";
 
@@ -17,6 +17,14 @@ export function exitCodeOfReport(report: DoctorReport): 0 | 1 {
 /** Failing findings that count or are waived: what annotations and code-scanning results are made of. */
 export function problems(report: DoctorReport): Finding[] {
   return report.findings.filter((f) => f.status === "fail");
+}
+
+/**
+ * The file a finding is anchored on, from the repository root: its own, else the service's `.paved.yml` (SARIF and
+ * Code Quality need a location for every result).
+ */
+export function anchorOf(report: Pick<DoctorReport, "path">, finding: Finding): string {
+  return finding.file ?? (report.path ? `${report.path}/${SERVICE_ANCHOR}` : SERVICE_ANCHOR);
 }
 
 export function location(finding: Finding): string | undefined {

@@ -3,10 +3,15 @@ import { exitCodeOf, outcomeOf, SERVICE_ANCHOR, type DoctorReport, type Finding,
 
 export const DOCS_URL = "https://github.com/paved-dev/paved/blob/main/docs/doctor.md";
 
-/** A finding's identity without its line: stays the same when code moves (GitLab, SARIF). */
-export function fingerprint(finding: Finding): string {
+/**
+ * A finding's identity without its line: stays the same when code moves (GitLab, SARIF). A finding with no file
+ * of its own counts as its service's (`servicePath`): two services' "CODEOWNERS is missing" stay two problems;
+ * at the repository root it hashes as it always has.
+ */
+export function fingerprint(finding: Finding, servicePath = ""): string {
+  const file = finding.file ?? (servicePath ? `${servicePath}/${SERVICE_ANCHOR}` : "");
   return createHash("sha256")
-    .update(`${finding.check}\0${finding.file ?? ""}\0${finding.key ?? finding.message}`)
+    .update(`${finding.check}\0${file}\0${finding.key ?? finding.message}`)
     .digest("hex");
 }
 

@@ -18,7 +18,7 @@ export function formatGitlab(reports: DoctorReport | readonly DoctorReport[]): s
         description: f.fix ? `${f.message}. Fix: ${f.fix}` : f.message,
         categories: [f.category === "security" ? "Security" : "Style"],
         severity: SEVERITY[f.severity],
-        fingerprint: fingerprint(f),
+        fingerprint: fingerprint(f, report.path),
         location: { path: anchorOf(report, f), lines: { begin: f.line ?? 1 } },
       })),
   );

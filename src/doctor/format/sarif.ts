@@ -20,7 +20,7 @@ function rule(info: CheckInfo) {
   };
 }
 
-function result(finding: Finding, file: string, ruleIndex: number) {
+function result(finding: Finding, report: DoctorReport, ruleIndex: number) {
   return {
     ruleId: finding.check,
     ...(ruleIndex >= 0 ? { ruleIndex } : {}),
@@ -30,12 +30,12 @@ function result(finding: Finding, file: string, ruleIndex: number) {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: encodeURI(file) },
+          artifactLocation: { uri: encodeURI(anchorOf(report, finding)) },
           region: { startLine: finding.line ?? 1 },
         },
       },
     ],
-    partialFingerprints: { "pavedFinding/v1": fingerprint(finding) },
+    partialFingerprints: { "pavedFinding/v1": fingerprint(finding, report.path) },
     properties: { category: finding.category },
     ...(finding.waived ? { suppressions: [{ kind: "external", status: "accepted", justification: `${finding.waived.reason} (waived until ${finding.waived.until})` }] } : {}),
   };
@@ -61,7 +61,7 @@ export function formatSarif(reports: DoctorReport | readonly DoctorReport[]): st
     runs: [
       {
         tool: { driver: { name: "paved", semanticVersion: first.pavedVersion, version: first.pavedVersion, informationUri: DOCS_URL, rules } },
-        results: all.flatMap((r) => problems(r).map((f) => result(f, anchorOf(r, f), index.get(f.check) ?? -1))),
+        results: all.flatMap((r) => problems(r).map((f) => result(f, r, index.get(f.check) ?? -1))),
         columnKind: "unicodeCodePoints",
         properties:
           all.length === 1

@@ -98,7 +98,7 @@ export async function selectApplications(dir: string | undefined, options: { all
   const under = options.all && dir === undefined && place ? place.root : start;
   const applications = await applicationsUnder(under);
   if (applications.length === 0) {
-    const shown = displayPath(under) || ".";
+    const shown = path.resolve(under) === process.cwd() ? "." : displayPath(under);
     throw new UserError(
       place
         ? `${shown} is not a paved service: no ${SERVICE_FILE} ${options.all ? "" : "there or above it (up to the repository root), nor "}in the files git has below it`

@@ -116,7 +116,7 @@ export async function diffCommand(dir: string | undefined, rawOptions: unknown, 
   const selection = await selectApplications(dir, { all: options.all });
   if (!selection.all) return diffService(selection.applications[0]!.dir, options, deps.out);
   const outcomes = await forEachApplication(selection, deps.out, (app, out) => diffService(app.dir, options, out));
-  finishApplications(outcomes, deps.out, "paved diff");
+  finishApplications(outcomes, deps.out, "paved diff", "drifted");
 }
 
 async function diffService(target: string, options: DiffOptions, out: Output): Promise<void> {

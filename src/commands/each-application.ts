@@ -64,8 +64,9 @@ export function worstExitCode(outcomes: readonly ApplicationOutcome[]): ExitCode
 /**
  * The end of a run over several applications: the combined --json object, a one-line tally for a person, and
  * the worst exit code (errors were already printed under their headings, so nothing more is said on the way out).
+ * `problem` says what exit 1 meant for this command ("drifted", "need a person").
  */
-export function finishApplications(outcomes: readonly ApplicationOutcome[], out: Output, what: string): void {
+export function finishApplications(outcomes: readonly ApplicationOutcome[], out: Output, what: string, problem = "with problems"): void {
   const exitCode = worstExitCode(outcomes);
   out.result({
     ok: exitCode === ExitCode.ok,
@@ -79,7 +80,7 @@ export function finishApplications(outcomes: readonly ApplicationOutcome[], out:
   });
   const failed = (code: number) => outcomes.filter((o) => o.exitCode === code).map((o) => shownPath(o));
   const parts = [`${outcomes.filter((o) => o.exitCode === ExitCode.ok).length} ok`];
-  if (failed(ExitCode.problem).length) parts.push(`${failed(ExitCode.problem).length} with problems (${failed(ExitCode.problem).join(", ")})`);
+  if (failed(ExitCode.problem).length) parts.push(`${failed(ExitCode.problem).length} ${problem} (${failed(ExitCode.problem).join(", ")})`);
   if (failed(ExitCode.usage).length) parts.push(`${failed(ExitCode.usage).length} could not run (${failed(ExitCode.usage).join(", ")})`);
   out.print(`\n${what}: ${outcomes.length} application${outcomes.length === 1 ? "" : "s"}, ${parts.join(", ")}`);
   if (exitCode !== ExitCode.ok) throw new ProblemFound(`${what}: ${parts.join(", ")}`, exitCode);

@@ -48,5 +48,5 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   const each = () => forEachApplication(selection, deps.out, (app, out) => upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)));
   // One lock for the whole run: the services share the repository's index, and no other paved may slip in between.
   const outcomes = upgradeOnlyReads(options) ? await each() : await withRepositoryLock(first.dir, each);
-  finishApplications(outcomes, deps.out, "paved upgrade");
+  finishApplications(outcomes, deps.out, "paved upgrade", options.check ? "behind the latest version" : options.dryRun ? "would stop for a person" : "need a person");
 }

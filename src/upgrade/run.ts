@@ -372,7 +372,7 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   }
   const verifyFailed = verified !== null && !verified.ok;
   const complete = merged && !keptNeedsPerson && !verifyFailed;
-  const message = upgradeCommitMessage({ template: service.template, from: service.version, to: reachedVersion, sourceId: source.id, notes, answerChanges });
+  const message = upgradeCommitMessage({ template: service.template, from: service.version, to: reachedVersion, sourceId: source.id, notes, answerChanges, path: repo.prefix.replace(/\/$/, "") });
 
   let commit: string | null = null;
   if (options.commit && merged && (complete || options.commitOnFailure)) {

@@ -50,6 +50,8 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     const committed = (await git(root, ["show", "--name-only", "--format=", "HEAD"])).stdout.trim().split("\n").sort();
     expect(committed).toEqual(["packages/svc-a/.paved.yml", "packages/svc-a/a.txt", "packages/svc-a/ci.yml", "packages/svc-a/new.txt"]);
     expect((await git(root, ["status", "--porcelain"])).stdout).toBe("A  packages/svc-b/notes.txt");
+    // Two services' upgrades in one log: the subject says which.
+    expect((await git(root, ["log", "-1", "--format=%s"])).stdout).toBe("packages/svc-a: Upgrade svc from 1.0.0 to 1.1.0");
     const { "notes.txt": _notes, ...svcBAfter } = files(path.join(root, "packages", "svc-b"));
     expect(svcBAfter).toEqual(svcBBefore);
   });

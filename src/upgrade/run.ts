@@ -101,7 +101,6 @@ function describeConflict(a: FileAction): string {
   return `${a.path} (${n} region${n === 1 ? "" : "s"})`;
 }
 
-
 /** Whether this run only reads (a dry run or --check): no lock, nothing written. */
 export function upgradeOnlyReads(options: UpgradeRunOptions): boolean {
   return !options.abort && !options.continue && (options.dryRun || options.check);

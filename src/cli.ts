@@ -119,7 +119,7 @@ export function buildProgram(): Command {
   const upgrade = program
     .command("upgrade")
     .description("move a service to the latest (or --to) version of its template, keeping the team's changes")
-    .argument("[dir]", "the service (default: the current directory)")
+    .argument("[dir]", "the service, or the nearest one above (default: the current directory); with no .paved.yml at or above it, every service below it")
     .option("--to <version>", "target version (default: the latest release; with --set alone, the recorded version)")
     .option("--latest", "with --set: also move to the latest release (without --set it is the default)")
     .option("--dry-run", "print the release notes and the plan of every step (file, action, why); change nothing")
@@ -149,6 +149,7 @@ export function buildProgram(): Command {
         "paved upgrade --verify --commit",
         "paved upgrade --continue",
         "paved upgrade --abort",
+        "paved upgrade --all --commit",
       ),
     )
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {
@@ -161,7 +162,7 @@ export function buildProgram(): Command {
   const diff = program
     .command("diff")
     .description("show how a service differs from a fresh render of its recorded template version")
-    .argument("[dir]", "the service (default: the current directory)")
+    .argument("[dir]", "the service, or the nearest one above (default: the current directory); with no .paved.yml at or above it, every service below it")
     .option("--stat", "a summary per file instead of the full diff")
     .option("--exit-code", "exit 1 when there is drift")
     .option("--all", "every service in the repository (or under [dir]) (the default at a root with no .paved.yml)");
@@ -176,7 +177,7 @@ export function buildProgram(): Command {
   const doctor = program
     .command("doctor")
     .description("check a service against its golden path (built for CI; never prompts)")
-    .argument("[dir]", "the service's directory (default: the current directory)")
+    .argument("[dir]", "the service, or the nearest one above (default: the current directory); with no .paved.yml at or above it, every service below it")
     .addOption(new Option("--format <format>", "report format").choices(["human", "json", "sarif", "junit", "github", "gitlab"]))
     .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
     .option("--strict", "warnings fail too (exit 1)")
@@ -194,6 +195,7 @@ export function buildProgram(): Command {
         "paved doctor --format sarif --output paved.sarif",
         "paved doctor --format gitlab --output gl-code-quality-report.json",
         "paved doctor --fix",
+        "paved doctor --all --format sarif --output paved.sarif",
       ) + "\nExit codes: 0 no errors (warnings allowed), 1 errors (or warnings with --strict), 2 doctor cannot run (not a paved service, broken .paved.yml).\n",
     )
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {

@@ -55,7 +55,7 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   const options = parseCommandOptions(doctorOptionsSchema, rawOptions, "doctor", FLAG_FIXES);
   const format = chooseFormat(options);
   const selection = await selectApplications(dir, { all: options.all });
-  if (!selection.all) return doctorService(selection.applications[0]!.dir, options, format, deps);
+  if (!selection.all) return doctorService(selection.applications[0]!, options, format, deps);
   const { applications } = selection;
   const checkAll = () => checkApplications(applications, options);
   // --fix writes: one lock for the whole run, as upgrade --all takes it.
@@ -77,7 +77,7 @@ async function checkApplications(applications: readonly Application[], options: 
   for (const app of applications) {
     try {
       reports.push(
-        await runDoctor(runOptions(app.dir, options)).catch((error: unknown) => {
+        await runDoctor(runOptions(app, options)).catch((error: unknown) => {
           throw options.fix ? fileSystemError(error, `apply the fixes in ${app.dir}`) : error;
         }),
       );
@@ -89,9 +89,10 @@ async function checkApplications(applications: readonly Application[], options: 
   return { reports, unchecked };
 }
 
-function runOptions(dir: string, options: DoctorOptions) {
+function runOptions(app: Application, options: DoctorOptions) {
   return {
-    dir,
+    dir: app.dir,
+    path: app.path,
     ...(options.source ? { source: options.source } : {}),
     strict: options.strict,
     fix: options.fix,
@@ -134,11 +135,12 @@ function appendStepSummary(file: string, report: DoctorReport, out: Output): voi
   }
 }
 
-async function doctorService(serviceDir: string, options: DoctorOptions, format: Format, deps: DoctorDependencies): Promise<void> {
+async function doctorService(app: Application, options: DoctorOptions, format: Format, deps: DoctorDependencies): Promise<void> {
+  const serviceDir = app.dir;
   const { out } = deps;
   const write = deps.write ?? ((text: string) => void process.stdout.write(text));
   const env = deps.env ?? process.env;
-  const run = () => runDoctor(runOptions(serviceDir, options));
+  const run = () => runDoctor(runOptions(app, options));
   // --fix writes: it holds the repository lock from before reading .paved.yml to the last write, as upgrade does.
   const report = options.fix
     ? await withRepositoryLock(path.resolve(serviceDir), () =>

@@ -31,6 +31,8 @@ export interface DoctorOptions {
   source?: string;
   strict?: boolean;
   fix?: boolean;
+  /** The service's path from the repository root, when the caller found it already (else asked of git). */
+  path?: string;
 }
 
 /** The built-in checks, in report order; the template's data checks follow them. */
@@ -110,7 +112,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
   const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), options.asOf, serviceText);
   // Checks speak of the service's files; reports speak from the repository root (CI annotates root-relative paths).
-  const servicePath = await pathInRepository(dir);
+  const servicePath = options.path ?? (await pathInRepository(dir));
   const located = waived.map((f) => (f.file === undefined ? f : { ...f, file: fromRepositoryRoot(servicePath, f.file) }));
 
   return {

@@ -21,6 +21,8 @@ const entryPoints = [
     .filter((f) => f.endsWith(".ts"))
     .map((f) => path.join(src, "commands", f)),
   path.join(src, "authoring", "schema.ts"),
+  // The library API (package.json "exports"): what the Backstage action in integrations/backstage calls.
+  path.join(src, "api.ts"),
   // `paved fleet` runs each repository's evaluation in a worker thread, which loads this file.
   path.join(src, "fleet", "worker.ts"),
 ].filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
@@ -97,10 +99,13 @@ function readOutputs(file) {
  * Remove what earlier builds (e.g. tsc's one file per module) left in dist/ and this one did not write. The
  * previous build's chunks stay one more generation: a paved process started just before this build may still load them.
  */
+const typesDir = path.join(dist, "types");
 const keep = new Set([metafile, ...previous, ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file))]);
 function removeStale(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
+    // The API's declarations come from tsc (`npm run build:types`, run by prepack), not from this build.
+    if (full === typesDir) continue;
     if (entry.isDirectory()) {
       removeStale(full);
       if (readdirSync(full).length === 0) rmSync(full, { recursive: true });

@@ -61,10 +61,11 @@ export function buildProgram(): Command {
     .command("new")
     .description("create a repository from a golden-path template")
     .argument("<template>", "template name, e.g. service")
-    .argument("[dir]", "target directory (default: the `name` answer); must not exist or be empty")
+    .argument("[dir]", "target directory (default: the `name` answer); must not exist or be empty; inside a git repository: the service is added to it")
     .option("--version <version>", "template version (default: latest release)")
     .option("--dry-run", "list the files that would be created; write nothing")
     .option("--no-git", "do not run git init or commit")
+    .option("--commit", "inside an existing git repository: commit the new files on the current branch (default: leave them staged)")
     .option("--no-install", "skip dependency installs (postCreate hooks marked install)")
     .option("--lockfile", "with --no-install: still create the template's lockfile (package-lock.json; asks the registry, installs nothing)")
     .option("--remote <url>", "add this origin and push the first commit")
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
         "paved new service payments-api --set owner=team-payments",
         "paved new service billing --yes --set owner=team-billing --set database=postgres --no-install",
         "paved new service api --answers-file answers.yml --dry-run",
+        "paved new service packages/payments-api --set owner=team-payments --commit   # inside a monorepo",
       ),
     )
     .action(async (template: string, dir: string | undefined, options: Record<string, unknown>) => {
@@ -172,6 +174,28 @@ export function buildProgram(): Command {
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {
       const { diffCommand } = await import("./commands/diff.js");
       await diffCommand(dir, options, { out: outputFor(options) });
+    });
+
+  const adopt = program
+    .command("adopt")
+    .description("put an existing repository on a template: infer its answers, pick the closest version, write .paved.yml")
+    .argument("<template>", "template name, e.g. service")
+    .argument("[dir]", "the repository (default: the current directory)")
+    .option("--version <version>", "adopt this version (default: the version whose render is closest to the repository)")
+    .option("--dry-run", "show the inferred answers, the scores and the drift; write nothing")
+    .option("--apply", "also create the template's files the repository lacks (never overwrites a file)")
+    .option("--allow-dirty", "adopt even with uncommitted changes")
+    .option("--force", "adopt a repository that already has .paved.yml (it is replaced)")
+    .option("--prerelease", "consider pre-release versions too");
+  addAnswerOptions(adopt);
+  addSourceOption(adopt);
+  addCommonOptions(adopt)
+    .addHelpText("after", examples("paved adopt service", "paved adopt service ../payments-api --dry-run", "paved adopt service --version 1.1.0 --set owner=team-payments --yes", "paved adopt service --apply --json"))
+    .action(async (template: string, dir: string | undefined, options: Record<string, unknown>) => {
+      const out = outputFor(options);
+      const { adoptCommand } = await import("./commands/adopt.js");
+      const { canPrompt, terminalPrompter } = await import("./prompts.js");
+      await adoptCommand(template, dir, options, { out, ...(canPrompt(options.yes as boolean) ? { prompter: terminalPrompter() } : {}) });
     });
 
   const doctor = program
@@ -378,6 +402,25 @@ export function buildProgram(): Command {
     .action(async (dir: string, targets: string[], options: Record<string, unknown>) => {
       const { templateImpactCommand } = await import("./commands/template.js");
       await templateImpactCommand(dir, targets, options, outputFor(options));
+    });
+  const exporting = authoring.command("export").description("write a template version in another tool's format");
+  addCommonOptions(
+    addSourceOption(
+      exporting
+        .command("backstage")
+        .description("a Backstage software template (kind: Template) whose form asks the template's questions and whose steps run paved:new, publish:github and catalog:register")
+        .argument("<template>", "template name, e.g. service")
+        .option("--version <version>", "template version (default: latest release)")
+        .option("--prerelease", "consider pre-release versions")
+        .option("--output <file>", "write the YAML here instead of stdout")
+        .option("--owner <entity-ref>", "the Template's spec.owner, e.g. group:platform")
+        .option("--type <type>", "the Template's spec.type: what it creates (default: service)"),
+    ),
+  )
+    .addHelpText("after", examples("paved template export backstage service > template.yaml", "paved template export backstage worker --source https://git.example.com/platform/templates.git --output catalog/worker-template.yaml") + "\nThe paved:new action comes from integrations/backstage (see docs/backstage.md).\n")
+    .action(async (template: string, options: Record<string, unknown>) => {
+      const { templateExportBackstageCommand } = await import("./commands/template.js");
+      await templateExportBackstageCommand(template, options, outputFor(options));
     });
   addCommonOptions(
     authoring

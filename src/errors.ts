@@ -33,11 +33,13 @@ export type UserErrorCode =
   | "git"
   | "git-cache"
   | "missing-answer"
+  | "invalid-answer"
   | "unsafe-path"
   | "template-collision"
   | "template-syntax"
   | "template-unknown-variable"
-  | "template-too-deep";
+  | "template-too-deep"
+  | "overlap";
 
 /**
  * A mistake the user can fix: a bad flag, answer, manifest or `.paved.yml`.

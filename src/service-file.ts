@@ -28,6 +28,11 @@ export const serviceFileSchema = z
     source: z.string().min(1),
     version: semverVersion,
     answers: z.record(z.string(), answerValue).default({}),
+    /**
+     * The files this application placed at the git repository's root (a service in a subdirectory; the manifest's
+     * `rootFiles`), relative to that root: what another application may not write (docs/monorepo.md).
+     */
+    rootFiles: z.array(z.string().min(1)).optional(),
     waivers: z.array(waiverSchema).optional(),
     doctor: z
       .object({ gracePeriodDays: z.number().int().min(0).optional() })
@@ -46,6 +51,7 @@ export function serializeServiceFile(file: ServiceFile): string {
     version: file.version,
     answers: file.answers as Answers,
   };
+  if (file.rootFiles?.length) ordered.rootFiles = file.rootFiles;
   if (file.waivers?.length) ordered.waivers = file.waivers;
   if (file.doctor) ordered.doctor = file.doctor;
   // The same YAML library that reads it back (src/yaml-file.ts): what is written always round-trips.

@@ -113,3 +113,15 @@ export function runCli(args: string[], options: CliOptions = {}) {
 export function git(cwd: string, args: string[]) {
   return execa("git", args, { cwd, env: CLI_ENV });
 }
+
+const PTY_DRIVER = path.join(ROOT, "test", "support", "pty-driver.py");
+
+/**
+ * Run paved in a real pseudo-terminal (test/support/pty-driver.py), typing `keys` when `prompt` appears. With
+ * `thenEnter`, any further prompt is answered with Enter (its default), so a template may grow questions.
+ */
+export function runInTerminal(args: string[], script: Array<[prompt: string, keys: string]>, options: { thenEnter?: boolean } = {}) {
+  const env: Record<string, string> = { ...CLI_ENV, TERM: "xterm", ...(options.thenEnter ? { PTY_DRIVER_THEN: JSON.stringify(["\\? .+", "\r"]) } : {}) };
+  delete env.CI;
+  return execa("python3", [PTY_DRIVER, JSON.stringify(script), "--", process.execPath, BIN, ...args], { reject: false, env, extendEnv: true, timeout: 90_000 });
+}

@@ -7,7 +7,7 @@ export type AnswerValue = string | number | boolean | Array<string | number> | n
 export type Answers = Record<string, AnswerValue>;
 
 /** Where a provided answer came from, for error messages. */
-export type AnswerOrigin = "--set" | "answers file" | "prompt" | "default" | "recorded";
+export type AnswerOrigin = "--set" | "answers file" | "prompt" | "default" | "recorded" | "inferred";
 
 export interface ProvidedAnswer {
   value: unknown;
@@ -20,6 +20,19 @@ export interface RenderMeta {
   version: string;
   /** The target folder's name ("" when none was given). */
   dirName: string;
+  /**
+   * The service's folder relative to its git repository's root, POSIX separators: "" at the root, in a new
+   * repository and when unknown (docs/monorepo.md).
+   */
+  path?: string;
+  /** The way back from the service's folder to the repository root ("../.."; "." at the root). */
+  root?: string;
+}
+
+/** `{{paved}}` as templates see it: every key present, so `{{paved.path}}` renders "" at a repository root. */
+export function pavedScope(meta: RenderMeta): Required<RenderMeta> {
+  const at = meta.path ?? "";
+  return { ...meta, path: at, root: meta.root ?? (at === "" ? "." : at.split("/").map(() => "..").join("/")) };
 }
 
 export interface Prompter {
@@ -180,7 +193,7 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
   let raw: unknown = q.default;
   if (typeof raw === "string" && raw.includes("{{")) {
     try {
-      raw = compileTemplate(raw)({ ...answers, paved: meta });
+      raw = compileTemplate(raw)({ ...answers, paved: pavedScope(meta) });
     } catch (error) {
       throw new UserError(`${manifestFile}: questions.${q.name}.default: ${(error as Error).message.split("\n")[0]}`, {
         hint: "a default may only use answers to earlier questions and {{paved.dirName}}",
@@ -274,16 +287,18 @@ function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): 
   const shown = q.secret ? HIDDEN : Array.isArray(given.value) ? given.value.join(",") : String(given.value);
   const displayed = q.secret ? HIDDEN : display(given.value);
   if (given.origin === "default") {
-    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q) });
+    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q), code: "invalid-answer", fields: { variable: q.name } });
   }
   if (given.origin === "recorded") {
     // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).
     return new UserError(`.paved.yml: answers.${q.name} ${displayed}: ${problem}`, {
       hint: `correct it with \`paved upgrade --set ${q.name}=${exampleFor(q)}\`${q.patternHint ? ` (${q.patternHint})` : ""}, or fix answers.${q.name} in .paved.yml`,
+      code: "invalid-answer",
+      fields: { variable: q.name, file: ".paved.yml" },
     });
   }
   const where = given.origin === "--set" ? `--set ${q.name}=${shown}` : `${given.origin} ${q.name}: ${displayed}`;
-  return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q) });
+  return new UserError(`\`${where}\`: ${problem}`, { hint: setHint(q), code: "invalid-answer", fields: { variable: q.name } });
 }
 
 /** Answers fit to record in `.paved.yml`: secrets left out. */

@@ -11,13 +11,14 @@ import { compileTemplate } from "../render/handlebars.js";
 import { renderTemplate, splitTemplatePath } from "../render/render.js";
 import { UserError } from "../errors.js";
 import { normalizeCommand } from "../hooks.js";
-import { manifestSchema, type Manifest, type RawCommand } from "../templates/manifest.js";
-import { versionOfTag } from "../templates/git-source.js";
+import { manifestSchema, TEMPLATE_NAME, type Manifest, type RawCommand } from "../templates/manifest.js";
+import { parseTemplateTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
 import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
 import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
+import { inferWarnings } from "../adopt/lint-infer.js";
 
 export type LintRule =
   | "manifest/valid"
@@ -36,6 +37,7 @@ export type LintRule =
   | "version/not-above-previous"
   | "version/tag-mismatch"
   | "coverage/unexercised-branch"
+  | "infer/round-trip"
   | ReleaseLintRule;
 
 export interface LintFinding {
@@ -92,6 +94,7 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
   const renderedPaths = await renderAnswerSets(template, manifest, findings, result.rendered, flagged);
   checkGlobs(template, manifest, renderedPaths, findings);
   result.warnings = await coverageWarnings(template, manifest);
+  result.warnings.push(...(await inferWarnings(asTemplateVersion(template, manifest), answerSets(manifest).sets, (where) => template.lineOf(where))));
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
   const releases = await checkReleases(template, manifest);
@@ -198,7 +201,7 @@ const RULE_OF: Record<RefProblem, LintRule> = {
 };
 
 const HINT_OF: Partial<Record<RefProblem, string>> = {
-  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
+  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}, {{paved.path}}, {{paved.root}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
   "unknown-helper": "use one of the listed helpers (see docs/authoring.md), or an answer without arguments",
 };
 
@@ -438,40 +441,54 @@ function lineField(template: TemplateDir, where: Array<string | number>): { line
 }
 
 /**
- * In a template repository (template.yaml at the root) the tags are the releases: each tag's manifest
- * must carry the tag's version, and the working version must be above the newest release unless the
- * working tree is that release.
+ * In a template repository the tags are the releases: of the template at the root (`v1.2.0`), or of one of
+ * several templates in `<name>/` or `templates/<name>/` (`<name>@1.2.0`, `<name>-v1.2.0`). Each of this
+ * template's tags must hold its manifest with the tag's version (and name), and the working version must be
+ * above the newest release unless the working tree is that release.
  */
 async function checkVersionAgainstTags(template: TemplateDir, manifest: Manifest, findings: LintFinding[]): Promise<void> {
   const { execa } = await import("execa");
   const run = (args: string[]) => execa("git", args, { cwd: template.dir, reject: false, stdin: "ignore", env: { LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" } });
   const top = await run(["rev-parse", "--show-toplevel"]);
-  if (top.failed || path.resolve(String(top.stdout).trim()) !== (await realpath(template.dir))) return;
+  if (top.failed) return;
+  const folder = path.relative(path.resolve(String(top.stdout).trim()), await realpath(template.dir)).split(path.sep).join("/");
+  // The tags name this template: the root one's (no name), or the one its folder names.
+  const named = folder === "" ? undefined : /^(?:templates\/)?([^/]+)$/.exec(folder)?.[1];
+  if (folder !== "" && (named === undefined || !TEMPLATE_NAME.test(named))) return;
+  const manifestAt = folder === "" ? MANIFEST : `${folder}/${MANIFEST}`;
   const refs = await run(["for-each-ref", "--format=%(refname:strip=2) %(*objectname)%(objectname)", "refs/tags"]);
-  const head = String((await run(["rev-parse", "HEAD"])).stdout).trim();
   const tags: Array<{ tag: string; version: string }> = [];
   for (const line of String(refs.stdout).split("\n").filter(Boolean)) {
     const [tag] = line.split(" ");
-    const version = versionOfTag(tag!);
-    if (version) tags.push({ tag: tag!, version });
+    const parsed = parseTemplateTag(tag!);
+    if (parsed && parsed.name === named) tags.push({ tag: tag!, version: parsed.version });
   }
   for (const { tag, version } of tags) {
-    const shown = await run(["cat-file", "blob", `refs/tags/${tag}:${MANIFEST}`]);
-    const tagged = shown.failed ? undefined : safeVersion(String(shown.stdout));
-    if (tagged !== version) {
+    const shown = await run(["cat-file", "blob", `refs/tags/${tag}:${manifestAt}`]);
+    const tagged = shown.failed ? undefined : taggedManifest(String(shown.stdout));
+    const message = shown.failed
+      ? `tag ${tag} has no ${manifestAt}${folder === "" ? " at the repository root" : ""}`
+      : tagged?.version !== version
+        ? `tag ${tag} holds version ${tagged?.version ?? "(none)"}, not ${version}`
+        : named !== undefined && tagged.name !== named
+          ? `tag ${tag} holds the template "${tagged.name ?? "(none)"}", not "${named}"`
+          : undefined;
+    if (message) {
       findings.push({
         rule: "version/tag-mismatch",
         file: MANIFEST,
-        message: shown.failed ? `tag ${tag} has no template.yaml at the repository root` : `tag ${tag} holds version ${tagged ?? "(none)"}, not ${version}`,
-        hint: "a tag must point at a commit whose template.yaml has the tag's version; move or delete the tag",
+        message,
+        hint: `a tag must point at a commit whose ${manifestAt} has the tag's version${named === undefined ? "" : " and name"}; move or delete the tag`,
       });
     }
   }
   const same = tags.find((t) => t.version === manifest.version);
   if (same) {
-    const commit = String((await run(["rev-parse", `refs/tags/${same.tag}^{commit}`])).stdout).trim();
-    const dirty = String((await run(["status", "--porcelain", "--", MANIFEST, "files"])).stdout).trim();
-    if (commit === head && !dirty) return;
+    // The template's own files against the tag (paths relative to the template): in a repository of several
+    // templates HEAD moves on with the others' releases, which do not change this one.
+    const changed = String((await run(["diff", "--name-only", `refs/tags/${same.tag}`, "--", MANIFEST, "files"])).stdout).trim();
+    const added = String((await run(["ls-files", "--others", "--exclude-standard", "--", MANIFEST, "files"])).stdout).trim();
+    if (!changed && !added) return;
     findings.push({
       rule: "version/not-above-previous",
       file: MANIFEST,
@@ -493,10 +510,10 @@ async function checkVersionAgainstTags(template: TemplateDir, manifest: Manifest
   }
 }
 
-function safeVersion(text: string): string | undefined {
+function taggedManifest(text: string): { version: string | undefined; name: string | undefined } | undefined {
   try {
-    const data = parse(text) as { version?: unknown } | null;
-    return typeof data?.version === "string" ? data.version : undefined;
+    const data = parse(text) as { version?: unknown; name?: unknown } | null;
+    return { version: typeof data?.version === "string" ? data.version : undefined, name: typeof data?.name === "string" ? data.name : undefined };
   } catch {
     return undefined;
   }

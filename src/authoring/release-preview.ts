@@ -10,7 +10,7 @@ import semver from "semver";
 import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
-import { DirectorySource, displayPath, MANIFEST_FILE, openSource, type TemplateSource } from "../templates/source.js";
+import { DirectorySource, displayPath, MANIFEST_FILE, openNamedTemplateFolder, openSource, type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { unifiedHunks } from "../upgrade/unified-diff.js";
 import { parseTemplateManifest, readTemplateDir, asTemplateVersion } from "./template-dir.js";
@@ -67,7 +67,8 @@ export interface ReleaseDiff {
 
 /**
  * A directory of versions of one template (`<root>/<name>/` holding `<version>/template.yaml`), a source
- * (`<root>/` holding one template), or a git repository with template.yaml at its root whose tags are versions.
+ * (`<root>/` holding one template), a git repository with template.yaml at its root whose tags are versions, or
+ * one template's folder in a git repository of several (`<repo>/<name>/`, `<repo>/templates/<name>/`; its tags).
  */
 export async function openTemplateVersions(dir: string): Promise<{ source: TemplateSource; template: string }> {
   const resolved = path.resolve(dir);
@@ -76,6 +77,8 @@ export async function openTemplateVersions(dir: string): Promise<{ source: Templ
   if (children.some((e) => semver.valid(e.name) === e.name && existsSync(path.join(resolved, e.name, MANIFEST_FILE)))) {
     return { source: new DirectorySource(path.dirname(resolved), path.dirname(resolved), false), template: path.basename(resolved) };
   }
+  const named = await openNamedTemplateFolder(dir);
+  if (named) return named;
   const source = await openSource(dir);
   const templates = await source.listTemplates();
   if (templates.length !== 1) {
@@ -111,7 +114,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
   // The service as `paved new` made it at --from with these answers, never edited since.
   const fromVersion = await source.loadVersion(template, input.from);
   const meta: RenderMeta = { template, version: input.from, dirName };
-  const created = await resolveAnswers({ questions: fromVersion.manifest.questions, provided: input.provided, meta, manifestFile: displayPath(path.join(fromVersion.dir, MANIFEST_FILE)) });
+  const created = await resolveAnswers({ questions: fromVersion.manifest.questions, provided: input.provided, meta, manifestFile: versionFile(fromVersion, MANIFEST_FILE) });
   const before = renderTemplate(fromVersion, created.answers, meta, created.unknown).tree;
   const service = { template, source: source.id, version: input.from, answers: recordableAnswers(fromVersion.manifest.questions, created.answers) };
 

@@ -22,8 +22,8 @@ type JsonSchema = Record<string, unknown> & {
  */
 export const FIELD_DESCRIPTIONS: Record<string, string> = {
   $schema: "JSON Schema for editors, e.g. the package's `schema/template.schema.json`. Ignored by paved.",
-  name: "Template name, used in `paved new <name>`: lowercase letters, digits and dashes. Must match the folder (`<name>/<version>/`); in a git source it names the repository's template.",
-  version: "Semver version of this release, e.g. `1.2.0` or `2.0.0-rc.1`. Must match the version folder or the git tag (`v1.2.0` or `1.2.0`) and be above the previous release.",
+  name: "Template name, used in `paved new <name>`: lowercase letters, digits and dashes. Must match its folder (`<name>/<version>/`, or `<name>/` in a git repository of several templates) and the tags that name it (`<name>@1.2.0`).",
+  version: "Semver version of this release, e.g. `1.2.0` or `2.0.0-rc.1`. Must match the version folder or the git tag (`v1.2.0`, `1.2.0`, `<name>@1.2.0` or `<name>-v1.2.0`) and be above the previous release.",
   description: "One line shown by `paved templates list`.",
   released: "Release date, YYYY-MM-DD. Doctor's grace period for version lag counts from it.",
   changelog: "What changed in this version, shown by `paved templates show` and by every `paved upgrade` that crosses it (`--check`, `--dry-run`, before applying, `--json`, the `--commit` message).",
@@ -46,6 +46,13 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "questions[].min": "Smallest allowed number.",
   "questions[].max": "Largest allowed number.",
   "questions[].help": "Extra help shown with the prompt.",
+  "questions[].infer": "How `paved adopt` finds this answer in an existing repository: rules tried in order; the first that finds a value the question accepts (type, choices, `pattern`, range) wins, a value it refuses is reported and the next rule is tried. A rule is `file#path` (`package.json#name`: JSON for `.json` files, else YAML) or an object with `file` and one of `json`, `yaml`, `regex`, `exists`. Files are read only inside the repository, never through a symlink that leaves it. See docs/adopt.md.",
+  "questions[].infer[].file": "The file to read, relative to the repository root (for `exists`, a file or folder).",
+  "questions[].infer[].json": "A path into the file parsed as JSON, e.g. `name` or `dependencies.pg`.",
+  "questions[].infer[].yaml": "A path into the file parsed as YAML (every document is tried), e.g. `spec.owner`.",
+  "questions[].infer[].regex": "A regular expression over the file's text (multi-line: `^` and `$` match at line ends); the answer is its first group, or the whole match without one. Run by a linear-time engine: no backreferences or lookaround.",
+  "questions[].infer[].exists": "`true`: the rule finds something when the file or folder exists; `false`: when it does not. Needs `value` unless the question is a confirm (then the answer is `true`).",
+  "questions[].infer[].value": "The answer when the rule finds something, instead of what it found (e.g. `postgres` when `dependencies.pg` is set).",
   files: "How files under `files/` are treated. Globs are picomatch globs over paths as written under `files/`.",
   "files.when": "Glob -> expression over the answers: a matching file is rendered only when the expression is true.",
   "files.copy": "Globs of files copied byte for byte, never rendered (binaries, files with their own `{{`).",
@@ -89,6 +96,8 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   examples: "Answer sets that `paved template lint` renders and `paved template test` generates and tests.",
   "examples[].name": "Example name, shown in reports and used by `--example`.",
   "examples[].answers": "Answers by question name; questions left out take their defaults.",
+  rootFiles:
+    "Globs over rendered paths (e.g. `.github/**`): the files that go to the git repository's root instead of the service's folder when `paved new` adds the template to a subdirectory of an existing repository (CI systems read workflows only at the root). At a repository root nothing changes. Use `{{paved.path}}` in those files for paths filters and working directories, and give them names that differ between services (docs/monorepo.md).",
   nextSteps: "Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. `npm run dev`.",
   test: "Commands `paved template test` runs in each generated example, and `paved upgrade --verify` runs in the upgraded service, e.g. install, test, build, `promtool test rules`. Same form as hooks.",
   "test[].run": "As in hooks.",

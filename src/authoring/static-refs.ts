@@ -15,7 +15,7 @@ const SCALAR: Shape = { kind: "scalar" };
 const ANY: Shape = { kind: "any" };
 
 /** `{{paved.*}}`: the keys of RenderMeta (src/answers/answers.ts). */
-export const PAVED_META_KEYS = ["template", "version", "dirName"] as const;
+export const PAVED_META_KEYS = ["template", "version", "dirName", "path", "root"] as const;
 
 /** The root context a template renders with: each question's answer and `paved`. */
 export function rootShape(questions: readonly Pick<Question, "name" | "type">[]): Shape {

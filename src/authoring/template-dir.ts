@@ -108,7 +108,7 @@ function lineOfPath(doc: Document, counter: LineCounter, fieldPath: ReadonlyArra
 
 /** A template directory as a version renderTemplate understands. */
 export function asTemplateVersion(template: TemplateDir, manifest: Manifest, files: FileTree = template.files): TemplateVersion {
-  return { manifest, files, dir: template.dir, source: authoringSource };
+  return { manifest, files, dir: template.dir, label: template.dir, source: authoringSource };
 }
 
 /** Parse template.yaml strictly (UserError with the zod issues on failure). */

@@ -20,6 +20,19 @@ function statLine(f: DriftedFile, width: number, scale: number): string {
   return ` ${f.path.padEnd(width)} | ${bar}`;
 }
 
+/** `--stat` lines: one per drifted file, then the totals, as git prints them. */
+export function driftStatLines(drift: readonly DriftedFile[]): string[] {
+  const added = drift.reduce((n, f) => n + f.added, 0);
+  const removed = drift.reduce((n, f) => n + f.removed, 0);
+  const width = Math.max(...drift.map((f) => f.path.length));
+  const widest = Math.max(1, ...drift.map((f) => f.added + f.removed));
+  const scale = Math.min(1, 40 / widest);
+  return [
+    ...drift.map((f) => statLine(f, width, scale)),
+    ` ${drift.length} file${drift.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`,
+  ];
+}
+
 /** `paved diff [dir] [--all]`: the drift of one service, or of each service in the repository under its heading. */
 export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
   const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
@@ -53,11 +66,7 @@ async function diffService(target: string, options: DiffOptions, out: Output): P
   if (drift.length === 0) {
     out.info(`${out.c.green("✓")} no drift: every file matches ${service.template} ${service.version} rendered with the recorded answers`);
   } else if (options.stat) {
-    const width = Math.max(...drift.map((f) => f.path.length));
-    const widest = Math.max(1, ...drift.map((f) => f.added + f.removed));
-    const scale = Math.min(1, 40 / widest);
-    for (const f of drift) out.print(statLine(f, width, scale));
-    out.print(` ${drift.length} file${drift.length === 1 ? "" : "s"} changed, ${added} insertion${added === 1 ? "" : "s"}(+), ${removed} deletion${removed === 1 ? "" : "s"}(-)`);
+    for (const line of driftStatLines(drift)) out.print(line);
   } else {
     for (const f of drift) {
       const lines = f.patch.replace(/\n$/, "").split("\n");

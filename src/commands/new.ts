@@ -1,19 +1,27 @@
+import { lstatSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { recordableAnswers, resolveAnswers, type RenderMeta } from "../answers/answers.js";
+import { resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
 import { UserError } from "../errors.js";
+import type { GitSetup } from "../git/create.js";
+import { commitStaged, stagePaths, unstagePaths } from "../git/existing-repo.js";
+import { commitIdentityArgs } from "../git/identity.js";
+import { assertNoOverlap } from "../monorepo/applications.js";
+import { GITLAB_INCLUDE_LINES, gitlabIncludeProblem, isGitlabServicePipeline, type GitlabIncludeProblem } from "../monorepo/gitlab-include.js";
+import { openRepoTarget, type RepoTarget } from "../monorepo/repo-target.js";
+import { writeRootFiles, type WrittenRootFiles } from "../monorepo/root-files.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { ensureLockfile, lockfileSpecOf, missingLockfiles } from "../lockfile.js";
 import { assertTrusted, renderCommands, runHooks, shownCommand } from "../hooks.js";
 import type { Output } from "../output.js";
 import { renderManifestText } from "../render/manifest-text.js";
-import { renderTemplate } from "../render/render.js";
-import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
-import { describeSource, openSource, recordSource, resolveVersion, displayPath, sourceHadCredentials } from "../templates/source.js";
+import { SERVICE_FILE } from "../service-file.js";
+import { renderServiceTree } from "../service-tree.js";
+import { describeSource, openSource, resolveVersion, displayPath, sourceHadCredentials, versionFile } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
-import { sortedPaths, textFile, type FileTree } from "../tree.js";
+import { sortedPaths, type FileTree } from "../tree.js";
 import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
 
 export const newOptionsSchema = commonOptionsSchema
@@ -26,6 +34,7 @@ export const newOptionsSchema = commonOptionsSchema
     install: z.boolean().default(true),
     lockfile: z.boolean().default(false),
     remote: flagValue.optional(),
+    commit: z.boolean().default(false),
     trust: z.boolean().default(false),
     prerelease: z.boolean().default(false),
   });
@@ -44,27 +53,40 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   if (options.remote && !options.git) {
     throw new UserError("--remote needs git", { hint: "leave out --no-git, or leave out --remote" });
   }
+  if (options.commit && !options.git) {
+    throw new UserError("--commit needs git", { hint: "leave out --no-git, or leave out --commit" });
+  }
 
   const choice = chooseSource(options.source);
   const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
   // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
   if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
   const provenance = { source: source.id, sourceChosenBy: choice.chosenBy };
 
-  // Fail fast, before any prompt: a killed run's staging dir is cleared, then the target must be free.
-  const checkTarget = (t: string) => {
-    if (options.dryRun) return;
-    removeStaleStaging(t);
-    assertTargetFree(t);
+  // Inside an existing git repository the service is added to it (docs/monorepo.md): no nested `git init`, the
+  // files staged (or committed with --commit), CI files at the repository root. --no-git runs no git at all, so
+  // the target is laid out as a repository of its own, as before.
+  const gitModule = options.git ? await import("../git/create.js") : undefined;
+  let gitSetup: GitSetup | undefined;
+  let repo: RepoTarget | undefined;
+  // Fail fast, before any prompt: a killed run's staging dir is cleared (before git status sees it as a change),
+  // the repository around the target is checked (clean, no application there yet), then the target must be free.
+  const checkTarget = async (t: string) => {
+    if (!options.dryRun) removeStaleStaging(t);
+    // A dry run writes nothing, so it does not need git; without it the target is shown as a new repository.
+    gitSetup = gitModule ? await gitModule.gitSetupFor(t).catch((error: unknown) => (options.dryRun && error instanceof UserError ? undefined : Promise.reject(error))) : undefined;
+    repo = gitSetup?.enclosing ? await openRepoTarget(gitSetup.enclosing, t, { commit: options.commit }) : undefined;
+    meta.path = repo?.path ?? "";
+    if (!options.dryRun) assertTargetFree(t);
   };
   let target = dir === undefined ? undefined : path.resolve(dir);
-  if (target) checkTarget(target);
-
   const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
+  if (target) await checkTarget(target);
+
   const provided = await collectProvided(options.set, options.answersFile);
   const { answers } = await resolveAnswers({
     questions: version.manifest.questions,
@@ -81,8 +103,9 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     }
     target = path.resolve(name);
     meta.dirName = path.basename(target);
-    checkTarget(target);
+    await checkTarget(target);
   }
+  const inRepo: RepoTarget | undefined = repo;
 
   // Everything the manifest says is rendered before anything is written: a broken next step or hook
   // command is the template's mistake (exit 2), never a half-made repository.
@@ -93,42 +116,40 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const lockfile = lockfileSpecOf(version.manifest);
   const createLockfile = lockfile !== undefined && (options.install || options.lockfile);
   assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
-  const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`));
+  // A step that renders empty does not apply here (e.g. `git remote add` for a service inside an existing repository).
+  const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`)).filter((step) => step.trim() !== "");
 
-  const rendered = renderTemplate(version, answers, meta);
-  const tree: FileTree = new Map(rendered.tree);
-  tree.set(
-    SERVICE_FILE,
-    textFile(serializeServiceFile({ template, source: recordSource(source, target), version: versionName, answers: recordableAnswers(version.manifest.questions, answers) })),
-  );
+  const { tree, root: rootTree, rootFiles } = renderServiceTree(version, answers, meta, target, inRepo?.path ?? "");
+  if (inRepo) assertNoOverlap(inRepo.top, { path: inRepo.path, template, rootFiles }, inRepo.applications);
   const files = sortedPaths(tree);
   if (sourceHadCredentials(source)) {
     out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); upgrade and doctor need them from a git credential helper or PAVED_SOURCE`);
   }
   const shownTarget = displayPath(target);
 
+  const repository = inRepo ? { top: inRepo.top, path: inRepo.path, branch: inRepo.branch ?? null, rootFiles } : null;
+
   if (options.dryRun) {
-    const plan = files.map((p) => ({ path: p, action: "create" as const, bytes: tree.get(p)!.data.byteLength }));
-    out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, hooks: hooks.map((h) => h.display) });
-    out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files):`);
-    for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}`);
+    const planOf = (from: FileTree) => [...from].map(([p, entry]) => ({ path: p, action: "create" as const, bytes: entry.data.byteLength })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const plan = planOf(tree);
+    const rootPlan = planOf(rootTree);
+    out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, rootFiles: rootPlan, repository, hooks: hooks.map((h) => h.display) });
+    out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files${rootFiles.length ? `, ${rootFiles.length} at the repository root` : ""}):`);
+    for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(inRepo ? `${inRepo.path}/${p.path}` : p.path)}`);
+    for (const p of rootPlan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}   (repository root)`);
     if (hooks.length) out.print(`Would run: ${hooks.map(shownCommand).join("; ")}`);
-    if (options.git) out.print("Would run: git init and commit every file");
+    if (inRepo) out.print(`Would run: git add, in ${displayPath(inRepo.top)}${options.commit ? `, and commit on ${inRepo.branch}` : ""}`);
+    else if (options.git) out.print("Would run: git init and commit every file");
     return;
   }
 
   let git: { branch: string; commit: string } | undefined;
-  const gitModule = options.git ? await import("../git/create.js") : undefined;
-  const gitSetup = gitModule ? await gitModule.gitSetupFor(target) : undefined;
-  if (gitSetup?.enclosing) {
-    throw new UserError(`${shownTarget} is inside the git repository ${gitSetup.enclosing}`, {
-      hint: "choose a target outside it, or pass --no-git to add the files to that repository yourself",
-    });
-  }
 
   const parents = createParents(target);
   let staging: Staging | undefined;
   let lockfileResult: Awaited<ReturnType<typeof ensureLockfile>> | undefined;
+  let writtenRoot: WrittenRootFiles | undefined;
+  let moved = false;
   try {
     staging = createStaging(target);
     out.info(`${out.c.bold("paved")} creating ${shownTarget} from ${template} ${versionName}`);
@@ -139,7 +160,18 @@ export async function newCommand(template: string, dir: string | undefined, rawO
         ? await ensureLockfile(lockfile, staging.dir, (line) => out.info(out.c.dim(line)))
         : { created: [], missing: missingLockfiles(lockfile, staging.dir) };
     }
-    if (gitModule && gitSetup) {
+    if (inRepo) {
+      // Last, after the slow hooks: the root files, then the folder moved into place, then `git add` of both.
+      writtenRoot = writeRootFiles(inRepo.top, rootTree);
+      staging.commit();
+      moved = true;
+      try {
+        await stagePaths(inRepo.top, [inRepo.path, ...rootFiles]);
+      } catch (error) {
+        await unstagePaths(inRepo.top, [inRepo.path, ...rootFiles]);
+        throw error;
+      }
+    } else if (gitModule && gitSetup) {
       const name = typeof answers.name === "string" ? answers.name : meta.dirName;
       const message = `Create ${name} from ${template} ${versionName}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
       const result = await gitModule.initRepositoryWithCommit(staging.dir, message, gitSetup);
@@ -149,17 +181,32 @@ export async function newCommand(template: string, dir: string | undefined, rawO
       if (options.remote) await gitModule.addRemoteAndPush(staging.dir, options.remote, result.branch);
       git = { branch: result.branch, commit: result.commit };
     }
-    staging.commit();
+    if (!moved) staging.commit();
+    writtenRoot?.keep();
     parents.keep();
   } catch (error) {
     staging?.discard();
+    if (moved) rmSync(target, { recursive: true, force: true }); // made by this run: the target was missing or empty
+    writtenRoot?.undo();
     parents.undo();
     throw error;
   }
+  let fallbackIdentity = false;
+  if (inRepo && options.commit && inRepo.branch) {
+    const name = typeof answers.name === "string" ? answers.name : meta.dirName;
+    const identity = await commitIdentityArgs(inRepo.top);
+    fallbackIdentity = identity.length > 0;
+    const message = `paved: add ${template} ${name} at ${inRepo.path}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
+    git = { branch: inRepo.branch, commit: await commitStaged(inRepo.top, message, identity) };
+  }
+  if (fallbackIdentity) out.warn("no git identity is configured; the commit is by paved <paved@localhost>. Set yours with `git config --global user.name/user.email`.");
+  const gitlabInclude = inRepo ? gitlabIncludeAdvice(inRepo.top, rootFiles) : undefined;
 
   const seconds = (performance.now() - started) / 1000;
   const missingLock = lockfileResult?.missing ?? [];
   const nextSteps = [
+    ...(gitlabInclude ? [`add to ${gitlabInclude.file}: ${GITLAB_INCLUDE_LINES.map((l) => l.trim()).join(" ")}   # GitLab runs ${gitlabInclude.included} only when the root pipeline includes it`] : []),
+    ...(inRepo && !git ? [`git commit -m "paved: add ${template} ${typeof answers.name === "string" ? answers.name : meta.dirName} at ${inRepo.path}"   # the files are staged`] : []),
     `cd ${shownTarget}`,
     ...(missingLock.length > 0 && lockfile ? [`${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`] : []),
     ...templateSteps,
@@ -174,20 +221,43 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     files: files.length,
     paths: files,
     git: git ?? null,
+    repository: repository ? { ...repository, staged: !git, gitlabInclude: gitlabInclude ?? null } : null,
     remote: options.remote ?? null,
     hooks: hooks.map((h) => h.display),
     lockfile: lockfileResult ? { created: lockfileResult.created, missing: lockfileResult.missing } : null,
     durationMs: Math.round(seconds * 1000),
     nextSteps,
   });
-  out.print(
-    `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
-      `${git ? `, git ${git.branch} @ ${git.commit.slice(0, 7)}` : ""}${options.remote ? `, pushed to ${options.remote}` : ""} in ${seconds.toFixed(1)} s`,
-  );
+  if (inRepo) {
+    const where = rootFiles.length ? ` (+${rootFiles.length} at the repository root: ${rootFiles.join(", ")})` : "";
+    const how = git ? `committed on ${git.branch} @ ${git.commit.slice(0, 7)}` : inRepo.branch ? `staged on ${inRepo.branch}` : "staged (HEAD is detached: switch to a branch before you commit)";
+    out.print(`${out.c.green("✓")} Added ${out.c.bold(shownTarget)} to ${displayPath(inRepo.top)} from ${template} ${versionName}: ${files.length} files${where}, ${how} in ${seconds.toFixed(1)} s`);
+  } else {
+    out.print(
+      `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
+        `${git ? `, git ${git.branch} @ ${git.commit.slice(0, 7)}` : ""}${options.remote ? `, pushed to ${options.remote}` : ""} in ${seconds.toFixed(1)} s`,
+    );
+  }
+  if (gitlabInclude) {
+    const state = { missing: "does not exist", invalid: "is not valid YAML", "not-included": `does not include ${gitlabInclude.included}` }[gitlabInclude.problem];
+    out.warn(`${gitlabInclude.file} ${state}: GitLab runs ${gitlabInclude.included} only when the repository's root pipeline includes it. Add these lines to ${gitlabInclude.file} (paved does not write it: all services share it):`);
+    for (const line of GITLAB_INCLUDE_LINES) out.info(`  ${line}`);
+  }
   if (missingLock.length > 0 && lockfile) {
     const why = lockfileResult?.error ? `\`${lockfile.command.display}\` failed: ${lockfileResult.error}` : "--no-install skipped it; pass --lockfile to create it without installing";
     out.warn(`${missingLock.join(", ")} was not created (${why}); the generated CI and Dockerfile install with \`npm ci\`, which needs it (see the next steps)`);
   }
   out.print("\nNext steps:");
   for (const step of nextSteps) out.print(`  ${escapeControlChars(step)}`);
+}
+
+/** When a GitLab pipeline was placed in `.gitlab/ci/` and the root `.gitlab-ci.yml` does not include it: what to say. */
+function gitlabIncludeAdvice(top: string, rootFiles: readonly string[]): { file: string; included: string; problem: GitlabIncludeProblem } | undefined {
+  const included = rootFiles.find((p) => isGitlabServicePipeline(p));
+  if (!included) return undefined;
+  const file = ".gitlab-ci.yml";
+  const full = path.join(top, file);
+  const text = lstatSync(full, { throwIfNoEntry: false })?.isFile() ? readFileSync(full, "utf8") : undefined;
+  const problem = gitlabIncludeProblem(text, included);
+  return problem ? { file, included, problem } : undefined;
 }

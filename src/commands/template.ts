@@ -8,7 +8,7 @@ import { Verbatim, type Output } from "../output.js";
 import { kebab } from "../render/case.js";
 import { TEMPLATE_NAME } from "../templates/manifest.js";
 import { fleetReportOptionsSchema } from "./fleet.js";
-import { answerOptionsSchema, commonOptionsSchema, parseCommandOptions } from "./options.js";
+import { answerOptionsSchema, chooseSource, commonOptionsSchema, parseCommandOptions, prereleaseOptionSchema, sourceOptionSchema } from "./options.js";
 
 export const templateLintOptionsSchema = commonOptionsSchema;
 
@@ -236,5 +236,43 @@ export async function templateImpactCommand(dir: string, targets: string[], rawO
   if (options.failOnConflicts && report.totals.conflicts > 0) {
     out.warn(`--fail-on-conflicts: ${report.totals.conflicts} service${report.totals.conflicts === 1 ? "" : "s"} would stop with conflicts`);
     throw new ProblemFound("the release would conflict");
+  }
+}
+
+export const templateExportBackstageOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend(prereleaseOptionSchema.shape).extend({
+  version: z.string().min(1).optional(),
+  output: z.string().min(1).optional(),
+  owner: z.string().min(1).optional(),
+  type: z.string().min(1).optional(),
+});
+
+/** `paved template export backstage <template>`: the template version as a Backstage Template entity (YAML). */
+export async function templateExportBackstageCommand(template: string, rawOptions: unknown, out: Output, write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<void> {
+  const options = parseCommandOptions(templateExportBackstageOptionsSchema, rawOptions, "template export backstage");
+  const { openSource, resolveVersion } = await import("../templates/source.js");
+  const { backstageTemplateEntity, backstageTemplateYaml } = await import("../authoring/export-backstage.js");
+  const choice = chooseSource(options.source);
+  const source = await openSource(choice.spec, { prerelease: options.prerelease, warn: (m) => out.warn(m) });
+  const version = await source.loadVersion(template, await resolveVersion(source, template, options.version));
+  // The Backstage backend opens the source itself: a git URL (credentials left out) or an absolute directory.
+  const entity = backstageTemplateEntity({
+    manifest: version.manifest,
+    ...(source.kind === "builtin" ? {} : { source: source.id }),
+    ...(options.owner !== undefined ? { owner: options.owner } : {}),
+    ...(options.type !== undefined ? { type: options.type } : {}),
+  });
+  const text = backstageTemplateYaml(entity);
+  if (options.output !== undefined) {
+    const { writeFile } = await import("node:fs/promises");
+    const { fileSystemError } = await import("../fs/fs-error.js");
+    await writeFile(options.output, text).catch((error: unknown) => {
+      throw fileSystemError(error, `write ${options.output}`);
+    });
+  }
+  out.result({ ok: true, template, version: version.manifest.version, source: source.id, ...(options.output !== undefined ? { output: path.resolve(options.output) } : {}), entity });
+  if (options.output !== undefined) {
+    out.print(`${out.c.green("✓")} ${options.output}: Backstage Template ${template} ${version.manifest.version} (${version.manifest.questions.length} questions; steps paved:new, publish:github, catalog:register)`);
+  } else if (!options.json) {
+    write(text);
   }
 }

@@ -1,7 +1,7 @@
 import type { Output } from "../output.js";
 import { escapeControlChars as shown } from "../terminal-text.js";
 import type { Question } from "../templates/manifest.js";
-import { openSource, resolveVersion } from "../templates/source.js";
+import { noTemplateError, openSource, resolveVersion } from "../templates/source.js";
 import { commonOptionsSchema, flagValue, parseCommandOptions, prereleaseOptionSchema, sourceOptionSchema, sourceSpec } from "./options.js";
 
 export const templatesOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema.shape).extend(prereleaseOptionSchema.shape).extend({
@@ -12,21 +12,28 @@ export async function listTemplates(rawOptions: unknown, out: Output): Promise<v
   const options = parseCommandOptions(templatesOptionsSchema, rawOptions, "templates");
   const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
   const rows = [];
+  let preReleaseOnly = 0;
   for (const name of await source.listTemplates()) {
     const versions = await source.listVersions(name);
-    if (versions.length === 0) continue;
+    if (versions.length === 0) {
+      if ((await source.listAllVersions(name)).length > 0) preReleaseOnly++;
+      continue;
+    }
     const latest = await resolveVersion(source, name, undefined).catch(() => versions[versions.length - 1]!);
     const manifest = (await source.loadVersion(name, latest)).manifest;
     rows.push({ name, description: manifest.description, latest, versions });
   }
+  if (rows.length === 0 && preReleaseOnly === 0) throw noTemplateError(source);
   out.result({ ok: true, source: source.id, templates: rows });
   if (rows.length === 0) {
-    out.print(`No templates in ${source.id}.`);
+    out.print(`No released templates in ${source.id}; ${preReleaseOnly} with pre-releases only (pass --prerelease to list them).`);
     return;
   }
   const width = Math.max(...rows.map((r) => r.name.length));
+  const latestWidth = Math.max(8, ...rows.map((r) => r.latest.length));
   for (const row of rows) {
-    out.print(`${out.c.bold(row.name.padEnd(width))}  ${row.latest.padEnd(8)}  ${shown(row.description)}`);
+    out.print(`${out.c.bold(row.name.padEnd(width))}  ${row.latest.padEnd(latestWidth)}  ${shown(row.description)}`);
+    out.print(out.c.dim(`${" ".repeat(width)}  versions: ${[...row.versions].reverse().join(", ")}`));
   }
   out.info(out.c.dim(`\n${rows.length} template${rows.length === 1 ? "" : "s"} from ${source.id}; \`paved templates show <name>\` for questions and changelog.`));
 }

@@ -14,6 +14,8 @@ export interface TemplateContext {
   answers: Answers;
   /** Secret answers `.paved.yml` does not record: files that read them are not rendered (nor restored). */
   unknown: ReadonlySet<string>;
+  /** The service's folder relative to its git repository's root ({{paved.path}}): "" at the root. */
+  servicePath?: string;
   /** Every path a fresh render of the recorded version produces, sorted. */
   paths: readonly string[];
   /** Rendered paths the platform owns (`files.managed`). */

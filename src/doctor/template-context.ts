@@ -1,11 +1,13 @@
 import path from "node:path";
+import { workTreeTopSync } from "../git/existing-repo.js";
+import { placeRenderedFiles, repoRelativePath } from "../monorepo/placement.js";
 import { recordedProvided, resolveAnswers, type Answers, type RenderMeta, type ResolvedAnswers } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import picomatch from "picomatch";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import type { ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
-import { describeSource, displayPath, openRecordedSource, openSource, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { TemplateContext } from "./context.js";
 
@@ -47,7 +49,10 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
   }
   let version: TemplateVersion;
   let resolved: ResolvedAnswers;
-  const meta = { template: service.template, version: service.version, dirName: path.basename(dir) };
+  // A service in a subdirectory renders with its {{paved.path}}; the files it places at the repository root are
+  // not looked for in its folder (service/ci-workflow checks them at the root).
+  const top = workTreeTopSync(dir);
+  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), path: top === undefined ? "" : repoRelativePath(top, dir) };
   try {
     version = await source.loadVersion(service.template, service.version);
   } catch (error) {
@@ -55,14 +60,14 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
     return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
   }
   try {
-    resolved = await answersForRender(version.manifest.questions, service.answers, meta, displayPath(path.join(version.dir, "template.yaml")));
+    resolved = await answersForRender(version.manifest.questions, service.answers, meta, versionFile(version, "template.yaml"));
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: error.message, ...(error.hint ? { fix: error.hint } : {}), answers: true };
   }
   try {
     const { answers, unknown } = resolved;
-    return { ok: true, template: { source, versions, version, answers, unknown, ...renderForChecks(version, answers, meta, unknown) } };
+    return { ok: true, template: { source, versions, version, answers, unknown, servicePath: meta.path, ...renderForChecks(version, answers, meta, unknown) } };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
@@ -88,9 +93,10 @@ export function renderForChecks(version: TemplateVersion, answers: Answers, meta
   for (const [p, entry] of version.files) skeleton.set(p, entry.symlink !== undefined || needed(p) ? entry : { data: EMPTY, mode: entry.mode });
   const layout = renderTemplate({ ...version, files: skeleton }, answers, meta, unknown);
   let full: RenderResult | undefined;
+  const inFolder = placeRenderedFiles(layout.tree, version.manifest.rootFiles, meta.path ?? "").service;
   return {
-    paths: [...layout.tree.keys()].sort(),
-    managed: layout.managed,
+    paths: [...inFolder.keys()].sort(),
+    managed: new Set([...layout.managed].filter((p) => inFolder.has(p))),
     origins: layout.origins,
     entry(p) {
       const origin = layout.origins.get(p);

@@ -84,3 +84,42 @@ export function gitPathsSync(cwd: string, args: readonly string[]): string[] | u
   if (result.error || result.status !== 0) return undefined;
   return result.stdout.toString("utf8").split("\0").filter(Boolean);
 }
+
+export interface GitBytesResult {
+  /** What git printed, as bytes: `cat-file --batch` output holds binary blobs. */
+  stdout: Uint8Array;
+  stderr: string;
+  exitCode: number;
+  timedOut: boolean;
+}
+
+export interface GitBytesOptions {
+  input?: Uint8Array;
+  /** Added to paved's environment (not replacing it: HOME and PATH keep credential helpers and ssh working). */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Run git in `cwd` for bytes, whatever its exit code (the caller names the repository in its error, e.g. a
+ * template source's cache). Stops with paved on Ctrl-C; a git that did not start is the usual one-line error.
+ */
+export async function tryGitBytes(cwd: string, args: readonly string[], options: GitBytesOptions = {}): Promise<GitBytesResult> {
+  const { execa } = await import("execa");
+  const result = await trackChild(
+    execa("git", args, {
+      cwd,
+      encoding: "buffer",
+      reject: false,
+      stripFinalNewline: false,
+      cancelSignal: interruptSignal,
+      ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" as const }),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    }),
+  );
+  assertNotInterrupted();
+  const stderr = Buffer.from(result.stderr ?? new Uint8Array()).toString("utf8");
+  if (result.failed && result.exitCode === undefined && !result.timedOut) throw gitFailure(cwd, args, stderr, result.code);
+  return { stdout: result.stdout ?? new Uint8Array(), stderr, exitCode: result.exitCode ?? 1, timedOut: result.timedOut };
+}

@@ -41,6 +41,8 @@ export const HELPERS: Readonly<Record<string, (...list: never[]) => unknown>> = 
     const i = Number(index) - 1;
     return values[Math.min(Math.max(i, 0), values.length - 1)];
   },
+  /** {{choose paved.path "a" "b"}}: the second value when the first is truthy as {{#if}} sees it, else the third. For file names, which cannot hold the "/" of {{/if}}. */
+  choose: (cond: unknown, whenTrue: unknown, whenFalse: unknown) => (cond && !(Array.isArray(cond) && cond.length === 0) ? whenTrue : whenFalse),
   /** {{#each items}}{{#unless @last}}, {{/unless}}{{/each}} is clumsy; join is not. */
   join: (list: unknown, sep: unknown, options?: HelperOptions) =>
     Array.isArray(list) ? list.map(text).join(options === undefined ? ", " : text(sep)) : text(list),

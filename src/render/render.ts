@@ -1,11 +1,10 @@
-import path from "node:path";
 import picomatch from "picomatch";
-import { UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
+import { pavedScope, UnknownAnswerRead, withUnknownAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../answers/expression.js";
 import { UserError } from "../errors.js";
 import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
-import { displayPath } from "../templates/source.js";
+import { versionFile } from "../templates/source.js";
 import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, UnknownTemplateVariable, unknownVariableOf, type CompiledTemplate } from "./handlebars.js";
 import { TemplateTooDeep } from "./template-parser.js";
@@ -71,7 +70,7 @@ export function renderError(file: string, error: unknown, source?: string): User
   }
   if (error instanceof UnknownTemplateVariable) {
     return new UserError(`${file}:${error.line}: {{${error.variable}}} is not defined (no question or value of that name)`, {
-      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}",
+      hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}, {{paved.path}}, {{paved.root}}",
       code: "template-unknown-variable",
       fields: { file, line: error.line, variable: error.variable },
     });
@@ -155,23 +154,22 @@ const NONE: ReadonlySet<string> = new Set();
 export function renderTemplate(version: TemplateVersion, answers: Answers, meta: RenderMeta, unknown: ReadonlySet<string> = NONE): RenderResult {
   const p = prepare(version);
   const scope = withUnknownAnswers(answers, unknown);
-  const context = withUnknownAnswers({ ...answers, paved: meta }, unknown);
+  const context = withUnknownAnswers({ ...answers, paved: pavedScope(meta) }, unknown);
   const tree: FileTree = new Map();
   const managed = new Set<string>();
   const origins = new Map<string, string>();
-  const filesDir = path.join(version.dir, "files");
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
 
   for (const [sourcePath, entry] of version.files) {
     let shownPath: string | undefined;
-    const shown: Shown = () => (shownPath ??= displayPath(path.join(filesDir, sourcePath)));
+    const shown: Shown = () => (shownPath ??= versionFile(version, `files/${sourcePath}`));
     try {
       renderFile(sourcePath, entry, shown);
     } catch (error) {
       if (!readsUnknown(error)) throw error;
     }
   }
-  assertRenderedSymlinks(tree, (target) => displayPath(path.join(filesDir, origins.get(target)!)));
+  assertRenderedSymlinks(tree, (target) => versionFile(version, `files/${origins.get(target)!}`));
   return { tree, managed, origins };
 
   function renderFile(sourcePath: string, entry: FileEntry, shown: Shown): void {

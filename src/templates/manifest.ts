@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { linearRegExp } from "../adopt/linear-regex.js";
 import { CommandSyntaxError, splitCommand } from "../command-words.js";
+import { unsafePathReason } from "../fs/paths.js";
 import { semverVersion } from "../validation.js";
 
 /** A question's name doubles as a Handlebars variable and a `--set` key. */
@@ -25,6 +27,48 @@ const choice = z.union([
 ]);
 export type RawChoice = z.infer<typeof choice>;
 
+/** `package.json#name`: the file, then a path into it (JSON for `.json` files, else YAML). */
+export const INFER_SHORTHAND = /^([^#]+)#(.+)$/;
+
+const inferRuleObject = z
+  .object({
+    /** Relative to the repository being adopted; never leaves it. */
+    file: z.string().min(1),
+    json: z.string().min(1).optional(),
+    yaml: z.string().min(1).optional(),
+    regex: z.string().min(1).optional(),
+    exists: z.boolean().optional(),
+    /** The answer when the rule finds something, instead of what it found. */
+    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    const kinds = (["json", "yaml", "regex", "exists"] as const).filter((k) => rule[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: "custom", path: [], message: `needs exactly one of json, yaml, regex or exists (found ${kinds.length ? kinds.join(", ") : "none"})` });
+    }
+    const unsafe = unsafePathReason(rule.file.replace(/\/+$/, ""));
+    if (unsafe) ctx.addIssue({ code: "custom", path: ["file"], message: `${unsafe}; an infer rule reads only inside the repository` });
+    if (rule.regex !== undefined) {
+      try {
+        linearRegExp(rule.regex, "m");
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path: ["regex"], message: `is not a regular expression paved can run in linear time: ${(error as Error).message}` });
+      }
+    }
+  });
+
+const inferRule = z.union([
+  z.string().superRefine((text, ctx) => {
+    const match = INFER_SHORTHAND.exec(text);
+    const unsafe = match ? unsafePathReason(match[1]!) : undefined;
+    if (!match) ctx.addIssue({ code: "custom", message: "must be `file#path` (e.g. `package.json#name`) or a rule object" });
+    else if (unsafe) ctx.addIssue({ code: "custom", message: `${unsafe}; an infer rule reads only inside the repository` });
+  }),
+  inferRuleObject,
+]);
+export type InferRule = z.infer<typeof inferRule>;
+
 export const questionTypes = ["input", "confirm", "select", "multiselect", "number"] as const;
 export type QuestionType = (typeof questionTypes)[number];
 
@@ -45,9 +89,16 @@ export const questionSchema = z
     min: z.number().optional(),
     max: z.number().optional(),
     help: z.string().optional(),
+    /** How `paved adopt` finds the answer in an existing repository: rules tried in order, the first usable one wins. */
+    infer: z.array(inferRule).min(1).optional(),
   })
   .strict()
   .superRefine((q, ctx) => {
+    q.infer?.forEach((rule, i) => {
+      if (typeof rule === "object" && rule.exists !== undefined && rule.value === undefined && q.type !== "confirm") {
+        ctx.addIssue({ code: "custom", path: ["infer", i, "value"], message: `an exists rule on a ${q.type} question needs the value it gives` });
+      }
+    });
     if ((q.type === "select" || q.type === "multiselect") && !q.choices) {
       ctx.addIssue({ code: "custom", path: ["choices"], message: `a ${q.type} question needs choices` });
     }
@@ -174,6 +225,11 @@ export const manifestSchema = z
     examples: z
       .array(z.object({ name: z.string().min(1), answers: z.record(z.string(), z.unknown()) }).strict())
       .default([]),
+    /**
+     * Globs over rendered paths: the files that go to the git repository's root when the template is applied to
+     * a subdirectory of it (CI workflows). At a repository root nothing changes.
+     */
+    rootFiles: z.array(z.string().min(1)).default([]),
     /** Lines printed after `paved new` succeeds (Handlebars over the answers), e.g. "npm run dev". */
     nextSteps: z.array(z.string()).default([]),
     /** Commands `paved template test` runs in a generated example, and `paved upgrade --verify` after a merge. */

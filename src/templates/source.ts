@@ -16,9 +16,25 @@ import { manifestSchema, TEMPLATE_NAME, type Manifest } from "./manifest.js";
 export interface TemplateVersion {
   manifest: Manifest;
   files: FileTree;
-  /** The version's directory (holds template.yaml and files/). */
-  dir: string;
+  /**
+   * The directory the version was read from (holds template.yaml and files/), for a local source; undefined
+   * when it was read from git objects at a tag, which are on no disk.
+   */
+  dir: string | undefined;
+  /**
+   * Names the version in messages and identifies it: the directory for a local source, the repository and tag
+   * for a git source (`github.com/org/templates@v1.0.0`, `github.com/org/templates@api@1.0.0`).
+   */
+  label: string;
   source: TemplateSource;
+}
+
+/**
+ * A file of a version as messages name it: `templates/api/1.0.0/files/README.md` (relative to the working
+ * directory when inside it) or `github.com/org/templates@api@1.0.0:files/README.md`.
+ */
+export function versionFile(version: Pick<TemplateVersion, "dir" | "label">, relative: string): string {
+  return version.dir === undefined ? `${version.label}:${relative}` : displayPath(path.join(version.dir, relative));
 }
 
 export interface TemplateSource {
@@ -69,14 +85,14 @@ export function builtinTemplatesDir(): string {
 export const MANIFEST_FILE = "template.yaml";
 
 /**
- * A directory laid out as `<root>/<name>/<version>/{template.yaml,files/}`: the built-in templates and local sources.
- */
-/**
  * Built-in versions ship with paved and never change: one load per process, shared by every source object,
  * so a process that checks many services (`paved fleet`) reads and compiles each version once.
  */
 const builtinVersions = new Map<string, Promise<TemplateVersion>>();
 
+/**
+ * A directory laid out as `<root>/<name>/<version>/{template.yaml,files/}`: the built-in templates and local sources.
+ */
 export class DirectorySource implements TemplateSource {
   private readonly versionCache: Map<string, Promise<TemplateVersion>>;
   readonly kind: "builtin" | "directory";
@@ -157,7 +173,7 @@ export class DirectorySource implements TemplateSource {
     const hasFiles = await stat(filesDir).then((s) => s.isDirectory(), () => false);
     const files = hasFiles ? await readTree(filesDir) : new Map();
     assertTemplateSymlinks(files, (relative) => displayPath(path.join(filesDir, relative)));
-    return { manifest, files, dir, source: this };
+    return { manifest, files, dir, label: dir, source: this };
   }
 }
 
@@ -206,13 +222,14 @@ export function isGitRepository(dir: string): boolean {
 
 /**
  * Open a template source: "builtin" (or nothing), a git URL (`https://`, `ssh://`, `git@host:`, `file://`),
- * a local git repository holding one template at its root (its semver tags are the versions),
- * or a directory laid out as `<name>/<version>/template.yaml`.
+ * a local git repository of templates (template.yaml at its root, or `<name>/template.yaml` or
+ * `templates/<name>/template.yaml`; its release tags are the versions), or a directory laid out as
+ * `<name>/<version>/template.yaml`.
  */
 export async function openSource(spec: string | undefined, options: SourceOptions = {}): Promise<TemplateSource> {
   if (!spec || spec === BUILTIN_SOURCE_ID) return builtinSource(options);
   const { looksLikeUrl } = await import("../config.js");
-  // git-source (with execa) is loaded only for git sources: a directory source starts faster without it.
+  // git-source is loaded only for git sources: a directory source starts faster without it.
   if (looksLikeUrl(spec)) {
     const { GitSource } = await import("./git-source.js");
     return GitSource.fromUrl(spec, options);
@@ -221,20 +238,69 @@ export async function openSource(spec: string | undefined, options: SourceOption
   const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
   if (!isDir) {
     throw new UserError(`--source ${spec}: no such directory`, {
-      hint: "pass a git URL, a git repository with template.yaml at its root, or a directory laid out as <name>/<version>/template.yaml",
+      hint: "pass a git URL, a git repository of templates, or a directory laid out as <name>/<version>/template.yaml",
     });
   }
   const singleTemplate = existsSync(path.join(resolved, MANIFEST_FILE));
-  if (isGitRepository(resolved) && (singleTemplate || !existsSync(path.join(resolved, ".git")))) {
+  if (isGitRepository(resolved) && (singleTemplate || !existsSync(path.join(resolved, ".git")) || (await holdsNamedTemplates(resolved)))) {
     const { GitSource } = await import("./git-source.js");
     return GitSource.fromLocalRepository(resolved, options);
   }
   if (singleTemplate) {
+    const named = await openNamedTemplateFolder(resolved);
     throw new UserError(`--source ${spec}: holds one template but is not the root of a git repository, so it has no versions (its tags would be)`, {
-      hint: "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
+      hint: named
+        ? `it is the template "${named.template}" of the repository ${named.source.id}: pass --source ${named.source.id} and the template's name`
+        : "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
     });
   }
   return new DirectorySource(resolved, resolved, false, options);
+}
+
+/**
+ * Whether a work tree holds templates read from tags (`<name>/template.yaml` or `templates/<name>/template.yaml`)
+ * rather than a directory of versions (`<name>/<version>/template.yaml`, read as files).
+ */
+async function holdsNamedTemplates(dir: string): Promise<boolean> {
+  for (const parent of [dir, path.join(dir, "templates")]) {
+    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    if (entries.some((e) => e.isDirectory() && TEMPLATE_NAME.test(e.name) && existsSync(path.join(parent, e.name, MANIFEST_FILE)))) return true;
+  }
+  return false;
+}
+
+/**
+ * A named template's folder in a git checkout (`<repo>/<name>/` or `<repo>/templates/<name>/` holding
+ * template.yaml): its repository as a git source and the template's name, for the commands an author points
+ * at one template (`paved template diff`, `impact`); undefined for any other directory.
+ */
+export async function openNamedTemplateFolder(dir: string, options: SourceOptions = {}): Promise<{ source: TemplateSource; template: string } | undefined> {
+  const resolved = path.resolve(dir);
+  const name = path.basename(resolved);
+  if (!TEMPLATE_NAME.test(name) || !existsSync(path.join(resolved, MANIFEST_FILE))) return undefined;
+  const parent = path.dirname(resolved);
+  const root = path.basename(parent) === "templates" && !isGitRepository(parent) ? path.dirname(parent) : parent;
+  if (!existsSync(path.join(root, ".git"))) return undefined;
+  const { GitSource } = await import("./git-source.js");
+  return { source: GitSource.fromLocalRepository(root, options), template: name };
+}
+
+/** The layouts sources are read in: what the message says paved looked for when a source holds no template. */
+export const DIRECTORY_LAYOUT = "<name>/<version>/template.yaml";
+export const GIT_LAYOUTS =
+  "template.yaml and files/ at the root tagged v<version>, or <name>/template.yaml or templates/<name>/template.yaml tagged <name>@<version> or <name>-v<version>";
+
+/**
+ * A source without a single template is a mistake (a wrong path or URL, tags not pushed), not an empty
+ * answer: exit 2 naming the layouts looked for.
+ */
+export function noTemplateError(source: TemplateSource): UserError {
+  return new UserError(`${describeSource(source)} holds no template`, {
+    hint:
+      source.kind === "git"
+        ? `paved reads a git source's release tags: ${GIT_LAYOUTS} (a folder of versions, ${DIRECTORY_LAYOUT}, is read from a checkout: pass its path); push the tags, or check the URL`
+        : `paved reads a directory laid out as ${DIRECTORY_LAYOUT}, or a git repository with ${GIT_LAYOUTS}; check the path`,
+  });
 }
 
 /** The version asked for, or the newest visible version (releases, plus pre-releases with --prerelease). */

@@ -1,13 +1,12 @@
-import path from "node:path";
 import semver from "semver";
 import { resolveAnswers, type Answers, type Prompter, type ProvidedAnswer } from "../answers/answers.js";
 import type { ServiceFile } from "../service-file.js";
-import { displayPath, type TemplateSource, type TemplateVersion } from "../templates/source.js";
+import { type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import type { VersionAnswers } from "./steps.js";
 
 /** The version's template.yaml as messages name it. */
 export function manifestFileOf(version: TemplateVersion): string {
-  return displayPath(path.join(version.dir, "template.yaml"));
+  return versionFile(version, "template.yaml");
 }
 
 /** Recorded (or carried) answers this version knows, plus --set; --set wins. */

@@ -1,10 +1,13 @@
+import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
+import { repositoryPlace } from "../applications.js";
+import { placeRenderedFiles } from "../monorepo/placement.js";
 import { recordedProvided, resolveAnswers } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
-import { displayPath, type TemplateSource } from "../templates/source.js";
+import { type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, entriesEqual, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "./service-source.js";
 import { countChanges, unifiedHunks } from "./unified-diff.js";
@@ -67,6 +70,14 @@ export interface ServiceDrift {
   drift: DriftedFile[];
 }
 
+/** The team's files: in a git repository only what git would commit; elsewhere everything but .git and node_modules. */
+export async function workingTreeOf(target: string): Promise<FileTree> {
+  return openRepository(target).then(
+    (repo) => readWorkingTree(repo),
+    () => readTree(target, { ignoreDirs: new Set([".git", "node_modules"]) }),
+  );
+}
+
 /** A service's drift from a fresh render of its recorded version with its recorded answers (`paved diff`, `paved fleet`). */
 export async function serviceDrift(target: string, sourceFlag: string | undefined): Promise<ServiceDrift> {
   const service = await readServiceFile(target);
@@ -77,18 +88,29 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
     });
   }
   const version = await source.loadVersion(service.template, service.version);
-  const meta = { template: service.template, version: service.version, dirName: path.basename(target) };
+  const place = await repositoryPlace(target);
+  const servicePath = place?.prefix ?? "";
+  // As `paved new` rendered it: {{paved.path}} is the service's folder from the repository root.
+  const meta = { template: service.template, version: service.version, dirName: path.basename(target), path: servicePath, root: servicePath ? path.posix.relative(servicePath, "") : "." };
   // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
   const provided = recordedProvided(version.manifest.questions, service.answers);
-  const manifestFile = displayPath(path.join(version.dir, "template.yaml"));
+  const manifestFile = versionFile(version, "template.yaml");
   const { answers, unknown } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile, fromRecord: true });
-  const rendered = renderTemplate(version, answers, meta, unknown).tree;
-
-  // In a git repository only what git would commit counts; elsewhere, everything but .git and node_modules.
-  const ours = await openRepository(target).then(
-    (repo) => readWorkingTree(repo),
-    () => readTree(target, { ignoreDirs: new Set([".git", "node_modules"]) }),
-  );
+  const placed = placeRenderedFiles(renderTemplate(version, answers, meta, unknown).tree, version.manifest.rootFiles, servicePath);
+  // Files the template places at the repository root (rootFiles) are compared there, named from the service's folder.
+  const fromService = (file: string) => path.posix.relative(servicePath, file);
+  const rendered: FileTree = new Map([...placed.service, ...[...placed.root].map(([p, e]) => [fromService(p), e] as const)]);
+  const ours = await workingTreeOf(target);
+  if (place) for (const p of placed.root.keys()) await readRootFile(place.root, p).then((e) => e && ours.set(fromService(p), e));
   return { service, source, rendered: [...rendered.keys()].filter((p) => p !== SERVICE_FILE).length, drift: findDrift(rendered, ours) };
+}
+
+/** A file at the repository root as the team has it (undefined when it is not there). */
+async function readRootFile(top: string, relative: string): Promise<FileEntry | undefined> {
+  const full = path.join(top, ...relative.split("/"));
+  const stat = await lstat(full).catch(() => undefined);
+  if (stat?.isSymbolicLink()) return { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") };
+  if (stat?.isFile()) return { data: await readFile(full), mode: stat.mode & 0o777 };
+  return undefined;
 }
 

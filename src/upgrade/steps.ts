@@ -1,9 +1,8 @@
-import path from "node:path";
 import type { Answers, RenderMeta } from "../answers/answers.js";
 import type { HookCommand } from "../hooks.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
-import type { TemplateVersion } from "../templates/source.js";
+import { type TemplateVersion, versionFile } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
 import type { ConflictStyle } from "./xdiff/diff3.js";
 import { keptFilesOf, type KeptFile } from "./kept-files.js";
@@ -105,7 +104,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     // Files the template now renders at another path move first (with the team's edits); then the
     // version's migrations, which belong to the version they lead to (an answers-only change has none).
     const migrations = from === to ? [] : next.version.manifest.migrations;
-    const manifestFile = path.join(next.version.dir, "template.yaml");
+    const manifestFile = versionFile(next.version, "template.yaml");
     const followed = followRenderedRenames(base, theirs, tree, to);
     const moved = applyPathMigrations(migrations, to, followed.ours, followed.base, manifestFile);
     const labels = { ours: `yours (${template} ${from})`, base: `${template} ${from}`, theirs: `${template} ${to}` };

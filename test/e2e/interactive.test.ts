@@ -1,26 +1,14 @@
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { BIN, CLI_ENV, ROOT, tempDir } from "../helpers.js";
+import { runInTerminal as runInPty, tempDir } from "../helpers.js";
 
-const DRIVER = path.join(ROOT, "test", "support", "pty-driver.py");
+/** Questions after the scripted ones (a template may grow) take their defaults. */
+const runInTerminal = (args: string[], script: Array<[prompt: string, keys: string]>) => runInPty(args, script, { thenEnter: true });
+
 const ENTER = "\r";
 const DOWN = "\u001b[B";
-
-/** Run paved in a real pseudo-terminal, typing `keys` when `prompt` appears. */
-function runInTerminal(args: string[], script: Array<[prompt: string, keys: string]>) {
-  // Questions after the scripted ones (a template may grow) take their defaults.
-  const env: Record<string, string> = { ...CLI_ENV, TERM: "xterm", PTY_DRIVER_THEN: JSON.stringify(["\\? .+", ENTER]) };
-  delete env.CI;
-  return execa("python3", [DRIVER, JSON.stringify(script), "--", process.execPath, BIN, ...args], {
-    reject: false,
-    env,
-    extendEnv: true,
-    timeout: 90_000,
-  });
-}
 
 describe("interactive prompts on a terminal", () => {
   it("asks every question, offers defaults, validates and records the answers", async () => {

@@ -147,6 +147,21 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     expect(one.stdout).not.toContain("svc-a");
   });
 
+  it("`paved diff` renders with {{paved.path}} as `paved new` did: no drift after new, and a root workflow's edit is drift", async () => {
+    const root = tempDir("paved-monorepo-root-files-");
+    await git(root, ["init", "-q"]);
+    write(root, "README.md", "the monorepo\n");
+    await commitAll(root, "start");
+    const made = await runCli(["new", "service", "packages/ledger", "--yes", "--set", "owner=team-x", "--no-install"], { cwd: root });
+    expect(made.exitCode, String(made.stderr)).toBe(0);
+    await commitAll(root, "ledger");
+    const clean = await runCli(["diff", "packages/ledger", "--json", "--exit-code"], { cwd: root });
+    expect(clean.exitCode, String(clean.stdout)).toBe(0);
+    write(root, ".github/workflows/ledger-ci.yml", `${read(root, ".github/workflows/ledger-ci.yml")}# edited\n`);
+    const drifted = await runCli(["diff", "packages/ledger", "--json"], { cwd: root });
+    expect(JSON.parse(String(drifted.stdout)).files.map((f: { path: string }) => f.path)).toEqual(["../../.github/workflows/ledger-ci.yml"]);
+  });
+
   it("a repository with no service is exit 2 naming the fix, for upgrade, diff and doctor, and nothing is written", async () => {
     const root = tempDir("paved-no-services-");
     await git(root, ["init", "-q"]);

@@ -183,17 +183,21 @@ describe("paved new", () => {
     expect((await execa("git", ["branch", "--show-current"], plain)).stdout).toBe("trunk");
   });
 
-  it("refuses a target inside another repository's work tree, offering --no-git", async () => {
+  // Issue 16 changed this: a target inside a work tree used to be refused ("pass --no-git"); it is now added to that
+  // repository (staged, no nested repository). test/e2e/monorepo.test.ts covers that mode in full.
+  it("adds a target inside another repository's work tree to it, without a nested repository; --no-git lays it out on its own", async () => {
     const repo = tempDir();
     await git(repo, ["init", "--quiet"]);
-    const result = await runCli(["new", "service", path.join(repo, "svc"), ...OWNER, "--no-install"]);
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/is inside the git repository/);
-    expect(result.stderr).toMatch(/--no-git/);
-    expect(readdirSync(repo)).toEqual([".git"]);
-    const again = await runCli(["new", "service", path.join(repo, "svc"), ...OWNER, "--no-install", "--no-git"]);
-    expect(again.exitCode, again.stderr).toBe(0);
+    const result = await runCli(["new", "service", path.join(repo, "svc"), ...OWNER, "--set", "name=svc-one", "--no-install"]);
+    expect(result.exitCode, result.stderr).toBe(0);
     expect(existsSync(path.join(repo, "svc", ".git"))).toBe(false);
+    const staged = (await git(repo, ["diff", "--cached", "--name-only"])).stdout.split("\n");
+    expect(staged).toContain("svc/.paved.yml");
+    expect(staged).toContain(".github/workflows/svc-one-ci.yml");
+    const again = await runCli(["new", "service", path.join(repo, "other"), ...OWNER, "--no-install", "--no-git"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(existsSync(path.join(repo, "other", ".git"))).toBe(false);
+    expect(existsSync(path.join(repo, "other", ".github", "workflows", "ci.yml"))).toBe(true);
   });
 
   it("removes a staging directory left by a killed run", async () => {

@@ -1,19 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { BIN, CLI_ENV, ROOT } from "../helpers.js";
+import { runInTerminal } from "../helpers.js";
 import { BASE_QUESTIONS, makeSource, newService } from "../upgrade/fixtures.js";
-
-const DRIVER = path.join(ROOT, "test", "support", "pty-driver.py");
-
-/** Run paved in a real pseudo-terminal, typing `keys` when `prompt` appears. */
-function runInTerminal(args: string[], script: Array<[prompt: string, keys: string]>) {
-  const env: Record<string, string> = { ...CLI_ENV, TERM: "xterm" };
-  delete env.CI;
-  return execa("python3", [DRIVER, JSON.stringify(script), "--", process.execPath, BIN, ...args], { reject: false, env, extendEnv: true, timeout: 90_000 });
-}
 
 describe("paved upgrade on a terminal", () => {
   it("asks only the questions that are new in the target version", async () => {

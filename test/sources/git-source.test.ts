@@ -76,7 +76,8 @@ describe("git source versions", () => {
     expect(v101.files.get("bin/run.sh")!.mode).toBe(0o755);
     expect(v101.files.get("docs/README.md")!.symlink).toBe("../README.md");
     expect(entryText(v101.files.get("VERSION")!)).toBe("1.0.0\n");
-    expect(v101.dir).toContain("@v1.0.1");
+    expect(v101.label).toContain("@v1.0.1");
+    expect(v101.dir).toBeUndefined(); // read from git objects: no directory on disk
   });
 
   it("refuses a tag whose template.yaml has another version, naming the tag", async () => {

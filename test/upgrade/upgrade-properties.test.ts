@@ -111,7 +111,7 @@ function expectUntouchedEqualTheirs(base: FileTree, theirs: FileTree, ours: File
 function memoryVersion(version: string, files: FileTree): TemplateVersion {
   // Generated lines can form "{{"; copy every file verbatim so only the merge is under test.
   const manifest = manifestSchema.parse({ name: "svc", version, description: "in memory", files: { copy: ["**"] } });
-  return { manifest, files, dir: `/in-memory/svc/${version}`, source: { id: "memory" } as TemplateSource };
+  return { manifest, files, dir: `/in-memory/svc/${version}`, label: `/in-memory/svc/${version}`, source: { id: "memory" } as TemplateSource };
 }
 
 describe("upgrade properties (fast-check, in memory)", () => {

@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
+import { pavedScope } from "../../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../../answers/expression.js";
 import { compileTemplate } from "../../render/handlebars.js";
 import type { DataCheck } from "../../templates/manifest.js";
@@ -40,8 +41,8 @@ export function infoOf(check: DataCheck): CheckInfo {
 /** Answers may be used in a check's file, pattern and expected value: `file: "src/{{name}}.ts"`. */
 function interpolate(value: string, ctx: DoctorContext): string {
   if (!value.includes("{{")) return value;
-  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "" };
-  return compileTemplate(value)({ ...ctx.template!.answers, paved: meta });
+  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", path: ctx.template?.servicePath ?? "" };
+  return compileTemplate(value)({ ...ctx.template!.answers, paved: pavedScope(meta) });
 }
 
 function documentsOf(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, ctx: DoctorContext): Parsed<Array<{ value: unknown; line: number }>> | undefined {
@@ -139,7 +140,7 @@ const insideService = new WeakMap<DoctorContext, boolean>();
 function templateInsideService(ctx: DoctorContext): boolean {
   let inside = insideService.get(ctx);
   if (inside === undefined) {
-    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template!.version.dir));
+    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template!.version.dir ?? ctx.template!.version.source.id));
     insideService.set(ctx, inside);
   }
   return inside;

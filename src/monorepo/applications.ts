@@ -1,0 +1,90 @@
+import { lstatSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { UserError } from "../errors.js";
+import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
+import { isWithin } from "./placement.js";
+
+/** One application of a template in a repository: a `.paved.yml` and the folder it sits in. */
+export interface Application {
+  /** Its folder relative to the repository root, POSIX; "" at the root. */
+  path: string;
+  template: string;
+  /** Files it placed at the repository root, as its `.paved.yml` records them. */
+  rootFiles: readonly string[];
+}
+
+/** How messages name an application: `service at packages/svc-a`. */
+export function describeApplication(app: Pick<Application, "template" | "path">): string {
+  return `${app.template} at ${app.path === "" ? "the repository root" : app.path}`;
+}
+
+/**
+ * The applications recorded in a repository, from its tracked `.paved.yml` files (paths relative to `top`). A file
+ * that cannot be read or parsed still marks an application there (its template shown as "an unreadable .paved.yml"),
+ * so a broken record never lets a second template in.
+ */
+export function readApplications(top: string, serviceFiles: readonly string[]): Application[] {
+  return serviceFiles.map((file) => {
+    const at = file === SERVICE_FILE ? "" : file.slice(0, -SERVICE_FILE.length - 1);
+    try {
+      const record = parseServiceFileText(readFileSync(path.join(top, ...file.split("/")), "utf8"), file);
+      return { path: at, template: record.template, rootFiles: record.rootFiles ?? [] };
+    } catch {
+      return { path: at, template: `an unreadable ${SERVICE_FILE}`, rootFiles: [] };
+    }
+  });
+}
+
+export interface NewApplication {
+  path: string;
+  template: string;
+  /** Files it would place at the repository root, relative to the root. */
+  rootFiles: readonly string[];
+}
+
+/**
+ * Refuse (exit 2, naming both) a new application at `at` (repository-relative) where one is already, or inside
+ * another application's folder, or around one (the root's excepted: a repository-wide template may sit at the root
+ * with services below it). Checked before anything is asked.
+ */
+export function assertFolderFree(at: string, existing: readonly Application[]): void {
+  for (const app of existing) {
+    if (app.path === at) {
+      throw new UserError(`${at}: ${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`, {
+        code: "overlap",
+        hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
+      });
+    }
+    if (app.path !== "" && (isWithin(at, app.path) || isWithin(app.path, at))) {
+      throw new UserError(`${at}: a new application there would overlap ${describeApplication(app)}; one application's folder may not hold another's`, {
+        code: "overlap",
+        hint: isWithin(at, app.path) ? `choose a subdirectory outside ${app.path}` : `choose a subdirectory that does not contain ${app.path}`,
+      });
+    }
+  }
+}
+
+/**
+ * Refuse (exit 2, naming both applications) a new application's root files that would be shared with another
+ * application: a root file another application's `.paved.yml` records, a root file inside another application's
+ * folder, or a root file already on disk (paved never writes over a file it did not make).
+ */
+export function assertNoOverlap(top: string, added: NewApplication, existing: readonly Application[]): void {
+  const shown = describeApplication(added);
+  for (const file of added.rootFiles) {
+    const owner = existing.find((app) => app.rootFiles.includes(file) || (app.path !== "" && isWithin(file, app.path)));
+    if (owner) {
+      throw new UserError(`${file}: ${shown} would write it, but it belongs to ${describeApplication(owner)}`, {
+        code: "overlap",
+        hint: "two applications never share a file: give the new one another name (--set name=...) or template settings that name its files differently",
+      });
+    }
+    if (lstatSync(path.join(top, ...file.split("/")), { throwIfNoEntry: false })) {
+      const rootApp = existing.find((app) => app.path === "");
+      throw new UserError(`${file}: ${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`, {
+        code: "overlap",
+        hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
+      });
+    }
+  }
+}

@@ -266,6 +266,7 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   const computed = await computeUpgrade({
     template: service.template,
     dirName: path.basename(target),
+    servicePath: repo.prefix.replace(/\/$/, ""),
     ours,
     path: chain,
     conflict: options.conflict,

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateSarif } from "../doctor/sarif-schema.js";
@@ -160,6 +160,30 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     write(root, ".github/workflows/ledger-ci.yml", `${read(root, ".github/workflows/ledger-ci.yml")}# edited\n`);
     const drifted = await runCli(["diff", "packages/ledger", "--json"], { cwd: root });
     expect(JSON.parse(String(drifted.stdout)).files.map((f: { path: string }) => f.path)).toEqual(["../../.github/workflows/ledger-ci.yml"]);
+  });
+
+  it("`paved upgrade` of a service in a subdirectory renders with {{paved.path}} and leaves the files it placed at the root alone", async () => {
+    const src = makeSource({
+      "1.0.0": { manifest: { rootFiles: [".github/**"] }, files: { "a.txt": "1\n", "where.txt": "root is {{paved.root}}\n", ".github/workflows/{{paved.dirName}}.yml": "on: [push]\npaths: {{paved.path}}\n" } },
+      "1.1.0": { manifest: { rootFiles: [".github/**"] }, files: { "a.txt": "2\n", "where.txt": "root is {{paved.root}}\n", ".github/workflows/{{paved.dirName}}.yml": "on: [push, pull_request]\npaths: {{paved.path}}\n" } },
+    });
+    const root = tempDir("paved-monorepo-upgrade-root-files-");
+    await git(root, ["init", "-q"]);
+    write(root, "README.md", "the monorepo\n");
+    await commitAll(root, "start");
+    const made = await runCli(["new", "svc", "packages/svc-a", "--source", src, "--version", "1.0.0", "--yes"], { cwd: root });
+    expect(made.exitCode, String(made.stderr)).toBe(0);
+    await commitAll(root, "svc-a");
+    expect(read(root, ".github/workflows/svc-a.yml")).toBe("on: [push]\npaths: packages/svc-a\n");
+    const workflowBefore = read(root, ".github/workflows/svc-a.yml");
+
+    const result = await runCli(["upgrade", "packages/svc-a", "--json"], { cwd: root });
+    expect(result.exitCode, String(result.stdout)).toBe(0);
+    const report = JSON.parse(String(result.stdout));
+    expect(report.actions.map((a: { path: string; action: string }) => [a.path, a.action])).toEqual([["a.txt", "update"]]);
+    expect(read(root, "packages/svc-a/where.txt")).toBe("root is ../..\n");
+    expect(existsSync(path.join(root, "packages", "svc-a", ".github"))).toBe(false);
+    expect(read(root, ".github/workflows/svc-a.yml")).toBe(workflowBefore);
   });
 
   it("a repository with no service is exit 2 naming the fix, for upgrade, diff and doctor, and nothing is written", async () => {

@@ -16,7 +16,7 @@ import { changeCount, treeChanges } from "../upgrade/apply.js";
 import { keptAfter } from "../upgrade/kept-files.js";
 import type { MigrationRecord } from "../upgrade/migrate.js";
 import { computeUpgrade } from "../upgrade/steps.js";
-import { openRepository, readWorkingTree } from "../upgrade/worktree.js";
+import { openRepository, readWorkingTree } from "../git/worktree.js";
 import type { FileTree } from "../tree.js";
 import { openTemplateVersions } from "./release-preview.js";
 

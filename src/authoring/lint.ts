@@ -447,8 +447,16 @@ function lineField(template: TemplateDir, where: Array<string | number>): { line
  * above the newest release unless the working tree is that release.
  */
 async function checkVersionAgainstTags(template: TemplateDir, manifest: Manifest, findings: LintFinding[]): Promise<void> {
-  const { execa } = await import("execa");
-  const run = (args: string[]) => execa("git", args, { cwd: template.dir, reject: false, stdin: "ignore", env: { LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" } });
+  const { tryGit } = await import("../git/run.js");
+  // Lint reads what git can tell: a git that cannot start means no tags to check, not a failed lint.
+  const run = (args: string[]) =>
+    tryGit(template.dir, args, undefined, { LC_ALL: "C", GIT_OPTIONAL_LOCKS: "0" }).then(
+      (result) => ({ failed: result.exitCode !== 0, stdout: result.stdout }),
+      (error: unknown) => {
+        if (error instanceof UserError) return { failed: true, stdout: "" };
+        throw error;
+      },
+    );
   const top = await run(["rev-parse", "--show-toplevel"]);
   if (top.failed) return;
   const folder = path.relative(path.resolve(String(top.stdout).trim()), await realpath(template.dir)).split(path.sep).join("/");

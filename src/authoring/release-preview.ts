@@ -12,7 +12,7 @@ import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
 import { DirectorySource, displayPath, MANIFEST_FILE, openNamedTemplateFolder, openSource, type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, isBinary, type FileEntry, type FileTree } from "../tree.js";
-import { unifiedHunks } from "../upgrade/unified-diff.js";
+import { unifiedHunks } from "../diff/unified-diff.js";
 import { parseTemplateManifest, readTemplateDir, asTemplateVersion } from "./template-dir.js";
 
 /** The target folder name a simulated service has: the `name` answer when given, else this. */

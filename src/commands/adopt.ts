@@ -15,7 +15,7 @@ import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
 import { describeSource, displayPath, openSource, recordSource, resolveVersion, sourceHadCredentials, type TemplateSource } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { textFile } from "../tree.js";
-import { openRepository, uncommittedChanges } from "../upgrade/worktree.js";
+import { openRepository, uncommittedChanges } from "../git/worktree.js";
 import { workingTreeOf } from "../upgrade/drift.js";
 import { driftStatLines } from "./diff.js";
 import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, prereleaseOptionSchema, sourceOptionSchema } from "./options.js";

@@ -1,5 +1,5 @@
-import { execa } from "execa";
-import { interruptSignal, trackChild } from "../fs/cleanup.js";
+import { UserError } from "../errors.js";
+import { tryGit } from "../git/run.js";
 
 /** Never prompt for credentials, never take optional locks in a repository another process may be using. */
 export const GIT_ENV: Record<string, string> = {
@@ -15,19 +15,18 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Run git read-only in `cwd`; never throws for git's own failures (a fleet row records them). */
+/**
+ * Run git read-only in `cwd` through paved's one git runner (src/git/run.ts); never throws for git's own
+ * failures, nor when git cannot start (a fleet row records them). `env` is added to paved's environment.
+ */
 export async function runGit(cwd: string, args: string[], input?: string, env: Record<string, string> = GIT_ENV): Promise<GitResult> {
-  const result = await trackChild(
-    execa("git", args, {
-      cwd,
-      env,
-      reject: false,
-      stripFinalNewline: false,
-      cancelSignal: interruptSignal,
-      ...(input !== undefined ? { input } : { stdin: "ignore" as const }),
-    }),
-  );
-  return { ok: result.exitCode === 0, stdout: String(result.stdout), stderr: String(result.stderr) };
+  try {
+    const result = await tryGit(cwd, args, input, env);
+    return { ok: result.exitCode === 0, stdout: result.stdout, stderr: result.stderr };
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { ok: false, stdout: "", stderr: `fatal: ${error.fields.gitMessage ?? error.message}` };
+  }
 }
 
 /** The first line of git's complaint, for a row's reason. */

@@ -5,7 +5,7 @@ import { repositoryState } from "../fs/lock.js";
 import { Output } from "../output.js";
 import { clearInProgress } from "../upgrade/in-progress.js";
 import { formatReleaseNotes, upgradeCommitMessage, type ReleaseNote } from "../upgrade/release-notes.js";
-import { commitAll, openRepository } from "../upgrade/worktree.js";
+import { commitAll, openRepository } from "../git/worktree.js";
 import { cloneOrFetch } from "./clone.js";
 import { GIT_ENV, gitComplaint, runGit } from "./git.js";
 import { mapLimited } from "./pool.js";

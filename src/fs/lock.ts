@@ -19,20 +19,24 @@ export interface RepositoryState {
   gitDir: string;
   /** The service's path inside the repository: "" at the top, "sub/dir/" below it. */
   prefix: string;
+  /** The commit HEAD named when this was asked ("" in a repository without commits). */
+  head: string;
 }
 
 /** The git repository holding `dir`, or undefined when it is in none (or git cannot use it). */
 export async function repositoryState(dir: string): Promise<RepositoryState | undefined> {
   const { tryGit } = await import("../git/run.js");
-  const result = await tryGit(dir, ["rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--show-prefix"]).catch((error: unknown) => {
+  // HEAD in the same process (the journal binds to it): `--verify -q` prints nothing for it and exits 1 when
+  // the repository has no commit yet, after printing the rest.
+  const result = await tryGit(dir, ["rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--show-prefix", "--verify", "-q", "HEAD"]).catch((error: unknown) => {
     if (error instanceof UserError) return undefined; // git did not start
     throw error;
   });
-  if (!result || result.exitCode !== 0) return undefined;
-  const [inside, gitDir, prefix = ""] = String(result.stdout).split("\n");
+  if (!result || (result.exitCode !== 0 && result.exitCode !== 1)) return undefined;
+  const [inside, gitDir, prefix = "", head = ""] = String(result.stdout).split("\n");
   // A service folder laid out like a bare repository is no work tree: its "git dir" would be the folder itself.
   if (inside !== "true" || !gitDir) return undefined;
-  return { root: realpathSync(dir), gitDir, prefix: prefix.trim() };
+  return { root: realpathSync(dir), gitDir, prefix: prefix.trim(), head: result.exitCode === 0 ? head.trim() : "" };
 }
 
 /**

@@ -9,7 +9,7 @@ export interface ReadTreeOptions {
 }
 
 /** The file's bytes and permission bits from one open: fstat then read, no second path lookup. */
-function readFileEntry(full: string): FileEntry {
+export function readFileEntry(full: string): FileEntry {
   const fd = openSync(full, "r");
   try {
     const stat = fstatSync(fd);

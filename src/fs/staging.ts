@@ -188,8 +188,21 @@ export function createStaging(target: string): Staging {
   forgetPending();
   let done = false;
   const discard = () => {
-    if (!done) rmSync(root, { recursive: true, force: true });
+    if (done) return;
     done = true;
+    // Moved aside, then removed: emptied in place, the well-known name would be an empty directory for a moment,
+    // and another run's staging directory can be renamed onto an empty one (rename(2) replaces it), after which
+    // this removal fails half-way (ENOTEMPTY) or removes the other run's. A `.stale-` name the next run clears if
+    // this process dies mid-removal.
+    const grave = `${root}.stale-${randomBytes(6).toString("hex")}`;
+    try {
+      renameSync(root, grave);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      rmSync(root, { recursive: true, force: true });
+      return;
+    }
+    rmSync(grave, { recursive: true, force: true });
   };
   const forget = onInterrupt(discard);
   const dir = path.join(root, "tree");

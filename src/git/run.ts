@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { Interrupted, UserError } from "../errors.js";
 import { interruptSignal, interruptedBy, trackChild } from "../fs/cleanup.js";
 import { redactUrls } from "../redact.js";
@@ -33,27 +33,51 @@ export interface GitResult {
 
 /**
  * Run git in `cwd` and return what it printed, whatever its exit code (for commands whose failure is an answer,
- * such as `rev-parse --verify`). Stops with paved on Ctrl-C, and an interrupt waits for it to exit.
- * One process, no polling: simple-git waits ~50 ms after a command that prints nothing.
+ * such as `rev-parse --verify`). `env` is added to paved's environment. Stops with paved on Ctrl-C, and an
+ * interrupt waits for it to exit.
+ * node:child_process directly: execa cost ~20-40 ms to load and a few ms a call, and simple-git waits ~50 ms
+ * after a command that prints nothing; `paved new` runs git four times.
  */
-export async function tryGit(cwd: string, args: readonly string[], input?: string | Uint8Array, env?: NodeJS.ProcessEnv): Promise<GitResult> {
-  const { execa } = await import("execa");
+export async function tryGit(cwd: string, args: readonly string[], input?: string | Uint8Array, env?: Readonly<Record<string, string>>): Promise<GitResult> {
+  assertNotInterrupted();
   const result = await trackChild(
-    execa("git", args, {
-      cwd,
-      reject: false,
-      stripFinalNewline: false,
-      cancelSignal: interruptSignal,
-      ...(input !== undefined ? { input } : {}),
-      ...(env ? { env, extendEnv: false } : {}),
+    new Promise<{ stdout: string; stderr: string; exitCode: number | null; started: boolean; errno?: string }>((resolve) => {
+      const child = spawn("git", args, {
+        cwd,
+        env: env ? { ...process.env, ...env } : process.env,
+        stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        signal: interruptSignal,
+      });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let errno: string | undefined;
+      child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+      child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+      child.on("error", (error: NodeJS.ErrnoException) => {
+        errno ??= error.code;
+      });
+      if (input !== undefined && child.stdin) {
+        // git may exit before reading all of its input (a failure): its exit code says what happened.
+        child.stdin.on("error", () => {});
+        child.stdin.end(input);
+      }
+      child.on("close", (code) => {
+        resolve({
+          stdout: Buffer.concat(stdout).toString("utf8"),
+          stderr: Buffer.concat(stderr).toString("utf8"),
+          exitCode: code,
+          started: child.pid !== undefined,
+          ...(errno ? { errno } : {}),
+        });
+      });
     }),
   );
   assertNotInterrupted();
-  if (result.failed && result.exitCode === undefined) {
+  if (!result.started) {
     // git did not start (not installed, cwd gone): the same one-line error as any other git failure.
-    throw gitFailure(cwd, args, String(result.stderr ?? ""), result.code);
+    throw gitFailure(cwd, args, result.stderr, result.errno);
   }
-  return { stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? ""), exitCode: result.exitCode ?? 1 };
+  return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode ?? 1 };
 }
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git. */

@@ -10,8 +10,8 @@ import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file
 import { type TemplateSource, versionFile } from "../templates/source.js";
 import { byteString, entriesEqual, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "./service-source.js";
-import { countChanges, unifiedHunks } from "./unified-diff.js";
-import { openRepository, readWorkingTree } from "./worktree.js";
+import { countChanges, unifiedHunks } from "../diff/unified-diff.js";
+import { openRepository, readWorkingTree } from "../git/worktree.js";
 
 export interface DriftedFile {
   path: string;

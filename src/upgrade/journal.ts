@@ -3,7 +3,6 @@ import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, 
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
-import { tryGit } from "../git/run.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
 import { pruneEmptyParents, resolveInside } from "../fs/paths.js";
@@ -49,8 +48,7 @@ export interface UpgradeJournal {
 }
 
 export async function openJournal(state: RepositoryState): Promise<UpgradeJournal> {
-  const result = await tryGit(state.root, ["rev-parse", "-q", "--verify", "HEAD"]);
-  return { file: stateFile(state, "journal"), root: state.root, head: result.exitCode === 0 ? String(result.stdout).trim() : "" };
+  return { file: stateFile(state, "journal"), root: state.root, head: state.head };
 }
 
 /** What a path holds, as a hash: a file's bytes or a symlink's target; null when there is nothing. */

@@ -1,6 +1,6 @@
 import { byteString, DEFAULT_FILE_MODE, EXECUTABLE_FILE_MODE, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
-import { mergeBytes, type ConflictStyle, type MergeLabels } from "./xdiff/diff3.js";
-import { unifiedDiff } from "./unified-diff.js";
+import { mergeBytes, type ConflictStyle, type MergeLabels } from "../diff/xdiff/diff3.js";
+import { unifiedDiff } from "../diff/unified-diff.js";
 
 /**
  * What upgrade does to one file. Only `result` changes the tree: an entry is written, null deletes,

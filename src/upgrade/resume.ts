@@ -3,7 +3,7 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import type { RepositoryState } from "../fs/lock.js";
 import { clearInProgress, requireInProgress, restoreOriginals, type InProgress } from "./in-progress.js";
-import { commitAll, headCommit, openRepository, resetIndexPaths, unmergedPaths } from "./worktree.js";
+import { commitAll, headCommit, openRepository, resetIndexPaths, unmergedPaths } from "../git/worktree.js";
 
 /** Markers a conflicted file keeps until a person resolves it (as git writes them, at the start of a line). */
 const MARKER = /^(<{7}|>{7})(?: |$)/m;

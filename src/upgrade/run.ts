@@ -32,7 +32,7 @@ import { abortUpgrade, continueUpgrade } from "./resume.js";
 import { openServiceSource } from "./service-source.js";
 import { computeUpgrade } from "./steps.js";
 import { verifyService, type VerifyResult } from "./verify.js";
-import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "./worktree.js";
+import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../git/worktree.js";
 
 /**
  * `paved upgrade` of one service: recovery, the version path, the three-way merge, the atomic apply, hooks,
@@ -213,7 +213,7 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
     return;
   }
 
-  const repo = await openRepository(target);
+  const repo = await openRepository(target, locked?.repository);
   const pending = locked && !options.dryRun ? readInProgress(locked.repository) : undefined;
   if (locked && pending) {
     if ((await headCommit(repo)) !== pending.head) {

@@ -6,9 +6,9 @@ import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import { type TemplateVersion, versionFile } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
-import type { ConflictStyle } from "./xdiff/diff3.js";
+import type { ConflictStyle } from "../diff/xdiff/diff3.js";
 import { keptFilesOf, type KeptFile } from "./kept-files.js";
-import { mergeBytes } from "./xdiff/diff3.js";
+import { mergeBytes } from "../diff/xdiff/diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
 import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
 

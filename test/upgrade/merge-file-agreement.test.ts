@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { mergeBytes, mergeText } from "../../src/upgrade/xdiff/diff3.js";
+import { mergeBytes, mergeText } from "../../src/diff/xdiff/diff3.js";
 import { tempDir } from "../helpers.js";
 
 /** Lines from a small alphabet so that changes collide often and alignments are ambiguous. */

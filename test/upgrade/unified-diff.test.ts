@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { countChanges, unifiedDiff } from "../../src/upgrade/unified-diff.js";
+import { countChanges, unifiedDiff } from "../../src/diff/unified-diff.js";
 import { tempDir } from "../helpers.js";
 
 const lineArb = fc.constantFrom("a\n", "b\n", "c\n", "{\n", "}\n", "\n", "x = 1;\n");

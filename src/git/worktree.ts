@@ -1,16 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { lstat, readFile, readlink } from "node:fs/promises";
+import { lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { commitIdentityArgs } from "../git/identity.js";
-import { runGit, runGitSync } from "../git/run.js";
+import { readFileEntry } from "../fs/read-tree.js";
+import { yieldEvery } from "../fs/yield.js";
+import { commitIdentityArgs } from "./identity.js";
+import { runGit, runGitSync } from "./run.js";
 import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
 const git = runGit;
-
-const READ_CONCURRENCY = 64;
 
 export interface Repository {
   /** The service directory. */
@@ -19,8 +18,12 @@ export interface Repository {
   prefix: string;
 }
 
-/** The git repository holding `dir`; upgrade needs git to know what the team changed and to record conflicts. */
-export async function openRepository(dir: string): Promise<Repository> {
+/**
+ * The git repository holding `dir`; upgrade needs git to know what the team changed and to record conflicts.
+ * `known`: what the repository lock already asked git about `dir` (the same rev-parse; not asked twice).
+ */
+export async function openRepository(dir: string, known?: { prefix: string }): Promise<Repository> {
+  if (known) return { dir, prefix: known.prefix };
   let answer: string[];
   try {
     answer = (await git(dir, ["rev-parse", "--is-inside-work-tree", "--show-prefix"])).split("\n");
@@ -38,8 +41,20 @@ export async function openRepository(dir: string): Promise<Repository> {
   return { dir, prefix: (answer[1] ?? "").trim() };
 }
 
-/** `git status --porcelain` lines for the service directory (empty when clean). */
+const WORKING_TREE_LIST = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"];
+
+/** A listing of the working tree started beside the status check, for the readWorkingTree that follows it. */
+const listingStarted = new WeakMap<Repository, Promise<string>>();
+
+/**
+ * `git status --porcelain` lines for the service directory (empty when clean). The working tree's file list
+ * (see readWorkingTree, which upgrade calls next on a clean tree) is asked for at the same time: two git
+ * processes running at once instead of one after the other.
+ */
 export async function uncommittedChanges(repo: Repository): Promise<string[]> {
+  const listing = git(repo.dir, WORKING_TREE_LIST);
+  listing.catch(() => {}); // read (and its failure reported) by readWorkingTree, if it is called
+  listingStarted.set(repo, listing);
   const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", "."]);
   return out.split("\n").filter((l) => l.trim() !== "");
 }
@@ -49,25 +64,29 @@ export async function uncommittedChanges(repo: Repository): Promise<string[]> {
  * output and dependencies never count as "the team's version".
  */
 export async function readWorkingTree(repo: Repository): Promise<FileTree> {
-  const out = await git(repo.dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
+  const started = listingStarted.get(repo);
+  listingStarted.delete(repo);
+  const out = await (started ?? git(repo.dir, WORKING_TREE_LIST));
   const paths = [...new Set(out.split("\0").filter(Boolean))];
   const tree: FileTree = new Map();
-  const read = async (relative: string) => {
+  // Synchronous reads, yielding now and then for Ctrl-C: promises through libuv's thread pool left a 600-file
+  // upgrade waiting (as readTree found for render; see src/fs/read-tree.ts).
+  const pause = yieldEvery(256);
+  for (const relative of paths) {
     const full = path.join(repo.dir, ...relative.split("/"));
-    const stat = await lstat(full).catch(() => undefined);
-    if (!stat) return; // tracked but deleted in the working tree
-    if (stat.isSymbolicLink()) {
-      tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") });
-    } else if (stat.isFile()) {
-      tree.set(relative, { data: await readFile(full), mode: stat.mode & 0o777 });
+    let stat: Stats;
+    try {
+      stat = lstatSync(full);
+    } catch {
+      continue; // tracked but deleted in the working tree
     }
-  };
-  // A bounded number of files open at once: big repositories must not run out of file descriptors.
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) await read(paths[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
+    if (stat.isSymbolicLink()) {
+      tree.set(relative, { data: new Uint8Array(0), mode: 0o777, symlink: readlinkSync(full).split(path.sep).join("/") });
+    } else if (stat.isFile()) {
+      tree.set(relative, readFileEntry(full));
+    }
+    await pause();
+  }
   return tree;
 }
 

@@ -156,12 +156,6 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     out.info(`${out.c.bold("paved")} creating ${shownTarget} from ${template} ${versionName}`);
     // With no hook or lockfile command to run in the directory first, `git init` (which writes only .git) runs
     // while the files are written. After hooks it waits for them, as they ran in a folder without git before.
-    if (gitModule && gitSetup && hooks.length === 0 && !createLockfile) {
-      initialized = gitModule.initRepository(staging.dir, gitSetup.branch);
-      initialized.catch(() => {}); // awaited below
-    }
-    // With no hook or lockfile command to run in the directory first, `git init` (which writes only .git) runs
-    // while the files are written. After hooks it waits for them, as they ran in a folder without git before.
     if (!inRepo && gitModule && gitSetup && hooks.length === 0 && !createLockfile) {
       initialized = gitModule.initRepository(staging.dir, gitSetup.branch);
       initialized.catch(() => {}); // awaited below

@@ -6,6 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "./answers/answers.js";
+import { answerValueSchema } from "./answers/value.js";
 import { UserError, type ErrorFields, type UserErrorCode } from "./errors.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "./fs/staging.js";
 import { writeTree } from "./fs/write-tree.js";
@@ -15,12 +16,12 @@ import { renderServiceTree } from "./service-tree.js";
 import { BUILTIN_SOURCE_ID, openSource, recordSource, resolveVersion, versionFile } from "./templates/source.js";
 import { sortedPaths } from "./tree.js";
 import { formatIssuePath } from "./validation.js";
+import { cliRenderMeta } from "./config.js";
 
 export { UserError };
 export type { ErrorFields, UserErrorCode };
 
 /** An answer as a program passes it: typed values, or text as `--set` takes it (coerced to the question's type). */
-const answerValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.undefined(), z.array(z.union([z.string(), z.number()]))]);
 
 const createServiceOptionsSchema = z
   .object({
@@ -31,7 +32,7 @@ const createServiceOptionsSchema = z
     version: z.string().min(1).optional(),
     prerelease: z.boolean().optional(),
     /** Answers by question name (null or undefined: not answered); the rest take their defaults, and a required one without a default is an error. */
-    answers: z.record(z.string(), answerValue).default({}),
+    answers: z.record(z.string(), answerValueSchema.optional()).default({}),
     /** Where the service is created: must not exist or be an empty directory. */
     targetDir: z.string().min(1),
     /** What `{{paved.dirName}}` (the default of a `name` question) is; default: the base name of targetDir. */
@@ -78,7 +79,9 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
   const parsed = createServiceOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UserError(`createService: ${formatIssuePath(issue.path)}: ${issue.message}`, { code: "option", fields: { flag: String(issue.path[0] ?? "") } });
+    // The option is the error's location (fields.flag), so the message reads `targetDir: <what is wrong>`.
+    const within = formatIssuePath(issue.path.slice(1));
+    throw new UserError(`${within ? `${within}: ` : ""}${issue.message}`, { code: "option", fields: { flag: String(issue.path[0] ?? "createService") } });
   }
   const input = parsed.data;
   const warn = input.warn ?? (() => {});
@@ -91,7 +94,7 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
     assertTargetFree(target);
   }
 
-  const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target) };
+  const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target), ...cliRenderMeta() };
   const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const])).map(([k, value]) => [k, { value, origin: "answers file" }] as const));
   const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: versionFile(version, "template.yaml") });
   const { tree } = renderServiceTree(version, answers, meta, target);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, Interrupted, ProblemFound, REPORT_URL, UserError } from "./errors.js";
+import { ExitCode, Interrupted, locationOf, ProblemFound, REPORT_URL, UserError } from "./errors.js";
 import { interruptAndCleanup, interruptedBy, runInterruptCleanup } from "./fs/cleanup.js";
 import { Output, safeMessage } from "./output.js";
 
@@ -306,6 +306,18 @@ export function buildProgram(): Command {
       await fleetMergeCommand(files, options, { out: outputFor(options) });
     });
 
+  addCommonOptions(
+    program
+      .command("config")
+      .description("show the configuration in effect (config files, defaults, cli, trust) and where each value came from")
+      .argument("[dir]", "where to look from, as a command run there would (default: the current directory)"),
+  )
+    .addHelpText("after", examples("paved config", "paved config --json", "paved config services/payments-api"))
+    .action(async (dir: string | undefined, options: Record<string, unknown>) => {
+      const { configCommand } = await import("./commands/config.js");
+      await configCommand(dir, options, outputFor(options));
+    });
+
   const authoring = program
     .command("template")
     .description("tools for template authors: lint, test and start a template")
@@ -478,11 +490,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
-      if (wantsJson) errorOut().error(error.message.replace(/^error: /, ""), "run with --help for usage");
+      if (wantsJson) errorOut().error(error.message.replace(/^error: /, ""), "run with --help for usage", { code: "option" });
       return ExitCode.usage;
     }
     if (error instanceof UserError) {
-      errorOut().error(error.message, error.hint);
+      // The one line is built from the fields (where) and the reason (what), as `--json` readers get them.
+      errorOut().error(locationOf(error.fields) + error.reason, error.hint, { code: error.code, fields: error.fields });
       return error.exitCode;
     }
     if (error instanceof ProblemFound) return error.exitCode;

@@ -39,24 +39,40 @@ export type UserErrorCode =
   | "template-syntax"
   | "template-unknown-variable"
   | "template-too-deep"
-  | "overlap";
+  | "overlap"
+  | "paved-too-old";
+
+/**
+ * Where a mistake is, as the one-line message starts: `file:line: `, else `--flag: `, else nothing. Built only
+ * from the fields, so the location a person reads is the one lint, doctor and `--json` readers get.
+ */
+export function locationOf(fields: ErrorFields): string {
+  if (fields.file !== undefined) return `${fields.file}${fields.line === undefined ? "" : `:${fields.line}`}: `;
+  if (fields.flag !== undefined) return `${fields.flag}: `;
+  return "";
+}
 
 /**
  * A mistake the user can fix: a bad flag, answer, manifest or `.paved.yml`.
- * `message` is one sentence naming what is wrong; `hint` is the fix; `code` and `fields` carry the same facts as data.
+ * `reason` is what is wrong; `fields` where (file, line, flag) and what about; `hint` is the fix. `message`, the
+ * one line a person reads, is the location built from the fields followed by the reason, so a raiser passes the
+ * bare reason when it sets `file` or `flag`.
  */
 export class UserError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
   readonly code: UserErrorCode;
   readonly fields: ErrorFields;
-  constructor(message: string, options: { hint?: string; exitCode?: ExitCodeValue; code?: UserErrorCode; fields?: ErrorFields } = {}) {
-    super(message);
+  readonly reason: string;
+  constructor(reason: string, options: { hint?: string; exitCode?: ExitCodeValue; code?: UserErrorCode; fields?: ErrorFields } = {}) {
+    const fields = options.fields ?? {};
+    super(locationOf(fields) + reason);
     this.name = "UserError";
+    this.reason = reason;
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? ExitCode.usage;
     this.code = options.code ?? "user";
-    this.fields = options.fields ?? {};
+    this.fields = fields;
   }
 }
 

@@ -77,42 +77,98 @@ export function assertTrusted(commands: readonly HookCommand[], trusted: boolean
   });
 }
 
+/** How one command ended: the report `paved template test --json` and `upgrade --verify` give per command. */
+export interface StepReport {
+  command: string;
+  ok: boolean;
+  exitCode: number | null;
+  durationMs: number;
+}
+
+/** Why a command failed, and the last lines it printed (kept only when its output is captured). */
+export interface StepFailure {
+  why: string;
+  timedOut: boolean;
+  tail: string[];
+}
+
+export interface RunCommandOptions {
+  /**
+   * Where the command's output goes: `"stderr"` is paved's stderr as it comes (hooks); otherwise output is
+   * captured, each line passed to `lines` if given, and the last `tailLines` kept for the failure.
+   */
+  output: "stderr" | { lines?: (line: string) => void; tailLines: number };
+  env?: Record<string, string>;
+}
+
+/**
+ * The one way paved runs a template's command (hooks, `test:` commands for verify and `template test`):
+ * in `cwd`, with its timeout, never reading stdin, killed by Ctrl-C (which throws Interrupted).
+ */
+export async function runCommand(command: HookCommand, cwd: string, options: RunCommandOptions): Promise<{ step: StepReport; failure?: StepFailure }> {
+  const { execa } = await import("execa");
+  const started = performance.now();
+  const captured = options.output === "stderr" ? undefined : options.output;
+  const lines: string[] = [];
+  try {
+    const child = execa(command.file, command.args, {
+      cwd,
+      shell: command.shell,
+      timeout: command.timeoutMs,
+      cancelSignal: interruptSignal,
+      stdin: "ignore",
+      all: captured !== undefined,
+      stdout: captured ? "pipe" : 2,
+      stderr: captured ? "pipe" : 2,
+      reject: false,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    if (captured) {
+      child.all?.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("utf8").split("\n")) {
+          if (line === "") continue;
+          lines.push(line);
+          if (lines.length > captured.tailLines * 4) lines.splice(0, lines.length - captured.tailLines);
+          captured.lines?.(line);
+        }
+      });
+    }
+    const ran = await trackChild(child);
+    if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
+    const step: StepReport = { command: command.display, ok: !ran.failed, exitCode: ran.exitCode ?? null, durationMs: Math.round(performance.now() - started) };
+    if (step.ok) return { step };
+    const why = ran.timedOut
+      ? `did not finish within ${command.timeoutMs / 1000} s`
+      : ran.exitCode !== undefined
+        ? `exited with ${ran.exitCode}`
+        : ran.code === "ENOENT"
+          ? "was not found"
+          : (ran.shortMessage ?? "failed");
+    return { step, failure: { why, timedOut: ran.timedOut, tail: captured ? lines.slice(-captured.tailLines) : [] } };
+  } catch (error) {
+    if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
+    throw error;
+  }
+}
+
 /**
  * Run hook commands one after another in `cwd`, output to stderr; a failure throws (exit 1), a signal
  * kills the running command.
  */
 export async function runHooks(commands: readonly HookCommand[], cwd: string, log: (line: string) => void): Promise<void> {
-  const { execa } = await import("execa");
   for (const command of commands) {
     log(`$ ${shownCommand(command)}`);
-    try {
-      const result = await trackChild(execa(command.file, command.args, {
-        cwd,
-        shell: command.shell,
-        timeout: command.timeoutMs,
-        cancelSignal: interruptSignal,
-        stdin: "ignore",
-        stdout: 2,
-        stderr: 2,
-        reject: false,
-      }));
-      if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
-      if (result.timedOut) {
-        throw new UserError(`hook \`${shownCommand(command)}\` did not finish within ${command.timeoutMs / 1000} s`, {
-          hint: "raise its `timeout` in template.yaml, or skip it (--no-install for installs)",
-          exitCode: 1,
-        });
-      }
-      if (result.failed) {
-        const why = result.exitCode !== undefined ? `exited with ${result.exitCode}` : result.code === "ENOENT" ? "was not found" : (result.shortMessage ?? "failed");
-        throw new UserError(`hook \`${shownCommand(command)}\` ${why}`, {
-          hint: "see its output above; fix the cause, or skip installs with --no-install",
-          exitCode: 1,
-        });
-      }
-    } catch (error) {
-      if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
-      throw error;
+    const { failure } = await runCommand(command, cwd, { output: "stderr" });
+    if (!failure) continue;
+    if (failure.timedOut) {
+      throw new UserError(`hook \`${shownCommand(command)}\` ${failure.why}`, {
+        hint: "raise its `timeout` in template.yaml, or skip it (--no-install for installs)",
+        exitCode: 1,
+      });
     }
+    throw new UserError(`hook \`${shownCommand(command)}\` ${failure.why}`, {
+      hint: "see its output above; fix the cause, or skip installs with --no-install",
+      exitCode: 1,
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from "chalk";
+import type { ErrorFields } from "./errors.js";
 import { redactUrls } from "./redact.js";
 import { escapeControlChars } from "./terminal-text.js";
 
@@ -77,11 +78,12 @@ export class Output {
     if (this.json) this.stdout.write(JSON.stringify(redactValue(value), null, 2) + "\n");
   }
 
-  error(message: string, hint?: string): void {
+  /** An error: one line and its fix on stderr; with --json, the error object (with its code and fields, when known) on stdout. */
+  error(message: string, hint?: string, data: { code?: string; fields?: ErrorFields } = {}): void {
     const shown = safeMessage(message);
     const fix = hint === undefined ? undefined : safeMessage(hint);
     if (this.json) {
-      this.stdout.write(JSON.stringify({ ok: false, error: { message: shown, hint: fix } }, null, 2) + "\n");
+      this.stdout.write(JSON.stringify(redactValue({ ok: false, error: { message: shown, hint: fix, ...data } }), null, 2) + "\n");
       return;
     }
     this.stderr.write(this.c.red("error: ") + shown + "\n");

@@ -2,13 +2,12 @@ import path from "node:path";
 import jsYaml from "js-yaml";
 import { z } from "zod";
 import type { Answers } from "./answers/answers.js";
+import { answerValueSchema } from "./answers/value.js";
 import { UserError } from "./errors.js";
 import { parseWith, semverVersion } from "./validation.js";
 import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 export const SERVICE_FILE = ".paved.yml";
-
-const answerValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]);
 
 export const waiverSchema = z
   .object({
@@ -27,7 +26,7 @@ export const serviceFileSchema = z
     template: z.string().min(1),
     source: z.string().min(1),
     version: semverVersion,
-    answers: z.record(z.string(), answerValue).default({}),
+    answers: z.record(z.string(), answerValueSchema).default({}),
     /**
      * The files this application placed at the git repository's root (a service in a subdirectory; the manifest's
      * `rootFiles`), relative to that root: what another application may not write (docs/monorepo.md).

@@ -90,6 +90,8 @@ export function fromByteString(text: string): Buffer {
  * Byte strings shown to a person: UTF-8 text when every one is valid UTF-8, else every one as Latin-1
  * (one character per byte, what a non-UTF-8 text file most likely is), so different bytes never look equal.
  */
+export function displayTexts(byteText: string): [string];
+export function displayTexts(oldText: string, newText: string): [string, string];
 export function displayTexts(...byteTexts: string[]): string[] {
   const buffers = byteTexts.map(fromByteString);
   return buffers.every(isUtf8) ? buffers.map((b) => b.toString("utf8")) : byteTexts;

@@ -36,7 +36,7 @@ export function parseWith<S extends z.ZodType>(
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 5).map(describeIssue);
   const more = result.error.issues.length > 5 ? ` (and ${result.error.issues.length - 5} more)` : "";
-  throw new UserError(`${context.file}: ${issues.join("; ")}${more}`, { hint: context.fix });
+  throw new UserError(`${issues.join("; ")}${more}`, { hint: context.fix, fields: { file: context.file } });
 }
 
 /** A semver version (`1.2.0`, `2.0.0-rc.1`, `1.0.0+build.5`): the one pattern for template manifests and `.paved.yml`. */

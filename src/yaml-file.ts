@@ -21,19 +21,20 @@ export function readConfigText(file: string, shownAs: string, fix: string): stri
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    throw new UserError(`${shownAs}: cannot read: ${code ?? (error as Error).message}`, { hint: fix });
+    throw new UserError(`cannot read: ${code ?? (error as Error).message}`, { hint: fix, fields: { file: shownAs, ...(code ? { errno: code } : {}) } });
   }
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
       const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO (named pipe)" : stat.isSocket() ? "a socket" : "a device";
-      throw new UserError(`${shownAs}: is ${kind}, not a regular file; paved reads only regular files`, { hint: fix });
+      throw new UserError(`is ${kind}, not a regular file; paved reads only regular files`, { hint: fix, fields: { file: shownAs } });
     }
-    if (stat.size > MAX_CONFIG_BYTES) throw new UserError(`${shownAs}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
+    if (stat.size > MAX_CONFIG_BYTES) throw new UserError(`is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix, fields: { file: shownAs } });
     return readFileSync(fd, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`${shownAs}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: fix });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read: ${code ?? (error as Error).message}`, { hint: fix, fields: { file: shownAs, ...(code ? { errno: code } : {}) } });
   } finally {
     closeSync(fd);
   }
@@ -49,7 +50,7 @@ export function readConfigText(file: string, shownAs: string, fix: string): stri
  */
 export function parseConfigText(text: string, file: string, fix: string): unknown {
   if (Buffer.byteLength(text, "utf8") > MAX_CONFIG_BYTES) {
-    throw new UserError(`${file}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
+    throw new UserError(`is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix, fields: { file } });
   }
   let value: unknown;
   try {
@@ -57,16 +58,16 @@ export function parseConfigText(text: string, file: string, fix: string): unknow
   } catch (error) {
     // js-yaml recurses per level: a deep enough document overflows the stack.
     if (error instanceof RangeError) {
-      throw new UserError(`${file}: is nested too deeply to read`, { hint: fix });
+      throw new UserError("is nested too deeply to read", { hint: fix, fields: { file } });
     }
     if (error instanceof jsYaml.YAMLException) {
       const line = error.mark ? error.mark.line + 1 : undefined;
-      throw new UserError(`${file}${line ? `:${line}` : ""}: ${error.reason || "invalid YAML"}`, { hint: fix, fields: { file, ...(line ? { line } : {}) } });
+      throw new UserError(error.reason || "invalid YAML", { hint: fix, fields: { file, ...(line ? { line } : {}) } });
     }
-    throw new UserError(`${file}: could not be parsed: ${(error as Error).message}`, { hint: fix });
+    throw new UserError(`could not be parsed: ${(error as Error).message}`, { hint: fix, fields: { file } });
   }
   const tooLarge = yamlTooLarge([value]);
-  if (tooLarge) throw new UserError(`${file}: ${tooLarge}`, { hint: fix });
+  if (tooLarge) throw new UserError(tooLarge, { hint: fix, fields: { file } });
   return value;
 }
 

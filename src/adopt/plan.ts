@@ -8,6 +8,7 @@ import { versionFile, type TemplateVersion } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
 import { inferAnswers, type Inference, type RepoReader } from "./infer.js";
 import { closeness, closest, type Closeness } from "./score.js";
+import { cliRenderMeta } from "../config.js";
 
 export interface AdoptionInput {
   template: string;
@@ -77,7 +78,7 @@ function providedFor(version: TemplateVersion, inference: Inference, layers: Rea
 async function score(input: AdoptionInput, version: TemplateVersion, layers: ReadonlyArray<ReadonlyMap<string, ProvidedAnswer>>, newest: boolean, prompter?: Prompter): Promise<ScoredCandidate> {
   const latestRules = new Map(input.latest.manifest.questions.map((q) => [q.name, q.infer] as const));
   const inference = inferAnswers(version.manifest.questions, input.files, (name): readonly InferRule[] | undefined => latestRules.get(name));
-  const meta = { template: input.template, version: version.manifest.version, dirName: input.dirName };
+  const meta = { template: input.template, version: version.manifest.version, dirName: input.dirName, ...cliRenderMeta() };
   // As upgrade renders its base: a secret nobody gave is unknown and the files that read it are left out.
   const { answers, unknown } = await resolveAnswers({
     questions: version.manifest.questions,

@@ -1,9 +1,11 @@
+import type { CliRenderMeta } from "../config.js";
 import { UserError } from "../errors.js";
 import { compileTemplate } from "../render/handlebars.js";
 import type { Question } from "../templates/manifest.js";
 import { ExpressionError, evaluateCondition } from "./expression.js";
+import type { AnswerValue } from "./value.js";
 
-export type AnswerValue = string | number | boolean | Array<string | number> | null;
+export type { AnswerValue };
 export type Answers = Record<string, AnswerValue>;
 
 /** Where a provided answer came from, for error messages. */
@@ -14,8 +16,8 @@ export interface ProvidedAnswer {
   origin: AnswerOrigin;
 }
 
-/** Values available to defaults and templates besides the answers, as {{paved.*}}. */
-export interface RenderMeta {
+/** Values available to defaults and templates besides the answers, as {{paved.*}} (`paved.cli*`: see src/config.ts). */
+export interface RenderMeta extends CliRenderMeta {
   template: string;
   version: string;
   /** The target folder's name ("" when none was given). */
@@ -53,6 +55,8 @@ export interface ResolveAnswersInput {
    * With a prompter the person is asked instead.
    */
   fromRecord?: boolean;
+  /** Questions whose default comes from a config file's `defaults`: where, for messages (`<file>: defaults.service.repository`). */
+  defaultOrigins?: ReadonlyMap<string, string>;
 }
 
 export interface ResolvedAnswers {
@@ -188,15 +192,18 @@ function emptyAnswer(q: Question): AnswerValue {
 }
 
 /** A question's default with earlier answers filled in; undefined when there is none (or it renders empty). */
-export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, manifestFile: string): AnswerValue | undefined {
+export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, manifestFile: string, configuredAt?: string): AnswerValue | undefined {
   if (q.default === undefined) return undefined;
+  const where = configuredAt ?? `${manifestFile}: questions.${q.name}.default`;
+  const fix = configuredAt ? `fix it in ${configuredAt.split(": ")[0]}` : "the template's author must fix the default";
   let raw: unknown = q.default;
   if (typeof raw === "string" && raw.includes("{{")) {
     try {
       raw = compileTemplate(raw)({ ...answers, paved: pavedScope(meta) });
     } catch (error) {
-      throw new UserError(`${manifestFile}: questions.${q.name}.default: ${(error as Error).message.split("\n")[0]}`, {
-        hint: "a default may only use answers to earlier questions and {{paved.dirName}}",
+      throw new UserError(`${configuredAt ? where : `questions.${q.name}.default`}: ${(error as Error).message.split("\n")[0]}`, {
+        hint: `a default may only use answers to earlier questions and {{paved.dirName}}; ${fix}`,
+        ...(configuredAt ? {} : { fields: { file: manifestFile, variable: q.name } }),
       });
     }
     if (raw === "") return undefined;
@@ -204,8 +211,9 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
   try {
     return coerceAnswer(q, raw);
   } catch (error) {
-    throw new UserError(`${manifestFile}: questions.${q.name}.default ${display(raw)} ${(error as Error).message}`, {
-      hint: "the template's author must fix the default",
+    throw new UserError(`${configuredAt ? where : `questions.${q.name}.default`} ${display(raw)} ${(error as Error).message}`, {
+      hint: fix,
+      ...(configuredAt ? {} : { fields: { file: manifestFile, variable: q.name } }),
     });
   }
 }
@@ -215,12 +223,12 @@ export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, mani
  * A required answer with nothing to go on is a UserError naming the flag; nothing is asked without a prompter.
  */
 export async function resolveAnswers(input: ResolveAnswersInput): Promise<ResolvedAnswers> {
-  const { questions, provided, meta, prompter, manifestFile, fromRecord = false } = input;
+  const { questions, provided, meta, prompter, manifestFile, fromRecord = false, defaultOrigins } = input;
   const known = new Set(questions.map((q) => q.name));
-  const unknown = [...provided.keys()].filter((k) => !known.has(k));
-  if (unknown.length > 0) {
-    const origin = provided.get(unknown[0]!)!.origin;
-    throw new UserError(`${origin} ${unknown.map((k) => `"${k}"`).join(", ")}: the template has no such question`, {
+  const unknown = [...provided].filter(([k]) => !known.has(k));
+  const [first] = unknown;
+  if (first) {
+    throw new UserError(`${first[1].origin} ${unknown.map(([k]) => `"${k}"`).join(", ")}: the template has no such question`, {
       hint: `questions are: ${[...known].join(", ") || "(none)"}`,
     });
   }
@@ -234,8 +242,9 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
       applies = evaluateCondition(q.when, answers);
     } catch (error) {
       const detail = error instanceof ExpressionError ? error.message : String(error);
-      throw new UserError(`${manifestFile}: questions.${q.name}.when: ${detail}`, {
+      throw new UserError(`questions.${q.name}.when: ${detail}`, {
         hint: "a `when` may only use answers to earlier questions",
+        fields: { file: manifestFile, variable: q.name },
       });
     }
     if (!applies) {
@@ -259,12 +268,14 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
       const verdict = validateAnswer(q, value);
       if (verdict !== true) throw invalidAnswer(q, given, verdict);
     } else {
-      const fallback = defaultFor(q, answers, meta, manifestFile);
+      const configuredAt = defaultOrigins?.get(q.name);
+      const fallback = defaultFor(q, answers, meta, manifestFile, configuredAt);
       if (prompter) {
         value = await prompter.ask(q, fallback, (v) => validateAnswer(q, v));
       } else if (fallback !== undefined) {
         value = fallback;
         const verdict = validateAnswer(q, value);
+        if (verdict !== true && configuredAt) throw new UserError(`${configuredAt}: ${display(value)} for ${q.name}: ${verdict}`, { hint: `fix it there, or ${setHint(q)}` });
         if (verdict !== true) throw invalidAnswer(q, { value, origin: "default" }, verdict);
       } else if (q.required) {
         throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, { hint: setHint(q), code: "missing-answer", fields: { variable: q.name } });
@@ -291,7 +302,7 @@ function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): 
   }
   if (given.origin === "recorded") {
     // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).
-    return new UserError(`.paved.yml: answers.${q.name} ${displayed}: ${problem}`, {
+    return new UserError(`answers.${q.name} ${displayed}: ${problem}`, {
       hint: `correct it with \`paved upgrade --set ${q.name}=${exampleFor(q)}\`${q.patternHint ? ` (${q.patternHint})` : ""}, or fix answers.${q.name} in .paved.yml`,
       code: "invalid-answer",
       fields: { variable: q.name, file: ".paved.yml" },
@@ -306,7 +317,8 @@ export function recordableAnswers(questions: readonly Question[], answers: Answe
   const out: Answers = {};
   for (const q of questions) {
     if (q.secret) continue;
-    if (q.name in answers) out[q.name] = answers[q.name]!;
+    const value = answers[q.name];
+    if (value !== undefined) out[q.name] = value;
   }
   return out;
 }

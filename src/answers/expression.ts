@@ -31,7 +31,7 @@ function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < source.length) {
-    const ch = source[i]!;
+    const ch = source.charAt(i);
     if (/\s/.test(ch)) {
       i++;
       continue;
@@ -50,7 +50,7 @@ function tokenize(source: string): Token[] {
       continue;
     }
     const num = /^-?\d+(?:\.\d+)?/.exec(source.slice(i));
-    if (num && (ch !== "-" || tokens.length === 0 || tokens[tokens.length - 1]!.type === "op")) {
+    if (num && (ch !== "-" || tokens.at(-1)?.type === "op")) {
       tokens.push({ type: "num", value: num[0], pos: i });
       i += num[0].length;
       continue;
@@ -72,11 +72,9 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
-const BINARY_PRECEDENCE: Record<string, number> = {
+const BINARY_PRECEDENCE: Record<BinaryOp, number> = {
   "||": 1,
-  or: 1,
   "&&": 2,
-  and: 2,
   "==": 3,
   "!=": 3,
   "<": 4,
@@ -85,7 +83,17 @@ const BINARY_PRECEDENCE: Record<string, number> = {
   ">=": 4,
   in: 4,
 };
-const WORD_OPS: Record<string, BinaryOp> = { and: "&&", or: "||", in: "in" };
+/** A Map, not an object: an identifier such as `constructor` must not find a prototype member. */
+const WORD_OPS = new Map<string, BinaryOp>([
+  ["and", "&&"],
+  ["or", "||"],
+  ["in", "in"],
+]);
+const SYMBOL_OPS = new Set<string>(Object.keys(BINARY_PRECEDENCE).filter((op) => op !== "in"));
+
+function isSymbolOp(value: string): value is BinaryOp {
+  return SYMBOL_OPS.has(value);
+}
 
 export function parseExpression(source: string): Expr {
   const tokens = tokenize(source);
@@ -103,8 +111,8 @@ export function parseExpression(source: string): Expr {
 
   function binaryOpOf(tok: Token | undefined): BinaryOp | undefined {
     if (!tok) return undefined;
-    if (tok.type === "op" && tok.value in BINARY_PRECEDENCE) return tok.value as BinaryOp;
-    if (tok.type === "ident" && tok.value in WORD_OPS) return WORD_OPS[tok.value];
+    if (tok.type === "op") return isSymbolOp(tok.value) ? tok.value : undefined;
+    if (tok.type === "ident") return WORD_OPS.get(tok.value);
     return undefined;
   }
 
@@ -113,7 +121,7 @@ export function parseExpression(source: string): Expr {
     for (;;) {
       const op = binaryOpOf(peek());
       if (!op) return left;
-      const precedence = BINARY_PRECEDENCE[op]!;
+      const precedence = BINARY_PRECEDENCE[op];
       if (precedence < minPrecedence) return left;
       pos++;
       const right = parseBinary(precedence + 1);

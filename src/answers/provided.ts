@@ -4,11 +4,9 @@ import { UserError } from "../errors.js";
 import { parseWith } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
 import type { ProvidedAnswer } from "./answers.js";
+import { answerValueSchema } from "./value.js";
 
-const answersFileSchema = z.record(
-  z.string(),
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]),
-);
+const answersFileSchema = z.record(z.string(), answerValueSchema);
 
 /** `--set key=value` pairs; the value may contain "=". */
 export function parseSetFlags(sets: readonly string[]): Map<string, ProvidedAnswer> {

@@ -7,6 +7,7 @@
 import picomatch from "picomatch";
 import { resolveAnswers, type Answers, type RenderMeta } from "../answers/answers.js";
 import { evaluateCondition } from "../answers/expression.js";
+import { CLI_PINS } from "../config.js";
 import { handlebars, HELPERS } from "../render/handlebars.js";
 import { splitTemplatePath } from "../render/render.js";
 import { assertTemplateNesting } from "../render/template-parser.js";
@@ -125,7 +126,8 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
         if (b) hit(b, set.name);
       }
     }
-    const context = { ...answers, paved: set.meta satisfies RenderMeta };
+    // `paved.cliPin` is the org's choice (config `cli`), which no example can make: both pins are walked.
+    const contexts = CLI_PINS.map((cliPin) => ({ ...answers, paved: { ...set.meta, cliPin } satisfies RenderMeta }));
     for (const [sourcePath, entry] of files) {
       let included = true;
       for (const rule of whenRules) {
@@ -143,7 +145,8 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
       if (!included) continue;
       for (const { key } of templateTexts(sourcePath, entry, copied)) {
         const program = texts.get(key);
-        if (program) walk(program, { context, blockParams: new Map(), data: { root: context } }, `files/${sourcePath}`, (b) => hit(b, set.name), branches);
+        if (!program) continue;
+        for (const context of contexts) walk(program, { context, blockParams: new Map(), data: { root: context } }, `files/${sourcePath}`, (b) => hit(b, set.name), branches);
       }
     }
   }

@@ -9,10 +9,11 @@ import semver from "semver";
 import { UserError } from "../errors.js";
 import { cloneOrFetch } from "../fleet/clone.js";
 import { mapLimited } from "../fleet/pool.js";
-import { discoverTargets, inShard, readReposFile, type Shard, type Target } from "../fleet/targets.js";
+import { selectTargets, type Shard, type Target, type TargetSelection } from "../fleet/targets.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import type { TemplateSource } from "../templates/source.js";
 import { changeCount, treeChanges } from "../upgrade/apply.js";
+import { isConflicted } from "../upgrade/plan.js";
 import { keptAfter } from "../upgrade/kept-files.js";
 import type { MigrationRecord } from "../upgrade/migrate.js";
 import { computeUpgrade } from "../upgrade/steps.js";
@@ -72,16 +73,11 @@ export interface ImpactReport {
   services: ImpactRow[];
 }
 
-export interface ImpactInput {
+export interface ImpactInput extends TargetSelection {
   /** The template's folder of versions, a source holding one template, or a template git repository. */
   templateDir: string;
   /** Default: the newest release. */
   to?: string;
-  targets: readonly string[];
-  reposFile?: string;
-  maxDepth: number;
-  shard: Shard | null;
-  cwd: string;
   concurrency?: number;
   onRow?: (row: ImpactRow, done: number, total: number) => void;
 }
@@ -161,7 +157,7 @@ export async function serviceImpact(target: Target, plan: Plan): Promise<ImpactR
     const chain = await resolvePath(plan.source, plan.versions, service, plan.to, new Map(), dirName, undefined);
     const computed = await computeUpgrade({ template: service.template, dirName, ours, path: chain, throughConflicts: true });
     const conflicts = computed.steps.flatMap((s) =>
-      s.actions.filter((a) => a.conflict).map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions ?? 0, step: `${s.from}->${s.to}` })),
+      s.actions.filter(isConflicted).map((a) => ({ path: a.path, kind: a.conflict.kind, regions: a.conflict.regions ?? 0, step: `${s.from}->${s.to}` })),
     );
     const stopsAt = computed.steps.find((s) => s.actions.some((a) => a.conflict))?.to ?? null;
     return {
@@ -223,10 +219,7 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
   // Every version loads (and fails) here, once, rather than in each service's row.
   await Promise.all(versions.filter((v) => semver.lte(v, to)).map((v) => source.loadVersion(template, v)));
 
-  const specs = [...input.targets, ...(input.reposFile ? readReposFile(input.reposFile, input.cwd) : [])];
-  const all = discoverTargets(specs.length ? specs : ["."], { cwd: input.cwd, maxDepth: input.maxDepth });
-  const shard = input.shard;
-  const targets = shard ? all.filter((t) => inShard(t.id, shard)) : all;
+  const targets = selectTargets(input);
   const plan: Plan = { source, template, versions, to };
   let done = 0;
   const rows = await mapLimited(targets, input.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
@@ -234,5 +227,5 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
     input.onRow?.(row, ++done, targets.length);
     return row;
   });
-  return { template, source: source.id, to, shard, totals: totalsOf(rows), conflictFiles: conflictFilesOf(rows), services: rows };
+  return { template, source: source.id, to, shard: input.shard, totals: totalsOf(rows), conflictFiles: conflictFilesOf(rows), services: rows };
 }

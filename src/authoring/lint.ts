@@ -16,8 +16,9 @@ import { parseTemplateTag } from "../templates/git-source.js";
 import { describeIssue } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
 import { checkReleases, type ReleaseLintRule } from "./lint-release.js";
-import { checkTemplateRefs, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
+import { checkTemplateRefs, PAVED_META_KEYS, rootShape, type RefFinding, type RefProblem } from "./static-refs.js";
 import { asTemplateVersion, readTemplateDir, type TemplateDir } from "./template-dir.js";
+import { cliRenderMeta } from "../config.js";
 import { inferWarnings } from "../adopt/lint-infer.js";
 
 export type LintRule =
@@ -108,9 +109,9 @@ function validateManifest(template: TemplateDir, findings: LintFinding[]): Manif
   try {
     data = parseConfigText(template.text, MANIFEST, "fix the YAML syntax");
   } catch (error) {
-    const message = (error as Error).message;
-    const line = error instanceof UserError ? error.fields.line : undefined;
-    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line } : {}), message: message.replace(/^template\.yaml(:\d+)?: /, "") });
+    if (!(error instanceof UserError)) throw error;
+    const { line } = error.fields;
+    findings.push({ rule: "manifest/valid", file: MANIFEST, ...(line ? { line } : {}), message: error.reason });
     return undefined;
   }
   const parsed = manifestSchema.safeParse(data);
@@ -201,7 +202,7 @@ const RULE_OF: Record<RefProblem, LintRule> = {
 };
 
 const HINT_OF: Partial<Record<RefProblem, string>> = {
-  "undefined-variable": "use a question's name, or {{paved.template}}, {{paved.version}}, {{paved.dirName}}, {{paved.path}}, {{paved.root}}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name",
+  "undefined-variable": `use a question's name, or ${PAVED_META_KEYS.map((k) => `{{paved.${k}}}`).join(", ")}; inside {{#each}}/{{#with}} reach answers with ../name or @root.name`,
   "unknown-helper": "use one of the listed helpers (see docs/authoring.md), or an answer without arguments",
 };
 
@@ -250,7 +251,7 @@ function checkTemplateTexts(template: TemplateDir, manifest: Manifest, findings:
     const scope = earlier === undefined ? root : rootShape(manifest.questions.slice(0, earlier));
     for (const ref of checkTemplateRefs(text, scope)) {
       const found = finding(ref, MANIFEST, template.positionIn(where, ref.line, ref.column), `${field}: `);
-      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = "a default may only use answers to earlier questions and {{paved.template}}, {{paved.version}}, {{paved.dirName}}";
+      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = `a default may only use answers to earlier questions and ${PAVED_META_KEYS.map((k) => `{{paved.${k}}}`).join(", ")}`;
       findings.push(found);
       flagged.fields.add(field);
     }
@@ -283,7 +284,7 @@ function manifestTemplateStrings(manifest: Manifest): Array<{ where: Array<strin
 export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsComplete: boolean } {
   const defaultsComplete = manifest.questions.every((q) => !q.required || q.default !== undefined);
   const sets: AnswerSet[] = [];
-  const meta = (dirName: string): RenderMeta => ({ template: manifest.name, version: manifest.version, dirName });
+  const meta = (dirName: string): RenderMeta => ({ template: manifest.name, version: manifest.version, dirName, ...cliRenderMeta() });
   if (defaultsComplete || manifest.examples.length === 0) sets.push({ name: "defaults", provided: new Map(), meta: meta("example-service") });
   for (const [index, example] of manifest.examples.entries()) {
     const provided = new Map<string, ProvidedAnswer>();

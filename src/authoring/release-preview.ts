@@ -14,6 +14,7 @@ import { DirectorySource, displayPath, MANIFEST_FILE, openNamedTemplateFolder, o
 import { byteString, displayTexts, entriesEqual, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { unifiedHunks } from "../diff/unified-diff.js";
 import { parseTemplateManifest, readTemplateDir, asTemplateVersion } from "./template-dir.js";
+import { cliRenderMeta } from "../config.js";
 
 /** The target folder name a simulated service has: the `name` answer when given, else this. */
 export const PREVIEW_DIR_NAME = "example-service";
@@ -30,7 +31,7 @@ export interface Preview {
 export async function previewTemplate(dir: string, provided: ReadonlyMap<string, ProvidedAnswer>): Promise<Preview> {
   const template = await readTemplateDir(dir);
   const manifest = parseTemplateManifest(template);
-  const meta: RenderMeta = { template: manifest.name, version: manifest.version, dirName: dirNameOf(provided) };
+  const meta: RenderMeta = { template: manifest.name, version: manifest.version, dirName: dirNameOf(provided), ...cliRenderMeta() };
   const { answers, unknown } = await resolveAnswers({ questions: manifest.questions, provided, meta, manifestFile: displayPath(template.manifestPath) });
   const rendered = renderTemplate(asTemplateVersion(template, manifest), answers, meta, unknown);
   return { name: manifest.name, version: manifest.version, answers, tree: rendered.tree, managed: rendered.managed };
@@ -113,7 +114,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
 
   // The service as `paved new` made it at --from with these answers, never edited since.
   const fromVersion = await source.loadVersion(template, input.from);
-  const meta: RenderMeta = { template, version: input.from, dirName };
+  const meta: RenderMeta = { template, version: input.from, dirName, ...cliRenderMeta() };
   const created = await resolveAnswers({ questions: fromVersion.manifest.questions, provided: input.provided, meta, manifestFile: versionFile(fromVersion, MANIFEST_FILE) });
   const before = renderTemplate(fromVersion, created.answers, meta, created.unknown).tree;
   const service = { template, source: source.id, version: input.from, answers: recordableAnswers(fromVersion.manifest.questions, created.answers) };
@@ -122,7 +123,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
   const chain = await resolvePath(source, all, service, to, input.provided, dirName, undefined);
   const computed = await computeUpgrade({ template, dirName, ours: before, path: chain, throughConflicts: true });
   const last = chain[chain.length - 1]!;
-  const managed = renderTemplate(last.version, last.answers, { template, version: to, dirName }, last.unknown).managed;
+  const managed = renderTemplate(last.version, last.answers, { template, version: to, dirName, ...cliRenderMeta() }, last.unknown).managed;
   const actionOf = new Map<string, { action: string; reason: string }>();
   for (const step of computed.steps) for (const a of step.actions) actionOf.set(a.path, { action: a.action, reason: a.reason });
   const files: FileChange[] = [];
@@ -146,5 +147,6 @@ function textOf(entry: FileEntry | undefined): string {
 function patchOf(p: string, old: FileEntry | undefined, next: FileEntry | undefined): string {
   const header = `--- ${old ? `a/${p}` : "/dev/null"}\n+++ ${next ? `b/${p}` : "/dev/null"}\n`;
   const hunks = unifiedHunks(textOf(old), textOf(next));
-  return header + displayTexts(hunks)[0]!;
+  const [text] = displayTexts(hunks);
+  return header + text;
 }

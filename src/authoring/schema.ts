@@ -28,7 +28,7 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   released: "Release date, YYYY-MM-DD. Doctor's grace period for version lag counts from it.",
   changelog: "What changed in this version, shown by `paved templates show` and by every `paved upgrade` that crosses it (`--check`, `--dry-run`, before applying, `--json`, the `--commit` message).",
   actions: "Steps a person must take for this version that paved cannot do, one line each (e.g. `move your workload-identity annotations into deploy/base/deployment.yaml`). Shown with the changelog wherever an upgrade crosses this version.",
-  minPavedVersion: "Oldest paved that can use this version.",
+  minPavedVersion: "Oldest paved that can use this version: `paved new`, `upgrade`, `doctor` and `fleet` refuse an older paved (exit 2) with the command that gets a new enough one.",
   questions: "Questions asked by `paved new` (in order), answered with `--set name=value`, an answers file or a prompt.",
   "questions[].name": "Answer name: `{{name}}` in files, `--set name=...` on the command line. A letter or `_`, then letters, digits or `_`.",
   "questions[].type": "`input` (text), `confirm` (yes/no), `select` (one of `choices`), `multiselect` (a list), `number`.",

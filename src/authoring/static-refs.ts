@@ -7,6 +7,7 @@
 import type { Question } from "../templates/manifest.js";
 import { handlebars, HELPERS, TemplateSyntaxError } from "../render/handlebars.js";
 import { assertTemplateNesting, TemplateTooDeep } from "../render/template-parser.js";
+import type { RenderMeta } from "../answers/answers.js";
 
 /** What a value in scope is known to hold: an object with known keys, a list, a scalar, or anything. */
 export type Shape = { kind: "object"; keys: ReadonlyMap<string, Shape> } | { kind: "list"; item: Shape } | { kind: "scalar" } | { kind: "any" };
@@ -14,8 +15,8 @@ export type Shape = { kind: "object"; keys: ReadonlyMap<string, Shape> } | { kin
 const SCALAR: Shape = { kind: "scalar" };
 const ANY: Shape = { kind: "any" };
 
-/** `{{paved.*}}`: the keys of RenderMeta (src/answers/answers.ts). */
-export const PAVED_META_KEYS = ["template", "version", "dirName", "path", "root"] as const;
+/** `{{paved.*}}`: the keys of RenderMeta (src/answers/answers.ts; `cli*` from src/config.ts). */
+export const PAVED_META_KEYS = ["template", "version", "dirName", "path", "root", "cli", "cliPackage", "cliVersion", "cliPin"] as const satisfies ReadonlyArray<keyof RenderMeta>;
 
 /** The root context a template renders with: each question's answer and `paved`. */
 export function rootShape(questions: readonly Pick<Question, "name" | "type">[]): Shape {

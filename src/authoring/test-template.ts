@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { recordableAnswers, resolveAnswers } from "../answers/answers.js";
 import { onInterrupt } from "../fs/cleanup.js";
 import { writeTree } from "../fs/write-tree.js";
-import { normalizeCommand, type HookCommand } from "../hooks.js";
+import { normalizeCommand, runCommand, type HookCommand, type StepReport } from "../hooks.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
 import { BUILTIN_SOURCE_ID, builtinTemplatesDir } from "../templates/source.js";
@@ -15,11 +15,7 @@ import { textFile } from "../tree.js";
 import { answerSets } from "./lint.js";
 import { asTemplateVersion, parseTemplateManifest, readTemplateDir } from "./template-dir.js";
 
-export interface StepReport {
-  command: string;
-  ok: boolean;
-  exitCode: number | null;
-  durationMs: number;
+export interface TestStepReport extends StepReport {
   /** The last lines of output when the step failed. */
   outputTail?: string;
 }
@@ -37,7 +33,7 @@ export interface ExampleReport {
   /** Where the example was generated (kept with --keep). */
   dir: string;
   error?: string;
-  steps: StepReport[];
+  steps: TestStepReport[];
   doctor: DoctorReport;
   durationMs: number;
 }
@@ -142,29 +138,16 @@ async function sourceForDoctor(dir: string, root: string, name: string, version:
   return sourceRoot;
 }
 
-async function runStep(command: HookCommand, cwd: string, log: (line: string) => void): Promise<StepReport> {
+async function runStep(command: HookCommand, cwd: string, log: (line: string) => void): Promise<TestStepReport> {
   log(`  $ ${command.display}`);
-  const started = performance.now();
-  const result = await execa(command.file, command.args, {
-    cwd,
-    shell: command.shell,
-    timeout: command.timeoutMs,
-    stdin: "ignore",
-    all: true,
-    reject: false,
-    env: { CI: "true" },
-  });
-  const durationMs = Math.round(performance.now() - started);
-  const ok = !result.failed;
-  const step: StepReport = { command: command.display, ok, exitCode: result.exitCode ?? null, durationMs };
-  if (!ok) {
-    const why = result.timedOut ? `timed out after ${command.timeoutMs / 1000} s` : result.exitCode !== undefined ? `exited with ${result.exitCode}` : (result.shortMessage ?? "failed");
-    step.outputTail = String(result.all ?? "").split("\n").slice(-OUTPUT_TAIL_LINES).join("\n");
-    log(`  ✗ ${command.display} ${why}\n${step.outputTail.replace(/^/gm, "    ")}`);
-  } else {
-    log(`  ✓ ${command.display} (${(durationMs / 1000).toFixed(1)} s)`);
+  const { step, failure } = await runCommand(command, cwd, { output: { tailLines: OUTPUT_TAIL_LINES }, env: { CI: "true" } });
+  if (!failure) {
+    log(`  ✓ ${command.display} (${(step.durationMs / 1000).toFixed(1)} s)`);
+    return step;
   }
-  return step;
+  const outputTail = failure.tail.join("\n");
+  log(`  ✗ ${command.display} ${failure.why}\n${outputTail.replace(/^/gm, "    ")}`);
+  return { ...step, outputTail };
 }
 
 function pavedBin(): string {

@@ -3,6 +3,8 @@ import path from "node:path";
 import { z } from "zod";
 import { resolveAnswers, type RenderMeta } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
+import { cliRenderMetaOf, configTrust, effectiveConfig, pavedCommandIn, withConfiguredDefaults } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 import { UserError } from "../errors.js";
 import type { GitSetup } from "../git/create.js";
 import { commitStaged, stagePaths, unstagePaths } from "../git/existing-repo.js";
@@ -62,6 +64,11 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const versionName = await resolveVersion(source, template, options.version);
   const version = await source.loadVersion(template, versionName);
   const manifestFile = versionFile(version, "template.yaml");
+  const config = effectiveConfig();
+  const cliMeta = cliRenderMetaOf(config.cli.value);
+  assertPavedVersionFor(version.manifest, undefined, cliMeta);
+  const configured = withConfiguredDefaults(template, version.manifest.questions, config);
+  for (const entry of configured.unused) out.warn(`${entry}: ${template} ${versionName} has no such question; ignored`);
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
   // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
   if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
@@ -84,15 +91,16 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     if (!options.dryRun) assertTargetFree(t);
   };
   let target = dir === undefined ? undefined : path.resolve(dir);
-  const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "" };
+  const meta: RenderMeta = { template, version: versionName, dirName: target ? path.basename(target) : "", ...cliMeta };
   if (target) await checkTarget(target);
 
   const provided = await collectProvided(options.set, options.answersFile);
   const { answers } = await resolveAnswers({
-    questions: version.manifest.questions,
+    questions: configured.questions,
     provided,
     meta,
     manifestFile,
+    defaultOrigins: configured.origins,
     ...(deps.prompter && !options.yes ? { prompter: deps.prompter } : {}),
   });
 
@@ -115,7 +123,11 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   // Without installs that needs --lockfile (it asks the registry); otherwise the next steps say what is missing.
   const lockfile = lockfileSpecOf(version.manifest);
   const createLockfile = lockfile !== undefined && (options.install || options.lockfile);
-  assertTrusted([...hooks, ...(createLockfile ? [lockfile.command] : [])], source.trusted || options.trust, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
+  const commands = [...hooks, ...(createLockfile ? [lockfile.command] : [])];
+  for (const warning of config.warnings) out.warn(warning);
+  const trustedByConfig = source.trusted || options.trust ? { trusted: false } : configTrust(source.id, config);
+  if (trustedByConfig.trusted && commands.length > 0) out.info(`running the template's commands without --trust: ${trustedByConfig.by}`);
+  assertTrusted(commands, source.trusted || options.trust || trustedByConfig.trusted, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
   // A step that renders empty does not apply here (e.g. `git remote add` for a service inside an existing repository).
   const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`)).filter((step) => step.trim() !== "");
 
@@ -219,7 +231,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     `cd ${shownTarget}`,
     ...(missingLock.length > 0 && lockfile ? [`${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`] : []),
     ...templateSteps,
-    "paved doctor",
+    `${pavedCommandIn(cliMeta)} doctor`,
   ];
   out.result({
     ok: true,

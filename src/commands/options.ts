@@ -17,7 +17,7 @@ export function parseCommandOptions<S extends z.ZodType>(schema: S, raw: unknown
   const key = String(issue.path[0] ?? "");
   const flag = `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
   const within = formatIssuePath(issue.path.slice(1));
-  throw new UserError(`${flag}${within}: ${issue.message}`, { hint: fixes[flag] ?? `see \`paved ${command} --help\`` });
+  throw new UserError(issue.message, { hint: fixes[flag] ?? `see \`paved ${command} --help\``, code: "option", fields: { flag: `${flag}${within}` } });
 }
 
 /** Flags every command takes (product.md "Common flags"). */

@@ -28,16 +28,34 @@ function emitLine(out: string[], sign: string, line: string): void {
   if (!line.endsWith("\n")) out.push("\n" + NO_NEWLINE);
 }
 
+/** The changes of one hunk, in order; `first` and `last` bound its context. */
+interface ChangeGroup {
+  changes: LineChange[];
+  first: LineChange;
+  last: LineChange;
+}
+
 /** Group changes whose gap is at most 2 * context lines into one hunk, like git. */
-function groupChanges(changes: LineChange[], context: number): LineChange[][] {
-  const groups: LineChange[][] = [];
+function groupChanges(changes: LineChange[], context: number): ChangeGroup[] {
+  const groups: ChangeGroup[] = [];
+  let group: ChangeGroup | undefined;
   for (const change of changes) {
-    const group = groups[groups.length - 1];
-    const last = group?.[group.length - 1];
-    if (group && last && change.i1 - (last.i1 + last.chg1) <= 2 * context) group.push(change);
-    else groups.push([change]);
+    if (group && change.i1 - (group.last.i1 + group.last.chg1) <= 2 * context) {
+      group.changes.push(change);
+      group.last = change;
+    } else {
+      group = { changes: [change], first: change, last: change };
+      groups.push(group);
+    }
   }
   return groups;
+}
+
+/** Line `i` of `lines`, which the diff says exists. */
+function nthLine(lines: readonly string[], i: number): string {
+  const line = lines[i];
+  if (line === undefined) throw new Error(`bug: the diff names line ${i} of ${lines.length}`);
+  return line;
 }
 
 /**
@@ -49,22 +67,20 @@ export function unifiedHunks(oldText: string, newText: string, options: UnifiedD
   const a = splitLines(oldText);
   const b = splitLines(newText);
   const out: string[] = [];
-  for (const group of groupChanges(diffLines(a, b), context)) {
-    const first = group[0]!;
-    const last = group[group.length - 1]!;
+  for (const { changes, first, last } of groupChanges(diffLines(a, b), context)) {
     const start1 = Math.max(0, first.i1 - context);
     const start2 = Math.max(0, first.i2 - context);
     const end1 = Math.min(a.length, last.i1 + last.chg1 + context);
     const end2 = Math.min(b.length, last.i2 + last.chg2 + context);
     out.push(`@@ -${range(start1, end1 - start1)} +${range(start2, end2 - start2)} @@\n`);
     let i1 = start1;
-    for (const change of group) {
-      for (; i1 < change.i1; i1++) emitLine(out, " ", a[i1]!);
-      for (let k = 0; k < change.chg1; k++) emitLine(out, "-", a[change.i1 + k]!);
-      for (let k = 0; k < change.chg2; k++) emitLine(out, "+", b[change.i2 + k]!);
+    for (const change of changes) {
+      for (; i1 < change.i1; i1++) emitLine(out, " ", nthLine(a, i1));
+      for (let k = 0; k < change.chg1; k++) emitLine(out, "-", nthLine(a, change.i1 + k));
+      for (let k = 0; k < change.chg2; k++) emitLine(out, "+", nthLine(b, change.i2 + k));
       i1 = change.i1 + change.chg1;
     }
-    for (; i1 < end1; i1++) emitLine(out, " ", a[i1]!);
+    for (; i1 < end1; i1++) emitLine(out, " ", nthLine(a, i1));
   }
   return out.join("");
 }

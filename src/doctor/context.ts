@@ -23,8 +23,8 @@ export interface TemplateContext {
   /** Rendered path -> its path under the template's files/. */
   origins: ReadonlyMap<string, string>;
   /**
-   * A rendered file. Files checks need up front (managed ones, rule files, dashboards) are rendered once;
-   * anything else renders the whole version on first use (only --fix needs that).
+   * A rendered file. Managed files (drift compares them) are rendered up front; anything else renders the
+   * whole version on first use (only --fix needs that). Rule files and dashboards are read as source text.
    */
   entry(path: string): FileEntry | undefined;
   /** The template's source text for a rendered path (before rendering), for cheap content sniffing. */
@@ -38,11 +38,32 @@ export interface DoctorContext {
   service: ServiceFile;
   /** Absent when the template version could not be loaded or rendered (paved/manifest says why). */
   template?: TemplateContext;
-  /** Why `template` is absent: shown by paved/manifest. */
-  templateProblem?: { message: string; fix?: string; answers?: true };
+  /** Why `template` is absent: shown by paved/manifest, at `at` when the cause is a file in the repository. */
+  templateProblem?: { message: string; fix?: string; answers?: true; at?: ProblemLocation };
   /** The day dates are judged as of (YYYY-MM-DD): `--as-of`, else today (UTC), chosen by the command. */
   asOf: string;
   graceDays: number;
+}
+
+/** A repository-relative file (POSIX) and, where known, its line or the answer (`.paved.yml` `answers.<variable>`). */
+export interface ProblemLocation {
+  file: string;
+  line?: number;
+  variable?: string;
+}
+
+/** A context whose template loaded: what checks that compare with the template work on. */
+export type TemplatedContext = DoctorContext & { template: TemplateContext };
+
+export function hasTemplate(ctx: DoctorContext): ctx is TemplatedContext {
+  return ctx.template !== undefined;
+}
+
+/** A path the template renders (one of its `paths`), which `entry` always has: a missing one is a bug. */
+export function renderedEntry(template: TemplateContext, p: string): FileEntry {
+  const entry = template.entry(p);
+  if (entry === undefined) throw new Error(`bug: the template renders ${p} but has no entry for it`);
+  return entry;
 }
 
 export interface Check {

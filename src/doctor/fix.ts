@@ -2,7 +2,7 @@ import path from "node:path";
 import { lstatOrNull } from "../fs/paths.js";
 import { assertRealParents, replaceEntry } from "../fs/safe-write.js";
 import { entriesEqual, type FileEntry } from "../tree.js";
-import type { DoctorContext } from "./context.js";
+import { hasTemplate, renderedEntry, type DoctorContext } from "./context.js";
 import { requiredFiles } from "./checks/files.js";
 import type { FixAction } from "./model.js";
 
@@ -15,7 +15,7 @@ export interface PlannedFix extends FixAction {
  * a drifted managed file is overwritten. Nothing else is ever touched.
  */
 export function planFixes(ctx: DoctorContext): PlannedFix[] {
-  if (!ctx.template) return [];
+  if (!hasTemplate(ctx)) return [];
   const template = ctx.template;
   const plan: PlannedFix[] = [];
   for (const required of requiredFiles(ctx).files) {
@@ -25,7 +25,7 @@ export function planFixes(ctx: DoctorContext): PlannedFix[] {
       const entry = template.entry(required.path);
       if (entry) plan.push({ path: required.path, action: "created", entry });
     } else if (managed) {
-      const entry = template.entry(required.path)!;
+      const entry = renderedEntry(template, required.path);
       if (!entriesEqual(entry, ctx.files.read(required.path))) plan.push({ path: required.path, action: "restored", entry });
     }
   }

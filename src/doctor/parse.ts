@@ -40,7 +40,8 @@ function documentLines(text: string): number[] {
   const lines: number[] = [];
   const separators = [...text.matchAll(/^---(?:[ \t].*)?$/gm)].map((m) => text.slice(0, m.index).split("\n").length);
   const firstContent = /^(?!\s*(?:#.*)?$)(?!---)/m.exec(text);
-  if (firstContent && (separators.length === 0 || text.slice(0, firstContent.index).split("\n").length < separators[0]!)) lines.push(1);
+  const [firstSeparator] = separators;
+  if (firstContent && (firstSeparator === undefined || text.slice(0, firstContent.index).split("\n").length < firstSeparator)) lines.push(1);
   for (const line of separators) lines.push(line + 1);
   return lines;
 }
@@ -77,9 +78,9 @@ export function parseJson(text: string): Parsed {
 export function jsonErrorOffset(text: string): number {
   let i = 0;
   const ws = () => {
-    while (i < text.length && " \t\r\n".includes(text[i]!)) i++;
+    while (i < text.length && " \t\r\n".includes(text.charAt(i))) i++;
   };
-  const fail = (): never => {
+  const fail: () => never = () => {
     throw i;
   };
   const literal = (word: string): void => {
@@ -140,7 +141,7 @@ export function jsonErrorOffset(text: string): number {
     }
     const number = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
     if (!number) fail();
-    i += number![0].length;
+    i += number[0].length;
   };
   try {
     value();

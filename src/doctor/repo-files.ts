@@ -248,7 +248,9 @@ export function lineFinder(text: string): (index: number) => number {
     let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= index) lo = mid;
+      const start = starts[mid];
+      if (start === undefined) throw new Error(`bug: line ${mid} of ${starts.length}`);
+      if (start <= index) lo = mid;
       else hi = mid - 1;
     }
     return lo + 1;

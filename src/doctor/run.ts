@@ -80,7 +80,7 @@ async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx:
     service,
     asOf: options.asOf,
     graceDays,
-    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}), ...(loaded.answers ? { answers: true as const } : {}) } }),
+    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}), ...(loaded.answers ? { answers: true as const } : {}), ...(loaded.at ? { at: loaded.at } : {}) } }),
   };
   return { ctx, serviceText };
 }

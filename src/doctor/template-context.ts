@@ -5,14 +5,38 @@ import { recordedProvided, resolveAnswers, type Answers, type RenderMeta, type R
 import { UserError } from "../errors.js";
 import picomatch from "picomatch";
 import { renderTemplate, type RenderResult } from "../render/render.js";
-import type { ServiceFile } from "../service-file.js";
+import { SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
 import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
-import type { TemplateContext } from "./context.js";
+import type { ProblemLocation, TemplateContext } from "./context.js";
+import { cliRenderMeta } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 
-/** `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on). */
-export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true };
+/**
+ * `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on); `at` is where
+ * in the service's repository the refusal points, from the error's fields.
+ */
+export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true; at?: ProblemLocation };
+
+/**
+ * Where in the service's repository a UserError points: its file (shown relative to the working directory, or
+ * absolute) made repository-relative when it is inside `dir`, with its line. A refused recorded answer points at
+ * `.paved.yml` and names the answer. Undefined when the file is elsewhere (a template outside the repository).
+ */
+function locationIn(dir: string, error: UserError, recordedAnswers = false): ProblemLocation | undefined {
+  const { file, line, variable } = error.fields;
+  if (recordedAnswers && variable !== undefined) return { file: SERVICE_FILE, variable, ...(line === undefined ? {} : { line }) };
+  if (file === undefined) return undefined;
+  const relative = path.relative(dir, path.resolve(file));
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
+  return { file: relative.split(path.sep).join("/"), ...(line === undefined ? {} : { line }) };
+}
+
+function located(dir: string, error: UserError, recordedAnswers = false): { at?: ProblemLocation } {
+  const at = locationIn(dir, error, recordedAnswers);
+  return at ? { at } : {};
+}
 
 /**
  * The answers a fresh render uses, resolved exactly as upgrade resolves its base: recorded answers checked
@@ -38,7 +62,7 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
     versions = await source.listAllVersions(service.template);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template "${service.template}" is not available: ${error.message}`, fix: error.hint ?? "pass --source <dir|git-url> where the template lives" };
+    return { ok: false, message: `template "${service.template}" is not available: ${error.message}`, fix: error.hint ?? "pass --source <dir|git-url> where the template lives", ...located(dir, error) };
   }
   if (!versions.includes(service.version)) {
     return {
@@ -52,25 +76,27 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
   // A service in a subdirectory renders with its {{paved.path}}; the files it places at the repository root are
   // not looked for in its folder (service/ci-workflow checks them at the root).
   const top = workTreeTopSync(dir);
-  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), path: top === undefined ? "" : repoRelativePath(top, dir) };
+  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), path: top === undefined ? "" : repoRelativePath(top, dir), ...cliRenderMeta() };
   try {
     version = await source.loadVersion(service.template, service.version);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
+    return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners", ...located(dir, error) };
   }
+  // An older paved would misread the version's checks: refused (exit 2), not reported as findings.
+  assertPavedVersionFor(version.manifest);
   try {
     resolved = await answersForRender(version.manifest.questions, service.answers, meta, versionFile(version, "template.yaml"));
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: error.message, ...(error.hint ? { fix: error.hint } : {}), answers: true };
+    return { ok: false, message: error.message, ...(error.hint ? { fix: error.hint } : {}), answers: true, ...located(dir, error, true) };
   }
   try {
     const { answers, unknown } = resolved;
     return { ok: true, template: { source, versions, version, answers, unknown, servicePath: meta.path, ...renderForChecks(version, answers, meta, unknown) } };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners" };
+    return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners", ...located(dir, error) };
   }
 }
 

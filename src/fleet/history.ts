@@ -107,10 +107,12 @@ export async function readHistory(dir: string, options: HistoryOptions): Promise
   const first = recorded[0];
   if (!first) return { created: null, createdVersion: null, upgrades: [], firstDeploy: null, firstDeployRef: null, daysToFirstDeploy: null, sticky: null };
   const upgrades: History["upgrades"] = [];
-  for (let i = 1; i < recorded.length; i++) {
-    const from = recorded[i - 1]!.version;
-    const to = recorded[i]!.version;
-    if (semver.valid(from) && semver.valid(to) && from !== to) upgrades.push({ date: recorded[i]!.date, from, to });
+  let previous = first;
+  for (const next of recorded.slice(1)) {
+    const from = previous.version;
+    const to = next.version;
+    if (semver.valid(from) && semver.valid(to) && from !== to) upgrades.push({ date: next.date, from, to });
+    previous = next;
   }
   const deploy = await firstDeploy(dir, options, first.date);
   const stickyDay = addDays(first.date, options.stickinessDays);

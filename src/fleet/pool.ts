@@ -27,12 +27,10 @@ function workerFile(): string | undefined {
 
 export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
-  let next = 0;
+  // One iterator shared by every lane: each item is taken once, by whichever lane is free.
+  const queue = items.entries();
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!, i);
-    }
+    for (const [i, item] of queue) out[i] = await work(item, i);
   });
   await Promise.all(lanes);
   return out;
@@ -77,11 +75,11 @@ export async function evaluateAll(targets: readonly Target[], options: EvaluateO
       reject(error);
     };
     const feed = (worker: Worker) => {
-      if (next >= jobs.length) {
+      const job = jobs[next++];
+      if (job === undefined) {
         void worker.terminate();
         return;
       }
-      const job = jobs[next++]!;
       worker.postMessage({ seq: job.seq, prepared: job.prepared, options } satisfies Job);
     };
     for (let i = 0; i < size; i++) {

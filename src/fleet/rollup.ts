@@ -15,12 +15,13 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
   const services = [...rows].sort((a, b) => byString(a.id, b.id));
   const paved = services.filter((r) => r.status === "paved");
   const notPaved = services.filter((r) => r.status === "not-paved").length;
-  const doctored = paved.filter((r) => r.doctor);
-  const lagged = paved.filter((r) => r.lag);
+  const doctored = paved.flatMap((r) => (r.doctor ? [r.doctor] : []));
+  const lagged = paved.flatMap((r) => (r.lag ? [r.lag] : []));
   const drifted = paved.filter((r) => (r.drift?.managedFiles ?? 0) > 0 || (r.drift?.changedFiles ?? 0) > 0);
   const waivers = paved.flatMap((r) => r.waivers);
-  const stickyKnown = paved.filter((r) => r.history?.sticky !== null && r.history?.sticky !== undefined);
-  const countResult = (result: string) => doctored.filter((r) => r.doctor!.result === result).length;
+  const stickyKnown = paved.flatMap((r) => (typeof r.history?.sticky === "boolean" ? [r.history.sticky] : []));
+  const firstDeployDays = paved.flatMap((r) => (typeof r.history?.daysToFirstDeploy === "number" ? [r.history.daysToFirstDeploy] : []));
+  const countResult = (result: string) => doctored.filter((d) => d.result === result).length;
 
   return {
     $schema: FLEET_SCHEMA_ID,
@@ -35,11 +36,11 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
       adoptionRate: ratio(paved.length, paved.length + notPaved),
       doctor: { pass: countResult("pass"), warn: countResult("warn"), fail: countResult("fail"), passRate: ratio(doctored.length - countResult("fail"), doctored.length) },
       lag: {
-        current: lagged.filter((r) => !r.lag!.behind).length,
-        behind: lagged.filter((r) => r.lag!.behind).length,
-        withinGrace: lagged.filter((r) => r.lag!.behind && !r.lag!.pastGrace).length,
-        pastGrace: lagged.filter((r) => r.lag!.pastGrace).length,
-        totalDays: lagged.reduce((n, r) => n + (r.lag!.days ?? 0), 0),
+        current: lagged.filter((lag) => !lag.behind).length,
+        behind: lagged.filter((lag) => lag.behind).length,
+        withinGrace: lagged.filter((lag) => lag.behind && !lag.pastGrace).length,
+        pastGrace: lagged.filter((lag) => lag.pastGrace).length,
+        totalDays: lagged.reduce((n, lag) => n + (lag.days ?? 0), 0),
       },
       drift: {
         services: drifted.length,
@@ -47,8 +48,8 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
         changedFiles: paved.reduce((n, r) => n + (r.drift?.changedFiles ?? 0), 0),
       },
       waivers: { total: waivers.length, expired: waivers.filter((w) => w.expired).length, expiringSoon: waivers.filter((w) => w.expiresSoon).length },
-      timeToFirstDeploy: distribution(paved.flatMap((r) => (r.history?.daysToFirstDeploy ?? null) === null ? [] : [r.history!.daysToFirstDeploy!])),
-      stickiness: { eligible: stickyKnown.length, sticky: stickyKnown.filter((r) => r.history!.sticky).length, rate: ratio(stickyKnown.filter((r) => r.history!.sticky).length, stickyKnown.length) },
+      timeToFirstDeploy: distribution(firstDeployDays),
+      stickiness: { eligible: stickyKnown.length, sticky: stickyKnown.filter(Boolean).length, rate: ratio(stickyKnown.filter(Boolean).length, stickyKnown.length) },
     },
     checks: checkRollup(doctored),
     versions: versionRollup(paved),
@@ -58,10 +59,10 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
   };
 }
 
-function checkRollup(rows: readonly ServiceRow[]): FleetReport["checks"] {
+function checkRollup(doctored: ReadonlyArray<NonNullable<ServiceRow["doctor"]>>): FleetReport["checks"] {
   const byCheck = new Map<string, { pass: number; fail: number; waived: number; skip: number }>();
-  for (const row of rows) {
-    for (const [id, outcome] of Object.entries(row.doctor!.checks)) {
+  for (const doctor of doctored) {
+    for (const [id, outcome] of Object.entries(doctor.checks)) {
       const counts = byCheck.get(id) ?? { pass: 0, fail: 0, waived: 0, skip: 0 };
       counts[outcome]++;
       byCheck.set(id, counts);
@@ -130,8 +131,8 @@ function ownerRollup(rows: readonly ServiceRow[]): FleetReport["owners"] {
   return [...owners.entries()]
     .sort(([a], [b]) => byString(a, b))
     .map(([owner, list]) => {
-      const doctored = list.filter((r) => r.doctor);
-      const doctorFail = doctored.filter((r) => r.doctor!.result === "fail").length;
+      const doctored = list.flatMap((r) => (r.doctor ? [r.doctor] : []));
+      const doctorFail = doctored.filter((d) => d.result === "fail").length;
       return {
         owner,
         services: list.length,

@@ -14,9 +14,14 @@ export function utcDay(iso: string): string {
 export function distribution(values: readonly number[]): Distribution {
   if (values.length === 0) return { count: 0, median: null, p90: null };
   const sorted = [...values].sort((a, b) => a - b);
+  const at = (i: number): number => {
+    const value = sorted[i];
+    if (value === undefined) throw new Error(`bug: rank ${i} of ${sorted.length} values`);
+    return value;
+  };
   const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  const p90 = sorted[Math.ceil(0.9 * sorted.length) - 1]!;
+  const median = sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
+  const p90 = at(Math.ceil(0.9 * sorted.length) - 1);
   return { count: sorted.length, median, p90 };
 }
 

@@ -65,6 +65,21 @@ export interface DiscoverOptions {
   maxDepth: number;
 }
 
+/** The repositories a fleet command works on: its arguments and a repos file, searched, then one shard of them. */
+export interface TargetSelection extends DiscoverOptions {
+  targets: readonly string[];
+  reposFile?: string;
+  shard: Shard | null;
+}
+
+/** The targets a selection names (the current directory when it names none), in this shard. */
+export function selectTargets(selection: TargetSelection): Target[] {
+  const specs = [...selection.targets, ...(selection.reposFile ? readReposFile(selection.reposFile, selection.cwd) : [])];
+  const all = discoverTargets(specs.length ? specs : ["."], { cwd: selection.cwd, maxDepth: selection.maxDepth });
+  const shard = selection.shard;
+  return shard ? all.filter((t) => inShard(t.id, shard)) : all;
+}
+
 /** Every target the arguments name, deduplicated, in the order given (searches in name order). */
 export function discoverTargets(specs: readonly string[], options: DiscoverOptions): Target[] {
   const out: Target[] = [];

@@ -9,7 +9,7 @@ import { commitAll, openRepository } from "../git/worktree.js";
 import { cloneOrFetch } from "./clone.js";
 import { GIT_ENV, gitComplaint, runGit } from "./git.js";
 import { mapLimited } from "./pool.js";
-import { discoverTargets, inShard, readReposFile, type Shard, type Target } from "./targets.js";
+import { selectTargets, type Target, type TargetSelection } from "./targets.js";
 
 /** The trailer on every commit paved makes on an upgrade branch: a commit without it is a person's. */
 export const UPGRADE_TRAILER = "Paved-Upgrade";
@@ -37,12 +37,7 @@ export interface FleetUpgradeRow {
   pullRequest: string | null;
 }
 
-export interface FleetUpgradeOptions {
-  targets: readonly string[];
-  reposFile?: string;
-  maxDepth: number;
-  shard: Shard | null;
-  cwd: string;
+export interface FleetUpgradeOptions extends TargetSelection {
   to?: string;
   branchPrefix: string;
   inPlace: boolean;
@@ -53,16 +48,8 @@ export interface FleetUpgradeOptions {
   openPr?: "github" | "gitlab";
 }
 
-/** The same targets, repos file and shard as `paved fleet report`. */
-export function upgradeTargets(options: Pick<FleetUpgradeOptions, "targets" | "reposFile" | "cwd" | "maxDepth" | "shard">): Target[] {
-  const specs = [...options.targets, ...(options.reposFile ? readReposFile(options.reposFile, options.cwd) : [])];
-  const all = discoverTargets(specs.length ? specs : ["."], { cwd: options.cwd, maxDepth: options.maxDepth });
-  const shard = options.shard;
-  return shard ? all.filter((t) => inShard(t.id, shard)) : all;
-}
-
 export async function runFleetUpgrade(options: FleetUpgradeOptions, onRow?: (row: FleetUpgradeRow) => void): Promise<FleetUpgradeRow[]> {
-  const targets = upgradeTargets(options);
+  const targets = selectTargets(options);
   return mapLimited(targets, options.concurrency ?? availableParallelism(), async (target) => {
     const row = await upgradeTarget(target, options).catch((error: unknown) => failedRow(target.id, error));
     onRow?.(row);

@@ -10,12 +10,14 @@ export interface Job {
 
 export type JobResult = { seq: number; ok: true; row: unknown } | { seq: number; ok: false; message: string; stack: string };
 
-parentPort?.on("message", (job: Job) => {
+// Imported outside a worker thread (no parentPort), this module does nothing.
+const port = parentPort;
+port?.on("message", (job: Job) => {
   evaluatePrepared(job.prepared, job.options).then(
-    (row) => parentPort!.postMessage({ seq: job.seq, ok: true, row } satisfies JobResult),
+    (row) => port.postMessage({ seq: job.seq, ok: true, row } satisfies JobResult),
     (error: unknown) => {
       const err = error instanceof Error ? error : new Error(String(error));
-      parentPort!.postMessage({ seq: job.seq, ok: false, message: err.message, stack: err.stack ?? err.message } satisfies JobResult);
+      port.postMessage({ seq: job.seq, ok: false, message: err.message, stack: err.stack ?? err.message } satisfies JobResult);
     },
   );
 });

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
 import { fileSystemError } from "./fs-error.js";
+import { unlinkQuietly } from "./paths.js";
 import { processAlive } from "./process-alive.js";
 
 /**
@@ -130,14 +131,6 @@ export function acquireLock(file: string, what: string): () => void {
     unlinkQuietly(temp);
   }
   throw new UserError(`cannot lock ${what}`, { hint: `remove ${file} and try again` });
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
 }
 
 /**

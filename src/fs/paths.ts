@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, rmdirSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 
@@ -37,7 +37,7 @@ export function unsafePathReason(relative: string): string | undefined {
 export function assertSafeRelativePath(relative: string, origin: string): void {
   const reason = unsafePathReason(relative);
   if (reason) {
-    throw new UserError(`${origin}: the path ${JSON.stringify(relative)} ${reason} and would leave the target`, {
+    throw new UserError(`the path ${JSON.stringify(relative)} ${reason} and would leave the target`, {
       code: "unsafe-path",
       fields: { file: origin },
       hint: "template paths and answers used in paths must stay inside the generated repository",
@@ -101,7 +101,7 @@ export function resolveInside(root: string, relative: string, origin: string): s
   const full = path.resolve(root, ...relative.split("/"));
   const rel = path.relative(root, full);
   if (rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new UserError(`${origin}: the path ${JSON.stringify(relative)} would leave the target`, { code: "unsafe-path", fields: { file: origin } });
+    throw new UserError(`the path ${JSON.stringify(relative)} would leave the target`, { code: "unsafe-path", fields: { file: origin } });
   }
   return full;
 }
@@ -124,5 +124,14 @@ export function lstatOrNull(full: string): Stats | null {
     return lstatSync(full);
   } catch {
     return null;
+  }
+}
+
+/** Remove a file paved made (a temp file, a lock, a journal), when it is still there; a removal that fails is left be. */
+export function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
   }
 }

@@ -72,6 +72,11 @@ function plainPath(node: AstNode): PathNode | undefined {
   return path;
 }
 
+/** The name of a one-part path (`{{name}}`, `{{#if name}}`), which Handlebars may read as a helper. */
+function singleName(path: PathNode): string | undefined {
+  return path.parts.length === 1 ? path.parts[0] : undefined;
+}
+
 /** Handlebars' strict lookup of `a.b.c` in a mustache: the last name must exist. */
 function strictPathValue(parts: readonly string[], context: Record<string, unknown>): unknown {
   let current: unknown = context;
@@ -144,7 +149,8 @@ class Preparer {
     const path = plainPath(node.path);
     if (!path) return undefined;
     // A single name could be a helper (Handlebars decides at run time); leave those to it.
-    if (path.parts.length === 1 && (BUILTIN_HELPERS.has(path.parts[0]!) || hasOwn(this.helpers, path.parts[0]!))) return undefined;
+    const name = singleName(path);
+    if (name !== undefined && (BUILTIN_HELPERS.has(name) || hasOwn(this.helpers, name))) return undefined;
     const parts = path.parts;
     return (context) => strictPathValue(parts, context);
   }
@@ -154,8 +160,8 @@ class Preparer {
     // (source locations included): rare, so left to Handlebars.
     if (node.hash || node.params.length === 0) return undefined;
     const path = plainPath(node.path);
-    if (!path || path.parts.length !== 1) return undefined;
-    const name = path.parts[0]!;
+    const name = path && singleName(path);
+    if (name === undefined) return undefined;
     const helper = this.helpers[name];
     if (BUILTIN_HELPERS.has(name) || !hasOwn(this.helpers, name) || typeof helper !== "function") return undefined;
     const params: Exec[] = [];
@@ -200,10 +206,11 @@ class Preparer {
   /** `{{#if x}}...{{else}}...{{/if}}` and `{{#unless x}}`, as Handlebars' own if/unless helpers do them. */
   private block(node: BlockNode): Exec | undefined {
     const path = plainPath(node.path);
-    if (!path || path.parts.length !== 1 || node.hash || node.params.length !== 1) return undefined;
-    const name = path.parts[0];
+    const name = path && singleName(path);
+    const param = node.params.length === 1 ? node.params[0] : undefined;
+    if (node.hash || param === undefined) return undefined;
     if (name !== "if" && name !== "unless") return undefined;
-    const condition = this.param(node.params[0]!);
+    const condition = this.param(param);
     const program = this.program(node.program);
     const inverse = this.program(node.inverse);
     if (!condition || !program || !inverse) return undefined;
@@ -223,10 +230,11 @@ function joinItems(items: Array<string | Exec>): Exec {
   if (items.length === 0) return () => "";
   return (context, data) => {
     let result: unknown = undefined;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
+    let first = true;
+    for (const item of items) {
       const value = typeof item === "string" ? item : item(context, data);
-      result = i === 0 ? value : (result as string) + (value as string);
+      result = first ? value : (result as string) + (value as string);
+      first = false;
     }
     return result;
   };

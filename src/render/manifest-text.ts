@@ -40,7 +40,11 @@ export function renderShellCommand(source: string, context: unknown, where: stri
   }
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source[i] === "\n") lineStarts.push(i + 1);
-  const offset = (p: Position) => lineStarts[p.line - 1]! + p.column;
+  const offset = (p: Position) => {
+    const lineStart = lineStarts[p.line - 1];
+    if (lineStart === undefined) throw new Error(`bug: Handlebars placed a node on line ${p.line} of ${lineStarts.length}`);
+    return lineStart + p.column;
+  };
   let out = "";
   for (const statement of body) {
     if (statement.type === "ContentStatement") out += statement.value ?? "";

@@ -62,14 +62,14 @@ export function renderError(file: string, error: unknown, source?: string): User
   const unknown = source === undefined ? undefined : unknownVariableOf(source, error);
   if (unknown) return renderError(file, unknown);
   if (error instanceof TemplateTooDeep) {
-    return new UserError(`${file}: ${error.message}`, {
+    return new UserError(error.message, {
       hint: "flatten the template: split deep {{#if}} chains into conditional files (`files.when`) or fewer levels",
       code: "template-too-deep",
       fields: { file },
     });
   }
   if (error instanceof UnknownTemplateVariable) {
-    return new UserError(`${file}:${error.line}: {{${error.variable}}} is not defined (no question or value of that name)`, {
+    return new UserError(`{{${error.variable}}} is not defined (no question or value of that name)`, {
       hint: "the template must only use its questions' names and {{paved.template}}, {{paved.version}}, {{paved.dirName}}, {{paved.path}}, {{paved.root}}",
       code: "template-unknown-variable",
       fields: { file, line: error.line, variable: error.variable },
@@ -77,7 +77,7 @@ export function renderError(file: string, error: unknown, source?: string): User
   }
   const message = error instanceof Error ? error.message : String(error);
   const first = message.split("\n").slice(0, 2).join(" ");
-  return new UserError(`${file}: cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file", code: "template-syntax", fields: { file } });
+  return new UserError(`cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file", code: "template-syntax", fields: { file } });
 }
 
 /** A file's name for messages, worked out only when one is needed (most renders need none). */
@@ -169,7 +169,11 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
       if (!readsUnknown(error)) throw error;
     }
   }
-  assertRenderedSymlinks(tree, (target) => versionFile(version, `files/${origins.get(target)!}`));
+  assertRenderedSymlinks(tree, (target) => {
+    const origin = origins.get(target);
+    if (origin === undefined) throw new Error(`bug: ${target} was rendered from no template file`);
+    return versionFile(version, `files/${origin}`);
+  });
   return { tree, managed, origins };
 
   function renderFile(sourcePath: string, entry: FileEntry, shown: Shown): void {
@@ -232,13 +236,13 @@ function readsUnknown(error: unknown): boolean {
  * inside it and out of .git; and no file renders beneath one, since paved never writes through a symlink.
  */
 function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => string): void {
-  const links = new Set<string>();
-  for (const [target, entry] of tree) if (entry.symlink !== undefined) links.add(target);
+  const links = new Map<string, string>();
+  for (const [target, entry] of tree) if (entry.symlink !== undefined) links.set(target, entry.symlink);
   if (links.size === 0) return;
-  for (const link of links) {
+  for (const [link, pointsTo] of links) {
     const problem = symlinkProblem(tree, link);
     if (problem) {
-      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(tree.get(link)!.symlink)} ${describeSymlinkProblem(problem, "target")}`, {
+      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(pointsTo)} ${describeSymlinkProblem(problem, "target")}`, {
         code: "unsafe-path",
         hint: "template symlinks must point inside the tree and never into .git",
       });

@@ -85,7 +85,8 @@ const MU_RULES: Array<[RegExp, TokenKind | null | "SKIP" | "COMMENT_LONG"]> = [
  * token while trying a few regular expressions instead of all of them.
  */
 function rulesStartingWith(char: string): ReadonlyArray<(typeof MU_RULES)[number]> {
-  const pick = (...indexes: number[]) => indexes.map((i) => MU_RULES[i]!);
+  // Indexes are given in ascending order, so filtering keeps Handlebars' order.
+  const pick = (...indexes: number[]) => MU_RULES.filter((_, i) => indexes.includes(i));
   switch (char) {
     case "(":
       return pick(0);
@@ -164,7 +165,7 @@ function tokenize(source: string): Token[] {
     } else {
       if (pos >= source.length) throw UNSUPPORTED;
       let matched = false;
-      const char = source[pos]!;
+      const char = source.charAt(pos);
       let rules = RULES_BY_CHAR.get(char);
       if (!rules) {
         rules = rulesStartingWith(char);
@@ -261,11 +262,14 @@ class Parser {
   constructor(private readonly tokens: Token[]) {}
 
   private peek(): Token {
-    return this.tokens[this.index]!;
+    const token = this.tokens[this.index];
+    // The lexer ends every list with EOF, and only root() takes it: reading past it is a bug here.
+    if (token === undefined) throw new Error("bug: the template parser read past EOF");
+    return token;
   }
 
   private take(kind?: TokenKind): Token {
-    const token = this.tokens[this.index]!;
+    const token = this.peek();
     if (kind && token.kind !== kind) throw UNSUPPORTED;
     this.index++;
     return token;
@@ -371,7 +375,7 @@ class Parser {
     const token = this.take();
     switch (token.kind) {
       case "STRING": {
-        const quote = token.text[0]!;
+        const quote = token.text.charAt(0);
         const value = token.text.slice(1, -1).replace(quote === '"' ? /\\"/g : /\\'/g, quote);
         return { type: "StringLiteral", value, original: value, loc: undefined };
       }
@@ -434,10 +438,11 @@ export function templateNestingDepth(source: string): number {
       blocks -= 1 + (chains.pop() ?? 0);
     } else {
       let k = j;
-      while (k < source.length && /\s/.test(source[k]!)) k++;
+      while (k < source.length && /\s/.test(source.charAt(k))) k++;
       if (source.startsWith("else", k) && /[\s(]/.test(source[k + 4] ?? "") && !/^\s*~?\}\}/.test(source.slice(k + 4, k + 12))) {
         blocks++;
-        if (chains.length) chains[chains.length - 1]!++;
+        const chain = chains.pop();
+        if (chain !== undefined) chains.push(chain + 1);
       }
     }
     // Sub-expressions up to the end of this mustache.

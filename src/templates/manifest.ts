@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { linearRegExp } from "../adopt/linear-regex.js";
+import { givenAnswerSchema } from "../answers/value.js";
 import { CommandSyntaxError, splitCommand } from "../command-words.js";
 import { unsafePathReason } from "../fs/paths.js";
 import { semverVersion } from "../validation.js";
@@ -78,7 +79,7 @@ export const questionSchema = z
     type: z.enum(questionTypes),
     message: z.string().min(1),
     /** A literal, or for text a Handlebars string over earlier answers (`{{name}}-db`). */
-    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]).optional(),
+    default: givenAnswerSchema.optional(),
     choices: z.array(choice).min(1).optional(),
     required: z.boolean().optional(),
     pattern: z.string().optional(),

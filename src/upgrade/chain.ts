@@ -1,5 +1,6 @@
 import semver from "semver";
 import { resolveAnswers, type Answers, type Prompter, type ProvidedAnswer } from "../answers/answers.js";
+import { cliRenderMeta, effectiveConfig, withConfiguredDefaults } from "../config.js";
 import type { ServiceFile } from "../service-file.js";
 import { type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
 import type { VersionAnswers } from "./steps.js";
@@ -42,19 +43,23 @@ export async function resolvePath(
   const baseAnswers = await resolveAnswers({
     questions: first.manifest.questions,
     provided: providedFor(first, service.answers, new Map(), false),
-    meta: { template: service.template, version: service.version, dirName },
+    meta: { template: service.template, version: service.version, dirName, ...cliRenderMeta() },
     manifestFile: manifestFileOf(first),
     fromRecord: true,
   });
   const chain: VersionAnswers[] = [{ version: first, answers: baseAnswers.answers, unknown: baseAnswers.unknown }];
   let carried = baseAnswers.answers;
+  // A question a later version adds takes the org's default (config `defaults`) like `paved new` would.
+  const config = effectiveConfig();
   for (const [k, version] of versions.entries()) {
     if (k === 0) continue;
     const last = k === versions.length - 1;
+    const configured = withConfiguredDefaults(service.template, version.manifest.questions, config);
     const { answers, unknown } = await resolveAnswers({
-      questions: version.manifest.questions,
+      questions: configured.questions,
+      defaultOrigins: configured.origins,
       provided: providedFor(version, carried, sets, last),
-      meta: { template: service.template, version: version.manifest.version, dirName },
+      meta: { template: service.template, version: version.manifest.version, dirName, ...cliRenderMeta() },
       manifestFile: manifestFileOf(version),
       fromRecord: true,
       ...(prompter ? { prompter } : {}),

@@ -2,6 +2,7 @@ import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { repositoryPlace } from "../applications.js";
 import { placeRenderedFiles } from "../monorepo/placement.js";
+import { cliRenderMeta } from "../config.js";
 import { recordedProvided, resolveAnswers } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
@@ -91,7 +92,7 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   const place = await repositoryPlace(target);
   const servicePath = place?.prefix ?? "";
   // As `paved new` rendered it: {{paved.path}} is the service's folder from the repository root.
-  const meta = { template: service.template, version: service.version, dirName: path.basename(target), path: servicePath, root: servicePath ? path.posix.relative(servicePath, "") : "." };
+  const meta = { template: service.template, version: service.version, dirName: path.basename(target), ...cliRenderMeta(), path: servicePath, root: servicePath ? path.posix.relative(servicePath, "") : "." };
   // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
   const provided = recordedProvided(version.manifest.questions, service.answers);
   const manifestFile = versionFile(version, "template.yaml");

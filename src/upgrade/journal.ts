@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
-import { pruneEmptyParents, resolveInside } from "../fs/paths.js";
+import { pruneEmptyParents, resolveInside, unlinkQuietly } from "../fs/paths.js";
 import { createEntry, makeParents, writeStateFile } from "../fs/safe-write.js";
 import type { FileEntry } from "../tree.js";
 
@@ -64,14 +64,6 @@ export interface JournalPlan {
   original: FileEntry | undefined;
   /** What paved writes there; undefined for a delete. */
   intended: FileEntry | undefined;
-}
-
-function unlinkQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
 }
 
 /**

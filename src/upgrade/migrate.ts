@@ -1,6 +1,7 @@
 import { UserError } from "../errors.js";
 import { unsafePathReason } from "../fs/paths.js";
 import { normalizeCommand, type CommandRendering, type HookCommand } from "../hooks.js";
+import type { RenderResult } from "../render/render.js";
 import type { MigrationStep } from "../templates/manifest.js";
 import { entriesEqual, type FileTree } from "../tree.js";
 
@@ -54,6 +55,19 @@ function moved(p: string, from: string, to: string): string {
   return to + p.slice(from.length);
 }
 
+/** Move the entry at `from`, which the caller found in `tree`, to `to`. */
+function moveEntry(tree: FileTree, from: string, to: string): void {
+  const entry = tree.get(from);
+  if (entry === undefined) throw new Error(`bug: ${from} is not in the tree it was found in`);
+  tree.set(to, entry);
+  tree.delete(from);
+}
+
+/** The one element of a list of exactly one, else undefined. */
+function soleElement<T>(list: readonly T[] | undefined): T | undefined {
+  return list?.length === 1 ? list[0] : undefined;
+}
+
 export interface PathMigrationResult {
   ours: FileTree;
   base: FileTree;
@@ -76,23 +90,17 @@ export function applyPathMigrations(steps: readonly MigrationStep[], version: st
       const from = checkedPath(step.rename.from, "rename.from", manifestFile);
       const to = checkedPath(step.rename.to, "rename.to", manifestFile);
       const files = matching(nextOurs, from);
-      const blocked = files.filter((p) => nextOurs.has(moved(p, from, to)));
+      const blocked = files.find((p) => nextOurs.has(moved(p, from, to)));
       if (files.length === 0) {
         records.push({ version, step: text, status: "skipped", detail: `${from} is not in the service` });
-      } else if (blocked.length > 0) {
-        records.push({ version, step: text, status: "kept", detail: `${moved(blocked[0]!, from, to)} already exists; nothing renamed — move your content by hand` });
+      } else if (blocked !== undefined) {
+        records.push({ version, step: text, status: "kept", detail: `${moved(blocked, from, to)} already exists; nothing renamed — move your content by hand` });
         continue;
       } else {
-        for (const p of files) {
-          nextOurs.set(moved(p, from, to), nextOurs.get(p)!);
-          nextOurs.delete(p);
-        }
+        for (const p of files) moveEntry(nextOurs, p, moved(p, from, to));
         records.push({ version, step: text, status: "applied", detail: `${files.length} file${files.length === 1 ? "" : "s"} moved` });
       }
-      for (const p of matching(nextBase, from)) {
-        nextBase.set(moved(p, from, to), nextBase.get(p)!);
-        nextBase.delete(p);
-      }
+      for (const p of matching(nextBase, from)) moveEntry(nextBase, p, moved(p, from, to));
     } else if ("delete" in step) {
       const target = checkedPath(step.delete, "delete", manifestFile);
       const files = matching(nextOurs, target);
@@ -107,13 +115,7 @@ export function applyPathMigrations(steps: readonly MigrationStep[], version: st
   return { ours: nextOurs, base: nextBase, records };
 }
 
-export interface RenderedTree {
-  tree: FileTree;
-  /** Rendered path -> the path under files/ it came from. */
-  origins: ReadonlyMap<string, string>;
-}
-
-function pathsByOrigin(rendered: RenderedTree): Map<string, string[]> {
+function pathsByOrigin(rendered: Pick<RenderResult, "origins">): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [p, origin] of rendered.origins) out.set(origin, [...(out.get(origin) ?? []), p]);
   return out;
@@ -124,29 +126,25 @@ function pathsByOrigin(rendered: RenderedTree): Map<string, string[]> {
  * folder) is the same file at a new place: move it in the team's tree and the old render before merging,
  * like a rename migration, so the team's edits go with it. Only one-to-one moves are followed.
  */
-export function followRenderedRenames(base: RenderedTree, theirs: RenderedTree, ours: FileTree, version: string): PathMigrationResult {
+export function followRenderedRenames(base: Pick<RenderResult, "tree" | "origins">, theirs: Pick<RenderResult, "tree" | "origins">, ours: FileTree, version: string): PathMigrationResult {
   const nextOurs: FileTree = new Map(ours);
   const nextBase: FileTree = new Map(base.tree);
   const records: MigrationRecord[] = [];
   const after = pathsByOrigin(theirs);
   for (const [origin, before] of pathsByOrigin(base)) {
-    const now = after.get(origin);
-    if (before.length !== 1 || now?.length !== 1) continue;
-    const from = before[0]!;
-    const to = now[0]!;
+    const from = soleElement(before);
+    const to = soleElement(after.get(origin));
+    if (from === undefined || to === undefined) continue;
     if (from === to || theirs.tree.has(from) || base.tree.has(to)) continue;
-    nextBase.set(to, nextBase.get(from)!);
-    nextBase.delete(from);
+    moveEntry(nextBase, from, to);
     const step = `rename ${from} -> ${to}`;
     if (!nextOurs.has(from)) continue;
     if (nextOurs.has(to)) {
       records.push({ version, step, status: "kept", detail: `${to} already exists; ${from} left where it is` });
-      nextBase.set(from, nextBase.get(to)!);
-      nextBase.delete(to);
+      moveEntry(nextBase, to, from);
       continue;
     }
-    nextOurs.set(to, nextOurs.get(from)!);
-    nextOurs.delete(from);
+    moveEntry(nextOurs, from, to);
     records.push({ version, step, status: "applied", detail: `the template now renders ${origin} at this path` });
   }
   return { ours: nextOurs, base: nextBase, records };

@@ -29,6 +29,13 @@ export interface FileAction {
   notice?: boolean;
 }
 
+/** An action that conflicts: the three versions are there for the index and the report. */
+export type ConflictedAction = FileAction & { conflict: FileConflict };
+
+export function isConflicted(action: FileAction): action is ConflictedAction {
+  return action.conflict !== undefined;
+}
+
 export type ConflictOutput = "inline" | "rej";
 
 export interface PlanInput {

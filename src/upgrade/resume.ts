@@ -9,19 +9,25 @@ import { commitAll, headCommit, openRepository, resetIndexPaths, unmergedPaths }
 const MARKER = /^(<{7}|>{7})(?: |$)/m;
 
 /**
+ * The stopped upgrade `flag` acts on, and its repository. When HEAD moved since it started, the upgrade was
+ * committed by hand: the record is dropped and `flag` refused with `hint`.
+ */
+async function stoppedUpgrade(repository: RepositoryState, flag: "--abort" | "--continue", hint: string) {
+  const state = requireInProgress(repository, flag);
+  const repo = await openRepository(repository.root);
+  if ((await headCommit(repo)) !== state.head) {
+    clearInProgress(repository);
+    throw new UserError(`${flag}: the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, { hint });
+  }
+  return { state, repo };
+}
+
+/**
  * `paved upgrade --abort`: put every path the stopped upgrade touched back as it was, and their index entries
  * back to HEAD, so the tree, index and `.paved.yml` are as at the commit the upgrade started from.
  */
 export async function abortUpgrade(repository: RepositoryState): Promise<InProgress> {
-  const root = repository.root;
-  const state = requireInProgress(repository, "--abort");
-  const repo = await openRepository(root);
-  if ((await headCommit(repo)) !== state.head) {
-    clearInProgress(repository);
-    throw new UserError(`--abort: the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, {
-      hint: "undo a committed upgrade with `git revert <commit>`",
-    });
-  }
+  const { state, repo } = await stoppedUpgrade(repository, "--abort", "undo a committed upgrade with `git revert <commit>`");
   // The command holds the repository lock around this (as around every upgrade).
   restoreOriginals(repository, state);
   await resetIndexPaths(repo, state.touched.map((t) => t.path));
@@ -35,14 +41,7 @@ export async function abortUpgrade(repository: RepositoryState): Promise<InProgr
  */
 export async function continueUpgrade(repository: RepositoryState): Promise<{ state: InProgress; commit: string }> {
   const root = repository.root;
-  const state = requireInProgress(repository, "--continue");
-  const repo = await openRepository(root);
-  if ((await headCommit(repo)) !== state.head) {
-    clearInProgress(repository);
-    throw new UserError(`--continue: the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, {
-      hint: "run `paved upgrade` to go on to the next version",
-    });
-  }
+  const { state, repo } = await stoppedUpgrade(repository, "--continue", "run `paved upgrade` to go on to the next version");
   const unresolved = await unmergedPaths(repo);
   const marked = state.touched.map((t) => t.path).filter((p) => hasMarkers(path.join(root, ...p.split("/"))));
   const rejects = state.touched.map((t) => t.path).filter((p) => p.endsWith(".rej") && exists(path.join(root, ...p.split("/"))));

@@ -4,7 +4,8 @@ import path from "node:path";
 import semver from "semver";
 import { recordableAnswers, type Prompter } from "../answers/answers.js";
 import { collectProvided } from "../answers/provided.js";
-import { verifyByDefault } from "../config.js";
+import { cliRenderMeta, configTrust, effectiveConfig, verifyByDefault } from "../config.js";
+import { assertPavedVersionFor } from "../paved-version.js";
 import { ProblemFound, UserError } from "../errors.js";
 import { onInterrupt } from "../fs/cleanup.js";
 import { fileSystemError } from "../fs/fs-error.js";
@@ -236,9 +237,10 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
   const finalVersion = chain[chain.length - 1]!.version;
+  for (const step of chain.slice(1)) assertPavedVersionFor(step.version.manifest);
   const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
   const verify = options.verify ?? verifyByDefault(target);
-  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target) } };
+  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } };
   const verifyCommands = verify ? renderCommands(finalVersion.manifest.test, finalContext, `${manifestFileOf(finalVersion)}: test`) : [];
   const postUpgrade = renderCommands(finalVersion.manifest.hooks.postUpgrade, finalContext, `${manifestFileOf(finalVersion)}: hooks.postUpgrade`);
   const commands = [
@@ -246,14 +248,17 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
       service.version === to
         ? []
         : migrationCommands(step.version.manifest.migrations, {
-            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target) } },
+            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } },
             where: `${manifestFileOf(step.version)}: migrations`,
           }),
     ),
     ...postUpgrade,
     ...verifyCommands,
   ];
-  assertTrusted(commands, source.trusted || options.trust, `upgrading to ${service.template} ${to}`, source.id);
+  const config = effectiveConfig(target);
+  for (const warning of config.warnings) out.warn(warning);
+  const trusted = source.trusted || options.trust || configTrust(source.id, config).trusted;
+  assertTrusted(commands, trusted, `upgrading to ${service.template} ${to}`, source.id);
 
   const answersOnly = service.version === to;
   const answerChanges = changedAnswers(service.answers, recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers));
@@ -288,7 +293,7 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   let lockfileMs: number | null = null;
   // Only when the merge changed what the lockfile is computed from (package.json): most upgrades need no registry.
   const lockfileDue = lockfile !== undefined && lockfileNeeded(lockfile, ours, computed.tree);
-  if (lockfileDue) assertTrusted([lockfile.command], source.trusted || options.trust, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
+  if (lockfileDue) assertTrusted([lockfile.command], trusted, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
   if (lockfileDue && conflicts.length === 0 && !options.dryRun) {
     const lockStarted = performance.now();
     out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Answers, RenderMeta } from "../answers/answers.js";
 import { placeRenderedFiles } from "../monorepo/placement.js";
 import type { HookCommand } from "../hooks.js";
-import { renderTemplate } from "../render/render.js";
+import { renderTemplate, type RenderResult } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import { type TemplateVersion, versionFile } from "../templates/source.js";
 import type { FileTree } from "../tree.js";
@@ -10,7 +10,8 @@ import type { ConflictStyle } from "../diff/xdiff/diff3.js";
 import { keptFilesOf, type KeptFile } from "./kept-files.js";
 import { mergeBytes } from "../diff/xdiff/diff3.js";
 import { applyPathMigrations, followRenderedRenames, migrationCommands, type MigrationRecord } from "./migrate.js";
-import { applyPlan, planUpgrade, type ConflictOutput, type FileAction } from "./plan.js";
+import { applyPlan, planUpgrade, isConflicted, type ConflictedAction, type ConflictOutput, type FileAction } from "./plan.js";
+import { cliRenderMeta } from "../config.js";
 
 /** One version of the path from the recorded version to the target, with the answers it renders with. */
 export interface VersionAnswers {
@@ -38,7 +39,7 @@ export interface UpgradeComputation {
   /** The last version reached: the target, or the first step whose merge conflicts. */
   reached: VersionAnswers;
   /** Conflicting files of the last computed step (of every step when planning through conflicts). */
-  conflicts: FileAction[];
+  conflicts: ConflictedAction[];
 }
 
 export interface ComputeUpgradeInput {
@@ -68,16 +69,14 @@ export interface ComputeUpgradeInput {
   throughConflicts?: boolean;
 }
 
-type Rendered = ReturnType<typeof renderTemplate>;
-
 /** Render each version of the chain once: a step's "theirs" is the next step's "base". */
-function renderer(template: string, dirName: string, servicePath: string): (step: VersionAnswers) => Rendered {
-  const cache = new Map<VersionAnswers, Rendered>();
+function renderer(template: string, dirName: string, servicePath: string): (step: VersionAnswers) => RenderResult {
+  const cache = new Map<VersionAnswers, RenderResult>();
   const root = servicePath ? path.posix.relative(servicePath, "") : ".";
   return (step) => {
     let rendered = cache.get(step);
     if (!rendered) {
-      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, path: servicePath, root };
+      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, path: servicePath, root, ...cliRenderMeta() };
       const full = renderTemplate(step.version, step.answers, meta, step.unknown);
       rendered = { ...full, tree: placeRenderedFiles(full.tree, step.version.manifest.rootFiles, servicePath).service };
       cache.set(step, rendered);
@@ -101,12 +100,13 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
   const { template, dirName } = input;
   let tree = input.ours;
   const steps: StepResult[] = [];
-  let reached = input.path[0]!;
-  let conflicts: FileAction[] = [];
+  const [start, ...later] = input.path;
+  if (start === undefined) throw new Error("bug: an upgrade path starts at the recorded version");
+  let reached = start;
+  let conflicts: ConflictedAction[] = [];
   const render = renderer(template, dirName, input.servicePath ?? "");
-  for (let k = 1; k < input.path.length; k++) {
-    const previous = input.path[k - 1]!;
-    const next = input.path[k]!;
+  let previous = start;
+  for (const next of later) {
     const from = previous.version.manifest.version;
     const to = next.version.manifest.version;
     const base = render(previous);
@@ -130,7 +130,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     });
     tree = applyPlan(moved.ours, actions);
     const records = [...followed.records, ...moved.records];
-    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName } }, where: `${manifestFile}: migrations` });
+    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName, ...cliRenderMeta() } }, where: `${manifestFile}: migrations` });
     if (commands.length > 0) {
       if (input.runCommands) {
         tree = await input.runCommands(commands, tree, to);
@@ -142,7 +142,8 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     const afterConflicts = conflicts.length > 0;
     steps.push({ from, to, actions, migrations: records, kept: keptFilesOf(base.tree, theirs.tree, tree), ...(afterConflicts ? { afterConflicts } : {}) });
     reached = next;
-    const stepConflicts = actions.filter((a) => a.conflict);
+    previous = next;
+    const stepConflicts = actions.filter(isConflicted);
     if (!input.throughConflicts) {
       conflicts = stepConflicts;
       if (conflicts.length > 0) break;
@@ -155,10 +156,10 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
 }
 
 /** The tree as if each conflicted file were resolved by keeping the team's side of every conflicting region. */
-function resolvedAsOurs(tree: FileTree, conflicts: readonly FileAction[]): FileTree {
+function resolvedAsOurs(tree: FileTree, conflicts: readonly ConflictedAction[]): FileTree {
   const next: FileTree = new Map(tree);
   for (const a of conflicts) {
-    const c = a.conflict!;
+    const c = a.conflict;
     if (c.kind !== "content" || !c.ours || !c.theirs) continue;
     const { data } = mergeBytes(c.base ? c.base.data : new Uint8Array(0), c.ours.data, c.theirs.data, { favor: "ours" });
     next.set(a.path, { data, mode: next.get(a.path)?.mode ?? c.ours.mode });

@@ -10,6 +10,7 @@ import type { DoctorReport, Finding } from "../../src/doctor/model.js";
 import { runDoctor, type DoctorOptions } from "../../src/doctor/run.js";
 import { CLI_ENV, tempDir, writeFiles } from "../helpers.js";
 import { makeSource, type FixtureVersion } from "../template-fixtures.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
 export const TODAY = "2026-11-21";
 
@@ -111,7 +112,7 @@ export async function makeService(options: {
   const source = makeSource({ svc: versions });
   const dir = path.join(tempDir("paved-doctor-"), "payments-api");
   const loaded = await new DirectorySource(source, source, false).loadVersion("svc", version);
-  const meta = { template: "svc", version, dirName: "payments-api" };
+  const meta = { template: "svc", version, dirName: "payments-api", ...builtinCliRenderMeta() };
   const { answers } = await answersForRender(loaded.manifest.questions, options.answers ?? { name: "payments-api", owner: "team-payments" }, meta);
   const { tree } = renderTemplate(loaded, answers, meta);
   writeFiles(dir, { ".keep": "" });

@@ -281,7 +281,7 @@ describe("paved adopt: refusals (exit 2, one line, nothing written)", () => {
     await expectRefused(["adopt", "demo", "--source", demoSource(), "--yes"], dir, world, /^error: the current directory already has \.paved\.yml: it is on a template$/m);
     const json = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--json"], { cwd: dir });
     expect(json.exitCode).toBe(2);
-    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { message: "the current directory already has .paved.yml: it is on a template", hint: expect.stringContaining("--force") } });
+    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { message: "the current directory already has .paved.yml: it is on a template", hint: expect.stringContaining("--force"), code: "user", fields: {} } });
     const forced = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--force", "--allow-dirty"], { cwd: dir });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(parseYaml(read(dir, ".paved.yml"))).toMatchObject({ template: "demo", answers: { name: "shop" } });

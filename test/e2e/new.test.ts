@@ -33,7 +33,8 @@ describe("paved new", () => {
     expect((await git(target, ["branch", "--show-current"])).stdout).toBe("main");
 
     expect(result.stdout).toMatch(/Created .*payments-api from service \d+\.\d+\.\d+: \d+ files, git main @ [0-9a-f]{7} in \d+\.\d s/);
-    expect(result.stdout).toMatch(/Next steps:\n {2}cd .*payments-api\n[\s\S]*paved doctor/);
+    // Issue 17: the next step runs paved's exact version (cli), which works where `paved` is not on PATH.
+    expect(result.stdout).toMatch(/Next steps:\n {2}cd .*payments-api\n[\s\S]*\n {2}npx --yes paved@\d+\.\d+\.\d+\S* doctor$/);
     expect(siblings(target)).toEqual(["payments-api"]);
   });
 
@@ -132,7 +133,35 @@ describe("paved new", () => {
 
     const bad = await runCli(["new", "service", path.join(tempDir(), "json-bad"), "--json"]);
     expect(bad.exitCode).toBe(2);
-    expect(JSON.parse(bad.stdout)).toEqual({ ok: false, error: { message: expect.stringMatching(/missing answer for "owner"/), hint: expect.stringMatching(/^pass --set owner=\.\.\./) } });
+    expect(JSON.parse(bad.stdout)).toEqual({
+      ok: false,
+      error: { message: expect.stringMatching(/missing answer for "owner"/), hint: expect.stringMatching(/^pass --set owner=\.\.\./), code: "missing-answer", fields: { variable: "owner" } },
+    });
+  });
+
+  it("a refusal carries its code and fields: --json gives them as data, the one line is built from them", async () => {
+    const parent = tempDir();
+    const answers = writeFiles(tempDir(), { "answers.yml": "owner: team-a\ntier: [1\n" });
+    const file = path.join(answers, "answers.yml");
+    const target = path.join(parent, "svc");
+    const before = snapshotDir(parent);
+
+    const json = await runCli(["new", "service", target, "--answers-file", file, "--no-install", "--json"]);
+    expect(json.exitCode).toBe(2);
+    const body = JSON.parse(json.stdout);
+    expect(body).toEqual({ ok: false, error: { message: expect.any(String), hint: expect.any(String), code: "user", fields: { file, line: expect.any(Number) } } });
+    const { line } = body.error.fields;
+    expect(body.error.message.startsWith(`${file}:${line}: `)).toBe(true);
+
+    const human = await runCli(["new", "service", target, "--answers-file", file, "--no-install"]);
+    expect(human.exitCode).toBe(2);
+    expect(human.stderr).toBe(`error: ${body.error.message}\nfix: ${body.error.hint}`);
+    expect(human.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+
+    const flag = await runCli(["new", "service", target, "--set", "owner=team-a", "--remote=", "--no-install", "--json"]);
+    expect(flag.exitCode).toBe(2);
+    expect(JSON.parse(flag.stdout).error).toMatchObject({ message: "--remote: must not be empty", code: "option", fields: { flag: "--remote" } });
+    expect(snapshotDir(parent)).toEqual(before);
   });
 
   it("reads answers from a file, with --set winning", async () => {

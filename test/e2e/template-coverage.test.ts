@@ -41,6 +41,15 @@ function template(): string {
 const noStack = /\n\s+at .*\.js:\d+/;
 
 describe("paved template test --coverage", () => {
+  it("counts both pins of {{paved.cliPin}} as taken: the org's cli config chooses it, no example can", async () => {
+    const dir = writeFiles(path.join(tempDir(), "worker"), {
+      "template.yaml": "name: worker\nversion: 1.0.0\ndescription: A worker\nquestions: []\n",
+      "files/ci.yml": "{{#if (eq paved.cliPin \"devDependency\")}}\nnpx --no-install paved doctor\n{{else}}\nnpx --yes {{paved.cli}} doctor\n{{/if}}\n",
+    });
+    const json = JSON.parse((await runCli(["template", "test", dir, "--no-doctor", "--coverage", "--json"])).stdout);
+    expect(json.coverage).toMatchObject({ covered: 2, total: 2, percent: 100 });
+  });
+
   it("lists per file the branches, files.when outcomes and choices no example exercises", async () => {
     const dir = template();
     const result = await runCli(["template", "test", dir, "--no-doctor", "--coverage"]);

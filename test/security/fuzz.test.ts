@@ -11,6 +11,7 @@ import { manifestSchema } from "../../src/templates/manifest.js";
 import { DirectorySource, builtinTemplatesDir } from "../../src/templates/source.js";
 import { parseWith } from "../../src/validation.js";
 import { parseConfigText } from "../../src/yaml-file.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
 /** The only allowed outcomes: a value, or a UserError (exit 2). Anything else would be exit 70. */
 function acceptedOrRefused(run: () => unknown): void {
@@ -98,9 +99,9 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
       fc.asyncProperty(provided, async (answers) => {
         const map = new Map<string, ProvidedAnswer>(Object.entries(answers).map(([k, v]) => [k, { value: v, origin: "answers file" }]));
         await acceptedOrRefusedAsync(async () => {
-          const { answers: resolved } = await resolveAnswers({ questions: version.manifest.questions, provided: map, meta: { template: "service", version: version.manifest.version, dirName: "svc" }, manifestFile: "template.yaml" });
+          const { answers: resolved } = await resolveAnswers({ questions: version.manifest.questions, provided: map, meta: { template: "service", version: version.manifest.version, dirName: "svc", ...builtinCliRenderMeta() }, manifestFile: "template.yaml" });
           // Whatever is accepted must render without crashing and every path must stay inside.
-          const { tree } = renderTemplate(version, resolved, { template: "service", version: version.manifest.version, dirName: "svc" });
+          const { tree } = renderTemplate(version, resolved, { template: "service", version: version.manifest.version, dirName: "svc", ...builtinCliRenderMeta() });
           for (const p of tree.keys()) expect(unsafePathReason(p)).toBeUndefined();
         });
       }),

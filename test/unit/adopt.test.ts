@@ -15,6 +15,7 @@ import { manifestSchema, questionSchema, type Question } from "../../src/templat
 import { textFile, type FileTree } from "../../src/tree.js";
 import { tempDir, writeFiles } from "../helpers.js";
 import { makeSource } from "../template-fixtures.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
 const question = (q: Record<string, unknown>): Question => questionSchema.parse({ message: "?", type: "input", ...q });
 
@@ -143,7 +144,7 @@ describe("the service template's infer rules", () => {
     expect(latest.manifest.questions.filter((q) => !q.infer).map((q) => q.name)).toEqual([]);
     expect(latest.manifest.examples.length).toBeGreaterThanOrEqual(3);
     for (const example of latest.manifest.examples) {
-      const meta = { template: "service", version: latest.manifest.version, dirName: "svc" };
+      const meta = { template: "service", version: latest.manifest.version, dirName: "svc", ...builtinCliRenderMeta() };
       const provided = new Map(Object.entries(example.answers).map(([k, value]) => [k, { value, origin: "answers file" as const }]));
       const { answers } = await resolveAnswers({ questions: latest.manifest.questions, provided, meta, manifestFile: "template.yaml" });
       const dir = path.join(tempDir("paved-adopt-example-"), "svc");

@@ -3,8 +3,9 @@ import { recordableAnswers, resolveAnswers, type AnswerValue, type Prompter, typ
 import { parseSetFlags } from "../../src/answers/provided.js";
 import { UserError } from "../../src/errors.js";
 import { questionSchema, type Question } from "../../src/templates/manifest.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
-const meta: RenderMeta = { template: "service", version: "1.0.0", dirName: "payments-api" };
+const meta: RenderMeta = { template: "service", version: "1.0.0", dirName: "payments-api", ...builtinCliRenderMeta() };
 
 const questions: Question[] = [
   { name: "name", type: "input", message: "Name", default: "{{paved.dirName}}", required: true, pattern: "^[a-z][-a-z0-9]{2,39}$", patternHint: "lowercase letters, digits and dashes, 3-40 characters" },

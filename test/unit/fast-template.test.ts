@@ -8,6 +8,7 @@ import { splitTemplatePath } from "../../src/render/render.js";
 import { DirectorySource } from "../../src/templates/source.js";
 import { entryText, isBinary } from "../../src/tree.js";
 import { BUILTIN_TEMPLATES } from "../helpers.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
 type Outcome = { output: string } | { error: string };
 
@@ -159,7 +160,7 @@ describe("the fast Handlebars path renders exactly what Handlebars renders", () 
     for (const name of await source.listTemplates()) {
       for (const version of await source.listAllVersions(name)) {
         const loaded = await source.loadVersion(name, version);
-        const meta = { template: name, version, dirName: "example" };
+        const meta = { template: name, version, dirName: "example", ...builtinCliRenderMeta() };
         for (const example of loaded.manifest.examples) {
           const { answers } = await resolveAnswers({ questions: loaded.manifest.questions, provided: new Map(Object.entries(example.answers).map(([k, v]) => [k, { value: v, origin: "answers file" as const }])), meta, manifestFile: "template.yaml" });
           const ctx = { ...answers, paved: meta };

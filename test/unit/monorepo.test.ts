@@ -6,6 +6,7 @@ import { gitlabIncludeProblem } from "../../src/monorepo/gitlab-include.js";
 import { isWithin, placeRenderedFiles, repoRelativePath } from "../../src/monorepo/placement.js";
 import { textFile, type FileTree } from "../../src/tree.js";
 import { tempDir } from "../helpers.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
 describe("gitlabIncludeProblem", () => {
   const file = ".gitlab/ci/ledger.yml";
@@ -55,7 +56,7 @@ describe("repository paths", () => {
     expect(isWithin("anything", "")).toBe(true);
   });
   it("paved.root climbs one level per segment; the root is '.' and path ''", () => {
-    expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x", path: "packages/a" })).toMatchObject({ path: "packages/a", root: "../.." });
-    expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x" })).toMatchObject({ path: "", root: "." });
+    expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x", path: "packages/a", ...builtinCliRenderMeta() })).toMatchObject({ path: "packages/a", root: "../.." });
+    expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x", ...builtinCliRenderMeta() })).toMatchObject({ path: "", root: "." });
   });
 });

@@ -4,8 +4,9 @@ import { UserError } from "../../src/errors.js";
 import { renderTemplate } from "../../src/render/render.js";
 import { entryText, isExecutable } from "../../src/tree.js";
 import { loadFixture, type FixtureVersion } from "../template-fixtures.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
-const meta: RenderMeta = { template: "demo", version: "1.0.0", dirName: "x" };
+const meta: RenderMeta = { template: "demo", version: "1.0.0", dirName: "x", ...builtinCliRenderMeta() };
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x7b, 0x7b, 0xff, 0xfe]);
 
 async function render(fixture: FixtureVersion, answers: Answers) {

@@ -5,8 +5,9 @@ import { renderTemplate } from "../../src/render/render.js";
 import { MAX_TEMPLATE_NESTING, templateNestingDepth } from "../../src/render/template-parser.js";
 import { compileTemplate } from "../../src/render/handlebars.js";
 import { loadFixture } from "../template-fixtures.js";
+import { builtinCliRenderMeta } from "../../src/config.js";
 
-const meta: RenderMeta = { template: "demo", version: "1.0.0", dirName: "x" };
+const meta: RenderMeta = { template: "demo", version: "1.0.0", dirName: "x", ...builtinCliRenderMeta() };
 const j = (...parts: string[]) => parts.join("");
 
 describe("a secret answer nobody recorded", () => {

@@ -10,6 +10,7 @@ import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 import { isRecord, yamlOf } from "../parse.js";
 import { RepoFiles } from "../repo-files.js";
 import { lineOfKey } from "../yaml-lines.js";
+import { cliRenderMeta } from "../../config.js";
 
 export const ciWorkflowInfo: CheckInfo = {
   id: "service/ci-workflow",
@@ -127,7 +128,7 @@ function runsTestsAndDoctor(files: RepoFiles, present: readonly string[], expect
 function subdirectoryFindings(ctx: DoctorContext, template: TemplateContext, top: string, at: string): Finding[] {
   let rootCi: string[];
   try {
-    const meta = { template: ctx.service.template, version: ctx.service.version, dirName: path.basename(ctx.dir), path: at };
+    const meta = { template: ctx.service.template, version: ctx.service.version, dirName: path.basename(ctx.dir), path: at, ...cliRenderMeta() };
     const rendered = renderTemplate(template.version, template.answers, meta, template.unknown);
     rootCi = [...placeRenderedFiles(rendered.tree, template.version.manifest.rootFiles, at).root.keys()].filter((p) => isCiFile(p) || isGitlabServicePipeline(p)).sort();
   } catch (error) {

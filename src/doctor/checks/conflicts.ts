@@ -1,4 +1,5 @@
 import { gitPathsSync } from "../../git/run.js";
+import { matchGroup } from "../../match-group.js";
 import { failed, passed, type Check, type DoctorContext } from "../context.js";
 import type { CheckInfo, Finding } from "../model.js";
 import { lineAt } from "../repo-files.js";
@@ -37,7 +38,8 @@ function leftovers(ctx: DoctorContext): Array<{ path: string; of: string }> {
   const out: Array<{ path: string; of: string }> = [];
   for (const p of new Set(candidates)) {
     const m = /^(.*)\.(rej|orig)$/.exec(p);
-    if (m && rendered.has(m[1]!)) out.push({ path: p, of: m[1]! });
+    const of = m ? matchGroup(m, 1) : undefined;
+    if (of !== undefined && rendered.has(of)) out.push({ path: p, of });
   }
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }

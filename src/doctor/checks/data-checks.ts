@@ -3,20 +3,26 @@ import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { pavedScope } from "../../answers/answers.js";
 import { ExpressionError, evaluateCondition } from "../../answers/expression.js";
+import { matchGroup } from "../../match-group.js";
 import { compileTemplate } from "../../render/handlebars.js";
 import type { DataCheck } from "../../templates/manifest.js";
-import { failed, passed, skipped, type Check, type DoctorContext } from "../context.js";
+import { failed, hasTemplate, passed, skipped, type Check, type DoctorContext, type TemplatedContext } from "../context.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 import { lineAt } from "../repo-files.js";
 import { isRecord, jsonOf, yamlDocumentsOf, type Parsed } from "../parse.js";
 import { lineOfKey } from "../yaml-lines.js";
 import { requiredFiles } from "./files.js";
+import { cliRenderMeta } from "../../config.js";
 
 /** `spec.template.spec.containers[0].image`, `metadata["app.kubernetes.io/name"]` -> segments. */
 export function parsePath(path: string): Array<string | number> {
   const out: Array<string | number> = [];
   const re = /\[(\d+)\]|\[["']([^"']+)["']\]|([^.[\]]+)/g;
-  for (let m = re.exec(path); m; m = re.exec(path)) out.push(m[1] !== undefined ? Number(m[1]) : (m[2] ?? m[3]!));
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    const [, index, quoted] = m;
+    // One alternative matched: an index, a quoted key, or a bare key.
+    out.push(index !== undefined ? Number(index) : (quoted ?? matchGroup(m, 3)));
+  }
   return out;
 }
 
@@ -39,10 +45,10 @@ export function infoOf(check: DataCheck): CheckInfo {
 }
 
 /** Answers may be used in a check's file, pattern and expected value: `file: "src/{{name}}.ts"`. */
-function interpolate(value: string, ctx: DoctorContext): string {
+function interpolate(value: string, ctx: TemplatedContext): string {
   if (!value.includes("{{")) return value;
-  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", path: ctx.template?.servicePath ?? "" };
-  return compileTemplate(value)({ ...ctx.template!.answers, paved: pavedScope(meta) });
+  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", path: ctx.template.servicePath ?? "", ...cliRenderMeta() };
+  return compileTemplate(value)({ ...ctx.template.answers, paved: pavedScope(meta) });
 }
 
 function documentsOf(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, ctx: DoctorContext): Parsed<Array<{ value: unknown; line: number }>> | undefined {
@@ -52,8 +58,9 @@ function documentsOf(check: Extract<DataCheck, { type: "yaml-path" | "json-path"
   return parsed.ok ? { ok: true, value: [{ value: parsed.value, line: 1 }] } : parsed;
 }
 
-function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, text: string, ctx: DoctorContext): { ok: boolean; detail: string; line: number } {
-  const docs = documentsOf(check, file, ctx)!;
+function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, text: string, ctx: TemplatedContext): { ok: boolean; detail: string; line: number } {
+  const docs = documentsOf(check, file, ctx);
+  if (docs === undefined) throw new Error(`bug: ${file} was read but cannot be parsed from the repository`);
   if (!docs.ok) return { ok: false, detail: `it does not parse: ${docs.message}`, line: docs.line };
   const path = interpolate(check.path, ctx);
   const expected = typeof check.equals === "string" ? interpolate(check.equals, ctx) : check.equals;
@@ -72,10 +79,10 @@ function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json
   return { ok: satisfied, detail: `${path} is ${show(found)}, expected ${want}`, line };
 }
 
-function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
+function runDataCheck(check: DataCheck, ctx: TemplatedContext): Finding {
   const info = infoOf(check);
   try {
-    if (!evaluateCondition(check.when, ctx.template!.answers)) return skipped(info, `not applicable (when: ${String(check.when)})`);
+    if (!evaluateCondition(check.when, ctx.template.answers)) return skipped(info, `not applicable (when: ${String(check.when)})`);
   } catch (error) {
     const detail = error instanceof ExpressionError ? error.message : String(error);
     return failed(info, { message: `the template's check has an invalid \`when\`: ${detail}`, file: SERVICE_ANCHOR, line: 1, key: "invalid-when", fix: "report this to the template's owners" });
@@ -120,14 +127,16 @@ function runDataCheck(check: DataCheck, ctx: DoctorContext): Finding {
  * from a template inside the service itself (the repository would choose the checks that read, and print,
  * its own files, e.g. a `path: "."` over a file a symlink or `..` reaches).
  */
-function refusedRead(check: DataCheck, file: string, ctx: DoctorContext): { message: string; key: string; fix: string } | undefined {
+function refusedRead(check: DataCheck, file: string, ctx: TemplatedContext): { message: string; key: string; fix: string } | undefined {
   const outside = ctx.files.outside(file);
   if (outside !== undefined) {
     return { message: `the check reads ${JSON.stringify(file)}, which ${outside}`, key: "outside-service", fix: "a template's check may only name files inside the service; report this to the template's owners" };
   }
-  if (check.type !== "file-exists" && templateInsideService(ctx)) {
+  // The built-in templates ship inside paved itself: paved pinned in the service's node_modules runs its own
+  // templates from there, and whoever chose that paved already chose every check it runs.
+  if (check.type !== "file-exists" && !ctx.template!.source.trusted && templateInsideService(ctx)) {
     return {
-      message: `the check reads ${file}, but the template (${ctx.template!.source.id}) lives inside the service itself`,
+      message: `the check reads ${file}, but the template (${ctx.template.source.id}) lives inside the service itself`,
       key: "source-inside-service",
       fix: "a repository cannot choose the checks that read its files: record a template source outside it (`paved upgrade --source <dir|git-url>`) or pass --source",
     };
@@ -137,10 +146,10 @@ function refusedRead(check: DataCheck, file: string, ctx: DoctorContext): { mess
 
 const insideService = new WeakMap<DoctorContext, boolean>();
 
-function templateInsideService(ctx: DoctorContext): boolean {
+function templateInsideService(ctx: TemplatedContext): boolean {
   let inside = insideService.get(ctx);
   if (inside === undefined) {
-    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template!.version.dir ?? ctx.template!.version.source.id));
+    inside = isInside(realOrSelf(ctx.dir), realOrSelf(ctx.template.version.dir ?? ctx.template.version.source.id));
     insideService.set(ctx, inside);
   }
   return inside;
@@ -162,7 +171,7 @@ function isInside(root: string, p: string): boolean {
 const required = new WeakMap<DoctorContext, Set<string>>();
 
 /** Files paved/required-files already reports when missing: a check about one of them need not say it again. */
-function requiredPaths(ctx: DoctorContext): Set<string> {
+function requiredPaths(ctx: TemplatedContext): Set<string> {
   let paths = required.get(ctx);
   if (!paths) {
     paths = new Set(requiredFiles(ctx).files.map((f) => f.path));
@@ -176,6 +185,8 @@ export function dataChecksOf(checks: readonly DataCheck[]): Check[] {
   return checks.map((check) => ({
     info: infoOf(check),
     run(ctx: DoctorContext) {
+      // Data checks come from the loaded template version (see run.ts): there is no run without it.
+      if (!hasTemplate(ctx)) throw new Error(`bug: the template's check ${check.id} ran without the template`);
       try {
         return [runDataCheck(check, ctx)];
       } catch (error) {

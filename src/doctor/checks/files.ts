@@ -1,6 +1,6 @@
 import picomatch from "picomatch";
 import { byteString, displayTexts, entriesEqual, isBinary, isExecutable, type FileEntry } from "../../tree.js";
-import { failed, NEEDS_TEMPLATE, passed, skipped, type Check, type DoctorContext } from "../context.js";
+import { failed, hasTemplate, NEEDS_TEMPLATE, passed, renderedEntry, skipped, type Check, type TemplatedContext } from "../context.js";
 import { diffExcerpt } from "../diff-excerpt.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 
@@ -38,8 +38,8 @@ export interface RequiredFile {
  * matches, or (when the template has no file it could match at all) at least one file in the service.
  * A pattern whose files a `when` rule left out of this render requires nothing.
  */
-export function requiredFiles(ctx: DoctorContext): { files: RequiredFile[]; patterns: string[] } {
-  const template = ctx.template!;
+export function requiredFiles(ctx: TemplatedContext): { files: RequiredFile[]; patterns: string[] } {
+  const template = ctx.template;
   const rendered = template.paths;
   const files = new Map<string, RequiredFile>();
   for (const p of template.managed) files.set(p, { path: p, rendered: true });
@@ -59,7 +59,7 @@ export function requiredFiles(ctx: DoctorContext): { files: RequiredFile[]; patt
 export const requiredFilesCheck: Check = {
   info: requiredFilesInfo,
   run(ctx) {
-    if (!ctx.template) return [skipped(requiredFilesInfo, NEEDS_TEMPLATE)];
+    if (!hasTemplate(ctx)) return [skipped(requiredFilesInfo, NEEDS_TEMPLATE)];
     const { files, patterns } = requiredFiles(ctx);
     const findings: Finding[] = [];
     for (const file of files) {
@@ -101,7 +101,7 @@ function describeDrift(expected: FileEntry, actual: FileEntry): { message: strin
   if (isBinary(expected.data) || isBinary(actual.data)) return { message: "differs from the template (binary content)" };
   // Text as git decides it; compared as shown (UTF-8, else Latin-1), so different bytes never look equal.
   const [expectedText, actualText] = displayTexts(byteString(expected.data), byteString(actual.data));
-  const excerpt = diffExcerpt(expectedText!, actualText!);
+  const excerpt = diffExcerpt(expectedText, actualText);
   if (!excerpt) {
     return { message: isExecutable(expected) ? "should be executable (chmod +x), as in the template" : "should not be executable, as in the template" };
   }
@@ -121,7 +121,7 @@ export const managedDriftCheck: Check = {
       const actual = ctx.files.read(p);
       if (!actual) continue; // paved/required-files reports it
       compared++;
-      const expected = template.entry(p)!;
+      const expected = renderedEntry(template, p);
       if (entriesEqual(expected, actual)) continue;
       const drift = describeDrift(expected, actual);
       findings.push(

@@ -1,8 +1,10 @@
+import { matchGroup } from "../../match-group.js";
 import { compileTemplate } from "../../render/handlebars.js";
-import { failed, NEEDS_TEMPLATE, passed, skipped, type Check, type DoctorContext } from "../context.js";
+import { failed, hasTemplate, NEEDS_TEMPLATE, passed, skipped, type Check, type TemplatedContext } from "../context.js";
 import { SERVICE_ANCHOR, type CheckInfo, type Finding } from "../model.js";
 import { isRecord, jsonOf, yamlOf } from "../parse.js";
 import { lineContaining } from "../yaml-lines.js";
+import { cliRenderMeta } from "../../config.js";
 
 export const alertRulesInfo: CheckInfo = {
   id: "service/alert-rules",
@@ -72,15 +74,20 @@ const ALERT_NAME = /^[ \t]*(?:-[ \t]+)?alert:[ \t]*["']?([^"'#\r\n]*?)["']?[ \t]
  * source, rendering only the alert names: the rule files themselves are large Handlebars templates, and
  * compiling them is most of what a doctor run would otherwise spend.
  */
-export function templateRuleFiles(ctx: DoctorContext): Array<{ path: string; alerts: string[] }> {
-  const template = ctx.template!;
-  const scope = { ...template.answers, paved: { template: ctx.service.template, version: ctx.service.version, dirName: "" } };
+export function templateRuleFiles(ctx: TemplatedContext): Array<{ path: string; alerts: string[] }> {
+  const template = ctx.template;
+  const scope = { ...template.answers, paved: { template: ctx.service.template, version: ctx.service.version, dirName: "", ...cliRenderMeta() } };
   const out: Array<{ path: string; alerts: string[] }> = [];
   for (const p of template.paths) {
     if (!/\.ya?ml$/.test(p)) continue;
     const source = template.sourceText(p);
     if (!source || !/^(?:groups|spec):/m.test(source) || !/^[ \t]*(?:-[ \t]+)?(?:alert|record):/m.test(source)) continue;
-    const alerts = [...source.matchAll(ALERT_NAME)].map((m) => (m[1]!.includes("{{") ? compileTemplate(m[1]!)(scope) : m[1]!).trim()).filter(Boolean);
+    const alerts = [...source.matchAll(ALERT_NAME)]
+      .map((m) => {
+        const name = matchGroup(m, 1);
+        return (name.includes("{{") ? compileTemplate(name)(scope) : name).trim();
+      })
+      .filter(Boolean);
     out.push({ path: p, alerts });
   }
   return out;
@@ -89,7 +96,7 @@ export function templateRuleFiles(ctx: DoctorContext): Array<{ path: string; ale
 export const alertRulesCheck: Check = {
   info: alertRulesInfo,
   run(ctx) {
-    if (!ctx.template) return [skipped(alertRulesInfo, NEEDS_TEMPLATE)];
+    if (!hasTemplate(ctx)) return [skipped(alertRulesInfo, NEEDS_TEMPLATE)];
     const expected = templateRuleFiles(ctx);
     if (expected.length === 0) return [skipped(alertRulesInfo, "the template ships no alert rules")];
     const findings: Finding[] = [];

@@ -53,7 +53,8 @@ function checkCodeowners(ctx: DoctorContext, owner: string, file: string): Findi
 
 function checkCatalog(ctx: DoctorContext, owner: string, file: string): Finding[] {
   const text = ctx.files.text(file) ?? "";
-  const parsed = yamlDocumentsOf(ctx.files, file)!;
+  const parsed = yamlDocumentsOf(ctx.files, file);
+  if (parsed === undefined) throw new Error(`bug: ${file} was found present but cannot be read`);
   if (!parsed.ok) return [failed(ownershipInfo, { message: `${file} is not valid YAML: ${parsed.message}`, file, line: parsed.line, key: `${file}:yaml`, fix: "fix the YAML syntax" })];
   const findings: Finding[] = [];
   const fix = `set spec.owner to ${owner} (or group:${owner}), or change the owner with \`paved upgrade --set owner=...\``;

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { matchGroup } from "../../match-group.js";
 import { failed, passed, type Check } from "../context.js";
 import type { CheckInfo, Finding } from "../model.js";
 import { lineFinder } from "../repo-files.js";
@@ -130,7 +131,7 @@ const inTable = (table: Uint8Array, text: string, i: number) => {
 const isSpace = (text: string, i: number) => {
   const c = text.charCodeAt(i);
   if (c === 32 || (c >= 9 && c <= 13)) return true;
-  return c > 127 && SPACE.test(text[i]!);
+  return c > 127 && SPACE.test(text.charAt(i));
 };
 /** Where a run of `table` characters starting at `i` ends. */
 function runEnd(table: Uint8Array, text: string, i: number): number {
@@ -155,7 +156,7 @@ function assignedValue(text: string, i: number): { end: number; quoted?: string;
   const open = text[i];
   if (open === '"' || open === "'") {
     let r = i + 1;
-    while (r < text.length && !'"\'\r\n'.includes(text[r]!)) r++;
+    while (r < text.length && !'"\'\r\n'.includes(text.charAt(r))) r++;
     if (text[r] === open) return { end: r + 1, quoted: text.slice(i + 1, r) };
     return undefined;
   }
@@ -204,7 +205,7 @@ const genericPassword: Detector = {
     const out: Array<{ index: number; secret: string }> = [];
     for (const { index, whole, quoted, bare } of findAssignments(text)) {
       const value = quoted ?? bare ?? "";
-      const key = /^[A-Za-z0-9_.-]*/.exec(whole)![0];
+      const key = whole.replace(/[^A-Za-z0-9_.-].*$/s, "");
       if (isPlaceholder(whole) || NOT_A_SECRET_KEY.test(key) || IDENTIFIER.test(value)) continue;
       if (isPlaceholder(value) || /\s/.test(value) || /^https?:\/\//.test(value)) continue;
       if (characterClasses(value) < 2) continue;
@@ -281,15 +282,18 @@ const gcpServiceAccount: Detector = {
   find(text) {
     const keys: Array<{ index: number; end: number; secret: string; secretIndex: number }> = [];
     const key = /"private_key"\s*:\s*"(-----BEGIN[^"]{40,})"/g;
-    for (let m = key.exec(text); m; m = key.exec(text)) keys.push({ index: m.index, end: m.index + m[0].length, secret: m[1]!, secretIndex: m.index + m[0].indexOf(m[1]!) });
+    for (let m = key.exec(text); m; m = key.exec(text)) {
+      const secret = matchGroup(m, 1);
+      keys.push({ index: m.index, end: m.index + m[0].length, secret, secretIndex: m.index + m[0].indexOf(secret) });
+    }
     const out: Array<{ index: number; secret: string }> = [];
     if (keys.length === 0) return out;
     const header = /"type"\s*:\s*"service_account"/g;
     let k = 0;
     for (let h = header.exec(text); h; h = header.exec(text)) {
       const headerEnd = h.index + h[0].length;
-      while (k < keys.length && keys[k]!.index < headerEnd) k++;
-      const found = keys[k];
+      let found = keys[k];
+      while (found && found.index < headerEnd) found = keys[++k];
       if (!found || found.index > headerEnd + 4000) continue;
       if (!isPlaceholder(found.secret)) out.push({ index: found.secretIndex, secret: found.secret });
       header.lastIndex = found.end;
@@ -358,7 +362,8 @@ export function redact(secret: string): string {
   const generic = /^[^=:]*[=:]\s*["']?(.*?)["']?$/.exec(secret);
   if (generic && /password|secret|token|key|pwd/i.test(secret.slice(0, secret.search(/[=:]/)))) {
     // A password has no telling prefix: two characters are enough to find it.
-    return `${generic[1]!.slice(0, 2)}… (${generic[1]!.length} characters)`;
+    const password = matchGroup(generic, 1);
+    return `${password.slice(0, 2)}… (${password.length} characters)`;
   }
   return `${secret.slice(0, 4)}… (${secret.length} characters)`;
 }

@@ -44,9 +44,10 @@ export type VersionLag =
 /** How far `current` is behind the latest release, and whether the grace period still covers it. */
 export function findVersionLag(input: VersionLagInput): VersionLag {
   const releases = input.versions.filter((v) => semver.valid(v) && semver.prerelease(v) === null).sort(semver.compare);
-  const latest = releases[releases.length - 1];
-  if (!latest || semver.gte(input.current, latest)) return { behind: false, latest: latest ?? input.current };
-  const oldestUnapplied = releases.find((v) => semver.gt(v, input.current))!;
+  const latest = releases.at(-1);
+  // Releases are sorted: there is one newer than current exactly when the latest is.
+  const oldestUnapplied = releases.find((v) => semver.gt(v, input.current));
+  if (latest === undefined || oldestUnapplied === undefined) return { behind: false, latest: latest ?? input.current };
   const kind = semver.major(latest) > semver.major(input.current) ? "major" : "minor";
   const released = input.releasedOf(oldestUnapplied);
   if (!released) return { behind: true, latest, kind, oldestUnapplied, withinGrace: false };

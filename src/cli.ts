@@ -121,7 +121,7 @@ export function buildProgram(): Command {
   const upgrade = program
     .command("upgrade")
     .description("move a service to the latest (or --to) version of its template, keeping the team's changes")
-    .argument("[dir]", "the service (default: the current directory)")
+    .argument("[dir]", "the service, or the nearest one above (default: the current directory); with no .paved.yml at or above it, every service below it")
     .option("--to <version>", "target version (default: the latest release; with --set alone, the recorded version)")
     .option("--latest", "with --set: also move to the latest release (without --set it is the default)")
     .option("--dry-run", "print the release notes and the plan of every step (file, action, why); change nothing")
@@ -136,7 +136,8 @@ export function buildProgram(): Command {
     .option("--accept-kept", "files the template deleted but you edited are kept without failing the upgrade")
     .option("--no-lockfile", "do not refresh the template's lockfile (package-lock.json) after the merge")
     .option("--continue", "after resolving a stopped upgrade: commit it with the release notes and go on to the target version")
-    .option("--abort", "undo a stopped upgrade: the tree, index and .paved.yml as at the commit it started from");
+    .option("--abort", "undo a stopped upgrade: the tree, index and .paved.yml as at the commit it started from")
+    .option("--all", "every service in the repository (or under [dir]), one after another (the default at a root with no .paved.yml)");
   addAnswerOptions(upgrade);
   addServiceSourceOption(upgrade, true);
   addCommonOptions(upgrade)
@@ -150,6 +151,7 @@ export function buildProgram(): Command {
         "paved upgrade --verify --commit",
         "paved upgrade --continue",
         "paved upgrade --abort",
+        "paved upgrade --all --commit",
       ),
     )
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {
@@ -162,9 +164,10 @@ export function buildProgram(): Command {
   const diff = program
     .command("diff")
     .description("show how a service differs from a fresh render of its recorded template version")
-    .argument("[dir]", "the service (default: the current directory)")
+    .argument("[dir]", "the service, or the nearest one above (default: the current directory); with no .paved.yml at or above it, every service below it")
     .option("--stat", "a summary per file instead of the full diff")
-    .option("--exit-code", "exit 1 when there is drift");
+    .option("--exit-code", "exit 1 when there is drift")
+    .option("--all", "every service in the repository (or under [dir]) (the default at a root with no .paved.yml)");
   addServiceSourceOption(diff, false);
   addCommonOptions(diff)
     .addHelpText("after", examples("paved diff", "paved diff ./payments-api --stat", "paved diff --exit-code --quiet"))
@@ -198,11 +201,12 @@ export function buildProgram(): Command {
   const doctor = program
     .command("doctor")
     .description("check a service against its golden path (built for CI; never prompts)")
-    .argument("[dir]", "the service's directory (default: the current directory)")
+    .argument("[dir]", "the service, or the nearest one above (default: the current directory); with no .paved.yml at or above it, every service below it")
     .addOption(new Option("--format <format>", "report format").choices(["human", "json", "sarif", "junit", "github", "gitlab"]))
     .option("--output <file>", "write the report to a file (a human summary still goes to stdout)")
     .option("--strict", "warnings fail too (exit 1)")
     .option("--fix", "restore missing and drifted files the template owns, then check")
+    .option("--all", "every service in the repository (or under [dir]), in one report (the default at a root with no .paved.yml)")
     .option("--grace-days <days>", "days after a release before lagging behind it counts (default: .paved.yml doctor.gracePeriodDays, else 30)")
     .option("--as-of <YYYY-MM-DD>", "judge version lag and waiver expiry as of this day (default: today, UTC); recorded in json and sarif");
   addCommonOptions(addServiceSourceOption(doctor, false))
@@ -215,6 +219,7 @@ export function buildProgram(): Command {
         "paved doctor --format sarif --output paved.sarif",
         "paved doctor --format gitlab --output gl-code-quality-report.json",
         "paved doctor --fix",
+        "paved doctor --all --format sarif --output paved.sarif",
       ) + "\nExit codes: 0 no errors (warnings allowed), 1 errors (or warnings with --strict), 2 doctor cannot run (not a paved service, broken .paved.yml).\n",
     )
     .action(async (dir: string | undefined, options: Record<string, unknown>) => {
@@ -493,7 +498,7 @@ export async function main(argv: string[]): Promise<number> {
       errorOut().error(locationOf(error.fields) + error.reason, error.hint, { code: error.code, fields: error.fields });
       return error.exitCode;
     }
-    if (error instanceof ProblemFound) return ExitCode.problem;
+    if (error instanceof ProblemFound) return error.exitCode;
     if (error instanceof Interrupted) {
       runInterruptCleanup();
       return error.signal === "SIGTERM" ? 143 : 130;

@@ -78,9 +78,11 @@ export class UserError extends Error {
 
 /** The job ran and found a problem (doctor errors, upgrade conflicts); the command already reported it. */
 export class ProblemFound extends Error {
-  readonly exitCode = ExitCode.problem;
-  constructor(message = "problems found") {
+  readonly exitCode: ExitCodeValue;
+  /** exitCode 2: several applications were run and one could not run; its error was already reported with the rest. */
+  constructor(message = "problems found", exitCode: ExitCodeValue = ExitCode.problem) {
     super(message);
+    this.exitCode = exitCode;
     this.name = "ProblemFound";
   }
 }

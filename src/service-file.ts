@@ -64,7 +64,7 @@ export async function readServiceFile(dir: string): Promise<ServiceFile> {
   const text = readConfigText(path.join(dir, SERVICE_FILE), SERVICE_FILE, SERVICE_FILE_FIX);
   if (text === undefined) {
     throw new UserError(`${dir} is not a paved service: no ${SERVICE_FILE}`, {
-      hint: "run this in a repository created by `paved new`, or pass its directory",
+      hint: "run this in a service created by `paved new` (or brought in with `paved adopt`), or pass its directory",
     });
   }
   return parseServiceFileText(text, SERVICE_FILE);

@@ -1,5 +1,5 @@
 import { recordableAnswers, resolveAnswers, type Answers, type Prompter, type ProvidedAnswer } from "../answers/answers.js";
-import { findDrift, type DriftedFile } from "../commands/diff.js";
+import { findDrift, type DriftedFile } from "../upgrade/drift.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";

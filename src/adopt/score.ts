@@ -1,4 +1,4 @@
-import type { DriftedFile } from "../commands/diff.js";
+import type { DriftedFile } from "../upgrade/drift.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { FileTree } from "../tree.js";
 

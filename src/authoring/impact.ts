@@ -152,7 +152,7 @@ export async function serviceImpact(target: Target, plan: Plan): Promise<ImpactR
   }
   const dirName = dirNameOf(target, dir);
   try {
-    const { resolvePath } = await import("../commands/upgrade.js");
+    const { resolvePath } = await import("../upgrade/chain.js");
     // As `paved upgrade --to <to> --dry-run --yes` plans it: no --set, no prompt, through every step.
     const chain = await resolvePath(plan.source, plan.versions, service, plan.to, new Map(), dirName, undefined);
     const computed = await computeUpgrade({ template: service.template, dirName, ours, path: chain, throughConflicts: true });

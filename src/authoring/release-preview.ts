@@ -100,7 +100,7 @@ export interface ReleaseDiffInput {
 
 export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<ReleaseDiff> {
   // Loaded here: the upgrade command module is large and only this needs it.
-  const { resolvePath } = await import("../commands/upgrade.js");
+  const { resolvePath } = await import("../upgrade/chain.js");
   const { computeUpgrade } = await import("../upgrade/steps.js");
   const { source, template } = await openTemplateVersions(input.dir);
   const all = await source.listAllVersions(template);

@@ -16,7 +16,8 @@ import { describeSource, displayPath, openSource, recordSource, resolveVersion, 
 import { escapeControlChars } from "../terminal-text.js";
 import { textFile } from "../tree.js";
 import { openRepository, uncommittedChanges } from "../git/worktree.js";
-import { driftStatLines, workingTreeOf } from "./diff.js";
+import { workingTreeOf } from "../upgrade/drift.js";
+import { driftStatLines } from "./diff.js";
 import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, prereleaseOptionSchema, sourceOptionSchema } from "./options.js";
 
 export const adoptOptionsSchema = commonOptionsSchema

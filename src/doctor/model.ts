@@ -12,7 +12,7 @@ export interface Finding {
   severity: Severity;
   status: Status;
   message: string;
-  /** Repository-relative POSIX path the finding is anchored on. */
+  /** Repository-relative POSIX path the finding is anchored on (from the git root; checks give it from the service dir). */
   file?: string;
   line?: number;
   /** What to do about it. */
@@ -58,6 +58,11 @@ export interface Summary {
 export interface DoctorReport {
   /** Absolute directory of the service. */
   dir: string;
+  /**
+   * The service's path from the repository root (git's top level): "" at the root, e.g. "packages/svc-a" below
+   * it. Every finding's `file` is relative to that root, so annotations land on the right file in a monorepo.
+   */
+  path?: string;
   template: string;
   version: string;
   source: string;

@@ -1,7 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { pathInRepository } from "../applications.js";
 import { UserError } from "../errors.js";
 import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
+import { latestRelease } from "../templates/latest.js";
 import { displayPath } from "../templates/source.js";
 import { ciWorkflowCheck } from "./checks/ci.js";
 import { conflictsCheck } from "./checks/conflicts.js";
@@ -29,6 +31,8 @@ export interface DoctorOptions {
   source?: string;
   strict?: boolean;
   fix?: boolean;
+  /** The service's path from the repository root, when the caller found it already (else asked of git). */
+  path?: string;
 }
 
 /** The built-in checks, in report order; the template's data checks follow them. */
@@ -107,16 +111,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
   const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), options.asOf, serviceText);
+  // Checks speak of the service's files; reports speak from the repository root (CI annotates root-relative paths).
+  const servicePath = options.path ?? (await pathInRepository(dir));
+  const located = waived.map((f) => (f.file === undefined ? f : { ...f, file: fromRepositoryRoot(servicePath, f.file) }));
 
   return {
     dir,
+    path: servicePath,
     template: ctx.service.template,
     version: ctx.service.version,
     source: ctx.template?.source.id ?? ctx.service.source,
     ...(ctx.template ? { latest: latestRelease(ctx.template.versions) ?? ctx.service.version } : {}),
     checks: infos,
-    findings: waived,
-    summary: summarize(waived),
+    findings: located,
+    summary: summarize(located),
     strict: options.strict ?? false,
     asOf: options.asOf,
     fixed,
@@ -126,6 +134,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   };
 }
 
-function latestRelease(versions: readonly string[]): string | undefined {
-  return [...versions].reverse().find((v) => !v.includes("-"));
+/** A service-relative POSIX path as seen from the repository root. */
+export function fromRepositoryRoot(servicePath: string, file: string): string {
+  return servicePath === "" ? file : `${servicePath}/${file}`;
 }

@@ -173,7 +173,7 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
   const historyRead = readHistory(dir, { ...options, graceDays, releases });
   // Loaded here, not at the top: the main thread prepares targets and reads the cache without the engine
   // (a smaller process forks git faster), and only workers evaluate.
-  const [{ runDoctor }, { serviceDrift }] = await Promise.all([import("../doctor/run.js"), import("../commands/diff.js")]);
+  const [{ runDoctor }, { serviceDrift }] = await Promise.all([import("../doctor/run.js"), import("../upgrade/drift.js")]);
   let report: DoctorReport;
   try {
     report = await runDoctor({ dir, asOf: options.asOf });

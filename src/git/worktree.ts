@@ -158,11 +158,14 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
   runGitSync(repo.dir, ["update-index", "-z", "--index-info"], lines.map((l) => `${l}\0`).join(""));
 }
 
-/** Stage everything in the service directory and commit it. Returns the commit id. */
+/**
+ * Stage everything in the service directory and commit it, and only it: in a monorepo, what is staged for
+ * another service stays staged and out of this commit (`git commit -- .` commits the given paths only).
+ */
 export async function commitAll(repo: Repository, message: string): Promise<string> {
   await git(repo.dir, ["add", "--all", "--", "."]);
   const identity = await commitIdentityArgs(repo.dir);
-  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message]);
+  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", "."]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
 }
 

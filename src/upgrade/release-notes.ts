@@ -51,15 +51,18 @@ export function upgradeCommitMessage(input: {
   notes: readonly ReleaseNote[];
   /** Set for a same-version re-render: the answers that changed. */
   answerChanges?: readonly AnswerChange[];
+  /** The service's folder from the repository root, for a service below it (a monorepo): the subject's scope. */
+  path?: string;
 }): string {
   const { template, from, to } = input;
   const changes = input.answerChanges ?? [];
   const answers = changes.map((c) => `${c.name} ${show(c.from)} -> ${show(c.to)}`).join(", ");
   const subject =
     from === to ? `Change answers of ${template} ${to}: ${answers || "(none)"}` : `Upgrade ${template} from ${from} to ${to}${answers ? ` (answers: ${answers})` : ""}`;
+  const scoped = input.path ? `${input.path}: ${subject}` : subject;
   const body = [`Applied by \`paved upgrade\` (template ${template}, source ${input.sourceId}).`];
   if (input.notes.length > 0) body.push("", ...formatReleaseNotes(template, input.notes, (t) => `## ${t}`));
-  return `${subject}\n\n${body.join("\n")}\n`;
+  return `${scoped}\n\n${body.join("\n")}\n`;
 }
 
 export interface AnswerChange {

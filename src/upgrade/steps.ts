@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { Answers, RenderMeta } from "../answers/answers.js";
+import { placeRenderedFiles } from "../monorepo/placement.js";
 import type { HookCommand } from "../hooks.js";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
@@ -43,6 +45,12 @@ export interface UpgradeComputation {
 export interface ComputeUpgradeInput {
   template: string;
   dirName: string;
+  /**
+   * The service's folder from the repository root ("" at the root): `{{paved.path}}` as `paved new` rendered it.
+   * Files the manifest's `rootFiles` place at the repository root are left out of the merge (upgrade changes the
+   * service's folder only; docs/monorepo.md).
+   */
+  servicePath?: string;
   /** The working tree (".paved.yml" is left alone: upgrade writes it last). */
   ours: FileTree;
   /** The recorded version first, then every version up to the target, in order. */
@@ -62,13 +70,15 @@ export interface ComputeUpgradeInput {
 }
 
 /** Render each version of the chain once: a step's "theirs" is the next step's "base". */
-function renderer(template: string, dirName: string): (step: VersionAnswers) => RenderResult {
+function renderer(template: string, dirName: string, servicePath: string): (step: VersionAnswers) => RenderResult {
   const cache = new Map<VersionAnswers, RenderResult>();
+  const root = servicePath ? path.posix.relative(servicePath, "") : ".";
   return (step) => {
     let rendered = cache.get(step);
     if (!rendered) {
-      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, ...cliRenderMeta() };
-      rendered = renderTemplate(step.version, step.answers, meta, step.unknown);
+      const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, path: servicePath, root, ...cliRenderMeta() };
+      const full = renderTemplate(step.version, step.answers, meta, step.unknown);
+      rendered = { ...full, tree: placeRenderedFiles(full.tree, step.version.manifest.rootFiles, servicePath).service };
       cache.set(step, rendered);
     }
     return rendered;
@@ -94,7 +104,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
   if (start === undefined) throw new Error("bug: an upgrade path starts at the recorded version");
   let reached = start;
   let conflicts: ConflictedAction[] = [];
-  const render = renderer(template, dirName);
+  const render = renderer(template, dirName, input.servicePath ?? "");
   let previous = start;
   for (const next of later) {
     const from = previous.version.manifest.version;

@@ -1,16 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import AjvDraft04 from "ajv-draft-04";
-import ajvFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { escapeData, escapeProperty, githubStepSummary } from "../../src/doctor/format/github.js";
-import { FORMATS, formatReport } from "../../src/doctor/format/index.js";
+import { FORMATS, formatReport, formatReports } from "../../src/doctor/format/index.js";
 import { escapeXml } from "../../src/doctor/format/junit.js";
-import { exitCodeOf } from "../../src/doctor/model.js";
+import { exitCodeOf, summarize } from "../../src/doctor/model.js";
 import { makeService } from "./fixtures.js";
 import { sampleReport } from "./sample-report.js";
+import { validateSarif } from "./sarif-schema.js";
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
 const EXTENSION: Record<string, string> = { human: "txt", json: "json", sarif: "sarif.json", junit: "xml", github: "txt", gitlab: "json" };
@@ -23,17 +21,6 @@ function expectGolden(name: string, actual: string): void {
     writeFileSync(file, actual);
   }
   expect(actual).toBe(readFileSync(file, "utf8"));
-}
-
-const require = createRequire(import.meta.url);
-const sarifSchema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object;
-
-function validateSarif(text: string): string[] {
-  // Both are CommonJS modules whose class/function is also exported as `default`.
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-  ajvFormats.default(ajv);
-  const validate = ajv.compile(sarifSchema);
-  return validate(JSON.parse(text)) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
 describe("golden files", () => {
@@ -152,5 +139,55 @@ describe("human --quiet", () => {
     expect(text).not.toContain("✓");
     expect(text).not.toContain("\nownership\n");
     expect(text).toMatch(/failed: 3 passed, 4 errors/);
+  });
+});
+
+describe("several services in one report (paved doctor --all)", () => {
+  /** The sample report as runDoctor gives it for a service at `at`: files from the repository root. */
+  const at = (servicePath: string) => {
+    const base = sampleReport();
+    const findings = [
+      ...base.findings.map((f) => (f.file ? { ...f, file: `${servicePath}/${f.file}` } : f)),
+      { check: "service/dashboard", category: "monitoring", severity: "error" as const, status: "fail" as const, message: "no anchor of its own" },
+    ];
+    return sampleReport({ path: servicePath, dir: `/srv/mono/${servicePath}`, findings, summary: summarize(findings) });
+  };
+  const reports = [at("packages/svc-a"), at("packages/svc-b")];
+
+  it("SARIF: one run holding every service's results, each located from the repository root, valid against the schema", () => {
+    const text = formatReports(reports, "sarif");
+    expect(validateSarif(text)).toEqual([]);
+    const log = JSON.parse(text);
+    expect(log.runs).toHaveLength(1);
+    const uris = log.runs[0].results.map((r: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+    expect(uris).toContain("packages/svc-a/deploy/base/pdb.yaml");
+    expect(uris).toContain("packages/svc-b/deploy/base/pdb.yaml");
+    // A finding with no file of its own is anchored on its service's .paved.yml, not the root's.
+    expect(uris).toContain("packages/svc-a/.paved.yml");
+    expect(uris.every((u: string) => u.startsWith("packages/svc-a/") || u.startsWith("packages/svc-b/"))).toBe(true);
+    expect(log.runs[0].properties.applications.map((a: { path: string }) => a.path)).toEqual(["packages/svc-a", "packages/svc-b"]);
+    // Rules are not repeated per service.
+    const ids = log.runs[0].tool.driver.rules.map((r: { id: string }) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("GitHub, GitLab, JUnit and JSON name each service's files from the repository root", () => {
+    const github = formatReports(reports, "github");
+    expect(github).toContain("::error file=packages/svc-a/deploy/base/pdb.yaml,line=6,");
+    expect(github).toContain("::error file=packages/svc-b/.paved.yml,line=1,title=paved doctor%3A paved/required-files::");
+    expect(github).toContain("paved doctor: packages/svc-b: service 1.0.0: ");
+    const gitlab = JSON.parse(formatReports(reports, "gitlab")) as Array<{ location: { path: string }; fingerprint: string }>;
+    expect(gitlab.map((i) => i.location.path)).toContain("packages/svc-b/src/config.ts");
+    expect(new Set(gitlab.map((i) => i.fingerprint)).size).toBe(gitlab.length);
+    const junit = formatReports(reports, "junit");
+    expect(junit).toContain('<testsuite name="packages/svc-a: files"');
+    expect(junit).toContain('name="paved/managed-drift" file="packages/svc-b/deploy/base/pdb.yaml"');
+    const json = JSON.parse(formatReports(reports, "json", {}, [{ path: "packages/svc-c", error: { message: "broken .paved.yml", hint: "restore it" } }]));
+    expect(json).toMatchObject({ ok: false, exitCode: 2 });
+    expect(json.applications.map((a: { path: string; exitCode: number }) => [a.path, a.exitCode])).toEqual([
+      ["packages/svc-a", 1],
+      ["packages/svc-b", 1],
+      ["packages/svc-c", 2],
+    ]);
   });
 });

@@ -178,7 +178,8 @@ describe("paved new inside an existing repository", () => {
     expect(ci.map((f: { status: string }) => f.status)).toEqual(["fail", "fail", "fail", "fail"]);
     expect(ci[0]).toMatchObject({
       message: "packages/svc-a/.github/workflows/ci.yml never runs: GitHub runs workflows only from the repository root's .github/workflows/",
-      file: ".github/workflows/ci.yml",
+      // Reports locate findings from the repository root (issue 16): the file under the service's folder.
+      file: "packages/svc-a/.github/workflows/ci.yml",
       fix: expect.stringMatching(/^move its jobs to \.github\/workflows\/svc-a-ci\.yml, \.github\/workflows\/svc-a-deploy\.yml at the repository root/),
     });
     expect(ci[1].message).toMatch(/^packages\/svc-a\/\.github\/workflows\/deploy\.yml never runs/);

@@ -9,7 +9,7 @@ import { writeTree } from "../../src/fs/write-tree.js";
 import { renderTemplate } from "../../src/render/render.js";
 import { builtinSource } from "../../src/templates/source.js";
 import { closeness, closest } from "../../src/adopt/score.js";
-import { findDrift, workingTreeOf } from "../../src/commands/diff.js";
+import { findDrift, workingTreeOf } from "../../src/upgrade/drift.js";
 import { RepoFiles } from "../../src/doctor/repo-files.js";
 import { manifestSchema, questionSchema, type Question } from "../../src/templates/manifest.js";
 import { textFile, type FileTree } from "../../src/tree.js";

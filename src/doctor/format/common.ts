@@ -1,12 +1,17 @@
 import { createHash } from "node:crypto";
-import { exitCodeOf, outcomeOf, type DoctorReport, type Finding, type Outcome } from "../model.js";
+import { exitCodeOf, outcomeOf, SERVICE_ANCHOR, type DoctorReport, type Finding, type Outcome } from "../model.js";
 
 export const DOCS_URL = "https://github.com/paved-dev/paved/blob/main/docs/doctor.md";
 
-/** A finding's identity without its line: stays the same when code moves (GitLab, SARIF). */
-export function fingerprint(finding: Finding): string {
+/**
+ * A finding's identity without its line: stays the same when code moves (GitLab, SARIF). A finding with no file
+ * of its own counts as its service's (`servicePath`): two services' "CODEOWNERS is missing" stay two problems;
+ * at the repository root it hashes as it always has.
+ */
+export function fingerprint(finding: Finding, servicePath = ""): string {
+  const file = finding.file ?? (servicePath ? `${servicePath}/${SERVICE_ANCHOR}` : "");
   return createHash("sha256")
-    .update(`${finding.check}\0${finding.file ?? ""}\0${finding.key ?? finding.message}`)
+    .update(`${finding.check}\0${file}\0${finding.key ?? finding.message}`)
     .digest("hex");
 }
 
@@ -17,6 +22,14 @@ export function exitCodeOfReport(report: DoctorReport): 0 | 1 {
 /** Failing findings that count or are waived: what annotations and code-scanning results are made of. */
 export function problems(report: DoctorReport): Finding[] {
   return report.findings.filter((f) => f.status === "fail");
+}
+
+/**
+ * The file a finding is anchored on, from the repository root: its own, else the service's `.paved.yml` (SARIF and
+ * Code Quality need a location for every result).
+ */
+export function anchorOf(report: Pick<DoctorReport, "path">, finding: Finding): string {
+  return finding.file ?? (report.path ? `${report.path}/${SERVICE_ANCHOR}` : SERVICE_ANCHOR);
 }
 
 export function location(finding: Finding): string | undefined {

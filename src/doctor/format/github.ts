@@ -24,12 +24,18 @@ function annotation(f: Finding): string {
   return `::${COMMAND[f.severity]} ${props.join(",")}::${escapeData(body)}`;
 }
 
-/** One annotation per failing, unwaived finding, then a plain summary line. */
-export function formatGithub(report: DoctorReport): string {
-  const lines = problems(report)
-    .filter((f) => !f.waived)
-    .map(annotation);
-  lines.push(`paved doctor: ${report.template} ${report.version}: ${summaryText(report)}`);
+/**
+ * One annotation per failing, unwaived finding (file= from the repository root), then a plain summary line; with
+ * several reports (`paved doctor --all`) each service's annotations and its summary line naming its path.
+ */
+export function formatGithub(reports: DoctorReport | readonly DoctorReport[]): string {
+  const all: readonly DoctorReport[] = Array.isArray(reports) ? reports : [reports];
+  const lines = all.flatMap((report) => [
+    ...problems(report)
+      .filter((f) => !f.waived)
+      .map(annotation),
+    `paved doctor: ${all.length > 1 ? `${report.path || "."}: ` : ""}${report.template} ${report.version}: ${summaryText(report)}`,
+  ]);
   return lines.join("\n") + "\n";
 }
 

@@ -3,11 +3,17 @@ import { exitCodeOfReport } from "./common.js";
 
 /** The whole report as one JSON object: the `--json` / `--format json` contract. */
 export function formatJson(report: DoctorReport): string {
+  return JSON.stringify(jsonReport(report), null, 2) + "\n";
+}
+
+/** What `--format json` prints for one service; `paved doctor --all` puts one per service in `applications`. */
+export function jsonReport(report: DoctorReport) {
   const exitCode = exitCodeOfReport(report);
-  const out = {
+  return {
     ok: exitCode === 0,
     exitCode,
     dir: report.dir,
+    path: report.path ?? "",
     template: report.template,
     version: report.version,
     latest: report.latest ?? null,
@@ -22,5 +28,4 @@ export function formatJson(report: DoctorReport): string {
     ...(report.timings ? { timings: report.timings } : {}),
     pavedVersion: report.pavedVersion,
   };
-  return JSON.stringify(out, null, 2) + "\n";
 }

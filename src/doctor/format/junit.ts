@@ -1,5 +1,5 @@
 import type { DoctorReport, Finding } from "../model.js";
-import { byCategory, location, outcomeOf } from "./common.js";
+import { anchorOf, byCategory, location, outcomeOf } from "./common.js";
 
 /** XML 1.0 forbids most control characters even when escaped. */
 export function escapeXml(text: string): string {
@@ -22,13 +22,15 @@ interface Case {
   findings: Finding[];
 }
 
-function testcase(category: string, c: Case, strict: boolean): { xml: string; failed: boolean; skipped: boolean } {
-  const open = `    <testcase classname="paved.doctor.${escapeXml(category)}" name="${escapeXml(c.name)}" time="0"`;
-  const outcomes = c.findings.map(outcomeOf);
+function testcase(report: DoctorReport, category: string, c: Case): { xml: string; failed: boolean; skipped: boolean } {
   const failing = c.findings.filter((f) => {
     const o = outcomeOf(f);
-    return o === "error" || (strict && o === "warning");
+    return o === "error" || (report.strict && o === "warning");
   });
+  // The file attribute (GitLab shows it) is from the repository root, like every other location paved reports.
+  const file = failing.length ? ` file="${escapeXml(anchorOf(report, failing[0]!))}"` : "";
+  const open = `    <testcase classname="paved.doctor.${escapeXml(category)}" name="${escapeXml(c.name)}"${file} time="0"`;
+  const outcomes = c.findings.map(outcomeOf);
   if (failing.length) {
     const type = failing.some((f) => outcomeOf(f) === "error") ? "error" : "warning";
     const body = escapeXml(failing.map(describe).join("\n"));
@@ -47,29 +49,38 @@ function testcase(category: string, c: Case, strict: boolean): { xml: string; fa
   return { xml: `${open}/>`, failed: false, skipped: false };
 }
 
-/** JUnit XML: a test suite per category, a test case per check; errors (and warnings with --strict) fail. */
-export function formatJunit(report: DoctorReport): string {
-  const suites: string[] = [];
-  let tests = 0;
-  let failures = 0;
-  let skipped = 0;
-  for (const [category, findings] of byCategory(report)) {
+interface Suite {
+  xml: string;
+  tests: number;
+  failures: number;
+  skipped: number;
+}
+
+function suitesOf(report: DoctorReport, label: string): Suite[] {
+  return byCategory(report).map(([category, findings]) => {
     const cases = new Map<string, Case>();
     for (const f of findings) {
       const c = cases.get(f.check) ?? { name: f.check, findings: [] };
       c.findings.push(f);
       cases.set(f.check, c);
     }
-    const rendered = [...cases.values()].map((c) => testcase(category, c, report.strict));
-    const suiteFailures = rendered.filter((r) => r.failed).length;
-    const suiteSkipped = rendered.filter((r) => r.skipped).length;
-    tests += rendered.length;
-    failures += suiteFailures;
-    skipped += suiteSkipped;
-    suites.push(
-      `  <testsuite name="${escapeXml(category)}" tests="${rendered.length}" failures="${suiteFailures}" errors="0" skipped="${suiteSkipped}" time="0">\n${rendered.map((r) => r.xml).join("\n")}\n  </testsuite>`,
-    );
-  }
-  const time = (report.durationMs / 1000).toFixed(3);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="paved doctor" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}">\n${suites.join("\n")}\n</testsuites>\n`;
+    const rendered = [...cases.values()].map((c) => testcase(report, category, c));
+    const failures = rendered.filter((r) => r.failed).length;
+    const skipped = rendered.filter((r) => r.skipped).length;
+    const name = label ? `${label}: ${category}` : category;
+    const xml = `  <testsuite name="${escapeXml(name)}" tests="${rendered.length}" failures="${failures}" errors="0" skipped="${skipped}" time="0">\n${rendered.map((r) => r.xml).join("\n")}\n  </testsuite>`;
+    return { xml, tests: rendered.length, failures, skipped };
+  });
+}
+
+/**
+ * JUnit XML: a test suite per category, a test case per check; errors (and warnings with --strict) fail.
+ * Several reports (`paved doctor --all`) make one document, each suite named with its service's path.
+ */
+export function formatJunit(reports: DoctorReport | readonly DoctorReport[]): string {
+  const all: readonly DoctorReport[] = Array.isArray(reports) ? reports : [reports];
+  const suites = all.flatMap((r) => suitesOf(r, all.length > 1 ? r.path || "." : ""));
+  const total = (key: "tests" | "failures" | "skipped") => suites.reduce((n, s) => n + s[key], 0);
+  const time = (all.reduce((ms, r) => ms + r.durationMs, 0) / 1000).toFixed(3);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="paved doctor" tests="${total("tests")}" failures="${total("failures")}" errors="0" skipped="${total("skipped")}" time="${time}">\n${suites.map((s) => s.xml).join("\n")}\n</testsuites>\n`;
 }

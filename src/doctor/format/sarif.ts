@@ -1,5 +1,5 @@
 import type { CheckInfo, DoctorReport, Finding, Severity } from "../model.js";
-import { DOCS_URL, fingerprint, problems } from "./common.js";
+import { anchorOf, DOCS_URL, fingerprint, problems } from "./common.js";
 
 const LEVEL: Record<Severity, "error" | "warning" | "note"> = { error: "error", warning: "warning", info: "note" };
 
@@ -20,7 +20,7 @@ function rule(info: CheckInfo) {
   };
 }
 
-function result(finding: Finding, ruleIndex: number) {
+function result(finding: Finding, report: DoctorReport, ruleIndex: number) {
   return {
     ruleId: finding.check,
     ...(ruleIndex >= 0 ? { ruleIndex } : {}),
@@ -30,31 +30,43 @@ function result(finding: Finding, ruleIndex: number) {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: encodeURI(finding.file ?? ".paved.yml") },
+          artifactLocation: { uri: encodeURI(anchorOf(report, finding)) },
           region: { startLine: finding.line ?? 1 },
         },
       },
     ],
-    partialFingerprints: { "pavedFinding/v1": fingerprint(finding) },
+    partialFingerprints: { "pavedFinding/v1": fingerprint(finding, report.path) },
     properties: { category: finding.category },
     ...(finding.waived ? { suppressions: [{ kind: "external", status: "accepted", justification: `${finding.waived.reason} (waived until ${finding.waived.until})` }] } : {}),
   };
 }
 
-/** SARIF 2.1.0: one rule per check (stable ids), one result per failing finding, each with a location. */
-export function formatSarif(report: DoctorReport): string {
+/**
+ * SARIF 2.1.0: one rule per check (stable ids), one result per failing finding, each with a location from the
+ * repository root. Several reports (`paved doctor --all`) make ONE run holding every service's results: GitHub
+ * code scanning refuses several runs of one tool and category in a file (since June 2025) and takes at most 20
+ * runs, while one run needs no category per service; results stay apart by their paths (and fingerprints).
+ * A rule id two templates define differently keeps the first definition.
+ */
+export function formatSarif(reports: DoctorReport | readonly DoctorReport[]): string {
+  const all: readonly DoctorReport[] = Array.isArray(reports) ? reports : [reports];
+  const first = all[0]!;
   const seen = new Set<string>();
-  const rules = report.checks.filter((c) => !seen.has(c.id) && seen.add(c.id)).map(rule);
+  const rules = all.flatMap((r) => r.checks).filter((c) => !seen.has(c.id) && seen.add(c.id)).map(rule);
   const index = new Map(rules.map((r, i) => [r.id, i]));
+  const about = (r: DoctorReport) => ({ template: r.template, version: r.version, source: r.source, summary: r.summary });
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
     runs: [
       {
-        tool: { driver: { name: "paved", semanticVersion: report.pavedVersion, version: report.pavedVersion, informationUri: DOCS_URL, rules } },
-        results: problems(report).map((f) => result(f, index.get(f.check) ?? -1)),
+        tool: { driver: { name: "paved", semanticVersion: first.pavedVersion, version: first.pavedVersion, informationUri: DOCS_URL, rules } },
+        results: all.flatMap((r) => problems(r).map((f) => result(f, r, index.get(f.check) ?? -1))),
         columnKind: "unicodeCodePoints",
-        properties: { template: report.template, version: report.version, source: report.source, asOf: report.asOf, summary: report.summary },
+        properties:
+          all.length === 1
+            ? { template: first.template, version: first.version, source: first.source, asOf: first.asOf, summary: first.summary }
+            : { asOf: first.asOf, applications: all.map((r) => ({ path: r.path ?? "", ...about(r) })) },
       },
     ],
   };

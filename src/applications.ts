@@ -1,0 +1,110 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { UserError } from "./errors.js";
+import { tryGit } from "./git/run.js";
+import { SERVICE_FILE } from "./service-file.js";
+import { displayPath } from "./templates/source.js";
+
+/**
+ * Where `paved upgrade|diff|doctor` act: one application of a template (a directory holding its own `.paved.yml`),
+ * or every application in a repository. An application is found as git finds .git: the nearest `.paved.yml` at or
+ * above the directory, up to the repository root; a directory with none (a monorepo's root) stands for every
+ * application git knows below it.
+ */
+export interface Application {
+  /** The directory holding its `.paved.yml`, as the user spelled the way there (absolute). */
+  dir: string;
+  /** Its path from the repository root, POSIX: "" at the root, else e.g. "packages/svc-a". */
+  path: string;
+}
+
+export interface Selection {
+  applications: Application[];
+  /**
+   * Several were asked for (`--all`, or a directory with no `.paved.yml` of its own): the command reports each
+   * under its path and exits with the worst outcome. False when one service was pointed at: unchanged output.
+   */
+  all: boolean;
+}
+
+/** The repository's top level and the directory's path inside it ("" at the top), or undefined outside git. */
+export async function repositoryPlace(dir: string): Promise<{ root: string; prefix: string } | undefined> {
+  const result = await tryGit(dir, ["rev-parse", "--show-toplevel", "--show-prefix"]).catch(() => undefined);
+  if (!result || result.exitCode !== 0) return undefined;
+  const [root, prefix = ""] = result.stdout.split("\n");
+  if (!root) return undefined;
+  return { root, prefix: prefix.trim().replace(/\/$/, "") };
+}
+
+/** The path of `dir` from its repository's root ("" at the root, or outside git). */
+export async function pathInRepository(dir: string): Promise<string> {
+  return (await repositoryPlace(dir))?.prefix ?? "";
+}
+
+/** The nearest directory at or above `start` holding `.paved.yml`, stopping at the repository root (the one with .git). */
+export function nearestApplicationDir(start: string): string | undefined {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, SERVICE_FILE))) return dir;
+    if (existsSync(path.join(dir, ".git")) || path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Every application at or below `dir` that git would commit: tracked `.paved.yml` files, and untracked ones that
+ * are not ignored (a service just made with `paved new --no-git` counts; one in ignored build output does not).
+ * Outside git there is nothing to list. Sorted by path.
+ */
+export async function applicationsUnder(dir: string): Promise<Application[]> {
+  const place = await repositoryPlace(dir);
+  if (!place) return [];
+  const result = await tryGit(dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", `:(glob)**/${SERVICE_FILE}`]);
+  if (result.exitCode !== 0) return [];
+  const files = [...new Set(result.stdout.split("\0").filter(Boolean))];
+  const applications: Application[] = [];
+  for (const file of files) {
+    const relative = path.posix.dirname(file) === "." ? "" : path.posix.dirname(file);
+    const appDir = path.join(dir, ...relative.split("/").filter(Boolean));
+    // Tracked but deleted in the working tree: not an application any more.
+    if (!existsSync(path.join(appDir, SERVICE_FILE))) continue;
+    applications.push({ dir: appDir, path: [place.prefix, relative].filter(Boolean).join("/") });
+  }
+  return applications.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The applications `paved upgrade|diff|doctor [dir] [--all]` act on.
+ * - `--all`: every application under `dir`, or under the repository root without `dir`.
+ * - else the nearest `.paved.yml` at or above `dir` (default: the current directory) is the one service;
+ * - else (a monorepo's root, or a folder of services) every application below it, as `--all`.
+ * None is exit 2 naming the fix (`paved new`, `paved adopt`).
+ */
+export async function selectApplications(dir: string | undefined, options: { all: boolean; cwd?: string }): Promise<Selection> {
+  const start = path.resolve(options.cwd ?? process.cwd(), dir ?? ".");
+  // A missing directory is the command's to report, in its own words, as before.
+  if (!isDirectory(start)) return { applications: [{ dir: start, path: "" }], all: false };
+  if (!options.all) {
+    const found = nearestApplicationDir(start);
+    if (found) return { applications: [{ dir: found, path: await pathInRepository(found) }], all: false };
+  }
+  const place = await repositoryPlace(start);
+  const under = options.all && dir === undefined && place ? place.root : start;
+  const applications = await applicationsUnder(under);
+  if (applications.length === 0) {
+    const shown = path.resolve(under) === process.cwd() ? "." : displayPath(under);
+    throw new UserError(
+      place
+        ? `${shown} is not a paved service: no ${SERVICE_FILE} ${options.all ? "" : "there or above it (up to the repository root), nor "}in the files git has below it`
+        : `${shown} is not a paved service: no ${SERVICE_FILE} there or above it`,
+      { hint: "create a service with `paved new <template> <dir>`, or bring an existing one in with `paved adopt <template> [dir]`; or pass the directory of a service" },
+    );
+  }
+  return { applications, all: true };
+}

@@ -12,14 +12,27 @@ const context = { ...answers, paved: { template, version, dirName: path.basename
 const COPY = /(^|\/)(\.github|charts)\//;
 const CONDITIONAL = /(^|\/)db\//;
 
-const words = (s) => String(s).replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^A-Za-z0-9]+/).filter(Boolean);
+const words = (s) =>
+  String(s)
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
 const hb = Handlebars.create();
 hb.registerHelper({
   json: (v) => JSON.stringify(v ?? null),
   yaml: (v) => JSON.stringify(v ?? null),
-  kebab: (v) => words(v).map((w) => w.toLowerCase()).join("-"),
-  snake: (v) => words(v).map((w) => w.toLowerCase()).join("_"),
-  pascal: (v) => words(v).map((w) => w[0].toUpperCase() + w.slice(1).toLowerCase()).join(""),
+  kebab: (v) =>
+    words(v)
+      .map((w) => w.toLowerCase())
+      .join("-"),
+  snake: (v) =>
+    words(v)
+      .map((w) => w.toLowerCase())
+      .join("_"),
+  pascal: (v) =>
+    words(v)
+      .map((w) => w[0].toUpperCase() + w.slice(1).toLowerCase())
+      .join(""),
   eq: (a, b) => a === b,
   pick: (index, ...rest) => {
     const values = rest.slice(0, -1);

@@ -17,7 +17,15 @@ const option = (name, fallback) => {
 };
 const RUNS = option("--runs", 7);
 const FILES = option("--files", 10_000);
-const env = { ...process.env, CI: "true", NO_COLOR: "1", GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@example.com" };
+const env = {
+  ...process.env,
+  CI: "true",
+  NO_COLOR: "1",
+  GIT_AUTHOR_NAME: "bench",
+  GIT_AUTHOR_EMAIL: "bench@example.com",
+  GIT_COMMITTER_NAME: "bench",
+  GIT_COMMITTER_EMAIL: "bench@example.com",
+};
 
 function timeOnce(command, commandArgs, cwd) {
   const started = process.hrtime.bigint();
@@ -75,7 +83,8 @@ try {
   const baseline = nodeBaseline.median <= nodeAgain.median ? nodeBaseline : nodeAgain;
 
   const cell = (m, base) => `${m.toFixed(0).padStart(6)} ms ${(m / base).toFixed(1).padStart(5)}x`;
-  const row = (label, files, t) => `${label.padEnd(26)} ${String(files).padStart(6)}  ${cell(t.median, baseline.median)}  ${cell(t.min, baseline.min)}`;
+  const row = (label, files, t) =>
+    `${label.padEnd(26)} ${String(files).padStart(6)}  ${cell(t.median, baseline.median)}  ${cell(t.min, baseline.min)}`;
   console.log(`paved doctor: ${RUNS} runs each (node ${process.version}, ${process.platform}/${process.arch}); ratios against node -e ''`);
   console.log(`${"".padEnd(26)} ${"files".padStart(6)}  ${"median".padStart(16)}  ${"min".padStart(16)}`);
   console.log(row("node -e ''", "", baseline));
@@ -86,7 +95,9 @@ try {
   for (const stat of ["median", "min"]) {
     const perFile = (first, second) => ((second.time[stat] - first.time[stat]) / (second.files - first.files)) * 1000;
     const steps = rows.map((r, i) => perFile(i === 0 ? start : rows[i - 1], r).toFixed(0));
-    console.log(`marginal cost per tracked file (µs, ${stat}s): step by step ${steps.join(", ")}; from the service to the last ${perFile(start, last).toFixed(0)}`);
+    console.log(
+      `marginal cost per tracked file (µs, ${stat}s): step by step ${steps.join(", ")}; from the service to the last ${perFile(start, last).toFixed(0)}`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -41,13 +41,23 @@ const env = {
 const work = mkdtempSync(path.join(os.tmpdir(), "paved-bench-fleet-"));
 // The build is copied first, so a rebuild in the (shared) checkout cannot change what is measured halfway.
 const pavedRoot = path.join(work, "paved");
-for (const part of ["bin", "dist", "templates", "package.json"]) cpSync(path.join(ROOT, part), path.join(pavedRoot, part), { recursive: true });
-cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), { recursive: true, dereference: false, verbatimSymlinks: true });
+for (const part of ["bin", "dist", "templates", "package.json"])
+  cpSync(path.join(ROOT, part), path.join(pavedRoot, part), { recursive: true });
+cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), {
+  recursive: true,
+  dereference: false,
+  verbatimSymlinks: true,
+});
 const BIN = path.join(pavedRoot, "bin", "paved.js");
 
 function run(args, { cwd = work, extraEnv = {}, allow = [0] } = {}) {
   const started = process.hrtime.bigint();
-  const result = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, BIN, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 30 });
+  const result = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, BIN, ...args], {
+    cwd,
+    env: { ...env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 1 << 30,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (!allow.includes(result.status)) throw new Error(`paved ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   const lines = result.stderr.toString().trim().split("\n");
@@ -62,7 +72,10 @@ console.error(`generating ${LARGEST} services in ${work} ...`);
 const fleetDir = path.join(work, "fleet");
 mkdirSync(fleetDir);
 const base = path.join(work, "base");
-execFileSync(process.execPath, [BIN, "new", "service", base, "--yes", "--set", "owner=team-0", "--version", "1.1.0", "--no-install"], { env, stdio: "ignore" });
+execFileSync(process.execPath, [BIN, "new", "service", base, "--yes", "--set", "owner=team-0", "--version", "1.1.0", "--no-install"], {
+  env,
+  stdio: "ignore",
+});
 const baseYml = readFileSync(path.join(base, ".paved.yml"), "utf8");
 const dirs = [];
 for (let i = 1; i <= LARGEST; i++) {
@@ -100,8 +113,12 @@ for (const n of SIZES) {
 const cacheN = SIZES.includes(200) ? 200 : SIZES[0];
 console.error(`fleet report over ${cacheN}, twice with a fresh cache ...`);
 const cacheDir = path.join(work, "cache");
-const cold = run(["fleet", "report", "--repos-file", reposFile(cacheN), "--as-of", AS_OF, "--format", "json"], { extraEnv: { PAVED_CACHE: cacheDir } });
-const warm = run(["fleet", "report", "--repos-file", reposFile(cacheN), "--as-of", AS_OF, "--format", "json"], { extraEnv: { PAVED_CACHE: cacheDir } });
+const cold = run(["fleet", "report", "--repos-file", reposFile(cacheN), "--as-of", AS_OF, "--format", "json"], {
+  extraEnv: { PAVED_CACHE: cacheDir },
+});
+const warm = run(["fleet", "report", "--repos-file", reposFile(cacheN), "--as-of", AS_OF, "--format", "json"], {
+  extraEnv: { PAVED_CACHE: cacheDir },
+});
 if (cold.stdout !== warm.stdout) throw new Error("the cached report differs from the first");
 results.cache = { n: cacheN, coldMs: cold.ms, warmMs: warm.ms };
 
@@ -114,14 +131,23 @@ const lines = [
   "| --- | --- | --- |",
 ];
 if (results.sizes[DOCTOR_COUNT]) {
-  lines.push(`| fleet report over ${DOCTOR_COUNT} / ${DOCTOR_COUNT} sequential \`paved doctor --format json\` | ${f(results.sizes[DOCTOR_COUNT].ms)} / ${f(results.doctorMs)} = **${(results.sizes[DOCTOR_COUNT].ms / results.doctorMs).toFixed(3)}x** | ≤ 0.2x |`);
+  lines.push(
+    `| fleet report over ${DOCTOR_COUNT} / ${DOCTOR_COUNT} sequential \`paved doctor --format json\` | ${f(results.sizes[DOCTOR_COUNT].ms)} / ${f(results.doctorMs)} = **${(results.sizes[DOCTOR_COUNT].ms / results.doctorMs).toFixed(3)}x** | ≤ 0.2x |`,
+  );
 }
-for (const n of SIZES) lines.push(`| fleet report over ${n} | ${f(results.sizes[n].ms)} (${perService(n).toFixed(0)} ms a service), peak RSS ${(results.sizes[n].rssKiB / 1024).toFixed(0)} MiB | |`);
+for (const n of SIZES)
+  lines.push(
+    `| fleet report over ${n} | ${f(results.sizes[n].ms)} (${perService(n).toFixed(0)} ms a service), peak RSS ${(results.sizes[n].rssKiB / 1024).toFixed(0)} MiB | |`,
+  );
 const sorted = [...SIZES].sort((a, b) => a - b);
 for (let i = 1; i < sorted.length; i++) {
-  lines.push(`| growth: cost a service at ${sorted[i]} / at ${sorted[i - 1]} | **${(perService(sorted[i]) / perService(sorted[i - 1])).toFixed(2)}** | ≈ 1 (linear) or less |`);
+  lines.push(
+    `| growth: cost a service at ${sorted[i]} / at ${sorted[i - 1]} | **${(perService(sorted[i]) / perService(sorted[i - 1])).toFixed(2)}** | ≈ 1 (linear) or less |`,
+  );
 }
-lines.push(`| second report over ${cacheN} unchanged (cache) / first | ${f(results.cache.warmMs)} / ${f(results.cache.coldMs)} = **${(results.cache.warmMs / results.cache.coldMs).toFixed(3)}x** | ≤ 0.1x |`);
+lines.push(
+  `| second report over ${cacheN} unchanged (cache) / first | ${f(results.cache.warmMs)} / ${f(results.cache.coldMs)} = **${(results.cache.warmMs / results.cache.coldMs).toFixed(3)}x** | ≤ 0.1x |`,
+);
 lines.push(`| peak RSS at ${LARGEST} | **${(results.sizes[LARGEST].rssKiB / 1024).toFixed(0)} MiB** | ≤ 300 MiB |`);
 console.log(lines.join("\n"));
 

@@ -36,8 +36,13 @@ const env = {
 const work = mkdtempSync(path.join(os.tmpdir(), "paved-bench-impact-"));
 // The build is copied first, so a rebuild in the (shared) checkout cannot change what is measured halfway.
 const pavedRoot = path.join(work, "paved");
-for (const part of ["bin", "dist", "templates", "package.json"]) cpSync(path.join(ROOT, part), path.join(pavedRoot, part), { recursive: true });
-cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), { recursive: true, dereference: false, verbatimSymlinks: true });
+for (const part of ["bin", "dist", "templates", "package.json"])
+  cpSync(path.join(ROOT, part), path.join(pavedRoot, part), { recursive: true });
+cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), {
+  recursive: true,
+  dereference: false,
+  verbatimSymlinks: true,
+});
 const BIN = path.join(pavedRoot, "bin", "paved.js");
 const TEMPLATE = path.join(pavedRoot, "templates", "service");
 
@@ -55,7 +60,10 @@ console.error(`generating ${N} services in ${work} ...`);
 const fleetDir = path.join(work, "fleet");
 mkdirSync(fleetDir);
 const base = path.join(work, "base");
-execFileSync(process.execPath, [BIN, "new", "service", base, "--yes", "--set", "owner=team-0", "--version", "1.0.0", "--no-install"], { env, stdio: "ignore" });
+execFileSync(process.execPath, [BIN, "new", "service", base, "--yes", "--set", "owner=team-0", "--version", "1.0.0", "--no-install"], {
+  env,
+  stdio: "ignore",
+});
 const dirs = [];
 for (let i = 1; i <= N; i++) {
   const dir = path.join(fleetDir, `svc-${String(i).padStart(4, "0")}`);
@@ -83,8 +91,14 @@ let dryMs = 0;
 for (const [i, dir] of dirs.entries()) {
   const r = run(["upgrade", dir, "--to", opts.to, "--dry-run", "--yes", "--json"], [0, 1]);
   dryMs += r.ms;
-  const planned = JSON.parse(r.stdout).conflicts.map((c) => `${c.path}:${c.regions}`).sort().join(",");
-  const predicted = report.services[i].conflicts.map((c) => `${c.path}:${c.regions}`).sort().join(",");
+  const planned = JSON.parse(r.stdout)
+    .conflicts.map((c) => `${c.path}:${c.regions}`)
+    .sort()
+    .join(",");
+  const predicted = report.services[i].conflicts
+    .map((c) => `${c.path}:${c.regions}`)
+    .sort()
+    .join(",");
   if (planned !== predicted) throw new Error(`${dir}: upgrade --dry-run plans conflicts [${planned}], impact said [${predicted}]`);
 }
 

@@ -7,7 +7,18 @@
 //   node bench/run.mjs --sizes 60 --runs 10
 //   node bench/run.mjs --help
 import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  symlinkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,8 +66,16 @@ if (opts.help) {
   process.exit(0);
 }
 
-const sizes = opts.sizes.split(",").map(Number).filter((n) => n > 0);
-const upgradeSizes = new Set(opts["upgrade-sizes"].split(",").map(Number).filter((n) => n > 0));
+const sizes = opts.sizes
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
+const upgradeSizes = new Set(
+  opts["upgrade-sizes"]
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0),
+);
 const only = opts.only ? new Set(opts.only.split(",")) : undefined;
 const wanted = (name) => !only || only.has(name);
 const warmup = Number(opts.warmup);
@@ -76,7 +95,8 @@ mkdirSync(work, { recursive: true });
  */
 function snapshotBuild(from, to) {
   mkdirSync(to, { recursive: true });
-  for (const entry of ["bin", "dist", "templates", "package.json"]) cpSync(path.join(from, entry), path.join(to, entry), { recursive: true });
+  for (const entry of ["bin", "dist", "templates", "package.json"])
+    cpSync(path.join(from, entry), path.join(to, entry), { recursive: true });
   symlinkSync(path.join(from, "node_modules"), path.join(to, "node_modules"));
   return path.join(to, "bin", "paved.js");
 }
@@ -114,7 +134,9 @@ function timeOnce(argv, expect) {
   const result = spawnSync(command, args, { cwd: work, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (!expect.includes(result.status)) {
-    throw new Error(`${argv.join(" ")} exited ${result.status} (expected ${expect.join(" or ")})\n${result.stdout.slice(0, 4000)}\n${result.stderr.slice(0, 4000)}`);
+    throw new Error(
+      `${argv.join(" ")} exited ${result.status} (expected ${expect.join(" or ")})\n${result.stdout.slice(0, 4000)}\n${result.stderr.slice(0, 4000)}`,
+    );
   }
   let rssKb = NaN;
   if (hasTime) {
@@ -123,7 +145,9 @@ function timeOnce(argv, expect) {
   }
   let cpuMs = NaN;
   if (hasPerf) {
-    const line = readFileSync(cpuFile, "utf8").split("\n").find((l) => l.includes("task-clock"));
+    const line = readFileSync(cpuFile, "utf8")
+      .split("\n")
+      .find((l) => l.includes("task-clock"));
     cpuMs = Number(line?.split(",")[0]);
   }
   return { ms, rssKb, cpuMs };
@@ -146,7 +170,20 @@ function listTree(dir, prefix = "", out = new Map()) {
 }
 
 const setFlags = Object.entries(ANSWERS).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
-const pavedNew = (srcRoot, target, version, ...extra) => [NODE, BIN, "new", TEMPLATE, target, "--source", srcRoot, "--version", version, "--yes", ...setFlags, ...extra];
+const pavedNew = (srcRoot, target, version, ...extra) => [
+  NODE,
+  BIN,
+  "new",
+  TEMPLATE,
+  target,
+  "--source",
+  srcRoot,
+  "--version",
+  version,
+  "--yes",
+  ...setFlags,
+  ...extra,
+];
 
 /** paved's output must equal the plain walk's, byte for byte (plus .paved.yml): same files, same answers. */
 function assertSameOutput(srcRoot, size) {
@@ -158,7 +195,9 @@ function assertSameOutput(srcRoot, size) {
   const left = listTree(a);
   const right = listTree(b);
   right.delete(".paved.yml");
-  const differ = [...new Set([...left.keys(), ...right.keys()])].filter((p) => !left.get(p)?.equals(right.get(p) ?? Buffer.alloc(0)) || !right.has(p));
+  const differ = [...new Set([...left.keys(), ...right.keys()])].filter(
+    (p) => !left.get(p)?.equals(right.get(p) ?? Buffer.alloc(0)) || !right.has(p),
+  );
   if (differ.length) throw new Error(`paved and the baseline differ at ${size} files: ${differ.slice(0, 5).join(", ")}`);
   const copied = [...left.keys()].filter((p) => COPY_PATTERN.test(p));
   if (!copied.every((p) => left.get(p).includes("{{"))) throw new Error("the copy files lost their literal {{");
@@ -208,7 +247,15 @@ function benchesFor(size, srcRoot, outDir) {
   list.push({
     name: "baseline",
     label: "plain Handlebars walk",
-    argv: (i) => [NODE, BASELINE, path.join(srcRoot, TEMPLATE, "1.0.0", "files"), path.join(outDir, `baseline-${i}`), JSON.stringify(ANSWERS), TEMPLATE, "1.0.0"],
+    argv: (i) => [
+      NODE,
+      BASELINE,
+      path.join(srcRoot, TEMPLATE, "1.0.0", "files"),
+      path.join(outDir, `baseline-${i}`),
+      JSON.stringify(ANSWERS),
+      TEMPLATE,
+      "1.0.0",
+    ],
   });
   list.push({
     name: "new",
@@ -225,12 +272,23 @@ function benchesFor(size, srcRoot, outDir) {
   if (hasDoctor) {
     const service = path.join(outDir, "doctor-service");
     prepareDoctorService(srcRoot, service);
-    list.push({ name: "doctor", label: "paved doctor (generated service)", argv: () => [NODE, BIN, "doctor", service, "--quiet"], expect: [0, 1] });
+    list.push({
+      name: "doctor",
+      label: "paved doctor (generated service)",
+      argv: () => [NODE, BIN, "doctor", service, "--quiet"],
+      expect: [0, 1],
+    });
     const extra = Number(opts["doctor-tracked"]);
     if (extra > 0 && size === sizes[0]) {
       const big = path.join(outDir, "doctor-tracked");
       prepareDoctorService(srcRoot, big, extra);
-      list.push({ name: "doctor", variant: "tracked", label: `paved doctor (+${extra} tracked files)`, argv: () => [NODE, BIN, "doctor", big, "--quiet"], expect: [0, 1] });
+      list.push({
+        name: "doctor",
+        variant: "tracked",
+        label: `paved doctor (+${extra} tracked files)`,
+        argv: () => [NODE, BIN, "doctor", big, "--quiet"],
+        expect: [0, 1],
+      });
     }
   }
   if (hasUpgrade && upgradeSizes.has(size)) {
@@ -270,7 +328,9 @@ try {
     mkdirSync(outDir, { recursive: true });
     const benches = benchesFor(size, srcRoot, outDir);
     const runs = runsFor(size);
-    process.stderr.write(`\n${size}-file template (${files} files rendered): ${warmup} warm-up + ${runs} runs of ${benches.map((b) => b.label).join(", ")}\n`);
+    process.stderr.write(
+      `\n${size}-file template (${files} files rendered): ${warmup} warm-up + ${runs} runs of ${benches.map((b) => b.label).join(", ")}\n`,
+    );
     const samples = new Map(benches.map((b) => [b, []]));
     for (let i = -warmup; i < runs; i++) {
       for (const bench of benches) {
@@ -308,8 +368,10 @@ const find = (size, name, variant) => results.find((r) => r.size === size && r.n
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 const ratio = (a, b) => (a && b ? a / b : NaN);
 /** Median of the per-round ratios: each round runs both commands back to back, so load drifts cancel. */
-const timeRatio = (a, b) => (a && b && a.samples.length === b.samples.length ? median(a.samples.map((s, i) => s.ms / b.samples[i].ms)) : NaN);
-const cpuRatio = (a, b) => (a && b && a.samples.length === b.samples.length ? median(a.samples.map((s, i) => s.cpuMs / b.samples[i].cpuMs)) : NaN);
+const timeRatio = (a, b) =>
+  a && b && a.samples.length === b.samples.length ? median(a.samples.map((s, i) => s.ms / b.samples[i].ms)) : NaN;
+const cpuRatio = (a, b) =>
+  a && b && a.samples.length === b.samples.length ? median(a.samples.map((s, i) => s.cpuMs / b.samples[i].cpuMs)) : NaN;
 
 const lines = [];
 lines.push(`| files | command | median ms | min ms | x node | x baseline | CPU ms | CPU x baseline | peak RSS MB | RSS x baseline |`);
@@ -331,42 +393,72 @@ function perFile(name, size, variant) {
 
 const targets = [];
 const check = (label, value, limit, unit = "x") => {
-  if (Number.isFinite(value)) targets.push(`| ${label} | ${fmt(value, 2)}${unit} | <= ${limit}${unit} | ${value <= limit ? "met" : "NOT met"} |`);
+  if (Number.isFinite(value))
+    targets.push(`| ${label} | ${fmt(value, 2)}${unit} | <= ${limit}${unit} | ${value <= limit ? "met" : "NOT met"} |`);
 };
 const first = sizes[0];
 check("`paved --version` / `node -e ''`", timeRatio(find(first, "version"), find(first, "node")), 1.5);
 check("`paved --help` / `node -e ''`", timeRatio(find(first, "help"), find(first, "node")), 1.5);
 check(`\`paved new --no-git\` / plain walk, ${first} files`, timeRatio(find(first, "new"), find(first, "baseline")), 0.7);
-for (const size of sizes) check(`\`paved new\` (with git) / plain walk, ${size} files`, timeRatio(find(size, "new", "git"), find(size, "baseline")), size <= 60 ? 1.0 : 0.6);
+for (const size of sizes)
+  check(
+    `\`paved new\` (with git) / plain walk, ${size} files`,
+    timeRatio(find(size, "new", "git"), find(size, "baseline")),
+    size <= 60 ? 1.0 : 0.6,
+  );
 for (const size of sizes) {
   const withGit = find(size, "new", "git");
   const without = find(size, "new");
   // Median of per-round differences, like the ratios: both ran back to back in each round.
-  const cost = withGit && without && withGit.samples.length === without.samples.length ? median(withGit.samples.map((s, i) => s.ms - without.samples[i].ms)) : NaN;
+  const cost =
+    withGit && without && withGit.samples.length === without.samples.length
+      ? median(withGit.samples.map((s, i) => s.ms - without.samples[i].ms))
+      : NaN;
   check(`git cost of \`paved new\` (with git - --no-git), ${size} files`, cost, 60, " ms");
-  const cpuCost = withGit && without && withGit.samples.length === without.samples.length ? median(withGit.samples.map((s, i) => s.cpuMs - without.samples[i].cpuMs)) : NaN;
+  const cpuCost =
+    withGit && without && withGit.samples.length === without.samples.length
+      ? median(withGit.samples.map((s, i) => s.cpuMs - without.samples[i].cpuMs))
+      : NaN;
   check(`git cost of \`paved new\` in CPU time (all processes), ${size} files`, cpuCost, 60, " ms");
 }
 check(`\`paved doctor\` / \`node -e ''\`, ${first}-file service`, timeRatio(find(first, "doctor"), find(first, "node")), 3);
-for (const size of sizes) check(`\`paved upgrade\` / \`paved new\` (with git), ${size} files`, timeRatio(find(size, "upgrade"), find(size, "new", "git")), 1.0);
+for (const size of sizes)
+  check(`\`paved upgrade\` / \`paved new\` (with git), ${size} files`, timeRatio(find(size, "upgrade"), find(size, "new", "git")), 1.0);
 // The same targets in CPU time (every process of the command): what the load of a shared machine hides least.
 check(`\`paved new --no-git\` / plain walk, ${first} files, CPU time`, cpuRatio(find(first, "new"), find(first, "baseline")), 0.7);
-for (const size of sizes) check(`\`paved new\` (with git) / plain walk, ${size} files, CPU time`, cpuRatio(find(size, "new", "git"), find(size, "baseline")), size <= 60 ? 1.0 : 0.6);
-for (const size of sizes) check(`\`paved upgrade\` / \`paved new\` (with git), ${size} files, CPU time`, cpuRatio(find(size, "upgrade"), find(size, "new", "git")), 1.0);
-if (sizes.includes(600)) check("peak RSS `paved new` / plain walk, 600 files", ratio(find(600, "new")?.maxRssMb, find(600, "baseline")?.maxRssMb), 1.2);
+for (const size of sizes)
+  check(
+    `\`paved new\` (with git) / plain walk, ${size} files, CPU time`,
+    cpuRatio(find(size, "new", "git"), find(size, "baseline")),
+    size <= 60 ? 1.0 : 0.6,
+  );
+for (const size of sizes)
+  check(
+    `\`paved upgrade\` / \`paved new\` (with git), ${size} files, CPU time`,
+    cpuRatio(find(size, "upgrade"), find(size, "new", "git")),
+    1.0,
+  );
+if (sizes.includes(600))
+  check("peak RSS `paved new` / plain walk, 600 files", ratio(find(600, "new")?.maxRssMb, find(600, "baseline")?.maxRssMb), 1.2);
 for (const name of ["new", "doctor"]) {
   const ordered = sizes.filter((s) => Number.isFinite(perFile(name, s)) && s >= 600);
   if (ordered.length >= 2) {
     const small = ordered[0];
     const large = ordered[ordered.length - 1];
-    check(`\`paved ${name}\` cost per file above node start, ${large} vs ${small} files (linear = 1)`, perFile(name, large) / perFile(name, small), 1.5);
+    check(
+      `\`paved ${name}\` cost per file above node start, ${large} vs ${small} files (linear = 1)`,
+      perFile(name, large) / perFile(name, small),
+      1.5,
+    );
   }
 }
 const tracked = results.find((r) => r.variant === "tracked");
 if (tracked) {
   const plain = find(tracked.size, "doctor");
   lines.push("");
-  lines.push(`doctor with ${opts["doctor-tracked"]} extra tracked files: ${fmt(tracked.medianMs)} ms vs ${fmt(plain?.medianMs)} ms without them.`);
+  lines.push(
+    `doctor with ${opts["doctor-tracked"]} extra tracked files: ${fmt(tracked.medianMs)} ms vs ${fmt(plain?.medianMs)} ms without them.`,
+  );
 }
 
 const table = [
@@ -382,7 +474,11 @@ const table = [
 ].join("\n");
 process.stdout.write(table + "\n");
 if (opts.markdown) writeFileSync(opts.markdown, table + "\n");
-if (opts.json) writeFileSync(opts.json, JSON.stringify({ node: process.version, cpus: os.cpus().length, results: results.map(({ samples, ...r }) => r) }, null, 2) + "\n");
+if (opts.json)
+  writeFileSync(
+    opts.json,
+    JSON.stringify({ node: process.version, cpus: os.cpus().length, results: results.map(({ samples, ...r }) => r) }, null, 2) + "\n",
+  );
 
 const doctorBench = path.join(ROOT, "bench", "doctor.mjs");
 if (existsSync(doctorBench) && wanted("doctor") && !opts["skip-doctor-script"]) {

@@ -15,7 +15,14 @@ const { values: opts } = parseArgs({ options: { runs: { type: "string", default:
 const root = fileURLToPath(new URL("..", import.meta.url));
 const scratch = mkdtempSync(path.join(tmpdir(), "paved-bench-secrets-"));
 const bundle = path.join(scratch, "secrets.mjs");
-await build({ entryPoints: [path.join(root, "src/doctor/checks/secrets.ts")], bundle: true, platform: "node", format: "esm", outfile: bundle, logLevel: "error" });
+await build({
+  entryPoints: [path.join(root, "src/doctor/checks/secrets.ts")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: bundle,
+  logLevel: "error",
+});
 const { findSecrets } = await import(pathToFileURL(bundle).href);
 rmSync(scratch, { recursive: true, force: true });
 
@@ -25,9 +32,9 @@ const ORDINARY = fill(
   [
     'import { readFile } from "node:fs/promises";',
     "export async function loadConfig(path, options = {}) {",
-    "  const text = await readFile(path, \"utf8\"); // the key names below are not secrets",
+    '  const text = await readFile(path, "utf8"); // the key names below are not secrets',
     "  const config = JSON.parse(text);",
-    "  return { ...config, retries: options.retries ?? 3, tokenUrl: config.tokenUrl, password_field: \"pw\" };",
+    '  return { ...config, retries: options.retries ?? 3, tokenUrl: config.tokenUrl, password_field: "pw" };',
     "}",
     "",
   ].join("\n"),
@@ -56,11 +63,15 @@ function best(text) {
 const ordinary = best(ORDINARY);
 console.log(`secrets scan, ${opts.mib} MiB each, best of ${opts.runs}`);
 console.log(`${"input".padEnd(22)} ${"ms".padStart(8)} ${"ns/byte".padStart(9)} ${"× ordinary".padStart(11)}`);
-console.log(`${"ordinary code".padEnd(22)} ${ordinary.toFixed(1).padStart(8)} ${((ordinary * 1e6) / size).toFixed(1).padStart(9)} ${"1.0".padStart(11)}`);
+console.log(
+  `${"ordinary code".padEnd(22)} ${ordinary.toFixed(1).padStart(8)} ${((ordinary * 1e6) / size).toFixed(1).padStart(9)} ${"1.0".padStart(11)}`,
+);
 let worst = 0;
 for (const [name, text] of Object.entries(ADVERSARIAL)) {
   const ms = best(text);
   worst = Math.max(worst, ms / ordinary);
-  console.log(`${name.padEnd(22)} ${ms.toFixed(1).padStart(8)} ${((ms * 1e6) / size).toFixed(1).padStart(9)} ${(ms / ordinary).toFixed(1).padStart(11)}`);
+  console.log(
+    `${name.padEnd(22)} ${ms.toFixed(1).padStart(8)} ${((ms * 1e6) / size).toFixed(1).padStart(9)} ${(ms / ordinary).toFixed(1).padStart(11)}`,
+  );
 }
 console.log(`worst ratio: ${worst.toFixed(1)} (before the linear scanners: repeated \`token\` took 40 s at 320 KB)`);

@@ -158,8 +158,21 @@ function dashboard(m) {
           type: "timeseries",
           title: `Panel ${m}.${p}`,
           gridPos: { h: 8, w: 12, x: (p % 2) * 12, y: Math.floor(p / 2) * 8 },
-          targets: [{ expr: `sum(rate(http_requests_total{service="SERVICE",code=~"5.."}[5m])) by (route) / ${p + 1}`, legendFormat: "{{route}}" }],
-          fieldConfig: { defaults: { unit: "reqps", thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, { color: "red", value: 80 }] } } },
+          targets: [
+            { expr: `sum(rate(http_requests_total{service="SERVICE",code=~"5.."}[5m])) by (route) / ${p + 1}`, legendFormat: "{{route}}" },
+          ],
+          fieldConfig: {
+            defaults: {
+              unit: "reqps",
+              thresholds: {
+                mode: "absolute",
+                steps: [
+                  { color: "green", value: null },
+                  { color: "red", value: 80 },
+                ],
+              },
+            },
+          },
         },
         null,
         2,
@@ -202,8 +215,15 @@ data:
 }
 
 function markdown(m, i, templated) {
-  const head = templated ? `# {{name}} — notes ${m}.${i}\n\nOwned by **{{owner}}**. Listens on port {{port}}.\n` : `# Notes ${m}.${i}\n\nGeneral engineering notes.\n`;
-  return head + "\n" + Array.from({ length: 20 }, (_, k) => `- Point ${k}: keep handlers small, log with context, measure before optimising.`).join("\n") + "\n";
+  const head = templated
+    ? `# {{name}} — notes ${m}.${i}\n\nOwned by **{{owner}}**. Listens on port {{port}}.\n`
+    : `# Notes ${m}.${i}\n\nGeneral engineering notes.\n`;
+  return (
+    head +
+    "\n" +
+    Array.from({ length: 20 }, (_, k) => `- Point ${k}: keep handlers small, log with context, measure before optimising.`).join("\n") +
+    "\n"
+  );
 }
 
 /** The 60 files of one module, as [relative path, content] pairs; `prefix` places the module. */
@@ -217,11 +237,21 @@ function moduleFiles(m, prefix, version) {
   add(".github/workflows/ci.yml", workflow(m));
   for (let i = 0; i < 3; i++) add(`charts/templates/config-${i}.yaml`, helmTemplate(m, i));
   for (let i = 0; i < 5; i++) add(`docs/notes-${i}.md`, markdown(m, i, i % 2 === 0));
-  add("package.json", `{\n  "name": {{json name}},\n  "version": "0.${m}.0",\n  "type": "module",\n  "scripts": { "test": "vitest run" }\n}\n`);
+  add(
+    "package.json",
+    `{\n  "name": {{json name}},\n  "version": "0.${m}.0",\n  "type": "module",\n  "scripts": { "test": "vitest run" }\n}\n`,
+  );
   add("tsconfig.json", `{\n  "compilerOptions": { "target": "ES2022", "module": "NodeNext", "strict": true, "outDir": "dist-${m}" }\n}\n`);
-  add("Dockerfile", `FROM node:20-slim\nLABEL module=${m}\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nEXPOSE {{port}}\nCMD ["node", "dist/server.js"]\n`);
+  add(
+    "Dockerfile",
+    `FROM node:20-slim\nLABEL module=${m}\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nEXPOSE {{port}}\nCMD ["node", "dist/server.js"]\n`,
+  );
   add("src/{{kebab name}}.ts", `// module ${m}\nexport const name = {{json name}};\nexport const owner = {{json owner}};\n`);
-  for (let i = 0; i < 2; i++) add(`db/migrations/00${i}.sql`, `-- {{name}} migration ${m}.${i}\nCREATE TABLE {{snake name}}_${i} (id bigserial primary key, created_at timestamptz not null default now());\n`);
+  for (let i = 0; i < 2; i++)
+    add(
+      `db/migrations/00${i}.sql`,
+      `-- {{name}} migration ${m}.${i}\nCREATE TABLE {{snake name}}_${i} (id bigserial primary key, created_at timestamptz not null default now());\n`,
+    );
   if (version === "1.0.0" || version === "1.1.0") add("docs/legacy.md", "# Legacy\n\nRemoved in 2.0.0.\n");
   else add("docs/region.md", "# Region\n\n{{name}} runs in {{region}}.\n");
   if (version !== "1.0.0") add("src/health.ts", `export const health = () => ({ service: {{json name}}, ok: true });\n`);

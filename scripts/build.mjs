@@ -73,7 +73,9 @@ const result = await build({
   target: "node20",
   chunkNames: "chunks/[name]-[hash]",
   // CommonJS dependencies (commander, yaml, semver, picomatch) call require() for Node built-ins.
-  banner: { js: 'import { createRequire as __pavedCreateRequire } from "node:module"; const require = __pavedCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __pavedCreateRequire } from "node:module"; const require = __pavedCreateRequire(import.meta.url);',
+  },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: "none",

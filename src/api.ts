@@ -81,7 +81,10 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
     const issue = parsed.error.issues[0]!;
     // The option is the error's location (fields.flag), so the message reads `targetDir: <what is wrong>`.
     const within = formatIssuePath(issue.path.slice(1));
-    throw new UserError(`${within ? `${within}: ` : ""}${issue.message}`, { code: "option", fields: { flag: String(issue.path[0] ?? "createService") } });
+    throw new UserError(`${within ? `${within}: ` : ""}${issue.message}`, {
+      code: "option",
+      fields: { flag: String(issue.path[0] ?? "createService") },
+    });
   }
   const input = parsed.data;
   const warn = input.warn ?? (() => {});
@@ -94,12 +97,27 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
     assertTargetFree(target);
   }
 
-  const meta: RenderMeta = { template: input.template, version: versionName, dirName: input.dirName ?? path.basename(target), ...cliRenderMeta() };
-  const provided = new Map<string, ProvidedAnswer>(Object.entries(input.answers).flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const])).map(([k, value]) => [k, { value, origin: "answers file" }] as const));
-  const { answers } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile: versionFile(version, "template.yaml") });
+  const meta: RenderMeta = {
+    template: input.template,
+    version: versionName,
+    dirName: input.dirName ?? path.basename(target),
+    ...cliRenderMeta(),
+  };
+  const provided = new Map<string, ProvidedAnswer>(
+    Object.entries(input.answers)
+      .flatMap(([k, value]) => (value === null || value === undefined ? [] : [[k, value] as const]))
+      .map(([k, value]) => [k, { value, origin: "answers file" }] as const),
+  );
+  const { answers } = await resolveAnswers({
+    questions: version.manifest.questions,
+    provided,
+    meta,
+    manifestFile: versionFile(version, "template.yaml"),
+  });
   const { tree } = renderServiceTree(version, answers, meta, target);
   const lockfile = input.lockfile ? lockfileSpecOf(version.manifest) : undefined;
-  if (lockfile) assertTrusted([lockfile.command], source.trusted || input.trust === true, `template ${input.template} ${versionName}`, source.id);
+  if (lockfile)
+    assertTrusted([lockfile.command], source.trusted || input.trust === true, `template ${input.template} ${versionName}`, source.id);
   const result: CreateServiceResult = {
     template: input.template,
     version: versionName,
@@ -108,7 +126,9 @@ export async function createService(options: CreateServiceOptions): Promise<Crea
     files: sortedPaths(tree),
     answers: recordableAnswers(version.manifest.questions, answers),
     // As the manifest writes them (unrendered): for the caller to see what a CLI run would have done.
-    skippedHooks: version.manifest.hooks.postCreate.map((h) => (typeof h === "string" ? h : typeof h.run === "string" ? h.run : h.run.join(" "))),
+    skippedHooks: version.manifest.hooks.postCreate.map((h) =>
+      typeof h === "string" ? h : typeof h.run === "string" ? h.run : h.run.join(" "),
+    ),
     dryRun: input.dryRun ?? false,
     lockfile: null,
   };

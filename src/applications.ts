@@ -103,7 +103,9 @@ export async function selectApplications(dir: string | undefined, options: { all
       place
         ? `${shown} is not a paved service: no ${SERVICE_FILE} ${options.all ? "" : "there or above it (up to the repository root), nor "}in the files git has below it`
         : `${shown} is not a paved service: no ${SERVICE_FILE} there or above it`,
-      { hint: "create a service with `paved new <template> <dir>`, or bring an existing one in with `paved adopt <template> [dir]`; or pass the directory of a service" },
+      {
+        hint: "create a service with `paved new <template> <dir>`, or bring an existing one in with `paved adopt <template> [dir]`; or pass the directory of a service",
+      },
     );
   }
   return { applications, all: true };

@@ -40,19 +40,27 @@ const cliPackageSpec = z
     const problem = cliSpecProblem(text);
     if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
   })
-  .regex(/^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/, "must be a package and an exact version, e.g. @acme/paved@1.4.2");
+  .regex(
+    /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/,
+    "must be a package and an exact version, e.g. @acme/paved@1.4.2",
+  );
 
 const answerDefault = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
 
 export const configFileSchema = z
   .object({
-    $schema: z.string().optional().meta({ description: "JSON Schema for editors, e.g. paved's `schema/pavedrc.schema.json`. Ignored by paved." }),
-    source: z
+    $schema: z
       .string()
-      .min(1)
       .optional()
-      .meta({ description: "The default template source: a git URL, a git repository path or a `<name>/<version>/` directory (a path is relative to this file). PAVED_SOURCE and --source override it." }),
-    verify: z.boolean().optional().meta({ description: "Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips)." }),
+      .meta({ description: "JSON Schema for editors, e.g. paved's `schema/pavedrc.schema.json`. Ignored by paved." }),
+    source: z.string().min(1).optional().meta({
+      description:
+        "The default template source: a git URL, a git repository path or a `<name>/<version>/` directory (a path is relative to this file). PAVED_SOURCE and --source override it.",
+    }),
+    verify: z
+      .boolean()
+      .optional()
+      .meta({ description: "Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips)." }),
     defaults: z
       .record(
         z.string().regex(TEMPLATE_KEY, "must be a template name (lowercase letters, digits and dashes)"),
@@ -61,24 +69,32 @@ export const configFileSchema = z
       .optional()
       .meta({
         description:
-          "Answer defaults per template, replacing the manifest's: `defaults: { service: { repository: \"https://git.example.com/{{owner}}/{{name}}\" } }`. Text is rendered with the earlier answers; the result is validated against the question; --set, answers files and prompts still override it.",
+          'Answer defaults per template, replacing the manifest\'s: `defaults: { service: { repository: "https://git.example.com/{{owner}}/{{name}}" } }`. Text is rendered with the earlier answers; the result is validated against the question; --set, answers files and prompts still override it.',
       }),
     cli: z
       .union([
         cliPackageSpec,
         z
           .object({
-            package: cliPackageSpec.meta({ description: "The package and exact version (or a `file:` / https `.tgz` tarball), e.g. `@acme/paved@1.4.2`." }),
-            pin: z.enum(CLI_PINS).optional().meta({ description: "`npx` (default): CI runs `npx --yes <package>@<version>`. `devDependency`: package.json pins it and CI runs `npx --no-install paved` after `npm ci`; the package must be installable where services install." }),
+            package: cliPackageSpec.meta({
+              description: "The package and exact version (or a `file:` / https `.tgz` tarball), e.g. `@acme/paved@1.4.2`.",
+            }),
+            pin: z.enum(CLI_PINS).optional().meta({
+              description:
+                "`npx` (default): CI runs `npx --yes <package>@<version>`. `devDependency`: package.json pins it and CI runs `npx --no-install paved` after `npm ci`; the package must be installable where services install.",
+            }),
           })
           .strict(),
       ])
       .optional()
-      .meta({ description: "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`. Only the user config and the PAVED_CONFIG file may set it; in a project's .pavedrc.yml it is ignored with a warning." }),
-    trust: z
-      .array(z.string().min(1, "must not be empty"))
-      .optional()
-      .meta({ description: "Template sources (git URLs or paths) whose hooks, migrations and test commands run without --trust. Only the user config and the PAVED_CONFIG file may grant it; in a project's .pavedrc.yml it is ignored with a warning." }),
+      .meta({
+        description:
+          "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`. Only the user config and the PAVED_CONFIG file may set it; in a project's .pavedrc.yml it is ignored with a warning.",
+      }),
+    trust: z.array(z.string().min(1, "must not be empty")).optional().meta({
+      description:
+        "Template sources (git URLs or paths) whose hooks, migrations and test commands run without --trust. Only the user config and the PAVED_CONFIG file may grant it; in a project's .pavedrc.yml it is ignored with a warning.",
+    }),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -88,8 +104,8 @@ type AnswerDefault = z.infer<typeof answerDefault>;
 const FIELD_FIXES: Record<string, string> = {
   source: "e.g. `source: https://git.example.com/platform/service-template.git`",
   verify: "`verify: true` or `verify: false`",
-  defaults: "answer defaults per template, e.g. `defaults: { service: { repository: \"https://git.example.com/{{owner}}/{{name}}\" } }`",
-  cli: "a package and exact version, e.g. `cli: \"@acme/paved@1.4.2\"` or `cli: { package: \"@acme/paved@1.4.2\", pin: devDependency }`",
+  defaults: 'answer defaults per template, e.g. `defaults: { service: { repository: "https://git.example.com/{{owner}}/{{name}}" } }`',
+  cli: 'a package and exact version, e.g. `cli: "@acme/paved@1.4.2"` or `cli: { package: "@acme/paved@1.4.2", pin: devDependency }`',
   trust: "a list of template sources whose hooks run without --trust, e.g. `trust: [https://git.example.com/platform/templates.git]`",
 };
 const ALL_FIELDS_FIX = "the keys are source, verify, defaults, cli and trust (see docs/config.md)";
@@ -102,8 +118,10 @@ export function cliSpecProblem(text: string): string | undefined {
   const version = text.slice(at + 1);
   if (!NPM_PACKAGE_NAME.test(name) || name.length > 214) return `${JSON.stringify(name)} is not an npm package name`;
   // It is written into CI files and shell commands verbatim: nothing there may need quoting.
-  if (isTarballSpec(version)) return /^[\w@%+=:,./~-]+$/.test(version) ? undefined : "a tarball path may hold only letters, digits and @ % + = : , . / ~ _ -";
-  if (semver.valid(version) !== version) return `${JSON.stringify(version)} is not an exact version (a range or tag would let CI run a different paved)`;
+  if (isTarballSpec(version))
+    return /^[\w@%+=:,./~-]+$/.test(version) ? undefined : "a tarball path may hold only letters, digits and @ % + = : , . / ~ _ -";
+  if (semver.valid(version) !== version)
+    return `${JSON.stringify(version)} is not an exact version (a range or tag would let CI run a different paved)`;
   return undefined;
 }
 
@@ -150,7 +168,10 @@ export function readConfigFile(file: string): ConfigFile {
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => `"${k}"`).join(", ");
     const where = field ? `${field}: ` : "";
-    throw new UserError(`${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}`, { hint: field ? (FIELD_FIXES[String(issue.path[0])] ?? ALL_FIELDS_FIX) : ALL_FIELDS_FIX, fields: { file } });
+    throw new UserError(`${where}unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}`, {
+      hint: field ? (FIELD_FIXES[String(issue.path[0])] ?? ALL_FIELDS_FIX) : ALL_FIELDS_FIX,
+      fields: { file },
+    });
   }
   const top = String(issue.path[0] ?? "");
   throw new UserError(`${field || "(top level)"}: ${issue.message}`, { hint: FIELD_FIXES[top] ?? ALL_FIELDS_FIX, fields: { file } });
@@ -213,7 +234,10 @@ export function configLayers(cwd: string = process.cwd(), env: NodeJS.ProcessEnv
   const org = env[ORG_CONFIG_ENV];
   if (org) {
     const file = path.resolve(org);
-    if (!existsSync(file)) throw new UserError(`${ORG_CONFIG_ENV}=${org}: no such file`, { hint: `point ${ORG_CONFIG_ENV} at the organisation's config file, or unset it` });
+    if (!existsSync(file))
+      throw new UserError(`${ORG_CONFIG_ENV}=${org}: no such file`, {
+        hint: `point ${ORG_CONFIG_ENV} at the organisation's config file, or unset it`,
+      });
     layers.push({ kind: "org", file, config: readConfigFile(file) });
   }
   return layers;
@@ -273,7 +297,13 @@ export function effectiveConfig(cwd: string = process.cwd(), env: NodeJS.Process
     : sourceFromFile && { value: resolveFromFile(sourceFromFile.value, sourceFromFile.from), from: sourceFromFile.from };
   const cliFromFile = first((c) => c.cli, true);
   const cli = cliFromFile
-    ? { value: typeof cliFromFile.value === "string" ? parseCliSpec(cliFromFile.value) : parseCliSpec(cliFromFile.value.package, cliFromFile.value.pin), from: cliFromFile.from }
+    ? {
+        value:
+          typeof cliFromFile.value === "string"
+            ? parseCliSpec(cliFromFile.value)
+            : parseCliSpec(cliFromFile.value.package, cliFromFile.value.pin),
+        from: cliFromFile.from,
+      }
     : { value: ownCliSpec(), from: "default" };
   if (cli.value.version.startsWith("file:") && cli.from !== "default") {
     const tarball = cli.value.version.slice("file:".length);
@@ -341,7 +371,10 @@ export function normalizeTrustSpec(spec: string): string {
     } catch {
       // not a URL the WHATWG parser knows: compared as written
     }
-    return text.replace(/\/+$/, "").replace(/\.git$/, "").replace(/\/+$/, "");
+    return text
+      .replace(/\/+$/, "")
+      .replace(/\.git$/, "")
+      .replace(/\/+$/, "");
   }
   const resolved = path.resolve(text);
   try {
@@ -405,7 +438,11 @@ export interface ConfiguredQuestions<Q> {
   unused: string[];
 }
 
-export function withConfiguredDefaults<Q extends { name: string; default?: unknown }>(template: string, questions: readonly Q[], config: Pick<EffectiveConfig, "defaults">): ConfiguredQuestions<Q> {
+export function withConfiguredDefaults<Q extends { name: string; default?: unknown }>(
+  template: string,
+  questions: readonly Q[],
+  config: Pick<EffectiveConfig, "defaults">,
+): ConfiguredQuestions<Q> {
   const configured = config.defaults[template] ?? {};
   const origins = new Map<string, string>();
   const out = questions.map((q) => {
@@ -432,5 +469,11 @@ export const CONFIG_SCHEMA_ID = "https://github.com/paved-dev/paved/schema/paved
 /** The JSON Schema of `.pavedrc.yml` and the user/org config (the zod schema's input side), for editors. */
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configFileSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  return { $schema: schema.$schema, $id: CONFIG_SCHEMA_ID, title: "paved configuration", description: "`.pavedrc.yml` (found upward), `$XDG_CONFIG_HOME/paved/config.yml` and the file PAVED_CONFIG names. See docs/config.md.", ...schema };
+  return {
+    $schema: schema.$schema,
+    $id: CONFIG_SCHEMA_ID,
+    title: "paved configuration",
+    description: "`.pavedrc.yml` (found upward), `$XDG_CONFIG_HOME/paved/config.yml` and the file PAVED_CONFIG names. See docs/config.md.",
+    ...schema,
+  };
 }

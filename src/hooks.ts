@@ -49,7 +49,9 @@ export function normalizeCommand(raw: RawCommand, rendering?: CommandRendering):
     words = Array.isArray(spec.run) ? spec.run : splitCommand(spec.run);
   } catch (error) {
     if (!(error instanceof CommandSyntaxError)) throw error;
-    throw new UserError(`${rendering?.where ?? "a command"}: ${JSON.stringify(spec.run)}: ${error.message}`, { hint: "close the quote, or write the command as a list of words (run: [cmd, arg])" });
+    throw new UserError(`${rendering?.where ?? "a command"}: ${JSON.stringify(spec.run)}: ${error.message}`, {
+      hint: "close the quote, or write the command as a list of words (run: [cmd, arg])",
+    });
   }
   if (rendering) words = words.map((w) => (w.includes("{{") ? renderManifestText(w, rendering.context, rendering.where) : w));
   const display = typeof spec.run === "string" && !spec.run.includes("{{") ? spec.run : words.map(shownWord).join(" ");
@@ -72,9 +74,12 @@ export function shownCommand(command: HookCommand): string {
 export function assertTrusted(commands: readonly HookCommand[], trusted: boolean, what: string, sourceId: string): void {
   if (trusted || commands.length === 0) return;
   const list = commands.map((c) => `  ${shownCommand(c)}`).join("\n");
-  throw new UserError(`${what} from ${sourceId} would run commands:\n${list}\nand templates from sources other than the built-in ones are not trusted`, {
-    hint: "read the commands above; pass --trust to run them",
-  });
+  throw new UserError(
+    `${what} from ${sourceId} would run commands:\n${list}\nand templates from sources other than the built-in ones are not trusted`,
+    {
+      hint: "read the commands above; pass --trust to run them",
+    },
+  );
 }
 
 /** How one command ended: the report `paved template test --json` and `upgrade --verify` give per command. */
@@ -105,7 +110,11 @@ export interface RunCommandOptions {
  * The one way paved runs a template's command (hooks, `test:` commands for verify and `template test`):
  * in `cwd`, with its timeout, never reading stdin, killed by Ctrl-C (which throws Interrupted).
  */
-export async function runCommand(command: HookCommand, cwd: string, options: RunCommandOptions): Promise<{ step: StepReport; failure?: StepFailure }> {
+export async function runCommand(
+  command: HookCommand,
+  cwd: string,
+  options: RunCommandOptions,
+): Promise<{ step: StepReport; failure?: StepFailure }> {
   const { execa } = await import("execa");
   const started = performance.now();
   const captured = options.output === "stderr" ? undefined : options.output;
@@ -135,7 +144,12 @@ export async function runCommand(command: HookCommand, cwd: string, options: Run
     }
     const ran = await trackChild(child);
     if (interruptSignal.aborted) throw new Interrupted(interruptedBy() ?? "SIGINT");
-    const step: StepReport = { command: command.display, ok: !ran.failed, exitCode: ran.exitCode ?? null, durationMs: Math.round(performance.now() - started) };
+    const step: StepReport = {
+      command: command.display,
+      ok: !ran.failed,
+      exitCode: ran.exitCode ?? null,
+      durationMs: Math.round(performance.now() - started),
+    };
     if (step.ok) return { step };
     const why = ran.timedOut
       ? `did not finish within ${command.timeoutMs / 1000} s`

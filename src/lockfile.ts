@@ -36,7 +36,11 @@ export function lockfileNeeded(spec: LockfileSpec, before: FileTree, after: File
  * scratch copy of the tree (so the working tree changes only in the upgrade's one atomic apply) and return
  * the tree with the lockfile files it wrote. Returns the paths that changed.
  */
-export async function refreshLockfile(spec: LockfileSpec, tree: FileTree, log: (line: string) => void): Promise<{ tree: FileTree; changed: string[] }> {
+export async function refreshLockfile(
+  spec: LockfileSpec,
+  tree: FileTree,
+  log: (line: string) => void,
+): Promise<{ tree: FileTree; changed: string[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), "paved-lockfile-"));
   const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   try {
@@ -71,7 +75,11 @@ export function missingLockfiles(spec: LockfileSpec, dir: string): string[] {
  * After `paved new` without installs: create the lockfile in place when it is missing. A failure (offline,
  * registry down) does not stop `new`: it returns what is missing and the command to run, for the next steps.
  */
-export async function ensureLockfile(spec: LockfileSpec, dir: string, log: (line: string) => void): Promise<{ created: string[]; missing: string[]; error?: string }> {
+export async function ensureLockfile(
+  spec: LockfileSpec,
+  dir: string,
+  log: (line: string) => void,
+): Promise<{ created: string[]; missing: string[]; error?: string }> {
   const before = missingLockfiles(spec, dir);
   if (before.length === 0) return { created: [], missing: [] };
   try {

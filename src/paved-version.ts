@@ -14,7 +14,9 @@ export function pavedVersion(): string {
 
 /** How to get a paved at `wanted`, in the way the configured `cli` installs it. */
 export function upgradeCommandFor(wanted: string, cli: CliRenderMeta): string {
-  return cli.cliPin === "devDependency" ? `npm install -D --save-exact ${cli.cliPackage}@${wanted}` : `npx --yes ${cli.cliPackage}@${wanted} <command>`;
+  return cli.cliPin === "devDependency"
+    ? `npm install -D --save-exact ${cli.cliPackage}@${wanted}`
+    : `npx --yes ${cli.cliPackage}@${wanted} <command>`;
 }
 
 /**

@@ -9,7 +9,9 @@ export function canPrompt(yes: boolean | undefined): boolean {
 
 function choicesOf(q: Question): Array<{ value: string | number; name: string; description?: string }> {
   return (q.choices ?? []).map((c) =>
-    typeof c === "object" ? { value: c.value, name: c.name ?? String(c.value), ...(c.description ? { description: c.description } : {}) } : { value: c, name: String(c) },
+    typeof c === "object"
+      ? { value: c.value, name: c.name ?? String(c.value), ...(c.description ? { description: c.description } : {}) }
+      : { value: c, name: String(c) },
   );
 }
 

@@ -71,7 +71,9 @@ export function credentialFreeUrl(url: string): CredentialFreeUrl {
   if (!parts || !hasSecret(parts)) return { url, stripped: false, secrets: [] };
   const user = keptUser(parts);
   const clean = `${url.slice(0, SCHEME.exec(url)![0].length)}${user !== undefined ? `${user}@` : ""}${parts.hostAndPath}`;
-  const secrets = [parts.userinfo !== user ? parts.userinfo : undefined, parts.query, parts.fragment].filter((s): s is string => s !== undefined && s !== "");
+  const secrets = [parts.userinfo !== user ? parts.userinfo : undefined, parts.query, parts.fragment].filter(
+    (s): s is string => s !== undefined && s !== "",
+  );
   return { url: clean, stripped: true, secrets };
 }
 

@@ -41,7 +41,8 @@ export const serviceFileSchema = z
   .strict();
 export type ServiceFile = z.infer<typeof serviceFileSchema>;
 
-const HEADER = "# Managed by paved (https://github.com/paved-dev/paved): do not edit by hand.\n# Change answers with `paved upgrade --set key=value`.\n";
+const HEADER =
+  "# Managed by paved (https://github.com/paved-dev/paved): do not edit by hand.\n# Change answers with `paved upgrade --set key=value`.\n";
 
 export function serializeServiceFile(file: ServiceFile): string {
   const ordered: Record<string, unknown> = {

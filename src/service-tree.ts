@@ -20,7 +20,13 @@ export interface ServiceTree {
  * `.paved.yml` that records where it came from (secrets left out). `paved new` and the library API (src/api.ts)
  * both create services with it.
  */
-export function renderServiceTree(version: TemplateVersion, answers: Answers, meta: RenderMeta, target: string, repoPath = ""): ServiceTree {
+export function renderServiceTree(
+  version: TemplateVersion,
+  answers: Answers,
+  meta: RenderMeta,
+  target: string,
+  repoPath = "",
+): ServiceTree {
   const rendered = renderTemplate(version, answers, meta);
   const placed = placeRenderedFiles(rendered.tree, version.manifest.rootFiles, repoPath);
   const rootFiles = sortedPaths(placed.root);

@@ -37,7 +37,12 @@ export function entriesEqual(a: FileEntry | undefined, b: FileEntry | undefined)
   if (!a || !b) return a === b;
   if ((a.symlink ?? null) !== (b.symlink ?? null)) return false;
   if (isExecutable(a) !== isExecutable(b)) return false;
-  return Buffer.compare(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) === 0;
+  return (
+    Buffer.compare(
+      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+      Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+    ) === 0
+  );
 }
 
 /** How many leading bytes git looks at for a NUL (FIRST_FEW_BYTES in git's xdiff-interface.c). */

@@ -27,11 +27,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 /**
  * Parse untrusted data at the edge. On failure throws a UserError that names the file, the field and the fix.
  */
-export function parseWith<S extends z.ZodType>(
-  schema: S,
-  data: unknown,
-  context: { file: string; fix: string },
-): z.output<S> {
+export function parseWith<S extends z.ZodType>(schema: S, data: unknown, context: { file: string; fix: string }): z.output<S> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 5).map(describeIssue);

@@ -21,7 +21,10 @@ export function readConfigText(file: string, shownAs: string, fix: string): stri
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    throw new UserError(`cannot read: ${code ?? (error as Error).message}`, { hint: fix, fields: { file: shownAs, ...(code ? { errno: code } : {}) } });
+    throw new UserError(`cannot read: ${code ?? (error as Error).message}`, {
+      hint: fix,
+      fields: { file: shownAs, ...(code ? { errno: code } : {}) },
+    });
   }
   try {
     const stat = fstatSync(fd);
@@ -29,12 +32,16 @@ export function readConfigText(file: string, shownAs: string, fix: string): stri
       const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO (named pipe)" : stat.isSocket() ? "a socket" : "a device";
       throw new UserError(`is ${kind}, not a regular file; paved reads only regular files`, { hint: fix, fields: { file: shownAs } });
     }
-    if (stat.size > MAX_CONFIG_BYTES) throw new UserError(`is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix, fields: { file: shownAs } });
+    if (stat.size > MAX_CONFIG_BYTES)
+      throw new UserError(`is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix, fields: { file: shownAs } });
     return readFileSync(fd, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read: ${code ?? (error as Error).message}`, { hint: fix, fields: { file: shownAs, ...(code ? { errno: code } : {}) } });
+    throw new UserError(`cannot read: ${code ?? (error as Error).message}`, {
+      hint: fix,
+      fields: { file: shownAs, ...(code ? { errno: code } : {}) },
+    });
   } finally {
     closeSync(fd);
   }

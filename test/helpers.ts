@@ -95,7 +95,15 @@ export function envWithoutIdentity(home: string): Record<string, string> {
     if (v !== undefined && !k.startsWith("GIT_")) clean[k] = v;
   }
   writeFileSync(path.join(home, ".gitconfig"), "");
-  return { ...clean, HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig"), GIT_CONFIG_NOSYSTEM: "1", CI: "true", NO_COLOR: "1" };
+  return {
+    ...clean,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, ".config"),
+    GIT_CONFIG_GLOBAL: path.join(home, ".gitconfig"),
+    GIT_CONFIG_NOSYSTEM: "1",
+    CI: "true",
+    NO_COLOR: "1",
+  };
 }
 
 /** Spawn the built CLI (bin/paved.js) with execa; never rejects, so tests assert exit codes. */
@@ -121,7 +129,16 @@ const PTY_DRIVER = path.join(ROOT, "test", "support", "pty-driver.py");
  * `thenEnter`, any further prompt is answered with Enter (its default), so a template may grow questions.
  */
 export function runInTerminal(args: string[], script: Array<[prompt: string, keys: string]>, options: { thenEnter?: boolean } = {}) {
-  const env: Record<string, string> = { ...CLI_ENV, TERM: "xterm", ...(options.thenEnter ? { PTY_DRIVER_THEN: JSON.stringify(["\\? .+", "\r"]) } : {}) };
+  const env: Record<string, string> = {
+    ...CLI_ENV,
+    TERM: "xterm",
+    ...(options.thenEnter ? { PTY_DRIVER_THEN: JSON.stringify(["\\? .+", "\r"]) } : {}),
+  };
   delete env.CI;
-  return execa("python3", [PTY_DRIVER, JSON.stringify(script), "--", process.execPath, BIN, ...args], { reject: false, env, extendEnv: true, timeout: 90_000 });
+  return execa("python3", [PTY_DRIVER, JSON.stringify(script), "--", process.execPath, BIN, ...args], {
+    reject: false,
+    env,
+    extendEnv: true,
+    timeout: 90_000,
+  });
 }

@@ -53,7 +53,8 @@ function normalise(rule: InferRule): Rule {
 export function describeRule(rule: InferRule): string {
   if (typeof rule === "string") return rule;
   const r = normalise(rule);
-  const what = r.kind === "regex" ? `/${String(r.arg)}/` : r.kind === "exists" ? (r.arg ? "exists" : "does not exist") : `${r.kind}:${String(r.arg)}`;
+  const what =
+    r.kind === "regex" ? `/${String(r.arg)}/` : r.kind === "exists" ? (r.arg ? "exists" : "does not exist") : `${r.kind}:${String(r.arg)}`;
   return `${r.file} ${what}${r.value !== undefined ? ` -> ${JSON.stringify(r.value)}` : ""}`;
 }
 
@@ -89,7 +90,8 @@ export function repoReader(files: RepoFiles): RepoReader {
 export function treeReader(tree: FileTree): RepoReader {
   const text = (file: string): string | undefined => {
     const entry = tree.get(file);
-    if (!entry || entry.symlink !== undefined || entry.data.byteLength > MAX_SCAN_BYTES || isBinary(entry.data) || !isUtf8(entry.data)) return undefined;
+    if (!entry || entry.symlink !== undefined || entry.data.byteLength > MAX_SCAN_BYTES || isBinary(entry.data) || !isUtf8(entry.data))
+      return undefined;
     return Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString("utf8");
   };
   const parsed = <T>(file: string, parse: (text: string) => T): T | undefined => {
@@ -101,7 +103,8 @@ export function treeReader(tree: FileTree): RepoReader {
       const unsafe = unsafePathReason(file);
       if (unsafe) return unsafe;
       const segments = file.split("/");
-      for (let i = 1; i < segments.length; i++) if (tree.get(segments.slice(0, i).join("/"))?.symlink !== undefined) return "lies beneath a symlink";
+      for (let i = 1; i < segments.length; i++)
+        if (tree.get(segments.slice(0, i).join("/"))?.symlink !== undefined) return "lies beneath a symlink";
       return undefined;
     },
     kind(file) {
@@ -143,7 +146,8 @@ function evaluate(rule: Rule, reader: RepoReader): Found {
     return why ? { refused: `${file} ${why}` } : undefined;
   }
   if (rule.kind === "regex") {
-    if (Buffer.byteLength(text) > MAX_INFER_REGEX_BYTES) return { refused: `${file} is larger than ${MAX_INFER_REGEX_BYTES / 1024} KiB; a regex rule does not search it` };
+    if (Buffer.byteLength(text) > MAX_INFER_REGEX_BYTES)
+      return { refused: `${file} is larger than ${MAX_INFER_REGEX_BYTES / 1024} KiB; a regex rule does not search it` };
     const match = linearRegExp(String(rule.arg), "m").exec(text);
     return match ? { found: match[1] ?? match[0] } : undefined;
   }
@@ -173,7 +177,11 @@ function shown(q: Question, value: unknown): string {
  * the question accepts (coerced to its type, then its choices, pattern and range) wins. Pure apart from reading
  * through `reader`, which confines every read to the repository.
  */
-export function inferAnswers(questions: readonly Question[], reader: RepoReader, fallback: (name: string) => readonly InferRule[] | undefined = () => undefined): Inference {
+export function inferAnswers(
+  questions: readonly Question[],
+  reader: RepoReader,
+  fallback: (name: string) => readonly InferRule[] | undefined = () => undefined,
+): Inference {
   const answers = new Map<string, InferredAnswer>();
   const notes: InferenceNote[] = [];
   for (const q of questions) {

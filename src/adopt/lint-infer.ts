@@ -13,7 +13,11 @@ import { inferAnswers, treeReader } from "./infer.js";
  * repository too. Answer sets that do not
  * resolve or render are skipped here: lint reports them already.
  */
-export async function inferWarnings(version: TemplateVersion, sets: readonly AnswerSet[], lineOf: (where: ReadonlyArray<string | number>) => number | undefined): Promise<LintFinding[]> {
+export async function inferWarnings(
+  version: TemplateVersion,
+  sets: readonly AnswerSet[],
+  lineOf: (where: ReadonlyArray<string | number>) => number | undefined,
+): Promise<LintFinding[]> {
   const questions = version.manifest.questions;
   if (!questions.some((q) => q.infer)) return [];
   const found = new Map<string, { finding: LintFinding; sets: string[] }>();
@@ -46,11 +50,20 @@ export async function inferWarnings(version: TemplateVersion, sets: readonly Ans
       if (existing) existing.sets.push(set.name);
       else {
         found.set(message, {
-          finding: { rule: "infer/round-trip", file: "template.yaml", ...(line ? { line } : {}), message, hint: "fix the rule (its file, path or regex group), or put first a rule that finds it: `paved adopt` tries them in order" },
+          finding: {
+            rule: "infer/round-trip",
+            file: "template.yaml",
+            ...(line ? { line } : {}),
+            message,
+            hint: "fix the rule (its file, path or regex group), or put first a rule that finds it: `paved adopt` tries them in order",
+          },
           sets: [set.name],
         });
       }
     }
   }
-  return [...found.values()].map(({ finding, sets: names }) => ({ ...finding, message: `${finding.message} (rendering with ${names.join(", ")})` }));
+  return [...found.values()].map(({ finding, sets: names }) => ({
+    ...finding,
+    message: `${finding.message} (rendering with ${names.join(", ")})`,
+  }));
 }

@@ -67,7 +67,12 @@ function recording(prompter: Prompter, answered: Map<string, ProvidedAnswer>): P
 }
 
 /** Inferred answers, then prompted ones, then --set: each later source wins; only names the version asks. */
-function providedFor(version: TemplateVersion, inference: Inference, layers: ReadonlyArray<ReadonlyMap<string, ProvidedAnswer>>, allNames: boolean): Map<string, ProvidedAnswer> {
+function providedFor(
+  version: TemplateVersion,
+  inference: Inference,
+  layers: ReadonlyArray<ReadonlyMap<string, ProvidedAnswer>>,
+  allNames: boolean,
+): Map<string, ProvidedAnswer> {
   const names = new Set(version.manifest.questions.map((q) => q.name));
   const provided = new Map<string, ProvidedAnswer>();
   for (const [name, inferred] of inference.answers) provided.set(name, { value: inferred.value, origin: "inferred" });
@@ -75,9 +80,17 @@ function providedFor(version: TemplateVersion, inference: Inference, layers: Rea
   return provided;
 }
 
-async function score(input: AdoptionInput, version: TemplateVersion, layers: ReadonlyArray<ReadonlyMap<string, ProvidedAnswer>>, newest: boolean, prompter?: Prompter): Promise<ScoredCandidate> {
+async function score(
+  input: AdoptionInput,
+  version: TemplateVersion,
+  layers: ReadonlyArray<ReadonlyMap<string, ProvidedAnswer>>,
+  newest: boolean,
+  prompter?: Prompter,
+): Promise<ScoredCandidate> {
   const latestRules = new Map(input.latest.manifest.questions.map((q) => [q.name, q.infer] as const));
-  const inference = inferAnswers(version.manifest.questions, input.files, (name): readonly InferRule[] | undefined => latestRules.get(name));
+  const inference = inferAnswers(version.manifest.questions, input.files, (name): readonly InferRule[] | undefined =>
+    latestRules.get(name),
+  );
   const meta = { template: input.template, version: version.manifest.version, dirName: input.dirName, ...cliRenderMeta() };
   // As upgrade renders its base: a secret nobody gave is unknown and the files that read it are left out.
   const { answers, unknown } = await resolveAnswers({

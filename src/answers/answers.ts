@@ -34,7 +34,18 @@ export interface RenderMeta extends CliRenderMeta {
 /** `{{paved}}` as templates see it: every key present, so `{{paved.path}}` renders "" at a repository root. */
 export function pavedScope(meta: RenderMeta): Required<RenderMeta> {
   const at = meta.path ?? "";
-  return { ...meta, path: at, root: meta.root ?? (at === "" ? "." : at.split("/").map(() => "..").join("/")) };
+  return {
+    ...meta,
+    path: at,
+    root:
+      meta.root ??
+      (at === ""
+        ? "."
+        : at
+            .split("/")
+            .map(() => "..")
+            .join("/")),
+  };
 }
 
 export interface Prompter {
@@ -110,7 +121,7 @@ function choiceValues(q: Question): Array<string | number> {
 }
 
 function display(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /** Turn a value from --set (always text) or an answers file into the question's type. Throws a plain message. */
@@ -143,7 +154,10 @@ export function coerceAnswer(q: Question, raw: unknown): AnswerValue {
       const items = Array.isArray(raw)
         ? raw
         : typeof raw === "string"
-          ? raw.split(",").map((s) => s.trim()).filter(Boolean)
+          ? raw
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean)
           : null;
       if (!items) throw new Error("must be a list (comma-separated with --set)");
       const values = choiceValues(q);
@@ -192,7 +206,13 @@ function emptyAnswer(q: Question): AnswerValue {
 }
 
 /** A question's default with earlier answers filled in; undefined when there is none (or it renders empty). */
-export function defaultFor(q: Question, answers: Answers, meta: RenderMeta, manifestFile: string, configuredAt?: string): AnswerValue | undefined {
+export function defaultFor(
+  q: Question,
+  answers: Answers,
+  meta: RenderMeta,
+  manifestFile: string,
+  configuredAt?: string,
+): AnswerValue | undefined {
   if (q.default === undefined) return undefined;
   const where = configuredAt ?? `${manifestFile}: questions.${q.name}.default`;
   const fix = configuredAt ? `fix it in ${configuredAt.split(": ")[0]}` : "the template's author must fix the default";
@@ -275,10 +295,15 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
       } else if (fallback !== undefined) {
         value = fallback;
         const verdict = validateAnswer(q, value);
-        if (verdict !== true && configuredAt) throw new UserError(`${configuredAt}: ${display(value)} for ${q.name}: ${verdict}`, { hint: `fix it there, or ${setHint(q)}` });
+        if (verdict !== true && configuredAt)
+          throw new UserError(`${configuredAt}: ${display(value)} for ${q.name}: ${verdict}`, { hint: `fix it there, or ${setHint(q)}` });
         if (verdict !== true) throw invalidAnswer(q, { value, origin: "default" }, verdict);
       } else if (q.required) {
-        throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, { hint: setHint(q), code: "missing-answer", fields: { variable: q.name } });
+        throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, {
+          hint: setHint(q),
+          code: "missing-answer",
+          fields: { variable: q.name },
+        });
       } else {
         value = emptyAnswer(q);
       }
@@ -294,11 +319,17 @@ const HIDDEN = "***";
 function invalidAnswer(q: Question, given: ProvidedAnswer, rawProblem: string): UserError {
   // A problem may quote the value (`"x" is not one of ...`): never a secret's.
   const values = (Array.isArray(given.value) ? given.value : [given.value]).map(String).filter((v) => v.length > 0);
-  const problem = q.secret ? values.reduce((text, v) => text.split(JSON.stringify(v)).join(HIDDEN).split(v).join(HIDDEN), rawProblem) : rawProblem;
+  const problem = q.secret
+    ? values.reduce((text, v) => text.split(JSON.stringify(v)).join(HIDDEN).split(v).join(HIDDEN), rawProblem)
+    : rawProblem;
   const shown = q.secret ? HIDDEN : Array.isArray(given.value) ? given.value.join(",") : String(given.value);
   const displayed = q.secret ? HIDDEN : display(given.value);
   if (given.origin === "default") {
-    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, { hint: setHint(q), code: "invalid-answer", fields: { variable: q.name } });
+    return new UserError(`${q.name} ${displayed} (the default): ${problem}`, {
+      hint: setHint(q),
+      code: "invalid-answer",
+      fields: { variable: q.name },
+    });
   }
   if (given.origin === "recorded") {
     // A `.paved.yml` answer is checked like a typed one before anything renders with it (it is repository data).

@@ -17,7 +17,10 @@ export type Expr =
 type BinaryOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "&&" | "||";
 
 export class ExpressionError extends Error {
-  constructor(message: string, readonly source: string) {
+  constructor(
+    message: string,
+    readonly source: string,
+  ) {
     super(message);
     this.name = "ExpressionError";
   }

@@ -40,7 +40,6 @@ export interface CoverageReport {
   percent: number;
 }
 
-
 interface Frame {
   context: unknown;
   blockParams: Map<string, unknown>;
@@ -58,7 +57,11 @@ export function coverageSets(manifest: Manifest): AnswerSet[] {
   return answerSets(manifest).sets.filter((s) => manifest.examples.length === 0 || s.example !== undefined);
 }
 
-export async function templateCoverage(manifest: Manifest, files: FileTree, manifestLineOf: (p: ReadonlyArray<string | number>) => number | undefined): Promise<CoverageReport> {
+export async function templateCoverage(
+  manifest: Manifest,
+  files: FileTree,
+  manifestLineOf: (p: ReadonlyArray<string | number>) => number | undefined,
+): Promise<CoverageReport> {
   const branches = new Map<string, Branch>();
   const branchAt = (key: string, make: () => Omit<Branch, "exercisedBy">): Branch => {
     let b = branches.get(key);
@@ -97,7 +100,12 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
     if (typeof rule.when === "boolean") continue;
     const line = manifestLineOf(["files", "when", rule.glob]);
     for (const outcome of [true, false]) {
-      branchAt(`when|${rule.glob}|${outcome}`, () => ({ kind: outcome ? "when-true" : "when-false", file: "template.yaml", ...(line ? { line } : {}), label: `files.when[${JSON.stringify(rule.glob)}] ${outcome}` }));
+      branchAt(`when|${rule.glob}|${outcome}`, () => ({
+        kind: outcome ? "when-true" : "when-false",
+        file: "template.yaml",
+        ...(line ? { line } : {}),
+        label: `files.when[${JSON.stringify(rule.glob)}] ${outcome}`,
+      }));
     }
   }
   manifest.questions.forEach((q, i) => {
@@ -105,7 +113,12 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
     const line = manifestLineOf(["questions", i, "choices"]);
     for (const choice of q.choices ?? []) {
       const value = typeof choice === "object" ? choice.value : choice;
-      branchAt(`choice|${q.name}|${String(value)}`, () => ({ kind: "choice", file: "template.yaml", ...(line ? { line } : {}), label: `${q.name}: ${String(value)}` }));
+      branchAt(`choice|${q.name}|${String(value)}`, () => ({
+        kind: "choice",
+        file: "template.yaml",
+        ...(line ? { line } : {}),
+        label: `${q.name}: ${String(value)}`,
+      }));
     }
   });
 
@@ -114,7 +127,9 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
   for (const set of sets) {
     let answers: Answers;
     try {
-      answers = (await resolveAnswers({ questions: manifest.questions, provided: set.provided, meta: set.meta, manifestFile: "template.yaml" })).answers;
+      answers = (
+        await resolveAnswers({ questions: manifest.questions, provided: set.provided, meta: set.meta, manifestFile: "template.yaml" })
+      ).answers;
     } catch {
       continue; // lint reports answers that do not resolve
     }
@@ -146,16 +161,33 @@ export async function templateCoverage(manifest: Manifest, files: FileTree, mani
       for (const { key } of templateTexts(sourcePath, entry, copied)) {
         const program = texts.get(key);
         if (!program) continue;
-        for (const context of contexts) walk(program, { context, blockParams: new Map(), data: { root: context } }, `files/${sourcePath}`, (b) => hit(b, set.name), branches);
+        for (const context of contexts)
+          walk(
+            program,
+            { context, blockParams: new Map(), data: { root: context } },
+            `files/${sourcePath}`,
+            (b) => hit(b, set.name),
+            branches,
+          );
       }
     }
   }
   const list = [...branches.values()];
   const covered = list.filter((b) => b.exercisedBy.length > 0).length;
-  return { sets: evaluated, branches: list, covered, total: list.length, percent: list.length === 0 ? 100 : Math.floor((covered / list.length) * 1000) / 10 };
+  return {
+    sets: evaluated,
+    branches: list,
+    covered,
+    total: list.length,
+    percent: list.length === 0 ? 100 : Math.floor((covered / list.length) * 1000) / 10,
+  };
 }
 
-function templateTexts(sourcePath: string, entry: FileTree extends Map<string, infer E> ? E : never, copied: (p: string) => boolean): Array<{ key: string; source: string }> {
+function templateTexts(
+  sourcePath: string,
+  entry: FileTree extends Map<string, infer E> ? E : never,
+  copied: (p: string) => boolean,
+): Array<{ key: string; source: string }> {
   const out: Array<{ key: string; source: string }> = [];
   splitTemplatePath(sourcePath).forEach((segment, i) => {
     if (segment.includes("{{")) out.push({ key: `path:${sourcePath}:${i}`, source: segment });
@@ -186,7 +218,8 @@ function registerBlocks(program: Node, file: string, branchAt: (key: string, mak
     const params = ((node.params as Node[] | undefined) ?? []).map(shownExpression).join(" ");
     if (kind) {
       branchAt(blockKey(file, node, "body"), () => ({ kind, file, ...position, label: `{{#${kind} ${params}}}` }));
-      if (node.inverse) branchAt(blockKey(file, node, "else"), () => ({ kind: "else", file, ...position, label: `{{else}} of {{#${kind} ${params}}}` }));
+      if (node.inverse)
+        branchAt(blockKey(file, node, "else"), () => ({ kind: "else", file, ...position, label: `{{else}} of {{#${kind} ${params}}}` }));
     }
     if (node.program) registerBlocks(node.program as Node, file, branchAt);
     if (node.inverse) registerBlocks(node.inverse as Node, file, branchAt);
@@ -195,7 +228,8 @@ function registerBlocks(program: Node, file: string, branchAt: (key: string, mak
 
 function shownExpression(node: Node): string {
   if (node.type === "PathExpression") return (node as PathNode).original;
-  if (node.type === "SubExpression") return `(${[shownExpression(node.path as Node), ...((node.params as Node[] | undefined) ?? []).map(shownExpression)].join(" ")})`;
+  if (node.type === "SubExpression")
+    return `(${[shownExpression(node.path as Node), ...((node.params as Node[] | undefined) ?? []).map(shownExpression)].join(" ")})`;
   if (node.type === "StringLiteral") return JSON.stringify(node.value);
   return String(node.value);
 }
@@ -217,7 +251,11 @@ function walk(program: Node, frame: Frame, file: string, hit: (b: Branch) => voi
       const next = enter ? body : inverse;
       if (next) walk(next, frame, file, hit, branches);
     } else if (path.original === "each" || (params.length === 0 && Array.isArray(value))) {
-      const items = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : value && typeof value === "object" ? Object.entries(value) : [];
+      const items = Array.isArray(value)
+        ? value.map((v, i) => [i, v] as const)
+        : value && typeof value === "object"
+          ? Object.entries(value)
+          : [];
       const names = (body?.blockParams as string[] | undefined) ?? [];
       items.forEach(([key, item], i) => {
         const blockParams = new Map<string, unknown>();
@@ -229,7 +267,14 @@ function walk(program: Node, frame: Frame, file: string, hit: (b: Branch) => voi
       if (items.length === 0 && inverse) walk(inverse, frame, file, hit, branches);
     } else if (path.original === "with") {
       const names = (body?.blockParams as string[] | undefined) ?? [];
-      if (handlebarsTruthy(value) && body) walk(body, { context: value, blockParams: new Map(names[0] ? [[names[0], value]] : []), data: frame.data, parent: frame }, file, hit, branches);
+      if (handlebarsTruthy(value) && body)
+        walk(
+          body,
+          { context: value, blockParams: new Map(names[0] ? [[names[0], value]] : []), data: frame.data, parent: frame },
+          file,
+          hit,
+          branches,
+        );
       else if (inverse) walk(inverse, frame, file, hit, branches);
     } else {
       if (body) walk(body, frame, file, hit, branches);
@@ -241,7 +286,10 @@ function walk(program: Node, frame: Frame, file: string, hit: (b: Branch) => voi
 function lookup(path: PathNode, frame: Frame): unknown {
   if (path.data) {
     const [head, ...rest] = path.parts;
-    return rest.reduce<unknown>((v, p) => (v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), frame.data[head ?? ""]);
+    return rest.reduce<unknown>(
+      (v, p) => (v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined),
+      frame.data[head ?? ""],
+    );
   }
   let f: Frame | undefined = frame;
   for (let i = 0; i < path.depth; i++) f = f?.parent;
@@ -258,7 +306,11 @@ function lookup(path: PathNode, frame: Frame): unknown {
       }
     }
   }
-  for (const part of parts) value = value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, part) ? (value as Record<string, unknown>)[part] : undefined;
+  for (const part of parts)
+    value =
+      value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, part)
+        ? (value as Record<string, unknown>)[part]
+        : undefined;
   return value;
 }
 

@@ -68,13 +68,21 @@ export function backstageTemplateEntity({ manifest, source, owner, type = "servi
   const page: JsonSchema = { title: `${manifest.name} ${manifest.version}`, type: "object", required, properties };
   if (conditional.size > 0) {
     page.allOf = [...conditional.values()].map(({ condition, properties: shown, required: shownRequired }) => ({
-      if: { properties: { [condition.on]: condition.negated ? { not: { const: condition.equals } } : { const: condition.equals } }, required: [condition.on] },
+      if: {
+        properties: { [condition.on]: condition.negated ? { not: { const: condition.equals } } : { const: condition.equals } },
+        required: [condition.on],
+      },
       // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, written as data, never awaited
       then: { properties: shown, ...(shownRequired.length > 0 ? { required: shownRequired } : {}) },
     }));
   }
 
-  const values = Object.fromEntries(asked.map((q) => [q.name, fromRepoUrl(q) ? REPOSITORY_FROM_REPO_URL : q.secret ? `\${{ secrets.${q.name} }}` : `\${{ parameters.${q.name} }}`]));
+  const values = Object.fromEntries(
+    asked.map((q) => [
+      q.name,
+      fromRepoUrl(q) ? REPOSITORY_FROM_REPO_URL : q.secret ? `\${{ secrets.${q.name} }}` : `\${{ parameters.${q.name} }}`,
+    ]),
+  );
   const nameQuestion = byName.has("name") ? "parameters.name" : undefined;
   return {
     apiVersion: "scaffolder.backstage.io/v1beta3",
@@ -96,7 +104,12 @@ export function backstageTemplateEntity({ manifest, source, owner, type = "servi
           type: "object",
           required: ["repoUrl"],
           properties: {
-            repoUrl: { title: "Repository location", type: "string", "ui:field": "RepoUrlPicker", "ui:options": { allowedHosts: ["github.com"] } },
+            repoUrl: {
+              title: "Repository location",
+              type: "string",
+              "ui:field": "RepoUrlPicker",
+              "ui:options": { allowedHosts: ["github.com"] },
+            },
           },
         },
       ],
@@ -198,7 +211,8 @@ function formField(q: Question): JsonSchema {
   }
   if (q.default !== undefined && !isTemplated(q.default)) field.default = q.default;
   // {{paved.dirName}} is the target folder's name, which a Backstage workspace does not have: no default there.
-  else if (isTemplated(q.default) && !String(q.default).includes("paved.")) field["ui:help"] = `Leave empty for the template's default, ${JSON.stringify(q.default)}.`;
+  else if (isTemplated(q.default) && !String(q.default).includes("paved."))
+    field["ui:help"] = `Leave empty for the template's default, ${JSON.stringify(q.default)}.`;
   if (q.patternHint) field["ui:help"] = appendSentence(field["ui:help"], `Format: ${q.patternHint}.`);
   if (q.secret) {
     // The Secret field keeps the value out of the task's parameters; the step reads it as ${{ secrets.<name> }}.

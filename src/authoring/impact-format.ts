@@ -50,15 +50,19 @@ export function formatImpactHuman(report: ImpactReport, c: ChalkInstance): strin
     "not-paved": c.dim(pad("not-paved")),
   };
   const width = Math.max(0, ...report.services.map((r) => r.id.length));
-  const lines = [`${report.template} -> ${report.to}: impact on ${report.services.length} ${report.services.length === 1 ? "repository" : "repositories"}`];
+  const lines = [
+    `${report.template} -> ${report.to}: impact on ${report.services.length} ${report.services.length === 1 ? "repository" : "repositories"}`,
+  ];
   for (const row of report.services) {
     lines.push(`  ${escapeControlChars(row.id).padEnd(width)}  ${mark[row.status]}  ${escapeControlChars(rowDetail(row))}`);
     if (row.migrations.length) lines.push(`  ${"".padEnd(width)}    migrations: ${escapeControlChars(migrationText(row))}`);
-    for (const k of row.kept) lines.push(`  ${"".padEnd(width)}    kept: ${escapeControlChars(k.path)} (the template deletes it; the team edited it)`);
+    for (const k of row.kept)
+      lines.push(`  ${"".padEnd(width)}    kept: ${escapeControlChars(k.path)} (the template deletes it; the team edited it)`);
   }
   if (report.conflictFiles.length) {
     lines.push("", "Files that conflict:");
-    for (const f of report.conflictFiles) lines.push(`  ${escapeControlChars(f.path)}: ${plural(f.services, "service")}, ${plural(f.regions, "region")}`);
+    for (const f of report.conflictFiles)
+      lines.push(`  ${escapeControlChars(f.path)}: ${plural(f.services, "service")}, ${plural(f.regions, "region")}`);
   }
   lines.push("", totalsLine(report));
   return lines.join("\n") + "\n";
@@ -72,8 +76,31 @@ function table(head: string[], rows: (string | number | null)[][]): string[] {
 export function formatImpactMarkdown(report: ImpactReport): string {
   const t = report.totals;
   const out = [`## Fleet impact of ${mdCell(report.template)} ${mdCell(report.to)}`, ""];
-  out.push(...table(["", "services"], [["would upgrade cleanly", t.clean], ["with conflicts", t.conflicts], ["already current", t.current], ["blocked", t.blocked], ["unreadable", t.unreadable], ["on another template (skipped)", t.otherTemplate], ["with kept files to move", t.withKept]]), "");
-  if (report.conflictFiles.length) out.push("### Files that conflict", "", ...table(["file", "services", "regions"], report.conflictFiles.map((f) => [f.path, f.services, f.regions])), "");
+  out.push(
+    ...table(
+      ["", "services"],
+      [
+        ["would upgrade cleanly", t.clean],
+        ["with conflicts", t.conflicts],
+        ["already current", t.current],
+        ["blocked", t.blocked],
+        ["unreadable", t.unreadable],
+        ["on another template (skipped)", t.otherTemplate],
+        ["with kept files to move", t.withKept],
+      ],
+    ),
+    "",
+  );
+  if (report.conflictFiles.length)
+    out.push(
+      "### Files that conflict",
+      "",
+      ...table(
+        ["file", "services", "regions"],
+        report.conflictFiles.map((f) => [f.path, f.services, f.regions]),
+      ),
+      "",
+    );
   const planned = report.services.filter((r) => r.status === "clean" || r.status === "conflicts");
   if (planned.length) {
     out.push(
@@ -81,12 +108,28 @@ export function formatImpactMarkdown(report: ImpactReport): string {
       "",
       ...table(
         ["service", "from", "result", "conflicts", "migrations", "kept files"],
-        planned.map((r) => [r.id, r.from, r.status === "clean" ? `clean (${plural(r.changes, "file")})` : `stops at ${r.stopsAt}`, conflictText(r) || null, migrationText(r) || null, r.kept.map((k) => k.path).join(", ") || null]),
+        planned.map((r) => [
+          r.id,
+          r.from,
+          r.status === "clean" ? `clean (${plural(r.changes, "file")})` : `stops at ${r.stopsAt}`,
+          conflictText(r) || null,
+          migrationText(r) || null,
+          r.kept.map((k) => k.path).join(", ") || null,
+        ]),
       ),
       "",
     );
   }
   const others = report.services.filter((r) => r.status === "blocked" || r.status === "unreadable");
-  if (others.length) out.push("### Blocked or unreadable", "", ...table(["repository", "status", "reason"], others.map((r) => [r.id, r.status, r.reason])), "");
+  if (others.length)
+    out.push(
+      "### Blocked or unreadable",
+      "",
+      ...table(
+        ["repository", "status", "reason"],
+        others.map((r) => [r.id, r.status, r.reason]),
+      ),
+      "",
+    );
   return out.join("\n");
 }

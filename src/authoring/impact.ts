@@ -138,7 +138,12 @@ export async function serviceImpact(target: Target, plan: Plan): Promise<ImpactR
   }
   if (service.template !== plan.template) return emptyRow(target.id, "other-template", `on ${service.template}`, service);
   if (!plan.versions.includes(service.version)) {
-    return emptyRow(target.id, "blocked", `${SERVICE_FILE} records ${service.template} ${service.version}, which the template source does not have`, service);
+    return emptyRow(
+      target.id,
+      "blocked",
+      `${SERVICE_FILE} records ${service.template} ${service.version}, which the template source does not have`,
+      service,
+    );
   }
   if (service.version === plan.to) return emptyRow(target.id, "current", null, service);
   if (semver.gt(service.version, plan.to)) return emptyRow(target.id, "current", `on ${service.version}, newer than ${plan.to}`, service);
@@ -157,7 +162,9 @@ export async function serviceImpact(target: Target, plan: Plan): Promise<ImpactR
     const chain = await resolvePath(plan.source, plan.versions, service, plan.to, new Map(), dirName, undefined);
     const computed = await computeUpgrade({ template: service.template, dirName, ours, path: chain, throughConflicts: true });
     const conflicts = computed.steps.flatMap((s) =>
-      s.actions.filter(isConflicted).map((a) => ({ path: a.path, kind: a.conflict.kind, regions: a.conflict.regions ?? 0, step: `${s.from}->${s.to}` })),
+      s.actions
+        .filter(isConflicted)
+        .map((a) => ({ path: a.path, kind: a.conflict.kind, regions: a.conflict.regions ?? 0, step: `${s.from}->${s.to}` })),
     );
     const stopsAt = computed.steps.find((s) => s.actions.some((a) => a.conflict))?.to ?? null;
     return {
@@ -211,11 +218,14 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
   const versions = await source.listAllVersions(template);
   const wanted = input.to?.replace(/^v/, "");
   if (wanted !== undefined && !versions.includes(wanted)) {
-    throw new UserError(`--to ${input.to}: ${template} has no such version in ${input.templateDir}`, { hint: `versions: ${versions.join(", ") || "none"}` });
+    throw new UserError(`--to ${input.to}: ${template} has no such version in ${input.templateDir}`, {
+      hint: `versions: ${versions.join(", ") || "none"}`,
+    });
   }
   const releases = versions.filter((v) => semver.prerelease(v) === null);
   const to = wanted ?? releases[releases.length - 1] ?? versions[versions.length - 1];
-  if (to === undefined) throw new UserError(`${input.templateDir}: ${template} has no versions`, { hint: "add a <version>/template.yaml folder" });
+  if (to === undefined)
+    throw new UserError(`${input.templateDir}: ${template} has no versions`, { hint: "add a <version>/template.yaml folder" });
   // Every version loads (and fails) here, once, rather than in each service's row.
   await Promise.all(versions.filter((v) => semver.lte(v, to)).map((v) => source.loadVersion(template, v)));
 
@@ -227,5 +237,13 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
     input.onRow?.(row, ++done, targets.length);
     return row;
   });
-  return { template, source: source.id, to, shard: input.shard, totals: totalsOf(rows), conflictFiles: conflictFilesOf(rows), services: rows };
+  return {
+    template,
+    source: source.id,
+    to,
+    shard: input.shard,
+    totals: totalsOf(rows),
+    conflictFiles: conflictFilesOf(rows),
+    services: rows,
+  };
 }

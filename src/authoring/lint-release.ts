@@ -23,7 +23,10 @@ export interface ReleaseLintFinding {
  * warning, the version does not repeat the previous version's migrations (a copied folder that kept them
  * would run them again on every upgrade).
  */
-export async function checkReleases(template: TemplateDir, manifest: Manifest): Promise<{ findings: ReleaseLintFinding[]; warnings: ReleaseLintFinding[] }> {
+export async function checkReleases(
+  template: TemplateDir,
+  manifest: Manifest,
+): Promise<{ findings: ReleaseLintFinding[]; warnings: ReleaseLintFinding[] }> {
   const findings: ReleaseLintFinding[] = [];
   const warnings: ReleaseLintFinding[] = [];
   const folder = path.basename(template.dir);
@@ -35,11 +38,21 @@ export async function checkReleases(template: TemplateDir, manifest: Manifest): 
   for (const drift of lock ? await lockDrift(parent, lock) : []) {
     const hint = `a released version never changes: restore it from git (git checkout -- ${path.relative(process.cwd(), path.join(parent, drift.version)) || "."}) and make the change in a new version (paved template release)`;
     if (drift.missing) {
-      findings.push({ rule: "release/locked-changed", file: `../${RELEASE_LOCK_FILE}`, message: `released version ${drift.version} is locked but its folder is gone`, hint });
+      findings.push({
+        rule: "release/locked-changed",
+        file: `../${RELEASE_LOCK_FILE}`,
+        message: `released version ${drift.version} is locked but its folder is gone`,
+        hint,
+      });
       continue;
     }
     for (const file of drift.files) {
-      findings.push({ rule: "release/locked-changed", file: relative(drift.version, file), message: `released version ${drift.version} changed since it was locked (${RELEASE_LOCK_FILE})`, hint });
+      findings.push({
+        rule: "release/locked-changed",
+        file: relative(drift.version, file),
+        message: `released version ${drift.version} changed since it was locked (${RELEASE_LOCK_FILE})`,
+        hint,
+      });
     }
   }
 

@@ -95,7 +95,9 @@ export async function lintTemplate(dirArg: string): Promise<LintResult> {
   const renderedPaths = await renderAnswerSets(template, manifest, findings, result.rendered, flagged);
   checkGlobs(template, manifest, renderedPaths, findings);
   result.warnings = await coverageWarnings(template, manifest);
-  result.warnings.push(...(await inferWarnings(asTemplateVersion(template, manifest), answerSets(manifest).sets, (where) => template.lineOf(where))));
+  result.warnings.push(
+    ...(await inferWarnings(asTemplateVersion(template, manifest), answerSets(manifest).sets, (where) => template.lineOf(where))),
+  );
   checkLocation(template, manifest, findings);
   await checkVersionAgainstTags(template, manifest, findings);
   const releases = await checkReleases(template, manifest);
@@ -141,13 +143,15 @@ function checkWhenExpressions(template: TemplateDir, manifest: Manifest, finding
   const expressions: Expression[] = [];
   manifest.questions.forEach((q, i) => {
     const earlier = new Set(manifest.questions.slice(0, i).map((e) => e.name));
-    if (typeof q.when === "string") expressions.push({ where: ["questions", i, "when"], text: q.when, known: earlier, knownLabel: "an earlier question" });
+    if (typeof q.when === "string")
+      expressions.push({ where: ["questions", i, "when"], text: q.when, known: earlier, knownLabel: "an earlier question" });
   });
   for (const [glob, when] of Object.entries(manifest.files.when)) {
     if (typeof when === "string") expressions.push({ where: ["files", "when", glob], text: when, known: all, knownLabel: "a question" });
   }
   manifest.checks.forEach((check, i) => {
-    if (typeof check.when === "string") expressions.push({ where: ["checks", i, "when"], text: check.when, known: all, knownLabel: "a question" });
+    if (typeof check.when === "string")
+      expressions.push({ where: ["checks", i, "when"], text: check.when, known: all, knownLabel: "a question" });
   });
   for (const expression of expressions) {
     const line = template.lineOf(expression.where);
@@ -157,7 +161,12 @@ function checkWhenExpressions(template: TemplateDir, manifest: Manifest, finding
       names = referencedNames(parseExpression(expression.text));
     } catch (error) {
       const detail = error instanceof ExpressionError ? error.message : String(error);
-      findings.push({ rule: "when/syntax", file: MANIFEST, ...(line ? { line } : {}), message: `${field}: ${JSON.stringify(expression.text)}: ${detail}` });
+      findings.push({
+        rule: "when/syntax",
+        file: MANIFEST,
+        ...(line ? { line } : {}),
+        message: `${field}: ${JSON.stringify(expression.text)}: ${detail}`,
+      });
       continue;
     }
     for (const name of names) {
@@ -174,7 +183,9 @@ function checkWhenExpressions(template: TemplateDir, manifest: Manifest, finding
 }
 
 function fieldName(where: ReadonlyArray<string | number>): string {
-  return where.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : /^[A-Za-z_]\w*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
+  return where
+    .map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : /^[A-Za-z_]\w*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))
+    .join("");
 }
 
 function checkSourcePaths(template: TemplateDir, findings: LintFinding[]): void {
@@ -251,7 +262,8 @@ function checkTemplateTexts(template: TemplateDir, manifest: Manifest, findings:
     const scope = earlier === undefined ? root : rootShape(manifest.questions.slice(0, earlier));
     for (const ref of checkTemplateRefs(text, scope)) {
       const found = finding(ref, MANIFEST, template.positionIn(where, ref.line, ref.column), `${field}: `);
-      if (earlier !== undefined && ref.problem === "undefined-variable") found.hint = `a default may only use answers to earlier questions and ${PAVED_META_KEYS.map((k) => `{{paved.${k}}}`).join(", ")}`;
+      if (earlier !== undefined && ref.problem === "undefined-variable")
+        found.hint = `a default may only use answers to earlier questions and ${PAVED_META_KEYS.map((k) => `{{paved.${k}}}`).join(", ")}`;
       findings.push(found);
       flagged.fields.add(field);
     }
@@ -271,7 +283,8 @@ function manifestTemplateStrings(manifest: Manifest): Array<{ where: Array<strin
     else if (Array.isArray(raw.run)) for (const [k, word] of raw.run.entries()) out.push({ where: [...where, "run", k], text: word });
     else out.push({ where: [...where, "run"], text: raw.run });
   };
-  for (const hook of ["postCreate", "postUpgrade"] as const) for (const [i, raw] of manifest.hooks[hook].entries()) command(raw, ["hooks", hook, i]);
+  for (const hook of ["postCreate", "postUpgrade"] as const)
+    for (const [i, raw] of manifest.hooks[hook].entries()) command(raw, ["hooks", hook, i]);
   // `paved upgrade --verify` and `paved template test` render test commands with the answers too.
   for (const [i, raw] of manifest.test.entries()) command(raw, ["test", i]);
   manifest.migrations.forEach((step, i) => {
@@ -285,7 +298,8 @@ export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsCom
   const defaultsComplete = manifest.questions.every((q) => !q.required || q.default !== undefined);
   const sets: AnswerSet[] = [];
   const meta = (dirName: string): RenderMeta => ({ template: manifest.name, version: manifest.version, dirName, ...cliRenderMeta() });
-  if (defaultsComplete || manifest.examples.length === 0) sets.push({ name: "defaults", provided: new Map(), meta: meta("example-service") });
+  if (defaultsComplete || manifest.examples.length === 0)
+    sets.push({ name: "defaults", provided: new Map(), meta: meta("example-service") });
   for (const [index, example] of manifest.examples.entries()) {
     const provided = new Map<string, ProvidedAnswer>();
     for (const [key, value] of Object.entries(example.answers)) provided.set(key, { value, origin: "answers file" });
@@ -295,7 +309,13 @@ export function answerSets(manifest: Manifest): { sets: AnswerSet[]; defaultsCom
   return { sets, defaultsComplete };
 }
 
-async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findings: LintFinding[], rendered: string[], flagged: Flagged): Promise<Set<string>> {
+async function renderAnswerSets(
+  template: TemplateDir,
+  manifest: Manifest,
+  findings: LintFinding[],
+  rendered: string[],
+  flagged: Flagged,
+): Promise<Set<string>> {
   const renderedPaths = new Set<string>();
   // The same problem met by several answer sets is one finding that names them all.
   const renderFindings = new Map<string, { finding: LintFinding; sets: string[] }>();
@@ -304,16 +324,32 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
     const exampleIndex = set.example ?? -1;
     let answers: Answers;
     try {
-      answers = (await resolveAnswers({ questions: manifest.questions, provided: set.provided, meta: set.meta, manifestFile: MANIFEST })).answers;
+      answers = (await resolveAnswers({ questions: manifest.questions, provided: set.provided, meta: set.meta, manifestFile: MANIFEST }))
+        .answers;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const line = exampleIndex >= 0 ? template.lineOf(["examples", exampleIndex, "answers"]) : undefined;
       if (exampleIndex < 0 && error instanceof UserError && error.code === "missing-answer") {
-        findings.push({ rule: "examples/missing", file: MANIFEST, message: `cannot render with the defaults alone: ${message}`, hint: "add `examples:` with answers for the questions that have no default" });
+        findings.push({
+          rule: "examples/missing",
+          file: MANIFEST,
+          message: `cannot render with the defaults alone: ${message}`,
+          hint: "add `examples:` with answers for the questions that have no default",
+        });
       } else if (exampleIndex < 0) {
-        findings.push({ rule: "examples/answers", file: MANIFEST, message: `the defaults: ${message}`, hint: "a question's default must pass its own type, pattern and range" });
+        findings.push({
+          rule: "examples/answers",
+          file: MANIFEST,
+          message: `the defaults: ${message}`,
+          hint: "a question's default must pass its own type, pattern and range",
+        });
       } else {
-        findings.push({ rule: "examples/answers", file: MANIFEST, ...(line ? { line } : {}), message: `examples[${exampleIndex}] (${set.name}): ${message}` });
+        findings.push({
+          rule: "examples/answers",
+          file: MANIFEST,
+          ...(line ? { line } : {}),
+          message: `examples[${exampleIndex}] (${set.name}): ${message}`,
+        });
       }
       continue;
     }
@@ -346,7 +382,12 @@ async function renderAnswerSets(template: TemplateDir, manifest: Manifest, findi
         if (raw !== undefined) normalizeCommand(raw, { context, where: field });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        record({ rule: "render/error", file: MANIFEST, ...(line ? { line } : {}), message: error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}` });
+        record({
+          rule: "render/error",
+          file: MANIFEST,
+          ...(line ? { line } : {}),
+          message: error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
+        });
       }
     }
     try {
@@ -367,7 +408,9 @@ function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number
   const commandText = (c: RawCommand) => (typeof c === "string" ? c : Array.isArray(c.run) ? c.run.join(" ") : c.run);
   return [
     ...manifest.nextSteps.map((text, i) => ({ where: ["nextSteps", i], text })),
-    ...(["postCreate", "postUpgrade"] as const).flatMap((hook) => manifest.hooks[hook].map((raw, i) => ({ where: ["hooks", hook, i], text: commandText(raw), raw }))),
+    ...(["postCreate", "postUpgrade"] as const).flatMap((hook) =>
+      manifest.hooks[hook].map((raw, i) => ({ where: ["hooks", hook, i], text: commandText(raw), raw })),
+    ),
     ...manifest.migrations.flatMap((step, i) => {
       if (!("run" in step)) return [];
       const raw: RawCommand = { run: step.run, ...(step.shell !== undefined ? { shell: step.shell } : {}) };
@@ -380,7 +423,12 @@ function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UserError && error.code === "unsafe-path") {
-    return { rule: "render/unsafe-path", file, message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"), hint: "paths must stay inside the generated repository" };
+    return {
+      rule: "render/unsafe-path",
+      file,
+      message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"),
+      hint: "paths must stay inside the generated repository",
+    };
   }
   return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };
 }
@@ -429,10 +477,22 @@ function checkLocation(template: TemplateDir, manifest: Manifest, findings: Lint
   if (semver.valid(folder) !== folder) return;
   const parent = path.basename(path.dirname(template.dir));
   if (folder !== manifest.version) {
-    findings.push({ rule: "manifest/location", file: MANIFEST, ...lineField(template, ["version"]), message: `version is ${manifest.version} but the folder is ${folder}`, hint: `rename the folder to ${manifest.version} or fix version` });
+    findings.push({
+      rule: "manifest/location",
+      file: MANIFEST,
+      ...lineField(template, ["version"]),
+      message: `version is ${manifest.version} but the folder is ${folder}`,
+      hint: `rename the folder to ${manifest.version} or fix version`,
+    });
   }
   if (parent !== manifest.name) {
-    findings.push({ rule: "manifest/location", file: MANIFEST, ...lineField(template, ["name"]), message: `name is ${manifest.name} but the folder is ${parent}`, hint: `the layout is <root>/<name>/<version>/` });
+    findings.push({
+      rule: "manifest/location",
+      file: MANIFEST,
+      ...lineField(template, ["name"]),
+      message: `name is ${manifest.name} but the folder is ${parent}`,
+      hint: `the layout is <root>/<name>/<version>/`,
+    });
   }
 }
 
@@ -460,7 +520,10 @@ async function checkVersionAgainstTags(template: TemplateDir, manifest: Manifest
     );
   const top = await run(["rev-parse", "--show-toplevel"]);
   if (top.failed) return;
-  const folder = path.relative(path.resolve(String(top.stdout).trim()), await realpath(template.dir)).split(path.sep).join("/");
+  const folder = path
+    .relative(path.resolve(String(top.stdout).trim()), await realpath(template.dir))
+    .split(path.sep)
+    .join("/");
   // The tags name this template: the root one's (no name), or the one its folder names.
   const named = folder === "" ? undefined : /^(?:templates\/)?([^/]+)$/.exec(folder)?.[1];
   if (folder !== "" && (named === undefined || !TEMPLATE_NAME.test(named))) return;
@@ -522,7 +585,10 @@ async function checkVersionAgainstTags(template: TemplateDir, manifest: Manifest
 function taggedManifest(text: string): { version: string | undefined; name: string | undefined } | undefined {
   try {
     const data = parse(text) as { version?: unknown; name?: unknown } | null;
-    return { version: typeof data?.version === "string" ? data.version : undefined, name: typeof data?.name === "string" ? data.name : undefined };
+    return {
+      version: typeof data?.version === "string" ? data.version : undefined,
+      name: typeof data?.name === "string" ? data.name : undefined,
+    };
   } catch {
     return undefined;
   }

@@ -10,7 +10,15 @@ import semver from "semver";
 import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
-import { DirectorySource, displayPath, MANIFEST_FILE, openNamedTemplateFolder, openSource, type TemplateSource, versionFile } from "../templates/source.js";
+import {
+  DirectorySource,
+  displayPath,
+  MANIFEST_FILE,
+  openNamedTemplateFolder,
+  openSource,
+  type TemplateSource,
+  versionFile,
+} from "../templates/source.js";
 import { byteString, displayTexts, entriesEqual, isBinary, type FileEntry, type FileTree } from "../tree.js";
 import { unifiedHunks } from "../diff/unified-diff.js";
 import { parseTemplateManifest, readTemplateDir, asTemplateVersion } from "./template-dir.js";
@@ -32,7 +40,12 @@ export async function previewTemplate(dir: string, provided: ReadonlyMap<string,
   const template = await readTemplateDir(dir);
   const manifest = parseTemplateManifest(template);
   const meta: RenderMeta = { template: manifest.name, version: manifest.version, dirName: dirNameOf(provided), ...cliRenderMeta() };
-  const { answers, unknown } = await resolveAnswers({ questions: manifest.questions, provided, meta, manifestFile: displayPath(template.manifestPath) });
+  const { answers, unknown } = await resolveAnswers({
+    questions: manifest.questions,
+    provided,
+    meta,
+    manifestFile: displayPath(template.manifestPath),
+  });
   const rendered = renderTemplate(asTemplateVersion(template, manifest), answers, meta, unknown);
   return { name: manifest.name, version: manifest.version, answers, tree: rendered.tree, managed: rendered.managed };
 }
@@ -73,7 +86,10 @@ export interface ReleaseDiff {
  */
 export async function openTemplateVersions(dir: string): Promise<{ source: TemplateSource; template: string }> {
   const resolved = path.resolve(dir);
-  if (!existsSync(resolved)) throw new UserError(`${dir}: no such directory`, { hint: "pass a template's folder of versions (e.g. templates/service) or a template repository" });
+  if (!existsSync(resolved))
+    throw new UserError(`${dir}: no such directory`, {
+      hint: "pass a template's folder of versions (e.g. templates/service) or a template repository",
+    });
   const children = readdirSync(resolved, { withFileTypes: true }).filter((e) => e.isDirectory());
   if (children.some((e) => semver.valid(e.name) === e.name && existsSync(path.join(resolved, e.name, MANIFEST_FILE)))) {
     return { source: new DirectorySource(path.dirname(resolved), path.dirname(resolved), false), template: path.basename(resolved) };
@@ -105,19 +121,36 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
   const { source, template } = await openTemplateVersions(input.dir);
   const all = await source.listAllVersions(template);
   const released = all.filter((v) => semver.prerelease(v) === null);
-  for (const [flag, v] of [["--from", input.from], ["--to", input.to]] as const) {
-    if (v !== undefined && !all.includes(v)) throw new UserError(`${flag} ${v}: ${template} has no such version`, { hint: `versions: ${all.join(", ")}` });
+  for (const [flag, v] of [
+    ["--from", input.from],
+    ["--to", input.to],
+  ] as const) {
+    if (v !== undefined && !all.includes(v))
+      throw new UserError(`${flag} ${v}: ${template} has no such version`, { hint: `versions: ${all.join(", ")}` });
   }
   const to = input.to ?? released.sort(semver.rcompare)[0] ?? input.from;
-  if (semver.lt(to, input.from)) throw new UserError(`--to ${to} is older than --from ${input.from}`, { hint: "a release diff goes from an older version to a newer one" });
+  if (semver.lt(to, input.from))
+    throw new UserError(`--to ${to} is older than --from ${input.from}`, {
+      hint: "a release diff goes from an older version to a newer one",
+    });
   const dirName = dirNameOf(input.provided);
 
   // The service as `paved new` made it at --from with these answers, never edited since.
   const fromVersion = await source.loadVersion(template, input.from);
   const meta: RenderMeta = { template, version: input.from, dirName, ...cliRenderMeta() };
-  const created = await resolveAnswers({ questions: fromVersion.manifest.questions, provided: input.provided, meta, manifestFile: versionFile(fromVersion, MANIFEST_FILE) });
+  const created = await resolveAnswers({
+    questions: fromVersion.manifest.questions,
+    provided: input.provided,
+    meta,
+    manifestFile: versionFile(fromVersion, MANIFEST_FILE),
+  });
   const before = renderTemplate(fromVersion, created.answers, meta, created.unknown).tree;
-  const service = { template, source: source.id, version: input.from, answers: recordableAnswers(fromVersion.manifest.questions, created.answers) };
+  const service = {
+    template,
+    source: source.id,
+    version: input.from,
+    answers: recordableAnswers(fromVersion.manifest.questions, created.answers),
+  };
 
   // Then upgraded exactly as `paved upgrade --to <to> --dry-run` plans it (the --set given apply to new questions too).
   const chain = await resolvePath(source, all, service, to, input.provided, dirName, undefined);
@@ -135,7 +168,16 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
     const binary = [old, next].some((e) => e !== undefined && e.symlink === undefined && isBinary(e.data));
     files.push({ path: p, ...planned, managed: managed.has(p), binary, patch: binary ? "" : patchOf(p, old, next) });
   }
-  return { template, from: input.from, to, steps: computed.steps.map((s) => s.to), files, conflicts: computed.conflicts.map((c) => c.path), before, after: computed.tree };
+  return {
+    template,
+    from: input.from,
+    to,
+    steps: computed.steps.map((s) => s.to),
+    files,
+    conflicts: computed.conflicts.map((c) => c.path),
+    before,
+    after: computed.tree,
+  };
 }
 
 function textOf(entry: FileEntry | undefined): string {

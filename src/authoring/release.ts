@@ -49,7 +49,9 @@ function entryDigest(entry: FileEntry): string {
 export function digestVersionTree(tree: FileTree): LockedVersion {
   const files: Record<string, string> = {};
   for (const relative of sortedPaths(tree)) files[relative] = entryDigest(tree.get(relative)!);
-  const listing = Object.entries(files).map(([p, d]) => `${p}\0${d}\n`).join("");
+  const listing = Object.entries(files)
+    .map(([p, d]) => `${p}\0${d}\n`)
+    .join("");
   return { digest: sha256(listing), files };
 }
 
@@ -71,12 +73,16 @@ export function readReleaseLock(dir: string): ReleaseLock | undefined {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`, { hint: "restore it from git; `paved template release` writes it" });
+    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`, {
+      hint: "restore it from git; `paved template release` writes it",
+    });
   }
   const parsed = lockSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UserError(`${file}: ${issue.path.join(".")}: ${describeIssue(issue)}`, { hint: "restore it from git; `paved template release` writes it" });
+    throw new UserError(`${file}: ${issue.path.join(".")}: ${describeIssue(issue)}`, {
+      hint: "restore it from git; `paved template release` writes it",
+    });
   }
   return parsed.data;
 }
@@ -165,14 +171,20 @@ export async function releaseVersion(dirArg: string, version: string, options: R
   }
   const versions = versionFolders(dir);
   if (versions.length === 0) {
-    throw new UserError(`${dirArg}: no version folders (<version>/template.yaml)`, { hint: "pass the directory that holds one folder per version, e.g. templates/service" });
+    throw new UserError(`${dirArg}: no version folders (<version>/template.yaml)`, {
+      hint: "pass the directory that holds one folder per version, e.g. templates/service",
+    });
   }
   if (versions.includes(version)) {
-    throw new UserError(`${dirArg}: version ${version} exists already`, { hint: "release the next version, e.g. " + semver.inc(versions.at(-1)!, "minor") });
+    throw new UserError(`${dirArg}: version ${version} exists already`, {
+      hint: "release the next version, e.g. " + semver.inc(versions.at(-1)!, "minor"),
+    });
   }
   const latest = versions.at(-1)!;
   if (!semver.gt(version, latest)) {
-    throw new UserError(`version ${version} is not above the latest version ${latest}`, { hint: `release a version above ${latest}, e.g. ${semver.inc(latest, "minor")}` });
+    throw new UserError(`version ${version} is not above the latest version ${latest}`, {
+      hint: `release a version above ${latest}, e.g. ${semver.inc(latest, "minor")}`,
+    });
   }
   const target = path.join(dir, version);
   assertTargetFree(target);
@@ -183,7 +195,13 @@ export async function releaseVersion(dirArg: string, version: string, options: R
 
   const tree = await readTree(path.join(dir, latest));
   const manifest = tree.get(MANIFEST_FILE)!;
-  tree.set(MANIFEST_FILE, textFile(nextManifest(Buffer.from(manifest.data).toString("utf8"), version, released, `${dirArg}/${latest}/${MANIFEST_FILE}`), manifest.mode));
+  tree.set(
+    MANIFEST_FILE,
+    textFile(
+      nextManifest(Buffer.from(manifest.data).toString("utf8"), version, released, `${dirArg}/${latest}/${MANIFEST_FILE}`),
+      manifest.mode,
+    ),
+  );
 
   // Every version before the new one is now released for good: lock the ones not locked yet.
   const newlyLocked: string[] = [];
@@ -227,7 +245,8 @@ export function nextManifest(text: string, version: string, released: string, wh
     edits.push({ start: text.indexOf(":", keyEnd) + 1, end, text: ` ${replacement}` });
   }
   const manifest = doc.contents as YAMLMap;
-  if (!manifest.has("version")) throw new UserError(`${where}: no version field`, { hint: "the latest version's template.yaml must have a version" });
+  if (!manifest.has("version"))
+    throw new UserError(`${where}: no version field`, { hint: "the latest version's template.yaml must have a version" });
   let out = text;
   for (const edit of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
   if (!manifest.has("released")) out = out.replace(/^(version:.*)$/m, `$1\nreleased: ${released}`);

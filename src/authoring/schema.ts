@@ -23,14 +23,19 @@ type JsonSchema = Record<string, unknown> & {
 export const FIELD_DESCRIPTIONS: Record<string, string> = {
   $schema: "JSON Schema for editors, e.g. the package's `schema/template.schema.json`. Ignored by paved.",
   name: "Template name, used in `paved new <name>`: lowercase letters, digits and dashes. Must match its folder (`<name>/<version>/`, or `<name>/` in a git repository of several templates) and the tags that name it (`<name>@1.2.0`).",
-  version: "Semver version of this release, e.g. `1.2.0` or `2.0.0-rc.1`. Must match the version folder or the git tag (`v1.2.0`, `1.2.0`, `<name>@1.2.0` or `<name>-v1.2.0`) and be above the previous release.",
+  version:
+    "Semver version of this release, e.g. `1.2.0` or `2.0.0-rc.1`. Must match the version folder or the git tag (`v1.2.0`, `1.2.0`, `<name>@1.2.0` or `<name>-v1.2.0`) and be above the previous release.",
   description: "One line shown by `paved templates list`.",
   released: "Release date, YYYY-MM-DD. Doctor's grace period for version lag counts from it.",
-  changelog: "What changed in this version, shown by `paved templates show` and by every `paved upgrade` that crosses it (`--check`, `--dry-run`, before applying, `--json`, the `--commit` message).",
-  actions: "Steps a person must take for this version that paved cannot do, one line each (e.g. `move your workload-identity annotations into deploy/base/deployment.yaml`). Shown with the changelog wherever an upgrade crosses this version.",
-  minPavedVersion: "Oldest paved that can use this version: `paved new`, `upgrade`, `doctor` and `fleet` refuse an older paved (exit 2) with the command that gets a new enough one.",
+  changelog:
+    "What changed in this version, shown by `paved templates show` and by every `paved upgrade` that crosses it (`--check`, `--dry-run`, before applying, `--json`, the `--commit` message).",
+  actions:
+    "Steps a person must take for this version that paved cannot do, one line each (e.g. `move your workload-identity annotations into deploy/base/deployment.yaml`). Shown with the changelog wherever an upgrade crosses this version.",
+  minPavedVersion:
+    "Oldest paved that can use this version: `paved new`, `upgrade`, `doctor` and `fleet` refuse an older paved (exit 2) with the command that gets a new enough one.",
   questions: "Questions asked by `paved new` (in order), answered with `--set name=value`, an answers file or a prompt.",
-  "questions[].name": "Answer name: `{{name}}` in files, `--set name=...` on the command line. A letter or `_`, then letters, digits or `_`.",
+  "questions[].name":
+    "Answer name: `{{name}}` in files, `--set name=...` on the command line. A letter or `_`, then letters, digits or `_`.",
   "questions[].type": "`input` (text), `confirm` (yes/no), `select` (one of `choices`), `multiselect` (a list), `number`.",
   "questions[].message": "The prompt shown to a person.",
   "questions[].default": "Default answer. Text may use earlier answers (`{{name}}-db`) and `{{paved.dirName}}`.",
@@ -41,18 +46,23 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "questions[].required": "An answer must be given (no empty text); without a TTY a missing one is a usage error naming `--set`.",
   "questions[].pattern": "Regular expression (Unicode) the answer must match.",
   "questions[].patternHint": "Said when the pattern does not match, e.g. `must be lowercase letters and dashes`.",
-  "questions[].when": "Expression over earlier answers (`database == \"postgres\" && tier < 3`); when false the question is skipped and answers null.",
+  "questions[].when":
+    'Expression over earlier answers (`database == "postgres" && tier < 3`); when false the question is skipped and answers null.',
   "questions[].secret": "Never written to `.paved.yml` (tokens, passwords).",
   "questions[].min": "Smallest allowed number.",
   "questions[].max": "Largest allowed number.",
   "questions[].help": "Extra help shown with the prompt.",
-  "questions[].infer": "How `paved adopt` finds this answer in an existing repository: rules tried in order; the first that finds a value the question accepts (type, choices, `pattern`, range) wins, a value it refuses is reported and the next rule is tried. A rule is `file#path` (`package.json#name`: JSON for `.json` files, else YAML) or an object with `file` and one of `json`, `yaml`, `regex`, `exists`. Files are read only inside the repository, never through a symlink that leaves it. See docs/adopt.md.",
+  "questions[].infer":
+    "How `paved adopt` finds this answer in an existing repository: rules tried in order; the first that finds a value the question accepts (type, choices, `pattern`, range) wins, a value it refuses is reported and the next rule is tried. A rule is `file#path` (`package.json#name`: JSON for `.json` files, else YAML) or an object with `file` and one of `json`, `yaml`, `regex`, `exists`. Files are read only inside the repository, never through a symlink that leaves it. See docs/adopt.md.",
   "questions[].infer[].file": "The file to read, relative to the repository root (for `exists`, a file or folder).",
   "questions[].infer[].json": "A path into the file parsed as JSON, e.g. `name` or `dependencies.pg`.",
   "questions[].infer[].yaml": "A path into the file parsed as YAML (every document is tried), e.g. `spec.owner`.",
-  "questions[].infer[].regex": "A regular expression over the file's text (multi-line: `^` and `$` match at line ends); the answer is its first group, or the whole match without one. Run by a linear-time engine: no backreferences or lookaround.",
-  "questions[].infer[].exists": "`true`: the rule finds something when the file or folder exists; `false`: when it does not. Needs `value` unless the question is a confirm (then the answer is `true`).",
-  "questions[].infer[].value": "The answer when the rule finds something, instead of what it found (e.g. `postgres` when `dependencies.pg` is set).",
+  "questions[].infer[].regex":
+    "A regular expression over the file's text (multi-line: `^` and `$` match at line ends); the answer is its first group, or the whole match without one. Run by a linear-time engine: no backreferences or lookaround.",
+  "questions[].infer[].exists":
+    "`true`: the rule finds something when the file or folder exists; `false`: when it does not. Needs `value` unless the question is a confirm (then the answer is `true`).",
+  "questions[].infer[].value":
+    "The answer when the rule finds something, instead of what it found (e.g. `postgres` when `dependencies.pg` is set).",
   files: "How files under `files/` are treated. Globs are picomatch globs over paths as written under `files/`.",
   "files.when": "Glob -> expression over the answers: a matching file is rendered only when the expression is true.",
   "files.copy": "Globs of files copied byte for byte, never rendered (binaries, files with their own `{{`).",
@@ -71,7 +81,8 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "hooks.postUpgrade[].timeout": "As in postCreate.",
   "hooks.postUpgrade[].install": "As in postCreate.",
   "hooks.postUpgrade[].name": "As in postCreate.",
-  migrations: "Steps that bring a service from the previous version to this one, run by `upgrade` after the merge, in order. Each step is one of `rename`, `delete` or `run`.",
+  migrations:
+    "Steps that bring a service from the previous version to this one, run by `upgrade` after the merge, in order. Each step is one of `rename`, `delete` or `run`.",
   "migrations[].rename": "Move a file: `{from, to}` paths in the service.",
   "migrations[].rename.from": "Path before.",
   "migrations[].rename.to": "Path after.",
@@ -84,7 +95,8 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "checks[].severity": "`error` fails doctor, `warning` fails only with `--strict`, `info` never fails.",
   "checks[].category": "Groups findings in reports.",
   "checks[].message": "The rule, said when the check passes, e.g. `the image runs as an unprivileged user`.",
-  "checks[].failMessage": "The problem, said when the check fails, e.g. `the image runs as root`. Without it doctor says `not met: <message>`.",
+  "checks[].failMessage":
+    "The problem, said when the check fails, e.g. `the image runs as root`. Without it doctor says `not met: <message>`.",
   "checks[].fix": "How to fix a failure.",
   "checks[].when": "Expression over the service's answers; the check is skipped when false.",
   "checks[].type": "`file-exists`, `file-contains`, `file-not-contains`, `yaml-path` or `json-path`.",
@@ -105,15 +117,18 @@ export const FIELD_DESCRIPTIONS: Record<string, string> = {
   "test[].timeout": "As in hooks.",
   "test[].install": "Skipped by `paved template test --no-install`.",
   "test[].name": "As in hooks.",
-  lockfile: "How the service's dependency lockfile is refreshed from its manifest. `paved upgrade` runs it after the merge and includes the files in the upgrade; `paved new` runs it when its hooks left the lockfile missing (with `--no-install` only when given `--lockfile`, as it needs the registry; otherwise the next steps say what is missing). From sources other than the built-in templates it runs only with `--trust`.",
-  "lockfile.command": "The refresh command, same form as a hook; it should only rewrite the lockfile (no install, no scripts), e.g. `npm install --package-lock-only --ignore-scripts --no-audit --no-fund`.",
+  lockfile:
+    "How the service's dependency lockfile is refreshed from its manifest. `paved upgrade` runs it after the merge and includes the files in the upgrade; `paved new` runs it when its hooks left the lockfile missing (with `--no-install` only when given `--lockfile`, as it needs the registry; otherwise the next steps say what is missing). From sources other than the built-in templates it runs only with `--trust`.",
+  "lockfile.command":
+    "The refresh command, same form as a hook; it should only rewrite the lockfile (no install, no scripts), e.g. `npm install --package-lock-only --ignore-scripts --no-audit --no-fund`.",
   "lockfile.command.run": "As in hooks.",
   "lockfile.command.shell": "As in hooks.",
   "lockfile.command.timeout": "As in hooks.",
   "lockfile.command.install": "As in hooks (ignored: the refresh always runs).",
   "lockfile.command.name": "As in hooks.",
   "lockfile.files": "The files the command writes, relative to the service root, e.g. `package-lock.json`.",
-  "lockfile.inputs": "The files the lockfile is computed from, e.g. `package.json`: `paved upgrade` refreshes the lockfile only when the upgrade changes one of them (empty: after every upgrade).",
+  "lockfile.inputs":
+    "The files the lockfile is computed from, e.g. `package.json`: `paved upgrade` refreshes the lockfile only when the upgrade changes one of them (empty: after every upgrade).",
 };
 
 export const SCHEMA_ID = "https://github.com/paved-dev/paved/schema/template.schema.json";
@@ -126,7 +141,13 @@ export function templateJsonSchema(): JsonSchema {
     const description = FIELD_DESCRIPTIONS[row.path];
     if (description) for (const node of row.nodes) node.description = description;
   }
-  return { $schema: cleaned.$schema, $id: SCHEMA_ID, title: "paved template.yaml", description: "A version of a paved template (golden path).", ...cleaned };
+  return {
+    $schema: cleaned.$schema,
+    $id: SCHEMA_ID,
+    title: "paved template.yaml",
+    description: "A version of a paved template (golden path).",
+    ...cleaned,
+  };
 }
 
 /** `released` also accepts a YAML date, which JSON Schema renders as `{}` (anything); editors need the string form. */
@@ -225,7 +246,8 @@ function typeOf(node: JsonSchema): string {
     return `list of ${item.includes(" or ") ? `(${item})` : `${item}s`}`;
   }
   if (types.includes("object")) {
-    if (!node.properties && node.additionalProperties && typeof node.additionalProperties === "object") return `map of string to ${typeOf(node.additionalProperties)}`;
+    if (!node.properties && node.additionalProperties && typeof node.additionalProperties === "object")
+      return `map of string to ${typeOf(node.additionalProperties)}`;
     return "object";
   }
   return types.length ? types.join(" or ") : "any";

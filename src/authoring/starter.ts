@@ -52,12 +52,17 @@ export function starterTemplate(name: string, pavedVersion: string, today: strin
   const header = `# yaml-language-server: $schema=${schemaUrl(pavedVersion)}\n# Reference: docs/authoring.md in the paved package. Check with \`paved template lint .\`\n`;
   const tree: FileTree = new Map();
   tree.set("template.yaml", textFile(header + stringify(manifest, { lineWidth: 0 })));
-  tree.set("files/README.md", textFile("# {{name}}\n\nOwned by {{owner}}. Created from the {{paved.template}} template, version {{paved.version}}.\n"));
+  tree.set(
+    "files/README.md",
+    textFile("# {{name}}\n\nOwned by {{owner}}. Created from the {{paved.template}} template, version {{paved.version}}.\n"),
+  );
   tree.set("files/CODEOWNERS", textFile("* @{{owner}}\n"));
   tree.set("files/docs/index.md", textFile("# {{name}}\n\nStart the documentation of {{name}} here.\n"));
   tree.set(
     "CHANGELOG.md",
-    textFile(`# ${name}\n\nRelease a version by raising \`version\` in template.yaml, then \`git tag v<version>\` and push the tag.\n\n## ${STARTER_VERSION}\n\n- First version.\n`),
+    textFile(
+      `# ${name}\n\nRelease a version by raising \`version\` in template.yaml, then \`git tag v<version>\` and push the tag.\n\n## ${STARTER_VERSION}\n\n- First version.\n`,
+    ),
   );
   return tree;
 }

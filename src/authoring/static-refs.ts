@@ -10,13 +10,27 @@ import { assertTemplateNesting, TemplateTooDeep } from "../render/template-parse
 import type { RenderMeta } from "../answers/answers.js";
 
 /** What a value in scope is known to hold: an object with known keys, a list, a scalar, or anything. */
-export type Shape = { kind: "object"; keys: ReadonlyMap<string, Shape> } | { kind: "list"; item: Shape } | { kind: "scalar" } | { kind: "any" };
+export type Shape =
+  | { kind: "object"; keys: ReadonlyMap<string, Shape> }
+  | { kind: "list"; item: Shape }
+  | { kind: "scalar" }
+  | { kind: "any" };
 
 const SCALAR: Shape = { kind: "scalar" };
 const ANY: Shape = { kind: "any" };
 
 /** `{{paved.*}}`: the keys of RenderMeta (src/answers/answers.ts; `cli*` from src/config.ts). */
-export const PAVED_META_KEYS = ["template", "version", "dirName", "path", "root", "cli", "cliPackage", "cliVersion", "cliPin"] as const satisfies ReadonlyArray<keyof RenderMeta>;
+export const PAVED_META_KEYS = [
+  "template",
+  "version",
+  "dirName",
+  "path",
+  "root",
+  "cli",
+  "cliPackage",
+  "cliVersion",
+  "cliPin",
+] as const satisfies ReadonlyArray<keyof RenderMeta>;
 
 /** The root context a template renders with: each question's answer and `paved`. */
 export function rootShape(questions: readonly Pick<Question, "name" | "type">[]): Shape {
@@ -81,7 +95,9 @@ export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
   } catch (error) {
     if (error instanceof TemplateTooDeep) return [{ problem: "syntax", line: 1, column: 1, message: error.message }];
     const message = error instanceof Error ? error.message : String(error);
-    return [{ problem: "syntax", line: error instanceof TemplateSyntaxError ? error.line : 1, column: 1, message: message.split("\n")[0]! }];
+    return [
+      { problem: "syntax", line: error instanceof TemplateSyntaxError ? error.line : 1, column: 1, message: message.split("\n")[0]! },
+    ];
   }
   const findings: RefFinding[] = [];
   const report = (node: Node, problem: RefProblem, message: string) => {
@@ -98,7 +114,11 @@ export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
         report(path, "undefined-variable", `{{${path.original}}} is only defined inside {{#each}}`);
         return undefined;
       }
-      report(path, "undefined-variable", `{{${path.original}}} is not defined (paved sets @index, @key, @first, @last in {{#each}} and @root)`);
+      report(
+        path,
+        "undefined-variable",
+        `{{${path.original}}} is not defined (paved sets @index, @key, @first, @last in {{#each}} and @root)`,
+      );
       return undefined;
     }
     let frame: Scope | undefined = scope;
@@ -184,7 +204,7 @@ export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
     const helper = path.type === "PathExpression" && !path.data && path.depth === 0 && path.parts.length === 1 ? path.original : undefined;
     let inner: Scope = scope;
     if (helper === "each" || helper === "with") {
-      const value = params[0] ? expression(params[0], scope) ?? ANY : ANY;
+      const value = params[0] ? (expression(params[0], scope) ?? ANY) : ANY;
       const context = helper === "each" ? (value.kind === "list" ? value.item : ANY) : value;
       const blockParams = new Map<string, Shape>();
       if (names[0]) blockParams.set(names[0], context);

@@ -25,14 +25,22 @@ export interface TemplateDir {
 /** Read a template directory; a missing directory or template.yaml makes it unusable (UserError, exit 2). */
 export async function readTemplateDir(dirArg: string): Promise<TemplateDir> {
   const dir = path.resolve(dirArg);
-  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new UserError(`${dirArg}: no such directory`, { hint: "pass the directory that holds template.yaml and files/" });
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const text = await readFile(manifestPath, "utf8").catch(() => {
-    throw new UserError(`${dirArg}: no ${MANIFEST_FILE}`, { hint: "pass the directory that holds template.yaml and files/, or create one with `paved template new`" });
+    throw new UserError(`${dirArg}: no ${MANIFEST_FILE}`, {
+      hint: "pass the directory that holds template.yaml and files/, or create one with `paved template new`",
+    });
   });
   const filesDir = path.join(dir, "files");
-  const hasFiles = await stat(filesDir).then((s) => s.isDirectory(), () => false);
+  const hasFiles = await stat(filesDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const files = hasFiles ? await readTree(filesDir) : new Map();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
@@ -52,7 +60,8 @@ export async function readTemplateDir(dirArg: string): Promise<TemplateDir> {
 function nodeAt(doc: Document, fieldPath: ReadonlyArray<string | number>): unknown {
   let node: unknown = doc.contents;
   for (const key of fieldPath) {
-    if (isMap(node)) node = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === String(key))?.value;
+    if (isMap(node))
+      node = node.items.find((item) => String((item.key as { value?: unknown } | null)?.value ?? item.key) === String(key))?.value;
     else if (isSeq(node) && typeof key === "number") node = node.items[key];
     else return undefined;
   }

@@ -70,7 +70,9 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
     sets = sets.filter((s) => s.name === options.example);
     if (sets.length === 0) {
       const { UserError } = await import("../errors.js");
-      throw new UserError(`template.yaml has no example "${options.example}"`, { hint: `examples: ${manifest.examples.map((e) => e.name).join(", ") || "(none)"}` });
+      throw new UserError(`template.yaml has no example "${options.example}"`, {
+        hint: `examples: ${manifest.examples.map((e) => e.name).join(", ") || "(none)"}`,
+      });
     }
   }
   const root = await mkdtemp(path.join(tmpdir(), "paved-template-test-"));
@@ -81,24 +83,52 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
     for (const set of sets) {
       const started = performance.now();
       const dir = path.join(root, set.meta.dirName || "example", set.name.replace(/[^A-Za-z0-9._-]+/g, "-"));
-      const report: ExampleReport = { name: set.name, ok: false, files: 0, dir, steps: [], doctor: { status: "skipped", detail: "not run" }, durationMs: 0 };
+      const report: ExampleReport = {
+        name: set.name,
+        ok: false,
+        files: 0,
+        dir,
+        steps: [],
+        doctor: { status: "skipped", detail: "not run" },
+        durationMs: 0,
+      };
       examples.push(report);
       options.log(`▸ ${set.name}`);
       let commands: HookCommand[];
       try {
-        const { answers } = await resolveAnswers({ questions: manifest.questions, provided: set.provided, meta: set.meta, manifestFile: "template.yaml" });
+        const { answers } = await resolveAnswers({
+          questions: manifest.questions,
+          provided: set.provided,
+          meta: set.meta,
+          manifestFile: "template.yaml",
+        });
         const rendered = renderTemplate(version, answers, set.meta);
         // Rendered with the example's answers, as `paved upgrade --verify` renders them in a service.
         const context = { ...answers, paved: set.meta };
-        commands = manifest.test.map((c, i) => normalizeCommand(c, { context, where: `template.yaml: test[${i}]` })).filter((c) => options.install || !c.install);
+        commands = manifest.test
+          .map((c, i) => normalizeCommand(c, { context, where: `template.yaml: test[${i}]` }))
+          .filter((c) => options.install || !c.install);
         const tree = new Map(rendered.tree);
-        tree.set(SERVICE_FILE, textFile(serializeServiceFile({ template: manifest.name, source: recordedSource, version: manifest.version, answers: recordableAnswers(manifest.questions, answers) })));
+        tree.set(
+          SERVICE_FILE,
+          textFile(
+            serializeServiceFile({
+              template: manifest.name,
+              source: recordedSource,
+              version: manifest.version,
+              answers: recordableAnswers(manifest.questions, answers),
+            }),
+          ),
+        );
         await mkdir(dir, { recursive: true });
         await writeTree(dir, tree);
         report.files = tree.size;
         const { initRepositoryWithCommit } = await import("../git/create.js");
         const { commitIdentityArgs } = await import("../git/identity.js");
-        await initRepositoryWithCommit(dir, `Example ${set.name} of ${manifest.name} ${manifest.version}`, { branch: "main", identityArgs: await commitIdentityArgs(dir) });
+        await initRepositoryWithCommit(dir, `Example ${set.name} of ${manifest.name} ${manifest.version}`, {
+          branch: "main",
+          identityArgs: await commitIdentityArgs(dir),
+        });
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
         report.durationMs = Math.round(performance.now() - started);
@@ -111,7 +141,11 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
         if (!step.ok) break;
       }
       const stepsOk = report.steps.every((s) => s.ok);
-      report.doctor = !options.doctor ? { status: "skipped", detail: "--no-doctor" } : stepsOk ? await runDoctor(dir) : { status: "skipped", detail: "a test command failed" };
+      report.doctor = !options.doctor
+        ? { status: "skipped", detail: "--no-doctor" }
+        : stepsOk
+          ? await runDoctor(dir)
+          : { status: "skipped", detail: "a test command failed" };
       options.log(`  doctor: ${report.doctor.status} (${report.doctor.detail})`);
       report.ok = stepsOk && report.doctor.status !== "fail";
       report.durationMs = Math.round(performance.now() - started);
@@ -134,7 +168,8 @@ async function sourceForDoctor(dir: string, root: string, name: string, version:
   const copy = path.join(sourceRoot, name, version);
   await mkdir(copy, { recursive: true });
   await cp(path.join(dir, "template.yaml"), path.join(copy, "template.yaml"));
-  if (existsSync(path.join(dir, "files"))) await cp(path.join(dir, "files"), path.join(copy, "files"), { recursive: true, verbatimSymlinks: true });
+  if (existsSync(path.join(dir, "files")))
+    await cp(path.join(dir, "files"), path.join(copy, "files"), { recursive: true, verbatimSymlinks: true });
   return sourceRoot;
 }
 
@@ -160,7 +195,11 @@ async function runDoctor(dir: string): Promise<DoctorReport> {
     return { status: "skipped", detail: "doctor not available" };
   }
   // The example tests this template version, not whether newer ones exist: version lag never counts here.
-  const result = await execa(process.execPath, [pavedBin(), "doctor", dir, "--json", "--grace-days", "36500"], { reject: false, stdin: "ignore", env: { CI: "true", NO_COLOR: "1" } });
+  const result = await execa(process.execPath, [pavedBin(), "doctor", dir, "--json", "--grace-days", "36500"], {
+    reject: false,
+    stdin: "ignore",
+    env: { CI: "true", NO_COLOR: "1" },
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(String(result.stdout));
@@ -170,7 +209,9 @@ async function runDoctor(dir: string): Promise<DoctorReport> {
   const errors = errorFindings(parsed);
   if (result.exitCode === 0) return { status: "pass", detail: "no errors" };
   if (result.exitCode === 1) return { status: "fail", detail: `${errors.length || "some"} error${errors.length === 1 ? "" : "s"}`, errors };
-  const message = (parsed as { error?: { message?: string } } | undefined)?.error?.message ?? (String(result.stderr).trim().split("\n")[0] || `exit ${result.exitCode}`);
+  const message =
+    (parsed as { error?: { message?: string } } | undefined)?.error?.message ??
+    (String(result.stderr).trim().split("\n")[0] || `exit ${result.exitCode}`);
   return { status: "fail", detail: `doctor could not run: ${message}` };
 }
 
@@ -185,7 +226,9 @@ function errorFindings(report: unknown): string[] {
     if (!value || typeof value !== "object") return;
     const record = value as Record<string, unknown>;
     if (record.severity === "error" && record.status === "fail" && !record.waived && typeof record.message === "string") {
-      out.push(`${typeof record.id === "string" ? record.id : typeof record.check === "string" ? record.check : "doctor"}: ${record.message}`);
+      out.push(
+        `${typeof record.id === "string" ? record.id : typeof record.check === "string" ? record.check : "doctor"}: ${record.message}`,
+      );
       return;
     }
     Object.values(record).forEach(visit);

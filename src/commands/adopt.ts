@@ -12,13 +12,30 @@ import { withRepositoryLock } from "../fs/lock.js";
 import { createEntry, makeParents, replaceEntry } from "../fs/safe-write.js";
 import type { Output } from "../output.js";
 import { SERVICE_FILE, serializeServiceFile } from "../service-file.js";
-import { describeSource, displayPath, openSource, recordSource, resolveVersion, sourceHadCredentials, type TemplateSource } from "../templates/source.js";
+import {
+  describeSource,
+  displayPath,
+  openSource,
+  recordSource,
+  resolveVersion,
+  sourceHadCredentials,
+  type TemplateSource,
+} from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { textFile } from "../tree.js";
 import { openRepository, uncommittedChanges } from "../git/worktree.js";
 import { workingTreeOf } from "../upgrade/drift.js";
 import { driftStatLines } from "./diff.js";
-import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, prereleaseOptionSchema, sourceOptionSchema } from "./options.js";
+import {
+  answerOptionsSchema,
+  chooseSource,
+  commonOptionsSchema,
+  describeChoice,
+  flagValue,
+  parseCommandOptions,
+  prereleaseOptionSchema,
+  sourceOptionSchema,
+} from "./options.js";
 
 export const adoptOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
@@ -63,9 +80,12 @@ async function assertAdoptable(target: string, shown: string, options: AdoptOpti
   if (repo && !options.allowDirty && !options.dryRun) {
     const dirty = await uncommittedChanges(repo);
     if (dirty.length > 0) {
-      throw new UserError(`${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`, {
-        hint: "commit them first so the adoption is one reviewable change, or pass --allow-dirty",
-      });
+      throw new UserError(
+        `${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`,
+        {
+          hint: "commit them first so the adoption is one reviewable change, or pass --allow-dirty",
+        },
+      );
     }
   }
   return repo !== undefined;
@@ -76,7 +96,13 @@ async function assertAdoptable(target: string, shown: string, options: AdoptOpti
  * exclusively through the safe writer (never over anything, never through a symlink). If any write fails,
  * what this run created is removed again, so nothing is half adopted.
  */
-function writeAdoption(target: string, serviceFile: string, replace: boolean, plan: AdoptionPlan, apply: boolean): { created: string[]; present: string[] } {
+function writeAdoption(
+  target: string,
+  serviceFile: string,
+  replace: boolean,
+  plan: AdoptionPlan,
+  apply: boolean,
+): { created: string[]; present: string[] } {
   const createdFiles: string[] = [];
   const createdDirs: string[] = [];
   const created: string[] = [];
@@ -119,7 +145,15 @@ function writeAdoption(target: string, serviceFile: string, replace: boolean, pl
 function candidateRows(plan: AdoptionPlan) {
   return plan.candidates.map((c) =>
     "closeness" in c
-      ? { version: c.version.manifest.version, score: c.closeness.lines, files: c.closeness.files, identical: c.closeness.identical, differing: c.closeness.differing, missing: c.closeness.missing, chosen: c === plan.chosen }
+      ? {
+          version: c.version.manifest.version,
+          score: c.closeness.lines,
+          files: c.closeness.files,
+          identical: c.closeness.identical,
+          differing: c.closeness.differing,
+          missing: c.closeness.missing,
+          chosen: c === plan.chosen,
+        }
       : { version: c.version.manifest.version, score: null, skipped: c.reason, chosen: false },
   );
 }
@@ -144,7 +178,10 @@ async function adopt(template: string, target: string, shown: string, options: A
   const latestName = await resolveVersion(source, template, undefined);
   const names = requested ? [requested] : await source.listVersions(template);
   if (choice.chosenBy !== "default") out.info(`template ${template} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
-  const [versions, latest] = await Promise.all([Promise.all(names.map((v) => source.loadVersion(template, v))), source.loadVersion(template, latestName)]);
+  const [versions, latest] = await Promise.all([
+    Promise.all(names.map((v) => source.loadVersion(template, v))),
+    source.loadVersion(template, latestName),
+  ]);
 
   const provided = await collectProvided(options.set, options.answersFile);
   const files = repoReader(new RepoFiles(target));
@@ -162,7 +199,8 @@ async function adopt(template: string, target: string, shown: string, options: A
   const { chosen } = plan;
   const version = chosen.version.manifest.version;
   const serviceFile = serializeServiceFile({ template, source: recordSource(source, target), version, answers: plan.recorded });
-  if (sourceHadCredentials(source)) out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id})`);
+  if (sourceHadCredentials(source))
+    out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id})`);
 
   let written: { created: string[]; present: string[] } = { created: [], present: [] };
   if (!options.dryRun) {
@@ -207,7 +245,9 @@ function remainingDrift(r: Report) {
 /** Inferred answers of questions that apply (a question whose `when` is false was not asked). */
 function inferredAnswers(plan: AdoptionPlan) {
   const { chosen } = plan;
-  return [...chosen.inference.answers.values()].filter((a) => chosen.answers[a.question] !== null && chosen.answers[a.question] !== undefined);
+  return [...chosen.inference.answers.values()].filter(
+    (a) => chosen.answers[a.question] !== null && chosen.answers[a.question] !== undefined,
+  );
 }
 
 function report(out: Output, r: Report): void {
@@ -244,26 +284,37 @@ function report(out: Output, r: Report): void {
 
   out.print(`Inferred from ${r.shown}:`);
   const width = Math.max(0, ...inferred.map((a) => a.question.length));
-  for (const a of inferred) out.print(`  ${a.question.padEnd(width)}  ${escapeControlChars(secret.has(a.question) ? "***" : JSON.stringify(a.value))}  ${out.c.dim(`from ${escapeControlChars(a.from)}`)}`);
+  for (const a of inferred)
+    out.print(
+      `  ${a.question.padEnd(width)}  ${escapeControlChars(secret.has(a.question) ? "***" : JSON.stringify(a.value))}  ${out.c.dim(`from ${escapeControlChars(a.from)}`)}`,
+    );
   if (inferred.length === 0) out.print(`  ${out.c.dim("nothing (no infer rule found a usable value)")}`);
   for (const n of chosen.inference.notes) out.warn(`${n.question}: ${escapeControlChars(n.rule)}: ${escapeControlChars(n.reason)}`);
   printScores(out, r);
-  if (!r.inGit) out.warn(`${r.shown} is not in a git repository: adopt works without one, but \`paved upgrade\` needs git (see the next steps)`);
+  if (!r.inGit)
+    out.warn(`${r.shown} is not in a git repository: adopt works without one, but \`paved upgrade\` needs git (see the next steps)`);
 
   const shownAnswers = Object.entries(plan.recorded).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : String(v)}`);
-  out.print(`\n${options.dryRun ? "Would record" : "Recorded"} ${r.template} ${version} in ${SERVICE_FILE}: ${escapeControlChars(shownAnswers.join(" "))}`);
+  out.print(
+    `\n${options.dryRun ? "Would record" : "Recorded"} ${r.template} ${version} in ${SERVICE_FILE}: ${escapeControlChars(shownAnswers.join(" "))}`,
+  );
   const missing = plan.missing.length;
   if (options.apply) {
     const files = appliedFiles(r);
-    out.print(`${options.dryRun ? "Would create" : "Created"} ${files.length} file${files.length === 1 ? "" : "s"} of the template that ${r.shown} lacked${files.length ? ":" : ""}`);
+    out.print(
+      `${options.dryRun ? "Would create" : "Created"} ${files.length} file${files.length === 1 ? "" : "s"} of the template that ${r.shown} lacked${files.length ? ":" : ""}`,
+    );
     for (const f of files) out.print(`  ${out.c.green("create")} ${escapeControlChars(f)}`);
     for (const f of r.written.present) out.print(`  ${out.c.dim(`left alone (ignored by git, but present): ${escapeControlChars(f)}`)}`);
   } else if (missing > 0) {
     const them = missing === 1 ? "it" : "them";
-    out.print(`${missing} file${missing === 1 ? "" : "s"} of the template ${missing === 1 ? "is" : "are"} missing here; \`paved upgrade\` treats ${them} as deleted by the team (--apply creates ${them}).`);
+    out.print(
+      `${missing} file${missing === 1 ? "" : "s"} of the template ${missing === 1 ? "is" : "are"} missing here; \`paved upgrade\` treats ${them} as deleted by the team (--apply creates ${them}).`,
+    );
   }
 
-  if (drift.length === 0) out.print(`\n${out.c.green("✓")} no drift: every file matches ${r.template} ${version} rendered with these answers`);
+  if (drift.length === 0)
+    out.print(`\n${out.c.green("✓")} no drift: every file matches ${r.template} ${version} rendered with these answers`);
   else {
     out.print(`\nDrift from ${r.template} ${version} (as \`paved diff --stat\` shows it):`);
     for (const line of driftStatLines(drift)) out.print(escapeControlChars(line));
@@ -283,6 +334,8 @@ function printScores(out: Output, r: Report): void {
     }
     const k = c.closeness;
     const mark = c === r.plan.chosen ? out.c.green(`  <- ${r.chosenBy === "--version" ? "--version" : "closest"}`) : "";
-    out.print(`  ${name} ${String(k.lines).padStart(6)} lines  (${k.files} file${k.files === 1 ? "" : "s"}: ${k.identical} identical, ${k.differing} differ, ${k.missing} missing)${mark}`);
+    out.print(
+      `  ${name} ${String(k.lines).padStart(6)} lines  (${k.files} file${k.files === 1 ? "" : "s"}: ${k.identical} identical, ${k.differing} differ, ${k.missing} missing)${mark}`,
+    );
   }
 }

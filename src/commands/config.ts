@@ -17,19 +17,28 @@ export async function configCommand(dir: string | undefined, rawOptions: unknown
   out.result({ ok: true, paved: pavedVersion(), directory: cwd, ...configJson(config), lookedFor: lookedFor() });
 
   const width = 10;
-  const row = (name: string, value: string, from: string) => out.print(`${out.c.bold(name.padEnd(width))} ${shown(value)}  ${out.c.dim(`(${fromText(from)})`)}`);
-  out.print(config.files.length ? out.c.bold("files") : `${out.c.bold("files".padEnd(width))} ${out.c.dim("none: every value is built in")}`);
+  const row = (name: string, value: string, from: string) =>
+    out.print(`${out.c.bold(name.padEnd(width))} ${shown(value)}  ${out.c.dim(`(${fromText(from)})`)}`);
+  out.print(
+    config.files.length ? out.c.bold("files") : `${out.c.bold("files".padEnd(width))} ${out.c.dim("none: every value is built in")}`,
+  );
   for (const file of config.files) out.print(`  ${file.kind.padEnd(8)} ${shown(file.file)}`);
   row("source", config.source?.value ?? "builtin", config.source?.from ?? "default");
   row("verify", String(config.verify.value), config.verify.from);
   const cli = config.cli.value;
   row("cli", `${cli.spec} (pin: ${cli.pin})`, config.cli.from);
-  const defaults = Object.entries(config.defaults).flatMap(([template, answers]) => Object.entries(answers).map(([name, entry]) => ({ key: `${template}.${name}`, ...entry })));
+  const defaults = Object.entries(config.defaults).flatMap(([template, answers]) =>
+    Object.entries(answers).map(([name, entry]) => ({ key: `${template}.${name}`, ...entry })),
+  );
   if (defaults.length === 0) row("defaults", "none (the templates' own)", "default");
   for (const entry of defaults) row("defaults", `${entry.key}: ${JSON.stringify(entry.value)}`, entry.from);
   if (config.trust.length === 0) row("trust", "none (hooks from a source other than the built-in one need --trust)", "default");
   for (const entry of config.trust) row("trust", entry.value, entry.from);
-  out.info(out.c.dim(`\nPrecedence: flags > environment (PAVED_SOURCE) > .pavedrc.yml (found upward) > ${userConfigFile()} > ${ORG_CONFIG_ENV} > built-in. See docs/config.md.`));
+  out.info(
+    out.c.dim(
+      `\nPrecedence: flags > environment (PAVED_SOURCE) > .pavedrc.yml (found upward) > ${userConfigFile()} > ${ORG_CONFIG_ENV} > built-in. See docs/config.md.`,
+    ),
+  );
 }
 
 function fromText(from: string): string {

@@ -55,7 +55,14 @@ async function diffService(target: string, options: DiffOptions, out: Output): P
     version: service.version,
     source: source.id,
     drifted: drift.length > 0,
-    files: drift.map((f) => ({ path: f.path, status: f.status, binary: f.binary, added: f.added, removed: f.removed, ...(options.stat ? {} : { patch: new Verbatim(displayTexts(f.patch)[0]!) }) })),
+    files: drift.map((f) => ({
+      path: f.path,
+      status: f.status,
+      binary: f.binary,
+      added: f.added,
+      removed: f.removed,
+      ...(options.stat ? {} : { patch: new Verbatim(displayTexts(f.patch)[0]!) }),
+    })),
     added,
     removed,
   });
@@ -74,7 +81,17 @@ async function diffService(target: string, options: DiffOptions, out: Output): P
       out.printBytes(
         fromByteString(
           lines
-            .map((l) => (l.startsWith("+") && !l.startsWith("+++") ? out.c.green(l) : l.startsWith("-") && !l.startsWith("---") ? out.c.red(l) : l.startsWith("@@") ? out.c.cyan(l) : l.startsWith("diff --git") ? out.c.bold(l) : l))
+            .map((l) =>
+              l.startsWith("+") && !l.startsWith("+++")
+                ? out.c.green(l)
+                : l.startsWith("-") && !l.startsWith("---")
+                  ? out.c.red(l)
+                  : l.startsWith("@@")
+                    ? out.c.cyan(l)
+                    : l.startsWith("diff --git")
+                      ? out.c.bold(l)
+                      : l,
+            )
             .join("\n"),
         ),
       );

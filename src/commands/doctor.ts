@@ -19,11 +19,7 @@ export const doctorOptionsSchema = commonOptionsSchema.extend(sourceOptionSchema
   output: flagValue.optional(),
   strict: z.boolean().default(false),
   fix: z.boolean().default(false),
-  graceDays: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number of days, e.g. --grace-days 14")
-    .transform(Number)
-    .optional(),
+  graceDays: z.string().regex(/^\d+$/, "must be a whole number of days, e.g. --grace-days 14").transform(Number).optional(),
   asOf: asOfSchema.optional(),
   all: z.boolean().default(false),
 });
@@ -65,13 +61,20 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   emitReport(reports, unchecked, options, format, deps);
   const exitCode = exitCodeOfReports(reports, unchecked);
   const failing = reports.filter((r) => exitCodeOfReport(r) !== 0).map((r) => r.path || ".");
-  const tally = [`${reports.length - failing.length} ok`, ...(failing.length ? [`${failing.length} failed (${failing.join(", ")})`] : []), ...(unchecked.length ? [`${unchecked.length} could not be checked (${unchecked.map((u) => u.path || ".").join(", ")})`] : [])];
+  const tally = [
+    `${reports.length - failing.length} ok`,
+    ...(failing.length ? [`${failing.length} failed (${failing.join(", ")})`] : []),
+    ...(unchecked.length ? [`${unchecked.length} could not be checked (${unchecked.map((u) => u.path || ".").join(", ")})`] : []),
+  ];
   if (format === "human" && !options.output) out.print(`\npaved doctor: ${applications.length} applications, ${tally.join(", ")}`);
   if (exitCode !== 0) throw new ProblemFound(`doctor: ${tally.join(", ")}`, exitCode);
 }
 
 /** Run doctor on each application; one that cannot be checked (exit 2) does not stop the others. */
-async function checkApplications(applications: readonly Application[], options: DoctorOptions): Promise<{ reports: DoctorReport[]; unchecked: UncheckedApplication[] }> {
+async function checkApplications(
+  applications: readonly Application[],
+  options: DoctorOptions,
+): Promise<{ reports: DoctorReport[]; unchecked: UncheckedApplication[] }> {
   const reports: DoctorReport[] = [];
   const unchecked: UncheckedApplication[] = [];
   for (const app of applications) {
@@ -102,7 +105,13 @@ function runOptions(app: Application, options: DoctorOptions) {
 }
 
 /** The combined report: to --output (plus the human one on stdout), or stdout; and the GitHub step summary. */
-function emitReport(reports: readonly DoctorReport[], unchecked: readonly UncheckedApplication[], options: DoctorOptions, format: Format, deps: DoctorDependencies): void {
+function emitReport(
+  reports: readonly DoctorReport[],
+  unchecked: readonly UncheckedApplication[],
+  options: DoctorOptions,
+  format: Format,
+  deps: DoctorDependencies,
+): void {
   const { out } = deps;
   const write = deps.write ?? ((text: string) => void process.stdout.write(text));
   const env = deps.env ?? process.env;
@@ -112,7 +121,8 @@ function emitReport(reports: readonly DoctorReport[], unchecked: readonly Unchec
     out.info(`wrote the ${format} report to ${options.output}`);
   } else {
     write(formatReports(reports, format, { palette: out.c, onlyProblems: options.quiet }, unchecked));
-    if (format !== "human") for (const r of reports) for (const f of r.fixed) out.info(`${f.action} ${r.path ? `${r.path}/` : ""}${f.path}`);
+    if (format !== "human")
+      for (const r of reports) for (const f of r.fixed) out.info(`${f.action} ${r.path ? `${r.path}/` : ""}${f.path}`);
   }
   if (format === "github" && env.GITHUB_STEP_SUMMARY) {
     for (const report of reports) appendStepSummary(env.GITHUB_STEP_SUMMARY, report, out);
@@ -123,7 +133,9 @@ function writeOutput(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (error) {
-    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "pass a path in an existing, writable directory" });
+    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: "pass a path in an existing, writable directory",
+    });
   }
 }
 

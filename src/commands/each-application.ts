@@ -30,7 +30,11 @@ export function shownPath(app: Pick<Application, "path">): string {
  * ...result }] }` (--json). One that cannot run (exit 2) or finds a problem (exit 1) does not stop the others;
  * the command exits with the worst of them (2 over 1 over 0). A bug or an interrupt stops everything.
  */
-export async function forEachApplication(selection: Selection, out: Output, work: (app: Application, out: Output) => Promise<void>): Promise<ApplicationOutcome[]> {
+export async function forEachApplication(
+  selection: Selection,
+  out: Output,
+  work: (app: Application, out: Output) => Promise<void>,
+): Promise<ApplicationOutcome[]> {
   const outcomes: ApplicationOutcome[] = [];
   const count = selection.applications.length;
   for (const [i, app] of selection.applications.entries()) {
@@ -44,7 +48,11 @@ export async function forEachApplication(selection: Selection, out: Output, work
         outcomes.push({ path: app.path, exitCode: error.exitCode, result: own.collected });
       } else if (error instanceof UserError) {
         if (!out.json) out.error(error.message, error.hint);
-        outcomes.push({ path: app.path, exitCode: error.exitCode, error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
+        outcomes.push({
+          path: app.path,
+          exitCode: error.exitCode,
+          error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+        });
       } else {
         throw error;
       }

@@ -33,10 +33,16 @@ export const fleetReportOptionsSchema = sharedSchema.extend({
     })
     .refine((s) => s.index >= 1 && s.index <= s.count, "must be I/N with 1 <= I <= N, e.g. --shard 2/4")
     .optional(),
-  deployTag: z.string().min(1).regex(/^[^\s]+$/, "must be a tag pattern without spaces, e.g. 'v*'").default("v*"),
+  deployTag: z
+    .string()
+    .min(1)
+    .regex(/^[^\s]+$/, "must be a tag pattern without spaces, e.g. 'v*'")
+    .default("v*"),
   deployBranch: z.string().min(1).optional(),
   stickinessDays: wholeNumber("--stickiness-days 90").default(90),
-  jobs: wholeNumber("--jobs 4").refine((n) => n >= 1, "must be at least 1").optional(),
+  jobs: wholeNumber("--jobs 4")
+    .refine((n) => n >= 1, "must be at least 1")
+    .optional(),
   cache: z.boolean().default(true),
 });
 
@@ -82,7 +88,9 @@ function writeOutput(file: string, text: string): void {
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "pass a path in an existing, writable directory" });
+    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: "pass a path in an existing, writable directory",
+    });
   }
 }
 
@@ -90,13 +98,21 @@ function writeOutput(file: string, text: string): void {
 export function brokenPolicies(report: FleetReport, failOn: readonly (typeof FAIL_ON)[number][]): string[] {
   const s = report.summary;
   const broken: string[] = [];
-  if (failOn.includes("lag") && s.lag.pastGrace > 0) broken.push(`${s.lag.pastGrace} service${s.lag.pastGrace === 1 ? "" : "s"} lag past the grace period`);
-  if (failOn.includes("doctor") && s.doctor.fail > 0) broken.push(`doctor fails in ${s.doctor.fail} service${s.doctor.fail === 1 ? "" : "s"}`);
-  if (failOn.includes("drift") && s.drift.services > 0) broken.push(`${s.drift.services} service${s.drift.services === 1 ? "" : "s"} drifted from the template`);
+  if (failOn.includes("lag") && s.lag.pastGrace > 0)
+    broken.push(`${s.lag.pastGrace} service${s.lag.pastGrace === 1 ? "" : "s"} lag past the grace period`);
+  if (failOn.includes("doctor") && s.doctor.fail > 0)
+    broken.push(`doctor fails in ${s.doctor.fail} service${s.doctor.fail === 1 ? "" : "s"}`);
+  if (failOn.includes("drift") && s.drift.services > 0)
+    broken.push(`${s.drift.services} service${s.drift.services === 1 ? "" : "s"} drifted from the template`);
   return broken;
 }
 
-async function emit(report: FleetReport, options: z.output<typeof sharedSchema>, out: Output, write: (text: string) => void): Promise<void> {
+async function emit(
+  report: FleetReport,
+  options: z.output<typeof sharedSchema>,
+  out: Output,
+  write: (text: string) => void,
+): Promise<void> {
   const format = chooseFormat(options);
   const text = await render(report, format, out);
   if (options.output) {
@@ -157,10 +173,19 @@ export async function fleetMergeCommand(files: string[], rawOptions: unknown, de
   const { mergeReports, readMergeInput } = await import("../fleet/merge.js");
   const { PAVED_VERSION } = await import("../fleet/run.js");
   const inputs = files.map((f) => readMergeInput(f, cwd));
-  const fallback: FleetOptions = { asOf: options.asOf ?? todayUtc(), deployTag: "v*", deployBranch: null, stickinessDays: 90, waiverWarningDays: WAIVER_WARNING_DAYS, shard: null };
+  const fallback: FleetOptions = {
+    asOf: options.asOf ?? todayUtc(),
+    deployTag: "v*",
+    deployBranch: null,
+    stickinessDays: 90,
+    waiverWarningDays: WAIVER_WARNING_DAYS,
+    shard: null,
+  };
   const report = mergeReports(inputs, fallback, PAVED_VERSION, cwd, (m) => deps.out.warn(m));
   if (options.asOf && inputs.some((i) => i.kind === "fleet") && report.options.asOf !== options.asOf) {
-    throw new UserError(`--as-of ${options.asOf}: the reports were made as of ${report.options.asOf}`, { hint: "leave out --as-of when merging fleet reports (it is theirs), or regenerate them with it" });
+    throw new UserError(`--as-of ${options.asOf}: the reports were made as of ${report.options.asOf}`, {
+      hint: "leave out --as-of when merging fleet reports (it is theirs), or regenerate them with it",
+    });
   }
   await emit(report, options, deps.out, deps.write ?? ((text) => void process.stdout.write(text)));
 }
@@ -172,7 +197,10 @@ export const fleetUpgradeOptionsSchema = commonOptionsSchema.extend({
   reposFile: fleetReportOptionsSchema.shape.reposFile,
   maxDepth: fleetReportOptionsSchema.shape.maxDepth,
   shard: fleetReportOptionsSchema.shape.shard,
-  to: z.string().regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a version, e.g. --to 2.1.0").optional(),
+  to: z
+    .string()
+    .regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a version, e.g. --to 2.1.0")
+    .optional(),
   branchPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._/-]+$/, "must be a git branch prefix of letters, digits, '.', '_', '-' and '/', e.g. paved/")
@@ -182,7 +210,9 @@ export const fleetUpgradeOptionsSchema = commonOptionsSchema.extend({
   push: z.boolean().default(false),
   verify: z.boolean().default(false),
   trust: z.boolean().default(false),
-  concurrency: wholeNumber("--concurrency 4").refine((n) => n >= 1, "must be at least 1").optional(),
+  concurrency: wholeNumber("--concurrency 4")
+    .refine((n) => n >= 1, "must be at least 1")
+    .optional(),
   openPr: z.enum(["github", "gitlab"], { message: "must be github or gitlab" }).optional(),
 });
 
@@ -216,5 +246,6 @@ export async function fleetUpgradeCommand(targets: string[], rawOptions: unknown
   const write = deps.write ?? ((text) => void process.stdout.write(text));
   write(formatUpgradeReport(rows, format as "human" | "json" | "markdown", { push: options.push }));
   const failing = failingRows(rows);
-  if (failing.length > 0) throw new ProblemFound(`${failing.length} target${failing.length === 1 ? "" : "s"} need${failing.length === 1 ? "s" : ""} a person`);
+  if (failing.length > 0)
+    throw new ProblemFound(`${failing.length} target${failing.length === 1 ? "" : "s"} need${failing.length === 1 ? "s" : ""} a person`);
 }

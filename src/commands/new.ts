@@ -10,7 +10,12 @@ import type { GitSetup } from "../git/create.js";
 import { commitStaged, stagePaths, unstagePaths } from "../git/existing-repo.js";
 import { commitIdentityArgs } from "../git/identity.js";
 import { assertNoOverlap } from "../monorepo/applications.js";
-import { GITLAB_INCLUDE_LINES, gitlabIncludeProblem, isGitlabServicePipeline, type GitlabIncludeProblem } from "../monorepo/gitlab-include.js";
+import {
+  GITLAB_INCLUDE_LINES,
+  gitlabIncludeProblem,
+  isGitlabServicePipeline,
+  type GitlabIncludeProblem,
+} from "../monorepo/gitlab-include.js";
 import { openRepoTarget, type RepoTarget } from "../monorepo/repo-target.js";
 import { writeRootFiles, type WrittenRootFiles } from "../monorepo/root-files.js";
 import { assertTargetFree, createParents, createStaging, removeStaleStaging, type Staging } from "../fs/staging.js";
@@ -24,7 +29,15 @@ import { renderServiceTree } from "../service-tree.js";
 import { describeSource, openSource, resolveVersion, displayPath, sourceHadCredentials, versionFile } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { sortedPaths, type FileTree } from "../tree.js";
-import { answerOptionsSchema, chooseSource, commonOptionsSchema, describeChoice, flagValue, parseCommandOptions, sourceOptionSchema } from "./options.js";
+import {
+  answerOptionsSchema,
+  chooseSource,
+  commonOptionsSchema,
+  describeChoice,
+  flagValue,
+  parseCommandOptions,
+  sourceOptionSchema,
+} from "./options.js";
 
 export const newOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
@@ -71,7 +84,8 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   for (const entry of configured.unused) out.warn(`${entry}: ${template} ${versionName} has no such question; ignored`);
   // Say where the template comes from before it asks anything: a .pavedrc.yml in a parent folder can
   // replace even the built-in `service`. (--json always carries it; the built-in default goes unsaid.)
-  if (choice.chosenBy !== "default") out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
+  if (choice.chosenBy !== "default")
+    out.info(`template ${template} ${versionName} from ${describeSource(source)} (${describeChoice(choice.chosenBy)})`);
   const provenance = { source: source.id, sourceChosenBy: choice.chosenBy };
 
   // Inside an existing git repository the service is added to it (docs/monorepo.md): no nested `git init`, the
@@ -85,7 +99,11 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   const checkTarget = async (t: string) => {
     if (!options.dryRun) removeStaleStaging(t);
     // A dry run writes nothing, so it does not need git; without it the target is shown as a new repository.
-    gitSetup = gitModule ? await gitModule.gitSetupFor(t).catch((error: unknown) => (options.dryRun && error instanceof UserError ? undefined : Promise.reject(error))) : undefined;
+    gitSetup = gitModule
+      ? await gitModule
+          .gitSetupFor(t)
+          .catch((error: unknown) => (options.dryRun && error instanceof UserError ? undefined : Promise.reject(error)))
+      : undefined;
     repo = gitSetup?.enclosing ? await openRepoTarget(gitSetup.enclosing, t, { commit: options.commit }) : undefined;
     meta.path = repo?.path ?? "";
     if (!options.dryRun) assertTargetFree(t);
@@ -118,7 +136,9 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   // Everything the manifest says is rendered before anything is written: a broken next step or hook
   // command is the template's mistake (exit 2), never a half-made repository.
   const context = { ...answers, paved: meta };
-  const hooks = renderCommands(version.manifest.hooks.postCreate, context, `${manifestFile}: hooks.postCreate`).filter((h) => options.install || !h.install);
+  const hooks = renderCommands(version.manifest.hooks.postCreate, context, `${manifestFile}: hooks.postCreate`).filter(
+    (h) => options.install || !h.install,
+  );
   // CI and the image install with `npm ci`, so the lockfile must exist: created when the hooks left it missing.
   // Without installs that needs --lockfile (it asks the registry); otherwise the next steps say what is missing.
   const lockfile = lockfileSpecOf(version.manifest);
@@ -127,26 +147,51 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   for (const warning of config.warnings) out.warn(warning);
   const trustedByConfig = source.trusted || options.trust ? { trusted: false } : configTrust(source.id, config);
   if (trustedByConfig.trusted && commands.length > 0) out.info(`running the template's commands without --trust: ${trustedByConfig.by}`);
-  assertTrusted(commands, source.trusted || options.trust || trustedByConfig.trusted, `template ${template} ${versionName}`, `${source.id} (${describeChoice(choice.chosenBy)})`);
+  assertTrusted(
+    commands,
+    source.trusted || options.trust || trustedByConfig.trusted,
+    `template ${template} ${versionName}`,
+    `${source.id} (${describeChoice(choice.chosenBy)})`,
+  );
   // A step that renders empty does not apply here (e.g. `git remote add` for a service inside an existing repository).
-  const templateSteps = version.manifest.nextSteps.map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`)).filter((step) => step.trim() !== "");
+  const templateSteps = version.manifest.nextSteps
+    .map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`))
+    .filter((step) => step.trim() !== "");
 
   const { tree, root: rootTree, rootFiles } = renderServiceTree(version, answers, meta, target, inRepo?.path ?? "");
   if (inRepo) assertNoOverlap(inRepo.top, { path: inRepo.path, template, rootFiles }, inRepo.applications);
   const files = sortedPaths(tree);
   if (sourceHadCredentials(source)) {
-    out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); upgrade and doctor need them from a git credential helper or PAVED_SOURCE`);
+    out.warn(
+      `the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); upgrade and doctor need them from a git credential helper or PAVED_SOURCE`,
+    );
   }
   const shownTarget = displayPath(target);
 
   const repository = inRepo ? { top: inRepo.top, path: inRepo.path, branch: inRepo.branch ?? null, rootFiles } : null;
 
   if (options.dryRun) {
-    const planOf = (from: FileTree) => [...from].map(([p, entry]) => ({ path: p, action: "create" as const, bytes: entry.data.byteLength })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const planOf = (from: FileTree) =>
+      [...from]
+        .map(([p, entry]) => ({ path: p, action: "create" as const, bytes: entry.data.byteLength }))
+        .sort((a, b) => (a.path < b.path ? -1 : 1));
     const plan = planOf(tree);
     const rootPlan = planOf(rootTree);
-    out.result({ ok: true, dryRun: true, template, version: versionName, ...provenance, target, files: plan, rootFiles: rootPlan, repository, hooks: hooks.map((h) => h.display) });
-    out.print(`Would create ${shownTarget} from ${template} ${versionName} (${files.length} files${rootFiles.length ? `, ${rootFiles.length} at the repository root` : ""}):`);
+    out.result({
+      ok: true,
+      dryRun: true,
+      template,
+      version: versionName,
+      ...provenance,
+      target,
+      files: plan,
+      rootFiles: rootPlan,
+      repository,
+      hooks: hooks.map((h) => h.display),
+    });
+    out.print(
+      `Would create ${shownTarget} from ${template} ${versionName} (${files.length} files${rootFiles.length ? `, ${rootFiles.length} at the repository root` : ""}):`,
+    );
     for (const p of plan) out.print(`  ${out.c.green("create")} ${escapeControlChars(inRepo ? `${inRepo.path}/${p.path}` : p.path)}`);
     for (const p of rootPlan) out.print(`  ${out.c.green("create")} ${escapeControlChars(p.path)}   (repository root)`);
     if (hooks.length) out.print(`Would run: ${hooks.map(shownCommand).join("; ")}`);
@@ -196,7 +241,9 @@ export async function newCommand(template: string, dir: string | undefined, rawO
       await (initialized ?? gitModule.initRepository(staging.dir, gitSetup.branch));
       const result = await gitModule.commitEverything(staging.dir, message, gitSetup);
       if (result.usedFallbackIdentity) {
-        out.warn(`no git identity is configured; the first commit is by paved <paved@localhost>. Set yours with \`git config --global user.name/user.email\`.`);
+        out.warn(
+          `no git identity is configured; the first commit is by paved <paved@localhost>. Set yours with \`git config --global user.name/user.email\`.`,
+        );
       }
       if (options.remote) await gitModule.addRemoteAndPush(staging.dir, options.remote, result.branch);
       git = { branch: result.branch, commit: result.commit };
@@ -220,16 +267,31 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     const message = `paved: add ${template} ${name} at ${inRepo.path}\n\nGenerated by \`paved new ${template}\` (template ${template} ${versionName}, source ${source.id}).`;
     git = { branch: inRepo.branch, commit: await commitStaged(inRepo.top, message, identity) };
   }
-  if (fallbackIdentity) out.warn("no git identity is configured; the commit is by paved <paved@localhost>. Set yours with `git config --global user.name/user.email`.");
+  if (fallbackIdentity)
+    out.warn(
+      "no git identity is configured; the commit is by paved <paved@localhost>. Set yours with `git config --global user.name/user.email`.",
+    );
   const gitlabInclude = inRepo ? gitlabIncludeAdvice(inRepo.top, rootFiles) : undefined;
 
   const seconds = (performance.now() - started) / 1000;
   const missingLock = lockfileResult?.missing ?? [];
   const nextSteps = [
-    ...(gitlabInclude ? [`add to ${gitlabInclude.file}: ${GITLAB_INCLUDE_LINES.map((l) => l.trim()).join(" ")}   # GitLab runs ${gitlabInclude.included} only when the root pipeline includes it`] : []),
-    ...(inRepo && !git ? [`git commit -m "paved: add ${template} ${typeof answers.name === "string" ? answers.name : meta.dirName} at ${inRepo.path}"   # the files are staged`] : []),
+    ...(gitlabInclude
+      ? [
+          `add to ${gitlabInclude.file}: ${GITLAB_INCLUDE_LINES.map((l) => l.trim()).join(" ")}   # GitLab runs ${gitlabInclude.included} only when the root pipeline includes it`,
+        ]
+      : []),
+    ...(inRepo && !git
+      ? [
+          `git commit -m "paved: add ${template} ${typeof answers.name === "string" ? answers.name : meta.dirName} at ${inRepo.path}"   # the files are staged`,
+        ]
+      : []),
     `cd ${shownTarget}`,
-    ...(missingLock.length > 0 && lockfile ? [`${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`] : []),
+    ...(missingLock.length > 0 && lockfile
+      ? [
+          `${lockfile.command.display} && git add ${missingLock.join(" ")} && git commit -m "Add ${missingLock.join(", ")}"   # CI's \`npm ci\` needs it`,
+        ]
+      : []),
     ...templateSteps,
     `${pavedCommandIn(cliMeta)} doctor`,
   ];
@@ -251,8 +313,14 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   });
   if (inRepo) {
     const where = rootFiles.length ? ` (+${rootFiles.length} at the repository root: ${rootFiles.join(", ")})` : "";
-    const how = git ? `committed on ${git.branch} @ ${git.commit.slice(0, 7)}` : inRepo.branch ? `staged on ${inRepo.branch}` : "staged (HEAD is detached: switch to a branch before you commit)";
-    out.print(`${out.c.green("✓")} Added ${out.c.bold(shownTarget)} to ${displayPath(inRepo.top)} from ${template} ${versionName}: ${files.length} files${where}, ${how} in ${seconds.toFixed(1)} s`);
+    const how = git
+      ? `committed on ${git.branch} @ ${git.commit.slice(0, 7)}`
+      : inRepo.branch
+        ? `staged on ${inRepo.branch}`
+        : "staged (HEAD is detached: switch to a branch before you commit)";
+    out.print(
+      `${out.c.green("✓")} Added ${out.c.bold(shownTarget)} to ${displayPath(inRepo.top)} from ${template} ${versionName}: ${files.length} files${where}, ${how} in ${seconds.toFixed(1)} s`,
+    );
   } else {
     out.print(
       `${out.c.green("✓")} Created ${out.c.bold(shownTarget)} from ${template} ${versionName}: ${files.length} files` +
@@ -260,20 +328,31 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     );
   }
   if (gitlabInclude) {
-    const state = { missing: "does not exist", invalid: "is not valid YAML", "not-included": `does not include ${gitlabInclude.included}` }[gitlabInclude.problem];
-    out.warn(`${gitlabInclude.file} ${state}: GitLab runs ${gitlabInclude.included} only when the repository's root pipeline includes it. Add these lines to ${gitlabInclude.file} (paved does not write it: all services share it):`);
+    const state = { missing: "does not exist", invalid: "is not valid YAML", "not-included": `does not include ${gitlabInclude.included}` }[
+      gitlabInclude.problem
+    ];
+    out.warn(
+      `${gitlabInclude.file} ${state}: GitLab runs ${gitlabInclude.included} only when the repository's root pipeline includes it. Add these lines to ${gitlabInclude.file} (paved does not write it: all services share it):`,
+    );
     for (const line of GITLAB_INCLUDE_LINES) out.info(`  ${line}`);
   }
   if (missingLock.length > 0 && lockfile) {
-    const why = lockfileResult?.error ? `\`${lockfile.command.display}\` failed: ${lockfileResult.error}` : "--no-install skipped it; pass --lockfile to create it without installing";
-    out.warn(`${missingLock.join(", ")} was not created (${why}); the generated CI and Dockerfile install with \`npm ci\`, which needs it (see the next steps)`);
+    const why = lockfileResult?.error
+      ? `\`${lockfile.command.display}\` failed: ${lockfileResult.error}`
+      : "--no-install skipped it; pass --lockfile to create it without installing";
+    out.warn(
+      `${missingLock.join(", ")} was not created (${why}); the generated CI and Dockerfile install with \`npm ci\`, which needs it (see the next steps)`,
+    );
   }
   out.print("\nNext steps:");
   for (const step of nextSteps) out.print(`  ${escapeControlChars(step)}`);
 }
 
 /** When a GitLab pipeline was placed in `.gitlab/ci/` and the root `.gitlab-ci.yml` does not include it: what to say. */
-function gitlabIncludeAdvice(top: string, rootFiles: readonly string[]): { file: string; included: string; problem: GitlabIncludeProblem } | undefined {
+function gitlabIncludeAdvice(
+  top: string,
+  rootFiles: readonly string[],
+): { file: string; included: string; problem: GitlabIncludeProblem } | undefined {
   const included = rootFiles.find((p) => isGitlabServicePipeline(p));
   if (!included) return undefined;
   const file = ".gitlab-ci.yml";

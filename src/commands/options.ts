@@ -10,14 +10,23 @@ export const flagValue = z.string().min(1, "must not be empty");
  * Parse a command's options at the edge, the same way for every command: a bad value is exit 2 naming the
  * flag (`--grace-days: must be a whole number`) with its fix, never a ZodError (exit 70).
  */
-export function parseCommandOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string, fixes: Record<string, string> = {}): z.infer<S> {
+export function parseCommandOptions<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  command: string,
+  fixes: Record<string, string> = {},
+): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const key = String(issue.path[0] ?? "");
   const flag = `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
   const within = formatIssuePath(issue.path.slice(1));
-  throw new UserError(issue.message, { hint: fixes[flag] ?? `see \`paved ${command} --help\``, code: "option", fields: { flag: `${flag}${within}` } });
+  throw new UserError(issue.message, {
+    hint: fixes[flag] ?? `see \`paved ${command} --help\``,
+    code: "option",
+    fields: { flag: `${flag}${within}` },
+  });
 }
 
 /** Flags every command takes (product.md "Common flags"). */
@@ -64,4 +73,3 @@ export function describeChoice(chosenBy: string): string {
   if (chosenBy === "--source" || chosenBy === "PAVED_SOURCE") return `chosen by ${chosenBy}`;
   return `chosen by source: in ${chosenBy}`;
 }
-

@@ -35,7 +35,11 @@ export async function listTemplates(rawOptions: unknown, out: Output): Promise<v
     out.print(`${out.c.bold(row.name.padEnd(width))}  ${row.latest.padEnd(latestWidth)}  ${shown(row.description)}`);
     out.print(out.c.dim(`${" ".repeat(width)}  versions: ${[...row.versions].reverse().join(", ")}`));
   }
-  out.info(out.c.dim(`\n${rows.length} template${rows.length === 1 ? "" : "s"} from ${source.id}; \`paved templates show <name>\` for questions and changelog.`));
+  out.info(
+    out.c.dim(
+      `\n${rows.length} template${rows.length === 1 ? "" : "s"} from ${source.id}; \`paved templates show <name>\` for questions and changelog.`,
+    ),
+  );
 }
 
 function describeQuestion(q: Question): Record<string, unknown> {
@@ -66,7 +70,12 @@ export async function showTemplate(name: string, rawOptions: unknown, out: Outpu
     name,
     description: manifest.description,
     version: current,
-    versions: manifests.map((m) => ({ version: m.version, released: m.released ?? null, changelog: m.changelog ?? null, actions: m.actions })),
+    versions: manifests.map((m) => ({
+      version: m.version,
+      released: m.released ?? null,
+      changelog: m.changelog ?? null,
+      actions: m.actions,
+    })),
     questions,
     managed: manifest.files.managed,
     hooks: manifest.hooks,

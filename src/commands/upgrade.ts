@@ -39,14 +39,31 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   const first = selection.applications[0]!;
   if (!selection.all) return upgradeService(first.dir, options, deps);
 
-  const oneOnly = options.abort ? "--abort" : options.continue ? "--continue" : options.set.length > 0 ? "--set" : options.answersFile ? "--answers-file" : undefined;
+  const oneOnly = options.abort
+    ? "--abort"
+    : options.continue
+      ? "--continue"
+      : options.set.length > 0
+        ? "--set"
+        : options.answersFile
+          ? "--answers-file"
+          : undefined;
   if (oneOnly) {
-    throw new UserError(`${oneOnly} works on one service, and ${selection.applications.length} were found (${selection.applications.map(shownPath).join(", ")})`, {
-      hint: `pass the service's directory, e.g. \`paved upgrade ${shownPath(first)} ${oneOnly}\``,
-    });
+    throw new UserError(
+      `${oneOnly} works on one service, and ${selection.applications.length} were found (${selection.applications.map(shownPath).join(", ")})`,
+      {
+        hint: `pass the service's directory, e.g. \`paved upgrade ${shownPath(first)} ${oneOnly}\``,
+      },
+    );
   }
-  const each = () => forEachApplication(selection, deps.out, (app, out) => upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)));
+  const each = () =>
+    forEachApplication(selection, deps.out, (app, out) => upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)));
   // One lock for the whole run: the services share the repository's index, and no other paved may slip in between.
   const outcomes = upgradeOnlyReads(options) ? await each() : await withRepositoryLock(first.dir, each);
-  finishApplications(outcomes, deps.out, "paved upgrade", options.check ? "behind the latest version" : options.dryRun ? "would stop for a person" : "need a person");
+  finishApplications(
+    outcomes,
+    deps.out,
+    "paved upgrade",
+    options.check ? "behind the latest version" : options.dryRun ? "would stop for a person" : "need a person",
+  );
 }

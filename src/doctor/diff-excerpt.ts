@@ -11,7 +11,11 @@ export interface DiffExcerpt {
 const CONTEXT = 2;
 const MAX_SHOWN = 8;
 
-export function diffExcerpt(expected: string, actual: string, labels = { expected: "template", actual: "working tree" }): DiffExcerpt | undefined {
+export function diffExcerpt(
+  expected: string,
+  actual: string,
+  labels = { expected: "template", actual: "working tree" },
+): DiffExcerpt | undefined {
   const a = splitLines(expected);
   const b = splitLines(actual);
   let start = 0;

@@ -41,7 +41,8 @@ function documentLines(text: string): number[] {
   const separators = [...text.matchAll(/^---(?:[ \t].*)?$/gm)].map((m) => text.slice(0, m.index).split("\n").length);
   const firstContent = /^(?!\s*(?:#.*)?$)(?!---)/m.exec(text);
   const [firstSeparator] = separators;
-  if (firstContent && (firstSeparator === undefined || text.slice(0, firstContent.index).split("\n").length < firstSeparator)) lines.push(1);
+  if (firstContent && (firstSeparator === undefined || text.slice(0, firstContent.index).split("\n").length < firstSeparator))
+    lines.push(1);
   for (const line of separators) lines.push(line + 1);
   return lines;
 }

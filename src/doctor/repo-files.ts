@@ -1,5 +1,15 @@
 import { gitPathsSync } from "../git/run.js";
-import { closeSync, constants as fsConstants, fstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  type Stats,
+} from "node:fs";
 import path from "node:path";
 import { lstatOrNull, unsafePathReason } from "../fs/paths.js";
 import type { FileEntry } from "../tree.js";

@@ -59,7 +59,8 @@ function assertDirectory(dir: string): void {
       return false;
     }
   })();
-  if (!isDir) throw new UserError(`${displayPath(dir)}: no such directory`, { hint: "pass the directory of a service created by `paved new`" });
+  if (!isDir)
+    throw new UserError(`${displayPath(dir)}: no such directory`, { hint: "pass the directory of a service created by `paved new`" });
 }
 
 async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx: DoctorContext; serviceText: string }> {
@@ -80,7 +81,16 @@ async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx:
     service,
     asOf: options.asOf,
     graceDays,
-    ...(loaded.ok ? { template: loaded.template } : { templateProblem: { message: loaded.message, ...(loaded.fix ? { fix: loaded.fix } : {}), ...(loaded.answers ? { answers: true as const } : {}), ...(loaded.at ? { at: loaded.at } : {}) } }),
+    ...(loaded.ok
+      ? { template: loaded.template }
+      : {
+          templateProblem: {
+            message: loaded.message,
+            ...(loaded.fix ? { fix: loaded.fix } : {}),
+            ...(loaded.answers ? { answers: true as const } : {}),
+            ...(loaded.at ? { at: loaded.at } : {}),
+          },
+        }),
   };
   return { ctx, serviceText };
 }
@@ -95,7 +105,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   let fixed: FixAction[] = [];
   if (options.fix) {
     // Restoring from a render needs answers that passed validation; a refused one is the user's to correct.
-    if (ctx.templateProblem?.answers) throw new UserError(`--fix: ${ctx.templateProblem.message}`, ctx.templateProblem.fix ? { hint: ctx.templateProblem.fix } : {});
+    if (ctx.templateProblem?.answers)
+      throw new UserError(`--fix: ${ctx.templateProblem.message}`, ctx.templateProblem.fix ? { hint: ctx.templateProblem.fix } : {});
     fixed = applyFixes(dir, planFixes(ctx));
     for (const f of fixed) ctx.files.invalidate(f.path);
   }
@@ -110,7 +121,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checksMs[check.info.id] = Math.round((performance.now() - before) * 10) / 10;
   }
   const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
-  const waived = applyWaivers(findings, ctx.service.waivers ?? [], infos.map((i) => i.id), options.asOf, serviceText);
+  const waived = applyWaivers(
+    findings,
+    ctx.service.waivers ?? [],
+    infos.map((i) => i.id),
+    options.asOf,
+    serviceText,
+  );
   // Checks speak of the service's files; reports speak from the repository root (CI annotates root-relative paths).
   const servicePath = options.path ?? (await pathInRepository(dir));
   const located = waived.map((f) => (f.file === undefined ? f : { ...f, file: fromRepositoryRoot(servicePath, f.file) }));

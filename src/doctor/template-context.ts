@@ -7,7 +7,14 @@ import picomatch from "picomatch";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import { SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import type { Question } from "../templates/manifest.js";
-import { describeSource, openRecordedSource, openSource, type TemplateSource, type TemplateVersion, versionFile } from "../templates/source.js";
+import {
+  describeSource,
+  openRecordedSource,
+  openSource,
+  type TemplateSource,
+  type TemplateVersion,
+  versionFile,
+} from "../templates/source.js";
 import { entryText, isBinary, type FileTree } from "../tree.js";
 import type { ProblemLocation, TemplateContext } from "./context.js";
 import { cliRenderMeta } from "../config.js";
@@ -17,7 +24,9 @@ import { assertPavedVersionFor } from "../paved-version.js";
  * `answers: true` when the recorded answers themselves were refused (doctor --fix must not go on); `at` is where
  * in the service's repository the refusal points, from the error's fields.
  */
-export type LoadedTemplate = { ok: true; template: TemplateContext } | { ok: false; message: string; fix?: string; answers?: true; at?: ProblemLocation };
+export type LoadedTemplate =
+  | { ok: true; template: TemplateContext }
+  | { ok: false; message: string; fix?: string; answers?: true; at?: ProblemLocation };
 
 /**
  * Where in the service's repository a UserError points: its file (shown relative to the working directory, or
@@ -43,7 +52,12 @@ function located(dir: string, error: UserError, recordedAnswers = false): { at?:
  * against the questions (a `.paved.yml` is repository data, not trusted input), defaults for questions added
  * since, and secrets (never recorded) unknown, so the files that read them are not rendered at all.
  */
-export async function answersForRender(questions: readonly Question[], recorded: Answers, meta: RenderMeta, manifestFile = "template.yaml"): Promise<ResolvedAnswers> {
+export async function answersForRender(
+  questions: readonly Question[],
+  recorded: Answers,
+  meta: RenderMeta,
+  manifestFile = "template.yaml",
+): Promise<ResolvedAnswers> {
   return resolveAnswers({ questions, provided: recordedProvided(questions, recorded), meta, manifestFile, fromRecord: true });
 }
 
@@ -62,13 +76,20 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
     versions = await source.listAllVersions(service.template);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template "${service.template}" is not available: ${error.message}`, fix: error.hint ?? "pass --source <dir|git-url> where the template lives", ...located(dir, error) };
+    return {
+      ok: false,
+      message: `template "${service.template}" is not available: ${error.message}`,
+      fix: error.hint ?? "pass --source <dir|git-url> where the template lives",
+      ...located(dir, error),
+    };
   }
   if (!versions.includes(service.version)) {
     return {
       ok: false,
       message: `template "${service.template}" has no version ${service.version} in ${describeSource(source)}`,
-      fix: versions.length ? `versions are ${versions.join(", ")}; check \`version:\` in .paved.yml or pass --source` : "pass --source <dir|git-url> where the template lives",
+      fix: versions.length
+        ? `versions are ${versions.join(", ")}; check \`version:\` in .paved.yml or pass --source`
+        : "pass --source <dir|git-url> where the template lives",
     };
   }
   let version: TemplateVersion;
@@ -76,12 +97,23 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
   // A service in a subdirectory renders with its {{paved.path}}; the files it places at the repository root are
   // not looked for in its folder (service/ci-workflow checks them at the root).
   const top = workTreeTopSync(dir);
-  const meta = { template: service.template, version: service.version, dirName: path.basename(dir), path: top === undefined ? "" : repoRelativePath(top, dir), ...cliRenderMeta() };
+  const meta = {
+    template: service.template,
+    version: service.version,
+    dirName: path.basename(dir),
+    path: top === undefined ? "" : repoRelativePath(top, dir),
+    ...cliRenderMeta(),
+  };
   try {
     version = await source.loadVersion(service.template, service.version);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`, fix: error.hint ?? "report this to the template's owners", ...located(dir, error) };
+    return {
+      ok: false,
+      message: `template ${service.template} ${service.version} cannot be loaded: ${error.message}`,
+      fix: error.hint ?? "report this to the template's owners",
+      ...located(dir, error),
+    };
   }
   // An older paved would misread the version's checks: refused (exit 2), not reported as findings.
   assertPavedVersionFor(version.manifest);
@@ -93,10 +125,26 @@ export async function loadTemplateContext(service: ServiceFile, dir: string, sou
   }
   try {
     const { answers, unknown } = resolved;
-    return { ok: true, template: { source, versions, version, answers, unknown, servicePath: meta.path, ...renderForChecks(version, answers, meta, unknown) } };
+    return {
+      ok: true,
+      template: {
+        source,
+        versions,
+        version,
+        answers,
+        unknown,
+        servicePath: meta.path,
+        ...renderForChecks(version, answers, meta, unknown),
+      },
+    };
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    return { ok: false, message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`, fix: error.hint ?? "report this to the template's owners", ...located(dir, error) };
+    return {
+      ok: false,
+      message: `template ${service.template} ${service.version} cannot be rendered: ${error.message}`,
+      fix: error.hint ?? "report this to the template's owners",
+      ...located(dir, error),
+    };
   }
 }
 
@@ -113,10 +161,16 @@ function neededUpFront(version: TemplateVersion): (sourcePath: string) => boolea
  * slowest part of a doctor run, and most files are only checked for presence. Files left out render
  * as empty placeholders and are rendered for real (the whole version, once) when `entry()` asks for one.
  */
-export function renderForChecks(version: TemplateVersion, answers: Answers, meta: RenderMeta, unknown: ReadonlySet<string> = new Set()): Pick<TemplateContext, "paths" | "managed" | "origins" | "entry" | "sourceText"> {
+export function renderForChecks(
+  version: TemplateVersion,
+  answers: Answers,
+  meta: RenderMeta,
+  unknown: ReadonlySet<string> = new Set(),
+): Pick<TemplateContext, "paths" | "managed" | "origins" | "entry" | "sourceText"> {
   const needed = neededUpFront(version);
   const skeleton: FileTree = new Map();
-  for (const [p, entry] of version.files) skeleton.set(p, entry.symlink !== undefined || needed(p) ? entry : { data: EMPTY, mode: entry.mode });
+  for (const [p, entry] of version.files)
+    skeleton.set(p, entry.symlink !== undefined || needed(p) ? entry : { data: EMPTY, mode: entry.mode });
   const layout = renderTemplate({ ...version, files: skeleton }, answers, meta, unknown);
   let full: RenderResult | undefined;
   const inFolder = placeRenderedFiles(layout.tree, version.manifest.rootFiles, meta.path ?? "").service;

@@ -26,7 +26,13 @@ function waiverLine(serviceText: string, waiver: Waiver): number {
  * Mark failing findings covered by a current waiver as waived, and report expired or unknown waivers.
  * `asOf` and `until` are YYYY-MM-DD; a waiver holds through its `until` day.
  */
-export function applyWaivers(findings: readonly Finding[], waivers: readonly Waiver[], knownChecks: readonly string[], asOf: string, serviceText: string): Finding[] {
+export function applyWaivers(
+  findings: readonly Finding[],
+  waivers: readonly Waiver[],
+  knownChecks: readonly string[],
+  asOf: string,
+  serviceText: string,
+): Finding[] {
   const current = waivers.filter((w) => asOf <= w.until);
   const out = findings.map((finding) => {
     if (finding.status !== "fail" || finding.check === waiversInfo.id) return finding;

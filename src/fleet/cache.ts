@@ -33,7 +33,9 @@ export async function cacheKey(
   }
   const { asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays } = options;
   return createHash("sha256")
-    .update(JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, state, serviceText, versions }))
+    .update(
+      JSON.stringify({ id, pavedVersion, asOf, deployTag, deployBranch, stickinessDays, waiverWarningDays, state, serviceText, versions }),
+    )
     .digest("hex");
 }
 

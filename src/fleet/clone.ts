@@ -20,7 +20,12 @@ export function fleetCloneDir(url: string, env: NodeJS.ProcessEnv = process.env)
 function credentialEnv(given: string, clean: string): Record<string, string> {
   if (given === clean) return GIT_ENV;
   const first = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0;
-  return { ...GIT_ENV, GIT_CONFIG_COUNT: String(first + 1), [`GIT_CONFIG_KEY_${first}`]: `url.${given}.insteadOf`, [`GIT_CONFIG_VALUE_${first}`]: clean };
+  return {
+    ...GIT_ENV,
+    GIT_CONFIG_COUNT: String(first + 1),
+    [`GIT_CONFIG_KEY_${first}`]: `url.${given}.insteadOf`,
+    [`GIT_CONFIG_VALUE_${first}`]: clean,
+  };
 }
 
 export type CloneResult = { ok: true; dir: string } | { ok: false; reason: string };

@@ -24,11 +24,29 @@ export interface EvaluateOptions {
 }
 
 function emptyRow(id: string, status: ServiceRow["status"], reason: string | null): ServiceRow {
-  return { id, status, reason, name: null, owner: null, template: null, source: null, version: null, releases: {}, lag: null, doctor: null, waivers: [], drift: null, history: null };
+  return {
+    id,
+    status,
+    reason,
+    name: null,
+    owner: null,
+    template: null,
+    source: null,
+    version: null,
+    releases: {},
+    lag: null,
+    doctor: null,
+    waivers: [],
+    drift: null,
+    history: null,
+  };
 }
 
 /** One outcome per check: a failing (unwaived error or warning) finding wins, then waived, then pass; skip only when all skipped. */
-export function summarizeDoctor(report: { findings: readonly Pick<Finding, "check" | "severity" | "status" | "waived">[]; summary: Summary }): DoctorSummary {
+export function summarizeDoctor(report: {
+  findings: readonly Pick<Finding, "check" | "severity" | "status" | "waived">[];
+  summary: Summary;
+}): DoctorSummary {
   const checks: DoctorSummary["checks"] = {};
   const rank = { skip: 0, pass: 1, waived: 2, fail: 3 } as const;
   for (const finding of report.findings) {
@@ -46,16 +64,30 @@ export function summarizeDoctor(report: { findings: readonly Pick<Finding, "chec
     infos,
     skipped,
     waived,
-    failing: Object.keys(checks).filter((id) => checks[id] === "fail").sort(),
+    failing: Object.keys(checks)
+      .filter((id) => checks[id] === "fail")
+      .sort(),
     checks: Object.fromEntries(Object.entries(checks).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }
 
 /** Semver distance to the latest release (major, else minor, else patch), and the libyear-style days. */
-export function lagOf(current: string, releases: Record<string, string | null>, latestHint: string | undefined, asOf: string, graceDays: number): Lag | null {
+export function lagOf(
+  current: string,
+  releases: Record<string, string | null>,
+  latestHint: string | undefined,
+  asOf: string,
+  graceDays: number,
+): Lag | null {
   const versions = Object.keys(releases);
   if (!semver.valid(current) || (versions.length === 0 && !latestHint)) return null;
-  const lag = findVersionLag({ current, versions: versions.length ? versions : [latestHint!], releasedOf: (v) => releases[v] ?? undefined, asOf, graceDays });
+  const lag = findVersionLag({
+    current,
+    versions: versions.length ? versions : [latestHint!],
+    releasedOf: (v) => releases[v] ?? undefined,
+    asOf,
+    graceDays,
+  });
   const latest = lag.latest;
   const behind = lag.behind;
   const major = behind ? semver.major(latest) - semver.major(current) : 0;
@@ -164,7 +196,8 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
     service = parseServiceFileText(readFileSync(serviceFile, "utf8"), SERVICE_FILE);
   } catch (error) {
     if (error instanceof UserError) return emptyRow(id, "unreadable", error.message);
-    if ((error as NodeJS.ErrnoException).code) return emptyRow(id, "unreadable", `${SERVICE_FILE}: cannot read: ${(error as NodeJS.ErrnoException).code}`);
+    if ((error as NodeJS.ErrnoException).code)
+      return emptyRow(id, "unreadable", `${SERVICE_FILE}: cannot read: ${(error as NodeJS.ErrnoException).code}`);
     throw error;
   }
   const graceDays = service.doctor?.gracePeriodDays ?? DEFAULT_GRACE_DAYS;
@@ -212,7 +245,13 @@ async function evaluateDirectory(id: string, dir: string, options: EvaluateOptio
     doctor,
     waivers: (service.waivers ?? []).map((w) => {
       const expired = options.asOf > w.until;
-      return { check: w.check, reason: w.reason, until: w.until, expired, expiresSoon: !expired && daysBetween(options.asOf, w.until) <= options.waiverWarningDays };
+      return {
+        check: w.check,
+        reason: w.reason,
+        until: w.until,
+        expired,
+        expiresSoon: !expired && daysBetween(options.asOf, w.until) <= options.waiverWarningDays,
+      };
     }),
     drift: {
       managedFiles,

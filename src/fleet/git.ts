@@ -31,5 +31,12 @@ export async function runGit(cwd: string, args: string[], input?: string, env: R
 
 /** The first line of git's complaint, for a row's reason. */
 export function gitComplaint(result: GitResult): string {
-  return result.stderr.split("\n").map((l) => l.trim()).find((l) => /fatal|error/i.test(l)) ?? result.stderr.trim().split("\n")[0] ?? "git failed";
+  return (
+    result.stderr
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => /fatal|error/i.test(l)) ??
+    result.stderr.trim().split("\n")[0] ??
+    "git failed"
+  );
 }

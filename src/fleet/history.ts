@@ -76,7 +76,12 @@ function parseBatch(output: string, count: number): (string | undefined)[] {
 /** The first deploy: the oldest tag matching the pattern, or the first commit only the deploy branch has. */
 async function firstDeploy(dir: string, options: HistoryOptions, created: string): Promise<{ date: string; ref: string } | undefined> {
   const candidates: { date: string; ref: string }[] = [];
-  const tags = await runGit(dir, ["for-each-ref", "--sort=creatordate", "--format=%(refname:short)%1f%(creatordate:iso-strict)", `refs/tags/${options.deployTag}`]);
+  const tags = await runGit(dir, [
+    "for-each-ref",
+    "--sort=creatordate",
+    "--format=%(refname:short)%1f%(creatordate:iso-strict)",
+    `refs/tags/${options.deployTag}`,
+  ]);
   if (tags.ok) {
     for (const line of tags.stdout.split("\n").filter(Boolean)) {
       const [ref = "", iso = ""] = line.split("\x1f");
@@ -90,13 +95,21 @@ async function firstDeploy(dir: string, options: HistoryOptions, created: string
     const oldest = all.ok ? all.stdout.split("\n").filter(Boolean).pop() : undefined;
     if (oldest) candidates.push({ ref: branch, date: utcDay(oldest) });
   }
-  return candidates.filter((c) => c.date >= created && c.date <= options.asOf).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))[0];
+  return candidates
+    .filter((c) => c.date >= created && c.date <= options.asOf)
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0))[0];
 }
 
 /** Whether the version held on `day` was still supported then: not lagging past the grace period of what was released by that day. */
 function supportedOn(day: string, version: string, options: HistoryOptions): boolean {
   const known = Object.keys(options.releases).filter((v) => (options.releases[v] ?? day) <= day);
-  const lag = findVersionLag({ current: version, versions: known, releasedOf: (v) => options.releases[v] ?? undefined, asOf: day, graceDays: options.graceDays });
+  const lag = findVersionLag({
+    current: version,
+    versions: known,
+    releasedOf: (v) => options.releases[v] ?? undefined,
+    asOf: day,
+    graceDays: options.graceDays,
+  });
   return !lag.behind || lag.withinGrace;
 }
 
@@ -105,7 +118,16 @@ export async function readHistory(dir: string, options: HistoryOptions): Promise
   const recorded = (await recordedVersions(dir))?.filter((r) => r.date <= options.asOf);
   if (recorded === undefined) return undefined;
   const first = recorded[0];
-  if (!first) return { created: null, createdVersion: null, upgrades: [], firstDeploy: null, firstDeployRef: null, daysToFirstDeploy: null, sticky: null };
+  if (!first)
+    return {
+      created: null,
+      createdVersion: null,
+      upgrades: [],
+      firstDeploy: null,
+      firstDeployRef: null,
+      daysToFirstDeploy: null,
+      sticky: null,
+    };
   const upgrades: History["upgrades"] = [];
   let previous = first;
   for (const next of recorded.slice(1)) {

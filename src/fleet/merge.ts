@@ -17,7 +17,14 @@ const doctorArtifactSchema = z.object({
   version: z.string().min(1),
   latest: z.string().nullable(),
   source: z.string().min(1),
-  summary: z.object({ passed: z.number().int(), errors: z.number().int(), warnings: z.number().int(), infos: z.number().int(), skipped: z.number().int(), waived: z.number().int() }),
+  summary: z.object({
+    passed: z.number().int(),
+    errors: z.number().int(),
+    warnings: z.number().int(),
+    infos: z.number().int(),
+    skipped: z.number().int(),
+    waived: z.number().int(),
+  }),
   findings: z.array(
     z.object({
       check: z.string().min(1),
@@ -41,11 +48,14 @@ export function readMergeInput(file: string, cwd: string): MergeInput {
   const fix = "pass reports written by `paved fleet report --format json` or `paved doctor --format json`";
   let text: string;
   try {
-    if (statSync(full).size > MAX_INPUT_BYTES) throw new UserError(`${file}: is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`, { hint: fix });
+    if (statSync(full).size > MAX_INPUT_BYTES)
+      throw new UserError(`${file}: is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`, { hint: fix });
     text = readFileSync(full, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "pass existing, readable report files" });
+    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: "pass existing, readable report files",
+    });
   }
   let data: unknown;
   try {
@@ -54,10 +64,21 @@ export function readMergeInput(file: string, cwd: string): MergeInput {
     throw new UserError(`${file}: is not JSON (${(error as Error).message})`, { hint: fix });
   }
   if (typeof data === "object" && data !== null && "services" in data) {
-    return { file, kind: "fleet", report: parseWith(fleetReportSchema, data, { file, fix: "regenerate it with `paved fleet report --format json` (same paved version)" }) };
+    return {
+      file,
+      kind: "fleet",
+      report: parseWith(fleetReportSchema, data, {
+        file,
+        fix: "regenerate it with `paved fleet report --format json` (same paved version)",
+      }),
+    };
   }
   if (typeof data === "object" && data !== null && "findings" in data) {
-    return { file, kind: "doctor", artifact: parseWith(doctorArtifactSchema, data, { file, fix: "regenerate it with `paved doctor --format json --output <file>`" }) };
+    return {
+      file,
+      kind: "doctor",
+      artifact: parseWith(doctorArtifactSchema, data, { file, fix: "regenerate it with `paved doctor --format json --output <file>`" }),
+    };
   }
   throw new UserError(`${file}: is neither a fleet report (no "services") nor a doctor report (no "findings")`, { hint: fix });
 }
@@ -89,10 +110,22 @@ export function rowOfDoctorArtifact(artifact: DoctorArtifact, options: FleetOpti
     version: artifact.version,
     releases: {},
     // Doctor decided whether the grace period is over; its dates are not in the artifact.
-    lag: lag && { ...lag, pastGrace: lag.behind && (lagOutcome === "fail" || lagOutcome === "waived"), oldestMissing: null, graceEnds: null },
+    lag: lag && {
+      ...lag,
+      pastGrace: lag.behind && (lagOutcome === "fail" || lagOutcome === "waived"),
+      oldestMissing: null,
+      graceEnds: null,
+    },
     doctor: summarizeDoctor(artifact),
     waivers: [...waivers.values()],
-    drift: { managedFiles: artifact.findings.filter((f) => f.check === managedDriftInfo.id && f.status === "fail").length, renderedFiles: null, changedFiles: null, linesAdded: null, linesRemoved: null, changedRatio: null },
+    drift: {
+      managedFiles: artifact.findings.filter((f) => f.check === managedDriftInfo.id && f.status === "fail").length,
+      renderedFiles: null,
+      changedFiles: null,
+      linesAdded: null,
+      linesRemoved: null,
+      changedRatio: null,
+    },
     history: null,
   };
 }
@@ -103,36 +136,58 @@ const COMPARED: (keyof FleetOptions)[] = ["asOf", "deployTag", "deployBranch", "
  * One report from many: fleet shards and doctor artifacts. Inputs made with different settings, or naming
  * one repository twice, are refused (exit 2): their numbers would not add up.
  */
-export function mergeReports(inputs: readonly MergeInput[], fallback: FleetOptions, pavedVersion: string, cwd: string, warn: (message: string) => void): FleetReport {
+export function mergeReports(
+  inputs: readonly MergeInput[],
+  fallback: FleetOptions,
+  pavedVersion: string,
+  cwd: string,
+  warn: (message: string) => void,
+): FleetReport {
   const fleets = inputs.filter((i): i is Extract<MergeInput, { kind: "fleet" }> => i.kind === "fleet");
   const first = fleets[0];
   const options: FleetOptions = first ? { ...first.report.options, shard: null } : { ...fallback, shard: null };
   for (const input of fleets) {
     for (const key of COMPARED) {
       if (input.report.options[key] !== options[key]) {
-        throw new UserError(`${input.file}: options.${key} is ${JSON.stringify(input.report.options[key])} but ${first!.file} has ${JSON.stringify(options[key])}`, {
-          hint: "merge reports made with the same flags (--as-of, --deploy-tag, --deploy-branch, --stickiness-days)",
-        });
+        throw new UserError(
+          `${input.file}: options.${key} is ${JSON.stringify(input.report.options[key])} but ${first!.file} has ${JSON.stringify(options[key])}`,
+          {
+            hint: "merge reports made with the same flags (--as-of, --deploy-tag, --deploy-branch, --stickiness-days)",
+          },
+        );
       }
     }
   }
   const shards = fleets.map((f) => f.report.options.shard).filter((s) => s !== null);
   const counts = new Set(shards.map((s) => s.count));
-  if (counts.size > 1) throw new UserError(`shard counts differ (${[...counts].join(", ")}): these reports come from different splits`, { hint: "merge the shards of one run (the same --shard I/N count)" });
+  if (counts.size > 1)
+    throw new UserError(`shard counts differ (${[...counts].join(", ")}): these reports come from different splits`, {
+      hint: "merge the shards of one run (the same --shard I/N count)",
+    });
   if (shards.length && counts.size === 1) {
     const count = [...counts][0]!;
     const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !shards.some((s) => s.index === i));
-    if (missing.length) warn(`shard${missing.length === 1 ? "" : "s"} ${missing.map((i) => `${i}/${count}`).join(", ")} missing: the merged report covers part of the fleet`);
+    if (missing.length)
+      warn(
+        `shard${missing.length === 1 ? "" : "s"} ${missing.map((i) => `${i}/${count}`).join(", ")} missing: the merged report covers part of the fleet`,
+      );
   }
   const rows = new Map<string, { row: ServiceRow; file: string }>();
   const add = (row: ServiceRow, file: string) => {
     const seen = rows.get(row.id);
-    if (seen) throw new UserError(`${file}: ${row.id} is also in ${seen.file}`, { hint: "merge each repository once (each shard, or each service's doctor report)" });
+    if (seen)
+      throw new UserError(`${file}: ${row.id} is also in ${seen.file}`, {
+        hint: "merge each repository once (each shard, or each service's doctor report)",
+      });
     rows.set(row.id, { row, file });
   };
   for (const input of inputs) {
     if (input.kind === "fleet") for (const row of input.report.services) add(row, input.file);
     else add(rowOfDoctorArtifact(input.artifact, options, cwd), input.file);
   }
-  return buildReport([...rows.values()].map((r) => r.row), options, pavedVersion);
+  return buildReport(
+    [...rows.values()].map((r) => r.row),
+    options,
+    pavedVersion,
+  );
 }

@@ -111,7 +111,10 @@ export const fleetOptionsSchema = z
     stickinessDays: count,
     waiverWarningDays: count,
     /** Set on a shard's report; a merged report has none. */
-    shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict().nullable(),
+    shard: z
+      .object({ index: z.number().int().min(1), count: z.number().int().min(1) })
+      .strict()
+      .nullable(),
   })
   .strict();
 
@@ -156,7 +159,15 @@ export const fleetReportSchema = z
     ),
     owners: z.array(
       z
-        .object({ owner: z.string(), services: count, doctorPass: count, doctorFail: count, pastGrace: count, drifted: count, passRate: rate })
+        .object({
+          owner: z.string(),
+          services: count,
+          doctorPass: count,
+          doctorFail: count,
+          pastGrace: count,
+          drifted: count,
+          passRate: rate,
+        })
         .strict(),
     ),
     services: z.array(serviceRowSchema),

@@ -34,7 +34,12 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
       notPaved,
       unreadable: services.filter((r) => r.status === "unreadable").length,
       adoptionRate: ratio(paved.length, paved.length + notPaved),
-      doctor: { pass: countResult("pass"), warn: countResult("warn"), fail: countResult("fail"), passRate: ratio(doctored.length - countResult("fail"), doctored.length) },
+      doctor: {
+        pass: countResult("pass"),
+        warn: countResult("warn"),
+        fail: countResult("fail"),
+        passRate: ratio(doctored.length - countResult("fail"), doctored.length),
+      },
       lag: {
         current: lagged.filter((lag) => !lag.behind).length,
         behind: lagged.filter((lag) => lag.behind).length,
@@ -47,9 +52,17 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
         managedFiles: paved.reduce((n, r) => n + (r.drift?.managedFiles ?? 0), 0),
         changedFiles: paved.reduce((n, r) => n + (r.drift?.changedFiles ?? 0), 0),
       },
-      waivers: { total: waivers.length, expired: waivers.filter((w) => w.expired).length, expiringSoon: waivers.filter((w) => w.expiresSoon).length },
+      waivers: {
+        total: waivers.length,
+        expired: waivers.filter((w) => w.expired).length,
+        expiringSoon: waivers.filter((w) => w.expiresSoon).length,
+      },
       timeToFirstDeploy: distribution(firstDeployDays),
-      stickiness: { eligible: stickyKnown.length, sticky: stickyKnown.filter(Boolean).length, rate: ratio(stickyKnown.filter(Boolean).length, stickyKnown.length) },
+      stickiness: {
+        eligible: stickyKnown.length,
+        sticky: stickyKnown.filter(Boolean).length,
+        rate: ratio(stickyKnown.filter(Boolean).length, stickyKnown.length),
+      },
     },
     checks: checkRollup(doctored),
     versions: versionRollup(paved),
@@ -68,7 +81,9 @@ function checkRollup(doctored: ReadonlyArray<NonNullable<ServiceRow["doctor"]>>)
       byCheck.set(id, counts);
     }
   }
-  return [...byCheck.entries()].sort(([a], [b]) => byString(a, b)).map(([id, c]) => ({ id, ...c, passRate: ratio(c.pass, c.pass + c.fail + c.waived) }));
+  return [...byCheck.entries()]
+    .sort(([a], [b]) => byString(a, b))
+    .map(([id, c]) => ({ id, ...c, passRate: ratio(c.pass, c.pass + c.fail + c.waived) }));
 }
 
 function versionRollup(rows: readonly ServiceRow[]): FleetReport["versions"] {
@@ -79,7 +94,9 @@ function versionRollup(rows: readonly ServiceRow[]): FleetReport["versions"] {
     entry.services++;
     counts.set(key, entry);
   }
-  return [...counts.values()].sort((a, b) => byString(a.template, b.template) || byString(a.source, b.source) || compareVersions(a.version, b.version));
+  return [...counts.values()].sort(
+    (a, b) => byString(a.template, b.template) || byString(a.source, b.source) || compareVersions(a.version, b.version),
+  );
 }
 
 function compareVersions(a: string, b: string): number {
@@ -88,7 +105,10 @@ function compareVersions(a: string, b: string): number {
 
 /** Per release: how many services took it by an upgrade, and how many days after its release (each service once). */
 function releaseRollup(rows: readonly ServiceRow[]): FleetReport["releases"] {
-  const groups = new Map<string, { template: string; source: string; releases: Map<string, string | null>; latency: Map<string, number[]>; adopted: Map<string, number> }>();
+  const groups = new Map<
+    string,
+    { template: string; source: string; releases: Map<string, string | null>; latency: Map<string, number[]>; adopted: Map<string, number> }
+  >();
   for (const row of rows) {
     const key = `${row.template}\0${row.source}`;
     let group = groups.get(key);

@@ -5,7 +5,8 @@ import { evaluateAll, type PoolOptions } from "./pool.js";
 import { buildReport } from "./rollup.js";
 import { selectTargets, type TargetSelection } from "./targets.js";
 
-export const PAVED_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export const PAVED_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 export interface FleetRunOptions extends EvaluateOptions, TargetSelection {
   /** Reuse rows of unchanged repositories (PAVED_CACHE); --no-cache turns it off. */

@@ -111,13 +111,17 @@ export function discoverTargets(specs: readonly string[], options: DiscoverOptio
       add({ kind: "missing", id, reason: `not a git repository, and no checkouts under it${depth}` }, `dir:${realpathSync(dir)}`);
       continue;
     }
-    for (const checkout of found) add({ kind: "local", id: localId(checkout, options.cwd), dir: checkout }, `dir:${realpathSync(checkout)}`);
+    for (const checkout of found)
+      add({ kind: "local", id: localId(checkout, options.cwd), dir: checkout }, `dir:${realpathSync(checkout)}`);
   }
   return out;
 }
 
 // A repos file line: a path or a URL, no control characters (a binary file or a stray NUL is not a list).
-const reposLineSchema = z.string().max(4096, "is longer than 4096 characters").regex(/^[^\x00-\x1f\x7f]*$/, "holds a control character; one path or git URL a line");
+const reposLineSchema = z
+  .string()
+  .max(4096, "is longer than 4096 characters")
+  .regex(/^[^\x00-\x1f\x7f]*$/, "holds a control character; one path or git URL a line");
 
 /**
  * `--repos-file`: one target a line; `#` starts a comment (at the start of a line or after a space);
@@ -128,18 +132,25 @@ export function readReposFile(file: string, cwd: string): string[] {
   const fix = "list one local path or git URL a line (`#` starts a comment)";
   let text: string;
   try {
-    if (statSync(full).size > MAX_CONFIG_BYTES) throw new UserError(`--repos-file ${file}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
+    if (statSync(full).size > MAX_CONFIG_BYTES)
+      throw new UserError(`--repos-file ${file}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
     text = readFileSync(full, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`--repos-file ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: "pass an existing, readable file" });
+    throw new UserError(`--repos-file ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: "pass an existing, readable file",
+    });
   }
   const lines = text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "").trim());
   const numbered = lines.map((line, i) => ({ line, n: i + 1 })).filter((l) => l.line !== "");
-  const parsed = parseWith(z.object(Object.fromEntries(numbered.map((l) => [`line ${l.n}`, reposLineSchema]))), Object.fromEntries(numbered.map((l) => [`line ${l.n}`, l.line])), {
-    file: `--repos-file ${file}`,
-    fix,
-  });
+  const parsed = parseWith(
+    z.object(Object.fromEntries(numbered.map((l) => [`line ${l.n}`, reposLineSchema]))),
+    Object.fromEntries(numbered.map((l) => [`line ${l.n}`, l.line])),
+    {
+      file: `--repos-file ${file}`,
+      fix,
+    },
+  );
   const base = path.dirname(full);
   return Object.values(parsed).map((line) => (looksLikeUrl(line) ? line : path.resolve(base, line)));
 }

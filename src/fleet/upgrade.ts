@@ -58,7 +58,22 @@ export async function runFleetUpgrade(options: FleetUpgradeOptions, onRow?: (row
 }
 
 function emptyRow(id: string): FleetUpgradeRow {
-  return { id, status: "failed", reason: null, template: null, from: null, to: null, branch: null, commit: null, pushed: false, wouldPush: false, conflicts: [], verify: null, releaseNotes: [], pullRequest: null };
+  return {
+    id,
+    status: "failed",
+    reason: null,
+    template: null,
+    from: null,
+    to: null,
+    branch: null,
+    commit: null,
+    pushed: false,
+    wouldPush: false,
+    conflicts: [],
+    verify: null,
+    releaseNotes: [],
+    pullRequest: null,
+  };
 }
 
 function failedRow(id: string, error: unknown): FleetUpgradeRow {
@@ -93,7 +108,10 @@ interface UpgradeResult {
 }
 
 /** Runs the same engine as `paved upgrade`, in-process, and returns its JSON result. */
-async function upgradeInProcess(dir: string, options: FleetUpgradeOptions): Promise<{ result: UpgradeResult; problem: ProblemFound | null }> {
+async function upgradeInProcess(
+  dir: string,
+  options: FleetUpgradeOptions,
+): Promise<{ result: UpgradeResult; problem: ProblemFound | null }> {
   const chunks: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -101,11 +119,26 @@ async function upgradeInProcess(dir: string, options: FleetUpgradeOptions): Prom
       callback();
     },
   });
-  const out = new Output({ json: true, quiet: true, color: false }, { stdout: sink, stderr: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const out = new Output(
+    { json: true, quiet: true, color: false },
+    { stdout: sink, stderr: new Writable({ write: (_c, _e, cb) => cb() }) },
+  );
   const { upgradeCommand } = await import("../commands/upgrade.js");
   let problem: ProblemFound | null = null;
   try {
-    await upgradeCommand(dir, { yes: true, json: true, quiet: true, commit: false, ...(options.to ? { to: options.to } : {}), verify: options.verify, trust: options.trust }, { out });
+    await upgradeCommand(
+      dir,
+      {
+        yes: true,
+        json: true,
+        quiet: true,
+        commit: false,
+        ...(options.to ? { to: options.to } : {}),
+        verify: options.verify,
+        trust: options.trust,
+      },
+      { out },
+    );
   } catch (error) {
     if (!(error instanceof ProblemFound)) throw error;
     problem = error;
@@ -125,7 +158,8 @@ async function upgradeTarget(target: Target, options: FleetUpgradeOptions): Prom
   let dir: string;
   if (target.kind === "local" && options.inPlace) {
     dir = target.dir;
-    if ((await tryGit(dir, ["status", "--porcelain"])) !== "") return { ...row, status: "skipped", reason: "--in-place: the working copy has uncommitted changes" };
+    if ((await tryGit(dir, ["status", "--porcelain"])) !== "")
+      return { ...row, status: "skipped", reason: "--in-place: the working copy has uncommitted changes" };
   } else {
     const cloned = await cloneOrFetch(target.kind === "git" ? target.url : target.dir);
     if (!cloned.ok) return { ...row, status: "failed", reason: cloned.reason };
@@ -156,16 +190,28 @@ async function upgradeTarget(target: Target, options: FleetUpgradeOptions): Prom
   }
 }
 
-async function upgradeAt(dir: string, base: string, defaultBranch: string, options: FleetUpgradeOptions, row: FleetUpgradeRow): Promise<FleetUpgradeRow> {
+async function upgradeAt(
+  dir: string,
+  base: string,
+  defaultBranch: string,
+  options: FleetUpgradeOptions,
+  row: FleetUpgradeRow,
+): Promise<FleetUpgradeRow> {
   const template = await templateOf(dir);
   const { result, problem } = await upgradeInProcess(dir, options);
   const facts = { template, from: result.from, to: result.to, releaseNotes: result.releaseNotes ?? [] };
   if (result.upToDate) return { ...row, ...facts, status: "up-to-date" };
-  const conflicts = [...(result.conflicts ?? []).map((c) => c.path), ...(result.kept ?? []).filter((k) => !k.accepted).map((k) => `${k.path} (kept: move what you need out of it)`)];
-  const verify = result.verify ? { ok: result.verify.ok, failure: result.verify.failure ? `\`${result.verify.failure.command}\` ${result.verify.failure.why}` : null } : null;
+  const conflicts = [
+    ...(result.conflicts ?? []).map((c) => c.path),
+    ...(result.kept ?? []).filter((k) => !k.accepted).map((k) => `${k.path} (kept: move what you need out of it)`),
+  ];
+  const verify = result.verify
+    ? { ok: result.verify.ok, failure: result.verify.failure ? `\`${result.verify.failure.command}\` ${result.verify.failure.why}` : null }
+    : null;
   if (problem && conflicts.length === 0 && !(verify && !verify.ok)) throw problem;
   const branch = `${options.branchPrefix}${template}-${result.to}`;
-  if (branch === defaultBranch) throw new UserError(`the upgrade branch ${branch} is the default branch`, { hint: "pass another --branch-prefix" });
+  if (branch === defaultBranch)
+    throw new UserError(`the upgrade branch ${branch} is the default branch`, { hint: "pass another --branch-prefix" });
   const status: UpgradeStatus = conflicts.length > 0 ? "conflicts" : verify && !verify.ok ? "verify-failed" : "upgraded";
   const message = `${upgradeCommitMessage({ template, from: result.from, to: result.to, sourceId: result.source ?? template, notes: facts.releaseNotes, ...(result.answerChanges ? { answerChanges: result.answerChanges } : {}) })}\n${UPGRADE_TRAILER}: ${template} ${result.to}\n`;
   // Conflicts are committed with their markers: the branch is where a person resolves them.
@@ -173,9 +219,18 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, optio
   const state = await repositoryState(dir);
   if (state) clearInProgress(state);
   const done: FleetUpgradeRow = { ...row, ...facts, status, branch, commit: made, conflicts, verify };
-  const leftAlone = (commit: string): FleetUpgradeRow => ({ ...done, status: "skipped", reason: "updated by a person, left alone", commit, pushed: false, wouldPush: false });
+  const leftAlone = (commit: string): FleetUpgradeRow => ({
+    ...done,
+    status: "skipped",
+    reason: "updated by a person, left alone",
+    commit,
+    pushed: false,
+    wouldPush: false,
+  });
   // In a developer's checkout (--in-place) the local branch may hold a person's commits too: never moved over them.
-  const localBranch = options.inPlace ? await tryGit(dir, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]) : undefined;
+  const localBranch = options.inPlace
+    ? await tryGit(dir, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`])
+    : undefined;
   if (localBranch && (await commitsSince(dir, base, localBranch)).byPerson > 0) return leftAlone(localBranch);
   await git(dir, ["branch", "--force", branch, made]);
 
@@ -188,7 +243,18 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, optio
     if (sameBase && sameTree && theirs.all === 1) {
       // Nothing new: the remote branch already is this upgrade. Keep its commit; push nothing.
       await git(dir, ["branch", "--force", branch, remoteBranch]);
-      return withPr({ ...done, commit: remoteBranch, status: options.push && status === "upgraded" ? "pushed" : status, pushed: true, wouldPush: false }, dir, defaultBranch, options);
+      return withPr(
+        {
+          ...done,
+          commit: remoteBranch,
+          status: options.push && status === "upgraded" ? "pushed" : status,
+          pushed: true,
+          wouldPush: false,
+        },
+        dir,
+        defaultBranch,
+        options,
+      );
     }
   }
   if (!options.push) return withPr({ ...done, wouldPush: true }, dir, defaultBranch, options);
@@ -202,7 +268,10 @@ async function upgradeAt(dir: string, base: string, defaultBranch: string, optio
 
 /** Commits on `ref` that `base` does not have, and how many of them lack paved's trailer (a person's). */
 async function commitsSince(dir: string, base: string, ref: string): Promise<{ all: number; byPerson: number }> {
-  const messages = (await git(dir, ["log", "--format=%B%x01", `${base}..${ref}`])).split("\x01").map((c) => c.trim()).filter(Boolean);
+  const messages = (await git(dir, ["log", "--format=%B%x01", `${base}..${ref}`]))
+    .split("\x01")
+    .map((c) => c.trim())
+    .filter(Boolean);
   const trailer = new RegExp(`^${UPGRADE_TRAILER}: `, "m");
   return { all: messages.length, byPerson: messages.filter((m) => !trailer.test(m)).length };
 }
@@ -223,9 +292,21 @@ export function pullRequestBody(row: FleetUpgradeRow): string {
   const lines = [`Upgrades ${row.template} from ${row.from} to ${row.to} (made by \`paved fleet upgrade\`).`, ""];
   const notes = formatReleaseNotes(row.template ?? "", row.releaseNotes, (t) => `### ${t}`);
   lines.push("## Release notes", "", ...(notes.length > 0 ? notes : ["(none)"]), "");
-  lines.push("## Verify", "", row.verify === null ? "not run (pass --verify)" : row.verify.ok ? "passed" : `failed: ${row.verify.failure ?? "see the CI log"}`, "");
+  lines.push(
+    "## Verify",
+    "",
+    row.verify === null ? "not run (pass --verify)" : row.verify.ok ? "passed" : `failed: ${row.verify.failure ?? "see the CI log"}`,
+    "",
+  );
   if (row.conflicts.length > 0) {
-    lines.push("## Conflicts (needs a person)", "", "These files are committed with conflict markers; resolve them on this branch:", "", ...row.conflicts.map((c) => `- [ ] ${c}`), "");
+    lines.push(
+      "## Conflicts (needs a person)",
+      "",
+      "These files are committed with conflict markers; resolve them on this branch:",
+      "",
+      ...row.conflicts.map((c) => `- [ ] ${c}`),
+      "",
+    );
   }
   return lines.join("\n");
 }

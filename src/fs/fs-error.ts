@@ -19,6 +19,9 @@ export function fileSystemError(error: unknown, what: string): unknown {
   const reason = code ? REASONS[code] : undefined;
   if (!reason) return error;
   return new UserError(`cannot ${what}: ${reason} (${code})`, {
-    hint: code === "ENOSPC" || code === "EDQUOT" ? "free some space, or choose a target on another disk" : "choose a target directory you can write to",
+    hint:
+      code === "ENOSPC" || code === "EDQUOT"
+        ? "free some space, or choose a target on another disk"
+        : "choose a target directory you can write to",
   });
 }

@@ -29,7 +29,15 @@ export async function repositoryState(dir: string): Promise<RepositoryState | un
   const { tryGit } = await import("../git/run.js");
   // HEAD in the same process (the journal binds to it): `--verify -q` prints nothing for it and exits 1 when
   // the repository has no commit yet, after printing the rest.
-  const result = await tryGit(dir, ["rev-parse", "--is-inside-work-tree", "--absolute-git-dir", "--show-prefix", "--verify", "-q", "HEAD"]).catch((error: unknown) => {
+  const result = await tryGit(dir, [
+    "rev-parse",
+    "--is-inside-work-tree",
+    "--absolute-git-dir",
+    "--show-prefix",
+    "--verify",
+    "-q",
+    "HEAD",
+  ]).catch((error: unknown) => {
     if (error instanceof UserError) return undefined; // git did not start
     throw error;
   });
@@ -63,7 +71,9 @@ function privateLockFile(dir: string): string {
   }
   const stat = lstatSync(base);
   if (!stat.isDirectory() || (process.getuid && stat.uid !== process.getuid()) || (stat.mode & 0o077) !== 0) {
-    throw new UserError(`${base} is not a private directory of yours`, { hint: `remove ${base}; paved keeps its locks for folders outside git there` });
+    throw new UserError(`${base} is not a private directory of yours`, {
+      hint: `remove ${base}; paved keeps its locks for folders outside git there`,
+    });
   }
   const id = createHash("sha256").update(realpathSync(dir)).digest("hex").slice(0, 32);
   return path.join(base, `${id}.lock`);

@@ -1,5 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { fileSystemError } from "./fs-error.js";
@@ -30,7 +42,8 @@ export function parentProblem(root: string, relative: string): ParentProblem | u
   for (let i = 1; i <= segments.length; i++) {
     const stat = lstatSync(path.join(root, ...segments.slice(0, i)), { throwIfNoEntry: false });
     if (!stat) return undefined;
-    if (stat.isSymbolicLink() || !stat.isDirectory()) return { shown: segments.slice(0, i).join("/"), kind: stat.isSymbolicLink() ? "a symlink" : "a file" };
+    if (stat.isSymbolicLink() || !stat.isDirectory())
+      return { shown: segments.slice(0, i).join("/"), kind: stat.isSymbolicLink() ? "a symlink" : "a file" };
   }
   return undefined;
 }

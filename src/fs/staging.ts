@@ -1,5 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, renameSync, type Stats, statSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  renameSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import { onInterrupt } from "./cleanup.js";
@@ -7,7 +19,6 @@ import { processAlive } from "./process-alive.js";
 import { fileSystemError } from "./fs-error.js";
 
 const STAGING_PREFIX = ".paved-staging-";
-
 
 /** The target must not exist, or be an empty directory. */
 export function assertTargetFree(target: string): void {
@@ -170,7 +181,8 @@ export function createStaging(target: string): Staging {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== "EEXIST" && code !== "ENOTEMPTY") throw error;
-        if (attempt > 2) throw new UserError(`cannot create ${root}`, { hint: `remove ${root} if no paved process is creating ${target}, and try again` });
+        if (attempt > 2)
+          throw new UserError(`cannot create ${root}`, { hint: `remove ${root} if no paved process is creating ${target}, and try again` });
         const holder = stagingHolder(root);
         if (holder !== undefined && heldByLiveRun(root)) {
           throw new UserError(`another paved process (pid ${holder}) is creating ${target}`, {

@@ -39,7 +39,8 @@ export async function gitSetupFor(target: string): Promise<GitSetup> {
     tryGit(cwd, ["rev-parse", "--show-toplevel"]).catch(notStarted),
     tryGit(cwd, ["config", "--null", "--get-regexp", "^(init\\.defaultbranch|user\\.name|user\\.email)$"]).catch(notStarted),
   ]);
-  if (!top || !config) throw new UserError("git is not installed or not on PATH", { hint: "install git, or pass --no-git to skip creating a repository" });
+  if (!top || !config)
+    throw new UserError("git is not installed or not on PATH", { hint: "install git, or pass --no-git to skip creating a repository" });
   const values = parseConfigList(config.stdout);
   return {
     enclosing: top.exitCode === 0 ? top.stdout.trim() || undefined : undefined,
@@ -75,7 +76,10 @@ async function headOfNewRepository(dir: string): Promise<string> {
 function firstCommitFailure(error: unknown): unknown {
   if (!(error instanceof UserError)) return error;
   return new UserError(`git could not create the first commit: ${error.fields.gitMessage ?? error.message}`, {
-    hint: error.fields.errno === "ENOSPC" ? "free some space and run again" : "run again with --no-git and commit yourself, or fix git's configuration",
+    hint:
+      error.fields.errno === "ENOSPC"
+        ? "free some space and run again"
+        : "run again with --no-git and commit yourself, or fix git's configuration",
     exitCode: 1,
   });
 }
@@ -95,10 +99,24 @@ export async function initRepository(dir: string, branch: string): Promise<void>
  * hooks (--no-verify), signs nothing, and starts no `git maintenance run --auto` (a new repository has nothing
  * to pack). A failure is exit 1 quoting git.
  */
-export async function commitEverything(dir: string, message: string, setup: Pick<GitSetup, "branch" | "identityArgs">): Promise<InitResult> {
+export async function commitEverything(
+  dir: string,
+  message: string,
+  setup: Pick<GitSetup, "branch" | "identityArgs">,
+): Promise<InitResult> {
   try {
     await runGit(dir, ["add", "--all"]);
-    await runGit(dir, ["-c", "maintenance.auto=false", ...setup.identityArgs, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message]);
+    await runGit(dir, [
+      "-c",
+      "maintenance.auto=false",
+      ...setup.identityArgs,
+      "commit",
+      "--quiet",
+      "--no-verify",
+      "--no-gpg-sign",
+      "-m",
+      message,
+    ]);
     const commit = await headOfNewRepository(dir);
     return { branch: setup.branch, commit, usedFallbackIdentity: setup.identityArgs.length > 0 };
   } catch (error) {
@@ -107,7 +125,11 @@ export async function commitEverything(dir: string, message: string, setup: Pick
 }
 
 /** `git init` on `setup.branch` and one commit of every file (three git processes). A failure is exit 1 quoting git. */
-export async function initRepositoryWithCommit(dir: string, message: string, setup: Pick<GitSetup, "branch" | "identityArgs">): Promise<InitResult> {
+export async function initRepositoryWithCommit(
+  dir: string,
+  message: string,
+  setup: Pick<GitSetup, "branch" | "identityArgs">,
+): Promise<InitResult> {
   await initRepository(dir, setup.branch);
   return commitEverything(dir, message, setup);
 }

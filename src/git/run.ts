@@ -14,8 +14,13 @@ export function assertNotInterrupted(): void {
  * credentials in a URL redacted.
  */
 export function gitFailure(cwd: string, args: readonly string[], stderr: string, exitCode: number | string | undefined): UserError {
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
-  const why = redactUrls(lines.find((l) => l.startsWith("fatal:") || l.startsWith("error:")) ?? lines[0] ?? `exited with ${exitCode ?? "an error"}`);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const why = redactUrls(
+    lines.find((l) => l.startsWith("fatal:") || l.startsWith("error:")) ?? lines[0] ?? `exited with ${exitCode ?? "an error"}`,
+  );
   // git says so only in words; read once here so callers branch on the field.
   const noSpace = stderr.includes("No space left on device");
   return new UserError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed in ${cwd}: ${why}`, {
@@ -38,7 +43,12 @@ export interface GitResult {
  * node:child_process directly: execa cost ~20-40 ms to load and a few ms a call, and simple-git waits ~50 ms
  * after a command that prints nothing; `paved new` runs git four times.
  */
-export async function tryGit(cwd: string, args: readonly string[], input?: string | Uint8Array, env?: Readonly<Record<string, string>>): Promise<GitResult> {
+export async function tryGit(
+  cwd: string,
+  args: readonly string[],
+  input?: string | Uint8Array,
+  env?: Readonly<Record<string, string>>,
+): Promise<GitResult> {
   assertNotInterrupted();
   const result = await trackChild(
     new Promise<{ stdout: string; stderr: string; exitCode: number | null; started: boolean; errno?: string }>((resolve) => {
@@ -94,7 +104,12 @@ export async function runGit(cwd: string, args: readonly string[], input?: strin
 export function runGitSync(cwd: string, args: readonly string[], input?: string): string {
   const result = spawnSync("git", args, { cwd, encoding: "utf8", ...(input !== undefined ? { input } : {}) });
   if (result.error || result.status !== 0) {
-    throw gitFailure(cwd, args, result.stderr ?? "", result.error ? (result.error as NodeJS.ErrnoException).code : (result.status ?? result.signal ?? undefined));
+    throw gitFailure(
+      cwd,
+      args,
+      result.stderr ?? "",
+      result.error ? (result.error as NodeJS.ErrnoException).code : (result.status ?? result.signal ?? undefined),
+    );
   }
   return result.stdout;
 }

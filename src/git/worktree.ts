@@ -114,7 +114,9 @@ function blobData(entry: FileEntry): Uint8Array {
  * --stdin-paths` stores them as they are (a `hash-object` per blob was half of a real upgrade's time).
  */
 export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise<Map<FileEntry, string>> {
-  const entries = [...new Set([...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()])].filter((e): e is FileEntry => Boolean(e));
+  const entries = [...new Set([...update.unmerged.flatMap((f) => [f.base, f.ours, f.theirs]), ...update.staged.values()])].filter(
+    (e): e is FileEntry => Boolean(e),
+  );
   const ids = new Map<FileEntry, string>();
   if (entries.length === 0) return ids;
   const dir = mkdtempSync(path.join(tmpdir(), "paved-blobs-"));

@@ -50,16 +50,24 @@ export interface NewApplication {
 export function assertFolderFree(at: string, existing: readonly Application[]): void {
   for (const app of existing) {
     if (app.path === at) {
-      throw new UserError(`${at}: ${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`, {
-        code: "overlap",
-        hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
-      });
+      throw new UserError(
+        `${at}: ${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`,
+        {
+          code: "overlap",
+          hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
+        },
+      );
     }
     if (app.path !== "" && (isWithin(at, app.path) || isWithin(app.path, at))) {
-      throw new UserError(`${at}: a new application there would overlap ${describeApplication(app)}; one application's folder may not hold another's`, {
-        code: "overlap",
-        hint: isWithin(at, app.path) ? `choose a subdirectory outside ${app.path}` : `choose a subdirectory that does not contain ${app.path}`,
-      });
+      throw new UserError(
+        `${at}: a new application there would overlap ${describeApplication(app)}; one application's folder may not hold another's`,
+        {
+          code: "overlap",
+          hint: isWithin(at, app.path)
+            ? `choose a subdirectory outside ${app.path}`
+            : `choose a subdirectory that does not contain ${app.path}`,
+        },
+      );
     }
   }
 }
@@ -81,10 +89,13 @@ export function assertNoOverlap(top: string, added: NewApplication, existing: re
     }
     if (lstatSync(path.join(top, ...file.split("/")), { throwIfNoEntry: false })) {
       const rootApp = existing.find((app) => app.path === "");
-      throw new UserError(`${file}: ${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`, {
-        code: "overlap",
-        hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
-      });
+      throw new UserError(
+        `${file}: ${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`,
+        {
+          code: "overlap",
+          hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
+        },
+      );
     }
   }
 }

@@ -25,7 +25,12 @@ export function gitlabIncludeProblem(rootText: string | undefined, file: string)
   const include = doc !== null && typeof doc === "object" && !Array.isArray(doc) ? (doc as Record<string, unknown>).include : undefined;
   const entries = Array.isArray(include) ? include : include === undefined ? [] : [include];
   for (const entry of entries) {
-    const local = typeof entry === "string" ? entry : entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>).local : undefined;
+    const local =
+      typeof entry === "string"
+        ? entry
+        : entry !== null && typeof entry === "object"
+          ? (entry as Record<string, unknown>).local
+          : undefined;
     if (typeof local !== "string" || /^https?:/.test(local)) continue;
     const pattern = local.replace(/^\/+/, "");
     if (pattern === file || picomatch(pattern, { dot: true })(file)) return undefined;

@@ -9,7 +9,13 @@ export function toYamlScalar(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return JSON.stringify(value);
   if (Array.isArray(value)) return "[" + value.map(toYamlScalar).join(", ") + "]";
   if (typeof value === "object") {
-    return "{" + Object.entries(value).map(([k, v]) => `${toYamlScalar(k)}: ${toYamlScalar(v)}`).join(", ") + "}";
+    return (
+      "{" +
+      Object.entries(value)
+        .map(([k, v]) => `${toYamlScalar(k)}: ${toYamlScalar(v)}`)
+        .join(", ") +
+      "}"
+    );
   }
   return escapeNonPrintable(JSON.stringify(String(value)));
 }

@@ -42,7 +42,8 @@ export const HELPERS: Readonly<Record<string, (...list: never[]) => unknown>> = 
     return values[Math.min(Math.max(i, 0), values.length - 1)];
   },
   /** {{choose paved.path "a" "b"}}: the second value when the first is truthy as {{#if}} sees it, else the third. For file names, which cannot hold the "/" of {{/if}}. */
-  choose: (cond: unknown, whenTrue: unknown, whenFalse: unknown) => (cond && !(Array.isArray(cond) && cond.length === 0) ? whenTrue : whenFalse),
+  choose: (cond: unknown, whenTrue: unknown, whenFalse: unknown) =>
+    cond && !(Array.isArray(cond) && cond.length === 0) ? whenTrue : whenFalse,
   /** {{#each items}}{{#unless @last}}, {{/unless}}{{/each}} is clumsy; join is not. */
   join: (list: unknown, sep: unknown, options?: HelperOptions) =>
     Array.isArray(list) ? list.map(text).join(options === undefined ? ", " : text(sep)) : text(list),
@@ -140,7 +141,14 @@ interface HandlebarsLocated {
  */
 export function unknownVariableOf(source: string, error: unknown): UnknownTemplateVariable | undefined {
   const at = error as HandlebarsLocated | null;
-  if (!at || typeof at.lineNumber !== "number" || at.endLineNumber !== at.lineNumber || typeof at.column !== "number" || typeof at.endColumn !== "number") return undefined;
+  if (
+    !at ||
+    typeof at.lineNumber !== "number" ||
+    at.endLineNumber !== at.lineNumber ||
+    typeof at.column !== "number" ||
+    typeof at.endColumn !== "number"
+  )
+    return undefined;
   const text = source.split("\n")[at.lineNumber - 1]?.slice(at.column, at.endColumn);
   return text && /^[A-Za-z_][\w.-]*$/.test(text) ? new UnknownTemplateVariable(text, at.lineNumber) : undefined;
 }

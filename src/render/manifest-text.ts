@@ -53,9 +53,12 @@ export function renderShellCommand(source: string, context: unknown, where: stri
       const value = renderManifestText(source.slice(offset(statement.loc.start), offset(statement.loc.end)), context, where);
       out += statement.path?.original === "shell" ? value : toShellWord(value);
     } else {
-      throw new UserError(`${where}: a shell command may hold {{answers}} but not blocks such as {{#if}}: their text would reach the shell unquoted`, {
-        hint: "use a plain (non-shell) command, or one command per case",
-      });
+      throw new UserError(
+        `${where}: a shell command may hold {{answers}} but not blocks such as {{#if}}: their text would reach the shell unquoted`,
+        {
+          hint: "use a plain (non-shell) command, or one command per case",
+        },
+      );
     }
   }
   return out;

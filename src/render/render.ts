@@ -77,7 +77,11 @@ export function renderError(file: string, error: unknown, source?: string): User
   }
   const message = error instanceof Error ? error.message : String(error);
   const first = message.split("\n").slice(0, 2).join(" ");
-  return new UserError(`cannot render: ${first}`, { hint: "fix the Handlebars syntax in the template file", code: "template-syntax", fields: { file } });
+  return new UserError(`cannot render: ${first}`, {
+    hint: "fix the Handlebars syntax in the template file",
+    code: "template-syntax",
+    fields: { file },
+  });
 }
 
 /** A file's name for messages, worked out only when one is needed (most renders need none). */
@@ -151,7 +155,12 @@ const NONE: ReadonlySet<string> = new Set();
  * A file whose condition, path or content reads an `unknown` answer (a secret `.paved.yml` never records) is
  * left out: rendering it with a stand-in value would produce a file, or a path, the team never had.
  */
-export function renderTemplate(version: TemplateVersion, answers: Answers, meta: RenderMeta, unknown: ReadonlySet<string> = NONE): RenderResult {
+export function renderTemplate(
+  version: TemplateVersion,
+  answers: Answers,
+  meta: RenderMeta,
+  unknown: ReadonlySet<string> = NONE,
+): RenderResult {
   const p = prepare(version);
   const scope = withUnknownAnswers(answers, unknown);
   const context = withUnknownAnswers({ ...answers, paved: pavedScope(meta) }, unknown);
@@ -185,7 +194,9 @@ export function renderTemplate(version: TemplateVersion, answers: Answers, meta:
       } catch (error) {
         if (error instanceof UnknownAnswerRead) throw error;
         const detail = error instanceof ExpressionError ? error.message : String(error);
-        throw new UserError(`${manifestFile}: files.when["${rule.glob}"]: ${detail}`, { hint: "a condition may only use the template's question names" });
+        throw new UserError(`${manifestFile}: files.when["${rule.glob}"]: ${detail}`, {
+          hint: "a condition may only use the template's question names",
+        });
       }
       if (!include) break;
     }
@@ -253,10 +264,13 @@ function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => str
     for (let i = 1; i < segments.length; i++) {
       const folder = segments.slice(0, i).join("/");
       if (links.has(folder)) {
-        throw new UserError(`${shownOf(target)}: renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`, {
-        code: "unsafe-path",
-          hint: "make the file's folder differ from every symlink's name for every set of answers",
-        });
+        throw new UserError(
+          `${shownOf(target)}: renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`,
+          {
+            code: "unsafe-path",
+            hint: "make the file's folder differ from every symlink's name for every set of answers",
+          },
+        );
       }
     }
   }

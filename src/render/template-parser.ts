@@ -222,7 +222,10 @@ interface InverseAndProgram {
   chain?: boolean;
 }
 
-const stripFlags = (open: string, close: string): Strip => ({ open: open.charAt(2) === "~", close: close.charAt(close.length - 3) === "~" });
+const stripFlags = (open: string, close: string): Strip => ({
+  open: open.charAt(2) === "~",
+  close: close.charAt(close.length - 3) === "~",
+});
 
 function stripComment(comment: string): string {
   return comment.replace(/^\{\{~?!-?-?/, "").replace(/-?-?~?\}\}$/, "");
@@ -233,7 +236,12 @@ function program(body: Node[]): ProgramNode {
 }
 
 /** Handlebars' prepareBlock (compiler/helpers.js), for blocks that are not inverted or decorators. */
-function prepareBlock(openBlock: OpenBlock, body: ProgramNode, inverseAndProgram: InverseAndProgram | undefined, close: { path?: Node; strip: Strip } | undefined): Node {
+function prepareBlock(
+  openBlock: OpenBlock,
+  body: ProgramNode,
+  inverseAndProgram: InverseAndProgram | undefined,
+  close: { path?: Node; strip: Strip } | undefined,
+): Node {
   if (close?.path && close.path.original !== openBlock.path.original) throw UNSUPPORTED;
   body.blockParams = openBlock.blockParams;
   let inverse: ProgramNode | undefined;
@@ -292,7 +300,12 @@ class Parser {
           break;
         case "COMMENT":
           this.take();
-          body.push({ type: "CommentStatement", value: stripComment(token.text), strip: stripFlags(token.text, token.text), loc: undefined });
+          body.push({
+            type: "CommentStatement",
+            value: stripComment(token.text),
+            strip: stripFlags(token.text, token.text),
+            loc: undefined,
+          });
           break;
         case "OPEN":
         case "OPEN_UNESCAPED":
@@ -314,7 +327,15 @@ class Parser {
     const params = this.params();
     const close = this.take(open.kind === "OPEN" ? "CLOSE" : "CLOSE_UNESCAPED");
     const flag = open.text.charAt(3) || open.text.charAt(2);
-    return { type: "MustacheStatement", path, params, hash: undefined, escaped: flag !== "{" && flag !== "&", strip: stripFlags(open.text, close.text), loc: undefined };
+    return {
+      type: "MustacheStatement",
+      path,
+      params,
+      hash: undefined,
+      escaped: flag !== "{" && flag !== "&",
+      strip: stripFlags(open.text, close.text),
+      loc: undefined,
+    };
   }
 
   private openBlock(kind: "OPEN_BLOCK" | "OPEN_INVERSE_CHAIN"): OpenBlock {
@@ -358,7 +379,14 @@ class Parser {
       const token = this.peek();
       if (token.kind === "OPEN_SEXPR") params.push(this.subExpression());
       else if (token.kind === "ID") params.push(this.path());
-      else if (token.kind === "STRING" || token.kind === "NUMBER" || token.kind === "BOOLEAN" || token.kind === "UNDEFINED" || token.kind === "NULL") params.push(this.literal());
+      else if (
+        token.kind === "STRING" ||
+        token.kind === "NUMBER" ||
+        token.kind === "BOOLEAN" ||
+        token.kind === "UNDEFINED" ||
+        token.kind === "NULL"
+      )
+        params.push(this.literal());
       else return params;
     }
   }

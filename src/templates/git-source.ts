@@ -263,9 +263,12 @@ export class GitSource implements TemplateSource {
   private bothLayouts(name: string, index: TagIndex): UserError {
     const rootTag = [...index.root.values()][0];
     const namedTag = [...(index.named.get(name)?.values() ?? [])][0];
-    return new UserError(`${this.id}: template "${name}" is released both at the repository root (tag ${rootTag}) and as a named template (tag ${namedTag})`, {
-      hint: `tag the root template v<version> or ${name}@<version>, not both; see docs/sources.md`,
-    });
+    return new UserError(
+      `${this.id}: template "${name}" is released both at the repository root (tag ${rootTag}) and as a named template (tag ${namedTag})`,
+      {
+        hint: `tag the root template v<version> or ${name}@<version>, not both; see docs/sources.md`,
+      },
+    );
   }
 
   private async readVersion(template: string, version: string): Promise<TemplateVersion> {
@@ -278,14 +281,22 @@ export class GitSource implements TemplateSource {
     if (!tag) {
       const known = await this.allVersions(template);
       const named = (await this.readIndex()).named.has(template);
-      throw new UserError(`template "${template}" has no version ${version} in ${this.id} (no tag ${named ? `${template}@${version} or ${template}-v${version}` : `v${version} or ${version}`})`, {
-        hint: known.length ? `use one of: ${known.join(", ")}` : `tag a release of the template repository, e.g. \`git tag ${named ? `${template}@1.0.0` : "v1.0.0"}\``,
-      });
+      throw new UserError(
+        `template "${template}" has no version ${version} in ${this.id} (no tag ${named ? `${template}@${version} or ${template}-v${version}` : `v${version} or ${version}`})`,
+        {
+          hint: known.length
+            ? `use one of: ${known.join(", ")}`
+            : `tag a release of the template repository, e.g. \`git tag ${named ? `${template}@1.0.0` : "v1.0.0"}\``,
+        },
+      );
     }
     const named = parseTemplateTag(tag)?.name !== undefined;
     const where = `${this.label()}@${tag}`;
     const folders = named ? namedTemplateFolders(template) : [""];
-    const all = await this.listTree(tag, folders.flatMap((folder) => [`${folder}${MANIFEST_FILE}`, `${folder}files`]));
+    const all = await this.listTree(
+      tag,
+      folders.flatMap((folder) => [`${folder}${MANIFEST_FILE}`, `${folder}files`]),
+    );
     const holding = folders.filter((folder) => all.some((e) => e.path === `${folder}${MANIFEST_FILE}`));
     if (holding.length > 1) {
       throw new UserError(`${this.id}: tag ${tag} holds both ${holding.map((f) => `${f}${MANIFEST_FILE}`).join(" and ")}`, {
@@ -301,7 +312,9 @@ export class GitSource implements TemplateSource {
     const missing = entries.find((e) => e.type === "blob" && !blobs.has(e.object));
     if (missing) {
       const why = `the object of ${tag}:${folder}${missing.path} is missing`;
-      throw this.remote ? this.damaged(why) : new UserError(`${this.id}: ${why}`, { hint: "run `git fsck` in the repository and repair it" });
+      throw this.remote
+        ? this.damaged(why)
+        : new UserError(`${this.id}: ${why}`, { hint: "run `git fsck` in the repository and repair it" });
     }
     const manifest: Manifest = parseManifestText(Buffer.from(manifestBlob).toString("utf8"), `${where}:${folder}${MANIFEST_FILE}`);
     const held = folder === "" ? `a ${MANIFEST_FILE}` : `${folder}${MANIFEST_FILE}`;
@@ -346,7 +359,11 @@ export class GitSource implements TemplateSource {
       const why = `git ${args[0]}: ${gitMessage}`;
       throw this.remote
         ? this.damaged(why, gitMessage)
-        : new UserError(`${this.id}: ${why}`, { code: "git", fields: { gitMessage }, hint: "check that it is a git repository and that `git fsck` finds it whole" });
+        : new UserError(`${this.id}: ${why}`, {
+            code: "git",
+            fields: { gitMessage },
+            hint: "check that it is a git repository and that `git fsck` finds it whole",
+          });
     }
     return result.stdout;
   }
@@ -386,7 +403,9 @@ export class GitSource implements TemplateSource {
       });
     }
     const why = readError instanceof UserError ? readError.message : `the object of ${tag}:${wanted[0]} is missing`;
-    return this.remote ? this.damaged(why) : new UserError(`${this.id}: cannot read ${tag}:${wanted[0]} (${why})`, { hint: "run `git fsck` in the repository and repair it" });
+    return this.remote
+      ? this.damaged(why)
+      : new UserError(`${this.id}: cannot read ${tag}:${wanted[0]} (${why})`, { hint: "run `git fsck` in the repository and repair it" });
   }
 
   /** The named templates a tagged tree holds (`<name>/template.yaml`, `templates/<name>/template.yaml`), for hints. */
@@ -460,7 +479,10 @@ export class GitSource implements TemplateSource {
     const root = new Map<string, string>();
     const named = new Map<string, Map<string, string>>();
     const ranks = new Map<string, number>();
-    for (const tag of raw.split("\n").map((t) => t.trim()).filter(Boolean)) {
+    for (const tag of raw
+      .split("\n")
+      .map((t) => t.trim())
+      .filter(Boolean)) {
       const parsed = parseTemplateTag(tag);
       if (!parsed) continue;
       let versions = root;
@@ -502,7 +524,8 @@ export class GitSource implements TemplateSource {
   private prepare(): Promise<void> {
     this.ready ??= (async () => {
       if (!this.remote) {
-        if (!existsSync(this.gitDir)) throw new UserError(`${this.id}: no such git repository`, { hint: "pass --source a git URL or repository path" });
+        if (!existsSync(this.gitDir))
+          throw new UserError(`${this.id}: no such git repository`, { hint: "pass --source a git URL or repository path" });
         return;
       }
       if (existsSync(path.join(this.gitDir, STAMP_FILE))) return;
@@ -530,7 +553,8 @@ export class GitSource implements TemplateSource {
       }
       await this.runFetch(temporary);
       await this.writeStamp(temporary);
-      if (existsSync(this.gitDir) && !existsSync(path.join(this.gitDir, STAMP_FILE))) await rm(this.gitDir, { recursive: true, force: true });
+      if (existsSync(this.gitDir) && !existsSync(path.join(this.gitDir, STAMP_FILE)))
+        await rm(this.gitDir, { recursive: true, force: true });
       await rename(temporary, this.gitDir).catch(async (error: NodeJS.ErrnoException) => {
         if (!existsSync(path.join(this.gitDir, STAMP_FILE))) throw error;
       });
@@ -558,7 +582,9 @@ export class GitSource implements TemplateSource {
       timeoutMs: FETCH_TIMEOUT_MS,
     });
     if (result.timedOut || result.exitCode !== 0) {
-      const why = result.timedOut ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : (result.stderr.trim().split("\n").find(Boolean) ?? "git fetch failed");
+      const why = result.timedOut
+        ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s`
+        : (result.stderr.trim().split("\n").find(Boolean) ?? "git fetch failed");
       throw new UserError(this.redact(why), { code: "git", fields: { gitMessage: this.redact(why) } });
     }
   }
@@ -578,7 +604,10 @@ export class GitSource implements TemplateSource {
   }
 
   private async stampAgeMs(): Promise<number> {
-    const mtime = await stat(path.join(this.gitDir, STAMP_FILE)).then((s) => s.mtimeMs, () => 0);
+    const mtime = await stat(path.join(this.gitDir, STAMP_FILE)).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
     return Date.now() - mtime;
   }
 
@@ -600,7 +629,12 @@ export class GitSource implements TemplateSource {
     } catch (error) {
       const why = error instanceof UserError ? error.message : String(error);
       const minutes = Math.round((await this.stampAgeMs()) / 60_000);
-      const age = minutes < 1 ? "less than a minute" : minutes < 120 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : `${Math.round(minutes / 60)} hours`;
+      const age =
+        minutes < 1
+          ? "less than a minute"
+          : minutes < 120
+            ? `${minutes} minute${minutes === 1 ? "" : "s"}`
+            : `${Math.round(minutes / 60)} hours`;
       this.warn(
         `could not fetch ${this.id} (${why}); using the cached copy from ${age} ago` +
           (forFreshness ? "" : ", which may lack the version asked for"),

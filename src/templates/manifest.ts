@@ -46,7 +46,11 @@ const inferRuleObject = z
   .superRefine((rule, ctx) => {
     const kinds = (["json", "yaml", "regex", "exists"] as const).filter((k) => rule[k] !== undefined);
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: "custom", path: [], message: `needs exactly one of json, yaml, regex or exists (found ${kinds.length ? kinds.join(", ") : "none"})` });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: `needs exactly one of json, yaml, regex or exists (found ${kinds.length ? kinds.join(", ") : "none"})`,
+      });
     }
     const unsafe = unsafePathReason(rule.file.replace(/\/+$/, ""));
     if (unsafe) ctx.addIssue({ code: "custom", path: ["file"], message: `${unsafe}; an infer rule reads only inside the repository` });
@@ -54,7 +58,11 @@ const inferRuleObject = z
       try {
         linearRegExp(rule.regex, "m");
       } catch (error) {
-        ctx.addIssue({ code: "custom", path: ["regex"], message: `is not a regular expression paved can run in linear time: ${(error as Error).message}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["regex"],
+          message: `is not a regular expression paved can run in linear time: ${(error as Error).message}`,
+        });
       }
     }
   });
@@ -97,7 +105,11 @@ export const questionSchema = z
   .superRefine((q, ctx) => {
     q.infer?.forEach((rule, i) => {
       if (typeof rule === "object" && rule.exists !== undefined && rule.value === undefined && q.type !== "confirm") {
-        ctx.addIssue({ code: "custom", path: ["infer", i, "value"], message: `an exists rule on a ${q.type} question needs the value it gives` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["infer", i, "value"],
+          message: `an exists rule on a ${q.type} question needs the value it gives`,
+        });
       }
     });
     if ((q.type === "select" || q.type === "multiselect") && !q.choices) {
@@ -123,12 +135,19 @@ function commandParses(run: string | string[], shell: boolean | undefined, ctx: 
     splitCommand(run);
   } catch (error) {
     if (!(error instanceof CommandSyntaxError)) throw error;
-    ctx.addIssue({ code: "custom", path: at, message: `cannot be split into words: ${error.message} (close it, or write run as a list of words)` });
+    ctx.addIssue({
+      code: "custom",
+      path: at,
+      message: `cannot be split into words: ${error.message} (close it, or write run as a list of words)`,
+    });
   }
 }
 
 const command = z.union([
-  z.string().min(1).superRefine((run, ctx) => commandParses(run, false, ctx, [])),
+  z
+    .string()
+    .min(1)
+    .superRefine((run, ctx) => commandParses(run, false, ctx, [])),
   z
     .object({
       run: z.union([z.string().min(1), z.array(z.string()).min(1)]),
@@ -149,7 +168,11 @@ const migrationStep = z.union([
   z.object({ rename: z.object({ from: z.string().min(1), to: z.string().min(1) }).strict() }).strict(),
   z.object({ delete: z.string().min(1) }).strict(),
   z
-    .object({ run: z.union([z.string().min(1), z.array(z.string()).min(1)]), shell: z.boolean().optional(), timeout: z.number().positive().optional() })
+    .object({
+      run: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+      shell: z.boolean().optional(),
+      timeout: z.number().positive().optional(),
+    })
     .strict()
     .superRefine((c, ctx) => commandParses(c.run, c.shell, ctx, ["run"])),
 ]);
@@ -223,9 +246,7 @@ export const manifestSchema = z
     migrations: z.array(migrationStep).default([]),
     checks: z.array(dataCheckSchema).default([]),
     /** Answer sets used by `paved template lint/test`. */
-    examples: z
-      .array(z.object({ name: z.string().min(1), answers: z.record(z.string(), z.unknown()) }).strict())
-      .default([]),
+    examples: z.array(z.object({ name: z.string().min(1), answers: z.record(z.string(), z.unknown()) }).strict()).default([]),
     /**
      * Globs over rendered paths: the files that go to the git repository's root when the template is applied to
      * a subdirectory of it (CI workflows). At a repository root nothing changes.

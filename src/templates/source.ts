@@ -108,7 +108,9 @@ export class DirectorySource implements TemplateSource {
 
   async listTemplates(): Promise<string[]> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(() => {
-      throw new UserError(`template source ${this.id}: cannot read ${this.root}`, { hint: "pass --source a directory laid out as <name>/<version>/template.yaml" });
+      throw new UserError(`template source ${this.id}: cannot read ${this.root}`, {
+        hint: "pass --source a directory laid out as <name>/<version>/template.yaml",
+      });
     });
     const names: string[] = [];
     for (const entry of entries) {
@@ -170,7 +172,10 @@ export class DirectorySource implements TemplateSource {
       throw new UserError(`${shown}: version is "${manifest.version}" but the folder is "${version}"`, { hint: fix });
     }
     const filesDir = path.join(dir, "files");
-    const hasFiles = await stat(filesDir).then((s) => s.isDirectory(), () => false);
+    const hasFiles = await stat(filesDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     const files = hasFiles ? await readTree(filesDir) : new Map();
     assertTemplateSymlinks(files, (relative) => displayPath(path.join(filesDir, relative)));
     return { manifest, files, dir, label: dir, source: this };
@@ -186,9 +191,12 @@ export function assertTemplateSymlinks(files: FileTree, shown: (relative: string
     if (entry.symlink === undefined) continue;
     const problem = symlinkProblem(files, relative);
     if (problem) {
-      throw new UserError(`${shown(relative)}: symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`, {
-        hint: "template symlinks must point inside files/ and never into .git",
-      });
+      throw new UserError(
+        `${shown(relative)}: symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`,
+        {
+          hint: "template symlinks must point inside files/ and never into .git",
+        },
+      );
     }
   }
 }
@@ -235,7 +243,10 @@ export async function openSource(spec: string | undefined, options: SourceOption
     return GitSource.fromUrl(spec, options);
   }
   const resolved = path.resolve(spec);
-  const isDir = await stat(resolved).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(resolved).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) {
     throw new UserError(`--source ${spec}: no such directory`, {
       hint: "pass a git URL, a git repository of templates, or a directory laid out as <name>/<version>/template.yaml",
@@ -248,11 +259,14 @@ export async function openSource(spec: string | undefined, options: SourceOption
   }
   if (singleTemplate) {
     const named = await openNamedTemplateFolder(resolved);
-    throw new UserError(`--source ${spec}: holds one template but is not the root of a git repository, so it has no versions (its tags would be)`, {
-      hint: named
-        ? `it is the template "${named.template}" of the repository ${named.source.id}: pass --source ${named.source.id} and the template's name`
-        : "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
-    });
+    throw new UserError(
+      `--source ${spec}: holds one template but is not the root of a git repository, so it has no versions (its tags would be)`,
+      {
+        hint: named
+          ? `it is the template "${named.template}" of the repository ${named.source.id}: pass --source ${named.source.id} and the template's name`
+          : "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
+      },
+    );
   }
   return new DirectorySource(resolved, resolved, false, options);
 }
@@ -264,7 +278,8 @@ export async function openSource(spec: string | undefined, options: SourceOption
 async function holdsNamedTemplates(dir: string): Promise<boolean> {
   for (const parent of [dir, path.join(dir, "templates")]) {
     const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
-    if (entries.some((e) => e.isDirectory() && TEMPLATE_NAME.test(e.name) && existsSync(path.join(parent, e.name, MANIFEST_FILE)))) return true;
+    if (entries.some((e) => e.isDirectory() && TEMPLATE_NAME.test(e.name) && existsSync(path.join(parent, e.name, MANIFEST_FILE))))
+      return true;
   }
   return false;
 }
@@ -274,7 +289,10 @@ async function holdsNamedTemplates(dir: string): Promise<boolean> {
  * template.yaml): its repository as a git source and the template's name, for the commands an author points
  * at one template (`paved template diff`, `impact`); undefined for any other directory.
  */
-export async function openNamedTemplateFolder(dir: string, options: SourceOptions = {}): Promise<{ source: TemplateSource; template: string } | undefined> {
+export async function openNamedTemplateFolder(
+  dir: string,
+  options: SourceOptions = {},
+): Promise<{ source: TemplateSource; template: string } | undefined> {
   const resolved = path.resolve(dir);
   const name = path.basename(resolved);
   if (!TEMPLATE_NAME.test(name) || !existsSync(path.join(resolved, MANIFEST_FILE))) return undefined;
@@ -321,10 +339,15 @@ export async function resolveVersion(source: TemplateSource, template: string, r
   if (!latest) {
     const all = await source.listAllVersions(template);
     if (all.length > 0) {
-      throw new UserError(`template "${template}" has only pre-release versions`, { hint: `pass --prerelease, or --version ${all[all.length - 1]} with --prerelease` });
+      throw new UserError(`template "${template}" has only pre-release versions`, {
+        hint: `pass --prerelease, or --version ${all[all.length - 1]} with --prerelease`,
+      });
     }
     throw new UserError(`template "${template}" has no versions`, {
-      hint: source.kind === "git" ? "a version is a semver tag such as v1.0.0 on the template's repository" : "a version is a folder named like 1.0.0 holding template.yaml",
+      hint:
+        source.kind === "git"
+          ? "a version is a semver tag such as v1.0.0 on the template's repository"
+          : "a version is a folder named like 1.0.0 holding template.yaml",
     });
   }
   return latest;
@@ -366,7 +389,8 @@ export async function openRecordedSource(serviceDir: string, recorded: string, o
   if (looksLikeUrl(recorded)) {
     const { GitSource, normalizeGitUrl } = await import("./git-source.js");
     const configured = safeDefaultSource(defaultSource);
-    const spec = configured && looksLikeUrl(configured) && normalizeGitUrl(configured) === normalizeGitUrl(recorded) ? configured : recorded;
+    const spec =
+      configured && looksLikeUrl(configured) && normalizeGitUrl(configured) === normalizeGitUrl(recorded) ? configured : recorded;
     return GitSource.fromUrl(spec, options);
   }
   const resolved = path.resolve(serviceDir, recorded);

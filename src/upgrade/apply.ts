@@ -35,9 +35,12 @@ export function changeCount(changes: TreeChanges): number {
 function assertRealParents(root: string, relative: string): void {
   const problem = parentProblem(root, relative);
   if (problem) {
-    throw new UserError(`${relative}: ${problem.shown} is ${problem.kind} in your working tree, where the template has a directory; nothing was changed`, {
-      hint: `move or remove ${problem.shown}, commit, and run paved upgrade again`,
-    });
+    throw new UserError(
+      `${relative}: ${problem.shown} is ${problem.kind} in your working tree, where the template has a directory; nothing was changed`,
+      {
+        hint: `move or remove ${problem.shown}, commit, and run paved upgrade again`,
+      },
+    );
   }
 }
 
@@ -49,7 +52,13 @@ function assertRealParents(root: string, relative: string): void {
  * inside the same transaction (the git index update) and throws to roll back. With `journal`,
  * a write-ahead journal makes a SIGKILL mid-apply recoverable by the next run (see ./journal.ts).
  */
-export function applyAtomically(root: string, changes: TreeChanges, original: FileTree, afterWrite?: () => void, journal?: UpgradeJournal): void {
+export function applyAtomically(
+  root: string,
+  changes: TreeChanges,
+  original: FileTree,
+  afterWrite?: () => void,
+  journal?: UpgradeJournal,
+): void {
   const temps = new Map<string, string>();
   const createdDirs: string[] = [];
   const done: string[] = [];

@@ -11,7 +11,12 @@ export function manifestFileOf(version: TemplateVersion): string {
 }
 
 /** Recorded (or carried) answers this version knows, plus --set; --set wins. */
-function providedFor(version: TemplateVersion, carried: Answers, sets: ReadonlyMap<string, ProvidedAnswer>, allSets: boolean): Map<string, ProvidedAnswer> {
+function providedFor(
+  version: TemplateVersion,
+  carried: Answers,
+  sets: ReadonlyMap<string, ProvidedAnswer>,
+  allSets: boolean,
+): Map<string, ProvidedAnswer> {
   const names = new Set(version.manifest.questions.map((q) => q.name));
   const provided = new Map<string, ProvidedAnswer>();
   for (const [name, value] of Object.entries(carried)) {

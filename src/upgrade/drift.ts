@@ -46,13 +46,15 @@ export function findDrift(rendered: FileTree, ours: FileTree): DriftedFile[] {
     const header = [`diff --git a/${p} b/${p}`];
     if (!mine) header.push(`deleted file mode ${gitMode(theirs)}`);
     else if (gitMode(theirs) !== gitMode(mine)) header.push(`old mode ${gitMode(theirs)}`, `new mode ${gitMode(mine)}`);
-    const binary = (theirs.symlink === undefined && isBinary(theirs.data)) || (mine !== undefined && mine.symlink === undefined && isBinary(mine.data));
+    const binary =
+      (theirs.symlink === undefined && isBinary(theirs.data)) || (mine !== undefined && mine.symlink === undefined && isBinary(mine.data));
     const before = bytesOf(theirs);
     const after = bytesOf(mine);
     let body = "";
     let counts = { added: 0, removed: 0 };
     if (binary) {
-      if (!mine || !entriesEqual({ ...theirs, mode: 0o644 }, { ...mine, mode: 0o644 })) body = utf8Bytes(`Binary files a/${p} and ${mine ? `b/${p}` : "/dev/null"} differ\n`);
+      if (!mine || !entriesEqual({ ...theirs, mode: 0o644 }, { ...mine, mode: 0o644 }))
+        body = utf8Bytes(`Binary files a/${p} and ${mine ? `b/${p}` : "/dev/null"} differ\n`);
     } else if (before !== after) {
       counts = countChanges(before, after);
       body = `${utf8Bytes(`--- a/${p}\n+++ ${mine ? `b/${p}` : "/dev/null"}\n`)}${unifiedHunks(before, after)}`;
@@ -92,11 +94,24 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   const place = await repositoryPlace(target);
   const servicePath = place?.prefix ?? "";
   // As `paved new` rendered it: {{paved.path}} is the service's folder from the repository root.
-  const meta = { template: service.template, version: service.version, dirName: path.basename(target), ...cliRenderMeta(), path: servicePath, root: servicePath ? path.posix.relative(servicePath, "") : "." };
+  const meta = {
+    template: service.template,
+    version: service.version,
+    dirName: path.basename(target),
+    ...cliRenderMeta(),
+    path: servicePath,
+    root: servicePath ? path.posix.relative(servicePath, "") : ".",
+  };
   // Resolved as upgrade resolves its base: recorded answers validated first, secrets unknown (their files skipped).
   const provided = recordedProvided(version.manifest.questions, service.answers);
   const manifestFile = versionFile(version, "template.yaml");
-  const { answers, unknown } = await resolveAnswers({ questions: version.manifest.questions, provided, meta, manifestFile, fromRecord: true });
+  const { answers, unknown } = await resolveAnswers({
+    questions: version.manifest.questions,
+    provided,
+    meta,
+    manifestFile,
+    fromRecord: true,
+  });
   const placed = placeRenderedFiles(renderTemplate(version, answers, meta, unknown).tree, version.manifest.rootFiles, servicePath);
   // Files the template places at the repository root (rootFiles) are compared there, named from the service's folder.
   const fromService = (file: string) => path.posix.relative(servicePath, file);
@@ -114,4 +129,3 @@ async function readRootFile(top: string, relative: string): Promise<FileEntry | 
   if (stat?.isFile()) return { data: await readFile(full), mode: stat.mode & 0o777 };
   return undefined;
 }
-

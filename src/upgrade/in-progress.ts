@@ -46,7 +46,13 @@ export function originalsOf(paths: Iterable<string>, before: FileTree): InProgre
     const entry = before.get(p);
     return {
       path: p,
-      original: entry ? { data: Buffer.from(entry.data).toString("base64"), mode: entry.mode, ...(entry.symlink !== undefined ? { symlink: entry.symlink } : {}) } : null,
+      original: entry
+        ? {
+            data: Buffer.from(entry.data).toString("base64"),
+            mode: entry.mode,
+            ...(entry.symlink !== undefined ? { symlink: entry.symlink } : {}),
+          }
+        : null,
     };
   });
 }
@@ -100,5 +106,9 @@ export function restoreOriginals(repository: RepositoryState, state: InProgress)
 }
 
 export function entryOf(original: NonNullable<InProgress["touched"][number]["original"]>): FileEntry {
-  return { data: Buffer.from(original.data, "base64"), mode: original.mode, ...(original.symlink !== undefined ? { symlink: original.symlink } : {}) };
+  return {
+    data: Buffer.from(original.data, "base64"),
+    mode: original.mode,
+    ...(original.symlink !== undefined ? { symlink: original.symlink } : {}),
+  };
 }

@@ -33,7 +33,9 @@ const entrySchema = z
     after: z.string().nullable(),
   })
   .strict();
-const journalSchema = z.object({ format: z.literal(2), pid: z.number().int(), root: z.string(), head: z.string(), entries: z.array(entrySchema) }).strict();
+const journalSchema = z
+  .object({ format: z.literal(2), pid: z.number().int(), root: z.string(), head: z.string(), entries: z.array(entrySchema) })
+  .strict();
 type Journal = z.infer<typeof journalSchema>;
 
 const TEMP_PREFIX = ".paved-tmp-";
@@ -80,7 +82,11 @@ export function startJournal(journal: UpgradeJournal, plan: readonly JournalPlan
       path: p.path,
       ...(p.temp ? { temp: path.relative(journal.root, p.temp).split(path.sep).join("/") } : {}),
       original: p.original
-        ? { data: Buffer.from(p.original.data).toString("base64"), mode: p.original.mode, ...(p.original.symlink !== undefined ? { symlink: p.original.symlink } : {}) }
+        ? {
+            data: Buffer.from(p.original.data).toString("base64"),
+            mode: p.original.mode,
+            ...(p.original.symlink !== undefined ? { symlink: p.original.symlink } : {}),
+          }
         : null,
       before: contentHash(p.original),
       after: contentHash(p.intended),
@@ -103,12 +109,17 @@ function damaged(file: string, why: string): UserError {
 function confinedPath(journal: UpgradeJournal, relative: string): string {
   const full = resolveInside(journal.root, relative, journal.file);
   const segments = relative.split("/");
-  if (segments.some((s) => s.replace(/[. ]+$/, "").toLowerCase() === ".git")) throw damaged(journal.file, `names ${JSON.stringify(relative)}, inside .git`);
+  if (segments.some((s) => s.replace(/[. ]+$/, "").toLowerCase() === ".git"))
+    throw damaged(journal.file, `names ${JSON.stringify(relative)}, inside .git`);
   for (let i = 1; i < segments.length; i++) {
     const dir = path.join(journal.root, ...segments.slice(0, i));
     const stat = lstatSync(dir, { throwIfNoEntry: false });
     if (!stat) break;
-    if (!stat.isDirectory() || realpathSync(dir) !== dir) throw damaged(journal.file, `names ${JSON.stringify(relative)}, but ${segments.slice(0, i).join("/")} is not a directory of the service`);
+    if (!stat.isDirectory() || realpathSync(dir) !== dir)
+      throw damaged(
+        journal.file,
+        `names ${JSON.stringify(relative)}, but ${segments.slice(0, i).join("/")} is not a directory of the service`,
+      );
   }
   return full;
 }
@@ -159,18 +170,23 @@ export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
   }
   if (recorded.root !== journal.root) throw damaged(file, `was written for ${recorded.root}, not ${journal.root}`);
   if (recorded.head !== journal.head) {
-    throw new UserError(`an interrupted paved upgrade left ${file}, but HEAD moved since (${recorded.head.slice(0, 7) || "no commit"} -> ${journal.head.slice(0, 7) || "no commit"}); nothing was changed`, {
-      hint: `if the working tree is as you want it (check \`git status\`), delete ${file} and run paved upgrade again`,
-    });
+    throw new UserError(
+      `an interrupted paved upgrade left ${file}, but HEAD moved since (${recorded.head.slice(0, 7) || "no commit"} -> ${journal.head.slice(0, 7) || "no commit"}); nothing was changed`,
+      {
+        hint: `if the working tree is as you want it (check \`git status\`), delete ${file} and run paved upgrade again`,
+      },
+    );
   }
   const plan = recorded.entries.map((entry) => {
     const full = confinedPath(journal, entry.path);
     let temp: string | undefined;
     if (entry.temp !== undefined) {
       temp = confinedPath(journal, entry.temp);
-      if (!path.basename(temp).startsWith(TEMP_PREFIX)) throw damaged(file, `names the temporary file ${JSON.stringify(entry.temp)}, which is not one of paved's`);
+      if (!path.basename(temp).startsWith(TEMP_PREFIX))
+        throw damaged(file, `names the temporary file ${JSON.stringify(entry.temp)}, which is not one of paved's`);
       const stat = lstatSync(temp, { throwIfNoEntry: false });
-      if (stat && !stat.isFile() && !stat.isSymbolicLink()) throw damaged(file, `names the temporary file ${JSON.stringify(entry.temp)}, which is not a file`);
+      if (stat && !stat.isFile() && !stat.isSymbolicLink())
+        throw damaged(file, `names the temporary file ${JSON.stringify(entry.temp)}, which is not a file`);
     }
     const now = diskHash(journal, full, entry.path);
     // Nothing there is always fine (restoring loses nothing); anything but "before" or "after" is someone's edit.
@@ -181,7 +197,9 @@ export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
   if (changed.length > 0) {
     throw new UserError(
       `an interrupted paved upgrade left ${file}, but ${changed.length} path${changed.length === 1 ? "" : "s"} it would restore changed since (${changed.slice(0, 3).join(", ")}${changed.length > 3 ? ", ..." : ""}); nothing was changed`,
-      { hint: `keep your edits: check \`git status\` and \`git diff\`, restore with git what you do not want, then delete ${file} and run paved upgrade again` },
+      {
+        hint: `keep your edits: check \`git status\` and \`git diff\`, restore with git what you do not want, then delete ${file} and run paved upgrade again`,
+      },
     );
   }
   try {
@@ -190,7 +208,15 @@ export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
       unlinkQuietly(full);
       if (entry.original) {
         makeParents(journal.root, entry.path);
-        createEntry(full, { data: Buffer.from(entry.original.data, "base64"), mode: entry.original.mode, ...(entry.original.symlink !== undefined ? { symlink: entry.original.symlink } : {}) }, true);
+        createEntry(
+          full,
+          {
+            data: Buffer.from(entry.original.data, "base64"),
+            mode: entry.original.mode,
+            ...(entry.original.symlink !== undefined ? { symlink: entry.original.symlink } : {}),
+          },
+          true,
+        );
       } else {
         pruneEmptyParents(path.dirname(full), journal.root);
       }

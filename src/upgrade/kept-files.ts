@@ -42,7 +42,9 @@ export function keptFilesOf(oldRender: FileTree, newRender: FileTree, after: Fil
  * tree after every step still holds it.
  */
 export function keptAfter(computed: { steps: readonly { kept: readonly KeptFile[] }[]; tree: FileTree }): KeptFile[] {
-  return [...new Map(computed.steps.flatMap((s) => s.kept.filter((k) => computed.tree.has(k.path)).map((k) => [k.path, k] as const))).values()];
+  return [
+    ...new Map(computed.steps.flatMap((s) => s.kept.filter((k) => computed.tree.has(k.path)).map((k) => [k.path, k] as const))).values(),
+  ];
 }
 
 export function describeKept(k: KeptFile): string {

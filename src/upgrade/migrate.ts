@@ -29,7 +29,11 @@ export function migrationCommands(steps: readonly MigrationStep[], rendering?: C
     "run" in s
       ? [
           normalizeCommand(
-            { run: s.run, ...(s.shell !== undefined ? { shell: s.shell } : {}), ...(s.timeout !== undefined ? { timeout: s.timeout } : {}) },
+            {
+              run: s.run,
+              ...(s.shell !== undefined ? { shell: s.shell } : {}),
+              ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
+            },
             rendering && { context: rendering.context, where: `${rendering.where}[${i}].run` },
           ),
         ]
@@ -41,7 +45,9 @@ function checkedPath(p: string, field: string, manifestFile: string): string {
   const clean = p.replace(/\/+$/, "");
   const reason = unsafePathReason(clean);
   if (reason) {
-    throw new UserError(`${manifestFile}: migrations ${field} ${JSON.stringify(p)} ${reason}`, { hint: "migration paths are relative to the service root and stay inside it" });
+    throw new UserError(`${manifestFile}: migrations ${field} ${JSON.stringify(p)} ${reason}`, {
+      hint: "migration paths are relative to the service root and stay inside it",
+    });
   }
   return clean;
 }
@@ -80,7 +86,13 @@ export interface PathMigrationResult {
  * merged with the template's new content there (instead of a "deleted upstream" plus a "new upstream").
  * A delete keeps a file the team changed (reported), as upgrade never silently drops a local edit.
  */
-export function applyPathMigrations(steps: readonly MigrationStep[], version: string, ours: FileTree, base: FileTree, manifestFile: string): PathMigrationResult {
+export function applyPathMigrations(
+  steps: readonly MigrationStep[],
+  version: string,
+  ours: FileTree,
+  base: FileTree,
+  manifestFile: string,
+): PathMigrationResult {
   const nextOurs: FileTree = new Map(ours);
   const nextBase: FileTree = new Map(base);
   const records: MigrationRecord[] = [];
@@ -94,7 +106,12 @@ export function applyPathMigrations(steps: readonly MigrationStep[], version: st
       if (files.length === 0) {
         records.push({ version, step: text, status: "skipped", detail: `${from} is not in the service` });
       } else if (blocked !== undefined) {
-        records.push({ version, step: text, status: "kept", detail: `${moved(blocked, from, to)} already exists; nothing renamed — move your content by hand` });
+        records.push({
+          version,
+          step: text,
+          status: "kept",
+          detail: `${moved(blocked, from, to)} already exists; nothing renamed — move your content by hand`,
+        });
         continue;
       } else {
         for (const p of files) moveEntry(nextOurs, p, moved(p, from, to));
@@ -108,7 +125,13 @@ export function applyPathMigrations(steps: readonly MigrationStep[], version: st
       for (const p of files) if (!edited.includes(p)) nextOurs.delete(p);
       for (const p of matching(nextBase, target)) nextBase.delete(p);
       if (files.length === 0) records.push({ version, step: text, status: "skipped", detail: `${target} is not in the service` });
-      else if (edited.length > 0) records.push({ version, step: text, status: "kept", detail: `kept ${edited.join(", ")}: changed by you — delete by hand if no longer needed` });
+      else if (edited.length > 0)
+        records.push({
+          version,
+          step: text,
+          status: "kept",
+          detail: `kept ${edited.join(", ")}: changed by you — delete by hand if no longer needed`,
+        });
       else records.push({ version, step: text, status: "applied", detail: `${files.length} file${files.length === 1 ? "" : "s"} deleted` });
     }
   }
@@ -126,7 +149,12 @@ function pathsByOrigin(rendered: Pick<RenderResult, "origins">): Map<string, str
  * folder) is the same file at a new place: move it in the team's tree and the old render before merging,
  * like a rename migration, so the team's edits go with it. Only one-to-one moves are followed.
  */
-export function followRenderedRenames(base: Pick<RenderResult, "tree" | "origins">, theirs: Pick<RenderResult, "tree" | "origins">, ours: FileTree, version: string): PathMigrationResult {
+export function followRenderedRenames(
+  base: Pick<RenderResult, "tree" | "origins">,
+  theirs: Pick<RenderResult, "tree" | "origins">,
+  ours: FileTree,
+  version: string,
+): PathMigrationResult {
   const nextOurs: FileTree = new Map(ours);
   const nextBase: FileTree = new Map(base.tree);
   const records: MigrationRecord[] = [];

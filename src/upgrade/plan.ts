@@ -1,4 +1,14 @@
-import { byteString, DEFAULT_FILE_MODE, EXECUTABLE_FILE_MODE, entriesEqual, fromByteString, isBinary, isExecutable, type FileEntry, type FileTree } from "../tree.js";
+import {
+  byteString,
+  DEFAULT_FILE_MODE,
+  EXECUTABLE_FILE_MODE,
+  entriesEqual,
+  fromByteString,
+  isBinary,
+  isExecutable,
+  type FileEntry,
+  type FileTree,
+} from "../tree.js";
 import { mergeBytes, type ConflictStyle, type MergeLabels } from "../diff/xdiff/diff3.js";
 import { unifiedDiff } from "../diff/unified-diff.js";
 
@@ -55,7 +65,12 @@ export interface PlanInput {
 }
 
 function sameBytes(a: FileEntry, b: FileEntry): boolean {
-  return Buffer.compare(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength), Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) === 0;
+  return (
+    Buffer.compare(
+      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+      Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+    ) === 0
+  );
 }
 
 /** Text as git decides it (no NUL in the first 8,000 bytes), whatever the encoding: merged line by line. */
@@ -79,16 +94,27 @@ function mergeBoth(path: string, base: FileEntry | undefined, ours: FileEntry, t
       {
         path,
         action: "conflict",
-        reason: newFile ? "binary file added by the template collides with yours; yours kept" : "binary file changed by you and by the template; yours kept",
+        reason: newFile
+          ? "binary file added by the template collides with yours; yours kept"
+          : "binary file changed by you and by the template; yours kept",
         conflict: { kind: "binary", ...(base ? { base } : {}), ours, theirs, regions: 1 },
       },
     ];
   }
   if (base && sameBytes(ours, base)) {
-    return [{ path, action: "update", reason: "you changed only the mode; the template changed the content", result: { data: theirs.data, mode } }];
+    return [
+      {
+        path,
+        action: "update",
+        reason: "you changed only the mode; the template changed the content",
+        result: { data: theirs.data, mode },
+      },
+    ];
   }
   if (base && sameBytes(theirs, base)) {
-    return [{ path, action: "update", reason: "the template changed only the mode; your content is kept", result: { data: ours.data, mode } }];
+    return [
+      { path, action: "update", reason: "the template changed only the mode; your content is kept", result: { data: ours.data, mode } },
+    ];
   }
   const baseData = base ? base.data : new Uint8Array();
   const merged = mergeBytes(baseData, ours.data, theirs.data, { labels: input.labels, ...(input.style ? { style: input.style } : {}) });
@@ -110,9 +136,20 @@ function mergeBoth(path: string, base: FileEntry | undefined, ours: FileEntry, t
   }
   const keptOurs = mergeBytes(baseData, ours.data, theirs.data, { favor: "ours" }).data;
   const tookTheirs = mergeBytes(baseData, ours.data, theirs.data, { favor: "theirs" }).data;
-  const rej = unifiedDiff(byteString(keptOurs), byteString(tookTheirs), byteString(Buffer.from(`a/${path}`)), byteString(Buffer.from(`b/${path}`)));
+  const rej = unifiedDiff(
+    byteString(keptOurs),
+    byteString(tookTheirs),
+    byteString(Buffer.from(`a/${path}`)),
+    byteString(Buffer.from(`b/${path}`)),
+  );
   return [
-    { path, action: "conflict", reason: `${why}; your lines kept, the template's in ${path}.rej`, result: { data: keptOurs, mode }, conflict },
+    {
+      path,
+      action: "conflict",
+      reason: `${why}; your lines kept, the template's in ${path}.rej`,
+      result: { data: keptOurs, mode },
+      conflict,
+    },
     {
       path: `${path}.rej`,
       action: "create",
@@ -142,10 +179,26 @@ function planFile(path: string, input: PlanInput): FileAction[] {
     return [{ path, action: "update", reason: "changed by the template; you had not changed it", result: theirs }];
   }
   if (theirs && input.managed.has(path)) {
-    return [{ path, action: "overwrite", reason: "managed by the platform: the template's version replaces your edits (they stay in git history)", result: theirs, notice: Boolean(ours) }];
+    return [
+      {
+        path,
+        action: "overwrite",
+        reason: "managed by the platform: the template's version replaces your edits (they stay in git history)",
+        result: theirs,
+        notice: Boolean(ours),
+      },
+    ];
   }
   if (!ours) return [{ path, action: "keep", reason: "deleted by you; stays deleted (the template changed it)", notice: true }];
-  if (!theirs) return [{ path, action: "keep", reason: "removed by the template but changed by you; kept — delete it if you no longer need it", notice: true }];
+  if (!theirs)
+    return [
+      {
+        path,
+        action: "keep",
+        reason: "removed by the template but changed by you; kept — delete it if you no longer need it",
+        notice: true,
+      },
+    ];
   return mergeBoth(path, base, ours, theirs, input);
 }
 

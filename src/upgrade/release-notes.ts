@@ -24,7 +24,11 @@ function indent(text: string, by: string): string[] {
 }
 
 /** One section per version: heading, the changelog, then the manual steps as a checklist. */
-export function formatReleaseNotes(template: string, notes: readonly ReleaseNote[], heading: (title: string) => string = (t) => t): string[] {
+export function formatReleaseNotes(
+  template: string,
+  notes: readonly ReleaseNote[],
+  heading: (title: string) => string = (t) => t,
+): string[] {
   const lines: string[] = [];
   for (const note of notes) {
     if (note.changelog === null && note.actions.length === 0) continue;
@@ -58,7 +62,9 @@ export function upgradeCommitMessage(input: {
   const changes = input.answerChanges ?? [];
   const answers = changes.map((c) => `${c.name} ${show(c.from)} -> ${show(c.to)}`).join(", ");
   const subject =
-    from === to ? `Change answers of ${template} ${to}: ${answers || "(none)"}` : `Upgrade ${template} from ${from} to ${to}${answers ? ` (answers: ${answers})` : ""}`;
+    from === to
+      ? `Change answers of ${template} ${to}: ${answers || "(none)"}`
+      : `Upgrade ${template} from ${from} to ${to}${answers ? ` (answers: ${answers})` : ""}`;
   const scoped = input.path ? `${input.path}: ${subject}` : subject;
   const body = [`Applied by \`paved upgrade\` (template ${template}, source ${input.sourceId}).`];
   if (input.notes.length > 0) body.push("", ...formatReleaseNotes(template, input.notes, (t) => `## ${t}`));

@@ -17,7 +17,9 @@ async function stoppedUpgrade(repository: RepositoryState, flag: "--abort" | "--
   const repo = await openRepository(repository.root);
   if ((await headCommit(repo)) !== state.head) {
     clearInProgress(repository);
-    throw new UserError(`${flag}: the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, { hint });
+    throw new UserError(`${flag}: the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, {
+      hint,
+    });
   }
   return { state, repo };
 }
@@ -30,7 +32,10 @@ export async function abortUpgrade(repository: RepositoryState): Promise<InProgr
   const { state, repo } = await stoppedUpgrade(repository, "--abort", "undo a committed upgrade with `git revert <commit>`");
   // The command holds the repository lock around this (as around every upgrade).
   restoreOriginals(repository, state);
-  await resetIndexPaths(repo, state.touched.map((t) => t.path));
+  await resetIndexPaths(
+    repo,
+    state.touched.map((t) => t.path),
+  );
   clearInProgress(repository);
   return state;
 }

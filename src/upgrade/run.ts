@@ -33,7 +33,17 @@ import { abortUpgrade, continueUpgrade } from "./resume.js";
 import { openServiceSource } from "./service-source.js";
 import { computeUpgrade } from "./steps.js";
 import { verifyService, type VerifyResult } from "./verify.js";
-import { commitAll, headCommit, openRepository, readWorkingTree, stagePaths, storeBlobs, uncommittedChanges, updateIndex, type IndexUpdate } from "../git/worktree.js";
+import {
+  commitAll,
+  headCommit,
+  openRepository,
+  readWorkingTree,
+  stagePaths,
+  storeBlobs,
+  uncommittedChanges,
+  updateIndex,
+  type IndexUpdate,
+} from "../git/worktree.js";
 
 /**
  * `paved upgrade` of one service: recovery, the version path, the three-way merge, the atomic apply, hooks,
@@ -111,16 +121,26 @@ export function upgradeOnlyReads(options: UpgradeRunOptions): boolean {
  * Upgrade the service in `target`. `lockHeld`: the caller holds the repository lock already (`--all` takes it
  * once for every service in the repository); else this takes it.
  */
-export async function upgradeService(target: string, options: UpgradeRunOptions, deps: UpgradeDependencies, lockHeld = false): Promise<void> {
+export async function upgradeService(
+  target: string,
+  options: UpgradeRunOptions,
+  deps: UpgradeDependencies,
+  lockHeld = false,
+): Promise<void> {
   if (upgradeOnlyReads(options)) return runUpgrade(target, options, deps, undefined);
   const work = async (repository: RepositoryState | undefined) => {
     const locked = repository ? { repository, journal: await openJournal(repository) } : undefined;
     if (options.abort || options.continue) {
-      if (!locked) throw new UserError(`${displayPath(target) || "."} is not inside a git work tree, so no upgrade can be in progress there`, { hint: "run it in the service's repository" });
+      if (!locked)
+        throw new UserError(`${displayPath(target) || "."} is not inside a git work tree, so no upgrade can be in progress there`, {
+          hint: "run it in the service's repository",
+        });
       if (options.abort) return abortCommand(locked.repository, deps.out);
       const resumed = await continueUpgrade(locked.repository);
       const { out } = deps;
-      out.print(`${out.c.green("✓")} committed ${resumed.commit.slice(0, 7)}: ${resumed.state.template} ${resumed.state.from} -> ${resumed.state.reached}, with its release notes`);
+      out.print(
+        `${out.c.green("✓")} committed ${resumed.commit.slice(0, 7)}: ${resumed.state.template} ${resumed.state.from} -> ${resumed.state.reached}, with its release notes`,
+      );
       if (resumed.state.reached === resumed.state.target) {
         out.result({ ok: true, continued: true, from: resumed.state.from, to: resumed.state.reached, commit: resumed.commit });
         return;
@@ -128,7 +148,20 @@ export async function upgradeService(target: string, options: UpgradeRunOptions,
       out.print(`continuing to ${resumed.state.target}`);
       const { state: stopped } = resumed;
       // The rest of the upgrade runs with the first run's choices (a flag given to --continue adds to them).
-      return runUpgrade(target, { ...options, continue: false, to: stopped.target, commit: stopped.commit || options.commit, verify: options.verify ?? stopped.verify, acceptKept: stopped.acceptKept || options.acceptKept, conflict: stopped.conflictStyle }, deps, locked);
+      return runUpgrade(
+        target,
+        {
+          ...options,
+          continue: false,
+          to: stopped.target,
+          commit: stopped.commit || options.commit,
+          verify: options.verify ?? stopped.verify,
+          acceptKept: stopped.acceptKept || options.acceptKept,
+          conflict: stopped.conflictStyle,
+        },
+        deps,
+        locked,
+      );
     }
     return runUpgrade(target, options, deps, locked);
   };
@@ -141,7 +174,9 @@ export async function upgradeService(target: string, options: UpgradeRunOptions,
 async function abortCommand(repository: RepositoryState, out: Output): Promise<void> {
   const state = await abortUpgrade(repository);
   out.result({ ok: true, aborted: true, version: state.from, restored: state.touched.length });
-  out.print(`${out.c.green("✓")} aborted the upgrade to ${state.template} ${state.reached}: ${state.touched.length} path${state.touched.length === 1 ? "" : "s"} and the index restored; ${SERVICE_FILE} records ${state.from} again`);
+  out.print(
+    `${out.c.green("✓")} aborted the upgrade to ${state.template} ${state.reached}: ${state.touched.length} path${state.touched.length === 1 ? "" : "s"} and the index restored; ${SERVICE_FILE} records ${state.from} again`,
+  );
 }
 
 /** What a run under the repository lock has: where it keeps its state and journals its writes. */
@@ -151,7 +186,12 @@ interface Locked {
 }
 
 /** The upgrade itself; `locked` is undefined for a dry run or --check (no lock, nothing written). */
-async function runUpgrade(target: string, options: UpgradeRunOptions, deps: UpgradeDependencies, locked: Locked | undefined): Promise<void> {
+async function runUpgrade(
+  target: string,
+  options: UpgradeRunOptions,
+  deps: UpgradeDependencies,
+  locked: Locked | undefined,
+): Promise<void> {
   const journal = locked?.journal;
   const started = performance.now();
   const { out } = deps;
@@ -159,16 +199,28 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   if (journal) {
     const restored = recoverInterruptedUpgrade(journal);
     if (restored.length > 0) {
-      out.warn(`an earlier paved upgrade was killed while writing; restored ${restored.length} path${restored.length === 1 ? "" : "s"} to how they were before it`);
+      out.warn(
+        `an earlier paved upgrade was killed while writing; restored ${restored.length} path${restored.length === 1 ? "" : "s"} to how they were before it`,
+      );
     }
   }
   const service = await readServiceFile(target);
   // With --to, make sure a cached git source is fetched when it does not have that version yet.
-  const { source, record, versions, chosenBy } = await openServiceSource(target, options.source, service.source, service.template, options.to?.replace(/^v/, "") ?? service.version);
-  out.info(`template ${service.template} from ${describeSource(source)} (chosen by ${chosenBy === "--source" ? "--source" : `source: in ${displayPath(chosenBy)}`})`);
+  const { source, record, versions, chosenBy } = await openServiceSource(
+    target,
+    options.source,
+    service.source,
+    service.template,
+    options.to?.replace(/^v/, "") ?? service.version,
+  );
+  out.info(
+    `template ${service.template} from ${describeSource(source)} (chosen by ${chosenBy === "--source" ? "--source" : `source: in ${displayPath(chosenBy)}`})`,
+  );
   const provenance = { source: source.id, sourceChosenBy: chosenBy };
   if (options.source && sourceHadCredentials(source)) {
-    out.warn(`the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); later runs need them from a git credential helper`);
+    out.warn(
+      `the credentials in the source URL were left out of ${SERVICE_FILE} (it records ${source.id}); later runs need them from a git credential helper`,
+    );
   }
   if (!versions.includes(service.version)) {
     throw new UserError(`${SERVICE_FILE} records ${service.template} ${service.version}, which ${source.id} does not have`, {
@@ -179,11 +231,25 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
 
   if (options.check) {
     const available = latest !== service.version;
-    const crossed = await Promise.all(versionsBetween(versions, service.version, latest).map((v) => source.loadVersion(service.template, v)));
+    const crossed = await Promise.all(
+      versionsBetween(versions, service.version, latest).map((v) => source.loadVersion(service.template, v)),
+    );
     const notes = releaseNotesOf(crossed.map((v) => v.manifest));
     // ok mirrors the exit code: 1 (a newer version exists) is not ok for a bot gating on it.
-    out.result({ ok: !available, template: service.template, current: service.version, latest, updateAvailable: available, ...provenance, releaseNotes: notes });
-    out.print(available ? `${service.template} ${latest} is available (this service is on ${service.version}); run \`paved upgrade\`` : `${service.template} ${service.version} is the latest version`);
+    out.result({
+      ok: !available,
+      template: service.template,
+      current: service.version,
+      latest,
+      updateAvailable: available,
+      ...provenance,
+      releaseNotes: notes,
+    });
+    out.print(
+      available
+        ? `${service.template} ${latest} is available (this service is on ${service.version}); run \`paved upgrade\``
+        : `${service.template} ${service.version} is the latest version`,
+    );
     const noteLines = formatReleaseNotes(service.template, notes);
     if (noteLines.length > 0) out.print(["", "Release notes:", ...noteLines].join("\n"));
     if (available) throw new ProblemFound("a newer template version exists");
@@ -199,7 +265,9 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   if (options.to) {
     const wanted = options.to.replace(/^v/, "");
     if (!versions.includes(wanted)) {
-      throw new UserError(`--to ${options.to}: ${service.template} has no such version in ${source.id}`, { hint: `use one of: ${versions.join(", ")}` });
+      throw new UserError(`--to ${options.to}: ${service.template} has no such version in ${source.id}`, {
+        hint: `use one of: ${versions.join(", ")}`,
+      });
     }
     to = wanted;
   }
@@ -209,7 +277,18 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
     });
   }
   if (to === service.version && sets.size === 0) {
-    out.result({ ok: true, from: service.version, to, steps: [], actions: [], conflicts: [], migrations: [], releaseNotes: [], upToDate: true, ...provenance });
+    out.result({
+      ok: true,
+      from: service.version,
+      to,
+      steps: [],
+      actions: [],
+      conflicts: [],
+      migrations: [],
+      releaseNotes: [],
+      upToDate: true,
+      ...provenance,
+    });
     out.print(`${out.c.green("✓")} ${shown} is on ${service.template} ${to}${to === latest ? ", the latest version" : ""}; nothing to do`);
     return;
   }
@@ -229,9 +308,12 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   if (!options.allowDirty && !options.dryRun) {
     const dirty = await uncommittedChanges(repo);
     if (dirty.length > 0) {
-      throw new UserError(`${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`, {
-        hint: "commit or stash them first so the upgrade is one reviewable change, or pass --allow-dirty",
-      });
+      throw new UserError(
+        `${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`,
+        {
+          hint: "commit or stash them first so the upgrade is one reviewable change, or pass --allow-dirty",
+        },
+      );
     }
   }
 
@@ -240,15 +322,30 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   for (const step of chain.slice(1)) assertPavedVersionFor(step.version.manifest);
   const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
   const verify = options.verify ?? verifyByDefault(target);
-  const finalContext = { ...chain[chain.length - 1]!.answers, paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } };
+  const finalContext = {
+    ...chain[chain.length - 1]!.answers,
+    paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() },
+  };
   const verifyCommands = verify ? renderCommands(finalVersion.manifest.test, finalContext, `${manifestFileOf(finalVersion)}: test`) : [];
-  const postUpgrade = renderCommands(finalVersion.manifest.hooks.postUpgrade, finalContext, `${manifestFileOf(finalVersion)}: hooks.postUpgrade`);
+  const postUpgrade = renderCommands(
+    finalVersion.manifest.hooks.postUpgrade,
+    finalContext,
+    `${manifestFileOf(finalVersion)}: hooks.postUpgrade`,
+  );
   const commands = [
     ...chain.slice(1).flatMap((step) =>
       service.version === to
         ? []
         : migrationCommands(step.version.manifest.migrations, {
-            context: { ...step.answers, paved: { template: service.template, version: step.version.manifest.version, dirName: path.basename(target), ...cliRenderMeta() } },
+            context: {
+              ...step.answers,
+              paved: {
+                template: service.template,
+                version: step.version.manifest.version,
+                dirName: path.basename(target),
+                ...cliRenderMeta(),
+              },
+            },
             where: `${manifestFileOf(step.version)}: migrations`,
           }),
     ),
@@ -261,7 +358,10 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   assertTrusted(commands, trusted, `upgrading to ${service.template} ${to}`, source.id);
 
   const answersOnly = service.version === to;
-  const answerChanges = changedAnswers(service.answers, recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers));
+  const answerChanges = changedAnswers(
+    service.answers,
+    recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers),
+  );
   out.info(
     answersOnly
       ? `${out.c.bold("paved")} ${options.dryRun ? "planning a re-render of" : "re-rendering"} ${shown} at ${service.template} ${to} with changed answers (the version stays; add --latest or --to to upgrade too)`
@@ -293,7 +393,8 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   let lockfileMs: number | null = null;
   // Only when the merge changed what the lockfile is computed from (package.json): most upgrades need no registry.
   const lockfileDue = lockfile !== undefined && lockfileNeeded(lockfile, ours, computed.tree);
-  if (lockfileDue) assertTrusted([lockfile.command], trusted, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
+  if (lockfileDue)
+    assertTrusted([lockfile.command], trusted, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
   if (lockfileDue && conflicts.length === 0 && !options.dryRun) {
     const lockStarted = performance.now();
     out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));
@@ -313,36 +414,64 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
     to: reachedVersion,
     target: to,
     steps: computed.steps.map((s) => ({ from: s.from, to: s.to, ...(s.afterConflicts ? { afterConflicts: true } : {}) })),
-    actions: actions.map((a) => ({ path: a.path, action: a.action, reason: a.reason, step: a.step, ...(a.notice ? { notice: true } : {}) })),
-    conflicts: actions.filter((a) => a.conflict).map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions, step: a.step })),
+    actions: actions.map((a) => ({
+      path: a.path,
+      action: a.action,
+      reason: a.reason,
+      step: a.step,
+      ...(a.notice ? { notice: true } : {}),
+    })),
+    conflicts: actions
+      .filter((a) => a.conflict)
+      .map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions, step: a.step })),
     migrations,
     kept: kept.map((k) => ({ path: k.path, referencedBy: k.referencedBy, accepted: options.acceptKept })),
     releaseNotes: notes,
     ...(answerChanges.length > 0 ? { answerChanges } : {}),
-    lockfile: lockfileDue ? { files: lockfile.files, changed: lockfileChanged, durationMs: lockfileMs, ...(options.dryRun ? { planned: true } : {}) } : null,
+    lockfile: lockfileDue
+      ? { files: lockfile.files, changed: lockfileChanged, durationMs: lockfileMs, ...(options.dryRun ? { planned: true } : {}) }
+      : null,
   };
 
   const noteLines = formatReleaseNotes(service.template, notes, (t) => out.c.bold(t));
   if (noteLines.length > 0) out.print(["Release notes:", ...noteLines, ""].join("\n"));
   for (const step of computed.steps) {
-    const note = step.from === step.to ? " (answers changed)" : step.afterConflicts ? " (planned as if the conflicts above were resolved keeping your lines)" : "";
+    const note =
+      step.from === step.to
+        ? " (answers changed)"
+        : step.afterConflicts
+          ? " (planned as if the conflicts above were resolved keeping your lines)"
+          : "";
     out.print(`${service.template} ${step.from} -> ${step.to}${note}`);
     const width = Math.max(0, ...step.actions.map((a) => a.path.length));
     for (const a of step.actions) {
       const colour = ACTION_COLOURS[a.action] ?? "dim";
-      out.print(`  ${out.c[colour](a.action.padEnd(9))} ${escapeControlChars(a.path).padEnd(width)}  ${out.c.dim(escapeControlChars(a.reason))}`);
+      out.print(
+        `  ${out.c[colour](a.action.padEnd(9))} ${escapeControlChars(a.path).padEnd(width)}  ${out.c.dim(escapeControlChars(a.reason))}`,
+      );
     }
-    for (const m of step.migrations) out.print(`  ${out.c.cyan("migrate".padEnd(9))} ${escapeControlChars(m.step)}  ${out.c.dim(escapeControlChars(`${m.status}: ${m.detail}`))}`);
+    for (const m of step.migrations)
+      out.print(
+        `  ${out.c.cyan("migrate".padEnd(9))} ${escapeControlChars(m.step)}  ${out.c.dim(escapeControlChars(`${m.status}: ${m.detail}`))}`,
+      );
     if (step.actions.length === 0 && step.migrations.length === 0) out.print(`  ${out.c.dim("no file changes")}`);
   }
-  if (lockfileDue) out.print(`  ${out.c.cyan("lockfile".padEnd(9))} ${lockfile.files.join(", ")}  ${out.c.dim(options.dryRun ? `would run \`${lockfile.command.display}\` after the merge` : conflicts.length > 0 ? "not refreshed: resolve the conflicts, then run " + `\`${lockfile.command.display}\`` : lockfileChanged.length > 0 ? `refreshed by \`${lockfile.command.display}\`` : "already up to date")}`);
+  if (lockfileDue)
+    out.print(
+      `  ${out.c.cyan("lockfile".padEnd(9))} ${lockfile.files.join(", ")}  ${out.c.dim(options.dryRun ? `would run \`${lockfile.command.display}\` after the merge` : conflicts.length > 0 ? "not refreshed: resolve the conflicts, then run " + `\`${lockfile.command.display}\`` : lockfileChanged.length > 0 ? `refreshed by \`${lockfile.command.display}\`` : "already up to date")}`,
+    );
 
   if (options.dryRun) {
     const wouldFail = conflicts.length > 0 || keptNeedsPerson;
     out.result({ ok: !wouldFail, dryRun: true, ...summary, ...provenance, changes: changeCount(changes) });
-    const conflicted = conflicts.length > 0 ? ` ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} would conflict; the upgrade would stop at ${computed.steps.find((s) => s.actions.some((a) => a.conflict))?.to}.` : "";
+    const conflicted =
+      conflicts.length > 0
+        ? ` ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} would conflict; the upgrade would stop at ${computed.steps.find((s) => s.actions.some((a) => a.conflict))?.to}.`
+        : "";
     for (const k of kept) out.print(`${options.acceptKept ? "kept" : out.c.yellow("action needed")}: ${describeKept(k)}`);
-    out.print(`Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${conflicted}`);
+    out.print(
+      `Dry run: ${changeCount(changes)} file${changeCount(changes) === 1 ? "" : "s"} would change; nothing was written.${conflicted}`,
+    );
     if (wouldFail) throw new ProblemFound("the upgrade would stop for a person");
     return;
   }
@@ -352,7 +481,12 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   const update: IndexUpdate = { unmerged: [], staged: new Map() };
   const needsPerson = new Set(conflicts.flatMap((a) => [a.path, `${a.path}.rej`]));
   if (conflicts.length > 0 && options.conflict === "inline") {
-    update.unmerged = conflicts.map((a) => ({ path: a.path, ...(a.conflict!.base ? { base: a.conflict!.base } : {}), ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}), ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}) }));
+    update.unmerged = conflicts.map((a) => ({
+      path: a.path,
+      ...(a.conflict!.base ? { base: a.conflict!.base } : {}),
+      ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}),
+      ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}),
+    }));
   }
   const head = await headCommit(repo);
   const blobs = await storeBlobs(repo, update);
@@ -364,7 +498,10 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
     // A full or read-only disk is the user's to fix (exit 2); everything was rolled back by then.
     throw fileSystemError(error, `write the upgrade into ${shown} (nothing was changed)`);
   }
-  await stagePaths(repo, [...changes.writes.keys(), ...changes.deletes].filter((p) => !needsPerson.has(p)));
+  await stagePaths(
+    repo,
+    [...changes.writes.keys(), ...changes.deletes].filter((p) => !needsPerson.has(p)),
+  );
 
   const merged = conflicts.length === 0;
   const hooks = merged ? postUpgrade : [];
@@ -377,7 +514,15 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   }
   const verifyFailed = verified !== null && !verified.ok;
   const complete = merged && !keptNeedsPerson && !verifyFailed;
-  const message = upgradeCommitMessage({ template: service.template, from: service.version, to: reachedVersion, sourceId: source.id, notes, answerChanges, path: repo.prefix.replace(/\/$/, "") });
+  const message = upgradeCommitMessage({
+    template: service.template,
+    from: service.version,
+    to: reachedVersion,
+    sourceId: source.id,
+    notes,
+    answerChanges,
+    path: repo.prefix.replace(/\/$/, ""),
+  });
 
   let commit: string | null = null;
   if (options.commit && merged && (complete || options.commitOnFailure)) {
@@ -401,12 +546,23 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
     });
   }
   const seconds = (performance.now() - started) / 1000;
-  out.result({ ok: complete, ...summary, ...provenance, changes: changeCount(changes), verify: verified, commit, durationMs: Math.round(seconds * 1000) });
+  out.result({
+    ok: complete,
+    ...summary,
+    ...provenance,
+    changes: changeCount(changes),
+    verify: verified,
+    commit,
+    durationMs: Math.round(seconds * 1000),
+  });
 
   for (const a of actions.filter((x) => x.notice && !kept.some((k) => k.path === x.path))) out.warn(`${a.path}: ${a.reason}`);
-  for (const m of migrations.filter((x) => x.status === "kept" && !kept.some((k) => x.detail.includes(k.path)))) out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
+  for (const m of migrations.filter((x) => x.status === "kept" && !kept.some((k) => x.detail.includes(k.path))))
+    out.warn(`migration ${m.version} \`${m.step}\`: ${m.detail}`);
   if (!merged) {
-    out.print(`\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`);
+    out.print(
+      `\n${out.c.red("✗")} ${conflicts.length} file${conflicts.length === 1 ? "" : "s"} with conflicts (${SERVICE_FILE} now records ${reachedVersion}):`,
+    );
     for (const a of conflicts) out.print(`  ${escapeControlChars(describeConflict(a))}`);
     const more = reachedVersion !== to ? ` and goes on to ${to}` : "";
     const finish = `Then \`paved upgrade --continue\` commits it with the release notes${more}; \`paved upgrade --abort\` undoes the upgrade.`;
@@ -416,17 +572,24 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
         : `Next: edit each file between the <<<<<<< and >>>>>>> markers (or run \`git mergetool\`) and \`git add\` it; the rest of the upgrade is already staged. ${finish}`,
     );
     if (options.conflict === "inline" && conflicts.some((c) => c.conflict?.kind === "binary")) {
-      out.print("For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.");
+      out.print(
+        "For a binary file: keep yours with `git add <file>`, or take the template's with `git checkout --theirs <file> && git add <file>`.",
+      );
     }
     throw new ProblemFound("upgrade left conflicts");
   }
-  for (const k of kept) (options.acceptKept ? out.warn(describeKept(k)) : out.print(`${out.c.red("✗")} action needed: ${describeKept(k)}`));
+  for (const k of kept) options.acceptKept ? out.warn(describeKept(k)) : out.print(`${out.c.red("✗")} action needed: ${describeKept(k)}`);
   if (verified && verified.failure) {
     out.print(`${out.c.red("✗")} verification failed: \`${verified.failure.command}\` ${verified.failure.why}; its last lines:`);
     for (const line of verified.failure.tail) out.print(`    ${line}`);
   }
   if (!complete) {
-    const reasons = [keptNeedsPerson ? "move what you need out of the kept files (or pass --accept-kept)" : "", verifyFailed ? "make the failing command pass" : ""].filter(Boolean).join(" and ");
+    const reasons = [
+      keptNeedsPerson ? "move what you need out of the kept files (or pass --accept-kept)" : "",
+      verifyFailed ? "make the failing command pass" : "",
+    ]
+      .filter(Boolean)
+      .join(" and ");
     out.print(
       commit
         ? `Committed ${commit.slice(0, 7)} anyway (--commit-on-failure); next: ${reasons}.`
@@ -441,4 +604,3 @@ async function runUpgrade(target: string, options: UpgradeRunOptions, deps: Upgr
   );
   if (!commit) out.print("Next: review the staged changes with `git diff --cached`, run your tests, then commit.");
 }
-

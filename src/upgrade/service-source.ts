@@ -12,9 +12,20 @@ export interface ServiceSource {
 }
 
 /** The template source for a service: --source if given, else the one its `.paved.yml` records. */
-export async function openServiceSource(serviceDir: string, flag: string | undefined, recorded: string, template: string, want: string): Promise<ServiceSource> {
+export async function openServiceSource(
+  serviceDir: string,
+  flag: string | undefined,
+  recorded: string,
+  template: string,
+  want: string,
+): Promise<ServiceSource> {
   const source = flag ? await openSource(flag) : await openRecordedSource(serviceDir, recorded);
   await source.listVersions(template, { want });
   const versions = await source.listAllVersions(template);
-  return { source, record: flag ? recordSource(source, serviceDir) : recorded, versions, chosenBy: flag ? "--source" : path.join(serviceDir, ".paved.yml") };
+  return {
+    source,
+    record: flag ? recordSource(source, serviceDir) : recorded,
+    versions,
+    chosenBy: flag ? "--source" : path.join(serviceDir, ".paved.yml"),
+  };
 }

@@ -130,17 +130,36 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     });
     tree = applyPlan(moved.ours, actions);
     const records = [...followed.records, ...moved.records];
-    const commands = migrationCommands(migrations, { context: { ...next.answers, paved: { template, version: to, dirName, ...cliRenderMeta() } }, where: `${manifestFile}: migrations` });
+    const commands = migrationCommands(migrations, {
+      context: { ...next.answers, paved: { template, version: to, dirName, ...cliRenderMeta() } },
+      where: `${manifestFile}: migrations`,
+    });
     if (commands.length > 0) {
       if (input.runCommands) {
         tree = await input.runCommands(commands, tree, to);
-        records.push(...commands.map((c) => ({ version: to, step: `run ${c.display}`, status: "applied" as const, detail: "ran after the merge" })));
+        records.push(
+          ...commands.map((c) => ({ version: to, step: `run ${c.display}`, status: "applied" as const, detail: "ran after the merge" })),
+        );
       } else {
-        records.push(...commands.map((c) => ({ version: to, step: `run ${c.display}`, status: "planned" as const, detail: "would run after the merge" })));
+        records.push(
+          ...commands.map((c) => ({
+            version: to,
+            step: `run ${c.display}`,
+            status: "planned" as const,
+            detail: "would run after the merge",
+          })),
+        );
       }
     }
     const afterConflicts = conflicts.length > 0;
-    steps.push({ from, to, actions, migrations: records, kept: keptFilesOf(base.tree, theirs.tree, tree), ...(afterConflicts ? { afterConflicts } : {}) });
+    steps.push({
+      from,
+      to,
+      actions,
+      migrations: records,
+      kept: keptFilesOf(base.tree, theirs.tree, tree),
+      ...(afterConflicts ? { afterConflicts } : {}),
+    });
     reached = next;
     previous = next;
     const stepConflicts = actions.filter(isConflicted);

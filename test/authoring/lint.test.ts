@@ -63,7 +63,14 @@ describe("paved template lint", () => {
   });
 
   it("manifest/valid: names the field and its line", async () => {
-    const result = await lintTemplate(templateDir(GOOD_MANIFEST.replace("    type: confirm\n", "    type: checkbox\n").replace("description: A worker\n", "description: A worker\ncolour: blue\n")));
+    const result = await lintTemplate(
+      templateDir(
+        GOOD_MANIFEST.replace("    type: confirm\n", "    type: checkbox\n").replace(
+          "description: A worker\n",
+          "description: A worker\ncolour: blue\n",
+        ),
+      ),
+    );
     expect(rules(result.findings)).toEqual(["manifest/valid", "manifest/valid"]);
     const byMessage = Object.fromEntries(result.findings.map((f) => [f.message.split(":")[0], f.line]));
     expect(byMessage["questions[2].type"]).toBe(15);
@@ -73,7 +80,10 @@ describe("paved template lint", () => {
   // Checked statically (every branch, whatever the examples render), so findings carry a column and name no answer set.
   it("render/undefined-variable: names file, line, column and variable", async () => {
     const result = await lintTemplate(
-      templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/src/main.ts": "// {{name}}\nconst team = '{{owner}}';\nconst q = '{{queueNmae}}';\n" }),
+      templateDir(GOOD_MANIFEST, {
+        ...GOOD_FILES,
+        "files/src/main.ts": "// {{name}}\nconst team = '{{owner}}';\nconst q = '{{queueNmae}}';\n",
+      }),
     );
     expect(result.findings).toHaveLength(1);
     expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/src/main.ts", line: 3, column: 14 });
@@ -81,15 +91,29 @@ describe("paved template lint", () => {
   });
 
   it("render/undefined-variable: in a file only one example renders too", async () => {
-    const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/queue/worker.ts": "\n\nexport const q = '{{queue_name}}';\n" }));
+    const result = await lintTemplate(
+      templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/queue/worker.ts": "\n\nexport const q = '{{queue_name}}';\n" }),
+    );
     expect(result.findings).toHaveLength(1);
-    expect(result.findings[0]).toMatchObject({ rule: "render/undefined-variable", file: "files/queue/worker.ts", line: 3, column: 21, message: "{{queue_name}} is not defined" });
+    expect(result.findings[0]).toMatchObject({
+      rule: "render/undefined-variable",
+      file: "files/queue/worker.ts",
+      line: 3,
+      column: 21,
+      message: "{{queue_name}} is not defined",
+    });
   });
 
   it("render/undefined-variable: in nextSteps too", async () => {
     const result = await lintTemplate(templateDir(GOOD_MANIFEST.concat("nextSteps:\n  - cd {{name}}\n  - open {{url}}\n")));
     expect(result.findings).toEqual([
-      expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 34, column: 12, message: "nextSteps[1]: {{url}} is not defined" }),
+      expect.objectContaining({
+        rule: "render/undefined-variable",
+        file: "template.yaml",
+        line: 34,
+        column: 12,
+        message: "nextSteps[1]: {{url}} is not defined",
+      }),
     ]);
   });
 
@@ -100,14 +124,16 @@ describe("paved template lint", () => {
   });
 
   it("examples/answers: an example whose answers are invalid", async () => {
-    const result = await lintTemplate(templateDir(GOOD_MANIFEST.replace("answers: { owner: team-a, queue: true }", "answers: { owner: team-a, queue: maybe }")));
+    const result = await lintTemplate(
+      templateDir(GOOD_MANIFEST.replace("answers: { owner: team-a, queue: true }", "answers: { owner: team-a, queue: maybe }")),
+    );
     expect(rules(result.findings)).toEqual(["examples/answers"]);
     expect(result.findings[0]!.message).toMatch(/examples\[1\] \(queued\)/);
     expect(result.findings[0]!.line).toBe(31);
   });
 
   it("examples/answers: a default that fails its own pattern", async () => {
-    const manifest = GOOD_MANIFEST.replace("    required: true\n", "    default: Team A\n    pattern: \"^[a-z-]+$\"\n");
+    const manifest = GOOD_MANIFEST.replace("    required: true\n", '    default: Team A\n    pattern: "^[a-z-]+$"\n');
     const result = await lintTemplate(templateDir(manifest));
     expect(rules(result.findings)).toEqual(["examples/answers"]);
     expect(result.findings[0]!.message).toMatch(/^the defaults: .*owner/);
@@ -122,7 +148,9 @@ describe("paved template lint", () => {
   it("when/unknown-answer and when/syntax: in questions, files and checks", async () => {
     const manifest = GOOD_MANIFEST.replace("    when: queue\n", "    when: queue && later\n")
       .replace('"queue/**": queue', '"queue/**": queu == true\n    "README.md": "owner =="')
-      .concat("checks:\n  - id: worker/readme\n    type: file-exists\n    file: README.md\n    message: has a readme\n    when: tier < 2\n");
+      .concat(
+        "checks:\n  - id: worker/readme\n    type: file-exists\n    file: README.md\n    message: has a readme\n    when: tier < 2\n",
+      );
     const result = await lintTemplate(templateDir(manifest));
     const when = result.findings.filter((f) => f.rule.startsWith("when/"));
     expect(when.map((f) => [f.rule, f.message.split(":")[0]])).toEqual([
@@ -164,7 +192,10 @@ describe("paved template lint", () => {
   it("manifest/location: folder names in a <name>/<version>/ layout", async () => {
     const dir = writeFiles(path.join(tempDir(), "workers", "1.1.0"), { "template.yaml": GOOD_MANIFEST, ...GOOD_FILES });
     const result = await lintTemplate(dir);
-    expect(result.findings.map((f) => f.message)).toEqual(["version is 1.0.0 but the folder is 1.1.0", "name is worker but the folder is workers"]);
+    expect(result.findings.map((f) => f.message)).toEqual([
+      "version is 1.0.0 but the folder is 1.1.0",
+      "name is worker but the folder is workers",
+    ]);
   });
 
   it("version/not-above-previous and version/tag-mismatch: checked against the repository's tags", async () => {
@@ -215,7 +246,13 @@ describe("paved template lint: static references in every branch", () => {
     expect(shown).toEqual(
       expect.arrayContaining([
         ["render/undefined-variable", "files/README.md", 5, 9, "{{nmae}} is not defined"],
-        ["render/undefined-variable", "files/src/{{#if queue}}{{queueNmae}}{{/if}}.ts", 1, 26, "in the file's path: {{queueNmae}} is not defined"],
+        [
+          "render/undefined-variable",
+          "files/src/{{#if queue}}{{queueNmae}}{{/if}}.ts",
+          1,
+          26,
+          "in the file's path: {{queueNmae}} is not defined",
+        ],
         ["render/undefined-variable", "files/FEATURES.md", 2, 49, "{{onwer}} is not defined"],
         ["render/undefined-variable", "template.yaml", 39, 15, "hooks.postCreate[0]: {{ownr}} is not defined"],
         ["render/undefined-variable", "template.yaml", 40, 26, "hooks.postCreate[1].run[2]: {{paved.versoin}} is not defined"],
@@ -229,14 +266,16 @@ describe("paved template lint: static references in every branch", () => {
       templateDir(QUESTIONS_PLUS, {
         ...GOOD_FILES,
         "files/FEATURES.md":
-          "{{#each features as |feature i|}}{{i}} {{kebab feature}} {{this}} {{@index}} {{../name}} {{@root.owner}}{{else}}none{{/each}}\n{{#with paved}}{{version}} {{../name}}{{/with}}\n{{#if (and queue (includes features \"metrics\"))}}{{upper queueName}}{{/if}}\n",
+          '{{#each features as |feature i|}}{{i}} {{kebab feature}} {{this}} {{@index}} {{../name}} {{@root.owner}}{{else}}none{{/each}}\n{{#with paved}}{{version}} {{../name}}{{/with}}\n{{#if (and queue (includes features "metrics"))}}{{upper queueName}}{{/if}}\n',
       }),
     );
     expect(result.findings).toEqual([]);
   });
 
   it("refuses {{log}} and unknown helpers in any branch", async () => {
-    const result = await lintTemplate(templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/x.md": "{{#if queue}}{{log name}}{{else}}{{titlecase name}}{{/if}}\n" }));
+    const result = await lintTemplate(
+      templateDir(GOOD_MANIFEST, { ...GOOD_FILES, "files/x.md": "{{#if queue}}{{log name}}{{else}}{{titlecase name}}{{/if}}\n" }),
+    );
     expect(result.findings.map((f) => [f.rule, f.line, f.column])).toEqual([
       ["render/log-refused", 1, 16],
       ["render/unknown-helper", 1, 36],
@@ -260,7 +299,13 @@ describe("paved template lint: question defaults", () => {
     const result = await lintTemplate(templateDir(manifest));
     const statics = result.findings.filter((f) => f.rule === "render/undefined-variable");
     expect(statics).toEqual([
-      expect.objectContaining({ file: "template.yaml", line: 8, column: 35, message: "questions[0].default: {{owner}} is not defined", hint: expect.stringContaining("earlier questions") }),
+      expect.objectContaining({
+        file: "template.yaml",
+        line: 8,
+        column: 35,
+        message: "questions[0].default: {{owner}} is not defined",
+        hint: expect.stringContaining("earlier questions"),
+      }),
     ]);
   });
 });
@@ -268,6 +313,14 @@ describe("paved template lint: question defaults", () => {
 describe("paved template lint: test commands", () => {
   it("are checked like hooks (paved upgrade --verify renders them)", async () => {
     const result = await lintTemplate(templateDir(GOOD_MANIFEST.concat("test:\n  - npm test -- {{nmae}}\n")));
-    expect(result.findings).toEqual([expect.objectContaining({ rule: "render/undefined-variable", file: "template.yaml", line: 33, column: 19, message: "test[0]: {{nmae}} is not defined" })]);
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        rule: "render/undefined-variable",
+        file: "template.yaml",
+        line: 33,
+        column: 19,
+        message: "test[0]: {{nmae}} is not defined",
+      }),
+    ]);
   });
 });

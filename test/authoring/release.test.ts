@@ -52,7 +52,13 @@ describe("paved template release", () => {
     const dir = versionsDir();
     const result = await runCli(["template", "release", dir, "1.2.0", "--date", "2026-12-01", "--json"]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, version: "1.2.0", from: "1.1.0", released: "2026-12-01", newlyLocked: ["1.0.0", "1.1.0"] });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: true,
+      version: "1.2.0",
+      from: "1.1.0",
+      released: "2026-12-01",
+      newlyLocked: ["1.0.0", "1.1.0"],
+    });
     const text = readFileSync(path.join(dir, "1.2.0/template.yaml"), "utf8");
     const data = parse(text) as Record<string, unknown>;
     expect(data).toMatchObject({ version: "1.2.0", released: "2026-12-01", changelog: "", actions: [], migrations: [] });
@@ -107,7 +113,9 @@ describe("paved template release", () => {
     const before = snapshotDir(dir);
     const result = await runCli(["template", "release", dir, "1.3.0"]);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/^error: released version 1\.0\.0 changed since it was locked: files\/README\.md; not releasing on top of it$/m);
+    expect(result.stderr).toMatch(
+      /^error: released version 1\.0\.0 changed since it was locked: files\/README\.md; not releasing on top of it$/m,
+    );
     expect(result.stderr).not.toMatch(STACK);
     expect(snapshotDir(dir)).toEqual(before);
   });
@@ -124,7 +132,9 @@ describe("paved template lint and the release lock", () => {
     rmSync(path.join(dir, "1.0.0/files/README.md"));
     const result = await runCli(["template", "lint", path.join(dir, "1.2.0"), "--json"]);
     expect(result.exitCode).toBe(1);
-    const findings = (JSON.parse(result.stdout) as { findings: Array<{ rule: string; file: string }> }).findings.filter((f) => f.rule === "release/locked-changed");
+    const findings = (JSON.parse(result.stdout) as { findings: Array<{ rule: string; file: string }> }).findings.filter(
+      (f) => f.rule === "release/locked-changed",
+    );
     expect(findings.map((f) => f.file).sort()).toEqual(["../1.0.0/files/README.md", "../1.1.0/files/NEW.md", "../1.1.0/files/README.md"]);
 
     // A mode change alone is a change too.
@@ -139,7 +149,13 @@ describe("paved template lint and the release lock", () => {
     writeFiles(dir, { "1.2.0/template.yaml": manifest("1.2.0", MIGRATIONS), "1.2.0/files/README.md": "x\n" });
     const result = await runCli(["template", "lint", path.join(dir, "1.2.0"), "--json"]);
     expect(result.exitCode, result.stdout).toBe(0);
-    expect(JSON.parse(result.stdout).warnings).toContainEqual(expect.objectContaining({ rule: "release/migrations-repeated", file: "template.yaml", message: expect.stringContaining("same as 1.1.0's") }));
+    expect(JSON.parse(result.stdout).warnings).toContainEqual(
+      expect.objectContaining({
+        rule: "release/migrations-repeated",
+        file: "template.yaml",
+        message: expect.stringContaining("same as 1.1.0's"),
+      }),
+    );
     const text = await runCli(["template", "lint", path.join(dir, "1.2.0")]);
     expect(text.stdout).toMatch(/template\.yaml:\d+ {2}release\/migrations-repeated {2}migrations are the same as 1\.1\.0.s/);
     expect(text.stdout).toMatch(/no findings; \d+ warnings?/);

@@ -9,7 +9,18 @@ describe("a clean service", () => {
     const report = await svc.run();
     expect(failures(report)).toEqual([]);
     const ids = report.findings.map((f) => f.check);
-    for (const id of ["paved/manifest", "paved/version-lag", "paved/required-files", "paved/managed-drift", "service/ci-workflow", "service/alert-rules", "service/dashboard", "service/ownership", "paved/secrets", "paved/waivers"]) {
+    for (const id of [
+      "paved/manifest",
+      "paved/version-lag",
+      "paved/required-files",
+      "paved/managed-drift",
+      "service/ci-workflow",
+      "service/alert-rules",
+      "service/dashboard",
+      "service/ownership",
+      "paved/secrets",
+      "paved/waivers",
+    ]) {
       expect(ids).toContain(id);
       expect(only(report, id).status).toBe("pass");
     }
@@ -62,7 +73,10 @@ describe("paved/manifest", () => {
     const f = only(await svc.run({ source: undefined }), "paved/manifest");
     expect(f.status).toBe("fail");
     expect(f.message).toContain("does not exist");
-    await expect(svc.run({ source: path.join(svc.dir, "nope") })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining("--source") });
+    await expect(svc.run({ source: path.join(svc.dir, "nope") })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining("--source"),
+    });
   });
 
   it("refuses a broken .paved.yml with a UserError (exit 2) naming the field", async () => {
@@ -101,7 +115,9 @@ describe("paved/required-files", () => {
 
   it("does not require a file a `when` rule leaves out for these answers", async () => {
     const versions = {
-      "1.0.0": svcVersion({ manifest: { files: { required: ["Dockerfile", "docs/runbook.md"], when: { Dockerfile: 'owner == "someone-else"' } } } }),
+      "1.0.0": svcVersion({
+        manifest: { files: { required: ["Dockerfile", "docs/runbook.md"], when: { Dockerfile: 'owner == "someone-else"' } } },
+      }),
     };
     const svc = await makeService({ versions });
     expect(only(await svc.run(), "paved/required-files").status).toBe("pass");
@@ -120,7 +136,9 @@ describe("paved/managed-drift", () => {
   });
 
   it("reports a lost executable bit", async () => {
-    const versions = { "1.0.0": svcVersion({ manifest: { files: { managed: ["deploy/app.yaml", "run.sh"] } }, files: { "run.sh": "#!/bin/sh\necho hi\n" } }) };
+    const versions = {
+      "1.0.0": svcVersion({ manifest: { files: { managed: ["deploy/app.yaml", "run.sh"] } }, files: { "run.sh": "#!/bin/sh\necho hi\n" } }),
+    };
     const svc = await makeService({ versions });
     chmodSync(path.join(svc.source, "svc/1.0.0/files/run.sh"), 0o755);
     expect(only(await svc.run(), "paved/managed-drift").message).toContain("should be executable");
@@ -130,7 +148,9 @@ describe("paved/managed-drift", () => {
     const versions = { "1.0.0": svcVersion({ files: { "deploy/app.yaml": "owner: {{owner}}\n" } }) };
     const svc = await makeService({ versions });
     expect(only(await svc.run(), "paved/managed-drift").status).toBe("pass");
-    svc.write({ ".paved.yml": readFileSync(path.join(svc.dir, ".paved.yml"), "utf8").replace("owner: team-payments", "owner: team-other") });
+    svc.write({
+      ".paved.yml": readFileSync(path.join(svc.dir, ".paved.yml"), "utf8").replace("owner: team-payments", "owner: team-other"),
+    });
     const f = only(await svc.run(), "paved/managed-drift");
     expect(f.status).toBe("fail");
     expect(f.diff).toContain("-owner: team-other");
@@ -143,7 +163,12 @@ describe("paved/managed-drift", () => {
     writeFileSync(path.join(svc.dir, "legacy.properties"), Buffer.from("# caf\xe8\nprix=3\n", "latin1"));
     svc.commit();
     const f = only(await svc.run(), "paved/managed-drift");
-    expect(f).toMatchObject({ status: "fail", file: "legacy.properties", line: 1, message: "legacy.properties differs from the template from line 1" });
+    expect(f).toMatchObject({
+      status: "fail",
+      file: "legacy.properties",
+      line: 1,
+      message: "legacy.properties differs from the template from line 1",
+    });
     expect(f.diff).toContain("-# caf\u00e9\n+# caf\u00e8");
   });
 
@@ -159,7 +184,10 @@ describe("paved/managed-drift", () => {
 describe("service/ci-workflow", () => {
   it("fails when the workflow runs neither the tests nor paved doctor", async () => {
     const svc = await makeService();
-    svc.write({ ".github/workflows/ci.yml": "name: ci\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm run build\n" });
+    svc.write({
+      ".github/workflows/ci.yml":
+        "name: ci\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm run build\n",
+    });
     const findings = findingsOf(await svc.run(), "service/ci-workflow");
     expect(findings.map((f) => f.key)).toEqual(["tests", "doctor"]);
     expect(findings[0]).toMatchObject({ file: ".github/workflows/ci.yml", line: 3 });
@@ -176,7 +204,10 @@ describe("service/ci-workflow", () => {
   it("accepts a GitLab pipeline that runs both, and reports broken YAML with its line", async () => {
     const svc = await makeService();
     svc.remove(".github");
-    svc.write({ ".gitlab-ci.yml": "stages: [test]\ntest:\n  script:\n    - npm ci\n    - npm test\ndoctor:\n  script: npx paved doctor --format gitlab\n" });
+    svc.write({
+      ".gitlab-ci.yml":
+        "stages: [test]\ntest:\n  script:\n    - npm ci\n    - npm test\ndoctor:\n  script: npx paved doctor --format gitlab\n",
+    });
     expect(only(await svc.run(), "service/ci-workflow").status).toBe("pass");
     svc.write({ ".gitlab-ci.yml": "stages: [test]\ntest:\n  script: [npm test\n" });
     const broken = findingsOf(await svc.run(), "service/ci-workflow");
@@ -210,7 +241,10 @@ describe("service/alert-rules and service/dashboard", () => {
 
   it("reports invalid YAML, a rule without expr, and a bad `for` with their lines", async () => {
     const svc = await makeService();
-    svc.write({ "monitoring/alerts.yml": "groups:\n  - name: x\n    rules:\n      - alert: PaymentsApiDown\n        for: soon\n      - alert: HighErrorRate\n        expr: vector(1)\n" });
+    svc.write({
+      "monitoring/alerts.yml":
+        "groups:\n  - name: x\n    rules:\n      - alert: PaymentsApiDown\n        for: soon\n      - alert: HighErrorRate\n        expr: vector(1)\n",
+    });
     const findings = findingsOf(await svc.run(), "service/alert-rules");
     expect(findings.map((f) => [f.message, f.line])).toEqual([
       ["monitoring/alerts.yml: PaymentsApiDown has no expr", 4],
@@ -244,13 +278,19 @@ describe("service/ownership", () => {
 
   it("accepts org-qualified and group: references", async () => {
     const svc = await makeService();
-    svc.write({ CODEOWNERS: "* @acme/team-payments @someone\n", "catalog-info.yaml": "kind: Component\nmetadata:\n  name: payments-api\nspec:\n  owner: group:default/team-payments\n" });
+    svc.write({
+      CODEOWNERS: "* @acme/team-payments @someone\n",
+      "catalog-info.yaml": "kind: Component\nmetadata:\n  name: payments-api\nspec:\n  owner: group:default/team-payments\n",
+    });
     expect(only(await svc.run(), "service/ownership").status).toBe("pass");
   });
 
   it("fails when catalog-info.yaml names another owner, and when CODEOWNERS has no catch-all", async () => {
     const svc = await makeService();
-    svc.write({ CODEOWNERS: "/src/ @team-payments\n", "catalog-info.yaml": "kind: Component\nmetadata:\n  name: payments-api\nspec:\n  type: service\n  owner: team-billing\n" });
+    svc.write({
+      CODEOWNERS: "/src/ @team-payments\n",
+      "catalog-info.yaml": "kind: Component\nmetadata:\n  name: payments-api\nspec:\n  type: service\n  owner: team-billing\n",
+    });
     const findings = findingsOf(await svc.run(), "service/ownership");
     expect(findings.map((f) => [f.file, f.line])).toEqual([
       ["CODEOWNERS", 1],
@@ -262,7 +302,10 @@ describe("service/ownership", () => {
   it("fails when the files are gone", async () => {
     const svc = await makeService();
     svc.remove("CODEOWNERS", "catalog-info.yaml");
-    expect(findingsOf(await svc.run(), "service/ownership").map((f) => f.message)).toEqual(["CODEOWNERS is missing", "catalog-info.yaml is missing"]);
+    expect(findingsOf(await svc.run(), "service/ownership").map((f) => f.message)).toEqual([
+      "CODEOWNERS is missing",
+      "catalog-info.yaml is missing",
+    ]);
   });
 });
 

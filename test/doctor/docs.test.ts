@@ -17,7 +17,9 @@ describe("docs/doctor.md", () => {
     const versions = readdirSync(path.join(ROOT, "templates/service")).filter((v) => /^\d+\.\d+\.\d+/.test(v));
     expect(versions).toContain("1.0.0");
     for (const version of versions) {
-      const manifest = parse(readFileSync(path.join(ROOT, "templates/service", version, "template.yaml"), "utf8")) as { checks?: Array<{ id: string }> };
+      const manifest = parse(readFileSync(path.join(ROOT, "templates/service", version, "template.yaml"), "utf8")) as {
+        checks?: Array<{ id: string }>;
+      };
       expect(manifest.checks?.length ?? 0, version).toBeGreaterThan(5);
       for (const check of manifest.checks ?? []) expect(docs, `${version}: ${check.id}`).toContain(`| \`${check.id}\` |`);
     }

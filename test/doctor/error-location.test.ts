@@ -34,7 +34,10 @@ describe("doctor findings located by the error's fields", () => {
     expect(finding.status).toBe("fail");
     expect(finding.file).toBe("templates/svc/1.0.0/template.yaml");
     expect(finding.line).toBeGreaterThanOrEqual(3);
-    expect(sarifLocationOf(formatReport(report, "sarif"), "paved/manifest")).toEqual({ uri: "templates/svc/1.0.0/template.yaml", startLine: finding.line });
+    expect(sarifLocationOf(formatReport(report, "sarif"), "paved/manifest")).toEqual({
+      uri: "templates/svc/1.0.0/template.yaml",
+      startLine: finding.line,
+    });
     expect(formatReport(report, "github")).toContain(`file=templates/svc/1.0.0/template.yaml,line=${finding.line}`);
   });
 

@@ -77,7 +77,7 @@ export function svcVersion(overrides: { manifest?: Record<string, unknown>; file
     },
     files: {
       "README.md": "# {{name}}\n",
-      Dockerfile: "FROM node:22-alpine\nUSER 1000\nCMD [\"node\", \"server.js\"]\n",
+      Dockerfile: 'FROM node:22-alpine\nUSER 1000\nCMD ["node", "server.js"]\n',
       "deploy/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{name}}\nspec:\n  replicas: 2\n",
       "monitoring/alerts.yml": ALERTS,
       "monitoring/dashboard.json": DASHBOARD,
@@ -100,20 +100,26 @@ export interface ServiceFixture {
 }
 
 /** A template source plus a service rendered from it (real render, .paved.yml, git commit). */
-export async function makeService(options: {
-  versions?: Record<string, FixtureVersion>;
-  version?: string;
-  answers?: Record<string, string>;
-  service?: Partial<ServiceFile>;
-  git?: boolean;
-} = {}): Promise<ServiceFixture> {
+export async function makeService(
+  options: {
+    versions?: Record<string, FixtureVersion>;
+    version?: string;
+    answers?: Record<string, string>;
+    service?: Partial<ServiceFile>;
+    git?: boolean;
+  } = {},
+): Promise<ServiceFixture> {
   const versions = options.versions ?? { "1.0.0": svcVersion() };
   const version = options.version ?? Object.keys(versions)[0]!;
   const source = makeSource({ svc: versions });
   const dir = path.join(tempDir("paved-doctor-"), "payments-api");
   const loaded = await new DirectorySource(source, source, false).loadVersion("svc", version);
   const meta = { template: "svc", version, dirName: "payments-api", ...builtinCliRenderMeta() };
-  const { answers } = await answersForRender(loaded.manifest.questions, options.answers ?? { name: "payments-api", owner: "team-payments" }, meta);
+  const { answers } = await answersForRender(
+    loaded.manifest.questions,
+    options.answers ?? { name: "payments-api", owner: "team-payments" },
+    meta,
+  );
   const { tree } = renderTemplate(loaded, answers, meta);
   writeFiles(dir, { ".keep": "" });
   rmSync(path.join(dir, ".keep"));

@@ -86,7 +86,12 @@ describe("escaping", () => {
     expect(escapeData("50% done\r\nnext")).toBe("50%25 done%0D%0Anext");
     expect(escapeProperty("a:b,c%")).toBe("a%3Ab%2Cc%25");
     const out = formatReport(sampleReport(), "github");
-    expect(out.split("\n").filter((l) => l.startsWith("::")).every((l) => !l.slice(2).includes("\n"))).toBe(true);
+    expect(
+      out
+        .split("\n")
+        .filter((l) => l.startsWith("::"))
+        .every((l) => !l.slice(2).includes("\n")),
+    ).toBe(true);
     expect(out).toContain("::notice file=Dockerfile,line=1,title=paved doctor%3A service/non-root::");
     expect(out).not.toContain("service/alert-rules");
   });
@@ -148,7 +153,13 @@ describe("several services in one report (paved doctor --all)", () => {
     const base = sampleReport();
     const findings = [
       ...base.findings.map((f) => (f.file ? { ...f, file: `${servicePath}/${f.file}` } : f)),
-      { check: "service/dashboard", category: "monitoring", severity: "error" as const, status: "fail" as const, message: "no anchor of its own" },
+      {
+        check: "service/dashboard",
+        category: "monitoring",
+        severity: "error" as const,
+        status: "fail" as const,
+        message: "no anchor of its own",
+      },
     ];
     return sampleReport({ path: servicePath, dir: `/srv/mono/${servicePath}`, findings, summary: summarize(findings) });
   };
@@ -159,7 +170,10 @@ describe("several services in one report (paved doctor --all)", () => {
     expect(validateSarif(text)).toEqual([]);
     const log = JSON.parse(text);
     expect(log.runs).toHaveLength(1);
-    const uris = log.runs[0].results.map((r: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+    const uris = log.runs[0].results.map(
+      (r: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) =>
+        r.locations[0]!.physicalLocation.artifactLocation.uri,
+    );
     expect(uris).toContain("packages/svc-a/deploy/base/pdb.yaml");
     expect(uris).toContain("packages/svc-b/deploy/base/pdb.yaml");
     // A finding with no file of its own is anchored on its service's .paved.yml, not the root's.
@@ -182,7 +196,9 @@ describe("several services in one report (paved doctor --all)", () => {
     const junit = formatReports(reports, "junit");
     expect(junit).toContain('<testsuite name="packages/svc-a: files"');
     expect(junit).toContain('name="paved/managed-drift" file="packages/svc-b/deploy/base/pdb.yaml"');
-    const json = JSON.parse(formatReports(reports, "json", {}, [{ path: "packages/svc-c", error: { message: "broken .paved.yml", hint: "restore it" } }]));
+    const json = JSON.parse(
+      formatReports(reports, "json", {}, [{ path: "packages/svc-c", error: { message: "broken .paved.yml", hint: "restore it" } }]),
+    );
     expect(json).toMatchObject({ ok: false, exitCode: 2 });
     expect(json.applications.map((a: { path: string; exitCode: number }) => [a.path, a.exitCode])).toEqual([
       ["packages/svc-a", 1],

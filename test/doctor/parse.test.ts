@@ -6,7 +6,10 @@ describe("doctor's parsers", () => {
   it("refuse exactly what paved's config reader refuses: one alias-bomb guard, one set of limits", () => {
     const nested = (depth: number) => Array.from({ length: depth }, (_, i) => `${"  ".repeat(i)}k:`).join("\n") + " 1\n";
     const laughs = (levels: number, width: number) =>
-      [`a0: &a0 [${Array(width).fill("x").join(", ")}]`, ...Array.from({ length: levels }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(width).fill(`*a${i}`).join(", ")}]`)].join("\n") + "\n";
+      [
+        `a0: &a0 [${Array(width).fill("x").join(", ")}]`,
+        ...Array.from({ length: levels }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(width).fill(`*a${i}`).join(", ")}]`),
+      ].join("\n") + "\n";
     for (const text of [nested(60), nested(100), laughs(4, 10), laughs(5, 9)]) {
       let configRefused = false;
       try {
@@ -32,10 +35,13 @@ describe("doctor's parsers", () => {
   it("give each document of a stream its first line", () => {
     const text = "# catalog\nkind: Component\nspec:\n  owner: a\n---\nkind: Resource\nspec:\n  owner: b\n";
     const parsed = parseYamlDocuments(text);
-    expect(parsed).toEqual({ ok: true, value: [
-      { value: { kind: "Component", spec: { owner: "a" } }, line: 1 },
-      { value: { kind: "Resource", spec: { owner: "b" } }, line: 6 },
-    ] });
+    expect(parsed).toEqual({
+      ok: true,
+      value: [
+        { value: { kind: "Component", spec: { owner: "a" } }, line: 1 },
+        { value: { kind: "Resource", spec: { owner: "b" } }, line: 6 },
+      ],
+    });
     const leading = parseYamlDocuments("---\nkind: A\n---\nkind: B\n");
     expect(leading.ok && leading.value.map((d) => d.line)).toEqual([2, 4]);
   });
@@ -60,7 +66,12 @@ describe("alias bombs", () => {
   it("are refused before any check walks them (10 levels of 10 aliases: 10^10 nodes)", async () => {
     const { parseYaml, parseYamlDocuments } = await import("../../src/doctor/parse.js");
     const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 10; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? "*a" : `*l${i - 1}`).join(", ")}]`);
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(i === 1 ? "*a" : `*l${i - 1}`)
+          .join(", ")}]`,
+      );
     const bomb = levels.join("\n") + "\n";
     expect(parseYaml(bomb)).toMatchObject({ ok: false, message: expect.stringContaining("expands") });
     expect(parseYamlDocuments(bomb)).toMatchObject({ ok: false });

@@ -42,12 +42,50 @@ function growth(u: string): number {
   return bestLarge / bestSmall;
 }
 
-const ORDINARY = 'export function load(path, options = {}) {\n  const config = JSON.parse(read(path)); // keys, tokens\n  return { ...config, retries: options.retries ?? 3, tokenUrl: config.tokenUrl };\n}\n';
+const ORDINARY =
+  "export function load(path, options = {}) {\n  const config = JSON.parse(read(path)); // keys, tokens\n  return { ...config, retries: options.retries ?? 3, tokenUrl: config.tokenUrl };\n}\n";
 
 /** What the detectors key on: names, separators, quotes, key-block and JWT pieces, in any order. */
 const piece = fc.oneof(
-  fc.constantFrom("token", "password", "secret", "api_key", "apikey", "Access-Key", "pwd", "_", ".", "-", "=", ":", ":=", "=>", " ", "\t", "\n", '"', "'", ",", ";"),
-  fc.constantFrom("-----BEGIN ", "PRIVATE KEY", "-----", "\\n", "a: ", '"type":"service_account"', '"private_key":"', "eyJ", "eyJhbGciOiJIUzI1", ".", "ghp_", "xoxb-", "AKIA", "glpat-"),
+  fc.constantFrom(
+    "token",
+    "password",
+    "secret",
+    "api_key",
+    "apikey",
+    "Access-Key",
+    "pwd",
+    "_",
+    ".",
+    "-",
+    "=",
+    ":",
+    ":=",
+    "=>",
+    " ",
+    "\t",
+    "\n",
+    '"',
+    "'",
+    ",",
+    ";",
+  ),
+  fc.constantFrom(
+    "-----BEGIN ",
+    "PRIVATE KEY",
+    "-----",
+    "\\n",
+    "a: ",
+    '"type":"service_account"',
+    '"private_key":"',
+    "eyJ",
+    "eyJhbGciOiJIUzI1",
+    ".",
+    "ghp_",
+    "xoxb-",
+    "AKIA",
+    "glpat-",
+  ),
   fc.stringMatching(/^[A-Za-z0-9+/=]{1,12}$/),
 );
 const unit = fc.array(piece, { minLength: 1, maxLength: 12 }).map((parts) => parts.join(""));

@@ -16,14 +16,29 @@ const REAL: Record<string, string> = {
   "slack-token": `const slack = "${j("xoxb-", "123456789012", "-", "1234567890123", "-", "AbCdEfGhIjKlMnOpQrStUvWx")}"`,
   "slack-webhook": `url: ${j("https://hooks.slack.com/services/", "T01ABCDEF", "/", "B02GHIJKL", "/", "a1B2c3D4e5F6g7H8i9J0k1L2")}`,
   "stripe-key": `STRIPE=${j("sk_", "live_", "51Hq8dLmQ9pXz4Rt7Vb1Nc6Hy")}`,
-  "private-key": j("-----BEGIN ", "RSA PRIVATE KEY-----\n", "MIIEowIBAAKCAQEA1x2y3z4A5B6C7D8E9F0G1H2I3J4K5L6M7N8O9P0Q1R2S3T4U\n", "-----END RSA PRIVATE KEY-----\n"),
-  "private-key (openssh)": j("-----BEGIN ", "OPENSSH PRIVATE KEY-----\n", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n", "-----END OPENSSH PRIVATE KEY-----\n"),
+  "private-key": j(
+    "-----BEGIN ",
+    "RSA PRIVATE KEY-----\n",
+    "MIIEowIBAAKCAQEA1x2y3z4A5B6C7D8E9F0G1H2I3J4K5L6M7N8O9P0Q1R2S3T4U\n",
+    "-----END RSA PRIVATE KEY-----\n",
+  ),
+  "private-key (openssh)": j(
+    "-----BEGIN ",
+    "OPENSSH PRIVATE KEY-----\n",
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n",
+    "-----END OPENSSH PRIVATE KEY-----\n",
+  ),
   "gcp-service-account": JSON.stringify(
     {
       type: "service_account",
       project_id: "acme-prod",
       private_key_id: "0123456789abcdef",
-      private_key: j("-----BEGIN ", "PRIVATE KEY-----\n", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", "\n-----END PRIVATE KEY-----\n"),
+      private_key: j(
+        "-----BEGIN ",
+        "PRIVATE KEY-----\n",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+        "\n-----END PRIVATE KEY-----\n",
+      ),
       client_email: "deploy@acme-prod.iam.gserviceaccount.com",
     },
     null,
@@ -53,7 +68,7 @@ const LOOK_ALIKES: Record<string, string> = {
   "identifier value": 'tokenType: "access_token"',
   "env var name": "passwordEnv: DB_PASSWORD_FROM_SECRET_STORE",
   "code reference": "const token = process.env.API_TOKEN;",
-  "sentence": 'secret: "Use the vault to fetch this at runtime"',
+  sentence: 'secret: "Use the vault to fetch this at runtime"',
   "private key header in docs": "Paste the key (it starts with -----BEGIN PRIVATE KEY-----) into the vault.",
   "stripe test key": `STRIPE=${j("sk_", "test_", "51Hq8dLmQ9pXz4Rt7Vb1Nc6Hy")}`,
   "slack placeholder": "SLACK_TOKEN=xoxb-your-token-here",
@@ -102,11 +117,16 @@ describe("secret detectors (properties)", () => {
   it("find a token wherever it sits in a line, and never print it", () => {
     fc.assert(
       // Tokens count only at a word boundary (as in GitHub's own scanning): "aghp_..." is not one.
-      fc.property(token, fc.stringMatching(/^(?:[ a-z=:"'(]{0,19}[ =:"'(])?$/), fc.stringMatching(/^[ ;,)"']{0,5}$/), (secret, before, after) => {
-        const found = findSecrets(`x\n${before}${secret}${after}\n`);
-        expect(found.map((f) => f.secret)).toEqual([secret]);
-        expect(redact(secret)).not.toContain(secret.slice(4));
-      }),
+      fc.property(
+        token,
+        fc.stringMatching(/^(?:[ a-z=:"'(]{0,19}[ =:"'(])?$/),
+        fc.stringMatching(/^[ ;,)"']{0,5}$/),
+        (secret, before, after) => {
+          const found = findSecrets(`x\n${before}${secret}${after}\n`);
+          expect(found.map((f) => f.secret)).toEqual([secret]);
+          expect(redact(secret)).not.toContain(secret.slice(4));
+        },
+      ),
       { numRuns: 200 },
     );
   });

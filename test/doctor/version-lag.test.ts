@@ -10,7 +10,18 @@ const lag = (current: string, versions: string[], asOf: string, graceDays = 30) 
 describe("the as-of day", () => {
   it("is a real calendar day as YYYY-MM-DD; today is the UTC date", () => {
     for (const day of ["2026-12-01", "2028-02-29", "2000-02-29", "1999-12-31"]) expect(isCalendarDate(day), day).toBe(true);
-    for (const day of ["2026-02-29", "1900-02-29", "2026-04-31", "2026-00-10", "2026-1-05", "20261201", "2026-12-01T00:00:00Z", " 2026-12-01", ""]) expect(isCalendarDate(day), day).toBe(false);
+    for (const day of [
+      "2026-02-29",
+      "1900-02-29",
+      "2026-04-31",
+      "2026-00-10",
+      "2026-1-05",
+      "20261201",
+      "2026-12-01T00:00:00Z",
+      " 2026-12-01",
+      "",
+    ])
+      expect(isCalendarDate(day), day).toBe(false);
     expect(todayUtc(new Date("2026-12-01T23:30:00-05:00"))).toBe("2026-12-02");
   });
 });
@@ -22,7 +33,15 @@ describe("findVersionLag", () => {
 
   it("counts the grace period from the oldest version not yet applied", () => {
     const result = lag("1.0.0", ["1.0.0", "1.1.0", "1.2.0"], "2026-10-30");
-    expect(result).toMatchObject({ behind: true, kind: "minor", latest: "1.2.0", oldestUnapplied: "1.1.0", released: "2026-10-01", deadline: "2026-10-31", withinGrace: true });
+    expect(result).toMatchObject({
+      behind: true,
+      kind: "minor",
+      latest: "1.2.0",
+      oldestUnapplied: "1.1.0",
+      released: "2026-10-01",
+      deadline: "2026-10-31",
+      withinGrace: true,
+    });
     expect(lag("1.0.0", ["1.0.0", "1.1.0", "1.2.0"], "2026-10-31")).toMatchObject({ withinGrace: false });
     expect(lag("1.1.0", ["1.0.0", "1.1.0", "1.2.0"], "2026-11-20")).toMatchObject({ oldestUnapplied: "1.2.0", withinGrace: true });
   });
@@ -33,7 +52,9 @@ describe("findVersionLag", () => {
   });
 
   it("has no grace period without a release date, and a configurable one", () => {
-    expect(findVersionLag({ current: "1.0.0", versions: ["1.0.0", "1.1.0"], releasedOf: () => undefined, asOf: "2026-01-01", graceDays: 30 })).toMatchObject({ withinGrace: false });
+    expect(
+      findVersionLag({ current: "1.0.0", versions: ["1.0.0", "1.1.0"], releasedOf: () => undefined, asOf: "2026-01-01", graceDays: 30 }),
+    ).toMatchObject({ withinGrace: false });
     expect(lag("1.0.0", ["1.0.0", "1.1.0"], "2026-10-05", 0)).toMatchObject({ withinGrace: false });
     expect(lag("1.0.0", ["1.0.0", "1.1.0"], "2026-12-05", 90)).toMatchObject({ withinGrace: true });
   });
@@ -67,7 +88,11 @@ describe("paved/version-lag", () => {
   });
 
   it("takes the grace period from .paved.yml, and --grace-days over it", async () => {
-    const svc = await makeService({ versions: versions("2.0.0", "2026-11-01"), version: "1.0.0", service: { doctor: { gracePeriodDays: 10 } } });
+    const svc = await makeService({
+      versions: versions("2.0.0", "2026-11-01"),
+      version: "1.0.0",
+      service: { doctor: { gracePeriodDays: 10 } },
+    });
     expect(TODAY > addDays("2026-11-01", 10)).toBe(true);
     expect(only(await svc.run(), "paved/version-lag").status).toBe("fail");
     expect(only(await svc.run({ graceDays: 60 }), "paved/version-lag").status).toBe("pass");

@@ -6,7 +6,15 @@ import type { Finding } from "../../src/doctor/model.js";
 import { findingsOf, makeService, only, svcVersion } from "./fixtures.js";
 import { tempDir } from "../helpers.js";
 
-const failing: Finding = { check: "service/alert-rules", category: "monitoring", severity: "error", status: "fail", message: "x lacks HighErrorRate", file: "x", line: 1 };
+const failing: Finding = {
+  check: "service/alert-rules",
+  category: "monitoring",
+  severity: "error",
+  status: "fail",
+  message: "x lacks HighErrorRate",
+  file: "x",
+  line: 1,
+};
 
 describe("waivers", () => {
   it("waive a failing check through their until date, then stop working and are reported", () => {
@@ -23,7 +31,13 @@ describe("waivers", () => {
   });
 
   it("report a waiver for a check that does not exist, and cover a group with /*", () => {
-    const out = applyWaivers([failing], [{ check: "service/alert-rule", reason: "typo", until: "2030-01-01" }], ["service/alert-rules"], "2026-01-01", "");
+    const out = applyWaivers(
+      [failing],
+      [{ check: "service/alert-rule", reason: "typo", until: "2030-01-01" }],
+      ["service/alert-rules"],
+      "2026-01-01",
+      "",
+    );
     expect(out[0]!.waived).toBeUndefined();
     expect(out[1]!.message).toContain("names no check");
     expect(waiverCovers({ check: "service/*", reason: "r", until: "2030-01-01" }, "service/dashboard")).toBe(true);
@@ -31,7 +45,9 @@ describe("waivers", () => {
   });
 
   it("make doctor pass in a real service, and count as waived", async () => {
-    const svc = await makeService({ service: { waivers: [{ check: "service/ownership", reason: "team rename in progress", until: "2026-12-01" }] } });
+    const svc = await makeService({
+      service: { waivers: [{ check: "service/ownership", reason: "team rename in progress", until: "2026-12-01" }] },
+    });
     svc.write({ CODEOWNERS: "* @team-renamed\n" });
     const report = await svc.run();
     expect(only(report, "service/ownership").waived?.reason).toBe("team rename in progress");
@@ -44,15 +60,39 @@ describe("waivers", () => {
 
 describe("template data checks", () => {
   const checks = [
-    { id: "svc/non-root", type: "file-contains", file: "Dockerfile", pattern: "^USER\\s+(?!root\\b|0\\b)\\S+", message: "the image runs as a non-root user", fix: "add USER 1000", category: "container" },
-    { id: "svc/no-latest", type: "file-not-contains", file: "Dockerfile", pattern: "^FROM\\s+\\S+:latest\\b", message: "base images are pinned", severity: "warning" },
+    {
+      id: "svc/non-root",
+      type: "file-contains",
+      file: "Dockerfile",
+      pattern: "^USER\\s+(?!root\\b|0\\b)\\S+",
+      message: "the image runs as a non-root user",
+      fix: "add USER 1000",
+      category: "container",
+    },
+    {
+      id: "svc/no-latest",
+      type: "file-not-contains",
+      file: "Dockerfile",
+      pattern: "^FROM\\s+\\S+:latest\\b",
+      message: "base images are pinned",
+      severity: "warning",
+    },
     { id: "svc/runbook", type: "file-exists", file: "docs/runbook.md", message: "a runbook exists" },
     { id: "svc/replicas", type: "yaml-path", file: "deploy/app.yaml", path: "spec.replicas", equals: 2, message: "two replicas" },
-    { id: "svc/name", type: "yaml-path", file: "deploy/app.yaml", path: "metadata.name", equals: "{{name}}", message: "the deployment is named after the service" },
+    {
+      id: "svc/name",
+      type: "yaml-path",
+      file: "deploy/app.yaml",
+      path: "metadata.name",
+      equals: "{{name}}",
+      message: "the deployment is named after the service",
+    },
     { id: "svc/engine", type: "json-path", file: "package.json", path: "engines.node", matches: "^>=\\s*2\\d", message: "Node 20+" },
     { id: "svc/gitlab-only", type: "file-exists", file: ".gitlab-ci.yml", message: "GitLab pipeline", when: 'owner == "team-gitlab"' },
   ];
-  const versions = { "1.0.0": svcVersion({ manifest: { checks }, files: { "package.json": '{ "name": "{{name}}", "engines": { "node": ">=20.19" } }\n' } }) };
+  const versions = {
+    "1.0.0": svcVersion({ manifest: { checks }, files: { "package.json": '{ "name": "{{name}}", "engines": { "node": ">=20.19" } }\n' } }),
+  };
 
   it("pass on a clean service (and a false `when` skips)", async () => {
     const svc = await makeService({ versions });
@@ -74,7 +114,10 @@ describe("template data checks", () => {
     expect(only(report, "svc/non-root")).toMatchObject({ status: "fail", severity: "error", file: "Dockerfile", fix: "add USER 1000" });
     expect(only(report, "svc/no-latest")).toMatchObject({ status: "fail", severity: "warning", file: "Dockerfile", line: 1 });
     // docs/runbook.md is required: paved/required-files reports it, the template's check does not repeat it.
-    expect(only(report, "svc/runbook")).toMatchObject({ status: "skip", message: "skipped: docs/runbook.md is missing (paved/required-files reports it)" });
+    expect(only(report, "svc/runbook")).toMatchObject({
+      status: "skip",
+      message: "skipped: docs/runbook.md is missing (paved/required-files reports it)",
+    });
     expect(findingsOf(report, "paved/required-files").map((f) => f.message)).toEqual(["docs/runbook.md is missing"]);
     expect(only(report, "svc/replicas")).toMatchObject({ status: "fail", file: "deploy/app.yaml", line: 4 });
     expect(only(report, "svc/replicas").message).toContain("spec.replicas is 3, expected to equal 2");
@@ -85,9 +128,16 @@ describe("template data checks", () => {
 
 describe("a template check on a file nobody requires", () => {
   it("fails when the file is missing, anchored on .paved.yml", async () => {
-    const checks = [{ id: "svc/security-contact", type: "file-contains", file: "SECURITY.md", pattern: "@", message: "SECURITY.md names a contact" }];
+    const checks = [
+      { id: "svc/security-contact", type: "file-contains", file: "SECURITY.md", pattern: "@", message: "SECURITY.md names a contact" },
+    ];
     const svc = await makeService({ versions: { "1.0.0": svcVersion({ manifest: { checks } }) } });
-    expect(only(await svc.run(), "svc/security-contact")).toMatchObject({ status: "fail", file: ".paved.yml", line: 1, message: "not met: SECURITY.md names a contact (SECURITY.md is missing)" });
+    expect(only(await svc.run(), "svc/security-contact")).toMatchObject({
+      status: "fail",
+      file: ".paved.yml",
+      line: 1,
+      message: "not met: SECURITY.md names a contact (SECURITY.md is missing)",
+    });
     svc.write({ "SECURITY.md": "security@example.com\n" });
     expect(only(await svc.run(), "svc/security-contact").status).toBe("pass");
   });

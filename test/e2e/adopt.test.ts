@@ -62,13 +62,31 @@ const TEAM_LISTEN_FAILURE = '"cannot listen: is another copy running? (team paym
 describe("paved adopt: a hand-copied service", () => {
   it("is adopted as 1.1.0 with the answers it was made with, and paved upgrade reaches the latest version keeping the edits", async () => {
     const dir = path.join(tempDir("paved-adopt-"), "payments-api");
-    const made = await runCli(["new", "service", dir, "--version", "1.1.0", "--set", "owner=team-payments", "--set", "tier=1", "--set", "port=9090", "--no-install"]);
+    const made = await runCli([
+      "new",
+      "service",
+      dir,
+      "--version",
+      "1.1.0",
+      "--set",
+      "owner=team-payments",
+      "--set",
+      "tier=1",
+      "--set",
+      "port=9090",
+      "--no-install",
+    ]);
     expect(made.exitCode, made.stderr).toBe(0);
     const original = parseYaml(read(dir, ".paved.yml")) as { answers: Record<string, unknown> };
     // As a hand copy would be: no .paved.yml, and the team's own changes.
     await git(dir, ["rm", "--quiet", ".paved.yml"]);
     edit(dir, "src/app.ts", '  server.get("/metrics"', `${TEAM_ROUTE}  server.get("/metrics"`);
-    edit(dir, "docs/runbook.md", "Roll back the last release (then find the cause calmly):\n", `${RUNBOOK_NOTE}Roll back the last release (then find the cause calmly):\n`);
+    edit(
+      dir,
+      "docs/runbook.md",
+      "Roll back the last release (then find the cause calmly):\n",
+      `${RUNBOOK_NOTE}Roll back the last release (then find the cause calmly):\n`,
+    );
     edit(dir, "src/server.ts", LISTEN_FAILURE, TEAM_LISTEN_FAILURE);
     await commitAll(dir, "Hand-copied payments-api");
 
@@ -82,18 +100,35 @@ describe("paved adopt: a hand-copied service", () => {
     const adopted = await runCli(["adopt", "service", "--yes", "--json"], { cwd: dir });
     expect(adopted.exitCode, adopted.stderr).toBe(0);
     const body = JSON.parse(adopted.stdout) as AdoptJson;
-    expect(body).toMatchObject({ ok: true, dryRun: false, template: "service", version: "1.1.0", chosenBy: "score", git: true, written: [".paved.yml"] });
+    expect(body).toMatchObject({
+      ok: true,
+      dryRun: false,
+      template: "service",
+      version: "1.1.0",
+      chosenBy: "score",
+      git: true,
+      written: [".paved.yml"],
+    });
     expect(body.answers).toEqual(original.answers);
     expect(body.candidates.map((c) => c.version)).toEqual(VERSIONS);
     const chosen = body.candidates.find((c) => c.chosen)!;
     expect(chosen.version).toBe("1.1.0");
     for (const c of body.candidates) if (c !== chosen) expect(c.score!).toBeGreaterThan(chosen.score!);
-    expect(body.inferred.find((a) => a.question === "owner")).toEqual({ question: "owner", value: "team-payments", from: "catalog-info.yaml#spec.owner" });
+    expect(body.inferred.find((a) => a.question === "owner")).toEqual({
+      question: "owner",
+      value: "team-payments",
+      from: "catalog-info.yaml#spec.owner",
+    });
     expect(body.inferred.find((a) => a.question === "port")?.value).toBe(9090);
     expect(body.inferred.find((a) => a.question === "tier")?.value).toBe(1);
     expect(body.drift.files.map((f) => f.path).sort()).toEqual(["docs/runbook.md", "src/app.ts", "src/server.ts"]);
     expect(body.nextSteps.at(-1)).toMatch(/^paved upgrade/);
-    const recorded = parseYaml(read(dir, ".paved.yml")) as { template: string; source: string; version: string; answers: Record<string, unknown> };
+    const recorded = parseYaml(read(dir, ".paved.yml")) as {
+      template: string;
+      source: string;
+      version: string;
+      answers: Record<string, unknown>;
+    };
     expect(recorded).toEqual({ template: "service", source: "builtin", version: "1.1.0", answers: original.answers });
     // Only .paved.yml was written.
     expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("?? .paved.yml");
@@ -123,9 +158,33 @@ describe("paved adopt: a hand-copied service", () => {
 function demoSource(extra: Record<string, unknown> = {}): string {
   const questions = [
     { name: "name", type: "input", message: "Name", required: true, pattern: "^[a-z][-a-z0-9]*$", infer: ["package.json#name"] },
-    { name: "owner", type: "input", message: "Owner", required: true, pattern: "^team-[a-z]+$", infer: ["conf/owner.yaml#owner", "catalog.yaml#owner"] },
-    { name: "port", type: "number", message: "Port", default: 8080, min: 1024, infer: [{ file: "Dockerfile", regex: "^EXPOSE (\\d+)" }, { file: "fly.toml", regex: "internal_port = (\\d+)" }] },
-    { name: "db", type: "select", message: "Database", choices: ["none", "postgres"], default: "none", infer: [{ file: "migrations", exists: true, value: "postgres" }] },
+    {
+      name: "owner",
+      type: "input",
+      message: "Owner",
+      required: true,
+      pattern: "^team-[a-z]+$",
+      infer: ["conf/owner.yaml#owner", "catalog.yaml#owner"],
+    },
+    {
+      name: "port",
+      type: "number",
+      message: "Port",
+      default: 8080,
+      min: 1024,
+      infer: [
+        { file: "Dockerfile", regex: "^EXPOSE (\\d+)" },
+        { file: "fly.toml", regex: "internal_port = (\\d+)" },
+      ],
+    },
+    {
+      name: "db",
+      type: "select",
+      message: "Database",
+      choices: ["none", "postgres"],
+      default: "none",
+      infer: [{ file: "migrations", exists: true, value: "postgres" }],
+    },
   ];
   const files = {
     "package.json": '{ "name": "{{name}}" }\n',
@@ -136,7 +195,10 @@ function demoSource(extra: Record<string, unknown> = {}): string {
   return makeSource({
     demo: {
       "1.0.0": { manifest: { questions, ...extra }, files },
-      "1.1.0": { manifest: { questions, ...extra }, files: { ...files, "README.md": "# {{name}}\nOwned by {{owner}}; see CHANGELOG.md.\n", "CHANGELOG.md": "# Changes\n" } },
+      "1.1.0": {
+        manifest: { questions, ...extra },
+        files: { ...files, "README.md": "# {{name}}\nOwned by {{owner}}; see CHANGELOG.md.\n", "CHANGELOG.md": "# Changes\n" },
+      },
     },
   });
 }
@@ -188,7 +250,9 @@ describe("paved adopt: inference, scores and output", () => {
       ["owner", "team-shop", "catalog.yaml#owner"],
       ["port", 9000, "fly.toml /internal_port = (\\d+)/"],
     ]);
-    expect(body.notes).toEqual([{ question: "port", rule: "Dockerfile /^EXPOSE (\\d+)/", reason: 'found "80", which must be at least 1024' }]);
+    expect(body.notes).toEqual([
+      { question: "port", rule: "Dockerfile /^EXPOSE (\\d+)/", reason: 'found "80", which must be at least 1024' },
+    ]);
     // 1.0.0: only the Dockerfile's EXPOSE line differs (2 lines); 1.1.0: that, its README line (2) and CHANGELOG.md missing (1).
     expect(body.candidates.map((c) => [c.version, c.score, c.chosen])).toEqual([
       ["1.0.0", 2, true],
@@ -206,7 +270,10 @@ describe("paved adopt: inference, scores and output", () => {
   it("--version adopts that version; --set wins over an inferred answer; an exists rule gives its value", async () => {
     const source = demoSource();
     const { dir } = await demoRepo({ "migrations/001.sql": "create table t ();\n" });
-    const result = await runCli(["adopt", "demo", "--source", source, "--version", "1.1.0", "--set", "owner=team-other", "--yes", "--json"], { cwd: dir });
+    const result = await runCli(
+      ["adopt", "demo", "--source", source, "--version", "1.1.0", "--set", "owner=team-other", "--yes", "--json"],
+      { cwd: dir },
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     const body = JSON.parse(result.stdout) as AdoptJson;
     expect(body).toMatchObject({ version: "1.1.0", chosenBy: "--version", written: [".paved.yml"], missing: ["CHANGELOG.md"] });
@@ -231,7 +298,12 @@ describe("paved adopt: inference, scores and output", () => {
   });
 
   it("scores pre-releases only with --prerelease", async () => {
-    const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [] }, files: { "a.txt": "1\n" } }, "2.0.0-rc.1": { manifest: { questions: [] }, files: { "a.txt": "2\n" } } } });
+    const source = makeSource({
+      demo: {
+        "1.0.0": { manifest: { questions: [] }, files: { "a.txt": "1\n" } },
+        "2.0.0-rc.1": { manifest: { questions: [] }, files: { "a.txt": "2\n" } },
+      },
+    });
     const { dir } = await demoRepo({ "a.txt": "2\n" });
     const versionsScored = async (args: string[]) => {
       const result = await runCli(["adopt", "demo", "--source", source, "--yes", "--dry-run", "--json", ...args], { cwd: dir });
@@ -263,7 +335,10 @@ describe("paved adopt on a terminal", () => {
     expect(transcript).not.toMatch(/\? Name/);
     expect(transcript).not.toMatch(/\? Port/);
     expect(transcript).toMatch(/1\.0\.0\s+6 lines .*<- closest/);
-    expect(parseYaml(read(dir, ".paved.yml"))).toMatchObject({ version: "1.0.0", answers: { name: "shop", owner: "team-typed", port: 9000, db: "none" } });
+    expect(parseYaml(read(dir, ".paved.yml"))).toMatchObject({
+      version: "1.0.0",
+      answers: { name: "shop", owner: "team-typed", port: 9000, db: "none" },
+    });
   });
 });
 
@@ -271,17 +346,35 @@ describe("paved adopt: refusals (exit 2, one line, nothing written)", () => {
   it("a dirty tree, unless --allow-dirty", async () => {
     const { world, dir } = await demoRepo();
     writeFileSync(path.join(dir, "notes.txt"), "wip\n");
-    await expectRefused(["adopt", "demo", "--source", demoSource(), "--yes"], dir, world, /has uncommitted changes \(1 path, e\.g\. notes\.txt\)/);
+    await expectRefused(
+      ["adopt", "demo", "--source", demoSource(), "--yes"],
+      dir,
+      world,
+      /has uncommitted changes \(1 path, e\.g\. notes\.txt\)/,
+    );
     const allowed = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--allow-dirty"], { cwd: dir });
     expect(allowed.exitCode, allowed.stderr).toBe(0);
   });
 
   it("a repository that already has .paved.yml, unless --force", async () => {
     const { world, dir } = await demoRepo({ ".paved.yml": "template: demo\nsource: builtin\nversion: 1.0.0\nanswers: {}\n" });
-    await expectRefused(["adopt", "demo", "--source", demoSource(), "--yes"], dir, world, /^error: the current directory already has \.paved\.yml: it is on a template$/m);
+    await expectRefused(
+      ["adopt", "demo", "--source", demoSource(), "--yes"],
+      dir,
+      world,
+      /^error: the current directory already has \.paved\.yml: it is on a template$/m,
+    );
     const json = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--json"], { cwd: dir });
     expect(json.exitCode).toBe(2);
-    expect(JSON.parse(json.stdout)).toEqual({ ok: false, error: { message: "the current directory already has .paved.yml: it is on a template", hint: expect.stringContaining("--force"), code: "user", fields: {} } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: false,
+      error: {
+        message: "the current directory already has .paved.yml: it is on a template",
+        hint: expect.stringContaining("--force"),
+        code: "user",
+        fields: {},
+      },
+    });
     const forced = await runCli(["adopt", "demo", "--source", demoSource(), "--yes", "--force", "--allow-dirty"], { cwd: dir });
     expect(forced.exitCode, forced.stderr).toBe(0);
     expect(parseYaml(read(dir, ".paved.yml"))).toMatchObject({ template: "demo", answers: { name: "shop" } });
@@ -304,8 +397,15 @@ describe("paved adopt: refusals (exit 2, one line, nothing written)", () => {
 
   it("a template regex the linear-time engine cannot run (a backreference) is a manifest error", async () => {
     const { world, dir } = await demoRepo();
-    const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [{ name: "x", type: "input", message: "X", infer: [{ file: "a", regex: "(a)\\1" }] }] } } } });
-    await expectRefused(["adopt", "demo", "--source", source, "--yes"], dir, world, /infer\[0\]\.regex: is not a regular expression paved can run in linear time/);
+    const source = makeSource({
+      demo: { "1.0.0": { manifest: { questions: [{ name: "x", type: "input", message: "X", infer: [{ file: "a", regex: "(a)\\1" }] }] } } },
+    });
+    await expectRefused(
+      ["adopt", "demo", "--source", source, "--yes"],
+      dir,
+      world,
+      /infer\[0\]\.regex: is not a regular expression paved can run in linear time/,
+    );
   });
 });
 
@@ -326,8 +426,16 @@ describe("paved adopt: what it reads stays inside the repository", () => {
     const body = JSON.parse(result.stdout) as AdoptJson;
     expect(body.answers.owner).toBe("team-shop");
     expect(body.notes.filter((n) => n.question === "owner")).toEqual([
-      { question: "owner", rule: "conf/owner.yaml#owner", reason: "refused: conf/owner.yaml resolves outside the service through a symlinked folder" },
-      { question: "owner", rule: "catalog.yaml#owner", reason: "refused: catalog.yaml is a symlink; paved does not follow links in a repository it adopts" },
+      {
+        question: "owner",
+        rule: "conf/owner.yaml#owner",
+        reason: "refused: conf/owner.yaml resolves outside the service through a symlinked folder",
+      },
+      {
+        question: "owner",
+        rule: "catalog.yaml#owner",
+        reason: "refused: catalog.yaml is a symlink; paved does not follow links in a repository it adopts",
+      },
     ]);
     expect(result.stdout + result.stderr).not.toContain("team-victim");
     expect(read(dir, ".paved.yml")).not.toContain("team-victim");
@@ -342,12 +450,25 @@ describe("paved adopt: what it reads stays inside the repository", () => {
     symlinkSync("../outside", path.join(dir, "docs"));
     await commitAll(dir, "docs lives elsewhere");
     const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [] }, files: { "docs/guide.md": "# Guide\n" } } } });
-    await expectRefused(["adopt", "demo", "--source", source, "--yes", "--apply"], dir, world, /docs\/guide\.md: docs is a symlink where paved needs a directory/);
+    await expectRefused(
+      ["adopt", "demo", "--source", source, "--yes", "--apply"],
+      dir,
+      world,
+      /docs\/guide\.md: docs is a symlink where paved needs a directory/,
+    );
   });
 
   it("a template regex that backtracks exponentially runs in linear time over a large file", async () => {
     const { dir } = await demoRepo({ "big.txt": `${"a".repeat(200_000)}!\n` });
-    const source = makeSource({ demo: { "1.0.0": { manifest: { questions: [{ name: "x", type: "input", message: "X", default: "none", infer: [{ file: "big.txt", regex: "^(a+)+$" }] }] } } } });
+    const source = makeSource({
+      demo: {
+        "1.0.0": {
+          manifest: {
+            questions: [{ name: "x", type: "input", message: "X", default: "none", infer: [{ file: "big.txt", regex: "^(a+)+$" }] }],
+          },
+        },
+      },
+    });
     const result = await runCli(["adopt", "demo", "--source", source, "--yes", "--dry-run", "--json"], { cwd: dir, timeout: 60_000 });
     expect(result.exitCode, result.stderr).toBe(0);
     expect((JSON.parse(result.stdout) as AdoptJson).answers).toEqual({ x: "none" });

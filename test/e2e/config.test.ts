@@ -17,14 +17,22 @@ function demoManifest(extra: Record<string, unknown> = {}) {
     questions: [
       { name: "name", type: "input", message: "Name", default: "{{paved.dirName}}", required: true, pattern: "^[a-z][a-z0-9-]*$" },
       { name: "owner", type: "input", message: "Owner", required: true },
-      { name: "repository", type: "input", message: "Repository", default: "https://github.com/{{owner}}/{{name}}", pattern: "^https://\\S+$", patternHint: "must be an https URL" },
+      {
+        name: "repository",
+        type: "input",
+        message: "Repository",
+        default: "https://github.com/{{owner}}/{{name}}",
+        pattern: "^https://\\S+$",
+        patternHint: "must be an https URL",
+      },
     ],
     hooks: { postCreate: [HOOK] },
     ...extra,
   };
 }
 const DEMO_FILES = {
-  "README.md": "{{name}} by {{owner}} at {{repository}}\ncli {{paved.cli}} package {{paved.cliPackage}} version {{paved.cliVersion}} pin {{paved.cliPin}}\n",
+  "README.md":
+    "{{name}} by {{owner}} at {{repository}}\ncli {{paved.cli}} package {{paved.cliPackage}} version {{paved.cliVersion}} pin {{paved.cliPin}}\n",
 };
 
 /** A world: a root holding the user's XDG config, a project folder (cwd) and a template source. */
@@ -46,7 +54,10 @@ function userConfig(w: World, text: string): void {
 }
 
 function newDemo(w: World, extra: string[] = [], env: Record<string, string | undefined> = {}) {
-  return runCli(["new", "demo", "svc", "--source", w.source, "--set", "owner=team-a", "--no-git", ...extra], { cwd: w.project, env: { ...w.env, ...env } });
+  return runCli(["new", "demo", "svc", "--source", w.source, "--set", "owner=team-a", "--no-git", ...extra], {
+    cwd: w.project,
+    env: { ...w.env, ...env },
+  });
 }
 
 /** Exit 2, the one-line message (first line matches), a fix, no stack trace, and nothing written. */
@@ -67,10 +78,14 @@ describe("paved config --json: the effective configuration and where each value 
     const w = world();
     const org = path.join(w.root, "org", "paved.yml");
     writeFiles(w.root, {
-      "org/paved.yml": "verify: true\ncli: \"@acme/paved@1.4.2\"\ntrust: [https://git.example.com/platform/templates.git]\ndefaults: { demo: { owner: team-org, repository: \"https://org.example.com/{{name}}\" } }\n",
+      "org/paved.yml":
+        'verify: true\ncli: "@acme/paved@1.4.2"\ntrust: [https://git.example.com/platform/templates.git]\ndefaults: { demo: { owner: team-org, repository: "https://org.example.com/{{name}}" } }\n',
       "project/.pavedrc.yml": "source: ./golden\ndefaults: { demo: { owner: team-project } }\ntrust: [/anything]\n",
     });
-    userConfig(w, "cli: { package: \"@acme/paved@1.5.0\", pin: devDependency }\ntrust: [../../shared/templates]\ndefaults: { demo: { owner: team-user } }\n");
+    userConfig(
+      w,
+      'cli: { package: "@acme/paved@1.5.0", pin: devDependency }\ntrust: [../../shared/templates]\ndefaults: { demo: { owner: team-user } }\n',
+    );
     const deep = path.join(w.project, "services", "api");
     mkdirSync(deep, { recursive: true });
     const env = { ...w.env, PAVED_CONFIG: org };
@@ -86,7 +101,10 @@ describe("paved config --json: the effective configuration and where each value 
     ]);
     expect(config.source).toEqual({ value: path.join(w.project, "golden"), from: projectFile });
     expect(config.verify).toEqual({ value: true, from: org });
-    expect(config.cli).toEqual({ value: { package: "@acme/paved", version: "1.5.0", spec: "@acme/paved@1.5.0", pin: "devDependency" }, from: w.userFile });
+    expect(config.cli).toEqual({
+      value: { package: "@acme/paved", version: "1.5.0", spec: "@acme/paved@1.5.0", pin: "devDependency" },
+      from: w.userFile,
+    });
     expect(config.defaults).toEqual({
       demo: {
         owner: { value: "team-project", from: projectFile },
@@ -99,7 +117,9 @@ describe("paved config --json: the effective configuration and where each value 
     ]);
     expect(config.warnings).toEqual([expect.stringContaining(`${projectFile}: trust is ignored`)]);
 
-    const withEnv = JSON.parse((await runCli(["config", "--json"], { cwd: deep, env: { ...env, PAVED_SOURCE: "https://git.example.com/x.git" } })).stdout);
+    const withEnv = JSON.parse(
+      (await runCli(["config", "--json"], { cwd: deep, env: { ...env, PAVED_SOURCE: "https://git.example.com/x.git" } })).stdout,
+    );
     expect(withEnv.source).toEqual({ value: "https://git.example.com/x.git", from: "PAVED_SOURCE" });
 
     const human = await runCli(["config"], { cwd: deep, env });
@@ -113,7 +133,10 @@ describe("paved config --json: the effective configuration and where each value 
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
     const config = JSON.parse((await runCli(["config", "--json"], { cwd: w.project, env: w.env })).stdout);
     expect(config.files).toEqual([]);
-    expect(config.cli).toEqual({ value: { package: pkg.name, version: pkg.version, spec: `${pkg.name}@${pkg.version}`, pin: "npx" }, from: "default" });
+    expect(config.cli).toEqual({
+      value: { package: pkg.name, version: pkg.version, spec: `${pkg.name}@${pkg.version}`, pin: "npx" },
+      from: "default",
+    });
     expect(config.source).toEqual({ value: "builtin", from: "default" });
     expect(config.trust).toEqual([]);
   });
@@ -125,7 +148,9 @@ describe("defaults: org answer defaults", () => {
     userConfig(w, 'defaults:\n  demo:\n    repository: "https://git.example.com/{{owner}}/{{name}}"\n');
     const made = await newDemo(w, ["--trust"]);
     expect(made.exitCode, made.stderr).toBe(0);
-    expect(readFileSync(path.join(w.project, "svc", "README.md"), "utf8")).toContain("svc by team-a at https://git.example.com/team-a/svc\n");
+    expect(readFileSync(path.join(w.project, "svc", "README.md"), "utf8")).toContain(
+      "svc by team-a at https://git.example.com/team-a/svc\n",
+    );
     expect(readFileSync(path.join(w.project, "svc", ".paved.yml"), "utf8")).toContain("repository: https://git.example.com/team-a/svc");
 
     const other = world();
@@ -137,8 +162,13 @@ describe("defaults: org answer defaults", () => {
 
   it("are still validated against the question: a bad one is refused naming the config file and field", async () => {
     const w = world();
-    userConfig(w, "defaults:\n  demo:\n    repository: \"ftp://{{owner}}\"\n");
-    await expectRefused(w, () => newDemo(w, ["--trust"]), new RegExp(`${escapeRegExp(w.userFile)}: defaults\\.demo\\.repository: "ftp://team-a" for repository: must be an https URL`), /fix it there, or pass --set repository=/);
+    userConfig(w, 'defaults:\n  demo:\n    repository: "ftp://{{owner}}"\n');
+    await expectRefused(
+      w,
+      () => newDemo(w, ["--trust"]),
+      new RegExp(`${escapeRegExp(w.userFile)}: defaults\\.demo\\.repository: "ftp://team-a" for repository: must be an https URL`),
+      /fix it there, or pass --set repository=/,
+    );
   });
 
   it("a default for a question the version does not ask is a warning, not a failure", async () => {
@@ -160,7 +190,12 @@ describe("defaults in upgrade", () => {
     await git(service, ["add", "-A"]);
     await git(service, ["commit", "-qm", "init"]);
     const withRegion = demoManifest({ hooks: {} });
-    withRegion.questions.push({ name: "region", type: "input", message: "Region", default: "eu-{{owner}}" } as (typeof withRegion.questions)[number]);
+    withRegion.questions.push({
+      name: "region",
+      type: "input",
+      message: "Region",
+      default: "eu-{{owner}}",
+    } as (typeof withRegion.questions)[number]);
     makeSource({ demo: { "1.1.0": { manifest: withRegion, files: { ...DEMO_FILES, "region.txt": "{{region}}\n" } } } }, w.source);
     userConfig(w, 'defaults:\n  demo:\n    region: "us-{{owner}}"\n');
     const upgraded = await runCli(["upgrade", service], { cwd: w.project, env: w.env });
@@ -202,7 +237,9 @@ describe("trust: sources whose hooks run without --trust", () => {
     const w = world();
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
     const projectFile = path.join(w.project, ".pavedrc.yml");
-    writeFiles(w.project, { ".pavedrc.yml": "cli: { package: \"evil@file:./evil.tgz\", pin: devDependency }\ndefaults: { demo: { owner: team-project } }\n" });
+    writeFiles(w.project, {
+      ".pavedrc.yml": 'cli: { package: "evil@file:./evil.tgz", pin: devDependency }\ndefaults: { demo: { owner: team-project } }\n',
+    });
     const made = await runCli(["new", "demo", "svc", "--source", w.source, "--trust", "--no-git"], { cwd: w.project, env: w.env });
     expect(made.exitCode, made.stderr).toBe(0);
     expect(made.stderr).toContain(`warning: ${projectFile}: cli is ignored`);
@@ -225,20 +262,54 @@ describe("trust: sources whose hooks run without --trust", () => {
     expect(normalizeTrustSpec("https://bot:s3cret@Git.Example.com/acme/templates.git/")).toBe("https://git.example.com/acme/templates");
     expect(normalizeTrustSpec("https://git.example.com/acme/templates?ref=x#y")).toBe("https://git.example.com/acme/templates");
     expect(normalizeTrustSpec("git@github.com:acme/templates.git")).toBe(normalizeTrustSpec("ssh://git@github.com/acme/templates"));
-    expect(normalizeTrustSpec("https://git.example.com/acme/templates")).not.toBe(normalizeTrustSpec("https://git.example.com/acme/templates-evil"));
-    expect(normalizeTrustSpec("http://git.example.com/acme/templates")).not.toBe(normalizeTrustSpec("https://git.example.com/acme/templates"));
+    expect(normalizeTrustSpec("https://git.example.com/acme/templates")).not.toBe(
+      normalizeTrustSpec("https://git.example.com/acme/templates-evil"),
+    );
+    expect(normalizeTrustSpec("http://git.example.com/acme/templates")).not.toBe(
+      normalizeTrustSpec("https://git.example.com/acme/templates"),
+    );
   });
 });
 
 describe("invalid configuration is refused: exit 2, file, field and fix, nothing written", () => {
   const cases: Array<[string, "user" | "project", string, RegExp, RegExp]> = [
-    ["a range as cli version", "user", 'cli: "@acme/paved@^1.4.0"\n', /config\.yml: cli: .*not an exact version/, /cli: "@acme\/paved@1\.4\.2"/],
-    ["a cli without a version", "user", "cli: { package: \"@acme/paved\", pin: devDependency }\n", /config\.yml: cli.package: must be a package and an exact version/, /exact version/],
+    [
+      "a range as cli version",
+      "user",
+      'cli: "@acme/paved@^1.4.0"\n',
+      /config\.yml: cli: .*not an exact version/,
+      /cli: "@acme\/paved@1\.4\.2"/,
+    ],
+    [
+      "a cli without a version",
+      "user",
+      'cli: { package: "@acme/paved", pin: devDependency }\n',
+      /config\.yml: cli.package: must be a package and an exact version/,
+      /exact version/,
+    ],
     ["an unknown pin", "user", 'cli: { package: "@acme/paved@1.4.2", pin: global }\n', /config\.yml: cli.pin: /, /pin: devDependency/],
     ["shell characters in cli", "user", 'cli: "paved@file:/tmp/x y.tgz"\n', /config\.yml: cli: .*may hold only/, /exact version/],
-    ["trust that is not a list", "user", "trust: https://git.example.com/t.git\n", /config\.yml: trust: .*expected array/i, /a list of template sources/],
-    ["a bad question name in defaults", "project", "defaults: { demo: { \"bad-name\": x } }\n", /\.pavedrc\.yml: defaults\.demo\.bad-name: .*question name/i, /defaults: \{ service:/],
-    ["an unknown key", "project", "colour: blue\n", /\.pavedrc\.yml: unknown key "colour"/, /the keys are source, verify, defaults, cli and trust/],
+    [
+      "trust that is not a list",
+      "user",
+      "trust: https://git.example.com/t.git\n",
+      /config\.yml: trust: .*expected array/i,
+      /a list of template sources/,
+    ],
+    [
+      "a bad question name in defaults",
+      "project",
+      'defaults: { demo: { "bad-name": x } }\n',
+      /\.pavedrc\.yml: defaults\.demo\.bad-name: .*question name/i,
+      /defaults: \{ service:/,
+    ],
+    [
+      "an unknown key",
+      "project",
+      "colour: blue\n",
+      /\.pavedrc\.yml: unknown key "colour"/,
+      /the keys are source, verify, defaults, cli and trust/,
+    ],
   ];
   it.each(cases)("%s", async (_what, where, text, message, hint) => {
     const w = world();
@@ -250,7 +321,12 @@ describe("invalid configuration is refused: exit 2, file, field and fix, nothing
 
   it("PAVED_CONFIG naming a missing file", async () => {
     const w = world();
-    await expectRefused(w, () => newDemo(w, [], { PAVED_CONFIG: path.join(w.root, "nope.yml") }), /PAVED_CONFIG=.*nope\.yml: no such file/, /unset it/);
+    await expectRefused(
+      w,
+      () => newDemo(w, [], { PAVED_CONFIG: path.join(w.root, "nope.yml") }),
+      /PAVED_CONFIG=.*nope\.yml: no such file/,
+      /unset it/,
+    );
   });
 });
 
@@ -259,7 +335,12 @@ describe("minPavedVersion: a template version that needs a newer paved is refuse
 
   it("new: exit 2 with the upgrade command from cli", async () => {
     const w = world(demoManifest(needsNewer));
-    await expectRefused(w, () => newDemo(w, ["--trust"]), /^error: template demo 1\.0\.0 needs paved >= 99\.0\.0 \(this is \d+\.\d+\.\d+\S*\)$/, /npx --yes paved@99\.0\.0 <command>/);
+    await expectRefused(
+      w,
+      () => newDemo(w, ["--trust"]),
+      /^error: template demo 1\.0\.0 needs paved >= 99\.0\.0 \(this is \d+\.\d+\.\d+\S*\)$/,
+      /npx --yes paved@99\.0\.0 <command>/,
+    );
     userConfig(w, 'cli: { package: "@acme/paved@1.4.2", pin: devDependency }\n');
     await expectRefused(w, () => newDemo(w, ["--trust"]), /needs paved >= 99\.0\.0/, /npm install -D --save-exact @acme\/paved@99\.0\.0/);
   });
@@ -279,7 +360,12 @@ describe("minPavedVersion: a template version that needs a newer paved is refuse
 
   it("upgrade and fleet upgrade: refused before anything changes", async () => {
     const { w, service } = await serviceWithNewerRelease();
-    await expectRefused(w, () => runCli(["upgrade", service, "--trust"], { cwd: w.project, env: w.env }), /template demo 1\.1\.0 needs paved >= 99\.0\.0/, /npx --yes paved@99\.0\.0/);
+    await expectRefused(
+      w,
+      () => runCli(["upgrade", service, "--trust"], { cwd: w.project, env: w.env }),
+      /template demo 1\.1\.0 needs paved >= 99\.0\.0/,
+      /npx --yes paved@99\.0\.0/,
+    );
     // fleet upgrade checks the service's branch out and back: only git's reflogs may move.
     const withoutReflogs = () => Object.fromEntries(Object.entries(snapshotDir(w.root)).filter(([p]) => !p.includes("/.git/logs/")));
     const before = withoutReflogs();
@@ -294,7 +380,12 @@ describe("minPavedVersion: a template version that needs a newer paved is refuse
     const { w, service } = await serviceWithNewerRelease();
     // The recorded version itself now asks for paved 99 (a directory source is not locked).
     makeSource({ demo: { "1.0.0": { manifest: demoManifest(needsNewer), files: DEMO_FILES } } }, w.source);
-    await expectRefused(w, () => runCli(["doctor", service], { cwd: w.project, env: w.env }), /template demo 1\.0\.0 needs paved >= 99\.0\.0/, /npx --yes paved@99\.0\.0/);
+    await expectRefused(
+      w,
+      () => runCli(["doctor", service], { cwd: w.project, env: w.env }),
+      /template demo 1\.0\.0 needs paved >= 99\.0\.0/,
+      /npx --yes paved@99\.0\.0/,
+    );
     const fleet = await runCli(["fleet", "report", service, "--format", "json", "--no-cache"], { cwd: w.project, env: w.env });
     expect(fleet.stderr).not.toMatch(STACK);
     expect(fleet.stdout + fleet.stderr).toContain("needs paved >= 99.0.0");
@@ -304,4 +395,3 @@ describe("minPavedVersion: a template version that needs a newer paved is refuse
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
-

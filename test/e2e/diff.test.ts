@@ -62,7 +62,11 @@ describe("paved diff", () => {
     const json = await runCli(["diff", dir, "--json"]);
     const report = JSON.parse(String(json.stdout));
     expect(report).toMatchObject({ ok: true, template: "svc", version: "1.0.0", drifted: true, added: 1, removed: 2 });
-    expect(report.files.map((f: { path: string; status: string }) => `${f.path}:${f.status}`)).toEqual(["README.md:modified", "gone.txt:deleted", "run.sh:mode"]);
+    expect(report.files.map((f: { path: string; status: string }) => `${f.path}:${f.status}`)).toEqual([
+      "README.md:modified",
+      "gone.txt:deleted",
+      "run.sh:mode",
+    ]);
   });
 
   it("refuses a directory that is not a service", async () => {

@@ -5,7 +5,15 @@ import { git, runCli, snapshotDir, tempDir } from "../helpers.js";
 
 async function newService(name: string, ...set: string[]): Promise<string> {
   const target = path.join(tempDir("paved-doctor-e2e-"), name);
-  const created = await runCli(["new", "service", target, "--set", `owner=team-${name}`, "--no-install", ...set.flatMap((s) => ["--set", s])]);
+  const created = await runCli([
+    "new",
+    "service",
+    target,
+    "--set",
+    `owner=team-${name}`,
+    "--no-install",
+    ...set.flatMap((s) => ["--set", s]),
+  ]);
   expect(created.exitCode, created.stderr).toBe(0);
   return target;
 }
@@ -35,7 +43,6 @@ function failingIds(stdout: string): string[] {
   return [...new Set(failingFindings(stdout).map((f) => f.check))].sort();
 }
 
-
 describe("paved doctor on a generated service", () => {
   let clean: string;
   beforeAll(async () => {
@@ -51,13 +58,22 @@ describe("paved doctor on a generated service", () => {
     const json = await runCli(["doctor", clean, "--json"]);
     expect(json.exitCode).toBe(0);
     const recorded = /^version: (\S+)$/m.exec(readFileSync(path.join(clean, ".paved.yml"), "utf8"))![1];
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, exitCode: 0, template: "service", version: recorded, latest: recorded, summary: { errors: 0, warnings: 0 } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      exitCode: 0,
+      template: "service",
+      version: recorded,
+      latest: recorded,
+      summary: { errors: 0, warnings: 0 },
+    });
   });
 
   it("exits 1 on a service broken in several ways, reporting each problem", async () => {
     const dir = await newService("broken");
     rmSync(path.join(dir, "Dockerfile"));
-    edit(dir, "deploy/base/pdb.yaml", (t) => t.replace("unhealthyPodEvictionPolicy: AlwaysAllow", "unhealthyPodEvictionPolicy: IfHealthyBudget"));
+    edit(dir, "deploy/base/pdb.yaml", (t) =>
+      t.replace("unhealthyPodEvictionPolicy: AlwaysAllow", "unhealthyPodEvictionPolicy: IfHealthyBudget"),
+    );
     edit(dir, ".github/workflows/ci.yml", (t) => t.replace(/\n {6}- name: paved doctor\n.*\n/, "\n      - run: echo skipped\n"));
     edit(dir, "monitoring/alerts.yml", (t) => t.replace("- alert: TargetDown", "- alert: TargetGone"));
     writeFileSync(path.join(dir, "CODEOWNERS"), "* @someone-else\n");
@@ -67,12 +83,27 @@ describe("paved doctor on a generated service", () => {
     const result = await runCli(["doctor", dir, "--json"]);
     expect(result.exitCode).toBe(1);
     // Exactly the built-in checks; the template's own checks about the missing Dockerfile leave it to paved/required-files.
-    expect(failingIds(result.stdout)).toEqual(["paved/managed-drift", "paved/required-files", "paved/secrets", "service/alert-rules", "service/ci-workflow", "service/ownership"]);
+    expect(failingIds(result.stdout)).toEqual([
+      "paved/managed-drift",
+      "paved/required-files",
+      "paved/secrets",
+      "service/alert-rules",
+      "service/ci-workflow",
+      "service/ownership",
+    ]);
     const findings = (JSON.parse(result.stdout) as { findings: JsonFinding[] }).findings;
     expect(findings.filter((f) => f.message.includes("skipped: Dockerfile is missing")).length).toBeGreaterThan(0);
     const human = await runCli(["doctor", dir]);
     expect(human.exitCode).toBe(1);
-    for (const text of ["✗ paved/required-files  Dockerfile is missing", "deploy/base/pdb.yaml differs from the template", "lacks the required alert TargetDown", "no CI job runs `paved doctor`", "gives * to @someone-else", "AWS access key id", "fix: run `paved doctor --fix`"]) {
+    for (const text of [
+      "✗ paved/required-files  Dockerfile is missing",
+      "deploy/base/pdb.yaml differs from the template",
+      "lacks the required alert TargetDown",
+      "no CI job runs `paved doctor`",
+      "gives * to @someone-else",
+      "AWS access key id",
+      "fix: run `paved doctor --fix`",
+    ]) {
       expect(human.stdout).toContain(text);
     }
     expect(human.stdout).not.toContain("Q3EGWNZ7RT4XK2LM");
@@ -93,7 +124,10 @@ describe("paved doctor on a generated service", () => {
     const serviceFile = path.join(dir, ".paved.yml");
     const recorded = readFileSync(serviceFile, "utf8");
     writeFileSync(path.join(dir, "CODEOWNERS"), "* @team-renamed\n");
-    writeFileSync(serviceFile, recorded + "waivers:\n  - check: service/ownership\n    reason: team rename in progress\n    until: 2026-06-30\n");
+    writeFileSync(
+      serviceFile,
+      recorded + "waivers:\n  - check: service/ownership\n    reason: team rename in progress\n    until: 2026-06-30\n",
+    );
 
     // On its until day a waiver still turns an error into "waived".
     const waived = await runCli(["doctor", dir, "--strict", "--as-of", "2026-06-30"]);
@@ -120,7 +154,10 @@ describe("paved doctor on a generated service", () => {
     expect(inside.exitCode, inside.stderr).toBe(0);
     const report = JSON.parse(inside.stdout) as { asOf: string; findings: JsonFinding[] };
     expect(report.asOf).toBe("2026-12-09");
-    expect(report.findings.find((f) => f.check === "paved/version-lag")).toMatchObject({ status: "pass", message: expect.stringContaining("within the grace period until 2026-12-10") });
+    expect(report.findings.find((f) => f.check === "paved/version-lag")).toMatchObject({
+      status: "pass",
+      message: expect.stringContaining("within the grace period until 2026-12-10"),
+    });
 
     const out = path.join(tempDir(), "doctor.sarif");
     const after = await runCli(["doctor", dir, "--format", "sarif", "--output", out, "--as-of", "2026-12-10"]);
@@ -139,7 +176,9 @@ describe("paved doctor on a generated service", () => {
     for (const bad of ["2026-02-30", "2026-13-01", "tomorrow", "2026-1-5", "2026-12-01T00:00:00Z"]) {
       const result = await runCli(["doctor", clean, "--as-of", bad]);
       expect(result.exitCode, bad).toBe(2);
-      expect(result.stderr).toMatch(/^error: --as-of: must be a calendar date as YYYY-MM-DD, e\.g\. 2026-12-01\nfix: pass a day such as --as-of 2026-12-01, or leave the flag out to judge as of today \(UTC\)\n?$/);
+      expect(result.stderr).toMatch(
+        /^error: --as-of: must be a calendar date as YYYY-MM-DD, e\.g\. 2026-12-01\nfix: pass a day such as --as-of 2026-12-01, or leave the flag out to judge as of today \(UTC\)\n?$/,
+      );
       expect(result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
     }
     expect(snapshotDir(clean)).toEqual(before);
@@ -160,11 +199,19 @@ describe("paved doctor on a generated service", () => {
     const summary = path.join(tempDir(), "summary.md");
     const github = await runCli(["doctor", dir, "--format", "github"], { env: { GITHUB_STEP_SUMMARY: summary } });
     expect(github.exitCode).toBe(1);
-    expect(github.stdout).toContain("::error file=.paved.yml,line=1,title=paved doctor%3A service/ownership::CODEOWNERS is missing%0Afix: ");
+    expect(github.stdout).toContain(
+      "::error file=.paved.yml,line=1,title=paved doctor%3A service/ownership::CODEOWNERS is missing%0Afix: ",
+    );
     expect(readFileSync(summary, "utf8")).toContain("| ✗ error | `service/ownership` | CODEOWNERS is missing<br>fix: ");
 
     const gitlab = await runCli(["doctor", dir, "--format", "gitlab"]);
-    expect(JSON.parse(gitlab.stdout)).toContainEqual(expect.objectContaining({ check_name: "service/ownership", severity: "critical", location: { path: ".paved.yml", lines: { begin: 1 } } }));
+    expect(JSON.parse(gitlab.stdout)).toContainEqual(
+      expect.objectContaining({
+        check_name: "service/ownership",
+        severity: "critical",
+        location: { path: ".paved.yml", lines: { begin: 1 } },
+      }),
+    );
     const junit = await runCli(["doctor", dir, "--format", "junit"]);
     expect(junit.stdout).toContain('<failure message="CODEOWNERS is missing" type="error">');
   });

@@ -43,7 +43,10 @@ describe("interactive prompts on a terminal", () => {
 
   it("--yes never prompts, even on a terminal", async () => {
     const parent = tempDir();
-    const result = await runInTerminal(["new", "service", path.join(parent, "yes-svc"), "--yes", "--set", "owner=team-y", "--no-install", "--no-git"], []);
+    const result = await runInTerminal(
+      ["new", "service", path.join(parent, "yes-svc"), "--yes", "--set", "owner=team-y", "--no-install", "--no-git"],
+      [],
+    );
     expect(result.exitCode, result.stdout).toBe(0);
     expect(result.stdout).not.toMatch(/\?.*Service name/);
   });

@@ -12,12 +12,19 @@ const write = (dir: string, p: string, text: string) => {
   writeFileSync(path.join(dir, p), text);
 };
 /** Every file under `dir` but .git, with its bytes: "untouched" means equal snapshots. */
-const files = (dir: string) => Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([k]) => !k.startsWith(".git/") && k !== ".git/"));
+const files = (dir: string) =>
+  Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([k]) => !k.startsWith(".git/") && k !== ".git/"));
 
 function source(): string {
   return makeSource({
-    "1.0.0": { manifest: { files: { managed: ["ci.yml"] } }, files: { "a.txt": "1\n", "ci.yml": "steps: [test]\n", "README.md": "# {{name}}\n" } },
-    "1.1.0": { manifest: { files: { managed: ["ci.yml"] } }, files: { "a.txt": "2\n", "ci.yml": "steps: [test, doctor]\n", "README.md": "# {{name}}\n", "new.txt": "new\n" } },
+    "1.0.0": {
+      manifest: { files: { managed: ["ci.yml"] } },
+      files: { "a.txt": "1\n", "ci.yml": "steps: [test]\n", "README.md": "# {{name}}\n" },
+    },
+    "1.1.0": {
+      manifest: { files: { managed: ["ci.yml"] } },
+      files: { "a.txt": "2\n", "ci.yml": "steps: [test, doctor]\n", "README.md": "# {{name}}\n", "new.txt": "new\n" },
+    },
   });
 }
 
@@ -28,7 +35,17 @@ async function monorepo(): Promise<{ root: string; src: string }> {
   await git(root, ["init", "-q"]);
   write(root, "README.md", "the monorepo\n");
   for (const name of ["svc-a", "svc-b"]) {
-    const made = await runCli(["new", "svc", path.join(root, "packages", name), "--source", src, "--version", "1.0.0", "--yes", "--no-git"]);
+    const made = await runCli([
+      "new",
+      "svc",
+      path.join(root, "packages", name),
+      "--source",
+      src,
+      "--version",
+      "1.0.0",
+      "--yes",
+      "--no-git",
+    ]);
     expect(made.exitCode, String(made.stderr)).toBe(0);
   }
   await commitAll(root, "two services");
@@ -60,7 +77,9 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     const { root } = await monorepo();
     const human = await runCli(["upgrade", "--dry-run"], { cwd: root });
     expect(human.exitCode, String(human.stderr)).toBe(0);
-    expect(human.stdout).toMatch(/== packages\/svc-a \(1\/2\)[\s\S]*svc 1\.0\.0 -> 1\.1\.0[\s\S]*== packages\/svc-b \(2\/2\)[\s\S]*svc 1\.0\.0 -> 1\.1\.0/);
+    expect(human.stdout).toMatch(
+      /== packages\/svc-a \(1\/2\)[\s\S]*svc 1\.0\.0 -> 1\.1\.0[\s\S]*== packages\/svc-b \(2\/2\)[\s\S]*svc 1\.0\.0 -> 1\.1\.0/,
+    );
     expect(human.stdout).toContain("paved upgrade: 2 applications, 2 ok");
 
     const result = await runCli(["upgrade", "--all", "--commit", "--json"], { cwd: root });
@@ -76,7 +95,10 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     const log = (await git(root, ["log", "--format=%H", "-2"])).stdout.trim().split("\n");
     for (const [i, name] of ["svc-b", "svc-a"].entries()) {
       const touched = (await git(root, ["show", "--name-only", "--format=", log[i]!])).stdout.trim().split("\n");
-      expect(touched.every((p) => p.startsWith(`packages/${name}/`)), touched.join(", ")).toBe(true);
+      expect(
+        touched.every((p) => p.startsWith(`packages/${name}/`)),
+        touched.join(", "),
+      ).toBe(true);
     }
     expect((await git(root, ["status", "--porcelain"])).stdout).toBe("");
   });
@@ -125,13 +147,18 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     expect(validateSarif(String(sarif.stdout))).toEqual([]);
     const log = JSON.parse(String(sarif.stdout));
     expect(log.runs).toHaveLength(1);
-    const uris = log.runs[0].results.map((r: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) => r.locations[0]!.physicalLocation.artifactLocation.uri);
+    const uris = log.runs[0].results.map(
+      (r: { locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }) =>
+        r.locations[0]!.physicalLocation.artifactLocation.uri,
+    );
     expect(uris).toEqual(expect.arrayContaining(["packages/svc-a/ci.yml", "packages/svc-b/ci.yml"]));
 
     const github = await runCli(["doctor", "--format", "github", "--as-of", "2026-12-01"], { cwd: root });
     expect(github.stdout).toContain("::error file=packages/svc-a/ci.yml,");
     expect(github.stdout).toContain("::error file=packages/svc-b/ci.yml,");
-    const gitlab = JSON.parse(String((await runCli(["doctor", "--format", "gitlab"], { cwd: root })).stdout)) as Array<{ location: { path: string } }>;
+    const gitlab = JSON.parse(String((await runCli(["doctor", "--format", "gitlab"], { cwd: root })).stdout)) as Array<{
+      location: { path: string };
+    }>;
     expect(gitlab.map((i) => i.location.path)).toEqual(expect.arrayContaining(["packages/svc-a/ci.yml", "packages/svc-b/ci.yml"]));
     const junit = String((await runCli(["doctor", "--format", "junit"], { cwd: root })).stdout);
     expect(junit).toContain('file="packages/svc-a/ci.yml"');
@@ -139,7 +166,9 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     const json = JSON.parse(String((await runCli(["doctor", "--json"], { cwd: root })).stdout));
     expect(json).toMatchObject({ ok: false, exitCode: 1 });
     expect(json.applications.map((a: { path: string }) => a.path)).toEqual(["packages/svc-a", "packages/svc-b"]);
-    expect(json.applications[1].findings.filter((f: { status: string }) => f.status === "fail").map((f: { file: string }) => f.file)).toContain("packages/svc-b/ci.yml");
+    expect(
+      json.applications[1].findings.filter((f: { status: string }) => f.status === "fail").map((f: { file: string }) => f.file),
+    ).toContain("packages/svc-b/ci.yml");
 
     // One service pointed at: the same root-relative paths.
     const one = await runCli(["doctor", "packages/svc-b", "--format", "github"], { cwd: root });
@@ -159,13 +188,29 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     expect(clean.exitCode, String(clean.stdout)).toBe(0);
     write(root, ".github/workflows/ledger-ci.yml", `${read(root, ".github/workflows/ledger-ci.yml")}# edited\n`);
     const drifted = await runCli(["diff", "packages/ledger", "--json"], { cwd: root });
-    expect(JSON.parse(String(drifted.stdout)).files.map((f: { path: string }) => f.path)).toEqual(["../../.github/workflows/ledger-ci.yml"]);
+    expect(JSON.parse(String(drifted.stdout)).files.map((f: { path: string }) => f.path)).toEqual([
+      "../../.github/workflows/ledger-ci.yml",
+    ]);
   });
 
   it("`paved upgrade` of a service in a subdirectory renders with {{paved.path}} and leaves the files it placed at the root alone", async () => {
     const src = makeSource({
-      "1.0.0": { manifest: { rootFiles: [".github/**"] }, files: { "a.txt": "1\n", "where.txt": "root is {{paved.root}}\n", ".github/workflows/{{paved.dirName}}.yml": "on: [push]\npaths: {{paved.path}}\n" } },
-      "1.1.0": { manifest: { rootFiles: [".github/**"] }, files: { "a.txt": "2\n", "where.txt": "root is {{paved.root}}\n", ".github/workflows/{{paved.dirName}}.yml": "on: [push, pull_request]\npaths: {{paved.path}}\n" } },
+      "1.0.0": {
+        manifest: { rootFiles: [".github/**"] },
+        files: {
+          "a.txt": "1\n",
+          "where.txt": "root is {{paved.root}}\n",
+          ".github/workflows/{{paved.dirName}}.yml": "on: [push]\npaths: {{paved.path}}\n",
+        },
+      },
+      "1.1.0": {
+        manifest: { rootFiles: [".github/**"] },
+        files: {
+          "a.txt": "2\n",
+          "where.txt": "root is {{paved.root}}\n",
+          ".github/workflows/{{paved.dirName}}.yml": "on: [push, pull_request]\npaths: {{paved.path}}\n",
+        },
+      },
     });
     const root = tempDir("paved-monorepo-upgrade-root-files-");
     await git(root, ["init", "-q"]);
@@ -195,7 +240,9 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     for (const args of [["upgrade"], ["upgrade", "--all"], ["diff"], ["doctor"], ["doctor", "--all", "--format", "sarif"]]) {
       const result = await runCli(args, { cwd: root });
       expect(result.exitCode, `${args.join(" ")}: ${result.stderr}`).toBe(2);
-      expect(result.stderr).toMatch(/^error: \. is not a paved service: no \.paved\.yml .*in the files git has below it\nfix: create a service with `paved new <template> <dir>`, or bring an existing one in with `paved adopt <template> \[dir\]`/);
+      expect(result.stderr).toMatch(
+        /^error: \. is not a paved service: no \.paved\.yml .*in the files git has below it\nfix: create a service with `paved new <template> <dir>`, or bring an existing one in with `paved adopt <template> \[dir\]`/,
+      );
       expect(result.stderr).not.toMatch(STACK);
       expect(result.stdout).toBe("");
     }

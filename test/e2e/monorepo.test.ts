@@ -41,23 +41,35 @@ async function expectRefused(repo: string, run: () => ReturnType<typeof runCli>,
   expect((await git(repo, ["status", "--porcelain", "--untracked-files=all"])).stdout).toBe(status);
 }
 
-type Workflow = { name: string; on: Record<string, { paths?: string[]; branches?: string[]; tags?: string[] }>; defaults?: { run: { "working-directory": string } }; jobs: Record<string, { steps: Array<Record<string, any>> }> };
+type Workflow = {
+  name: string;
+  on: Record<string, { paths?: string[]; branches?: string[]; tags?: string[] }>;
+  defaults?: { run: { "working-directory": string } };
+  jobs: Record<string, { steps: Array<Record<string, any>> }>;
+};
 
 describe("paved new inside an existing repository", () => {
   it("adds two GitHub services under packages/: no nested .git, staged or committed, workflows at the root that run for their folder", async () => {
     const repo = await monorepo();
     const a = await newService(repo, "packages/svc-a", "--set", "owner=team-a");
     expect(a.exitCode, a.stderr).toBe(0);
-    expect(a.stdout).toMatch(/Added packages\/svc-a to .* from service 2\.2\.0: \d+ files \(\+2 at the repository root: \.github\/workflows\/svc-a-ci\.yml, \.github\/workflows\/svc-a-deploy\.yml\), staged on main/);
+    expect(a.stdout).toMatch(
+      /Added packages\/svc-a to .* from service 2\.2\.0: \d+ files \(\+2 at the repository root: \.github\/workflows\/svc-a-ci\.yml, \.github\/workflows\/svc-a-deploy\.yml\), staged on main/,
+    );
     expect(a.stdout).toMatch(/git commit -m "paved: add service svc-a at packages\/svc-a"/);
     expect(a.stdout).not.toMatch(/git remote add/);
     expect(existsSync(path.join(repo, "packages/svc-a/.git"))).toBe(false);
     expect(existsSync(path.join(repo, "packages/svc-a/.github"))).toBe(false);
     // Staged: exactly the new files, nothing else changed, nothing committed.
     const staged = (await git(repo, ["diff", "--cached", "--name-only"])).stdout.split("\n");
-    expect(staged.filter((p) => !p.startsWith("packages/svc-a/"))).toEqual([".github/workflows/svc-a-ci.yml", ".github/workflows/svc-a-deploy.yml"]);
+    expect(staged.filter((p) => !p.startsWith("packages/svc-a/"))).toEqual([
+      ".github/workflows/svc-a-ci.yml",
+      ".github/workflows/svc-a-deploy.yml",
+    ]);
     expect(staged).toContain("packages/svc-a/.paved.yml");
-    expect((await git(repo, ["status", "--porcelain", "--untracked-files=all"])).stdout.split("\n").every((l) => l.startsWith("A "))).toBe(true);
+    expect((await git(repo, ["status", "--porcelain", "--untracked-files=all"])).stdout.split("\n").every((l) => l.startsWith("A "))).toBe(
+      true,
+    );
     expect((await git(repo, ["log", "--format=%s"])).stdout).toBe("start");
     const recordA = parseYaml(readFileSync(path.join(repo, "packages/svc-a/.paved.yml"), "utf8"));
     expect(recordA.rootFiles).toEqual([".github/workflows/svc-a-ci.yml", ".github/workflows/svc-a-deploy.yml"]);
@@ -84,7 +96,11 @@ describe("paved new inside an existing repository", () => {
           expect(workflow.on.pull_request?.paths).toEqual([`packages/${name}/**`, `.github/workflows/${name}-*.yml`]);
           const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
           const setupNode = steps.find((s) => String(s.uses).startsWith("actions/setup-node"));
-          expect(setupNode?.with).toMatchObject({ "node-version-file": `packages/${name}/.nvmrc`, cache: "npm", "cache-dependency-path": `packages/${name}/package-lock.json` });
+          expect(setupNode?.with).toMatchObject({
+            "node-version-file": `packages/${name}/.nvmrc`,
+            cache: "npm",
+            "cache-dependency-path": `packages/${name}/package-lock.json`,
+          });
           expect(steps.find((s) => String(s.uses).startsWith("docker/build-push-action"))?.with.context).toBe(`packages/${name}`);
         } else {
           expect(workflow.on.push?.tags).toEqual([`${name}-v*.*.*`]);
@@ -95,14 +111,21 @@ describe("paved new inside an existing repository", () => {
     // doctor's service/ci-workflow reads the root workflow this service owns.
     const doctor = await runCli(["doctor", "packages/svc-a", "--format", "json"], { cwd: repo });
     const ci = JSON.parse(doctor.stdout).findings.filter((f: { check: string }) => f.check === "service/ci-workflow");
-    expect(ci).toEqual([expect.objectContaining({ status: "pass", message: expect.stringMatching(/\.github\/workflows\/svc-a-ci\.yml at the repository root/) })]);
+    expect(ci).toEqual([
+      expect.objectContaining({
+        status: "pass",
+        message: expect.stringMatching(/\.github\/workflows\/svc-a-ci\.yml at the repository root/),
+      }),
+    ]);
   });
 
   it("adds a GitLab service: .gitlab/ci/<name>.yml at the root, jobs for its folder, and the include the root pipeline needs", async () => {
     const repo = await monorepo();
     const result = await newService(repo, "packages/ledger", "--set", "owner=team-ledger", "--set", "ci=gitlab", "--commit");
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/warning: \.gitlab-ci\.yml does not exist: GitLab runs \.gitlab\/ci\/ledger\.yml only when the repository's root pipeline includes it/);
+    expect(result.stderr).toMatch(
+      /warning: \.gitlab-ci\.yml does not exist: GitLab runs \.gitlab\/ci\/ledger\.yml only when the repository's root pipeline includes it/,
+    );
     expect(result.stderr).toContain('  include:\n    - local: ".gitlab/ci/*.yml"');
     expect(existsSync(path.join(repo, "packages/ledger/.gitlab-ci.yml"))).toBe(false);
     expect(existsSync(path.join(repo, ".gitlab-ci.yml"))).toBe(false); // shared by every service: never paved's
@@ -119,7 +142,9 @@ describe("paved new inside an existing repository", () => {
       const run = await runCli(["doctor", "packages/ledger", "--format", "json"], { cwd: repo });
       return JSON.parse(run.stdout).findings.filter((f: { check: string }) => f.check === "service/ci-workflow");
     };
-    expect(await doctor()).toEqual([expect.objectContaining({ status: "fail", message: ".gitlab/ci/ledger.yml never runs: there is no root .gitlab-ci.yml" })]);
+    expect(await doctor()).toEqual([
+      expect.objectContaining({ status: "fail", message: ".gitlab/ci/ledger.yml never runs: there is no root .gitlab-ci.yml" }),
+    ]);
     writeFileSync(path.join(repo, ".gitlab-ci.yml"), 'include:\n  - local: ".gitlab/ci/*.yml"\n');
     await git(repo, ["add", ".gitlab-ci.yml"]);
     await git(repo, ["commit", "--quiet", "-m", "include the services' pipelines"]);
@@ -138,8 +163,16 @@ describe("paved new inside an existing repository", () => {
     await git(repo, ["add", "--all"]);
     await git(repo, ["commit", "--quiet", "-m", "a hand-made workflow"]);
 
-    await expectRefused(repo, () => newService(repo, "packages/svc-a", "--set", "owner=team-b"), /^error: packages\/svc-a: service at packages\/svc-a is already there \(packages\/svc-a\/\.paved\.yml\); paved applies one template to a folder$/);
-    await expectRefused(repo, () => newService(repo, "packages/svc-a/worker", "--set", "owner=team-b"), /^error: packages\/svc-a\/worker: a new application there would overlap service at packages\/svc-a; one application's folder may not hold another's$/);
+    await expectRefused(
+      repo,
+      () => newService(repo, "packages/svc-a", "--set", "owner=team-b"),
+      /^error: packages\/svc-a: service at packages\/svc-a is already there \(packages\/svc-a\/\.paved\.yml\); paved applies one template to a folder$/,
+    );
+    await expectRefused(
+      repo,
+      () => newService(repo, "packages/svc-a/worker", "--set", "owner=team-b"),
+      /^error: packages\/svc-a\/worker: a new application there would overlap service at packages\/svc-a; one application's folder may not hold another's$/,
+    );
     await expectRefused(
       repo,
       () => newService(repo, "packages/other", "--set", "owner=team-b", "--set", "name=svc-a"),
@@ -155,11 +188,19 @@ describe("paved new inside an existing repository", () => {
   it("refuses a dirty tree (naming the paths) and --commit on a detached HEAD, writing nothing", async () => {
     const repo = await monorepo();
     writeFiles(repo, { "notes.txt": "work in progress\n" });
-    await expectRefused(repo, () => newService(repo, "packages/svc-a", "--set", "owner=team-a"), /^error: .* has uncommitted changes \(notes\.txt\); paved adds a service only to a clean working tree$/);
+    await expectRefused(
+      repo,
+      () => newService(repo, "packages/svc-a", "--set", "owner=team-a"),
+      /^error: .* has uncommitted changes \(notes\.txt\); paved adds a service only to a clean working tree$/,
+    );
     await git(repo, ["add", "notes.txt"]);
     await git(repo, ["commit", "--quiet", "-m", "notes"]);
     await git(repo, ["checkout", "--quiet", "--detach", "HEAD"]);
-    await expectRefused(repo, () => newService(repo, "packages/svc-a", "--set", "owner=team-a", "--commit"), /^error: .* is on a detached HEAD; --commit would make a commit on no branch$/);
+    await expectRefused(
+      repo,
+      () => newService(repo, "packages/svc-a", "--set", "owner=team-a", "--commit"),
+      /^error: .* is on a detached HEAD; --commit would make a commit on no branch$/,
+    );
     const staged = await newService(repo, "packages/svc-a", "--set", "owner=team-a");
     expect(staged.exitCode, staged.stderr).toBe(0);
     expect(staged.stdout).toMatch(/staged \(HEAD is detached: switch to a branch before you commit\)/);
@@ -177,13 +218,18 @@ describe("paved new inside an existing repository", () => {
     // Both workflows under the service's folder never run; both the template places at the root are missing.
     expect(ci.map((f: { status: string }) => f.status)).toEqual(["fail", "fail", "fail", "fail"]);
     expect(ci[0]).toMatchObject({
-      message: "packages/svc-a/.github/workflows/ci.yml never runs: GitHub runs workflows only from the repository root's .github/workflows/",
+      message:
+        "packages/svc-a/.github/workflows/ci.yml never runs: GitHub runs workflows only from the repository root's .github/workflows/",
       // Reports locate findings from the repository root (issue 16): the file under the service's folder.
       file: "packages/svc-a/.github/workflows/ci.yml",
-      fix: expect.stringMatching(/^move its jobs to \.github\/workflows\/svc-a-ci\.yml, \.github\/workflows\/svc-a-deploy\.yml at the repository root/),
+      fix: expect.stringMatching(
+        /^move its jobs to \.github\/workflows\/svc-a-ci\.yml, \.github\/workflows\/svc-a-deploy\.yml at the repository root/,
+      ),
     });
     expect(ci[1].message).toMatch(/^packages\/svc-a\/\.github\/workflows\/deploy\.yml never runs/);
-    expect(ci[2].message).toBe("no CI runs for packages/svc-a: the template's .github/workflows/svc-a-ci.yml is missing at the repository root");
+    expect(ci[2].message).toBe(
+      "no CI runs for packages/svc-a: the template's .github/workflows/svc-a-ci.yml is missing at the repository root",
+    );
     expect(doctor.exitCode).toBe(1);
   });
 
@@ -211,7 +257,11 @@ describe("paved new inside an existing repository", () => {
     writeFiles(other, { ".gitignore": ".ci/\n" });
     await git(other, ["add", ".gitignore"]);
     await git(other, ["commit", "--quiet", "-m", "ignore .ci"]);
-    await expectRefused(other, () => runCli(["new", "tool", "tools/lint", "--source", source, "--yes"], { cwd: other }), /^error: git add failed in .*: The following paths are ignored by one of your \.gitignore files:/);
+    await expectRefused(
+      other,
+      () => runCli(["new", "tool", "tools/lint", "--source", source, "--yes"], { cwd: other }),
+      /^error: git add failed in .*: The following paths are ignored by one of your \.gitignore files:/,
+    );
     expect(existsSync(path.join(other, "tools"))).toBe(false);
     expect(existsSync(path.join(other, ".ci"))).toBe(false);
   });

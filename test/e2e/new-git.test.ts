@@ -9,7 +9,11 @@ const OWNER = ["--set", "owner=team-payments"];
 /** `paved new service` with git, in `env` only (no inherited GIT_* variables); returns the target and the run. */
 async function newService(env: Record<string, string>, format: "json" | "text" = "json") {
   const target = path.join(tempDir(), "svc");
-  const result = await execa(process.execPath, [BIN, "new", "service", target, ...OWNER, "--no-install", ...(format === "json" ? ["--json"] : [])], { env, extendEnv: false, reject: false });
+  const result = await execa(
+    process.execPath,
+    [BIN, "new", "service", target, ...OWNER, "--no-install", ...(format === "json" ? ["--json"] : [])],
+    { env, extendEnv: false, reject: false },
+  );
   return { target, result };
 }
 
@@ -43,7 +47,13 @@ describe("the repository paved new makes", () => {
   });
 
   it("with the identity in GIT_AUTHOR_* and GIT_COMMITTER_* only: those, and no fallback", async () => {
-    const env = { ...envWithoutIdentity(tempDir()), GIT_AUTHOR_NAME: "Env Author", GIT_AUTHOR_EMAIL: "author@example.com", GIT_COMMITTER_NAME: "Env Committer", GIT_COMMITTER_EMAIL: "committer@example.com" };
+    const env = {
+      ...envWithoutIdentity(tempDir()),
+      GIT_AUTHOR_NAME: "Env Author",
+      GIT_AUTHOR_EMAIL: "author@example.com",
+      GIT_COMMITTER_NAME: "Env Committer",
+      GIT_COMMITTER_EMAIL: "committer@example.com",
+    };
     const { target, result } = await newService(env);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/no git identity/);
@@ -80,13 +90,25 @@ describe("the repository paved new makes", () => {
     writeFileSync(path.join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" | head -n 1 >> '${log}'\nexec '${real}' "$@"\n`);
     chmodSync(path.join(bin, "git"), 0o755);
     const base = envWithoutIdentity(tempDir());
-    const env = { ...base, PATH: `${bin}${path.delimiter}${base.PATH ?? ""}`, GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@example.com", GIT_COMMITTER_NAME: "A", GIT_COMMITTER_EMAIL: "a@example.com" };
+    const env = {
+      ...base,
+      PATH: `${bin}${path.delimiter}${base.PATH ?? ""}`,
+      GIT_AUTHOR_NAME: "A",
+      GIT_AUTHOR_EMAIL: "a@example.com",
+      GIT_COMMITTER_NAME: "A",
+      GIT_COMMITTER_EMAIL: "a@example.com",
+    };
     const { target, result } = await newService(env);
     expect(result.exitCode, result.stderr).toBe(0);
     const calls = readFileSync(log, "utf8").trim().split("\n");
     expect(calls, calls.join("\n")).toHaveLength(5);
     // The two questions run at once, in either order; then the three steps that make the repository.
-    expect(calls.slice(0, 2).map((c) => c.split(" ")[0]).sort()).toEqual(["config", "rev-parse"]);
+    expect(
+      calls
+        .slice(0, 2)
+        .map((c) => c.split(" ")[0])
+        .sort(),
+    ).toEqual(["config", "rev-parse"]);
     expect(calls.slice(2).map((c) => c.replace(/^(-c \S+ )*/, "").split(" ")[0])).toEqual(["init", "add", "commit"]);
     expect(calls[4]).toMatch(/^-c maintenance\.auto=false /);
     await expectSoundRepository(target, env, JSON.parse(result.stdout).git.commit);

@@ -135,7 +135,12 @@ describe("paved new", () => {
     expect(bad.exitCode).toBe(2);
     expect(JSON.parse(bad.stdout)).toEqual({
       ok: false,
-      error: { message: expect.stringMatching(/missing answer for "owner"/), hint: expect.stringMatching(/^pass --set owner=\.\.\./), code: "missing-answer", fields: { variable: "owner" } },
+      error: {
+        message: expect.stringMatching(/missing answer for "owner"/),
+        hint: expect.stringMatching(/^pass --set owner=\.\.\./),
+        code: "missing-answer",
+        fields: { variable: "owner" },
+      },
     });
   });
 
@@ -149,7 +154,10 @@ describe("paved new", () => {
     const json = await runCli(["new", "service", target, "--answers-file", file, "--no-install", "--json"]);
     expect(json.exitCode).toBe(2);
     const body = JSON.parse(json.stdout);
-    expect(body).toEqual({ ok: false, error: { message: expect.any(String), hint: expect.any(String), code: "user", fields: { file, line: expect.any(Number) } } });
+    expect(body).toEqual({
+      ok: false,
+      error: { message: expect.any(String), hint: expect.any(String), code: "user", fields: { file, line: expect.any(Number) } },
+    });
     const { line } = body.error.fields;
     expect(body.error.message.startsWith(`${file}:${line}: `)).toBe(true);
 
@@ -160,7 +168,11 @@ describe("paved new", () => {
 
     const flag = await runCli(["new", "service", target, "--set", "owner=team-a", "--remote=", "--no-install", "--json"]);
     expect(flag.exitCode).toBe(2);
-    expect(JSON.parse(flag.stdout).error).toMatchObject({ message: "--remote: must not be empty", code: "option", fields: { flag: "--remote" } });
+    expect(JSON.parse(flag.stdout).error).toMatchObject({
+      message: "--remote: must not be empty",
+      code: "option",
+      fields: { flag: "--remote" },
+    });
     expect(snapshotDir(parent)).toEqual(before);
   });
 
@@ -168,9 +180,23 @@ describe("paved new", () => {
     const dir = tempDir();
     const answers = writeFiles(dir, { "answers.yml": "owner: team-file\ntier: 1\ndescription: 'from: file'\n" });
     const target = path.join(dir, "from-file");
-    const result = await runCli(["new", "service", target, "--answers-file", path.join(answers, "answers.yml"), "--set", "tier=3", "--no-install", "--no-git"]);
+    const result = await runCli([
+      "new",
+      "service",
+      target,
+      "--answers-file",
+      path.join(answers, "answers.yml"),
+      "--set",
+      "tier=3",
+      "--no-install",
+      "--no-git",
+    ]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(parse(readFileSync(path.join(target, ".paved.yml"), "utf8")).answers).toMatchObject({ owner: "team-file", tier: 3, description: "from: file" });
+    expect(parse(readFileSync(path.join(target, ".paved.yml"), "utf8")).answers).toMatchObject({
+      owner: "team-file",
+      tier: 3,
+      description: "from: file",
+    });
 
     const broken = writeFiles(tempDir(), { "a.yml": "owner: [unclosed\n" });
     const refused = await runCli(["new", "service", path.join(dir, "other"), "--answers-file", path.join(broken, "a.yml")]);
@@ -204,7 +230,11 @@ describe("paved new", () => {
     const env = envWithoutIdentity(home);
     writeFileSync(path.join(home, ".gitconfig"), "[init]\n\tdefaultBranch = trunk\n");
     const target = path.join(tempDir(), "svc");
-    const result = await execa(process.execPath, [BIN, "new", "service", target, ...OWNER, "--no-install"], { env, extendEnv: false, reject: false });
+    const result = await execa(process.execPath, [BIN, "new", "service", target, ...OWNER, "--no-install"], {
+      env,
+      extendEnv: false,
+      reject: false,
+    });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/no git identity is configured; the first commit is by paved <paved@localhost>/);
     const plain = { cwd: target, env, extendEnv: false };
@@ -273,8 +303,15 @@ describe("paved new with a template from another source", () => {
     makeSource({
       tool: {
         "1.0.0": {
-          manifest: { questions: [{ name: "name", type: "input", message: "Name", default: "{{paved.dirName}}" }], hooks: { postCreate: hooks } },
-          files: { "README.md": "# {{name}}\n", "bin/run.sh": "#!/bin/sh\necho {{shell name}}\n", "assets/logo.bin": Buffer.from([0, 1, 2, 0x7b, 0x7b, 255]) },
+          manifest: {
+            questions: [{ name: "name", type: "input", message: "Name", default: "{{paved.dirName}}" }],
+            hooks: { postCreate: hooks },
+          },
+          files: {
+            "README.md": "# {{name}}\n",
+            "bin/run.sh": "#!/bin/sh\necho {{shell name}}\n",
+            "assets/logo.bin": Buffer.from([0, 1, 2, 0x7b, 0x7b, 255]),
+          },
         },
       },
     });
@@ -318,7 +355,10 @@ describe("paved new with a template from another source", () => {
     const parent = tempDir();
     const child = runCli(["new", "tool", path.join(parent, "t"), "--source", source, "--trust"]);
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && !readdirSync(parent).some((e) => e.startsWith(".paved-staging-") && existsSync(path.join(parent, e, "tree", "started")))) {
+    while (
+      Date.now() < deadline &&
+      !readdirSync(parent).some((e) => e.startsWith(".paved-staging-") && existsSync(path.join(parent, e, "tree", "started")))
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill(signal);
@@ -329,11 +369,14 @@ describe("paved new with a template from another source", () => {
 });
 
 describe("help and version", () => {
-  it.each([[[]], [["new"]], [["templates"]], [["templates", "list"]], [["templates", "show"]]])("%j --help has an example", async (args) => {
-    const result = await runCli([...args, "--help"]);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/Examples:\n {2}\$ paved /);
-  });
+  it.each([[[]], [["new"]], [["templates"]], [["templates", "list"]], [["templates", "show"]]])(
+    "%j --help has an example",
+    async (args) => {
+      const result = await runCli([...args, "--help"]);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toMatch(/Examples:\n {2}\$ paved /);
+    },
+  );
 
   it("--version prints paved's version", async () => {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));

@@ -12,7 +12,11 @@ import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli, tempDir, writeFiles } from "../helpers.js";
 
-const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  bin: Record<string, string>;
+};
 const NPM_TIMEOUT = 480_000;
 
 /** npm and node without the test runner's npm_* settings (they would point npm at this repository). */
@@ -32,12 +36,16 @@ beforeAll(async () => {
   tarball = path.join(out, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0]!.filename);
   prefix = tempDir("paved-prefix-");
   // The tarball's dependencies come from the registry through npm's cache (--prefer-offline), as in CI's `npm ci`.
-  const install = await execa("npm", ["install", tarball, "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
-    env: cleanEnv(),
-    reject: false,
-    all: true,
-    timeout: NPM_TIMEOUT,
-  });
+  const install = await execa(
+    "npm",
+    ["install", tarball, "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"],
+    {
+      env: cleanEnv(),
+      reject: false,
+      all: true,
+      timeout: NPM_TIMEOUT,
+    },
+  );
   expect(install.exitCode, install.all).toBe(0);
 }, NPM_TIMEOUT + 60_000);
 
@@ -45,9 +53,21 @@ describe("the npm package", () => {
   it("holds only what it needs: bin, dist (no metafile, no source maps), templates, schema, renovate, README and licenses", async () => {
     const dry = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: cleanEnv() });
     const files = (JSON.parse(dry.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    const allowed = /^(bin\/paved\.js|dist\/.+\.js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
+    const allowed =
+      /^(bin\/paved\.js|dist\/.+\.js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(["bin/paved.js", "dist/cli.js", "LICENSE", "LICENSES/LGPL-2.1-or-later.txt", "README.md", "schema/pavedrc.schema.json", "schema/template.schema.json", "renovate/paved.json"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "bin/paved.js",
+        "dist/cli.js",
+        "LICENSE",
+        "LICENSES/LGPL-2.1-or-later.txt",
+        "README.md",
+        "schema/pavedrc.schema.json",
+        "schema/template.schema.json",
+        "renovate/paved.json",
+      ]),
+    );
     expect(files.filter((f) => /\.map$|^(src|test|bench|scripts|docs)\/|metafile/.test(f))).toEqual([]);
   });
 
@@ -56,86 +76,120 @@ describe("the npm package", () => {
     ["22 (PAVED_TEST_NODE22)", process.env.PAVED_TEST_NODE22],
     ["24 (PAVED_TEST_NODE24)", process.env.PAVED_TEST_NODE24],
   ];
-  for (const [label, node] of nodes) it(`installed from the tarball, \`paved --version\` and \`paved new service\` work on Node ${label}`, async (ctx) => {
-    if (!node) return ctx.skip(`${label} is not set: not run`);
-    const env = cleanEnv({ PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: tempDir() });
-    const bin = path.join(prefix, "node_modules", ".bin", Object.keys(pkg.bin)[0]!);
-    const nodeVersion = await execa(node, ["--version"], { env });
-    expect(nodeVersion.stdout).toMatch(label.startsWith("20") ? /^v20\./ : new RegExp(`^v${label.slice(0, 2)}\\.`));
-    const version = await execa(bin, ["--version"], { env, reject: false });
-    expect(version.exitCode, version.stderr).toBe(0);
-    expect(version.stdout.trim()).toBe(pkg.version);
-    const work = tempDir();
-    const made = await execa(bin, ["new", "service", "svc", "--yes", "--set", "owner=team-a", "--no-install", "--no-git"], { cwd: work, env, reject: false });
-    expect(made.exitCode, made.stderr).toBe(0);
-    expect(existsSync(path.join(work, "svc", "catalog-info.yaml"))).toBe(true);
-    expect(made.stdout).toContain(`npx --yes ${pkg.name}@${pkg.version} doctor`);
-  });
+  for (const [label, node] of nodes)
+    it(`installed from the tarball, \`paved --version\` and \`paved new service\` work on Node ${label}`, async (ctx) => {
+      if (!node) return ctx.skip(`${label} is not set: not run`);
+      const env = cleanEnv({ PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: tempDir() });
+      const bin = path.join(prefix, "node_modules", ".bin", Object.keys(pkg.bin)[0]!);
+      const nodeVersion = await execa(node, ["--version"], { env });
+      expect(nodeVersion.stdout).toMatch(label.startsWith("20") ? /^v20\./ : new RegExp(`^v${label.slice(0, 2)}\\.`));
+      const version = await execa(bin, ["--version"], { env, reject: false });
+      expect(version.exitCode, version.stderr).toBe(0);
+      expect(version.stdout.trim()).toBe(pkg.version);
+      const work = tempDir();
+      const made = await execa(bin, ["new", "service", "svc", "--yes", "--set", "owner=team-a", "--no-install", "--no-git"], {
+        cwd: work,
+        env,
+        reject: false,
+      });
+      expect(made.exitCode, made.stderr).toBe(0);
+      expect(existsSync(path.join(work, "svc", "catalog-info.yaml"))).toBe(true);
+      expect(made.stdout).toContain(`npx --yes ${pkg.name}@${pkg.version} doctor`);
+    });
 });
 
 describe("a platform team's config lands in every place of a new service (issue 17's Done-when test)", () => {
-  it("defaults, cli and trust: catalog, alerts' runbook_url, CI, package.json, README, next steps, and the pinned paved runs doctor", async () => {
-    const root = tempDir("paved-rollout-");
-    // The org's templates: a copy of the service template in a directory source of its own, so its hooks are
-    // not built-in ones and run only because the user config trusts that source.
-    const source = path.join(root, "platform-templates");
-    cpSync(path.join(ROOT, "templates", "service"), path.join(source, "service"), { recursive: true });
-    const xdg = path.join(root, "xdg");
-    writeFiles(xdg, {
-      "paved/config.yml": [
-        `source: ${source}`,
-        `trust: [${source}/]`,
-        "cli:",
-        `  package: ${pkg.name}@file:${tarball}`,
-        "  pin: devDependency",
-        "defaults:",
-        "  service:",
-        '    repository: "https://git.example.com/{{owner}}/{{name}}"',
-        "    tier: 2",
-        "",
-      ].join("\n"),
-    });
-    const env = { XDG_CONFIG_HOME: xdg, PAVED_SOURCE: undefined, PAVED_CONFIG: undefined };
-    const made = await runCli(["new", "service", "payments-api", "--yes", "--set", "owner=team-payments"], { cwd: root, env, timeout: NPM_TIMEOUT });
-    expect(made.exitCode, made.stderr).toBe(0);
-    expect(made.stderr).toContain(`running the template's commands without --trust: trust: ${source}/ in ${path.join(xdg, "paved", "config.yml")}`);
-    const service = path.join(root, "payments-api");
-    const read = (file: string) => readFileSync(path.join(service, file), "utf8");
-    const repo = "https://git.example.com/team-payments/payments-api";
+  it(
+    "defaults, cli and trust: catalog, alerts' runbook_url, CI, package.json, README, next steps, and the pinned paved runs doctor",
+    async () => {
+      const root = tempDir("paved-rollout-");
+      // The org's templates: a copy of the service template in a directory source of its own, so its hooks are
+      // not built-in ones and run only because the user config trusts that source.
+      const source = path.join(root, "platform-templates");
+      cpSync(path.join(ROOT, "templates", "service"), path.join(source, "service"), { recursive: true });
+      const xdg = path.join(root, "xdg");
+      writeFiles(xdg, {
+        "paved/config.yml": [
+          `source: ${source}`,
+          `trust: [${source}/]`,
+          "cli:",
+          `  package: ${pkg.name}@file:${tarball}`,
+          "  pin: devDependency",
+          "defaults:",
+          "  service:",
+          '    repository: "https://git.example.com/{{owner}}/{{name}}"',
+          "    tier: 2",
+          "",
+        ].join("\n"),
+      });
+      const env = { XDG_CONFIG_HOME: xdg, PAVED_SOURCE: undefined, PAVED_CONFIG: undefined };
+      const made = await runCli(["new", "service", "payments-api", "--yes", "--set", "owner=team-payments"], {
+        cwd: root,
+        env,
+        timeout: NPM_TIMEOUT,
+      });
+      expect(made.exitCode, made.stderr).toBe(0);
+      expect(made.stderr).toContain(
+        `running the template's commands without --trust: trust: ${source}/ in ${path.join(xdg, "paved", "config.yml")}`,
+      );
+      const service = path.join(root, "payments-api");
+      const read = (file: string) => readFileSync(path.join(service, file), "utf8");
+      const repo = "https://git.example.com/team-payments/payments-api";
 
-    // The trusted postCreate hook ran: npm install put the pinned paved (this tarball) in node_modules.
-    expect(JSON.parse(read("node_modules/paved/package.json")).version).toBe(pkg.version);
-    const manifest = JSON.parse(read("package.json"));
-    expect(manifest.devDependencies[pkg.name]).toBe(`file:${tarball}`);
+      // The trusted postCreate hook ran: npm install put the pinned paved (this tarball) in node_modules.
+      expect(JSON.parse(read("node_modules/paved/package.json")).version).toBe(pkg.version);
+      const manifest = JSON.parse(read("package.json"));
+      expect(manifest.devDependencies[pkg.name]).toBe(`file:${tarball}`);
 
-    // defaults: the repository default rendered with the other answers, recorded, and in every link.
-    expect(parseYaml(read(".paved.yml")).answers).toMatchObject({ repository: repo, tier: 2 });
-    const catalog = parseYaml(read("catalog-info.yaml"));
-    expect(catalog.metadata.annotations["backstage.io/source-location"]).toBe(`url:${repo}/`);
-    expect(catalog.metadata.links.map((l: { url: string }) => l.url)).toEqual(expect.arrayContaining([repo, `${repo}/blob/main/docs/runbooks/README.md`]));
-    const alerts = parseYaml(read("monitoring/alerts.yml")) as { groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }> };
-    const runbooks = alerts.groups.flatMap((g) => g.rules).filter((r) => r.alert).map((r) => r.annotations?.runbook_url);
-    expect(runbooks.length).toBeGreaterThan(0);
-    for (const url of runbooks) expect(url).toMatch(new RegExp(`^${repo.replace(/[.]/g, "\\.")}/blob/main/docs/runbooks/README\\.md#[a-z0-9-]+$`));
+      // defaults: the repository default rendered with the other answers, recorded, and in every link.
+      expect(parseYaml(read(".paved.yml")).answers).toMatchObject({ repository: repo, tier: 2 });
+      const catalog = parseYaml(read("catalog-info.yaml"));
+      expect(catalog.metadata.annotations["backstage.io/source-location"]).toBe(`url:${repo}/`);
+      expect(catalog.metadata.links.map((l: { url: string }) => l.url)).toEqual(
+        expect.arrayContaining([repo, `${repo}/blob/main/docs/runbooks/README.md`]),
+      );
+      const alerts = parseYaml(read("monitoring/alerts.yml")) as {
+        groups: Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }>;
+      };
+      const runbooks = alerts.groups
+        .flatMap((g) => g.rules)
+        .filter((r) => r.alert)
+        .map((r) => r.annotations?.runbook_url);
+      expect(runbooks.length).toBeGreaterThan(0);
+      for (const url of runbooks)
+        expect(url).toMatch(new RegExp(`^${repo.replace(/[.]/g, "\\.")}/blob/main/docs/runbooks/README\\.md#[a-z0-9-]+$`));
 
-    // cli: CI installs the pinned paved with the service's dependencies and runs it; never a floating `npx paved`.
-    expect(validateWorkflow(read(".github/workflows/ci.yml")).errors).toEqual([]);
-    const ci = parseYaml(read(".github/workflows/ci.yml")) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
-    const goldenPath = ci.jobs["golden-path"]!.steps.map((s) => s.run).filter(Boolean);
-    expect(goldenPath).toEqual(["npm ci --no-audit --no-fund", "npx --no-install paved doctor --format github"]);
-    expect(read(".github/workflows/ci.yml")).not.toMatch(/npx --yes paved\b(?!@)/);
-    expect(read("README.md")).toContain("`npx --no-install paved doctor` checks it");
-    expect(made.stdout).toMatch(/Next steps:\n(?:.*\n)*\s+npx --no-install paved doctor$/);
+      // cli: CI installs the pinned paved with the service's dependencies and runs it; never a floating `npx paved`.
+      expect(validateWorkflow(read(".github/workflows/ci.yml")).errors).toEqual([]);
+      const ci = parseYaml(read(".github/workflows/ci.yml")) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
+      const goldenPath = ci.jobs["golden-path"]!.steps.map((s) => s.run).filter(Boolean);
+      expect(goldenPath).toEqual(["npm ci --no-audit --no-fund", "npx --no-install paved doctor --format github"]);
+      expect(read(".github/workflows/ci.yml")).not.toMatch(/npx --yes paved\b(?!@)/);
+      expect(read("README.md")).toContain("`npx --no-install paved doctor` checks it");
+      expect(made.stdout).toMatch(/Next steps:\n(?:.*\n)*\s+npx --no-install paved doctor$/);
 
-    // The pinned paved, run from the service's node_modules, passes its own doctor.
-    const doctor = await execa("npx", ["--no-install", "paved", "doctor"], { cwd: service, env: cleanEnv({ XDG_CONFIG_HOME: xdg }), reject: false, all: true });
-    expect(doctor.exitCode, doctor.all).toBe(0);
+      // The pinned paved, run from the service's node_modules, passes its own doctor.
+      const doctor = await execa("npx", ["--no-install", "paved", "doctor"], {
+        cwd: service,
+        env: cleanEnv({ XDG_CONFIG_HOME: xdg }),
+        reject: false,
+        all: true,
+      });
+      expect(doctor.exitCode, doctor.all).toBe(0);
 
-    // GitLab: the golden-path job installs the pin (extends .npm) and runs it.
-    const gitlab = await runCli(["new", "service", "ledger", "--yes", "--set", "owner=team-ledger", "--set", "ci=gitlab", "--no-install", "--no-git"], { cwd: root, env });
-    expect(gitlab.exitCode, gitlab.stderr).toBe(0);
-    const pipeline = parseYaml(readFileSync(path.join(root, "ledger", ".gitlab-ci.yml"), "utf8"));
-    expect(pipeline["golden-path"]).toMatchObject({ extends: ".npm", script: ["npx --no-install paved doctor --format gitlab --output gl-code-quality-report.json"] });
-    expect(readFileSync(path.join(root, "ledger", "catalog-info.yaml"), "utf8")).toContain("https://git.example.com/team-ledger/ledger");
-  }, NPM_TIMEOUT + 120_000);
+      // GitLab: the golden-path job installs the pin (extends .npm) and runs it.
+      const gitlab = await runCli(
+        ["new", "service", "ledger", "--yes", "--set", "owner=team-ledger", "--set", "ci=gitlab", "--no-install", "--no-git"],
+        { cwd: root, env },
+      );
+      expect(gitlab.exitCode, gitlab.stderr).toBe(0);
+      const pipeline = parseYaml(readFileSync(path.join(root, "ledger", ".gitlab-ci.yml"), "utf8"));
+      expect(pipeline["golden-path"]).toMatchObject({
+        extends: ".npm",
+        script: ["npx --no-install paved doctor --format gitlab --output gl-code-quality-report.json"],
+      });
+      expect(readFileSync(path.join(root, "ledger", "catalog-info.yaml"), "utf8")).toContain("https://git.example.com/team-ledger/ledger");
+    },
+    NPM_TIMEOUT + 120_000,
+  );
 });

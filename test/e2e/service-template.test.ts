@@ -82,7 +82,14 @@ function childEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 async function run(cwd: string, file: string, args: string[], options: { env?: Record<string, string>; timeout?: number } = {}) {
   const started = Date.now();
-  const result = await execa(file, args, { cwd, env: childEnv(options.env), extendEnv: false, reject: false, all: true, timeout: options.timeout ?? 240_000 });
+  const result = await execa(file, args, {
+    cwd,
+    env: childEnv(options.env),
+    extendEnv: false,
+    reject: false,
+    all: true,
+    timeout: options.timeout ?? 240_000,
+  });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`[service-template] ${path.basename(cwd)}: ${file} ${args.join(" ")} -> exit ${result.exitCode} in ${seconds}s`);
   if (result.exitCode !== 0) console.log(result.all);
@@ -100,7 +107,12 @@ function yamlDocs(text: string, file: string): unknown[] {
   });
 }
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+};
 
 async function kustomize(dir: string, overlay: string): Promise<K8sObject[]> {
   const result = await run(dir, "kubectl", ["kustomize", `deploy/overlays/${overlay}`]);
@@ -110,7 +122,10 @@ async function kustomize(dir: string, overlay: string): Promise<K8sObject[]> {
 
 function only(objects: K8sObject[], kind: string): K8sObject {
   const found = objects.filter((o) => o.kind === kind);
-  expect(found.map((o) => o.metadata.name), kind).toEqual([NAME].map((n) => (kind === "ExternalSecret" ? `${n}-database` : n)));
+  expect(
+    found.map((o) => o.metadata.name),
+    kind,
+  ).toEqual([NAME].map((n) => (kind === "ExternalSecret" ? `${n}-database` : n)));
   return found[0]!;
 }
 
@@ -146,20 +161,32 @@ async function waitForHttp(url: string, child: ResultPromise): Promise<Response>
 
 /** A throwaway PostgreSQL cluster from Debian's postgresql package, when it is installed; undefined otherwise. */
 async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
-  const bin = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"].find((d) => existsSync(path.join(d, "initdb")));
+  const bin = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"].find((d) =>
+    existsSync(path.join(d, "initdb")),
+  );
   if (!bin) return undefined;
   const dir = path.join(tempDir("paved-pg-"), "data");
   const port = await freePort();
   // initdb refuses to run as root: run the server as the package's postgres user then.
   const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args]);
+  const wrap = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
   if (asRoot) await execa("chown", ["postgres", path.dirname(dir)]);
-  const init = await execa(...wrap(path.join(bin, "initdb"), ["-D", dir, "-A", "trust", "-U", "app", "--no-sync"]), { reject: false, all: true });
+  const init = await execa(...wrap(path.join(bin, "initdb"), ["-D", dir, "-A", "trust", "-U", "app", "--no-sync"]), {
+    reject: false,
+    all: true,
+  });
   if (init.exitCode !== 0) throw new Error(`initdb failed:\n${init.all}`);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-  const start = await execa(...wrap(path.join(bin, "pg_ctl"), ["-D", dir, "-o", options, "-w", "-l", path.join(dir, "log"), "start"]), { reject: false, all: true });
+  const start = await execa(...wrap(path.join(bin, "pg_ctl"), ["-D", dir, "-o", options, "-w", "-l", path.join(dir, "log"), "start"]), {
+    reject: false,
+    all: true,
+  });
   if (start.exitCode !== 0) throw new Error(`pg_ctl start failed:\n${start.all}`);
-  const created = await execa(...wrap(path.join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "app", "service"]), { reject: false, all: true });
+  const created = await execa(...wrap(path.join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "app", "service"]), {
+    reject: false,
+    all: true,
+  });
   if (created.exitCode !== 0) throw new Error(`createdb failed:\n${created.all}`);
   return {
     url: `postgres://app@127.0.0.1:${port}/service`,
@@ -192,15 +219,28 @@ for (const combo of COMBOS) {
     beforeAll(async () => {
       dir = path.join(tempDir(), `${combo.ci}-${combo.database}`);
       const result = await runCli([
-        "new", "service", dir, "--no-install", "--version", "1.0.0",
-        "--set", `name=${NAME}`,
-        "--set", `description=${DESCRIPTION}`,
-        "--set", `owner=${OWNER}`,
-        "--set", `port=${PORT}`,
-        "--set", `ci=${combo.ci}`,
-        "--set", `database=${combo.database}`,
-        "--set", `tier=${combo.tier}`,
-        "--set", `namespace=${NAMESPACE}`,
+        "new",
+        "service",
+        dir,
+        "--no-install",
+        "--version",
+        "1.0.0",
+        "--set",
+        `name=${NAME}`,
+        "--set",
+        `description=${DESCRIPTION}`,
+        "--set",
+        `owner=${OWNER}`,
+        "--set",
+        `port=${PORT}`,
+        "--set",
+        `ci=${combo.ci}`,
+        "--set",
+        `database=${combo.database}`,
+        "--set",
+        `tier=${combo.tier}`,
+        "--set",
+        `namespace=${NAMESPACE}`,
       ]);
       expect(result.exitCode, String(result.stderr)).toBe(0);
     });
@@ -208,11 +248,30 @@ for (const combo of COMBOS) {
     it("writes the golden path's files, and only the ones the answers ask for", () => {
       const files = listFiles(dir);
       for (const file of [
-        ".gitignore", ".dockerignore", ".env.example", ".nvmrc", ".paved.yml", "CODEOWNERS", "Dockerfile", "README.md",
-        "catalog-info.yaml", "docs/runbook.md", "package.json", "tsconfig.json", "tsconfig.build.json",
-        "src/server.ts", "src/app.ts", "src/config.ts", "src/metrics.ts", "test/app.test.ts",
-        "monitoring/alerts.yml", "monitoring/alerts.test.yml", "monitoring/dashboard.json",
-        "deploy/base/kustomization.yaml", "deploy/overlays/staging/kustomization.yaml", "deploy/overlays/production/kustomization.yaml",
+        ".gitignore",
+        ".dockerignore",
+        ".env.example",
+        ".nvmrc",
+        ".paved.yml",
+        "CODEOWNERS",
+        "Dockerfile",
+        "README.md",
+        "catalog-info.yaml",
+        "docs/runbook.md",
+        "package.json",
+        "tsconfig.json",
+        "tsconfig.build.json",
+        "src/server.ts",
+        "src/app.ts",
+        "src/config.ts",
+        "src/metrics.ts",
+        "test/app.test.ts",
+        "monitoring/alerts.yml",
+        "monitoring/alerts.test.yml",
+        "monitoring/dashboard.json",
+        "deploy/base/kustomization.yaml",
+        "deploy/overlays/staging/kustomization.yaml",
+        "deploy/overlays/production/kustomization.yaml",
       ]) {
         expect(files, file).toContain(file);
       }
@@ -260,7 +319,13 @@ for (const combo of COMBOS) {
 
       const rules = parseYaml(read(dir, "monitoring/alerts.yml")) as { groups: Array<{ rules: Array<Record<string, any>> }> };
       const alerts = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert);
-      expect(alerts.map((a) => a.alert)).toEqual(["ErrorBudgetBurnFast", "ErrorBudgetBurnSlow", "LatencyP99High", "PodRestarting", "TargetDown"]);
+      expect(alerts.map((a) => a.alert)).toEqual([
+        "ErrorBudgetBurnFast",
+        "ErrorBudgetBurnSlow",
+        "LatencyP99High",
+        "PodRestarting",
+        "TargetDown",
+      ]);
       const runbook = read(dir, "docs/runbook.md");
       const blob = combo.ci === "gitlab" ? "/-/blob/main" : "/blob/main";
       const repository = `https://${combo.ci === "gitlab" ? "gitlab.com" : "github.com"}/${OWNER}/${NAME}`;
@@ -283,7 +348,10 @@ for (const combo of COMBOS) {
           expect(object.metadata.namespace, `${object.kind} namespace`).toBe(NAMESPACE);
           expect(object.metadata.labels?.environment, `${object.kind} environment label`).toBe(overlay);
         }
-        expect(objects.filter((o) => o.kind === "Secret"), "no Secret values in the manifests").toEqual([]);
+        expect(
+          objects.filter((o) => o.kind === "Secret"),
+          "no Secret values in the manifests",
+        ).toEqual([]);
 
         const deployment = only(objects, "Deployment");
         const pod = deployment.spec.template.spec;
@@ -296,7 +364,9 @@ for (const combo of COMBOS) {
         expect(pod.securityContext.runAsNonRoot).toBe(true);
         expect(app.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
         expect(app.image).toBe(`${NAME}:latest`);
-        const env = Object.fromEntries(app.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
+        const env = Object.fromEntries(
+          app.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]),
+        );
         expect(env.PORT).toBe(String(PORT));
         expect(env.LOG_LEVEL).toBe(overlay === "staging" ? "debug" : "info");
         expect(deployment.spec.replicas, "the autoscaler owns the replica count").toBeUndefined();
@@ -351,7 +421,15 @@ for (const combo of COMBOS) {
         const steps = Object.values(ci.jobs).flatMap((job) => job.steps);
         const runs = steps.map((s) => s.run ?? "").join("\n");
         expect(steps.find((s) => String(s.uses).startsWith("actions/setup-node"))?.with.cache).toBe("npm");
-        for (const command of ["npm ci", "npm run typecheck", "npm test", "npm run build", "paved doctor --format github", "kubectl kustomize", "promtool"]) {
+        for (const command of [
+          "npm ci",
+          "npm run typecheck",
+          "npm test",
+          "npm run build",
+          "paved doctor --format github",
+          "kubectl kustomize",
+          "promtool",
+        ]) {
           expect(runs, command).toContain(command);
         }
         expect(steps.some((s) => String(s.uses).startsWith("docker/build-push-action"))).toBe(true);
@@ -365,13 +443,28 @@ for (const combo of COMBOS) {
       it(".gitlab-ci.yml has the same stages: test, doctor, image, staging on main, production on a tag", () => {
         const pipeline = parseYaml(read(dir, ".gitlab-ci.yml")) as Record<string, any>;
         expect(pipeline.stages).toEqual(["test", "build", "deploy"]);
-        const scripts = Object.values(pipeline).flatMap((job) => [...(job?.before_script ?? []), ...(job?.script ?? [])]).join("\n");
-        for (const command of ["npm ci", "npm run typecheck", "npm test", "npm run build", "paved doctor --format gitlab", "docker build", "kubectl kustomize", "promtool"]) {
+        const scripts = Object.values(pipeline)
+          .flatMap((job) => [...(job?.before_script ?? []), ...(job?.script ?? [])])
+          .join("\n");
+        for (const command of [
+          "npm ci",
+          "npm run typecheck",
+          "npm test",
+          "npm run build",
+          "paved doctor --format gitlab",
+          "docker build",
+          "kubectl kustomize",
+          "promtool",
+        ]) {
           expect(scripts, command).toContain(command);
         }
         expect(pipeline.test.extends).toBe(".npm");
         expect(pipeline[".npm"].cache.paths).toEqual([".npm/"]);
-        expect(pipeline["deploy-staging"]).toMatchObject({ extends: ".deploy", environment: { name: "staging" }, rules: [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }] });
+        expect(pipeline["deploy-staging"]).toMatchObject({
+          extends: ".deploy",
+          environment: { name: "staging" },
+          rules: [{ if: "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" }],
+        });
         expect(pipeline["deploy-production"]).toMatchObject({ extends: ".deploy", environment: { name: "production" } });
         expect(pipeline["deploy-production"].rules[0].if).toMatch(/\$CI_COMMIT_TAG/);
       });
@@ -402,9 +495,11 @@ for (const combo of COMBOS) {
       expect(user).not.toMatch(/^USER (root|0)(:|$)/);
       const healthcheck = finalStage.find((line) => line.startsWith("HEALTHCHECK "));
       expect(healthcheck).toMatch(/CMD \["node", "-e", ".*\/healthz/);
-      expect(finalStage.some((line) => line.startsWith("CMD [\"node\", \"dist/server.js\"]"))).toBe(true);
+      expect(finalStage.some((line) => line.startsWith('CMD ["node", "dist/server.js"]'))).toBe(true);
       // Every local COPY source exists in the repository (package-lock.json comes from the postCreate npm install) and is not docker-ignored.
-      const ignored = read(dir, ".dockerignore").split("\n").filter((line) => line && !line.startsWith("#"));
+      const ignored = read(dir, ".dockerignore")
+        .split("\n")
+        .filter((line) => line && !line.startsWith("#"));
       for (const line of instructions.filter((l) => l.startsWith("COPY ") && !l.includes("--from="))) {
         const sources = line.split(/\s+/).slice(1, -1);
         for (const source of sources) {
@@ -434,7 +529,12 @@ for (const combo of COMBOS) {
         it("the built server answers /healthz, /metrics in Prometheus text format and / with the description, then stops on SIGTERM", async () => {
           const database = postgres ? await startPostgres() : undefined;
           try {
-            const env: Record<string, string> = { PORT: String(await freePort()), HOST: "127.0.0.1", SHUTDOWN_DELAY_MS: "0", LOG_LEVEL: "warn" };
+            const env: Record<string, string> = {
+              PORT: String(await freePort()),
+              HOST: "127.0.0.1",
+              SHUTDOWN_DELAY_MS: "0",
+              LOG_LEVEL: "warn",
+            };
             if (postgres) {
               // With no PostgreSQL server installed the service must still start and be live, but not ready.
               env.DATABASE_URL = database?.url ?? "postgres://app@127.0.0.1:1/service";
@@ -446,7 +546,9 @@ for (const combo of COMBOS) {
                 const again = await run(dir, "node", ["dist/migrate.js"], { env: migrateEnv });
                 expect(again.stdout).toContain("database is up to date");
               } else {
-                console.log("[service-template] no PostgreSQL server binaries (Debian postgresql); checking readiness against an unreachable database only");
+                console.log(
+                  "[service-template] no PostgreSQL server binaries (Debian postgresql); checking readiness against an unreachable database only",
+                );
               }
             }
             const base = `http://127.0.0.1:${env.PORT}`;
@@ -512,17 +614,44 @@ for (const version of RELEASES) {
       beforeAll(async () => {
         dir = path.join(tempDir(), `${version}-${combo.ci}-${combo.database}`);
         const result = await runCli([
-          "new", "service", dir, "--no-install", "--version", version,
-          "--set", `name=${NAME}`, "--set", `description=${DESCRIPTION}`, "--set", `owner=${OWNER}`, "--set", `port=${PORT}`,
-          "--set", `ci=${combo.ci}`, "--set", `database=${combo.database}`, "--set", `tier=${combo.tier}`,
-          "--set", `namespace=${NAMESPACE}`, "--set", `logLevel=${combo.logLevel}`,
+          "new",
+          "service",
+          dir,
+          "--no-install",
+          "--version",
+          version,
+          "--set",
+          `name=${NAME}`,
+          "--set",
+          `description=${DESCRIPTION}`,
+          "--set",
+          `owner=${OWNER}`,
+          "--set",
+          `port=${PORT}`,
+          "--set",
+          `ci=${combo.ci}`,
+          "--set",
+          `database=${combo.database}`,
+          "--set",
+          `tier=${combo.tier}`,
+          "--set",
+          `namespace=${NAMESPACE}`,
+          "--set",
+          `logLevel=${combo.logLevel}`,
         ]);
         expect(result.exitCode, String(result.stderr)).toBe(0);
       });
 
       it("has the release's layout; every YAML and JSON file parses; no Handlebars escape is left", () => {
         const files = listFiles(dir);
-        for (const file of [runbook, "monitoring/slo.yaml", "monitoring/alerts.yml", "monitoring/alerts.test.yml", "deploy/base/deployment.yaml"]) expect(files, file).toContain(file);
+        for (const file of [
+          runbook,
+          "monitoring/slo.yaml",
+          "monitoring/alerts.yml",
+          "monitoring/alerts.test.yml",
+          "deploy/base/deployment.yaml",
+        ])
+          expect(files, file).toContain(file);
         expect(files.includes("docs/runbook.md")).toBe(!atLeast(version, "2.0.0"));
         expect(files.includes("deploy/base/service-account.yaml")).toBe(!atLeast(version, "2.0.0"));
         for (const file of files) {
@@ -534,7 +663,9 @@ for (const version of RELEASES) {
         const node = atLeast(version, "2.0.0") ? 24 : 22;
         expect(read(dir, ".nvmrc")).toBe(`${node}\n`);
         // From 2.1.0 the base image is named once, literally, so Renovate can pin its digest.
-        expect(read(dir, "Dockerfile")).toContain(atLeast(version, "2.1.0") ? `\nFROM node:${node}-alpine AS base\n` : `ARG NODE_VERSION=${node}\n`);
+        expect(read(dir, "Dockerfile")).toContain(
+          atLeast(version, "2.1.0") ? `\nFROM node:${node}-alpine AS base\n` : `ARG NODE_VERSION=${node}\n`,
+        );
         expect(lintDockerfile(read(dir, "Dockerfile")).map((d) => `line ${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
         if (combo.ci === "github") {
           for (const file of [".github/workflows/ci.yml", ".github/workflows/deploy.yml"]) {
@@ -559,7 +690,9 @@ for (const version of RELEASES) {
         const text = read(dir, runbook);
         const blob = combo.ci === "gitlab" ? "/-/blob/main" : "/blob/main";
         for (const alert of alerts) {
-          expect(alert.annotations.runbook_url).toBe(`https://${combo.ci === "gitlab" ? "gitlab.com" : "github.com"}/${OWNER}/${NAME}${blob}/${runbook}#${String(alert.alert).toLowerCase()}`);
+          expect(alert.annotations.runbook_url).toBe(
+            `https://${combo.ci === "gitlab" ? "gitlab.com" : "github.com"}/${OWNER}/${NAME}${blob}/${runbook}#${String(alert.alert).toLowerCase()}`,
+          );
           expect(text).toContain(`\n## ${alert.alert}\n`);
         }
         expect(alerts.find((a) => a.alert === "LatencyP99High")!.for).toBe("15m");
@@ -567,9 +700,22 @@ for (const version of RELEASES) {
       });
 
       it("monitoring/slo.yaml is a Sloth prometheus/v1 spec with the tier's objectives and valid PromQL", async () => {
-        const spec = parseYaml(read(dir, "monitoring/slo.yaml")) as { version: string; service: string; labels: Record<string, string>; slos: Array<{ name: string; objective: number; sli: { events: { error_query: string; total_query: string } }; alerting: Record<string, any> }> };
+        const spec = parseYaml(read(dir, "monitoring/slo.yaml")) as {
+          version: string;
+          service: string;
+          labels: Record<string, string>;
+          slos: Array<{
+            name: string;
+            objective: number;
+            sli: { events: { error_query: string; total_query: string } };
+            alerting: Record<string, any>;
+          }>;
+        };
         expect(spec).toMatchObject({ version: "prometheus/v1", service: NAME, labels: { team: OWNER, tier: String(combo.tier) } });
-        expect(spec.slos.map((s) => [s.name, s.objective])).toEqual([["requests-availability", SLO_OBJECTIVES[combo.tier][0]], ["requests-latency", SLO_OBJECTIVES[combo.tier][1]]]);
+        expect(spec.slos.map((s) => [s.name, s.objective])).toEqual([
+          ["requests-availability", SLO_OBJECTIVES[combo.tier][0]],
+          ["requests-latency", SLO_OBJECTIVES[combo.tier][1]],
+        ]);
         expect(spec.slos[1]!.sli.events.error_query).toContain(`le="${LATENCY_BUCKET[combo.tier]}"`);
         // No Sloth binary here: promtool checks every query, with Sloth's {{.window}} replaced as Sloth would.
         const recording = spec.slos.flatMap((slo) =>
@@ -589,7 +735,9 @@ for (const version of RELEASES) {
         for (const overlay of ["staging", "production"] as const) {
           const objects = await kustomize(dir, overlay);
           const accounts = objects.filter((o) => o.kind === "ServiceAccount");
-          expect(accounts.map((o) => [o.metadata.name, o.metadata.namespace, (o as any).automountServiceAccountToken])).toEqual([[NAME, NAMESPACE, false]]);
+          expect(accounts.map((o) => [o.metadata.name, o.metadata.namespace, (o as any).automountServiceAccountToken])).toEqual([
+            [NAME, NAMESPACE, false],
+          ]);
           const deployment = only(objects, "Deployment");
           expect(deployment.spec.template.spec.serviceAccountName).toBe(NAME);
           const app = deployment.spec.template.spec.containers[0];
@@ -616,16 +764,32 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
     { ci: "github", database: "postgres", tier: 2, nodeVersion: "22", dependencyBot: "dependabot", networkPolicy: "none" },
     { ci: "gitlab", database: "postgres", tier: 3, nodeVersion: "22", dependencyBot: "renovate", networkPolicy: "enforced" },
   ] as const) {
-    describe(`service template ${version} (2.1.0 features): ${Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(" ")}`, () => {
+    describe(`service template ${version} (2.1.0 features): ${Object.entries(combo)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}`, () => {
       let dir = "";
       const postgres = combo.database === "postgres";
       beforeAll(async () => {
         dir = path.join(tempDir(), `${version}-${combo.ci}-${combo.nodeVersion}`);
         const result = await runCli([
-          "new", "service", dir, "--no-install", "--version", version,
-          "--set", `name=${NAME}`, "--set", `owner=${OWNER}`, "--set", `port=${PORT}`, "--set", `namespace=${NAMESPACE}`,
+          "new",
+          "service",
+          dir,
+          "--no-install",
+          "--version",
+          version,
+          "--set",
+          `name=${NAME}`,
+          "--set",
+          `owner=${OWNER}`,
+          "--set",
+          `port=${PORT}`,
+          "--set",
+          `namespace=${NAMESPACE}`,
           ...Object.entries(combo).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
-          ...(combo.networkPolicy === "enforced" && combo.ci === "gitlab" ? ["--set", "ingressNamespace=traefik", "--set", "prometheusNamespace=observability"] : []),
+          ...(combo.networkPolicy === "enforced" && combo.ci === "gitlab"
+            ? ["--set", "ingressNamespace=traefik", "--set", "prometheusNamespace=observability"]
+            : []),
         ]);
         expect(result.exitCode, String(result.stderr)).toBe(0);
       });
@@ -644,7 +808,10 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
           expect(spec.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": NAME } });
           expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
           expect(spec.ingress).toHaveLength(1);
-          expect(spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"])).toEqual([ingressNs, promNs]);
+          expect(spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"])).toEqual([
+            ingressNs,
+            promNs,
+          ]);
           // The named port is the app container's.
           expect(spec.ingress[0].ports).toEqual([{ port: "http", protocol: "TCP" }]);
           const deployment = only(objects, "Deployment");
@@ -663,7 +830,9 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
         else expect(pdb.minAvailable).toBeGreaterThanOrEqual(1);
         const spread = only(objects, "Deployment").spec.template.spec.topologySpreadConstraints.map((c: any) => c.topologyKey);
         expect(spread).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
-        const rules = (parseYaml(read(dir, "monitoring/alerts.yml")) as { groups: Array<{ rules: Array<Record<string, any>> }> }).groups.flatMap((g) => g.rules);
+        const rules = (
+          parseYaml(read(dir, "monitoring/alerts.yml")) as { groups: Array<{ rules: Array<Record<string, any>> }> }
+        ).groups.flatMap((g) => g.rules);
         expect(rules.find((r) => r.alert === "ErrorBudgetBurnFast")!.labels.severity).toBe(combo.tier <= 2 ? "critical" : "warning");
       });
 
@@ -671,7 +840,8 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
         for (const overlay of ["staging", "production"] as const) {
           const objects = await kustomize(dir, overlay);
           const spec = only(objects, "Deployment").spec.template.spec;
-          for (const container of [...(spec.initContainers ?? []), ...spec.containers]) expect(container.image).toBe(`${NAME}:set-by-deploy`);
+          for (const container of [...(spec.initContainers ?? []), ...spec.containers])
+            expect(container.image).toBe(`${NAME}:set-by-deploy`);
         }
         const deploy = combo.ci === "github" ? read(dir, ".github/workflows/deploy.yml") : read(dir, ".gitlab-ci.yml");
         expect(deploy).toContain(`kustomize edit set image "${NAME}=$IMAGE"`);
@@ -683,8 +853,12 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
         expect(files.includes(".github/dependabot.yml")).toBe(combo.dependencyBot === "dependabot" && combo.ci === "github");
         if (combo.dependencyBot === "renovate") {
           const config = JSON.parse(read(dir, "renovate.json")) as { extends: string[]; packageRules: Array<Record<string, any>> };
-          expect(config.extends).toEqual(expect.arrayContaining(["config:recommended", "helpers:pinGitHubActionDigests", "docker:pinDigests"]));
-          expect(config.packageRules).toContainEqual(expect.objectContaining({ matchUpdateTypes: expect.arrayContaining(["minor", "patch"]), groupName: expect.any(String) }));
+          expect(config.extends).toEqual(
+            expect.arrayContaining(["config:recommended", "helpers:pinGitHubActionDigests", "docker:pinDigests"]),
+          );
+          expect(config.packageRules).toContainEqual(
+            expect.objectContaining({ matchUpdateTypes: expect.arrayContaining(["minor", "patch"]), groupName: expect.any(String) }),
+          );
         } else {
           const config = parseYaml(read(dir, ".github/dependabot.yml")) as { version: number; updates: Array<Record<string, any>> };
           expect(config.version).toBe(2);
@@ -701,11 +875,17 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
             const state = validateWorkflow(read(dir, file));
             expect(state.errors, `${file}: ${JSON.stringify(state.errors, null, 2)}`).toEqual([]);
           }
-          const ci = parseYaml(read(dir, ".github/workflows/ci.yml")) as { jobs: Record<string, { permissions?: Record<string, string>; steps: Array<Record<string, any>> }> };
+          const ci = parseYaml(read(dir, ".github/workflows/ci.yml")) as {
+            jobs: Record<string, { permissions?: Record<string, string>; steps: Array<Record<string, any>> }>;
+          };
           const trivy = ci.jobs.image!.steps.find((s) => String(s.uses).startsWith("aquasecurity/trivy-action@"))!;
           expect(trivy.with).toMatchObject({ "image-ref": `${NAME}:ci`, "exit-code": "1" });
           expect(ci.jobs.image!.steps.find((s) => String(s.uses).startsWith("docker/build-push-action@"))!.with.load).toBe(true);
-          expect(ci.jobs.codeql!.steps.map((s) => String(s.uses).replace(/@.*/, ""))).toEqual(["actions/checkout", "github/codeql-action/init", "github/codeql-action/analyze"]);
+          expect(ci.jobs.codeql!.steps.map((s) => String(s.uses).replace(/@.*/, ""))).toEqual([
+            "actions/checkout",
+            "github/codeql-action/init",
+            "github/codeql-action/analyze",
+          ]);
           expect(ci.jobs.codeql!.permissions).toMatchObject({ "security-events": "write" });
         } else {
           const pipeline = parseYaml(read(dir, ".gitlab-ci.yml")) as Record<string, any>;
@@ -721,7 +901,9 @@ for (const version of RELEASES.filter((v) => atLeast(v, "2.1.0"))) {
         const pkg = JSON.parse(read(dir, "package.json")) as { engines: { node: string }; devDependencies: Record<string, string> };
         expect(pkg.engines.node).toMatch(new RegExp(`^>=${node}(\\.|$)`));
         expect(semver.minVersion(pkg.devDependencies["@types/node"]!)!.major).toBe(Number(node));
-        const froms = read(dir, "Dockerfile").split("\n").filter((l) => l.startsWith("FROM "));
+        const froms = read(dir, "Dockerfile")
+          .split("\n")
+          .filter((l) => l.startsWith("FROM "));
         expect(froms[0]).toBe(`FROM node:${node}-alpine AS base`);
         expect(froms.slice(1).every((l) => /^FROM base AS \w+$/.test(l))).toBe(true);
         if (combo.ci === "github") expect(read(dir, ".github/workflows/ci.yml")).toContain("node-version-file: .nvmrc");

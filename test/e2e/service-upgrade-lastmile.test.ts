@@ -29,15 +29,33 @@ async function run(dir: string, command: string, args: string[]) {
 
 // Pinned to 2.0.0 (--to): the release whose steps need a person; later releases are covered by service-upgrade.test.ts.
 describe("service 1.0.0 -> 2.0.0 with a tuned alert and an annotated ServiceAccount", () => {
-  it("stops for each thing a person must do, --abort restores, --continue commits with release notes, and the result ships", { timeout: 600_000 }, async () => {
+  it("stops for each thing a person must do, --abort restores, --continue commits with release notes, and the result ships", {
+    timeout: 600_000,
+  }, async () => {
     const dir = path.join(tempDir("paved-lastmile-"), "payments-api");
-    const created = await runCli(["new", "service", dir, "--version", "1.0.0", "--yes", "--set", "owner=team-payments", "--no-install", "--lockfile"]);
+    const created = await runCli([
+      "new",
+      "service",
+      dir,
+      "--version",
+      "1.0.0",
+      "--yes",
+      "--set",
+      "owner=team-payments",
+      "--no-install",
+      "--lockfile",
+    ]);
     expect(created.exitCode, String(created.stderr)).toBe(0);
     expect((await git(dir, ["ls-files", "package-lock.json"])).stdout).toBe("package-lock.json");
 
     // The team's edits: a slower latency alert, and workload identity on the ServiceAccount.
     edit(dir, "monitoring/alerts.yml", "          ) > 0.5\n", "          ) > 12\n");
-    edit(dir, "deploy/base/service-account.yaml", '  name: "payments-api"\n', '  name: "payments-api"\n  annotations:\n    iam.gke.io/gcp-service-account: payments-api@team-payments.iam.gserviceaccount.com\n');
+    edit(
+      dir,
+      "deploy/base/service-account.yaml",
+      '  name: "payments-api"\n',
+      '  name: "payments-api"\n  annotations:\n    iam.gke.io/gcp-service-account: payments-api@team-payments.iam.gserviceaccount.com\n',
+    );
     await git(dir, ["commit", "-qam", "team edits"]);
     const start = (await git(dir, ["rev-parse", "HEAD"])).stdout;
 
@@ -58,15 +76,25 @@ describe("service 1.0.0 -> 2.0.0 with a tuned alert and an annotated ServiceAcco
     // Again, and this time resolve: keep the team's threshold, take the template's 15 minutes.
     expect((await runCli(["upgrade", dir, "--to", "2.0.0", "--verify", "--commit"])).exitCode).toBe(1);
     const conflicted = read(dir, "monitoring/alerts.yml");
-    write(dir, "monitoring/alerts.yml", conflicted.replace(/^<<<<<<< [^\n]*\n[\s\S]*?^=======\n([\s\S]*?)^>>>>>>> [^\n]*\n/m, (_all, template: string) => template.replace(") > 0.5", ") > 12")));
+    write(
+      dir,
+      "monitoring/alerts.yml",
+      conflicted.replace(/^<<<<<<< [^\n]*\n[\s\S]*?^=======\n([\s\S]*?)^>>>>>>> [^\n]*\n/m, (_all, template: string) =>
+        template.replace(") > 0.5", ") > 12"),
+      ),
+    );
     await git(dir, ["add", "monitoring/alerts.yml"]);
 
     // 2. --continue commits 1.1.0 and goes on to 2.0.0 with --verify: the dropped ServiceAccount file and
     //    the alert test the tuning breaks are both named; nothing is committed.
     const second = await runCli(["upgrade", dir, "--continue"]);
     expect(second.exitCode).toBe(1);
-    expect(second.stdout).toContain("action needed: deploy/base/service-account.yaml: the template no longer has this file, so your edits in it no longer take effect; in the old version deploy/base/kustomization.yaml");
-    expect(second.stdout).toMatch(/✗ verification failed: `promtool test rules monitoring\/alerts\.test\.yml` exited with 1; its last lines:[\s\S]*LatencyP99High/);
+    expect(second.stdout).toContain(
+      "action needed: deploy/base/service-account.yaml: the template no longer has this file, so your edits in it no longer take effect; in the old version deploy/base/kustomization.yaml",
+    );
+    expect(second.stdout).toMatch(
+      /✗ verification failed: `promtool test rules monitoring\/alerts\.test\.yml` exited with 1; its last lines:[\s\S]*LatencyP99High/,
+    );
     expect(read(dir, ".paved.yml")).toContain("version: 2.0.0");
     expect(read(dir, "package-lock.json")).toContain('"@types/node": "^24');
     const log = (await git(dir, ["log", "--format=%B%x00"])).stdout.split("\0");
@@ -74,7 +102,12 @@ describe("service 1.0.0 -> 2.0.0 with a tuned alert and an annotated ServiceAcco
 
     // The team does what was named: annotations onto the ServiceAccount in deployment.yaml, the old file gone,
     // an alert threshold its test still covers.
-    edit(dir, "deploy/base/deployment.yaml", "kind: ServiceAccount\nmetadata:\n", "kind: ServiceAccount\nmetadata:\n  annotations:\n    iam.gke.io/gcp-service-account: payments-api@team-payments.iam.gserviceaccount.com\n");
+    edit(
+      dir,
+      "deploy/base/deployment.yaml",
+      "kind: ServiceAccount\nmetadata:\n",
+      "kind: ServiceAccount\nmetadata:\n  annotations:\n    iam.gke.io/gcp-service-account: payments-api@team-payments.iam.gserviceaccount.com\n",
+    );
     rmSync(path.join(dir, "deploy/base/service-account.yaml"));
     edit(dir, "monitoring/alerts.yml", "          ) > 12\n", "          ) > 1\n");
     const done = await runCli(["upgrade", dir, "--continue"]);

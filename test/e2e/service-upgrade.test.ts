@@ -19,7 +19,8 @@ const OWNER = "team-payments";
 const VERSIONS = versionFolders(path.join(BUILTIN_TEMPLATES, "service"));
 const LATEST = VERSIONS.at(-1)!;
 /** The upgrade steps from `version` to the latest release. */
-const stepsFrom = (version: string) => VERSIONS.slice(VERSIONS.indexOf(version), -1).map((from, i) => ({ from, to: VERSIONS[VERSIONS.indexOf(version) + i + 1]! }));
+const stepsFrom = (version: string) =>
+  VERSIONS.slice(VERSIONS.indexOf(version), -1).map((from, i) => ({ from, to: VERSIONS[VERSIONS.indexOf(version) + i + 1]! }));
 
 const read = (dir: string, file: string) => readFileSync(path.join(dir, file), "utf8");
 const write = (dir: string, file: string, text: string) => writeFileSync(path.join(dir, file), text);
@@ -37,7 +38,17 @@ async function commitAll(dir: string, message: string): Promise<void> {
 }
 
 async function newService(dir: string, version: string, set: string[] = []) {
-  const result = await runCli(["new", "service", dir, "--version", version, "--set", `owner=${OWNER}`, ...set.flatMap((s) => ["--set", s]), "--no-install"]);
+  const result = await runCli([
+    "new",
+    "service",
+    dir,
+    "--version",
+    version,
+    "--set",
+    `owner=${OWNER}`,
+    ...set.flatMap((s) => ["--set", s]),
+    "--no-install",
+  ]);
   expect(result.exitCode, String(result.stderr)).toBe(0);
 }
 
@@ -63,7 +74,11 @@ function resolve(dir: string, file: string, choose: (yours: string, template: st
   const text = read(dir, file);
   const region = /^<<<<<<< [^\n]*\n([\s\S]*?)^=======\n([\s\S]*?)^>>>>>>> [^\n]*\n/gm;
   expect(text).toMatch(region);
-  write(dir, file, text.replace(region, (_all, yours: string, template: string) => choose(yours, template)));
+  write(
+    dir,
+    file,
+    text.replace(region, (_all, yours: string, template: string) => choose(yours, template)),
+  );
   expect(read(dir, file)).not.toMatch(/^(<<<<<<<|=======|>>>>>>>)/m);
 }
 
@@ -91,7 +106,9 @@ function childEnv(): Record<string, string> {
 async function run(cwd: string, command: string, args: string[], timeout = 240_000) {
   const started = Date.now();
   const result = await execa(command, args, { cwd, env: childEnv(), extendEnv: false, reject: false, all: true, timeout });
-  console.log(`[service-upgrade] ${command} ${args.join(" ")} -> exit ${result.exitCode} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.log(
+    `[service-upgrade] ${command} ${args.join(" ")} -> exit ${result.exitCode} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
   return result;
 }
 
@@ -114,7 +131,8 @@ describe("team route", () => {
 });
 `;
 
-const ALERTS_BULLET_1_0 = "- Alert rules: [`monitoring/alerts.yml`](monitoring/alerts.yml) (error budget burn, p99 latency, restarts, target down),";
+const ALERTS_BULLET_1_0 =
+  "- Alert rules: [`monitoring/alerts.yml`](monitoring/alerts.yml) (error budget burn, p99 latency, restarts, target down),";
 const ONCALL = "; pages go to #payments-oncall";
 const WORKLOAD_IDENTITY = "  annotations:\n    iam.gke.io/gcp-service-account: payments-api@team-payments.iam.gserviceaccount.com\n";
 const RUNBOOK_NOTE = "Before rolling back, say so in #payments-oncall.\n\n";
@@ -133,7 +151,12 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
     write(dir, "test/team.test.ts", TEAM_TEST);
     // The team finds LatencyP99High noisy and waits longer; 1.1.0 changes the same line.
     edit(dir, "monitoring/alerts.yml", "        for: 10m\n", "        for: 20m\n");
-    edit(dir, "docs/runbook.md", "Roll back the last release (then find the cause calmly):\n", `${RUNBOOK_NOTE}Roll back the last release (then find the cause calmly):\n`);
+    edit(
+      dir,
+      "docs/runbook.md",
+      "Roll back the last release (then find the cause calmly):\n",
+      `${RUNBOOK_NOTE}Roll back the last release (then find the cause calmly):\n`,
+    );
     await commitAll(dir, "team edits");
   });
 
@@ -141,7 +164,10 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
     const { exitCode, body, stderr } = await upgrade(dir, ["--to", "1.1.0"]);
     expect(exitCode, stderr).toBe(1);
     expect(body).toMatchObject({ ok: false, from: "1.0.0", to: "1.1.0", target: "1.1.0" });
-    expect(body.conflicts.map((c) => [c.path, c.kind]).sort()).toEqual([["README.md", "content"], ["monitoring/alerts.yml", "content"]]);
+    expect(body.conflicts.map((c) => [c.path, c.kind]).sort()).toEqual([
+      ["README.md", "content"],
+      ["monitoring/alerts.yml", "content"],
+    ]);
     const action = (file: string) => body.actions.find((a) => a.path === file)?.action;
     expect(action("monitoring/slo.yaml")).toBe("create");
     expect(action("docs/runbook.md")).toBe("merge");
@@ -159,7 +185,9 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
     expect(alerts).toContain('container="app"}[30m]) > 3');
 
     const readme = read(dir, "README.md");
-    expect(readme).toContain(`<<<<<<< yours (service 1.0.0)\n${ALERTS_BULLET_1_0.replace("target down),", `target down${ONCALL}),`)}\n=======\n`);
+    expect(readme).toContain(
+      `<<<<<<< yours (service 1.0.0)\n${ALERTS_BULLET_1_0.replace("target down),", `target down${ONCALL}),`)}\n=======\n`,
+    );
     expect(readme).toContain("## Team notes\n\nNo deploys on Fridays.\n\n## Dashboards and alerts\n");
     expect(readme).toContain("## Service level objectives\n");
     expect(readme.match(/^<<<<<<< /gm)).toHaveLength(1);
@@ -178,7 +206,12 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
     await git(dir, ["add", "README.md", "monitoring/alerts.yml"]);
     await git(dir, ["commit", "--quiet", "--no-verify", "-m", "upgrade to service 1.1.0"]);
     // Between upgrades the team edits a file the platform manages.
-    edit(dir, ".github/workflows/deploy.yml", "rollout status deployment/payments-api --timeout=10m", "rollout status deployment/payments-api --timeout=30m");
+    edit(
+      dir,
+      ".github/workflows/deploy.yml",
+      "rollout status deployment/payments-api --timeout=10m",
+      "rollout status deployment/payments-api --timeout=30m",
+    );
     await commitAll(dir, "slower production rollouts");
 
     const { exitCode, body, stderr } = await upgrade(dir, ["--to", "2.0.0"]);
@@ -193,13 +226,19 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
     expect(action("monitoring/alerts.yml")).toBe("merge");
     expect(action("docs/runbooks/README.md")).toBe("merge");
 
-    await newService(fresh, "2.0.0", Object.entries(recorded(dir).answers).map(([k, v]) => `${k}=${String(v)}`));
+    await newService(
+      fresh,
+      "2.0.0",
+      Object.entries(recorded(dir).answers).map(([k, v]) => `${k}=${String(v)}`),
+    );
     // The rename carried the team's note; the old path and the deleted file are gone.
     expect(existsSync(path.join(dir, "docs/runbook.md"))).toBe(false);
     expect(existsSync(path.join(dir, "deploy/base/service-account.yaml"))).toBe(false);
     const runbook = read(dir, "docs/runbooks/README.md");
     expect(runbook).toContain(RUNBOOK_NOTE);
-    expect(runbook).toBe(read(fresh, "docs/runbooks/README.md").replace("Roll back the last release", `${RUNBOOK_NOTE}Roll back the last release`));
+    expect(runbook).toBe(
+      read(fresh, "docs/runbooks/README.md").replace("Roll back the last release", `${RUNBOOK_NOTE}Roll back the last release`),
+    );
     expect(read(dir, "deploy/base/kustomization.yaml")).not.toContain("service-account.yaml");
     expect(read(dir, "deploy/base/deployment.yaml")).toContain("kind: ServiceAccount");
     // Managed files are the template's, the team's edit replaced.
@@ -215,7 +254,9 @@ describe("service 1.0.0 -> 1.1.0 -> 2.0.0 -> latest with team edits", () => {
     expect(readme).toContain("## Team notes\n\nNo deploys on Fridays.\n");
     expect(readme).toContain("Needs Node.js 24");
     expect(readme).toContain("[`docs/runbooks/README.md`](docs/runbooks/README.md)");
-    expect(read(dir, "src/app.ts")).toBe(read(fresh, "src/app.ts").replace('  server.get("/metrics"', `${TEAM_ROUTE}  server.get("/metrics"`));
+    expect(read(dir, "src/app.ts")).toBe(
+      read(fresh, "src/app.ts").replace('  server.get("/metrics"', `${TEAM_ROUTE}  server.get("/metrics"`),
+    );
     expect(read(dir, "test/team.test.ts")).toBe(TEAM_TEST);
     expect(recorded(dir).version).toBe("2.0.0");
     expect(recorded(dir).answers.tier).toBe(2);
@@ -311,7 +352,10 @@ describe("service 1.0.0 -> the latest release in one run", () => {
     expect(body.steps).toEqual(stepsFrom("1.0.0"));
     expect([...new Set(body.actions.map((a) => a.step))]).toEqual(stepsFrom("1.0.0").map((s) => `${s.from}->${s.to}`));
     expect(body.actions.find((a) => a.path === "monitoring/slo.yaml")).toMatchObject({ action: "create", step: "1.0.0->1.1.0" });
-    expect(body.migrations.map((m) => [m.version, m.status])).toEqual([["2.0.0", "applied"], ["2.0.0", "applied"]]);
+    expect(body.migrations.map((m) => [m.version, m.status])).toEqual([
+      ["2.0.0", "applied"],
+      ["2.0.0", "applied"],
+    ]);
 
     const answers = recorded(dir).answers;
     expect(answers).toMatchObject({ ci: "gitlab", database: "postgres", tier: 1, port: 9090, namespace: "ledger-prod", logLevel: "info" });
@@ -321,7 +365,8 @@ describe("service 1.0.0 -> the latest release in one run", () => {
     const created = await runCli(["new", "service", fresh, "--version", LATEST, "--answers-file", answersFile, "--no-install"]);
     expect(created.exitCode, String(created.stderr)).toBe(0);
 
-    const withoutGit = (root: string) => Object.fromEntries(Object.entries(snapshotDir(root)).filter(([file]) => file !== ".git/" && !file.startsWith(".git/")));
+    const withoutGit = (root: string) =>
+      Object.fromEntries(Object.entries(snapshotDir(root)).filter(([file]) => file !== ".git/" && !file.startsWith(".git/")));
     expect(listFiles(dir)).toEqual(listFiles(fresh));
     expect(withoutGit(dir)).toEqual(withoutGit(fresh));
     expect(listFiles(dir)).toContain("compose.yaml");
@@ -348,7 +393,16 @@ describe.each(["1.0.0", "1.1.0", "2.0.0"])("service %s -> 2.1.0 with team edits"
     expect(read(dir, "test/team.test.ts")).toBe(TEAM_TEST);
     expect(read(dir, "deploy/base/deployment.yaml")).toContain("memory: 384Mi");
     expect(read(dir, "README.md")).toContain("## Team notes\n\nNo deploys on Fridays.\n");
-    expect(recorded(dir)).toMatchObject({ version: "2.1.0", answers: { nodeVersion: "24", dependencyBot: "renovate", networkPolicy: "enforced", ingressNamespace: "ingress-nginx", prometheusNamespace: "monitoring" } });
+    expect(recorded(dir)).toMatchObject({
+      version: "2.1.0",
+      answers: {
+        nodeVersion: "24",
+        dependencyBot: "renovate",
+        networkPolicy: "enforced",
+        ingressNamespace: "ingress-nginx",
+        prometheusNamespace: "monitoring",
+      },
+    });
     expect(read(dir, ".nvmrc")).toBe("24\n");
     expect(listFiles(dir)).toEqual(expect.arrayContaining(["renovate.json", "deploy/base/network-policy.yaml"]));
     for (const overlay of ["staging", "production"]) {

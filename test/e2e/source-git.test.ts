@@ -56,7 +56,9 @@ describe("paved new from a git source", () => {
     expect(recorded(target)).toContain("version: 2.0.0-rc.1");
 
     const list = await cli(["templates", "list", "--source", repo.url, "--json"]);
-    expect(JSON.parse(String(list.stdout)).templates).toEqual([{ name: "api", description: "API template 1.1.0", latest: "1.1.0", versions: ["1.0.0", "1.1.0"] }]);
+    expect(JSON.parse(String(list.stdout)).templates).toEqual([
+      { name: "api", description: "API template 1.1.0", latest: "1.1.0", versions: ["1.0.0", "1.1.0"] },
+    ]);
     const show = await cli(["templates", "show", "api", "--source", repo.url, "--prerelease", "--json"]);
     const shown = JSON.parse(String(show.stdout));
     expect(shown.version).toBe("2.0.0-rc.1");

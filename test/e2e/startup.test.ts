@@ -18,7 +18,10 @@ const isHeavy = (file: string) => HEAVY.some((name) => file.includes(`node_modul
 
 async function loadedFiles(args: string[]): Promise<string[]> {
   const file = path.join(tempDir(), "imports.txt");
-  const result = await execa(process.execPath, ["--import", TRACER, BIN, ...args], { env: { ...CLI_ENV, PAVED_TRACE_IMPORTS: file }, reject: false });
+  const result = await execa(process.execPath, ["--import", TRACER, BIN, ...args], {
+    env: { ...CLI_ENV, PAVED_TRACE_IMPORTS: file },
+    reject: false,
+  });
   expect(result.exitCode).toBe(0);
   return readFileSync(file, "utf8")
     .split("\n")
@@ -39,13 +42,16 @@ function sourcesOf(loaded: string[]): string[] {
 }
 
 describe("start-up stays light", () => {
-  it.each([["--version"], ["--help"], ["new", "--help"]])("`paved %s` loads no template, prompt, git or validation code", async (...args) => {
-    const loaded = await loadedFiles(args);
-    expect(loaded).toContain("dist/cli.js");
-    const sources = sourcesOf(loaded);
-    expect(sources.some((s) => s.includes("src/cli.ts") || s === "dist/cli.js")).toBe(true);
-    expect(sources.filter(isHeavy)).toEqual([]);
-  });
+  it.each([["--version"], ["--help"], ["new", "--help"]])(
+    "`paved %s` loads no template, prompt, git or validation code",
+    async (...args) => {
+      const loaded = await loadedFiles(args);
+      expect(loaded).toContain("dist/cli.js");
+      const sources = sourcesOf(loaded);
+      expect(sources.some((s) => s.includes("src/cli.ts") || s === "dist/cli.js")).toBe(true);
+      expect(sources.filter(isHeavy)).toEqual([]);
+    },
+  );
 
   it("would notice a heavy library: `paved templates list` loads zod and js-yaml", async () => {
     const sources = sourcesOf(await loadedFiles(["templates", "list"]));

@@ -16,12 +16,25 @@ describe("paved template new | lint | test", () => {
 
     const lint = await runCli(["template", "lint", dir, "--json"], { env });
     expect(lint.exitCode).toBe(0);
-    expect(JSON.parse(String(lint.stdout))).toMatchObject({ ok: true, name: "worker", version: "0.1.0", findings: [], rendered: ["minimal", "with-docs"] });
+    expect(JSON.parse(String(lint.stdout))).toMatchObject({
+      ok: true,
+      name: "worker",
+      version: "0.1.0",
+      findings: [],
+      rendered: ["minimal", "with-docs"],
+    });
 
     const tested = await runCli(["template", "test", dir, "--json"], { env });
     expect(tested.exitCode).toBe(0);
     const report = JSON.parse(String(tested.stdout));
-    expect(report.examples.map((e: { name: string; ok: boolean; steps: Array<{ ok: boolean }>; doctor: { status: string } }) => [e.name, e.ok, e.steps.map((s) => s.ok), e.doctor.status])).toEqual([
+    expect(
+      report.examples.map((e: { name: string; ok: boolean; steps: Array<{ ok: boolean }>; doctor: { status: string } }) => [
+        e.name,
+        e.ok,
+        e.steps.map((s) => s.ok),
+        e.doctor.status,
+      ]),
+    ).toEqual([
       ["minimal", true, [true], "pass"],
       ["with-docs", true, [true], "pass"],
     ]);
@@ -46,13 +59,16 @@ describe("paved template new | lint | test", () => {
 
   it("exits 1 with findings naming file, line and variable, and 2 when there is no template", async () => {
     const dir = writeFiles(path.join(tempDir(), "broken"), {
-      "template.yaml": "name: broken\nversion: 1.0.0\ndescription: Broken\nquestions:\n  - name: owner\n    type: input\n    message: Owner\n    default: team-a\nfiles:\n  managed: [nothing/**]\n",
+      "template.yaml":
+        "name: broken\nversion: 1.0.0\ndescription: Broken\nquestions:\n  - name: owner\n    type: input\n    message: Owner\n    default: team-a\nfiles:\n  managed: [nothing/**]\n",
       "files/README.md": "# Service\n\nOwned by {{ownr}}.\n",
     });
     const lint = await runCli(["template", "lint", dir], { env });
     expect(lint.exitCode).toBe(1);
     expect(String(lint.stdout)).toContain("files/README.md:3:12  render/undefined-variable  {{ownr}} is not defined");
-    expect(String(lint.stdout)).toContain('template.yaml:10  files/glob-unmatched  files.managed: "nothing/**" matches no file under files/');
+    expect(String(lint.stdout)).toContain(
+      'template.yaml:10  files/glob-unmatched  files.managed: "nothing/**" matches no file under files/',
+    );
     expect(String(lint.stdout)).toContain("2 findings");
 
     const unusable = await runCli(["template", "lint", tempDir()], { env });
@@ -86,7 +102,13 @@ describe("paved template new | lint | test", () => {
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(String(result.stdout));
     expect(report.ok).toBe(false);
-    expect(report.examples.map((e: { name: string; ok: boolean; steps: Array<{ exitCode: number }> }) => [e.name, e.ok, e.steps.map((s) => s.exitCode)])).toEqual([
+    expect(
+      report.examples.map((e: { name: string; ok: boolean; steps: Array<{ exitCode: number }> }) => [
+        e.name,
+        e.ok,
+        e.steps.map((s) => s.exitCode),
+      ]),
+    ).toEqual([
       ["passes", true, [0]],
       ["fails", false, [1]],
     ]);

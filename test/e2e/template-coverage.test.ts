@@ -30,7 +30,8 @@ examples:
 `;
 
 const FILES = {
-  "files/README.md": "# {{name}}\n{{#if queue}}\nUses a queue.\n{{else}}\nNo queue.\n{{/if}}\n{{#if (eq db \"postgres\")}}\nPostgres.\n{{/if}}\n",
+  "files/README.md":
+    '# {{name}}\n{{#if queue}}\nUses a queue.\n{{else}}\nNo queue.\n{{/if}}\n{{#if (eq db "postgres")}}\nPostgres.\n{{/if}}\n',
   "files/queue/worker.ts": "export const queue = '{{name}}';\n",
 };
 
@@ -44,7 +45,8 @@ describe("paved template test --coverage", () => {
   it("counts both pins of {{paved.cliPin}} as taken: the org's cli config chooses it, no example can", async () => {
     const dir = writeFiles(path.join(tempDir(), "worker"), {
       "template.yaml": "name: worker\nversion: 1.0.0\ndescription: A worker\nquestions: []\n",
-      "files/ci.yml": "{{#if (eq paved.cliPin \"devDependency\")}}\nnpx --no-install paved doctor\n{{else}}\nnpx --yes {{paved.cli}} doctor\n{{/if}}\n",
+      "files/ci.yml":
+        '{{#if (eq paved.cliPin "devDependency")}}\nnpx --no-install paved doctor\n{{else}}\nnpx --yes {{paved.cli}} doctor\n{{/if}}\n',
     });
     const json = JSON.parse((await runCli(["template", "test", dir, "--no-doctor", "--coverage", "--json"])).stdout);
     expect(json.coverage).toMatchObject({ covered: 2, total: 2, percent: 100 });
@@ -56,15 +58,13 @@ describe("paved template test --coverage", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("Coverage: 5/8 branches (62.5%) with plain, postgres");
     expect(result.stdout).toContain("  files/README.md\n    2:1  never taken: {{#if queue}}\n");
-    expect(result.stdout).toContain("never taken: files.when[\"queue/**\"] true");
+    expect(result.stdout).toContain('never taken: files.when["queue/**"] true');
     expect(result.stdout).toContain("never picked: db: mysql");
     const json = JSON.parse((await runCli(["template", "test", dir, "--no-doctor", "--coverage", "--json"])).stdout);
     expect(json.coverage).toMatchObject({ covered: 5, total: 8, percent: 62.5 });
-    expect(json.coverage.branches.filter((b: { exercisedBy: string[] }) => b.exercisedBy.length === 0).map((b: { label: string }) => b.label)).toEqual([
-      "{{#if queue}}",
-      'files.when["queue/**"] true',
-      "db: mysql",
-    ]);
+    expect(
+      json.coverage.branches.filter((b: { exercisedBy: string[] }) => b.exercisedBy.length === 0).map((b: { label: string }) => b.label),
+    ).toEqual(["{{#if queue}}", 'files.when["queue/**"] true', "db: mysql"]);
   });
 
   it("--min-coverage fails below the percentage (exit 1) and passes at or above it", async () => {
@@ -90,7 +90,9 @@ describe("paved template test --coverage", () => {
     expect(result.exitCode).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.findings).toEqual([]);
-    expect(json.warnings.map((w: { rule: string; file: string; line?: number; message: string }) => [w.rule, w.file, w.line, w.message])).toEqual([
+    expect(
+      json.warnings.map((w: { rule: string; file: string; line?: number; message: string }) => [w.rule, w.file, w.line, w.message]),
+    ).toEqual([
       ["coverage/unexercised-branch", "files/README.md", 2, "no example takes {{#if queue}}"],
       ["coverage/unexercised-branch", "template.yaml", 20, 'no example takes files.when["queue/**"] true'],
       ["coverage/unexercised-branch", "template.yaml", 16, "no example picks db: mysql"],
@@ -100,7 +102,9 @@ describe("paved template test --coverage", () => {
 
 describe("paved template test: test commands", () => {
   it("are rendered with each example's answers, as paved upgrade --verify renders them", async () => {
-    const manifest = MANIFEST.concat('test:\n  - run: [node, -e, "process.exit(process.argv[1] === \'pg\' || process.argv[1] === \'plain\' ? 0 : 3)", "{{name}}"]\n');
+    const manifest = MANIFEST.concat(
+      "test:\n  - run: [node, -e, \"process.exit(process.argv[1] === 'pg' || process.argv[1] === 'plain' ? 0 : 3)\", \"{{name}}\"]\n",
+    );
     const dir = writeFiles(path.join(tempDir(), "worker"), { "template.yaml": manifest, ...FILES });
     const result = await runCli(["template", "test", dir, "--no-doctor"]);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);

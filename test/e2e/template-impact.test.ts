@@ -10,8 +10,34 @@ const QUESTIONS = [
   { name: "name", type: "input", message: "Name", default: "{{paved.dirName}}" },
   { name: "owner", type: "input", message: "Owner", default: "team-a" },
 ];
-const CONFIG_1 = ["# {{name}} settings", "port: 8080", "timeout: 10", "retries: 3", "a: 1", "b: 2", "c: 3", "d: 4", "e: 5", "log: info", "owner: {{owner}}", ""].join("\n");
-const CONFIG_2 = ["# {{name}} settings", "port: 8080", "timeout: 30", "retries: 3", "a: 1", "b: 2", "c: 3", "d: 4", "e: 5", "log: warn", "owner: {{owner}}", ""].join("\n");
+const CONFIG_1 = [
+  "# {{name}} settings",
+  "port: 8080",
+  "timeout: 10",
+  "retries: 3",
+  "a: 1",
+  "b: 2",
+  "c: 3",
+  "d: 4",
+  "e: 5",
+  "log: info",
+  "owner: {{owner}}",
+  "",
+].join("\n");
+const CONFIG_2 = [
+  "# {{name}} settings",
+  "port: 8080",
+  "timeout: 30",
+  "retries: 3",
+  "a: 1",
+  "b: 2",
+  "c: 3",
+  "d: 4",
+  "e: 5",
+  "log: warn",
+  "owner: {{owner}}",
+  "",
+].join("\n");
 
 /** app 1.0.0 -> 1.1.0: config.yml changes two distant lines, legacy.yml goes away, notes.md is renamed by a migration. */
 function templateSource(): string {
@@ -19,11 +45,20 @@ function templateSource(): string {
     app: {
       "1.0.0": {
         manifest: { questions: QUESTIONS },
-        files: { "config.yml": CONFIG_1, "legacy.yml": "legacy: true\n", "notes.md": "# Notes\n\nfirst\n", "README.md": "# {{name}}\n\nOwned by {{owner}}.\n" },
+        files: {
+          "config.yml": CONFIG_1,
+          "legacy.yml": "legacy: true\n",
+          "notes.md": "# Notes\n\nfirst\n",
+          "README.md": "# {{name}}\n\nOwned by {{owner}}.\n",
+        },
       },
       "1.1.0": {
         manifest: { questions: QUESTIONS, migrations: [{ rename: { from: "notes.md", to: "docs/notes.md" } }] },
-        files: { "config.yml": CONFIG_2, "docs/notes.md": "# Notes\n\nfirst\n", "README.md": "# {{name}}\n\nOwned by {{owner}}. See docs/notes.md.\n" },
+        files: {
+          "config.yml": CONFIG_2,
+          "docs/notes.md": "# Notes\n\nfirst\n",
+          "README.md": "# {{name}}\n\nOwned by {{owner}}. See docs/notes.md.\n",
+        },
       },
     },
     other: { "1.0.0": { manifest: { questions: QUESTIONS }, files: { "x.txt": "x\n" } } },
@@ -35,7 +70,15 @@ interface ImpactJson {
   to: string;
   totals: Record<string, number>;
   conflictFiles: { path: string; services: number; regions: number }[];
-  services: { id: string; status: string; reason: string | null; conflicts: { path: string; regions: number; kind: string }[]; kept: { path: string }[]; migrations: { step: string }[]; stopsAt: string | null }[];
+  services: {
+    id: string;
+    status: string;
+    reason: string | null;
+    conflicts: { path: string; regions: number; kind: string }[];
+    kept: { path: string }[];
+    migrations: { step: string }[];
+    stopsAt: string | null;
+  }[];
 }
 
 function edit(dir: string, file: string, change: (text: string) => string): void {
@@ -95,8 +138,24 @@ describe("paved template impact", () => {
       "timeout-api": "conflicts",
       "untouched-api": "clean",
     });
-    expect(report.totals).toMatchObject({ services: 7, clean: 2, conflicts: 2, current: 1, unreadable: 0, otherTemplate: 1, notPaved: 1, withKept: 1 });
-    expect(row("busy-api").conflicts.map((c) => [c.path, c.regions]).sort()).toEqual([["README.md", 1], ["config.yml", 2]]);
+    expect(report.totals).toMatchObject({
+      services: 7,
+      clean: 2,
+      conflicts: 2,
+      current: 1,
+      unreadable: 0,
+      otherTemplate: 1,
+      notPaved: 1,
+      withKept: 1,
+    });
+    expect(
+      row("busy-api")
+        .conflicts.map((c) => [c.path, c.regions])
+        .sort(),
+    ).toEqual([
+      ["README.md", 1],
+      ["config.yml", 2],
+    ]);
     expect(row("timeout-api").conflicts.map((c) => [c.path, c.regions])).toEqual([["config.yml", 1]]);
     expect(row("legacy-api").kept.map((k) => k.path)).toEqual(["legacy.yml"]);
     expect(row("legacy-api").migrations.map((m) => m.step)).toContain("rename notes.md -> docs/notes.md");
@@ -110,11 +169,19 @@ describe("paved template impact", () => {
       const up = await runCli(["upgrade", services[name]!, "--to", "1.1.0", "--yes", "--json"]);
       const upgraded = JSON.parse(up.stdout) as { conflicts: { path: string; regions: number }[]; kept: { path: string }[] };
       const predicted = row(name);
-      expect(upgraded.conflicts.map((c) => [c.path, c.regions]).sort(), name).toEqual(predicted.conflicts.map((c) => [c.path, c.regions]).sort());
-      expect(upgraded.kept.map((k) => k.path), name).toEqual(predicted.kept.map((k) => k.path));
+      expect(upgraded.conflicts.map((c) => [c.path, c.regions]).sort(), name).toEqual(
+        predicted.conflicts.map((c) => [c.path, c.regions]).sort(),
+      );
+      expect(
+        upgraded.kept.map((k) => k.path),
+        name,
+      ).toEqual(predicted.kept.map((k) => k.path));
       expect(up.exitCode, name).toBe(predicted.status === "clean" && predicted.kept.length === 0 ? 0 : 1);
       // What git sees as unmerged after the upgrade is what impact named.
-      const unmerged = String((await git(services[name]!, ["diff", "--name-only", "--diff-filter=U"])).stdout).split("\n").filter(Boolean).sort();
+      const unmerged = String((await git(services[name]!, ["diff", "--name-only", "--diff-filter=U"])).stdout)
+        .split("\n")
+        .filter(Boolean)
+        .sort();
       expect(unmerged, name).toEqual(predicted.conflicts.map((c) => c.path).sort());
     }
   }, 120_000);
@@ -137,7 +204,12 @@ describe("paved template impact", () => {
     const quiet = await runCli(["template", "impact", path.join(source, "app"), dir, "--to", "1.1.0", "--fail-on-conflicts", "--quiet"]);
     expect([quiet.exitCode, quiet.stdout]).toEqual([1, ""]);
 
-    const ids = async (shard: string) => (JSON.parse((await runCli(["template", "impact", path.join(source, "app"), fleet, "--to", "1.1.0", "--shard", shard, "--json"])).stdout) as ImpactJson).services.map((s) => s.id);
+    const ids = async (shard: string) =>
+      (
+        JSON.parse(
+          (await runCli(["template", "impact", path.join(source, "app"), fleet, "--to", "1.1.0", "--shard", shard, "--json"])).stdout,
+        ) as ImpactJson
+      ).services.map((s) => s.id);
     const [one, two] = [await ids("1/2"), await ids("2/2")];
     expect([...one, ...two].sort()).toHaveLength(7);
     expect(one.filter((id) => two.includes(id))).toEqual([]);
@@ -147,16 +219,24 @@ describe("paved template impact", () => {
     const strict = makeSource({
       app: {
         "1.0.0": { manifest: { questions: QUESTIONS }, files: { "a.txt": "a\n" } },
-        "1.1.0": { manifest: { questions: [...QUESTIONS, { name: "tier", type: "input", message: "Tier", required: true }] }, files: { "a.txt": "a {{tier}}\n" } },
+        "1.1.0": {
+          manifest: { questions: [...QUESTIONS, { name: "tier", type: "input", message: "Tier", required: true }] },
+          files: { "a.txt": "a {{tier}}\n" },
+        },
       },
     });
     const root = tempDir("paved-impact-blocked-");
-    expect((await runCli(["new", "app", path.join(root, "needs-tier"), "--source", strict, "--version", "1.0.0", "--yes"])).exitCode).toBe(0);
+    expect((await runCli(["new", "app", path.join(root, "needs-tier"), "--source", strict, "--version", "1.0.0", "--yes"])).exitCode).toBe(
+      0,
+    );
     writeFiles(path.join(root, "broken"), { ".paved.yml": "template: [\n" });
     const result = await runCli(["template", "impact", path.join(strict, "app"), root, "--to", "1.1.0", "--json"]);
     expect(result.exitCode, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as ImpactJson;
-    expect(report.services.map((s) => [s.id.split("/").pop(), s.status])).toEqual([["broken", "unreadable"], ["needs-tier", "blocked"]]);
+    expect(report.services.map((s) => [s.id.split("/").pop(), s.status])).toEqual([
+      ["broken", "unreadable"],
+      ["needs-tier", "blocked"],
+    ]);
     expect(report.services[1]!.reason).toMatch(/missing answer for "tier"/);
     expect(report.services[0]!.reason).toMatch(/\.paved\.yml/);
     expect(report.totals).toMatchObject({ blocked: 1, unreadable: 1 });

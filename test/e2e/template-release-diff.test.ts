@@ -21,9 +21,22 @@ async function newService(root: string, version: string): Promise<string> {
 
 describe("paved template diff", () => {
   it("between two built-in versions equals what paved upgrade does to a service that never edited its files", async () => {
-    const diff = await runCli(["template", "diff", path.join(BUILTIN_TEMPLATES, "service"), "--from", "1.1.0", "--to", "2.0.0", ...ANSWERS, "--json"]);
+    const diff = await runCli([
+      "template",
+      "diff",
+      path.join(BUILTIN_TEMPLATES, "service"),
+      "--from",
+      "1.1.0",
+      "--to",
+      "2.0.0",
+      ...ANSWERS,
+      "--json",
+    ]);
     expect(diff.exitCode, diff.stderr).toBe(0);
-    const report = JSON.parse(diff.stdout) as { files: Array<{ path: string; action: string; managed: boolean; binary: boolean; patch: string }>; conflicts: string[] };
+    const report = JSON.parse(diff.stdout) as {
+      files: Array<{ path: string; action: string; managed: boolean; binary: boolean; patch: string }>;
+      conflicts: string[];
+    };
     expect(report.conflicts).toEqual([]);
     expect(report.files.length).toBeGreaterThan(3);
     expect(report.files.some((f) => f.managed)).toBe(true);
@@ -40,7 +53,11 @@ describe("paved template diff", () => {
     expect(filesOf(patched)).toEqual(filesOf(upgraded));
 
     // The files listed are exactly the files upgrade changed.
-    const changed = String((await git(upgraded, ["status", "--porcelain", "--untracked-files=all"])).stdout).split("\n").filter(Boolean).map((l) => l.slice(3)).filter((p) => p !== ".paved.yml");
+    const changed = String((await git(upgraded, ["status", "--porcelain", "--untracked-files=all"])).stdout)
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.slice(3))
+      .filter((p) => p !== ".paved.yml");
     const renamedOrListed = new Set(report.files.map((f) => f.path));
     for (const p of changed) expect(renamedOrListed.has(p.includes(" -> ") ? p.split(" -> ")[1]! : p)).toBe(true);
   });

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { git, runCli, snapshotDir } from "../helpers.js";
 import { commitAll, makeSource, newService } from "../upgrade/fixtures.js";
 
-const worktree = (dir: string) => Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([k]) => !k.startsWith(".git/") && k !== ".git/"));
+const worktree = (dir: string) =>
+  Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([k]) => !k.startsWith(".git/") && k !== ".git/"));
 
 function leftovers(dir: string): string[] {
   const out: string[] = [];

@@ -22,14 +22,36 @@ const worktree = (dir: string) => Object.fromEntries(Object.entries(snapshotDir(
 /** 1.0.0 -> 1.1.0 (changes a.txt, notes and an action) -> 2.0.0 (adds b.txt, deletes sa.yaml that kustomization.yaml used). */
 function releasesSource(extra: Record<string, unknown> = {}): string {
   return makeSource({
-    "1.0.0": { manifest: { changelog: "First release.", ...extra }, files: { "a.txt": "x\n", "sa.yaml": "kind: ServiceAccount\n", "kustomization.yaml": "resources:\n  - sa.yaml\n  - app.yaml\n", "app.yaml": "kind: Deployment\n" } },
+    "1.0.0": {
+      manifest: { changelog: "First release.", ...extra },
+      files: {
+        "a.txt": "x\n",
+        "sa.yaml": "kind: ServiceAccount\n",
+        "kustomization.yaml": "resources:\n  - sa.yaml\n  - app.yaml\n",
+        "app.yaml": "kind: Deployment\n",
+      },
+    },
     "1.1.0": {
       manifest: { changelog: "Minor: a.txt says y.", actions: ["Tell the on-call rota about y."], ...extra },
-      files: { "a.txt": "y\n", "sa.yaml": "kind: ServiceAccount\n", "kustomization.yaml": "resources:\n  - sa.yaml\n  - app.yaml\n", "app.yaml": "kind: Deployment\n" },
+      files: {
+        "a.txt": "y\n",
+        "sa.yaml": "kind: ServiceAccount\n",
+        "kustomization.yaml": "resources:\n  - sa.yaml\n  - app.yaml\n",
+        "app.yaml": "kind: Deployment\n",
+      },
     },
     "2.0.0": {
-      manifest: { changelog: "Major: the ServiceAccount lives in app.yaml.", actions: ["Move your sa.yaml annotations into app.yaml."], ...extra },
-      files: { "a.txt": "y\n", "b.txt": "b\n", "kustomization.yaml": "resources:\n  - app.yaml\n", "app.yaml": "kind: ServiceAccount\n---\nkind: Deployment\n" },
+      manifest: {
+        changelog: "Major: the ServiceAccount lives in app.yaml.",
+        actions: ["Move your sa.yaml annotations into app.yaml."],
+        ...extra,
+      },
+      files: {
+        "a.txt": "y\n",
+        "b.txt": "b\n",
+        "kustomization.yaml": "resources:\n  - app.yaml\n",
+        "app.yaml": "kind: ServiceAccount\n---\nkind: Deployment\n",
+      },
     },
   });
 }
@@ -65,7 +87,9 @@ describe("release notes in every upgrade surface", () => {
     expect(report.releaseNotes.map((n: { version: string }) => n.version)).toEqual(["1.1.0", "2.0.0"]);
     const message = (await git(dir, ["log", "-1", "--format=%B"])).stdout;
     expect(message).toMatch(/^Upgrade svc from 1\.0\.0 to 2\.0\.0\n/);
-    expect(message).toContain("## svc 1.1.0\n  Minor: a.txt says y.\n  Action needed:\n    - [ ] Tell the on-call rota about y.\n\n## svc 2.0.0\n  Major: the ServiceAccount lives in app.yaml.");
+    expect(message).toContain(
+      "## svc 1.1.0\n  Minor: a.txt says y.\n  Action needed:\n    - [ ] Tell the on-call rota about y.\n\n## svc 2.0.0\n  Major: the ServiceAccount lives in app.yaml.",
+    );
   });
 });
 
@@ -79,7 +103,10 @@ describe("outputs agree with exit codes", () => {
     expect(dry.exitCode).toBe(1);
     const plan = JSON.parse(String(dry.stdout));
     expect(plan.ok).toBe(false);
-    expect(plan.steps).toEqual([{ from: "1.0.0", to: "1.1.0" }, { from: "1.1.0", to: "2.0.0", afterConflicts: true }]);
+    expect(plan.steps).toEqual([
+      { from: "1.0.0", to: "1.1.0" },
+      { from: "1.1.0", to: "2.0.0", afterConflicts: true },
+    ]);
     expect(plan.conflicts).toEqual([{ path: "a.txt", kind: "content", regions: 1, step: "1.0.0->1.1.0" }]);
     expect(plan.actions).toContainEqual(expect.objectContaining({ path: "b.txt", action: "create", step: "1.1.0->2.0.0" }));
     const human = await runCli(["upgrade", dir, "--dry-run", "--accept-kept"]);
@@ -141,7 +168,10 @@ describe("kept files that no longer count", () => {
 
     const json = await runCli(["upgrade", dir, "--json", "--accept-kept"]);
     expect(json.exitCode).toBe(0);
-    expect(JSON.parse(String(json.stdout))).toMatchObject({ ok: true, kept: [{ path: "sa.yaml", referencedBy: ["kustomization.yaml"], accepted: true }] });
+    expect(JSON.parse(String(json.stdout))).toMatchObject({
+      ok: true,
+      kept: [{ path: "sa.yaml", referencedBy: ["kustomization.yaml"], accepted: true }],
+    });
   });
 });
 
@@ -166,7 +196,9 @@ describe("--abort and --continue", () => {
 
     const none = await runCli(["upgrade", dir, "--abort"]);
     expect(none.exitCode).toBe(2);
-    expect(none.stderr).toBe(`error: --abort: no paved upgrade is in progress in ${dir}\nfix: an upgrade is in progress only after \`paved upgrade\` stopped for conflicts, kept files or a failed --verify`);
+    expect(none.stderr).toBe(
+      `error: --abort: no paved upgrade is in progress in ${dir}\nfix: an upgrade is in progress only after \`paved upgrade\` stopped for conflicts, kept files or a failed --verify`,
+    );
     expect(none.stderr).not.toMatch(STACK);
   });
 
@@ -238,7 +270,9 @@ describe("--verify", () => {
 
     const run = await runCli(["upgrade", dir, "--verify", "--trust", "--commit"]);
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain("✗ verification failed: `echo checking; echo 'alerts.test.yml: LatencyP99High did not fire' >&2; exit 3` exited with 3; its last lines:\n    checking\n    alerts.test.yml: LatencyP99High did not fire");
+    expect(run.stdout).toContain(
+      "✗ verification failed: `echo checking; echo 'alerts.test.yml: LatencyP99High did not fire' >&2; exit 3` exited with 3; its last lines:\n    checking\n    alerts.test.yml: LatencyP99High did not fire",
+    );
     expect((await git(dir, ["rev-parse", "HEAD"])).stdout).toBe(head);
     expect(read(dir, "a.txt")).toBe("y\n");
     expect((await runCli(["upgrade", dir, "--abort"])).exitCode).toBe(0);
@@ -257,7 +291,10 @@ describe("--verify", () => {
     write(path.dirname(dir), ".pavedrc.yml", "verify: true\n");
     const run = await runCli(["upgrade", dir, "--trust", "--json"]);
     expect(run.exitCode).toBe(0);
-    expect(JSON.parse(String(run.stdout)).verify).toMatchObject({ ok: true, commands: [{ command: "echo all good", ok: true, exitCode: 0 }] });
+    expect(JSON.parse(String(run.stdout)).verify).toMatchObject({
+      ok: true,
+      commands: [{ command: "echo all good", ok: true, exitCode: 0 }],
+    });
   });
 });
 
@@ -266,7 +303,14 @@ describe("lockfile", () => {
     makeSource({
       "1.0.0": { files: { "deps.txt": "left-pad 1\n" } },
       "1.1.0": {
-        manifest: { lockfile: { command: { run: "node -e \"require('fs').writeFileSync('deps.lock', 'locked: ' + require('fs').readFileSync('deps.txt', 'utf8'))\"" }, files: ["deps.lock"] } },
+        manifest: {
+          lockfile: {
+            command: {
+              run: "node -e \"require('fs').writeFileSync('deps.lock', 'locked: ' + require('fs').readFileSync('deps.txt', 'utf8'))\"",
+            },
+            files: ["deps.lock"],
+          },
+        },
         files: { "deps.txt": "left-pad 2\n" },
       },
     });
@@ -286,14 +330,24 @@ describe("lockfile", () => {
     expect(run.exitCode).toBe(0);
     expect(JSON.parse(String(run.stdout)).lockfile).toMatchObject({ files: ["deps.lock"], changed: ["deps.lock"] });
     expect(read(dir, "deps.lock")).toBe("locked: left-pad 2\n");
-    expect((await git(dir, ["show", "--name-only", "--format=", "HEAD"])).stdout.split("\n").sort()).toEqual([".paved.yml", "deps.lock", "deps.txt"]);
+    expect((await git(dir, ["show", "--name-only", "--format=", "HEAD"])).stdout.split("\n").sort()).toEqual([
+      ".paved.yml",
+      "deps.lock",
+      "deps.txt",
+    ]);
     expect(await status(dir)).toBe("");
   });
 
   it("an upgrade that leaves the lockfile's inputs alone does not refresh it (and needs no --trust for it)", async () => {
     const source = makeSource({
-      "1.0.0": { manifest: { lockfile: { command: "node -e \"process.exit(9)\"", files: ["deps.lock"], inputs: ["deps.txt"] } }, files: { "deps.txt": "left-pad 1\n", "a.txt": "1\n" } },
-      "1.1.0": { manifest: { lockfile: { command: "node -e \"process.exit(9)\"", files: ["deps.lock"], inputs: ["deps.txt"] } }, files: { "deps.txt": "left-pad 1\n", "a.txt": "2\n" } },
+      "1.0.0": {
+        manifest: { lockfile: { command: 'node -e "process.exit(9)"', files: ["deps.lock"], inputs: ["deps.txt"] } },
+        files: { "deps.txt": "left-pad 1\n", "a.txt": "1\n" },
+      },
+      "1.1.0": {
+        manifest: { lockfile: { command: 'node -e "process.exit(9)"', files: ["deps.lock"], inputs: ["deps.txt"] } },
+        files: { "deps.txt": "left-pad 1\n", "a.txt": "2\n" },
+      },
     });
     const dir = await newService(source, "1.0.0", ["--no-install"]);
     const run = await runCli(["upgrade", dir, "--json"]);
@@ -310,8 +364,10 @@ describe("lockfile", () => {
     const without = await runCli(["new", "svc", target, "--source", lockSource(), "--version", "1.1.0", "--yes", "--no-install"]);
     expect(without.exitCode).toBe(0);
     expect(existsSync(path.join(target, "deps.lock"))).toBe(false);
-    expect(without.stderr).toContain("deps.lock was not created (--no-install skipped it; pass --lockfile to create it without installing)");
-    expect(without.stdout).toContain("&& git add deps.lock && git commit -m \"Add deps.lock\"");
+    expect(without.stderr).toContain(
+      "deps.lock was not created (--no-install skipped it; pass --lockfile to create it without installing)",
+    );
+    expect(without.stdout).toContain('&& git add deps.lock && git commit -m "Add deps.lock"');
   });
 });
 

@@ -30,7 +30,19 @@ describe("paved upgrade speed", () => {
   it("upgrades a generated service across two versions (time printed; the brief's target is under 2 s)", async () => {
     const source = serviceSource();
     const target = path.join(tempDir("paved-speed-"), "payments-api");
-    const created = await runCli(["new", "service", target, "--source", source, "--version", "1.0.0", "--yes", "--set", "owner=team-payments", "--no-install"]);
+    const created = await runCli([
+      "new",
+      "service",
+      target,
+      "--source",
+      source,
+      "--version",
+      "1.0.0",
+      "--yes",
+      "--set",
+      "owner=team-payments",
+      "--no-install",
+    ]);
     expect(created.exitCode, String(created.stderr)).toBe(0);
     const readme = path.join(target, "README.md");
     writeFileSync(readme, readFileSync(readme, "utf8").replace("\n", "\n\nTeam notes.\n"));
@@ -50,6 +62,8 @@ describe("paved upgrade speed", () => {
     expect(upgraded).toContain("Team notes.");
     expect(upgraded).toContain("## Upgrading");
     expect(readFileSync(path.join(target, "SECURITY.md"), "utf8")).toContain("team-payments");
-    console.log(`paved upgrade across two versions of the service template: ${ms} ms wall clock (CLI process included), ${report.durationMs} ms inside paved`);
+    console.log(
+      `paved upgrade across two versions of the service template: ${ms} ms wall clock (CLI process included), ${report.durationMs} ms inside paved`,
+    );
   });
 });

@@ -10,7 +10,8 @@ const write = (dir: string, p: string, text: string | Buffer) => {
   mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
   writeFileSync(path.join(dir, p), text);
 };
-const worktree = (dir: string) => Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([k]) => !k.startsWith(".git/") && k !== ".git/"));
+const worktree = (dir: string) =>
+  Object.fromEntries(Object.entries(snapshotDir(dir)).filter(([k]) => !k.startsWith(".git/") && k !== ".git/"));
 
 /** One upgrade that exercises every per-file rule at once. */
 function rulesSource(): string {
@@ -94,7 +95,9 @@ describe("paved upgrade (real git repositories)", () => {
       created: "create",
     });
 
-    expect(read(dir, "README.md")).toBe("# demo-svc\n\nIntro, by the team.\n\nMore text here.\nAnd here.\n\n## Usage\n\nRun it with `npm start`.\n");
+    expect(read(dir, "README.md")).toBe(
+      "# demo-svc\n\nIntro, by the team.\n\nMore text here.\nAnd here.\n\n## Usage\n\nRun it with `npm start`.\n",
+    );
     expect(read(dir, "config.yml")).toBe("<<<<<<< yours (svc 1.0.0)\nport: 7070\n=======\nport: 9090\n>>>>>>> svc 1.1.0\nlog: info\n");
     expect(read(dir, "collide.txt")).toBe("<<<<<<< yours (svc 1.0.0)\nfrom the team\n=======\nfrom the template\n>>>>>>> svc 1.1.0\n");
     expect(read(dir, "untouched.txt")).toBe("v2\n");
@@ -120,7 +123,16 @@ describe("paved upgrade (real git repositories)", () => {
     expect((await git(dir, ["show", ":2:config.yml"])).stdout).toBe("port: 7070\nlog: info");
     expect((await git(dir, ["show", ":3:config.yml"])).stdout).toBe("port: 9090\nlog: info");
     // Ordinary git conflict tooling works on them: git mergetool gets the three versions...
-    await git(dir, ["-c", "mergetool.pick.cmd=cat \"$BASE\" \"$LOCAL\" \"$REMOTE\" > \"$MERGED\"", "-c", "mergetool.pick.trustExitCode=true", "mergetool", "--tool=pick", "--no-prompt", "config.yml"]);
+    await git(dir, [
+      "-c",
+      'mergetool.pick.cmd=cat "$BASE" "$LOCAL" "$REMOTE" > "$MERGED"',
+      "-c",
+      "mergetool.pick.trustExitCode=true",
+      "mergetool",
+      "--tool=pick",
+      "--no-prompt",
+      "config.yml",
+    ]);
     expect(read(dir, "config.yml")).toBe("port: 8080\nlog: info\nport: 7070\nlog: info\nport: 9090\nlog: info\n");
     expect((await git(dir, ["status", "--porcelain", "config.yml"])).stdout).toBe("M  config.yml");
     // ...and checkout takes the template's binary from stage 3.
@@ -155,8 +167,20 @@ describe("paved upgrade (real git repositories)", () => {
     const latin1 = (text: string) => Buffer.from(text, "latin1");
     const lines = (first: string, last: string) => `# caf\xe9 ${first}\nna\xefve=oui\n\nprix=3\xa4\n\nfin=${last}\n`;
     const source = makeSource({
-      "1.0.0": { files: { "clean.properties": latin1(lines("v1", "a")), "conflict.properties": latin1(lines("v1", "a")), "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nd\n") } },
-      "1.1.0": { files: { "clean.properties": latin1(lines("v1", "\xe9t\xe9")), "conflict.properties": latin1(lines("v2 \xe0 jour", "a")), "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nD\n") } },
+      "1.0.0": {
+        files: {
+          "clean.properties": latin1(lines("v1", "a")),
+          "conflict.properties": latin1(lines("v1", "a")),
+          "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nd\n"),
+        },
+      },
+      "1.1.0": {
+        files: {
+          "clean.properties": latin1(lines("v1", "\xe9t\xe9")),
+          "conflict.properties": latin1(lines("v2 \xe0 jour", "a")),
+          "bom.txt": latin1("\xef\xbb\xbfa\nb\nc\nD\n"),
+        },
+      },
     });
     const dir = await newService(source, "1.0.0");
     write(dir, "clean.properties", latin1(lines("\xe9quipe", "a")));
@@ -167,14 +191,23 @@ describe("paved upgrade (real git repositories)", () => {
     // paved diff prints the same bytes git diff does for a Latin-1 file (text to git: no NUL).
     const pavedDiff = spawnSync(process.execPath, [BIN, "diff", dir], { env: { ...process.env, ...CLI_ENV } });
     expect(pavedDiff.status).toBe(0);
-    const gitDiff = spawnSync("git", ["-c", "diff.indentHeuristic=false", "diff", "--no-color", "HEAD~1", "HEAD", "--", "clean.properties"], { cwd: dir });
+    const gitDiff = spawnSync(
+      "git",
+      ["-c", "diff.indentHeuristic=false", "diff", "--no-color", "HEAD~1", "HEAD", "--", "clean.properties"],
+      { cwd: dir },
+    );
     const hunks = (out: Buffer) => out.subarray(out.indexOf("@@")).toString("latin1");
     const pavedClean = pavedDiff.stdout.subarray(pavedDiff.stdout.indexOf("diff --git a/clean.properties"));
     expect(hunks(gitDiff.stdout)).toContain("+# caf\xe9 \xe9quipe\n");
     expect(hunks(pavedClean).startsWith(hunks(gitDiff.stdout))).toBe(true);
     // --json has to carry text: a patch that is not UTF-8 is given as Latin-1 (one character per byte).
-    const json = JSON.parse(String((await runCli(["diff", dir, "--json"])).stdout)) as { files: Array<{ path: string; binary: boolean; patch: string }> };
-    expect(json.files.find((f) => f.path === "clean.properties")).toMatchObject({ binary: false, patch: expect.stringContaining("+# caf\u00e9 \u00e9quipe\n") });
+    const json = JSON.parse(String((await runCli(["diff", dir, "--json"])).stdout)) as {
+      files: Array<{ path: string; binary: boolean; patch: string }>;
+    };
+    expect(json.files.find((f) => f.path === "clean.properties")).toMatchObject({
+      binary: false,
+      patch: expect.stringContaining("+# caf\u00e9 \u00e9quipe\n"),
+    });
 
     const result = await runCli(["upgrade", dir, "--json"]);
     expect(result.exitCode).toBe(1);
@@ -186,16 +219,26 @@ describe("paved upgrade (real git repositories)", () => {
     // Byte for byte what git merge-file gives on the same three files, with the same labels.
     const expected = (file: string) => {
       const work = tempDir("paved-latin1-");
-      for (const [stage, name] of [["1", "base"], ["2", "ours"], ["3", "theirs"]] as const) {
+      for (const [stage, name] of [
+        ["1", "base"],
+        ["2", "ours"],
+        ["3", "theirs"],
+      ] as const) {
         const show = spawnSync("git", ["show", `:${stage}:${file}`], { cwd: dir });
         writeFileSync(path.join(work, name), show.status === 0 ? show.stdout : Buffer.alloc(0));
       }
-      return spawnSync("git", ["merge-file", "-p", "-L", "yours (svc 1.0.0)", "-L", "svc 1.0.0", "-L", "svc 1.1.0", "ours", "base", "theirs"], { cwd: work });
+      return spawnSync(
+        "git",
+        ["merge-file", "-p", "-L", "yours (svc 1.0.0)", "-L", "svc 1.0.0", "-L", "svc 1.1.0", "ours", "base", "theirs"],
+        { cwd: work },
+      );
     };
     const merged = expected("conflict.properties");
     expect(merged.status).toBe(1);
     expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toBe(merged.stdout.toString("latin1"));
-    expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toContain("<<<<<<< yours (svc 1.0.0)\n# caf\xe9 \xe9quipe\n=======\n# caf\xe9 v2 \xe0 jour\n>>>>>>> svc 1.1.0\n");
+    expect(readFileSync(path.join(dir, "conflict.properties")).toString("latin1")).toContain(
+      "<<<<<<< yours (svc 1.0.0)\n# caf\xe9 \xe9quipe\n=======\n# caf\xe9 v2 \xe0 jour\n>>>>>>> svc 1.1.0\n",
+    );
     expect(readFileSync(path.join(dir, "clean.properties")).toString("latin1")).toBe(lines("\xe9quipe", "\xe9t\xe9"));
     expect(readFileSync(path.join(dir, "bom.txt")).toString("latin1")).toBe("\xef\xbb\xbfA\nb\nc\nD\n");
     expect((await git(dir, ["status", "--porcelain"])).stdout).toContain("UU conflict.properties");
@@ -207,7 +250,13 @@ describe("paved upgrade (real git repositories)", () => {
     const before = worktree(dir);
     const dry = await runCli(["upgrade", dir, "--dry-run", "--json"]);
     expect(dry.exitCode).toBe(1); // the uncommitted untouched.txt conflicts, so the real run would exit 1 too (issue 12)
-    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: false, dryRun: true, from: "1.0.0", to: "1.1.0", conflicts: [{ path: "untouched.txt", step: "1.0.0->1.1.0" }] });
+    expect(JSON.parse(String(dry.stdout))).toMatchObject({
+      ok: false,
+      dryRun: true,
+      from: "1.0.0",
+      to: "1.1.0",
+      conflicts: [{ path: "untouched.txt", step: "1.0.0->1.1.0" }],
+    });
     expect(worktree(dir)).toEqual(before);
 
     const dirty = await runCli(["upgrade", dir]);
@@ -258,11 +307,19 @@ describe("paved upgrade (real git repositories)", () => {
     const source = makeSource({
       "1.0.0": { files: { "owner.txt": "{{owner}}\n" } },
       "1.1.0": {
-        manifest: { questions: [...BASE_QUESTIONS, { name: "tier", type: "select", message: "Tier", choices: ["gold", "silver"], default: "silver" }] },
+        manifest: {
+          questions: [...BASE_QUESTIONS, { name: "tier", type: "select", message: "Tier", choices: ["gold", "silver"], default: "silver" }],
+        },
         files: { "owner.txt": "{{owner}}\n", "tier.txt": "{{tier}}\n" },
       },
       "2.0.0": {
-        manifest: { questions: [...BASE_QUESTIONS, { name: "tier", type: "select", message: "Tier", choices: ["gold", "silver"], default: "silver" }, { name: "region", type: "input", message: "Region", required: true }] },
+        manifest: {
+          questions: [
+            ...BASE_QUESTIONS,
+            { name: "tier", type: "select", message: "Tier", choices: ["gold", "silver"], default: "silver" },
+            { name: "region", type: "input", message: "Region", required: true },
+          ],
+        },
         files: { "owner.txt": "{{owner}}\n", "tier.txt": "{{tier}}\n", "region.txt": "{{region}}\n" },
       },
     });
@@ -299,7 +356,9 @@ describe("paved upgrade (real git repositories)", () => {
     expect(result.exitCode, String(result.stderr)).toBe(0);
     expect(existsSync(path.join(dir, "src/demo-svc.txt"))).toBe(false);
     expect(read(dir, "src/billing-api.txt")).toBe("# billing-api\nline 2\nline 3\nline 4, edited by the team\n");
-    expect(JSON.parse(String(result.stdout)).migrations).toEqual([expect.objectContaining({ step: "rename src/demo-svc.txt -> src/billing-api.txt", status: "applied" })]);
+    expect(JSON.parse(String(result.stdout)).migrations).toEqual([
+      expect.objectContaining({ step: "rename src/demo-svc.txt -> src/billing-api.txt", status: "applied" }),
+    ]);
   });
 
   it("applies migrations step by step across versions (rename before the merge, commands after it, only with --trust)", async () => {
@@ -313,7 +372,13 @@ describe("paved upgrade (real git repositories)", () => {
         manifest: {
           migrations: [
             { delete: "legacy.txt" },
-            { run: ["node", "-e", "const fs=require('fs');fs.writeFileSync('migrated.txt', fs.existsSync('config/settings.yml') && !fs.existsSync('legacy.txt') ? 'after 1.1.0\\n' : 'wrong order\\n')"] },
+            {
+              run: [
+                "node",
+                "-e",
+                "const fs=require('fs');fs.writeFileSync('migrated.txt', fs.existsSync('config/settings.yml') && !fs.existsSync('legacy.txt') ? 'after 1.1.0\\n' : 'wrong order\\n')",
+              ],
+            },
           ],
         },
         files: { "config/settings.yml": "a: 1\nb: 2\nc: 3\nd: 40\ne: 5\n" },
@@ -396,7 +461,8 @@ describe("paved upgrade (real git repositories)", () => {
   it("upgrades from a git template source whose tags are the versions", async () => {
     const repo = tempDir("paved-git-src-");
     await git(repo, ["init", "-q"]);
-    const manifest = (v: string) => `name: gsvc\nversion: ${v}\ndescription: from git\nquestions:\n  - { name: name, type: input, message: Name, default: "{{paved.dirName}}" }\n`;
+    const manifest = (v: string) =>
+      `name: gsvc\nversion: ${v}\ndescription: from git\nquestions:\n  - { name: name, type: input, message: Name, default: "{{paved.dirName}}" }\n`;
     write(repo, "template.yaml", manifest("1.0.0"));
     write(repo, "files/x.txt", "a\nb\nc\nd\n");
     await commitAll(repo, "v1");
@@ -417,7 +483,7 @@ describe("paved upgrade (real git repositories)", () => {
   it("is atomic: a failure midway leaves the working tree as it was", async () => {
     const source = makeSource({
       "1.0.0": { files: { "a.txt": "1\n" } },
-      "1.1.0": { files: { "a.txt": "2\n", "zz": "now a file\n" } },
+      "1.1.0": { files: { "a.txt": "2\n", zz: "now a file\n" } },
     });
     const dir = await newService(source, "1.0.0");
     write(dir, "zz/team.txt", "the team has a directory here\n");
@@ -464,7 +530,11 @@ describe("paved upgrade (real git repositories)", () => {
 
   it("an empty flag value is exit 2 naming the flag, for new and upgrade alike", async () => {
     const work = tempDir();
-    for (const args of [["new", "service", path.join(work, "svc"), "--remote="], ["new", "service", path.join(work, "svc"), "--version="], ["upgrade", work, "--to="]]) {
+    for (const args of [
+      ["new", "service", path.join(work, "svc"), "--remote="],
+      ["new", "service", path.join(work, "svc"), "--version="],
+      ["upgrade", work, "--to="],
+    ]) {
       const before = snapshotDir(work);
       const result = await runCli(args);
       const flag = args[args.length - 1]!.replace("=", "");

@@ -26,7 +26,10 @@ describe("docs/fleet.md", () => {
   });
 
   it("its GitLab CI jobs parse, shard with parallel and merge the shards' artifacts", () => {
-    const gitlab = parse(yamlBlocks.find((b) => b.startsWith("fleet-shard:"))!) as Record<string, { parallel?: number; script: string[]; needs?: string[]; artifacts: { paths: string[] } }>;
+    const gitlab = parse(yamlBlocks.find((b) => b.startsWith("fleet-shard:"))!) as Record<
+      string,
+      { parallel?: number; script: string[]; needs?: string[]; artifacts: { paths: string[] } }
+    >;
     expect(gitlab["fleet-shard"]!.parallel).toBe(4);
     expect(gitlab["fleet-shard"]!.script.join("\n")).toContain("--shard $CI_NODE_INDEX/$CI_NODE_TOTAL");
     expect(gitlab["fleet-report"]!.needs).toEqual(["fleet-shard"]);
@@ -40,9 +43,13 @@ describe("docs/fleet.md", () => {
     const parsed = parse(workflow) as { on: { schedule: unknown[] }; jobs: { upgrade: { strategy: { matrix: { shard: number[] } } } } };
     expect(parsed.on.schedule).toHaveLength(1);
     const shards = parsed.jobs.upgrade.strategy.matrix.shard;
-    expect(workflow).toContain(`paved fleet upgrade --repos-file repos.txt --shard \${{ matrix.shard }}/${shards.length} --push --open-pr github`);
+    expect(workflow).toContain(
+      `paved fleet upgrade --repos-file repos.txt --shard \${{ matrix.shard }}/${shards.length} --push --open-pr github`,
+    );
     const gitlab = parse(yamlBlocks.find((b) => b.startsWith("fleet-upgrade:"))!) as Record<string, { parallel: number; script: string[] }>;
     expect(gitlab["fleet-upgrade"]!.parallel).toBe(4);
-    expect(gitlab["fleet-upgrade"]!.script.join("\n")).toContain("paved fleet upgrade --repos-file repos.txt --shard $CI_NODE_INDEX/$CI_NODE_TOTAL --push --open-pr gitlab");
+    expect(gitlab["fleet-upgrade"]!.script.join("\n")).toContain(
+      "paved fleet upgrade --repos-file repos.txt --shard $CI_NODE_INDEX/$CI_NODE_TOTAL --push --open-pr gitlab",
+    );
   });
 });

@@ -25,7 +25,12 @@ describe("target discovery", () => {
     const ids = (maxDepth: number) => discoverTargets([root], { cwd: root, maxDepth }).map((t) => `${t.kind}:${t.id}`);
     expect(ids(Infinity)).toEqual(["local:a", "local:group/b", "local:group/deep/er/c"]);
     expect(ids(2)).toEqual(["local:a", "local:group/b"]);
-    expect(discoverTargets([path.join(root, "empty"), path.join(root, "nope"), "https://user:tok@example.com/x.git?t=1"], { cwd: root, maxDepth: Infinity })).toEqual([
+    expect(
+      discoverTargets([path.join(root, "empty"), path.join(root, "nope"), "https://user:tok@example.com/x.git?t=1"], {
+        cwd: root,
+        maxDepth: Infinity,
+      }),
+    ).toEqual([
       { kind: "missing", id: "empty", reason: "not a git repository, and no checkouts under it" },
       { kind: "missing", id: "nope", reason: "no such directory" },
       { kind: "git", id: "https://example.com/x.git", url: "https://user:tok@example.com/x.git?t=1" },
@@ -36,8 +41,16 @@ describe("target discovery", () => {
 
   it("reads a repos file: # comments, blank lines, paths relative to the file", () => {
     const dir = tempDir("paved-repos-");
-    writeFileSync(path.join(dir, "repos.txt"), "# all of them\n\n./svc-a   # team a\nsub/svc-b\ngit@example.com:org/c.git\nhttps://example.com/d.git#main # a comment after a fragment stays\n");
-    expect(readReposFile("repos.txt", dir)).toEqual([path.join(dir, "svc-a"), path.join(dir, "sub/svc-b"), "git@example.com:org/c.git", "https://example.com/d.git#main"]);
+    writeFileSync(
+      path.join(dir, "repos.txt"),
+      "# all of them\n\n./svc-a   # team a\nsub/svc-b\ngit@example.com:org/c.git\nhttps://example.com/d.git#main # a comment after a fragment stays\n",
+    );
+    expect(readReposFile("repos.txt", dir)).toEqual([
+      path.join(dir, "svc-a"),
+      path.join(dir, "sub/svc-b"),
+      "git@example.com:org/c.git",
+      "https://example.com/d.git#main",
+    ]);
   });
 });
 

@@ -44,7 +44,12 @@ export async function buildFleet(): Promise<Fleet> {
   const cache = path.join(base, "cache");
   mkdirSync(root);
   const serviceSource = await serviceReleases(base);
-  const env: Record<string, string> = { PAVED_CACHE: cache, XDG_CONFIG_HOME: path.join(base, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" };
+  const env: Record<string, string> = {
+    PAVED_CACHE: cache,
+    XDG_CONFIG_HOME: path.join(base, "xdg"),
+    PAVED_SOURCE: "",
+    PAVED_CACHE_TTL: "0",
+  };
   const cli = async (args: string[], day: string, cwd = root) => {
     const result = await runCli(args, { cwd, env: { ...env, ...at(day) } });
     expect(result.exitCode, `${args.join(" ")}\n${result.stderr}`).toBe(0);
@@ -56,7 +61,24 @@ export async function buildFleet(): Promise<Fleet> {
   };
   const tag = (dir: string, name: string, day: string) => gitAt(dir, ["tag", "-a", name, "-m", name], day);
   const service = (name: string, owner: string, version: string, day: string, dir = `services/${name}`) =>
-    cli(["new", "service", dir, "--source", serviceSource, "--yes", "--set", `name=${name}`, "--set", `owner=${owner}`, "--version", version, "--no-install"], day);
+    cli(
+      [
+        "new",
+        "service",
+        dir,
+        "--source",
+        serviceSource,
+        "--yes",
+        "--set",
+        `name=${name}`,
+        "--set",
+        `owner=${owner}`,
+        "--version",
+        version,
+        "--no-install",
+      ],
+      day,
+    );
   const upgrade = (dir: string, to: string, day: string) => cli(["upgrade", dir, "--to", to, "--commit", "--yes"], day);
 
   await service("payments", "team-pay", "1.0.0", "2026-09-05");
@@ -74,12 +96,18 @@ export async function buildFleet(): Promise<Fleet> {
   const billing = path.join(root, "services/billing");
   writeFileSync(path.join(billing, ".nvmrc"), "18\n");
   rmSync(path.join(billing, "monitoring/slo.yaml"));
-  appendFileSync(path.join(billing, ".paved.yml"), "waivers:\n  - check: paved/required-files\n    reason: SLOs move to the SRE repo\n    until: 2026-12-20\n");
+  appendFileSync(
+    path.join(billing, ".paved.yml"),
+    "waivers:\n  - check: paved/required-files\n    reason: SLOs move to the SRE repo\n    until: 2026-12-20\n",
+  );
   await commit(billing, "2026-11-13", "team edits");
 
   // A git template source whose releases carry dates.
   const api = await templateRepo();
-  const dated = (version: string, released: string) => ({ ...versionFiles(version), "template.yaml": manifestText(version, `released: ${released}`) });
+  const dated = (version: string, released: string) => ({
+    ...versionFiles(version),
+    "template.yaml": manifestText(version, `released: ${released}`),
+  });
   await api.release("1.0.0", "v1.0.0", dated("1.0.0", "2026-08-01"));
   await api.release("1.1.0", "v1.1.0", dated("1.1.0", "2026-09-20"));
   await cli(["new", "api", "teams/x/api-svc", "--source", api.url, "--version", "1.0.0", "--yes"], "2026-09-10");

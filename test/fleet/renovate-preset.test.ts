@@ -42,8 +42,14 @@ answers:
 describe("renovate/paved.json", () => {
   it("reads template, source and version from .paved.yml (not an answer's `version:`)", () => {
     expect(manager).toMatchObject({ customType: "regex", matchStringsStrategy: "combination", datasourceTemplate: "git-tags" });
-    expect(extract(SERVICE_FILE)).toEqual({ depName: "service", packageName: "https://git.example.com/platform/service-template.git", currentValue: "1.2.0" });
-    expect(extract(SERVICE_FILE.replace("https://git.example.com/", "git@git.example.com:")).packageName).toBe("git@git.example.com:platform/service-template.git");
+    expect(extract(SERVICE_FILE)).toEqual({
+      depName: "service",
+      packageName: "https://git.example.com/platform/service-template.git",
+      currentValue: "1.2.0",
+    });
+    expect(extract(SERVICE_FILE.replace("https://git.example.com/", "git@git.example.com:")).packageName).toBe(
+      "git@git.example.com:platform/service-template.git",
+    );
     // A built-in template has no tags to follow: no package name, so Renovate skips it.
     expect(extract(SERVICE_FILE.replace(/source: .*/, "source: builtin")).packageName).toBeUndefined();
   });
@@ -65,7 +71,9 @@ describe("renovate/paved.json", () => {
     expect(commands[1]).toMatch(/paved upgrade .* --to \{\{\{newVersion\}\}\} --yes$/);
   });
 
-  const schemaFile = [process.env.PAVED_RENOVATE_SCHEMA, path.join(ROOT, "node_modules", "renovate", "renovate-schema.json")].find((f) => f && existsSync(f));
+  const schemaFile = [process.env.PAVED_RENOVATE_SCHEMA, path.join(ROOT, "node_modules", "renovate", "renovate-schema.json")].find(
+    (f) => f && existsSync(f),
+  );
   it.skipIf(!schemaFile)("is valid against Renovate's published JSON Schema", async () => {
     const ajv = new Ajv({ strict: false, allErrors: true });
     ajvFormats.default(ajv);

@@ -25,15 +25,52 @@ function row(id: string): ServiceRow {
   return found!;
 }
 
-const ALL_PASS = (ids: string[], overrides: Record<string, string> = {}) => Object.fromEntries(ids.map((id) => [id, overrides[id] ?? "pass"]));
+const ALL_PASS = (ids: string[], overrides: Record<string, string> = {}) =>
+  Object.fromEntries(ids.map((id) => [id, overrides[id] ?? "pass"]));
 const SERVICE_CHECKS = [
-  "paved/conflicts", "paved/managed-drift", "paved/manifest", "paved/required-files", "paved/secrets", "paved/version-lag", "paved/waivers",
-  "service/alert-rules", "service/catalog-lifecycle", "service/catalog-name", "service/ci-workflow", "service/dashboard", "service/env-ignored",
-  "service/image-healthcheck", "service/memory-limit", "service/node-engine", "service/non-root-image", "service/ownership",
-  "service/pinned-base-image", "service/readiness-probe", "service/run-as-non-root", "service/test-script",
+  "paved/conflicts",
+  "paved/managed-drift",
+  "paved/manifest",
+  "paved/required-files",
+  "paved/secrets",
+  "paved/version-lag",
+  "paved/waivers",
+  "service/alert-rules",
+  "service/catalog-lifecycle",
+  "service/catalog-name",
+  "service/ci-workflow",
+  "service/dashboard",
+  "service/env-ignored",
+  "service/image-healthcheck",
+  "service/memory-limit",
+  "service/node-engine",
+  "service/non-root-image",
+  "service/ownership",
+  "service/pinned-base-image",
+  "service/readiness-probe",
+  "service/run-as-non-root",
+  "service/test-script",
 ];
-const CURRENT = { behind: false, major: 0, minor: 0, patch: 0, releasesBehind: 0, oldestMissing: null, oldestMissingReleased: null, days: null, pastGrace: false, graceEnds: null };
-const NO_DRIFT = (rendered: number) => ({ managedFiles: 0, renderedFiles: rendered, changedFiles: 0, linesAdded: 0, linesRemoved: 0, changedRatio: 0 });
+const CURRENT = {
+  behind: false,
+  major: 0,
+  minor: 0,
+  patch: 0,
+  releasesBehind: 0,
+  oldestMissing: null,
+  oldestMissingReleased: null,
+  days: null,
+  pastGrace: false,
+  graceEnds: null,
+};
+const NO_DRIFT = (rendered: number) => ({
+  managedFiles: 0,
+  renderedFiles: rendered,
+  changedFiles: 0,
+  linesAdded: 0,
+  linesRemoved: 0,
+  changedRatio: 0,
+});
 const SERVICE_RELEASES = { "1.0.0": "2026-09-01", "1.1.0": "2026-10-06", "2.0.0": "2026-11-10" };
 
 beforeAll(async () => {
@@ -48,7 +85,14 @@ beforeAll(async () => {
 describe("paved fleet report over a fleet made with the real CLI", () => {
   it("counts every repository: paved, not paved, unreadable (clone failure, broken .paved.yml)", () => {
     expect(report.version).toBe(1);
-    expect(report.options).toEqual({ asOf: "2026-12-01", deployTag: "v*", deployBranch: null, stickinessDays: 75, waiverWarningDays: 30, shard: null });
+    expect(report.options).toEqual({
+      asOf: "2026-12-01",
+      deployTag: "v*",
+      deployBranch: null,
+      stickinessDays: 75,
+      waiverWarningDays: 30,
+      shard: null,
+    });
     expect(report.services.map((r) => [r.id, r.status])).toEqual([
       ["broken-yml", "unreadable"],
       [fleet.catalogUrl, "paved"],
@@ -62,7 +106,22 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     ]);
     expect(row("broken-yml").reason).toBe(".paved.yml:3: unexpected end of the stream within a flow collection");
     expect(row(fleet.missingUrl).reason).toMatch(/^cannot clone: fatal: .*missing\.git' does not appear to be a git repository$/);
-    expect(row("plain")).toEqual({ id: "plain", status: "not-paved", reason: null, name: null, owner: null, template: null, source: null, version: null, releases: {}, lag: null, doctor: null, waivers: [], drift: null, history: null });
+    expect(row("plain")).toEqual({
+      id: "plain",
+      status: "not-paved",
+      reason: null,
+      name: null,
+      owner: null,
+      template: null,
+      source: null,
+      version: null,
+      releases: {},
+      lag: null,
+      doctor: null,
+      waivers: [],
+      drift: null,
+      history: null,
+    });
   });
 
   it("rolls the fleet up: adoption, doctor, lag, drift, waivers, first deploy, stickiness", () => {
@@ -88,17 +147,44 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const none = { count: 0, median: null, p90: null };
     expect(report.releases).toEqual([
       { template: "api", source: fleet.apiSource, version: "1.0.0", released: "2026-08-01", adopted: 0, latencyDays: none },
-      { template: "api", source: fleet.apiSource, version: "1.1.0", released: "2026-09-20", adopted: 1, latencyDays: { count: 1, median: 11, p90: 11 } },
+      {
+        template: "api",
+        source: fleet.apiSource,
+        version: "1.1.0",
+        released: "2026-09-20",
+        adopted: 1,
+        latencyDays: { count: 1, median: 11, p90: 11 },
+      },
       { template: "service", source: fleet.serviceSource, version: "1.0.0", released: "2026-09-01", adopted: 0, latencyDays: none },
-      { template: "service", source: fleet.serviceSource, version: "1.1.0", released: "2026-10-06", adopted: 1, latencyDays: { count: 1, median: 14, p90: 14 } },
-      { template: "service", source: fleet.serviceSource, version: "2.0.0", released: "2026-11-10", adopted: 1, latencyDays: { count: 1, median: 10, p90: 10 } },
+      {
+        template: "service",
+        source: fleet.serviceSource,
+        version: "1.1.0",
+        released: "2026-10-06",
+        adopted: 1,
+        latencyDays: { count: 1, median: 14, p90: 14 },
+      },
+      {
+        template: "service",
+        source: fleet.serviceSource,
+        version: "2.0.0",
+        released: "2026-11-10",
+        adopted: 1,
+        latencyDays: { count: 1, median: 10, p90: 10 },
+      },
     ]);
     expect(report.owners).toEqual([
       { owner: "(no owner)", services: 1, doctorPass: 1, doctorFail: 0, pastGrace: 0, drifted: 0, passRate: 1 },
       { owner: "team-bill", services: 2, doctorPass: 0, doctorFail: 2, pastGrace: 1, drifted: 1, passRate: 0 },
       { owner: "team-pay", services: 3, doctorPass: 3, doctorFail: 0, pastGrace: 0, drifted: 0, passRate: 1 },
     ]);
-    const counts = (pass: number, fail = 0, waived = 0, skip = 0) => ({ pass, fail, waived, skip, passRate: Math.round((pass / (pass + fail + waived)) * 10_000) / 10_000 });
+    const counts = (pass: number, fail = 0, waived = 0, skip = 0) => ({
+      pass,
+      fail,
+      waived,
+      skip,
+      passRate: Math.round((pass / (pass + fail + waived)) * 10_000) / 10_000,
+    });
     expect(report.checks).toEqual(
       SERVICE_CHECKS.map((id) => ({
         id,
@@ -126,31 +212,98 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
       source: fleet.serviceSource,
       version: "1.1.0",
       releases: SERVICE_RELEASES,
-      lag: { latest: "2.0.0", behind: true, major: 1, minor: 0, patch: 0, releasesBehind: 1, oldestMissing: "2.0.0", oldestMissingReleased: "2026-11-10", days: 21, pastGrace: false, graceEnds: "2026-12-10" },
-      doctor: { result: "pass", passed: 22, errors: 0, warnings: 0, infos: 0, skipped: 0, waived: 0, failing: [], checks: ALL_PASS(SERVICE_CHECKS) },
+      lag: {
+        latest: "2.0.0",
+        behind: true,
+        major: 1,
+        minor: 0,
+        patch: 0,
+        releasesBehind: 1,
+        oldestMissing: "2.0.0",
+        oldestMissingReleased: "2026-11-10",
+        days: 21,
+        pastGrace: false,
+        graceEnds: "2026-12-10",
+      },
+      doctor: {
+        result: "pass",
+        passed: 22,
+        errors: 0,
+        warnings: 0,
+        infos: 0,
+        skipped: 0,
+        waived: 0,
+        failing: [],
+        checks: ALL_PASS(SERVICE_CHECKS),
+      },
       waivers: [],
       drift: NO_DRIFT(37),
-      history: { created: "2026-09-05", createdVersion: "1.0.0", upgrades: [{ date: "2026-10-20", from: "1.0.0", to: "1.1.0" }], firstDeploy: "2026-09-12", firstDeployRef: "v0.1.0", daysToFirstDeploy: 7, sticky: true },
+      history: {
+        created: "2026-09-05",
+        createdVersion: "1.0.0",
+        upgrades: [{ date: "2026-10-20", from: "1.0.0", to: "1.1.0" }],
+        firstDeploy: "2026-09-12",
+        firstDeployRef: "v0.1.0",
+        daysToFirstDeploy: 7,
+        sticky: true,
+      },
     });
     expect(row("services/legacy")).toMatchObject({
       version: "1.0.0",
-      lag: { latest: "2.0.0", behind: true, major: 1, minor: 0, patch: 0, releasesBehind: 2, oldestMissing: "1.1.0", oldestMissingReleased: "2026-10-06", days: 56, pastGrace: true, graceEnds: "2026-11-05" },
+      lag: {
+        latest: "2.0.0",
+        behind: true,
+        major: 1,
+        minor: 0,
+        patch: 0,
+        releasesBehind: 2,
+        oldestMissing: "1.1.0",
+        oldestMissingReleased: "2026-10-06",
+        days: 56,
+        pastGrace: true,
+        graceEnds: "2026-11-05",
+      },
       doctor: { result: "fail", errors: 1, failing: ["paved/version-lag"] },
       drift: NO_DRIFT(36),
       // the release-1 tag does not match v*
-      history: { created: "2026-09-02", createdVersion: "1.0.0", upgrades: [], firstDeploy: null, firstDeployRef: null, daysToFirstDeploy: null, sticky: false },
+      history: {
+        created: "2026-09-02",
+        createdVersion: "1.0.0",
+        upgrades: [],
+        firstDeploy: null,
+        firstDeployRef: null,
+        daysToFirstDeploy: null,
+        sticky: false,
+      },
     });
     expect(row("services/orders")).toMatchObject({
       version: "2.0.0",
       lag: { latest: "2.0.0", ...CURRENT },
-      history: { created: "2026-10-10", createdVersion: "1.1.0", upgrades: [{ date: "2026-11-20", from: "1.1.0", to: "2.0.0" }], firstDeploy: "2026-10-15", firstDeployRef: "v1.0.0", daysToFirstDeploy: 5, sticky: null },
+      history: {
+        created: "2026-10-10",
+        createdVersion: "1.1.0",
+        upgrades: [{ date: "2026-11-20", from: "1.1.0", to: "2.0.0" }],
+        firstDeploy: "2026-10-15",
+        firstDeployRef: "v1.0.0",
+        daysToFirstDeploy: 5,
+        sticky: null,
+      },
     });
     expect(row("services/billing")).toMatchObject({
       owner: "team-bill",
-      doctor: { result: "fail", errors: 1, warnings: 0, waived: 1, failing: ["paved/managed-drift"], checks: ALL_PASS(SERVICE_CHECKS, { "paved/managed-drift": "fail", "paved/required-files": "waived" }) },
+      doctor: {
+        result: "fail",
+        errors: 1,
+        warnings: 0,
+        waived: 1,
+        failing: ["paved/managed-drift"],
+        checks: ALL_PASS(SERVICE_CHECKS, { "paved/managed-drift": "fail", "paved/required-files": "waived" }),
+      },
       // .nvmrc edited (managed: 1 line each way), monitoring/slo.yaml deleted (42 lines)
       drift: { managedFiles: 1, renderedFiles: 36, changedFiles: 2, linesAdded: 1, linesRemoved: 43, changedRatio: 0.0556 },
-      waivers: [{ check: "paved/required-files", reason: "SLOs move to the SRE repo", until: "2026-12-20", expired: false, expiresSoon: true }],
+      waivers: [
+        { check: "paved/required-files", reason: "SLOs move to the SRE repo", until: "2026-12-20", expired: false, expiresSoon: true },
+      ],
       history: { created: "2026-11-12", createdVersion: "2.0.0", upgrades: [], firstDeploy: null, daysToFirstDeploy: null, sticky: null },
     });
     expect(row("teams/x/api-svc")).toMatchObject({
@@ -162,7 +315,13 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
       releases: { "1.0.0": "2026-08-01", "1.1.0": "2026-09-20" },
       lag: { latest: "1.1.0", ...CURRENT },
       drift: NO_DRIFT(2),
-      history: { created: "2026-09-10", createdVersion: "1.0.0", upgrades: [{ date: "2026-10-01", from: "1.0.0", to: "1.1.0" }], firstDeploy: null, sticky: true },
+      history: {
+        created: "2026-09-10",
+        createdVersion: "1.0.0",
+        upgrades: [{ date: "2026-10-01", from: "1.0.0", to: "1.1.0" }],
+        firstDeploy: null,
+        sticky: true,
+      },
     });
     expect(row(fleet.catalogUrl)).toMatchObject({
       owner: "team-pay",
@@ -186,12 +345,31 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const files: string[] = [];
     for (const i of [1, 2, 3]) {
       const file = path.join(out, `shard-${i}.json`);
-      const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--shard", `${i}/3`, "--format", "json", "--output", file, "--quiet", "--no-cache"]);
+      const result = await cli([
+        "fleet",
+        "report",
+        ".",
+        "--repos-file",
+        fleet.reposFile,
+        ...AS_OF,
+        "--shard",
+        `${i}/3`,
+        "--format",
+        "json",
+        "--output",
+        file,
+        "--quiet",
+        "--no-cache",
+      ]);
       expect(result.exitCode, result.stderr).toBe(0);
       files.push(file);
     }
     const shards = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as FleetReport);
-    expect(shards.map((s) => s.options.shard)).toEqual([{ index: 1, count: 3 }, { index: 2, count: 3 }, { index: 3, count: 3 }]);
+    expect(shards.map((s) => s.options.shard)).toEqual([
+      { index: 1, count: 3 },
+      { index: 2, count: 3 },
+      { index: 3, count: 3 },
+    ]);
     const ids = shards.flatMap((s) => s.services.map((r) => r.id));
     expect(ids.sort()).toEqual(report.services.map((r) => r.id).sort());
     expect(shards.every((s) => s.services.length < report.services.length)).toBe(true);
@@ -205,7 +383,9 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     const md = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--format", "markdown"]);
     expect(md.exitCode).toBe(0);
     expect(md.stdout).toContain("| adoption | 6 of 7 repositories on a golden path (85.7%); 2 unreadable |");
-    expect(md.stdout).toContain("| services/legacy | team-bill | service | 1.0.0 | 2.0.0 | 1 major, 56 d, past grace | 0 managed, 0/36 files | fail: paved/version-lag |");
+    expect(md.stdout).toContain(
+      "| services/legacy | team-bill | service | 1.0.0 | 2.0.0 | 1 major, 56 d, past grace | 0 managed, 0/36 files | fail: paved/version-lag |",
+    );
     expect(md.stdout).toContain("| service | 2.0.0 | 2026-11-10 | 1 | median 10 d, p90 10 d (1 service) |");
     const csv = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--format", "csv"]);
     const lines = csv.stdout.trimEnd().split("\r\n");
@@ -223,20 +403,52 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
     await execa("cp", ["-a", path.join(fleet.root, "services/payments"), path.join(work, "payments")]);
     const repo = path.join(work, "payments");
     await git(repo, ["checkout", "--quiet", "-b", "production"]);
-    await execa("git", ["commit", "--quiet", "--allow-empty", "-m", "deploy"], { cwd: repo, env: { ...CLI_ENV, GIT_COMMITTER_DATE: "2026-10-25T08:00:00Z", GIT_AUTHOR_DATE: "2026-10-25T08:00:00Z" } });
+    await execa("git", ["commit", "--quiet", "--allow-empty", "-m", "deploy"], {
+      cwd: repo,
+      env: { ...CLI_ENV, GIT_COMMITTER_DATE: "2026-10-25T08:00:00Z", GIT_AUTHOR_DATE: "2026-10-25T08:00:00Z" },
+    });
     await git(repo, ["checkout", "--quiet", "main"]);
-    const result = await runCli(["fleet", "report", "payments", ...AS_OF, "--deploy-branch", "production", "--deploy-tag", "none-*", "--format", "json", "--no-cache"], { cwd: work, env: fleet.env });
+    const result = await runCli(
+      [
+        "fleet",
+        "report",
+        "payments",
+        ...AS_OF,
+        "--deploy-branch",
+        "production",
+        "--deploy-tag",
+        "none-*",
+        "--format",
+        "json",
+        "--no-cache",
+      ],
+      { cwd: work, env: fleet.env },
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     const branchReport = JSON.parse(result.stdout) as FleetReport;
     expect(branchReport.options).toMatchObject({ deployTag: "none-*", deployBranch: "production" });
-    expect(branchReport.services[0]!.history).toMatchObject({ created: "2026-09-05", firstDeploy: "2026-10-25", firstDeployRef: "production", daysToFirstDeploy: 50 });
+    expect(branchReport.services[0]!.history).toMatchObject({
+      created: "2026-09-05",
+      firstDeploy: "2026-10-25",
+      firstDeployRef: "production",
+      daysToFirstDeploy: 50,
+    });
   });
 
   it("--fail-on exits 1 when the fleet breaks the policy and 0 when it does not", async () => {
     const lag = await cli(["fleet", "report", "services/payments", "services/legacy", ...AS_OF, "--fail-on", "lag", "--quiet"]);
     expect(lag.exitCode).toBe(1);
     expect(lag.stderr).toContain("--fail-on: 1 service lag past the grace period");
-    const fine = await cli(["fleet", "report", "services/orders", "services/payments", ...AS_OF, "--fail-on", "lag,doctor,drift", "--quiet"]);
+    const fine = await cli([
+      "fleet",
+      "report",
+      "services/orders",
+      "services/payments",
+      ...AS_OF,
+      "--fail-on",
+      "lag,doctor,drift",
+      "--quiet",
+    ]);
     expect(fine.exitCode, fine.stderr).toBe(0);
   });
 
@@ -251,7 +463,9 @@ describe("paved fleet report over a fleet made with the real CLI", () => {
       files.push(file);
     }
     const today = new Date().toISOString().slice(0, 10);
-    const fresh = JSON.parse((await cli(["fleet", "report", ...services, "--stickiness-days", "75", "--format", "json"])).stdout) as FleetReport;
+    const fresh = JSON.parse(
+      (await cli(["fleet", "report", ...services, "--stickiness-days", "75", "--format", "json"])).stdout,
+    ) as FleetReport;
     const merged = await cli(["fleet", "merge", ...files, "--format", "json", "--as-of", today]);
     expect(merged.exitCode, merged.stderr).toBe(0);
     const fromArtifacts = JSON.parse(merged.stdout) as FleetReport;
@@ -317,8 +531,14 @@ describe("refusals: exit 2, one line, nothing written", () => {
   }
 
   it("refuses bad flags", async () => {
-    await refused(["fleet", "report", fleet.root, "--as-of", "2026-02-30"], "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01");
-    await refused(["fleet", "report", fleet.root, "--as-of", "yesterday"], "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01");
+    await refused(
+      ["fleet", "report", fleet.root, "--as-of", "2026-02-30"],
+      "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01",
+    );
+    await refused(
+      ["fleet", "report", fleet.root, "--as-of", "yesterday"],
+      "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01",
+    );
     await refused(["fleet", "report", fleet.root, "--shard", "4/3"], "--shard: must be I/N with 1 <= I <= N, e.g. --shard 2/4");
     await refused(["fleet", "report", fleet.root, "--fail-on", "lag,speed"], /^error: --fail-on: must be one of lag, doctor, drift$/);
     await refused(["fleet", "report", fleet.root, "--max-depth", "two"], "--max-depth: must be a whole number, e.g. --max-depth 3");
@@ -326,8 +546,10 @@ describe("refusals: exit 2, one line, nothing written", () => {
 
   it("refuses a repos file that cannot be read or holds a control character, naming the line", async () => {
     await refused(["fleet", "report", "--repos-file", "nope.txt"], "--repos-file nope.txt: cannot read: ENOENT");
-    await refused(["fleet", "report", "--repos-file", "repos.txt"], '--repos-file repos.txt: line 3: holds a control character; one path or git URL a line', (w) =>
-      writeFileSync(path.join(w, "repos.txt"), "# list\n./a\n./b\u0007\n"),
+    await refused(
+      ["fleet", "report", "--repos-file", "repos.txt"],
+      "--repos-file repos.txt: line 3: holds a control character; one path or git URL a line",
+      (w) => writeFileSync(path.join(w, "repos.txt"), "# list\n./a\n./b\u0007\n"),
     );
   });
 
@@ -337,9 +559,17 @@ describe("refusals: exit 2, one line, nothing written", () => {
     const b = path.join(shardDir, "b.json");
     writeFileSync(a, reportText);
     writeFileSync(b, JSON.stringify({ ...report, options: { ...report.options, asOf: "2026-11-30" } }));
-    await refused(["fleet", "merge", "x.json"], "x.json: is not JSON (Unexpected token 'h', \"hello\" is not valid JSON)", (w) => writeFileSync(path.join(w, "x.json"), "hello"));
-    await refused(["fleet", "merge", "x.json"], 'x.json: is neither a fleet report (no "services") nor a doctor report (no "findings")', (w) => writeFileSync(path.join(w, "x.json"), "{}"));
-    await refused(["fleet", "merge", "x.json"], /^error: x\.json: summary\.scanned: .*$/, (w) => writeFileSync(path.join(w, "x.json"), JSON.stringify({ ...report, summary: { ...report.summary, scanned: "nine" } })));
+    await refused(["fleet", "merge", "x.json"], "x.json: is not JSON (Unexpected token 'h', \"hello\" is not valid JSON)", (w) =>
+      writeFileSync(path.join(w, "x.json"), "hello"),
+    );
+    await refused(
+      ["fleet", "merge", "x.json"],
+      'x.json: is neither a fleet report (no "services") nor a doctor report (no "findings")',
+      (w) => writeFileSync(path.join(w, "x.json"), "{}"),
+    );
+    await refused(["fleet", "merge", "x.json"], /^error: x\.json: summary\.scanned: .*$/, (w) =>
+      writeFileSync(path.join(w, "x.json"), JSON.stringify({ ...report, summary: { ...report.summary, scanned: "nine" } })),
+    );
     await refused(["fleet", "merge", a, b], `${b}: options.asOf is "2026-11-30" but ${a} has "2026-12-01"`);
     await refused(["fleet", "merge", a, a], `${a}: broken-yml is also in ${a}`);
   });
@@ -350,12 +580,31 @@ describe("the HTML report in headless Chromium", () => {
     const { nonWhitePixels, visit } = await import("../support/chromium.js");
     const dir = tempDir("paved-html-");
     const file = path.join(dir, "fleet.html");
-    const result = await cli(["fleet", "report", ".", "--repos-file", fleet.reposFile, ...AS_OF, "--format", "html", "--output", file, "--quiet"]);
+    const result = await cli([
+      "fleet",
+      "report",
+      ".",
+      "--repos-file",
+      fleet.reposFile,
+      ...AS_OF,
+      "--format",
+      "html",
+      "--output",
+      file,
+      "--quiet",
+    ]);
     expect(result.exitCode, result.stderr).toBe(0);
     const page = await visit(`file://${file}`);
     expect(page.consoleErrors).toEqual([]);
     expect(page.requests).toEqual([]);
-    for (const shown of ["9\trepositories scanned", "6/7 (85.7%)", "66.7%\tdoctor pass rate", "1\tpast the grace period", "5\tfirst deploy (median days)", "services/legacy\tteam-bill\tservice\t1.0.0\t2.0.0\t1 major, 56 d, past grace"]) {
+    for (const shown of [
+      "9\trepositories scanned",
+      "6/7 (85.7%)",
+      "66.7%\tdoctor pass rate",
+      "1\tpast the grace period",
+      "5\tfirst deploy (median days)",
+      "services/legacy\tteam-bill\tservice\t1.0.0\t2.0.0\t1 major, 56 d, past grace",
+    ]) {
       expect(page.text.replace(/\n/g, "\t")).toContain(shown);
     }
     const pixels = nonWhitePixels(page.png);
@@ -370,7 +619,10 @@ describe("the HTML report in headless Chromium", () => {
     const hostile = `<script>console.error("ran")</script><img src="http://127.0.0.1:9/x.png" onerror="console.error(1)">"'\``;
     const tampered = { ...report, services: report.services.map((r) => (r.id === "plain" ? { ...r, id: hostile, reason: hostile } : r)) };
     writeFileSync(path.join(dir, "in.json"), JSON.stringify(tampered));
-    const result = await cli(["fleet", "merge", path.join(dir, "in.json"), "--format", "html", "--output", path.join(dir, "fleet.html"), "--quiet"], dir);
+    const result = await cli(
+      ["fleet", "merge", path.join(dir, "in.json"), "--format", "html", "--output", path.join(dir, "fleet.html"), "--quiet"],
+      dir,
+    );
     expect(result.exitCode, result.stderr).toBe(0);
     const html = readFileSync(path.join(dir, "fleet.html"), "utf8");
     expect(html).not.toContain("<script");

@@ -10,7 +10,13 @@ const FILE = path.join(ROOT, "schema", "fleet-report.schema.json");
 /** The published schema, generated from the zod schema merge parses reports with: one definition, two forms. */
 function generated(): string {
   const schema = z.toJSONSchema(fleetReportSchema, { target: "draft-2020-12" }) as Record<string, unknown>;
-  return JSON.stringify({ $id: "https://github.com/paved-dev/paved/blob/main/schema/fleet-report.schema.json", title: "paved fleet report", ...schema }, null, 2) + "\n";
+  return (
+    JSON.stringify(
+      { $id: "https://github.com/paved-dev/paved/blob/main/schema/fleet-report.schema.json", title: "paved fleet report", ...schema },
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 describe("schema/fleet-report.schema.json", () => {

@@ -28,12 +28,20 @@ async function refs(bare: string): Promise<string> {
 
 async function buildWorld(): Promise<World> {
   const base = tempDir("paved-fleetup-");
-  const env: Record<string, string> = { PAVED_CACHE: path.join(base, "cache"), XDG_CONFIG_HOME: path.join(base, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" };
+  const env: Record<string, string> = {
+    PAVED_CACHE: path.join(base, "cache"),
+    XDG_CONFIG_HOME: path.join(base, "xdg"),
+    PAVED_SOURCE: "",
+    PAVED_CACHE_TTL: "0",
+  };
   mkdirSync(path.join(base, "work"));
   mkdirSync(path.join(base, "remotes"));
   const remotes: Record<string, string> = {};
   const make = async (name: string, version: string, edit?: (dir: string) => Promise<void>) => {
-    const made = await runCli(["new", "service", `work/${name}`, "--yes", "--set", `name=${name}`, "--set", "owner=team-a", "--version", version, "--no-install"], { cwd: base, env });
+    const made = await runCli(
+      ["new", "service", `work/${name}`, "--yes", "--set", `name=${name}`, "--set", "owner=team-a", "--version", version, "--no-install"],
+      { cwd: base, env },
+    );
     expect(made.exitCode, made.stderr).toBe(0);
     const dir = path.join(base, "work", name);
     if (edit) await edit(dir);
@@ -113,13 +121,24 @@ describe("paved fleet upgrade", () => {
     for (const [name, bare] of Object.entries(w.remotes)) before[name] = await refs(bare);
   }, 120_000);
 
-  const fleet = (args: string[]) => runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--to", "2.0.0", "--format", "json", ...args], { cwd: w.base, env: { ...w.env, PATH: `${w.bin}:${process.env.PATH}` } });
+  const fleet = (args: string[]) =>
+    runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--to", "2.0.0", "--format", "json", ...args], {
+      cwd: w.base,
+      env: { ...w.env, PATH: `${w.bin}:${process.env.PATH}` },
+    });
 
   it("without --push is a dry run: every target has its status and no remote changes", async () => {
     const run = await fleet([]);
     expect(run.exitCode, run.stderr).toBe(1);
     const rows = rowsOf(run.stdout);
-    expect(rows.fresh).toMatchObject({ status: "upgraded", from: "1.0.0", to: "2.0.0", branch: "paved/service-2.0.0", pushed: false, wouldPush: true });
+    expect(rows.fresh).toMatchObject({
+      status: "upgraded",
+      from: "1.0.0",
+      to: "2.0.0",
+      branch: "paved/service-2.0.0",
+      pushed: false,
+      wouldPush: true,
+    });
     expect(rows.conflicting).toMatchObject({ status: "conflicts", from: "1.1.0", to: "2.0.0", conflicts: ["Dockerfile"], pushed: false });
     expect(rows.current).toMatchObject({ status: "up-to-date", from: "2.0.0", to: "2.0.0", branch: null });
     expect(rows.touched).toMatchObject({ status: "skipped", reason: "updated by a person, left alone", pushed: false });
@@ -147,7 +166,10 @@ describe("paved fleet upgrade", () => {
 
     // One commit on the default branch's tip, with the release notes of every crossed version and paved's trailer.
     const fresh = w.remotes.fresh!;
-    const log = (await git(fresh, ["log", "--format=%B%x01", "main..paved/service-2.0.0"])).stdout.split("\x01").map((s) => s.trim()).filter(Boolean);
+    const log = (await git(fresh, ["log", "--format=%B%x01", "main..paved/service-2.0.0"])).stdout
+      .split("\x01")
+      .map((s) => s.trim())
+      .filter(Boolean);
     expect(log).toHaveLength(1);
     expect(log[0]).toMatch(/^Upgrade service from 1\.0\.0 to 2\.0\.0/);
     expect(log[0]).toContain("## service 1.1.0");
@@ -162,11 +184,27 @@ describe("paved fleet upgrade", () => {
     expect(conflicted).toContain(">>>>>>>");
 
     // gh: title, body (changelog, actions, verify, conflicts), label, draft only for the conflicting one.
-    const calls = readFileSync(w.ghLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { args: string[]; stdin: string });
+    const calls = readFileSync(w.ghLog, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { args: string[]; stdin: string });
     const creates = calls.filter((c) => c.args[0] === "pr" && c.args[1] === "create");
     expect(creates).toHaveLength(2);
     for (const c of creates) {
-      expect(c.args).toEqual(expect.arrayContaining(["--head", "paved/service-2.0.0", "--base", "main", "--title", "Upgrade service to 2.0.0", "--label", "paved", "--body-file", "-"]));
+      expect(c.args).toEqual(
+        expect.arrayContaining([
+          "--head",
+          "paved/service-2.0.0",
+          "--base",
+          "main",
+          "--title",
+          "Upgrade service to 2.0.0",
+          "--label",
+          "paved",
+          "--body-file",
+          "-",
+        ]),
+      );
       expect(c.stdin).toContain("## Release notes");
       expect(c.stdin).toContain("Node.js 24");
       expect(c.stdin).toContain("- [ ] Point links to docs/runbook.md");
@@ -185,7 +223,11 @@ describe("paved fleet upgrade", () => {
     for (const [name, bare] of Object.entries(w.remotes)) expect(await refs(bare), name).toBe(afterFirst[name]);
     const rowsAgain = rowsOf(again.stdout);
     expect(rowsAgain).toEqual(rows);
-    const secondCalls = readFileSync(w.ghLog, "utf8").trim().split("\n").slice(calls.length).map((l) => JSON.parse(l) as { args: string[] });
+    const secondCalls = readFileSync(w.ghLog, "utf8")
+      .trim()
+      .split("\n")
+      .slice(calls.length)
+      .map((l) => JSON.parse(l) as { args: string[] });
     expect(secondCalls.filter((c) => c.args[1] === "create")).toHaveLength(0);
   }, 240_000);
 
@@ -193,7 +235,9 @@ describe("paved fleet upgrade", () => {
     const run = await fleet(["--push", "--open-pr", "gitlab"]);
     expect(run.exitCode, run.stderr).toBe(1);
     const rows = rowsOf(run.stdout);
-    expect(rows.fresh!.pullRequest).toBe(`file://${w.remotes.fresh!.replace(/\.git$/, "")}/-/merge_requests/new?merge_request%5Bsource_branch%5D=paved%2Fservice-2.0.0&merge_request%5Btarget_branch%5D=main`);
+    expect(rows.fresh!.pullRequest).toBe(
+      `file://${w.remotes.fresh!.replace(/\.git$/, "")}/-/merge_requests/new?merge_request%5Bsource_branch%5D=paved%2Fservice-2.0.0&merge_request%5Btarget_branch%5D=main`,
+    );
     const human = await runCli(["fleet", "upgrade", "--repos-file", w.reposFile, "--to", "2.0.0"], { cwd: w.base, env: w.env });
     expect(human.exitCode).toBe(1);
     expect(human.stdout).toMatch(/fresh\.git\s+upgraded\s+service 1\.0\.0 -> 2\.0\.0; branch paved\/service-2\.0\.0/);
@@ -218,18 +262,34 @@ describe("paved fleet upgrade", () => {
   }, 120_000);
 
   it("a local path is upgraded in a clone in the cache; --in-place makes the branch in the checkout and leaves it as it was", async () => {
-    const made = await runCli(["new", "service", "work/local", "--yes", "--set", "name=local", "--set", "owner=team-a", "--version", "1.0.0", "--no-install"], { cwd: w.base, env: w.env });
+    const made = await runCli(
+      ["new", "service", "work/local", "--yes", "--set", "name=local", "--set", "owner=team-a", "--version", "1.0.0", "--no-install"],
+      { cwd: w.base, env: w.env },
+    );
     expect(made.exitCode, made.stderr).toBe(0);
     const local = path.join(w.base, "work", "local");
     const before = await refs(local);
     const cloned = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--format", "json"], { cwd: w.base, env: w.env });
     expect(cloned.exitCode, cloned.stderr).toBe(0);
-    expect(JSON.parse(cloned.stdout).targets[0]).toMatchObject({ id: "work/local", status: "upgraded", branch: "paved/service-2.0.0", wouldPush: true });
+    expect(JSON.parse(cloned.stdout).targets[0]).toMatchObject({
+      id: "work/local",
+      status: "upgraded",
+      branch: "paved/service-2.0.0",
+      wouldPush: true,
+    });
     expect(await refs(local)).toBe(before);
 
-    const inPlace = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
+    const inPlace = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--in-place", "--format", "json"], {
+      cwd: w.base,
+      env: w.env,
+    });
     expect(inPlace.exitCode, inPlace.stderr).toBe(0);
-    expect((await git(local, ["rev-parse", "main"])).stdout).toBe(before.split("\n").find((l) => l.endsWith(" refs/heads/main"))!.split(" ")[0]);
+    expect((await git(local, ["rev-parse", "main"])).stdout).toBe(
+      before
+        .split("\n")
+        .find((l) => l.endsWith(" refs/heads/main"))!
+        .split(" ")[0],
+    );
     expect((await git(local, ["symbolic-ref", "--short", "HEAD"])).stdout).toBe("main");
     expect((await git(local, ["status", "--porcelain"])).stdout).toBe("");
     expect((await git(local, ["log", "-1", "--format=%s", "paved/service-2.0.0"])).stdout).toBe("Upgrade service from 1.0.0 to 2.0.0");
@@ -241,14 +301,22 @@ describe("paved fleet upgrade", () => {
     await git(local, ["commit", "--quiet", "-m", "my fix-up"]);
     const mine = (await git(local, ["rev-parse", "HEAD"])).stdout;
     await git(local, ["checkout", "--quiet", "main"]);
-    const again = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--in-place", "--format", "json"], { cwd: w.base, env: w.env });
+    const again = await runCli(["fleet", "upgrade", "work/local", "--to", "2.0.0", "--in-place", "--format", "json"], {
+      cwd: w.base,
+      env: w.env,
+    });
     expect(again.exitCode, again.stderr).toBe(1);
     expect(JSON.parse(again.stdout).targets[0]).toMatchObject({ status: "skipped", reason: "updated by a person, left alone" });
     expect((await git(local, ["rev-parse", "paved/service-2.0.0"])).stdout).toBe(mine);
   }, 120_000);
 
   it("refuses bad input with exit 2 and one line", async () => {
-    for (const args of [["--shard", "3/2"], ["--concurrency", "0"], ["--branch-prefix", "-x"], ["--to", "latest"]]) {
+    for (const args of [
+      ["--shard", "3/2"],
+      ["--concurrency", "0"],
+      ["--branch-prefix", "-x"],
+      ["--to", "latest"],
+    ]) {
       const run = await fleet(args);
       expect(run.exitCode, args.join(" ")).toBe(2);
       expect(run.stderr).toMatch(new RegExp(`^error: ${args[0]}: `));
@@ -279,12 +347,26 @@ describe("paved fleet upgrade interrupted", () => {
         if (!branch) continue;
         // All or nothing: a pushed branch is one whole paved commit on the default branch's tip.
         expect((await git(bare, ["rev-parse", "paved/service-2.0.0^"])).stdout, name).toBe(mains[name]);
-        expect((await git(bare, ["log", "-1", "--format=%B", "paved/service-2.0.0"])).stdout, name).toMatch(/Paved-Upgrade: service 2\.0\.0/);
+        expect((await git(bare, ["log", "-1", "--format=%B", "paved/service-2.0.0"])).stdout, name).toMatch(
+          /Paved-Upgrade: service 2\.0\.0/,
+        );
       }
       expect(await refs(w.remotes.touched!)).toBe(touched);
     };
     for (const delay of [400, 900, 1600]) {
-      const child = execa(process.execPath, [BIN, ...args], { cwd: w.base, env: { ...process.env, ...w.env, CI: "true", GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@example.com" }, reject: false });
+      const child = execa(process.execPath, [BIN, ...args], {
+        cwd: w.base,
+        env: {
+          ...process.env,
+          ...w.env,
+          CI: "true",
+          GIT_AUTHOR_NAME: "T",
+          GIT_AUTHOR_EMAIL: "t@example.com",
+          GIT_COMMITTER_NAME: "T",
+          GIT_COMMITTER_EMAIL: "t@example.com",
+        },
+        reject: false,
+      });
       setTimeout(() => child.kill("SIGINT"), delay);
       const ended = await child;
       // Before paved's handler is installed (a slow start) node itself dies of the signal: nothing was started.
@@ -308,16 +390,31 @@ describe("paved fleet upgrade --verify", () => {
     const env = { PAVED_CACHE: path.join(base, "cache"), XDG_CONFIG_HOME: path.join(base, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" };
     const api = await templateRepo();
     await api.release("1.0.0");
-    await api.release("1.1.0", "v1.1.0", { ...versionFiles("1.1.0"), "template.yaml": manifestText("1.1.0", 'test:\n  - run: node -e "process.exit(3)"') });
+    await api.release("1.1.0", "v1.1.0", {
+      ...versionFiles("1.1.0"),
+      "template.yaml": manifestText("1.1.0", 'test:\n  - run: node -e "process.exit(3)"'),
+    });
     const made = await runCli(["new", "api", "svc", "--source", api.url, "--version", "1.0.0", "--yes"], { cwd: base, env });
     expect(made.exitCode, made.stderr).toBe(0);
     await git(base, ["clone", "--quiet", "--bare", "svc", "svc.git"]);
-    const run = await runCli(["fleet", "upgrade", `file://${path.join(base, "svc.git")}`, "--verify", "--trust", "--push", "--format", "json"], { cwd: base, env });
+    const run = await runCli(
+      ["fleet", "upgrade", `file://${path.join(base, "svc.git")}`, "--verify", "--trust", "--push", "--format", "json"],
+      { cwd: base, env },
+    );
     expect(run.exitCode, run.stderr).toBe(1);
     const row = JSON.parse(run.stdout).targets[0] as Row & { verify: { ok: boolean; failure: string } };
-    expect(row).toMatchObject({ status: "verify-failed", from: "1.0.0", to: "1.1.0", branch: "paved/api-1.1.0", pushed: true, verify: { ok: false } });
+    expect(row).toMatchObject({
+      status: "verify-failed",
+      from: "1.0.0",
+      to: "1.1.0",
+      branch: "paved/api-1.1.0",
+      pushed: true,
+      verify: { ok: false },
+    });
     expect(row.verify.failure).toContain("process.exit(3)");
     const bare = path.join(base, "svc.git");
-    expect((await git(bare, ["log", "-1", "--format=%B", "paved/api-1.1.0"])).stdout).toMatch(/^Upgrade api from 1\.0\.0 to 1\.1\.0[\s\S]*Paved-Upgrade: api 1\.1\.0\s*$/);
+    expect((await git(bare, ["log", "-1", "--format=%B", "paved/api-1.1.0"])).stdout).toMatch(
+      /^Upgrade api from 1\.0\.0 to 1\.1\.0[\s\S]*Paved-Upgrade: api 1\.1\.0\s*$/,
+    );
   }, 120_000);
 });

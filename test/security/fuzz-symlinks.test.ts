@@ -18,15 +18,33 @@ const RUNS = 12 * SCALE;
 const STACK = /\n\s+at .*\.js:\d+/;
 
 const DOT_GIT = [".git", ".GIT", ".git.", ".git ", ".Git./hooks", ".git/hooks", "sub/../.git"];
-const OUTSIDE = ["../outside", "../../outside", "../../../outside", "ABS_OUTSIDE", "..", ".", "d1/../..", "d2/sub/../../..", "l1/../..", "x"];
+const OUTSIDE = [
+  "../outside",
+  "../../outside",
+  "../../../outside",
+  "ABS_OUTSIDE",
+  "..",
+  ".",
+  "d1/../..",
+  "d2/sub/../../..",
+  "l1/../..",
+  "x",
+];
 // Resolved inside (some as chains through the other links), unless the chain loops or climbs out through one.
 const INSIDE = ["d1", "d2/sub", "d1/a.txt", "README.md", "l1", "x", "cfg", "d2/sub/l/..", "l1/a.txt", "../d2"];
 // Mostly links that load, so the writers (not only the loader) meet the hostile service links below.
 const linkArb = fc.record({
   at: fc.constantFrom("x", "l1", "cfg", "d1/l", "d2/sub/l", "d1/x"),
-  to: fc.oneof({ weight: 10, arbitrary: fc.constantFrom(...INSIDE) }, { weight: 1, arbitrary: fc.constantFrom(...DOT_GIT) }, { weight: 1, arbitrary: fc.constantFrom(...OUTSIDE) }),
+  to: fc.oneof(
+    { weight: 10, arbitrary: fc.constantFrom(...INSIDE) },
+    { weight: 1, arbitrary: fc.constantFrom(...DOT_GIT) },
+    { weight: 1, arbitrary: fc.constantFrom(...OUTSIDE) },
+  ),
 });
-const answerArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom("d1", "x", "l1", "cfg", "d2/sub/l", "d2") }, { weight: 1, arbitrary: fc.constantFrom(".GIT", ".git.", "GIT~1") });
+const answerArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom("d1", "x", "l1", "cfg", "d2/sub/l", "d2") },
+  { weight: 1, arbitrary: fc.constantFrom(".GIT", ".git.", "GIT~1") },
+);
 const treeArb = fc.record({ links: fc.array(linkArb, { maxLength: 3 }), nameAnswer: answerArb });
 type HostileTree = { links: Array<{ at: string; to: string }>; nameAnswer: string };
 const plantArb = fc.subarray([
@@ -78,7 +96,11 @@ function writeHostileVersion(versionDir: string, tree: HostileTree, marker: stri
 
 describe("fuzz: hostile symlinks never lead a write outside the service or into .git", () => {
   it(`holds for new, doctor --fix and upgrade (${RUNS} cases)`, async () => {
-    const source = makeSource({ evil: { "1.0.0": { manifest: manifest("evil", "1.0.0"), files: { "README.md": "benign\n", "d1/a.txt": "a\n", "d2/sub/b.txt": "b\n" } } } });
+    const source = makeSource({
+      evil: {
+        "1.0.0": { manifest: manifest("evil", "1.0.0"), files: { "README.md": "benign\n", "d1/a.txt": "a\n", "d2/sub/b.txt": "b\n" } },
+      },
+    });
     mkdirSync(path.join(source, "evil/1.1.0"));
     writeFileSync(path.join(source, "evil/1.1.0/template.yaml"), manifest("evil", "1.1.0"));
     // One benign service, copied for each case (its recorded source path is relative, and every world is a sibling).
@@ -106,7 +128,17 @@ describe("fuzz: hostile symlinks never lead a write outside the service or into 
           expect(outsideOnly(), what).toEqual(worldBefore);
         };
 
-        const fresh = await runCli(["new", "evil", path.join(world, "fresh"), "--source", source, "--version", "1.0.0", "--set", `p=${c.first.nameAnswer}`]);
+        const fresh = await runCli([
+          "new",
+          "evil",
+          path.join(world, "fresh"),
+          "--source",
+          source,
+          "--version",
+          "1.0.0",
+          "--set",
+          `p=${c.first.nameAnswer}`,
+        ]);
         expectSafe(fresh, "new");
         if (fresh.exitCode === 0) expect(gitDirState(path.join(world, "fresh")), "new: .git").toEqual(referenceGit);
 

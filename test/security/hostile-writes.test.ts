@@ -92,7 +92,12 @@ describe("writes never go through a symlink into .git", () => {
   it("doctor --fix refuses to write a managed file through a symlink to .git committed in the service", async () => {
     const w = world();
     const src = makeSource({
-      evil: { "1.0.0": { manifest: { files: { managed: ["**/config"] } }, files: { "x/config": `[core]\n\tfsmonitor = "touch ${w.marker}"\n`, "README.md": "hi\n" } } },
+      evil: {
+        "1.0.0": {
+          manifest: { files: { managed: ["**/config"] } },
+          files: { "x/config": `[core]\n\tfsmonitor = "touch ${w.marker}"\n`, "README.md": "hi\n" },
+        },
+      },
     });
     const created = await runCli(["new", "evil", w.target, "--source", src]);
     expect(created.exitCode, created.stderr).toBe(0);
@@ -112,7 +117,9 @@ describe("writes never go through a symlink into .git", () => {
 
   it("doctor --fix creates no directory outside the service through a symlinked directory", async () => {
     const w = world();
-    const src = makeSource({ svc: { "1.0.0": { manifest: { files: { managed: ["deploy/**"] } }, files: { "deploy/sub/app.yaml": "replicas: 2\n" } } } });
+    const src = makeSource({
+      svc: { "1.0.0": { manifest: { files: { managed: ["deploy/**"] } }, files: { "deploy/sub/app.yaml": "replicas: 2\n" } } },
+    });
     const created = await runCli(["new", "svc", w.target, "--source", src]);
     expect(created.exitCode, created.stderr).toBe(0);
     mkdirSync(path.join(w.root, "outside"));
@@ -134,7 +141,9 @@ describe("dot-git variants and symlink chains", () => {
     "a rendered path %j is refused",
     async (rendered) => {
       const w = world();
-      const src = makeSource({ evil: { "1.0.0": { manifest: { questions: [{ name: "p", type: "input", message: "P" }] }, files: { "{{p}}": "x" } } } });
+      const src = makeSource({
+        evil: { "1.0.0": { manifest: { questions: [{ name: "p", type: "input", message: "P" }] }, files: { "{{p}}": "x" } } },
+      });
       const before = snapshotDir(w.root);
       const result = await runCli(["new", "evil", w.target, "--source", src, "--set", `p=${rendered}`]);
       expect(result.exitCode, result.stderr).toBe(2);
@@ -177,7 +186,11 @@ describe("dot-git variants and symlink chains", () => {
 
   it("template lint reports a link to .git and a chain that leaves", async () => {
     const dir = tempDir("paved-lint-");
-    writeFiles(dir, { "template.yaml": "name: evil\nversion: 1.0.0\ndescription: evil\n", "files/top/keep.txt": "k", "files/a/b/keep.txt": "k" });
+    writeFiles(dir, {
+      "template.yaml": "name: evil\nversion: 1.0.0\ndescription: evil\n",
+      "files/top/keep.txt": "k",
+      "files/a/b/keep.txt": "k",
+    });
     symlinkSync(".git.", path.join(dir, "files/x"));
     symlinkSync("../../top", path.join(dir, "files/a/b/up"));
     symlinkSync("a/b/up/../../etc/passwd", path.join(dir, "files/passwd"));

@@ -21,7 +21,10 @@ describe("killing paved new at random points", () => {
   const source = makeSource({
     slow: {
       "1.0.0": {
-        manifest: { questions: [{ name: "name", type: "input", message: "Name", default: "{{paved.dirName}}" }], hooks: { postCreate: [{ run: "sleep 0.4", shell: true }] } },
+        manifest: {
+          questions: [{ name: "name", type: "input", message: "Name", default: "{{paved.dirName}}" }],
+          hooks: { postCreate: [{ run: "sleep 0.4", shell: true }] },
+        },
         files: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`src/file-${i}.ts`, `export const n${i} = "{{name}}";\n`])),
       },
     },
@@ -48,7 +51,10 @@ describe("killing paved new at random points", () => {
       const others = left.filter((e) => e !== "svc");
       if (signal === "SIGKILL") {
         // The staging dir, or (killed while removing it) the .stale- name it is moved to first: the next run clears both.
-        expect(others.every((e) => e === ".paved-staging-svc" || e.startsWith(".paved-staging-svc.stale-")), `${label}: ${others.join(", ")}`).toBe(true);
+        expect(
+          others.every((e) => e === ".paved-staging-svc" || e.startsWith(".paved-staging-svc.stale-")),
+          `${label}: ${others.join(", ")}`,
+        ).toBe(true);
         if (!complete) {
           const again = await runCli(["new", "slow", target, "--source", source, "--trust"]);
           expect(again.exitCode, `${label}: rerun ${again.stderr}`).toBe(0);

@@ -66,7 +66,9 @@ describe("killing paved upgrade", () => {
     const victim = await serviceAt100();
     const killed = await runCli(["upgrade", victim, "--to", "1.1.0"], { env: failpointEnv("upgrade-apply-sigkill") });
     expect(killed.signal).toBe("SIGKILL");
-    const journal = JSON.parse(readFileSync(path.join(victim, ".git", "paved.journal"), "utf8")) as { entries: { path: string; original: unknown }[] };
+    const journal = JSON.parse(readFileSync(path.join(victim, ".git", "paved.journal"), "utf8")) as {
+      entries: { path: string; original: unknown }[];
+    };
     // As the hint of an interrupted run suggests: restore tracked files with git, then keep working.
     await git(victim, ["checkout", "."]);
     const edited = journal.entries.find((e) => e.original !== null && e.path !== ".paved.yml")!.path;

@@ -18,13 +18,22 @@ describe(".pavedrc.yml JSON Schema", () => {
     const good = [
       {},
       { source: "https://git.example.com/t.git", verify: true, trust: ["/srv/templates"], cli: "@acme/paved@1.4.2" },
-      { cli: { package: "paved@file:../paved-0.1.0.tgz", pin: "devDependency" }, defaults: { service: { repository: "https://x/{{name}}", tier: 2, features: ["a"] } } },
+      {
+        cli: { package: "paved@file:../paved-0.1.0.tgz", pin: "devDependency" },
+        defaults: { service: { repository: "https://x/{{name}}", tier: 2, features: ["a"] } },
+      },
     ];
     for (const config of good) {
       expect(validate(config), JSON.stringify(validate.errors)).toBe(true);
       expect(configFileSchema.safeParse(config).success).toBe(true);
     }
-    const bad = [{ colour: "blue" }, { cli: { package: "@acme/paved@1.4.2", pin: "global" } }, { trust: "https://x" }, { defaults: { service: { "bad-name": 1 } } }, { cli: "@acme/paved" }];
+    const bad = [
+      { colour: "blue" },
+      { cli: { package: "@acme/paved@1.4.2", pin: "global" } },
+      { trust: "https://x" },
+      { defaults: { service: { "bad-name": 1 } } },
+      { cli: "@acme/paved" },
+    ];
     for (const config of bad) {
       expect(validate(config), JSON.stringify(config)).toBe(false);
       expect(configFileSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
@@ -40,7 +49,12 @@ describe(".pavedrc.yml JSON Schema", () => {
     expect(cliSpecProblem("@acme/paved@1.4.2")).toBeUndefined();
     expect(cliSpecProblem("paved@0.1.0-rc.1")).toBeUndefined();
     expect(cliSpecProblem("paved@file:/srv/@builds/paved-0.1.0.tgz")).toBeUndefined();
-    expect(parseCliSpec("@acme/paved@file:/srv/@builds/p.tgz", "devDependency")).toEqual({ package: "@acme/paved", version: "file:/srv/@builds/p.tgz", spec: "@acme/paved@file:/srv/@builds/p.tgz", pin: "devDependency" });
+    expect(parseCliSpec("@acme/paved@file:/srv/@builds/p.tgz", "devDependency")).toEqual({
+      package: "@acme/paved",
+      version: "file:/srv/@builds/p.tgz",
+      spec: "@acme/paved@file:/srv/@builds/p.tgz",
+      pin: "devDependency",
+    });
     expect(cliSpecProblem("@acme/paved")).toMatch(/exact version/);
     expect(cliSpecProblem("paved@latest")).toMatch(/not an exact version/);
     expect(cliSpecProblem("paved@~1.4.2")).toMatch(/not an exact version/);

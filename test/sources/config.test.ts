@@ -23,12 +23,18 @@ describe("default source", () => {
     const { xdg, project, deep, env } = setup();
     writeFiles(xdg, { "paved/config.yml": "source: https://git.example.com/acme/user-templates.git\n" });
     expect(userConfigFile(env)).toBe(path.join(xdg, "paved", "config.yml"));
-    expect(defaultSource(deep, env)).toEqual({ spec: "https://git.example.com/acme/user-templates.git", from: path.join(xdg, "paved", "config.yml") });
+    expect(defaultSource(deep, env)).toEqual({
+      spec: "https://git.example.com/acme/user-templates.git",
+      from: path.join(xdg, "paved", "config.yml"),
+    });
 
     writeFiles(project, { ".pavedrc.yml": "source: ./golden-paths\n" });
     expect(defaultSource(deep, env)).toEqual({ spec: path.join(project, "golden-paths"), from: path.join(project, ".pavedrc.yml") });
 
-    expect(defaultSource(deep, { ...env, PAVED_SOURCE: "git@github.com:acme/tpl.git" })).toEqual({ spec: "git@github.com:acme/tpl.git", from: "PAVED_SOURCE" });
+    expect(defaultSource(deep, { ...env, PAVED_SOURCE: "git@github.com:acme/tpl.git" })).toEqual({
+      spec: "git@github.com:acme/tpl.git",
+      from: "PAVED_SOURCE",
+    });
   });
 
   it("names the file and the key when a config file is invalid", () => {

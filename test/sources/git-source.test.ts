@@ -187,9 +187,18 @@ describe("credentials and recorded sources", () => {
       const { url: clean, stripped } = credentialFreeUrl(url);
       return { url: clean, stripped };
     };
-    expect(stripCredentials("https://x-access-token:ghp_secret@github.com/acme/tpl.git")).toEqual({ url: "https://github.com/acme/tpl.git", stripped: true });
-    expect(stripCredentials("https://oauth2@gitlab.example.com/acme/tpl.git?private_token=abc")).toEqual({ url: "https://gitlab.example.com/acme/tpl.git", stripped: true });
-    expect(stripCredentials("ssh://git@host.example/acme/tpl.git")).toEqual({ url: "ssh://git@host.example/acme/tpl.git", stripped: false });
+    expect(stripCredentials("https://x-access-token:ghp_secret@github.com/acme/tpl.git")).toEqual({
+      url: "https://github.com/acme/tpl.git",
+      stripped: true,
+    });
+    expect(stripCredentials("https://oauth2@gitlab.example.com/acme/tpl.git?private_token=abc")).toEqual({
+      url: "https://gitlab.example.com/acme/tpl.git",
+      stripped: true,
+    });
+    expect(stripCredentials("ssh://git@host.example/acme/tpl.git")).toEqual({
+      url: "ssh://git@host.example/acme/tpl.git",
+      stripped: false,
+    });
     expect(stripCredentials("ssh://git:pw@host.example/acme/tpl.git").url).toBe("ssh://git@host.example/acme/tpl.git");
     expect(stripCredentials("git@github.com:acme/tpl.git")).toEqual({ url: "git@github.com:acme/tpl.git", stripped: false });
     expect(stripCredentials("file:///srv/tpl.git?token=abc#access_token=def")).toEqual({ url: "file:///srv/tpl.git", stripped: true });

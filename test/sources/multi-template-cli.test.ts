@@ -12,7 +12,10 @@ let work: string;
 
 /** Every run gets its own cache, no user config, no PAVED_SOURCE from the developer's shell; new tags are fetched at once. */
 function cli(args: string[], cwd = work) {
-  return runCli(args, { cwd, env: { PAVED_CACHE: cache, XDG_CONFIG_HOME: path.join(work, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" } });
+  return runCli(args, {
+    cwd,
+    env: { PAVED_CACHE: cache, XDG_CONFIG_HOME: path.join(work, "xdg"), PAVED_SOURCE: "", PAVED_CACHE_TTL: "0" },
+  });
 }
 
 function recorded(dir: string): string {
@@ -35,7 +38,12 @@ describe("paved templates --source <repository of several templates>", () => {
     expect(String(list.stderr)).not.toMatch(/warning|error/);
     expect(list.exitCode).toBe(0);
     expect(String(list.stdout)).toBe(
-      ["api  1.0.0     API template 1.0.0", "     versions: 1.0.0", "web  0.2.0     web template 0.2.0", "     versions: 0.2.0, 0.1.0"].join("\n"),
+      [
+        "api  1.0.0     API template 1.0.0",
+        "     versions: 1.0.0",
+        "web  0.2.0     web template 0.2.0",
+        "     versions: 0.2.0, 0.1.0",
+      ].join("\n"),
     );
     const json = JSON.parse(String((await cli(["templates", "list", "--source", repo.url, "--json"])).stdout));
     expect(json.templates).toEqual([
@@ -76,7 +84,9 @@ describe("new and upgrade with one template of several", () => {
 
     // fleet reads each service's lag from its own template's tags.
     const fleet = JSON.parse(String((await cli(["fleet", "report", api, web, "--no-cache", "--format", "json"])).stdout));
-    const lags = fleet.services.map((row: { template: string; version: string; lag: { latest: string } }) => `${row.template} ${row.version} -> ${row.lag.latest}`);
+    const lags = fleet.services.map(
+      (row: { template: string; version: string; lag: { latest: string } }) => `${row.template} ${row.version} -> ${row.lag.latest}`,
+    );
     expect(lags.sort()).toEqual(["api 1.0.0 -> 1.1.0", "web 0.1.0 -> 0.2.0"]);
 
     const webBefore = snapshotDir(web);
@@ -113,7 +123,8 @@ describe("a source with no template is refused (exit 2, the layouts looked for, 
       expect(result.exitCode, source).toBe(2);
       expect(String(result.stdout)).toBe("");
       expect(result.stderr).not.toMatch(STACK);
-      const layouts = source === empty ? /a directory laid out as <name>\/<version>\/template\.yaml/ : /<name>@<version> or <name>-v<version>/;
+      const layouts =
+        source === empty ? /a directory laid out as <name>\/<version>\/template\.yaml/ : /<name>@<version> or <name>-v<version>/;
       expect(String(result.stderr)).toMatch(layouts);
       expect(String(result.stderr).split("\n")[0]).toBe(`error: ${source === untagged.dir ? untagged.dir : source} holds no template`);
     }

@@ -128,7 +128,9 @@ describe("ambiguous multi-template repositories are refused", () => {
     await repo.release("web", "1.0.0", "v1.0.0");
     const error = await failure((await openSource(repo.url, { warn })).listTemplates());
     expect(error.message).toBe(`${repo.url}: tag v1.0.0 has no template.yaml at the repository root`);
-    expect(error.hint).toMatch(/several templates \(api, web\): tag each release <name>@<version> \(e\.g\. api@1\.0\.0\) and delete the tag v1\.0\.0/);
+    expect(error.hint).toMatch(
+      /several templates \(api, web\): tag each release <name>@<version> \(e\.g\. api@1\.0\.0\) and delete the tag v1\.0\.0/,
+    );
   });
 
   it("a refused tag deleted upstream stops mattering at once: the cache is fetched before the error stands", async () => {
@@ -151,7 +153,9 @@ describe("ambiguous multi-template repositories are refused", () => {
     await git(repo.dir, ["commit", "-qm", "api in a folder"]);
     await git(repo.dir, ["tag", "api@2.0.0"]);
     const error = await failure((await openSource(repo.url, { warn })).listVersions("api"));
-    expect(error.message).toBe(`${repo.url}: template "api" is released both at the repository root (tag v1.0.0) and as a named template (tag api@2.0.0)`);
+    expect(error.message).toBe(
+      `${repo.url}: template "api" is released both at the repository root (tag v1.0.0) and as a named template (tag api@2.0.0)`,
+    );
   });
 
   it("a tag holding the template both in <name>/ and templates/<name>/", async () => {
@@ -173,7 +177,11 @@ describe("ambiguous multi-template repositories are refused", () => {
     await git(repo.dir, ["commit", "-qm", "rename folder"]);
     await git(repo.dir, ["tag", "site@1.0.0"]);
     const source = await openSource(repo.url, { warn });
-    expect((await failure(source.loadVersion("api", "1.1.0"))).message).toBe(`${repo.url}: tag api@1.1.0 holds api/template.yaml with version 1.0.0, not 1.1.0`);
-    expect((await failure(source.loadVersion("site", "1.0.0"))).message).toBe(`${repo.url}: tag site@1.0.0 holds site/template.yaml named "web", not "site"`);
+    expect((await failure(source.loadVersion("api", "1.1.0"))).message).toBe(
+      `${repo.url}: tag api@1.1.0 holds api/template.yaml with version 1.0.0, not 1.1.0`,
+    );
+    expect((await failure(source.loadVersion("site", "1.0.0"))).message).toBe(
+      `${repo.url}: tag site@1.0.0 holds site/template.yaml named "web", not "site"`,
+    );
   });
 });

@@ -33,7 +33,20 @@ export async function visit(url: string, viewport = { width: 1280, height: 900 }
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does) or set PAVED_CHROMIUM`);
   const child = spawn(
     CHROMIUM,
-    ["--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe", `--user-data-dir=${tempDir("paved-chromium-")}`, "--no-first-run", "--disable-extensions", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars", "about:blank"],
+    [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--remote-debugging-pipe",
+      `--user-data-dir=${tempDir("paved-chromium-")}`,
+      "--no-first-run",
+      "--disable-extensions",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--hide-scrollbars",
+      "about:blank",
+    ],
     { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] },
   );
   const toBrowser = child.stdio[3] as Writable;
@@ -108,7 +121,8 @@ export function nonWhitePixels(png: Buffer): { width: number; height: number; co
   const height = png.readUInt32BE(20);
   const depth = png[24]!;
   const colour = png[25]!;
-  if (depth !== 8 || (colour !== 2 && colour !== 6) || png[28] !== 0) throw new Error(`unsupported PNG (depth ${depth}, colour type ${colour})`);
+  if (depth !== 8 || (colour !== 2 && colour !== 6) || png[28] !== 0)
+    throw new Error(`unsupported PNG (depth ${depth}, colour type ${colour})`);
   const channels = colour === 6 ? 4 : 3;
   const chunks: Buffer[] = [];
   for (let at = 8; at < png.length; ) {

@@ -29,7 +29,7 @@ describe("inferAnswers", () => {
       "package.json": '{ "name": "shop", "dependencies": { "pg": "^8" } }',
       "catalog.yaml": "kind: Group\n---\nkind: Component\nspec:\n  owner: team-shop\n",
       Dockerfile: "FROM node\nEXPOSE 9000\n",
-      "VERSION": "v24.1.0\n",
+      VERSION: "v24.1.0\n",
       "migrations/001.sql": "",
     });
     const { answers, notes } = inferAnswers(
@@ -38,14 +38,27 @@ describe("inferAnswers", () => {
         question({ name: "owner", infer: ["catalog.yaml#spec.owner"] }),
         question({ name: "port", type: "number", infer: [{ file: "Dockerfile", regex: "^EXPOSE (\\d+)" }] }),
         question({ name: "node", infer: [{ file: "VERSION", regex: "^v\\d+" }] }),
-        question({ name: "db", type: "select", choices: ["none", "postgres"], infer: [{ file: "package.json", json: "dependencies.pg", value: "postgres" }] }),
+        question({
+          name: "db",
+          type: "select",
+          choices: ["none", "postgres"],
+          infer: [{ file: "package.json", json: "dependencies.pg", value: "postgres" }],
+        }),
         question({ name: "migrated", type: "confirm", infer: [{ file: "migrations", exists: true }] }),
         question({ name: "bare", type: "confirm", infer: [{ file: "Procfile", exists: false }] }),
         question({ name: "nothing", infer: [{ file: "absent.json", json: "x" }] }),
       ],
       files,
     );
-    expect(Object.fromEntries([...answers].map(([k, v]) => [k, v.value]))).toEqual({ name: "shop", owner: "team-shop", port: 9000, node: "v24", db: "postgres", migrated: true, bare: true });
+    expect(Object.fromEntries([...answers].map(([k, v]) => [k, v.value]))).toEqual({
+      name: "shop",
+      owner: "team-shop",
+      port: 9000,
+      node: "v24",
+      db: "postgres",
+      migrated: true,
+      bare: true,
+    });
     expect(notes).toEqual([]);
   });
 
@@ -97,14 +110,22 @@ describe("inferAnswers", () => {
 });
 
 describe("infer rules in template.yaml", () => {
-  const manifest = (infer: unknown, type = "input") => manifestSchema.safeParse({ name: "t", version: "1.0.0", description: "t", questions: [{ name: "q", type, message: "Q", ...(type === "select" ? { choices: ["a"] } : {}), infer }] });
+  const manifest = (infer: unknown, type = "input") =>
+    manifestSchema.safeParse({
+      name: "t",
+      version: "1.0.0",
+      description: "t",
+      questions: [{ name: "q", type, message: "Q", ...(type === "select" ? { choices: ["a"] } : {}), infer }],
+    });
   const issue = (infer: unknown, type?: string) => {
     const result = manifest(infer, type);
     return result.success ? "" : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
   };
 
   it("accepts the forms the reference documents", () => {
-    expect(manifest(["package.json#name", { file: "Dockerfile", regex: "EXPOSE (\\d+)" }, { file: "x.yaml", yaml: "a.b", value: "v" }]).success).toBe(true);
+    expect(
+      manifest(["package.json#name", { file: "Dockerfile", regex: "EXPOSE (\\d+)" }, { file: "x.yaml", yaml: "a.b", value: "v" }]).success,
+    ).toBe(true);
     expect(manifest([{ file: "migrations/", exists: true, value: "a" }], "select").success).toBe(true);
   });
 
@@ -113,9 +134,13 @@ describe("infer rules in template.yaml", () => {
     expect(issue([{ file: "/etc/passwd", regex: "root" }])).toContain("questions.0.infer.0.file: is absolute");
     expect(issue([{ file: ".git/config", regex: "url" }])).toContain("writes into .git");
     expect(issue([{ file: "a", json: "x", regex: "y" }])).toContain("needs exactly one of json, yaml, regex or exists (found json, regex)");
-    expect(issue([{ file: "a", exists: true }], "select")).toContain("questions.0.infer.0.value: an exists rule on a select question needs the value it gives");
+    expect(issue([{ file: "a", exists: true }], "select")).toContain(
+      "questions.0.infer.0.value: an exists rule on a select question needs the value it gives",
+    );
     expect(issue(["no-hash"])).toContain("must be `file#path`");
-    expect(issue([{ file: "a", regex: "(?<=x)y" }])).toContain("questions.0.infer.0.regex: is not a regular expression paved can run in linear time");
+    expect(issue([{ file: "a", regex: "(?<=x)y" }])).toContain(
+      "questions.0.infer.0.regex: is not a regular expression paved can run in linear time",
+    );
   });
 });
 
@@ -151,7 +176,15 @@ describe("the service template's infer rules", () => {
       mkdirSync(dir);
       await writeTree(dir, renderTemplate(latest, answers, meta).tree);
       const files = repoReader(new RepoFiles(dir));
-      const plan = await planAdoption({ template: "service", versions, latest, provided: new Map(), files, ours: await workingTreeOf(dir), dirName: "svc" });
+      const plan = await planAdoption({
+        template: "service",
+        versions,
+        latest,
+        provided: new Map(),
+        files,
+        ours: await workingTreeOf(dir),
+        dirName: "svc",
+      });
       expect(plan.chosen.version.manifest.version, example.name).toBe(latest.manifest.version);
       expect(plan.chosen.closeness.lines, example.name).toBe(0);
       expect(plan.chosen.inference.notes, example.name).toEqual([]);
@@ -170,11 +203,22 @@ describe("paved template lint: infer/round-trip", () => {
               { name: "name", type: "input", message: "Name", default: "{{paved.dirName}}", infer: ["package.json#nmae"] },
               { name: "port", type: "number", message: "Port", default: 8080, infer: [{ file: "Dockerfile", regex: "FROM node:(\\d+)" }] },
               { name: "owner", type: "input", message: "Owner", default: "team-a", infer: ["catalog.yaml#owner"] },
-              { name: "db", type: "select", message: "DB", choices: ["none", "postgres"], default: "none", infer: [{ file: "migrations", exists: true, value: "postgres" }] },
+              {
+                name: "db",
+                type: "select",
+                message: "DB",
+                choices: ["none", "postgres"],
+                default: "none",
+                infer: [{ file: "migrations", exists: true, value: "postgres" }],
+              },
             ],
             examples: [{ name: "shop", answers: { name: "shop", port: 9000, owner: "team-shop" } }],
           },
-          files: { "package.json": '{ "name": "{{name}}" }\n', Dockerfile: "FROM node:24\nEXPOSE {{port}}\n", "catalog.yaml": "owner: {{owner}}\n" },
+          files: {
+            "package.json": '{ "name": "{{name}}" }\n',
+            Dockerfile: "FROM node:24\nEXPOSE {{port}}\n",
+            "catalog.yaml": "owner: {{owner}}\n",
+          },
         },
       },
     });
@@ -182,9 +226,9 @@ describe("paved template lint: infer/round-trip", () => {
     expect(result.findings).toEqual([]);
     expect(result.warnings.filter((w) => w.rule === "infer/round-trip").map((w) => w.message)).toEqual([
       'questions.name.infer finds nothing in the render whose answer is "example-service" (rendering with defaults)',
-      'questions.port.infer finds 24 (by Dockerfile /FROM node:(\\d+)/) in the render whose answer is 8080 (rendering with defaults)',
+      "questions.port.infer finds 24 (by Dockerfile /FROM node:(\\d+)/) in the render whose answer is 8080 (rendering with defaults)",
       'questions.name.infer finds nothing in the render whose answer is "shop" (rendering with shop)',
-      'questions.port.infer finds 24 (by Dockerfile /FROM node:(\\d+)/) in the render whose answer is 9000 (rendering with shop)',
+      "questions.port.infer finds 24 (by Dockerfile /FROM node:(\\d+)/) in the render whose answer is 9000 (rendering with shop)",
     ]);
   });
 });

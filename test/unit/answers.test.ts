@@ -8,7 +8,15 @@ import { builtinCliRenderMeta } from "../../src/config.js";
 const meta: RenderMeta = { template: "service", version: "1.0.0", dirName: "payments-api", ...builtinCliRenderMeta() };
 
 const questions: Question[] = [
-  { name: "name", type: "input", message: "Name", default: "{{paved.dirName}}", required: true, pattern: "^[a-z][-a-z0-9]{2,39}$", patternHint: "lowercase letters, digits and dashes, 3-40 characters" },
+  {
+    name: "name",
+    type: "input",
+    message: "Name",
+    default: "{{paved.dirName}}",
+    required: true,
+    pattern: "^[a-z][-a-z0-9]{2,39}$",
+    patternHint: "lowercase letters, digits and dashes, 3-40 characters",
+  },
   { name: "owner", type: "input", message: "Owner", required: true },
   { name: "port", type: "number", message: "Port", default: 8080, min: 1024, max: 65535 },
   { name: "ci", type: "select", message: "CI", choices: ["github", "gitlab"], default: "github" },
@@ -20,7 +28,13 @@ const questions: Question[] = [
 ].map((q) => questionSchema.parse(q));
 
 function resolve(sets: string[], prompter?: Prompter) {
-  return resolveAnswers({ questions, provided: parseSetFlags(sets), meta, manifestFile: "template.yaml", ...(prompter ? { prompter } : {}) });
+  return resolveAnswers({
+    questions,
+    provided: parseSetFlags(sets),
+    meta,
+    manifestFile: "template.yaml",
+    ...(prompter ? { prompter } : {}),
+  });
 }
 
 async function refusal(sets: string[]): Promise<UserError> {

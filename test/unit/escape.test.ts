@@ -26,7 +26,11 @@ describe("escaping helpers", () => {
   });
 
   it("yaml keeps numbers and booleans typed", () => {
-    expect(parse(`a: ${toYamlScalar(8080)}\nb: ${toYamlScalar(true)}\nc: ${toYamlScalar(["x", 1])}`)).toEqual({ a: 8080, b: true, c: ["x", 1] });
+    expect(parse(`a: ${toYamlScalar(8080)}\nb: ${toYamlScalar(true)}\nc: ${toYamlScalar(["x", 1])}`)).toEqual({
+      a: 8080,
+      b: true,
+      c: ["x", 1],
+    });
   });
 
   it.each(hostile)("json round-trips %j", (value) => {

@@ -31,9 +31,12 @@ describe("when expressions", () => {
     expect(() => evaluate(parseExpression("nope == 1"), scope)).toThrow(/unknown name "nope"/);
   });
 
-  it.each(["", "a ==", "(a", "a b", "'open", "a === b", "a & b", "a constructor b", "a toString b", "a __proto__ b"])("rejects malformed %j", (source) => {
-    expect(() => parseExpression(source)).toThrow(ExpressionError);
-  });
+  it.each(["", "a ==", "(a", "a b", "'open", "a === b", "a & b", "a constructor b", "a toString b", "a __proto__ b"])(
+    "rejects malformed %j",
+    (source) => {
+      expect(() => parseExpression(source)).toThrow(ExpressionError);
+    },
+  );
 
   it("takes booleans as they are", () => {
     expect(evaluateCondition(false, {})).toBe(false);

@@ -23,7 +23,10 @@ function outcome(render: () => string): Outcome {
 /** paved's renderer against real Handlebars: the same output, or the same error. Returns whether the fast path rendered it. */
 function agree(source: string, context: Record<string, unknown>): boolean {
   const real = outcome(() => compileWithHandlebars(source)(context));
-  expect(outcome(() => compileTemplate(source)(context)), JSON.stringify({ source, context })).toEqual(real);
+  expect(
+    outcome(() => compileTemplate(source)(context)),
+    JSON.stringify({ source, context }),
+  ).toEqual(real);
   const fast = prepareFastTemplate(HELPERS, source)?.(context);
   if (fast !== undefined) expect(real, JSON.stringify({ source, context })).toEqual({ output: fast });
   return fast !== undefined;
@@ -43,7 +46,30 @@ function sameTree(source: string): boolean {
 }
 
 const NAMES = ["name", "port", "tier", "flag", "list", "empty", "nil", "obj", "missing", "json", "log", "zero"];
-const HELPER_NAMES = ["kebab", "camel", "pascal", "snake", "upper", "lower", "yaml", "json", "shell", "eq", "ne", "not", "and", "or", "includes", "gt", "lt", "pick", "join", "nope", "if", "lookup"];
+const HELPER_NAMES = [
+  "kebab",
+  "camel",
+  "pascal",
+  "snake",
+  "upper",
+  "lower",
+  "yaml",
+  "json",
+  "shell",
+  "eq",
+  "ne",
+  "not",
+  "and",
+  "or",
+  "includes",
+  "gt",
+  "lt",
+  "pick",
+  "join",
+  "nope",
+  "if",
+  "lookup",
+];
 
 const value: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ maxLength: 6 }),
@@ -53,15 +79,37 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
   fc.boolean(),
   fc.constant(null),
   fc.array(fc.constantFrom("a", "b", 1), { maxLength: 3 }),
-  fc.record({ a: fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null)), b: fc.record({ c: fc.integer() }) }, { requiredKeys: ["b"] }),
+  fc.record(
+    { a: fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null)), b: fc.record({ c: fc.integer() }) },
+    { requiredKeys: ["b"] },
+  ),
 );
 const context = fc.dictionary(fc.constantFrom(...NAMES.filter((n) => n !== "missing")), value).map((answers) => ({
   ...answers,
   paved: { template: "demo", version: "1.0.0", dirName: "x" },
 }));
 
-const text = fc.array(fc.constantFrom("a", "b", " ", "  ", "\n", "\t", "{", "}", "\\", '"', "-", "x{{", "\r\n"), { maxLength: 8 }).map((chars) => chars.join(""));
-const pathExpr = fc.oneof(fc.constantFrom(...NAMES), fc.constantFrom("obj.a", "obj.b.c", "obj.z", "paved.version", "missing.a", "name.length", "list.0", "this", "this.name", "../name", "@root.name", "@index", "[name]"));
+const text = fc
+  .array(fc.constantFrom("a", "b", " ", "  ", "\n", "\t", "{", "}", "\\", '"', "-", "x{{", "\r\n"), { maxLength: 8 })
+  .map((chars) => chars.join(""));
+const pathExpr = fc.oneof(
+  fc.constantFrom(...NAMES),
+  fc.constantFrom(
+    "obj.a",
+    "obj.b.c",
+    "obj.z",
+    "paved.version",
+    "missing.a",
+    "name.length",
+    "list.0",
+    "this",
+    "this.name",
+    "../name",
+    "@root.name",
+    "@index",
+    "[name]",
+  ),
+);
 const literal = fc.constantFrom('"str"', "'s q'", "1", "0", "-2", "true", "false", "null", "undefined");
 const param: fc.Arbitrary<string> = fc.letrec<{ param: string; sub: string }>((tie) => ({
   param: fc.oneof({ depthSize: "small", withCrossShrink: true }, pathExpr, literal, tie("sub")),
@@ -72,7 +120,15 @@ const mustache = fc.oneof(
   pathExpr.map((p) => `{{~${p}~}}`),
   pathExpr.map((p) => `{{{${p}}}}`),
   fc.tuple(fc.constantFrom(...HELPER_NAMES), fc.array(param, { minLength: 1, maxLength: 3 })).map(([h, ps]) => `{{${h} ${ps.join(" ")}}}`),
-  fc.constantFrom("{{name key=1}}", "{{! note }}", "{{!-- {{name}} --}}", "\\{{name}}", "{{> partial}}", "{{#each list}}[{{this}}]{{/each}}", "{{#with obj}}{{a}}{{/with}}"),
+  fc.constantFrom(
+    "{{name key=1}}",
+    "{{! note }}",
+    "{{!-- {{name}} --}}",
+    "\\{{name}}",
+    "{{> partial}}",
+    "{{#each list}}[{{this}}]{{/each}}",
+    "{{#with obj}}{{a}}{{/with}}",
+  ),
 );
 
 const template: fc.Arbitrary<string> = fc.letrec<{ part: string; block: string; body: string }>((tie) => ({
@@ -84,9 +140,14 @@ const template: fc.Arbitrary<string> = fc.letrec<{ part: string; block: string; 
       param,
       fc.constantFrom("", "\n", "  "),
       tie("body"),
-      fc.option(fc.tuple(fc.constantFrom("{{else}}", "{{^}}", "{{else if flag}}", "\n{{else}}\n", "{{~else~}}"), tie("body")), { nil: undefined }),
+      fc.option(fc.tuple(fc.constantFrom("{{else}}", "{{^}}", "{{else if flag}}", "\n{{else}}\n", "{{~else~}}"), tie("body")), {
+        nil: undefined,
+      }),
     )
-    .map(([kind, cond, ws, body, otherwise]) => `{{#${kind} ${cond}}}${ws}${body}${otherwise ? otherwise[0] + otherwise[1] : ""}${ws}{{/${kind}}}`),
+    .map(
+      ([kind, cond, ws, body, otherwise]) =>
+        `{{#${kind} ${cond}}}${ws}${body}${otherwise ? otherwise[0] + otherwise[1] : ""}${ws}{{/${kind}}}`,
+    ),
 })).body;
 
 describe("the fast Handlebars path renders exactly what Handlebars renders", () => {
@@ -122,18 +183,26 @@ describe("the fast Handlebars path renders exactly what Handlebars renders", () 
     "a\\{{name}} b \\{{json name}} c \\\\{{name}} d \\{{x}}\\{{y}}",
     "{{! short }}{{!-- long {{name}} --}}{{~! strip ~}}\n",
     "  {{#if a}}\n  x\n  {{else if b}}\n  y\n  {{^}}\n  z\n  {{/if}}\n",
-    "{{{name}}} {{&name}} {{~name~}} {{json 'it\\'s' \"say \\\"hi\\\"\" -1.5 true null undefined (eq a.b 2)}}",
+    '{{{name}}} {{&name}} {{~name~}} {{json \'it\\\'s\' "say \\"hi\\"" -1.5 true null undefined (eq a.b 2)}}',
     "{{#unless flag~}}  x  {{~/unless}}",
   ])("parses %j as Handlebars does", (source) => {
     expect(sameTree(source)).toBe(true);
   });
 
-  it.each(["{{> partial}}", "{{name key=1}}", "{{@root.name}}", "{{../name}}", "{{this}}", "{{#each list}}{{/each}}x{{[a b]}}", "{{^flag}}x{{/flag}}", "{{#if a}}x{{/unless}}", "{{name", "{{{{raw}}}}x{{{{/raw}}}}"])(
-    "leaves %j to Handlebars",
-    (source) => {
-      expect(parseTemplate(source)).toBeUndefined();
-    },
-  );
+  it.each([
+    "{{> partial}}",
+    "{{name key=1}}",
+    "{{@root.name}}",
+    "{{../name}}",
+    "{{this}}",
+    "{{#each list}}{{/each}}x{{[a b]}}",
+    "{{^flag}}x{{/flag}}",
+    "{{#if a}}x{{/unless}}",
+    "{{name",
+    "{{{{raw}}}}x{{{{/raw}}}}",
+  ])("leaves %j to Handlebars", (source) => {
+    expect(parseTemplate(source)).toBeUndefined();
+  });
 
   it.each([
     ["numbers add up as in Handlebars' compiled code", "{{port}}{{tier}}", { port: 8080, tier: 2 }],
@@ -162,7 +231,12 @@ describe("the fast Handlebars path renders exactly what Handlebars renders", () 
         const loaded = await source.loadVersion(name, version);
         const meta = { template: name, version, dirName: "example", ...builtinCliRenderMeta() };
         for (const example of loaded.manifest.examples) {
-          const { answers } = await resolveAnswers({ questions: loaded.manifest.questions, provided: new Map(Object.entries(example.answers).map(([k, v]) => [k, { value: v, origin: "answers file" as const }])), meta, manifestFile: "template.yaml" });
+          const { answers } = await resolveAnswers({
+            questions: loaded.manifest.questions,
+            provided: new Map(Object.entries(example.answers).map(([k, v]) => [k, { value: v, origin: "answers file" as const }])),
+            meta,
+            manifestFile: "template.yaml",
+          });
           const ctx = { ...answers, paved: meta };
           for (const [file, entry] of loaded.files) {
             const sources = [...splitTemplatePath(file).filter((s) => s.includes("{{"))];

@@ -55,11 +55,15 @@ describe("template.yaml", () => {
   });
 
   it("requires choices for select", async () => {
-    expect((await loadError({ questions: [{ name: "a", type: "select", message: "A" }] })).message).toMatch(/questions\[0\]\.choices: a select question needs choices/);
+    expect((await loadError({ questions: [{ name: "a", type: "select", message: "A" }] })).message).toMatch(
+      /questions\[0\]\.choices: a select question needs choices/,
+    );
   });
 
   it("rejects an invalid pattern", async () => {
-    expect((await loadError({ questions: [{ name: "a", type: "input", message: "A", pattern: "([" }] })).message).toMatch(/questions\[0\]\.pattern: is not a valid regular expression/);
+    expect((await loadError({ questions: [{ name: "a", type: "input", message: "A", pattern: "([" }] })).message).toMatch(
+      /questions\[0\]\.pattern: is not a valid regular expression/,
+    );
   });
 
   it("rejects duplicate questions", async () => {
@@ -68,7 +72,9 @@ describe("template.yaml", () => {
   });
 
   it("rejects a version that does not match its folder", async () => {
-    expect((await loadError("name: demo\nversion: 2.0.0\ndescription: d\n")).message).toMatch(/version is "2.0.0" but the folder is "1.0.0"/);
+    expect((await loadError("name: demo\nversion: 2.0.0\ndescription: d\n")).message).toMatch(
+      /version is "2.0.0" but the folder is "1.0.0"/,
+    );
   });
 
   it("rejects malformed YAML with a line number", async () => {
@@ -81,7 +87,10 @@ describe("template.yaml", () => {
 
   it("rejects alias bombs and deep nesting without crashing", async () => {
     const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-    for (let i = 0; i < 12; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`);
+    for (let i = 0; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      );
     expect((await loadError(bomb.join("\n"))).message).toMatch(/template\.yaml/);
     expect((await loadError("a: " + "[".repeat(200) + "]".repeat(200))).message).toMatch(/template\.yaml/);
   });
@@ -96,6 +105,7 @@ describe("one semver pattern", () => {
       const recorded = serviceFileSchema.safeParse({ template: "t", source: "s", version }).success;
       expect({ version, recorded }).toEqual({ version, recorded: manifestVersion });
     }
-    for (const version of ["1.2", "v1.2.0", "1.2.0-"]) expect(serviceFileSchema.safeParse({ template: "t", source: "s", version }).success).toBe(false);
+    for (const version of ["1.2", "v1.2.0", "1.2.0-"])
+      expect(serviceFileSchema.safeParse({ template: "t", source: "s", version }).success).toBe(false);
   });
 });

@@ -56,7 +56,10 @@ describe("repository paths", () => {
     expect(isWithin("anything", "")).toBe(true);
   });
   it("paved.root climbs one level per segment; the root is '.' and path ''", () => {
-    expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x", path: "packages/a", ...builtinCliRenderMeta() })).toMatchObject({ path: "packages/a", root: "../.." });
+    expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x", path: "packages/a", ...builtinCliRenderMeta() })).toMatchObject({
+      path: "packages/a",
+      root: "../..",
+    });
     expect(pavedScope({ template: "t", version: "1.0.0", dirName: "x", ...builtinCliRenderMeta() })).toMatchObject({ path: "", root: "." });
   });
 });

@@ -36,9 +36,12 @@ describe("path rules", () => {
     expect(() => resolveInside("/r", "../b", "t")).toThrow(/would leave the target/);
   });
 
-  it.each([".gitignore", ".github", ".gitkeep", "git", "x.git", ".git-blame-ignore-revs", "..", "..."])("does not take %j for .git", (name) => {
-    expect(isDotGitName(name)).toBe(false);
-  });
+  it.each([".gitignore", ".github", ".gitkeep", "git", "x.git", ".git-blame-ignore-revs", "..", "..."])(
+    "does not take %j for .git",
+    (name) => {
+      expect(isDotGitName(name)).toBe(false);
+    },
+  );
 
   const one = (link: string, target: string) => symlinkProblem(new Map([[link, { symlink: target }]]), link);
 
@@ -75,9 +78,30 @@ describe("path rules", () => {
   });
 
   it("refuses a chain that ends in .git, and loops", () => {
-    expect(symlinkProblem(new Map([["a", { symlink: "b" }], ["b", { symlink: ".git" }]]), "a")).toBe("dot-git");
-    expect(symlinkProblem(new Map([["a", { symlink: "b" }], ["b", { symlink: "a" }]]), "a")).toBe("loop");
-    const chain = new Map(Array.from({ length: MAX_SYMLINK_HOPS + 1 }, (_, i) => [`l${i}`, { symlink: i === MAX_SYMLINK_HOPS ? "end.txt" : `l${i + 1}` }] as const));
+    expect(
+      symlinkProblem(
+        new Map([
+          ["a", { symlink: "b" }],
+          ["b", { symlink: ".git" }],
+        ]),
+        "a",
+      ),
+    ).toBe("dot-git");
+    expect(
+      symlinkProblem(
+        new Map([
+          ["a", { symlink: "b" }],
+          ["b", { symlink: "a" }],
+        ]),
+        "a",
+      ),
+    ).toBe("loop");
+    const chain = new Map(
+      Array.from(
+        { length: MAX_SYMLINK_HOPS + 1 },
+        (_, i) => [`l${i}`, { symlink: i === MAX_SYMLINK_HOPS ? "end.txt" : `l${i + 1}` }] as const,
+      ),
+    );
     expect(symlinkProblem(chain, `l${MAX_SYMLINK_HOPS - 1}`)).toBeUndefined();
     expect(symlinkProblem(chain, "l0")).toBe("loop");
   });

@@ -10,7 +10,9 @@ describe("redactUrls", () => {
     expect(redactUrl("https://github.com/acme/t.git?token=abc#frag")).toBe("https://github.com/acme/t.git?***#***");
     expect(redactUrl("ssh://git:pw@host/acme/t.git")).toBe("ssh://git:***@host/acme/t.git");
     expect(redactUrl("ssh://git@host/acme/t.git")).toBe("ssh://git@host/acme/t.git");
-    expect(redactUrls("fatal: unable to access 'https://u:p@h/x.git?t=1/': 403")).toBe("fatal: unable to access 'https://***@h/x.git?***': 403");
+    expect(redactUrls("fatal: unable to access 'https://u:p@h/x.git?t=1/': 403")).toBe(
+      "fatal: unable to access 'https://***@h/x.git?***': 403",
+    );
     expect(redactUrls("no URL here: a?b=c and git@github.com:acme/t.git")).toBe("no URL here: a?b=c and git@github.com:acme/t.git");
   });
 
@@ -22,22 +24,33 @@ describe("redactUrls", () => {
   it("property: a token in any part of a URL never survives, in text or in JSON output", () => {
     const token = fc.stringMatching(/^[A-Za-z0-9_-]{8,24}$/);
     fc.assert(
-      fc.property(token, fc.constantFrom("https", "http", "file", "ssh", "git+https"), fc.constantFrom("user", "pass", "query", "fragment"), (secret, scheme, where) => {
-        if (scheme === "ssh" && where === "user") return; // an ssh user name is an account (git@), kept by design
-        const url =
-          where === "user" ? `${scheme}://${secret}@host/r.git` : where === "pass" ? `${scheme}://u:${secret}@host/r.git` : where === "query" ? `${scheme}://host/r.git?t=${secret}` : `${scheme}://host/r.git#t=${secret}`;
-        expect(redactUrls(`error: '${url}' failed (${url})`)).not.toContain(secret);
-        expect(credentialFreeUrl(url).url).not.toContain(secret);
-        let written = "";
-        const stream = {
-          write: (s: string) => {
-            written += s;
-            return true;
-          },
-        } as unknown as NodeJS.WritableStream;
-        new Output({ json: true }, { stdout: stream, stderr: stream }).result({ nested: [{ url }] });
-        expect(written).not.toContain(secret);
-      }),
+      fc.property(
+        token,
+        fc.constantFrom("https", "http", "file", "ssh", "git+https"),
+        fc.constantFrom("user", "pass", "query", "fragment"),
+        (secret, scheme, where) => {
+          if (scheme === "ssh" && where === "user") return; // an ssh user name is an account (git@), kept by design
+          const url =
+            where === "user"
+              ? `${scheme}://${secret}@host/r.git`
+              : where === "pass"
+                ? `${scheme}://u:${secret}@host/r.git`
+                : where === "query"
+                  ? `${scheme}://host/r.git?t=${secret}`
+                  : `${scheme}://host/r.git#t=${secret}`;
+          expect(redactUrls(`error: '${url}' failed (${url})`)).not.toContain(secret);
+          expect(credentialFreeUrl(url).url).not.toContain(secret);
+          let written = "";
+          const stream = {
+            write: (s: string) => {
+              written += s;
+              return true;
+            },
+          } as unknown as NodeJS.WritableStream;
+          new Output({ json: true }, { stdout: stream, stderr: stream }).result({ nested: [{ url }] });
+          expect(written).not.toContain(secret);
+        },
+      ),
       { numRuns: 300 },
     );
   });

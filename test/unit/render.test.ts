@@ -43,7 +43,11 @@ describe("renderTemplate", () => {
     const fixture: FixtureVersion = {
       manifest: {
         questions: [{ name: "ci", type: "select", message: "CI", choices: ["github", "gitlab"] }],
-        files: { when: { ".github/**": 'ci == "github"', ".gitlab-ci.yml": 'ci == "gitlab"' }, copy: [".github/workflows/*.yml"], managed: [".github/**", "Dockerfile"] },
+        files: {
+          when: { ".github/**": 'ci == "github"', ".gitlab-ci.yml": 'ci == "gitlab"' },
+          copy: [".github/workflows/*.yml"],
+          managed: [".github/**", "Dockerfile"],
+        },
       },
       files: {
         ".github/workflows/ci.yml": "run: ${{ matrix.node }}",
@@ -81,18 +85,14 @@ describe("renderTemplate", () => {
     expect((error as UserError).message).toMatch(/files\/b\.txt: cannot render/);
   });
 
-  it.each([
-    ["../escape.txt"],
-    ["a/../../escape.txt"],
-    ["/etc/passwd"],
-    ["C:/Windows/x"],
-    ["a\\..\\b"],
-    [".git/hooks/post-checkout"],
-  ])("refuses an answer that renders the path %j", async (evil) => {
-    const error = await render({ files: { "{{name}}": "x" } }, { name: evil }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toContain(JSON.stringify(evil));
-  });
+  it.each([["../escape.txt"], ["a/../../escape.txt"], ["/etc/passwd"], ["C:/Windows/x"], ["a\\..\\b"], [".git/hooks/post-checkout"]])(
+    "refuses an answer that renders the path %j",
+    async (evil) => {
+      const error = await render({ files: { "{{name}}": "x" } }, { name: evil }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toContain(JSON.stringify(evil));
+    },
+  );
 
   it("refuses two files that render to the same path", async () => {
     const error = await render({ files: { "{{a}}.txt": "1", "{{b}}.txt": "2" } }, { a: "same", b: "same" }).catch((e: unknown) => e);

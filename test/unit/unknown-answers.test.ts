@@ -13,7 +13,13 @@ const j = (...parts: string[]) => parts.join("");
 describe("a secret answer nobody recorded", () => {
   it("is unknown when answers come from a record, and every file that reads it in any way is left out", async () => {
     const version = await loadFixture({
-      manifest: { questions: [{ name: "name", type: "input", message: "N" }, { name: "token", type: "input", message: "T", secret: true, default: "dflt" }], files: { when: { "gated.txt": "token != ''" } } },
+      manifest: {
+        questions: [
+          { name: "name", type: "input", message: "N" },
+          { name: "token", type: "input", message: "T", secret: true, default: "dflt" },
+        ],
+        files: { when: { "gated.txt": "token != ''" } },
+      },
       files: {
         "plain.txt": "{{name}}\n",
         "{{#if token}}cfg{{else}}x{{/if}}/config": "c\n",
@@ -25,7 +31,13 @@ describe("a secret answer nobody recorded", () => {
         "static.txt": "s\n",
       },
     });
-    const resolved = await resolveAnswers({ questions: version.manifest.questions, provided: recordedProvided(version.manifest.questions, { name: "svc" }), meta, manifestFile: "t", fromRecord: true });
+    const resolved = await resolveAnswers({
+      questions: version.manifest.questions,
+      provided: recordedProvided(version.manifest.questions, { name: "svc" }),
+      meta,
+      manifestFile: "t",
+      fromRecord: true,
+    });
     expect([...resolved.unknown]).toEqual(["token"]);
     expect(resolved.answers.token).toBeNull(); // not its default, not ""
     const { tree } = renderTemplate(version, resolved.answers, meta, resolved.unknown);
@@ -33,8 +45,13 @@ describe("a secret answer nobody recorded", () => {
   });
 
   it("is asked for, or refused, as before in `new` (answers not from a record)", async () => {
-    const version = await loadFixture({ manifest: { questions: [{ name: "token", type: "input", message: "T", secret: true, required: true }] }, files: { "a.txt": "{{token}}" } });
-    await expect(resolveAnswers({ questions: version.manifest.questions, provided: new Map(), meta, manifestFile: "t" })).rejects.toThrow(/missing answer for "token"/);
+    const version = await loadFixture({
+      manifest: { questions: [{ name: "token", type: "input", message: "T", secret: true, required: true }] },
+      files: { "a.txt": "{{token}}" },
+    });
+    await expect(resolveAnswers({ questions: version.manifest.questions, provided: new Map(), meta, manifestFile: "t" })).rejects.toThrow(
+      /missing answer for "token"/,
+    );
   });
 });
 

@@ -46,7 +46,9 @@ describe("applyAtomically", () => {
     const failingIndexUpdate = () => {
       throw new Error("index update failed");
     };
-    expect(() => applyAtomically(root, treeChanges(before, after, ".paved.yml"), before, failingIndexUpdate)).toThrow("index update failed");
+    expect(() => applyAtomically(root, treeChanges(before, after, ".paved.yml"), before, failingIndexUpdate)).toThrow(
+      "index update failed",
+    );
     expect(snapshotDir(root)).toEqual(snapshot);
   });
 

@@ -11,9 +11,20 @@ const manifest = (extra: Record<string, unknown>) => manifestSchema.parse({ name
 
 describe("kept files", () => {
   it("finds files the old version had, the new one dropped and the tree still holds, with what referenced them", () => {
-    const old = tree({ "deploy/sa.yaml": "kind: ServiceAccount\n", "deploy/kustomization.yaml": "resources: [sa.yaml]\n", "README.md": "see deploy/sa.yaml\n", "gone.txt": "x\n", "other.txt": "y\n" });
+    const old = tree({
+      "deploy/sa.yaml": "kind: ServiceAccount\n",
+      "deploy/kustomization.yaml": "resources: [sa.yaml]\n",
+      "README.md": "see deploy/sa.yaml\n",
+      "gone.txt": "x\n",
+      "other.txt": "y\n",
+    });
     const next = tree({ "deploy/kustomization.yaml": "resources: []\n", "README.md": "x\n", "other.txt": "y\n" });
-    const after = tree({ "deploy/sa.yaml": "kind: ServiceAccount # edited\n", "deploy/kustomization.yaml": "resources: []\n", "README.md": "x\n", "other.txt": "y\n" });
+    const after = tree({
+      "deploy/sa.yaml": "kind: ServiceAccount # edited\n",
+      "deploy/kustomization.yaml": "resources: []\n",
+      "README.md": "x\n",
+      "other.txt": "y\n",
+    });
     const kept = keptFilesOf(old, next, after);
     expect(kept).toEqual([{ path: "deploy/sa.yaml", referencedBy: ["README.md", "deploy/kustomization.yaml"] }]);
     expect(describeKept(kept[0]!)).toContain("in the old version README.md, deploy/kustomization.yaml referenced it");
@@ -22,7 +33,10 @@ describe("kept files", () => {
 
 describe("release notes", () => {
   it("one section per version; versions without notes or actions are left out of the text, not the data", () => {
-    const notes = releaseNotesOf([manifest({ version: "1.1.0", changelog: "Minor.\n", actions: ["Do a thing."], released: "2026-10-06" }), manifest({ version: "1.2.0" })]);
+    const notes = releaseNotesOf([
+      manifest({ version: "1.1.0", changelog: "Minor.\n", actions: ["Do a thing."], released: "2026-10-06" }),
+      manifest({ version: "1.2.0" }),
+    ]);
     expect(notes).toEqual([
       { version: "1.1.0", released: "2026-10-06", changelog: "Minor.", actions: ["Do a thing."] },
       { version: "1.2.0", released: null, changelog: null, actions: [] },
@@ -37,9 +51,9 @@ describe("release notes", () => {
     );
     const answerChanges = changedAnswers({ owner: "team-a", tier: 2, old: 1 }, { owner: "team-b", tier: 2, fresh: 3 });
     expect(answerChanges).toEqual([{ name: "owner", from: "team-a", to: "team-b" }]);
-    expect(upgradeCommitMessage({ template: "svc", from: "1.1.0", to: "1.1.0", sourceId: "builtin", notes: [], answerChanges }).split("\n")[0]).toBe(
-      "Change answers of svc 1.1.0: owner team-a -> team-b",
-    );
+    expect(
+      upgradeCommitMessage({ template: "svc", from: "1.1.0", to: "1.1.0", sourceId: "builtin", notes: [], answerChanges }).split("\n")[0],
+    ).toBe("Change answers of svc 1.1.0: owner team-a -> team-b");
   });
 });
 

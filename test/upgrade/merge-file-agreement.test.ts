@@ -40,20 +40,41 @@ const caseArb = fc
   }));
 
 /** Larger, file-like inputs: many distinct lines with a few repeated ones, to exercise the diff's preprocessing. */
-const bigLineArb = fc.oneof(fc.integer({ min: 0, max: 60 }).map((n) => `line ${n}\n`), fc.constantFrom("\n", "}\n", "{\n"));
+const bigLineArb = fc.oneof(
+  fc.integer({ min: 0, max: 60 }).map((n) => `line ${n}\n`),
+  fc.constantFrom("\n", "}\n", "{\n"),
+);
 const bigCaseArb = fc
   .record({
     base: fc.array(bigLineArb, { minLength: 20, maxLength: 120 }),
-    ours: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 6 }), insert: fc.array(bigLineArb, { maxLength: 6 }) }), { maxLength: 6 }),
-    theirs: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 6 }), insert: fc.array(bigLineArb, { maxLength: 6 }) }), { maxLength: 6 }),
+    ours: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 6 }), insert: fc.array(bigLineArb, { maxLength: 6 }) }), {
+      maxLength: 6,
+    }),
+    theirs: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 6 }), insert: fc.array(bigLineArb, { maxLength: 6 }) }), {
+      maxLength: 6,
+    }),
   })
-  .map(({ base, ours, theirs }) => ({ base: base.join(""), ours: applyEdits(base, ours).join(""), theirs: applyEdits(base, theirs).join("") }));
+  .map(({ base, ours, theirs }) => ({
+    base: base.join(""),
+    ours: applyEdits(base, ours).join(""),
+    theirs: applyEdits(base, theirs).join(""),
+  }));
 
 /**
  * Big files with many scattered edits that copy other lines of the file: long edit scripts with long
  * common runs reach the diff's cost cut-offs and snake heuristics (over 256 edits in one search).
  */
-const hugeEdits = fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: fc.array(fc.integer({ min: 0, max: 7999 }).map((n) => `row ${n}\n`), { maxLength: 4 }) }), { minLength: 200, maxLength: 350 });
+const hugeEdits = fc.array(
+  fc.record({
+    at: fc.nat(),
+    remove: fc.nat({ max: 4 }),
+    insert: fc.array(
+      fc.integer({ min: 0, max: 7999 }).map((n) => `row ${n}\n`),
+      { maxLength: 4 },
+    ),
+  }),
+  { minLength: 200, maxLength: 350 },
+);
 const hugeCaseArb = fc
   .record({ size: fc.integer({ min: 5000, max: 8000 }), ours: hugeEdits, theirs: hugeEdits })
   .map(({ size, ours, theirs }) => {
@@ -77,8 +98,12 @@ const bytesCaseArb = fc
   .record({
     bom: fc.boolean(),
     base: fc.array(byteLineArb, { maxLength: 14 }),
-    ours: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 3 }), insert: fc.array(byteLineArb, { maxLength: 4 }) }), { maxLength: 3 }),
-    theirs: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 3 }), insert: fc.array(byteLineArb, { maxLength: 4 }) }), { maxLength: 3 }),
+    ours: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 3 }), insert: fc.array(byteLineArb, { maxLength: 4 }) }), {
+      maxLength: 3,
+    }),
+    theirs: fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 3 }), insert: fc.array(byteLineArb, { maxLength: 4 }) }), {
+      maxLength: 3,
+    }),
     tails: fc.tuple(byteTailArb, byteTailArb, byteTailArb),
   })
   .map(({ bom, base, ours, theirs, tails }) => {
@@ -122,7 +147,10 @@ async function expectAgreement(cases: Case[], style: "merge" | "diff3"): Promise
   let conflicted = 0;
   cases.forEach((c, i) => {
     // mergeBytes is what upgrade calls: the files' bytes in, the merged bytes out.
-    const merged = mergeBytes(bytes(c.base), bytes(c.ours), bytes(c.theirs), { labels: { ours: "ours", base: "base", theirs: "theirs" }, style });
+    const merged = mergeBytes(bytes(c.base), bytes(c.ours), bytes(c.theirs), {
+      labels: { ours: "ours", base: "base", theirs: "theirs" },
+      style,
+    });
     const ours = { text: merged.data.toString("latin1"), conflicts: merged.conflicts };
     const git = expected[i]!;
     if (ours.text !== git.text || ours.conflicts !== git.status) {
@@ -165,7 +193,17 @@ describe("mergeBytes (and mergeText) agree with git merge-file byte for byte", (
   });
 
   it("on giant files, where the diff's snake heuristics take over (more than 32,768 lines)", async () => {
-    const giantEdits = fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: fc.array(fc.integer({ min: 0, max: 39999 }).map((n) => `row ${n}\n`), { maxLength: 4 }) }), { minLength: 1500, maxLength: 1500 });
+    const giantEdits = fc.array(
+      fc.record({
+        at: fc.nat(),
+        remove: fc.nat({ max: 4 }),
+        insert: fc.array(
+          fc.integer({ min: 0, max: 39999 }).map((n) => `row ${n}\n`),
+          { maxLength: 4 },
+        ),
+      }),
+      { minLength: 1500, maxLength: 1500 },
+    );
     const cases = fc.sample(fc.record({ ours: giantEdits, theirs: giantEdits }), { numRuns: 2, seed: 11 }).map(({ ours, theirs }) => {
       const base = Array.from({ length: 40000 }, (_, i) => `row ${i}\n`);
       return { base: base.join(""), ours: applyEdits(base, ours).join(""), theirs: applyEdits(base, theirs).join("") };
@@ -200,6 +238,7 @@ describe("mergeBytes (and mergeText) agree with git merge-file byte for byte", (
       { base: "\xff\xfe\n1\n2\n", ours: "\xff\xfe\n1\n\x80\n", theirs: "\xff\xfe\n1\n\x81\n" },
     ];
     const expected = await gitMergeFile(cases, "merge");
-    for (const [i, c] of cases.entries()) expect(mergeBytes(bytes(c.base), bytes(c.ours), bytes(c.theirs)).data.toString("latin1")).toBe(expected[i]!.text);
+    for (const [i, c] of cases.entries())
+      expect(mergeBytes(bytes(c.base), bytes(c.ours), bytes(c.theirs)).data.toString("latin1")).toBe(expected[i]!.text);
   });
 });

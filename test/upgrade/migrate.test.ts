@@ -10,7 +10,13 @@ describe("applyPathMigrations", () => {
   it("renames a file or a whole directory in the team's tree and in the old render", () => {
     const ours = tree({ "conf.yml": "team\n", "lib/a.ts": "a\n", "lib/b/c.ts": "c\n", "libx.ts": "not under lib/\n" });
     const base = tree({ "conf.yml": "base\n", "lib/a.ts": "a\n" });
-    const out = applyPathMigrations([{ rename: { from: "conf.yml", to: "config/app.yml" } }, { rename: { from: "lib", to: "src/lib" } }], "1.1.0", ours, base, "t.yaml");
+    const out = applyPathMigrations(
+      [{ rename: { from: "conf.yml", to: "config/app.yml" } }, { rename: { from: "lib", to: "src/lib" } }],
+      "1.1.0",
+      ours,
+      base,
+      "t.yaml",
+    );
     expect([...out.ours.keys()].sort()).toEqual(["config/app.yml", "libx.ts", "src/lib/a.ts", "src/lib/b/c.ts"]);
     expect(text(out.ours, "config/app.yml")).toBe("team\n");
     expect([...out.base.keys()].sort()).toEqual(["config/app.yml", "src/lib/a.ts"]);
@@ -18,7 +24,13 @@ describe("applyPathMigrations", () => {
   });
 
   it("does not rename onto an existing file, and reports it", () => {
-    const out = applyPathMigrations([{ rename: { from: "a.txt", to: "b.txt" } }], "1.1.0", tree({ "a.txt": "a\n", "b.txt": "b\n" }), tree({ "a.txt": "a\n" }), "t.yaml");
+    const out = applyPathMigrations(
+      [{ rename: { from: "a.txt", to: "b.txt" } }],
+      "1.1.0",
+      tree({ "a.txt": "a\n", "b.txt": "b\n" }),
+      tree({ "a.txt": "a\n" }),
+      "t.yaml",
+    );
     expect(text(out.ours, "a.txt")).toBe("a\n");
     expect(text(out.ours, "b.txt")).toBe("b\n");
     expect(out.records[0]).toMatchObject({ status: "kept" });
@@ -40,11 +52,15 @@ describe("applyPathMigrations", () => {
 
   it("refuses paths that leave the service, naming the manifest", () => {
     expect(() => applyPathMigrations([{ delete: "../etc" }], "2.0.0", tree({}), tree({}), "svc/2.0.0/template.yaml")).toThrow(UserError);
-    expect(() => applyPathMigrations([{ rename: { from: "a", to: "/abs" } }], "2.0.0", tree({}), tree({}), "svc/2.0.0/template.yaml")).toThrow(/template\.yaml: migrations rename\.to/);
+    expect(() =>
+      applyPathMigrations([{ rename: { from: "a", to: "/abs" } }], "2.0.0", tree({}), tree({}), "svc/2.0.0/template.yaml"),
+    ).toThrow(/template\.yaml: migrations rename\.to/);
   });
 
   it("lists command steps for the trust check", () => {
-    expect(migrationCommands([{ delete: "x" }, { run: "npx codemod src" }, { run: ["node", "a b.js"] }]).map((c) => [c.file, ...c.args])).toEqual([
+    expect(
+      migrationCommands([{ delete: "x" }, { run: "npx codemod src" }, { run: ["node", "a b.js"] }]).map((c) => [c.file, ...c.args]),
+    ).toEqual([
       ["npx", "codemod", "src"],
       ["node", "a b.js"],
     ]);

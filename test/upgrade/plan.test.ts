@@ -12,7 +12,12 @@ function tree(files: Record<string, string | FileEntry>): FileTree {
   return new Map(Object.entries(files).map(([p, v]) => [p, typeof v === "string" ? textFile(v) : v]));
 }
 
-function plan(base: Record<string, string | FileEntry>, theirs: Record<string, string | FileEntry>, ours: Record<string, string | FileEntry>, extra: Partial<PlanInput> = {}) {
+function plan(
+  base: Record<string, string | FileEntry>,
+  theirs: Record<string, string | FileEntry>,
+  ours: Record<string, string | FileEntry>,
+  extra: Partial<PlanInput> = {},
+) {
   const input: PlanInput = { base: tree(base), theirs: tree(theirs), ours: tree(ours), managed: new Set(), labels, ...extra };
   const actions = planUpgrade(input);
   return { actions, result: applyPlan(input.ours, actions), byPath: (p: string) => actions.find((a) => a.path === p) as FileAction };
@@ -27,7 +32,9 @@ const bytesOf = (entry: FileEntry | undefined) => Buffer.from(entry!.data).toStr
 function gitMergeFile(base: string, ours: string, theirs: string): { text: string; status: number | null } {
   const dir = tempDir("paved-plan-merge-");
   for (const [name, text] of Object.entries({ base, ours, theirs })) writeFileSync(path.join(dir, name), Buffer.from(text, "latin1"));
-  const run = spawnSync("git", ["merge-file", "-p", "-L", labels.ours, "-L", labels.base, "-L", labels.theirs, "ours", "base", "theirs"], { cwd: dir });
+  const run = spawnSync("git", ["merge-file", "-p", "-L", labels.ours, "-L", labels.base, "-L", labels.theirs, "ours", "base", "theirs"], {
+    cwd: dir,
+  });
   return { text: run.stdout.toString("latin1"), status: run.status };
 }
 
@@ -68,7 +75,12 @@ describe("planUpgrade per-file rules", () => {
   });
 
   it("with --conflict rej keeps the team's lines and writes the template's side to <file>.rej", () => {
-    const { byPath, result } = plan({ "a.txt": "1\n2\n3\n" }, { "a.txt": "1\ntheirs\n3\n" }, { "a.txt": "1\nours\n3\n" }, { conflict: "rej" });
+    const { byPath, result } = plan(
+      { "a.txt": "1\n2\n3\n" },
+      { "a.txt": "1\ntheirs\n3\n" },
+      { "a.txt": "1\nours\n3\n" },
+      { conflict: "rej" },
+    );
     expect(byPath("a.txt").action).toBe("conflict");
     expect(entryText(result.get("a.txt")!)).toBe("1\nours\n3\n");
     expect(entryText(result.get("a.txt.rej")!)).toBe("--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n 1\n-ours\n+theirs\n 3\n");
@@ -142,7 +154,9 @@ describe("planUpgrade per-file rules", () => {
     // The .rej route keeps the bytes too.
     const rej = plan({ "menu.txt": latin1(base) }, { "menu.txt": latin1(theirs) }, { "menu.txt": latin1(ours) }, { conflict: "rej" });
     expect(bytesOf(rej.result.get("menu.txt"))).toBe(ours);
-    expect(bytesOf(rej.result.get("menu.txt.rej"))).toBe("--- a/menu.txt\n+++ b/menu.txt\n@@ -1,3 +1,3 @@\n caf\xe9\n-na\xeff (\xe9quipe)\n+NA\xcfVE\n fin\n");
+    expect(bytesOf(rej.result.get("menu.txt.rej"))).toBe(
+      "--- a/menu.txt\n+++ b/menu.txt\n@@ -1,3 +1,3 @@\n caf\xe9\n-na\xeff (\xe9quipe)\n+NA\xcfVE\n fin\n",
+    );
   });
 
   it("keeps a UTF-8 BOM and CRLF through merges and conflicts, as git merge-file", () => {
@@ -163,10 +177,18 @@ describe("planUpgrade per-file rules", () => {
 
   it("is binary only with a NUL in the first 8,000 bytes, like git", () => {
     const filler = "x\n".repeat(4000); // 8,000 bytes
-    const late = plan({ "a.dat": latin1(`${filler}\0a\n-\n1\n`) }, { "a.dat": latin1(`${filler}\0a\n-\n2\n`) }, { "a.dat": latin1(`${filler}\0A\n-\n1\n`) });
+    const late = plan(
+      { "a.dat": latin1(`${filler}\0a\n-\n1\n`) },
+      { "a.dat": latin1(`${filler}\0a\n-\n2\n`) },
+      { "a.dat": latin1(`${filler}\0A\n-\n1\n`) },
+    );
     expect(late.byPath("a.dat").action).toBe("merge");
     expect(bytesOf(late.result.get("a.dat"))).toBe(`${filler}\0A\n-\n2\n`);
-    const early = plan({ "a.dat": latin1(`${filler.slice(2)}\0a\n-\n1\n`) }, { "a.dat": latin1(`${filler.slice(2)}\0a\n-\n2\n`) }, { "a.dat": latin1(`${filler.slice(2)}\0A\n-\n1\n`) });
+    const early = plan(
+      { "a.dat": latin1(`${filler.slice(2)}\0a\n-\n1\n`) },
+      { "a.dat": latin1(`${filler.slice(2)}\0a\n-\n2\n`) },
+      { "a.dat": latin1(`${filler.slice(2)}\0A\n-\n1\n`) },
+    );
     expect(early.byPath("a.dat")).toMatchObject({ action: "conflict", conflict: { kind: "binary" } });
   });
 
@@ -183,13 +205,23 @@ describe("planUpgrade per-file rules", () => {
   });
 
   it("overwrites managed files with the template's version and says so", () => {
-    const { byPath, result } = plan({ "ci.yml": "v1\n" }, { "ci.yml": "v2\n" }, { "ci.yml": "v1 edited\n" }, { managed: new Set(["ci.yml"]) });
+    const { byPath, result } = plan(
+      { "ci.yml": "v1\n" },
+      { "ci.yml": "v2\n" },
+      { "ci.yml": "v1 edited\n" },
+      { managed: new Set(["ci.yml"]) },
+    );
     expect(byPath("ci.yml")).toMatchObject({ action: "overwrite", notice: true });
     expect(entryText(result.get("ci.yml")!)).toBe("v2\n");
   });
 
   it("never plans the ignored files (.paved.yml is written by upgrade itself)", () => {
-    const { actions } = plan({ ".paved.yml": "a\n" }, { ".paved.yml": "b\n" }, { ".paved.yml": "a\n" }, { ignore: new Set([".paved.yml"]) });
+    const { actions } = plan(
+      { ".paved.yml": "a\n" },
+      { ".paved.yml": "b\n" },
+      { ".paved.yml": "a\n" },
+      { ignore: new Set([".paved.yml"]) },
+    );
     expect(actions).toEqual([]);
   });
 });

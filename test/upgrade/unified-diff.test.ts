@@ -7,11 +7,18 @@ import { countChanges, unifiedDiff } from "../../src/diff/unified-diff.js";
 import { tempDir } from "../helpers.js";
 
 const lineArb = fc.constantFrom("a\n", "b\n", "c\n", "{\n", "}\n", "\n", "x = 1;\n");
-const textArb = fc.tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom("", "", "end")).map(([lines, tail]) => lines.join("") + tail);
+const textArb = fc
+  .tuple(fc.array(lineArb, { maxLength: 30 }), fc.constantFrom("", "", "end"))
+  .map(([lines, tail]) => lines.join("") + tail);
 
 /** Byte strings (one char per byte) with Latin-1 bytes, invalid UTF-8, a BOM and CRLF: text to git. */
-const byteLineArb = fc.oneof(lineArb, fc.constantFrom("caf\xe9\n", "na\xefve\r\n", "\xef\xbb\xbfa\n", "\xc3\x28\n", "\xff\n", "\x80\x9f\n"));
-const bytesArb = fc.tuple(fc.array(byteLineArb, { maxLength: 30 }), fc.constantFrom("", "", "\xe9")).map(([lines, tail]) => lines.join("") + tail);
+const byteLineArb = fc.oneof(
+  lineArb,
+  fc.constantFrom("caf\xe9\n", "na\xefve\r\n", "\xef\xbb\xbfa\n", "\xc3\x28\n", "\xff\n", "\x80\x9f\n"),
+);
+const bytesArb = fc
+  .tuple(fc.array(byteLineArb, { maxLength: 30 }), fc.constantFrom("", "", "\xe9"))
+  .map(([lines, tail]) => lines.join("") + tail);
 
 /** `git diff --no-index` hunks (headers dropped), the reference for our unified diff. */
 async function gitDiff(pairs: Array<[string, string]>): Promise<string[]> {

@@ -21,7 +21,11 @@ const templateLine = fc.oneof(
 const teamLine = fc.integer({ min: 0, max: 1_000_000 }).map((n) => `team ${n}\n`);
 
 type Edit = { at: number; remove: number; insert: string[] };
-const edits = (line: fc.Arbitrary<string>) => fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 3 }), insert: fc.array(line, { maxLength: 3 }) }), { minLength: 1, maxLength: 4 });
+const edits = (line: fc.Arbitrary<string>) =>
+  fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 3 }), insert: fc.array(line, { maxLength: 3 }) }), {
+    minLength: 1,
+    maxLength: 4,
+  });
 
 function applyEdits(lines: string[], list: Edit[]): string[] {
   const out = [...lines];
@@ -111,7 +115,13 @@ function expectUntouchedEqualTheirs(base: FileTree, theirs: FileTree, ours: File
 function memoryVersion(version: string, files: FileTree): TemplateVersion {
   // Generated lines can form "{{"; copy every file verbatim so only the merge is under test.
   const manifest = manifestSchema.parse({ name: "svc", version, description: "in memory", files: { copy: ["**"] } });
-  return { manifest, files, dir: `/in-memory/svc/${version}`, label: `/in-memory/svc/${version}`, source: { id: "memory" } as TemplateSource };
+  return {
+    manifest,
+    files,
+    dir: `/in-memory/svc/${version}`,
+    label: `/in-memory/svc/${version}`,
+    source: { id: "memory" } as TemplateSource,
+  };
 }
 
 describe("upgrade properties (fast-check, in memory)", () => {

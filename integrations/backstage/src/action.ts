@@ -52,15 +52,26 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
       input: {
         template: (z) => z.string().min(1).describe("The paved template, e.g. service"),
         version: (z) => z.string().min(1).optional().describe("Template version (default: the newest release)"),
-        source: (z) => z.string().min(1).optional().describe('Template source: "builtin", a directory or a git URL (default: the module\'s, else builtin)'),
+        source: (z) =>
+          z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Template source: "builtin", a directory or a git URL (default: the module\'s, else builtin)'),
         values: (z) =>
           z
             .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]))
             .optional()
             .describe("Answers to the template's questions by name; the others take their defaults"),
-        targetPath: (z) => z.string().min(1).optional().describe("Where in the workspace to create the service (default: the workspace itself)"),
+        targetPath: (z) =>
+          z.string().min(1).optional().describe("Where in the workspace to create the service (default: the workspace itself)"),
         lockfile: (z) =>
-          z.boolean().optional().describe("Create the template's lockfile (package-lock.json; asks the registry, installs nothing) so the generated CI's npm ci works (default: true)"),
+          z
+            .boolean()
+            .optional()
+            .describe(
+              "Create the template's lockfile (package-lock.json; asks the registry, installs nothing) so the generated CI's npm ci works (default: true)",
+            ),
       },
       output: {
         template: (z) => z.string().describe("The template used"),
@@ -72,7 +83,9 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
       const paved = await loadPaved();
       const { template, version, source = options.defaultSource, values = {}, targetPath, lockfile = true } = ctx.input;
       // A form field left empty arrives as "", null or undefined (or not at all): the question takes the template's default.
-      const answers = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== "" && value !== null && value !== undefined));
+      const answers = Object.fromEntries(
+        Object.entries(values).filter(([, value]) => value !== "" && value !== null && value !== undefined),
+      );
       const targetDir = targetPath === undefined ? ctx.workspacePath : resolveSafeChildPath(ctx.workspacePath, targetPath);
       // {{paved.dirName}} (the default service name) means the folder the service is created in; a workspace's own
       // name means nothing to the person filling in the form, so it is empty there and `name` must be answered.
@@ -96,16 +109,26 @@ export function createPavedNewAction(options: PavedNewActionOptions = {}) {
           const about = error.fields.variable ? ` (values.${error.fields.variable})` : "";
           // An answer's hint names the CLI's --set; here the fix is the form field (or the step's values).
           const answer = error.code === "invalid-answer" || error.code === "missing-answer";
-          const fix = answer && error.fields.variable ? `correct the ${error.fields.variable} field (values.${error.fields.variable} in the step's input)` : error.hint;
+          const fix =
+            answer && error.fields.variable
+              ? `correct the ${error.fields.variable} field (values.${error.fields.variable} in the step's input)`
+              : error.hint;
           throw new InputError(`paved:new${about}: ${error.message}${fix ? `; fix: ${fix}` : ""}`);
         }
         throw error;
       }
-      ctx.logger.info(`paved: ${result.dryRun ? "would create" : "created"} ${result.files.length} files from ${result.template} ${result.version} (source ${result.source})`);
+      ctx.logger.info(
+        `paved: ${result.dryRun ? "would create" : "created"} ${result.files.length} files from ${result.template} ${result.version} (source ${result.source})`,
+      );
       if (result.lockfile && result.lockfile.missing.length > 0) {
-        ctx.logger.warn(`paved: ${result.lockfile.missing.join(", ")} not created (${result.lockfile.error ?? "the lockfile command left it missing"}); the service's CI needs it`);
+        ctx.logger.warn(
+          `paved: ${result.lockfile.missing.join(", ")} not created (${result.lockfile.error ?? "the lockfile command left it missing"}); the service's CI needs it`,
+        );
       }
-      if (result.skippedHooks.length > 0) ctx.logger.info(`paved: the template's postCreate commands are not run here (run them in a clone): ${result.skippedHooks.join("; ")}`);
+      if (result.skippedHooks.length > 0)
+        ctx.logger.info(
+          `paved: the template's postCreate commands are not run here (run them in a clone): ${result.skippedHooks.join("; ")}`,
+        );
       ctx.output("template", result.template);
       ctx.output("version", result.version);
       ctx.output("files", result.files);

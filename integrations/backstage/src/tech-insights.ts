@@ -13,8 +13,17 @@ const fleetRowSchema = z.object({
   name: z.string().nullable(),
   template: z.string().nullable(),
   version: z.string().nullable(),
-  lag: z.object({ latest: z.string(), behind: z.boolean(), releasesBehind: z.number().int().nullable(), pastGrace: z.boolean() }).nullable(),
-  doctor: z.object({ result: z.enum(["pass", "warn", "fail"]), errors: z.number().int(), warnings: z.number().int(), failing: z.array(z.string()) }).nullable(),
+  lag: z
+    .object({ latest: z.string(), behind: z.boolean(), releasesBehind: z.number().int().nullable(), pastGrace: z.boolean() })
+    .nullable(),
+  doctor: z
+    .object({
+      result: z.enum(["pass", "warn", "fail"]),
+      errors: z.number().int(),
+      warnings: z.number().int(),
+      failing: z.array(z.string()),
+    })
+    .nullable(),
   waivers: z.array(z.object({ expired: z.boolean() })),
   drift: z.object({ managedFiles: z.number().int() }).nullable(),
 });
@@ -58,7 +67,9 @@ export function fleetReportFacts(report: unknown, entityRef: (row: FleetRow) => 
   const parsed = fleetReportSchema.safeParse(report);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`not a paved fleet report (paved fleet report --format json, version 1): ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new Error(
+      `not a paved fleet report (paved fleet report --format json, version 1): ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+    );
   }
   const out: PavedFacts[] = [];
   for (const row of parsed.data.services) {

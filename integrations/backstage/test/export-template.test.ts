@@ -47,9 +47,16 @@ describe("paved template export backstage", () => {
   it("writes the built-in service template as a valid Template whose form validates answers like paved does", async () => {
     const entity = await exportTemplate(["service"]);
     await expectValidTemplateEntity(entity);
-    expect(entity).toMatchObject({ apiVersion: "scaffolder.backstage.io/v1beta3", kind: "Template", metadata: { name: "service", annotations: { "paved.dev/template": "service" } } });
+    expect(entity).toMatchObject({
+      apiVersion: "scaffolder.backstage.io/v1beta3",
+      kind: "Template",
+      metadata: { name: "service", annotations: { "paved.dev/template": "service" } },
+    });
     expect(entity.spec.steps.map((s) => s.action)).toEqual(["paved:new", "publish:github", "catalog:register"]);
-    expect(entity.spec.steps[0]!.input).toMatchObject({ template: "service", values: { name: "${{ parameters.name }}", owner: "${{ parameters.owner }}" } });
+    expect(entity.spec.steps[0]!.input).toMatchObject({
+      template: "service",
+      values: { name: "${{ parameters.name }}", owner: "${{ parameters.owner }}" },
+    });
     expect(entity.spec.steps[0]!.input.source).toBeUndefined();
     // The repository URL (catalog links, runbook_url) is where publish:github creates it, not asked a second time.
     expect(entity.spec.parameters[0]!.properties.repository).toBeUndefined();
@@ -80,7 +87,13 @@ describe("paved template export backstage", () => {
               { name: "tier", type: "select", message: "Tier", choices: [1, 2, 3], default: 3 },
               { name: "queue", type: "confirm", message: "Queue?", default: false },
               { name: "queueName", type: "input", message: "Queue name", default: "{{name}}-jobs", when: "queue" },
-              { name: "features", type: "multiselect", message: "Features", choices: [{ value: "metrics", name: "Metrics" }, "tracing"], default: ["metrics"] },
+              {
+                name: "features",
+                type: "multiselect",
+                message: "Features",
+                choices: [{ value: "metrics", name: "Metrics" }, "tracing"],
+                default: ["metrics"],
+              },
               { name: "pager", type: "input", message: "Pager key", secret: true, when: "tier == 1" },
               { name: "noPagerReason", type: "input", message: "Why no pager?", when: "tier != 1" },
               { name: "replicas", type: "number", message: "Replicas", min: 1, max: 9, default: 2, when: "queue && tier < 3" },
@@ -93,7 +106,20 @@ describe("paved template export backstage", () => {
     const world = tempDir();
     const before = snapshotDir(source);
     const out = path.join(world, "demo-template.yaml");
-    const result = await runCli(["template", "export", "backstage", "demo", "--source", source, "--output", out, "--owner", "group:platform", "--type", "worker"]);
+    const result = await runCli([
+      "template",
+      "export",
+      "backstage",
+      "demo",
+      "--source",
+      source,
+      "--output",
+      out,
+      "--owner",
+      "group:platform",
+      "--type",
+      "worker",
+    ]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/demo-template\.yaml: Backstage Template demo 1\.0\.0/);
     expect(snapshotDir(source)).toEqual(before);
@@ -104,9 +130,21 @@ describe("paved template export backstage", () => {
     const page = entity.spec.parameters[0]!;
     expect(page.properties.tier).toMatchObject({ type: "number", enum: [1, 2, 3], default: 3 });
     expect(page.properties.queue).toMatchObject({ type: "boolean", default: false });
-    expect(page.properties.features).toMatchObject({ type: "array", uniqueItems: true, "ui:widget": "checkboxes", items: { type: "string", enum: ["metrics", "tracing"], enumNames: ["Metrics", "tracing"] }, default: ["metrics"] });
+    expect(page.properties.features).toMatchObject({
+      type: "array",
+      uniqueItems: true,
+      "ui:widget": "checkboxes",
+      items: { type: "string", enum: ["metrics", "tracing"], enumNames: ["Metrics", "tracing"] },
+      default: ["metrics"],
+    });
     // A comparison the form cannot express is a note; the field stays, and paved ignores it when the condition is false.
-    expect(page.properties.replicas).toMatchObject({ type: "number", minimum: 1, maximum: 9, default: 2, description: "Used only when queue && tier < 3." });
+    expect(page.properties.replicas).toMatchObject({
+      type: "number",
+      minimum: 1,
+      maximum: 9,
+      default: 2,
+      description: "Used only when queue && tier < 3.",
+    });
     const conditions = (page.allOf ?? []).map((c) => ({ when: c.if, shows: Object.keys(c.then.properties) }));
     expect(conditions).toEqual([
       { when: { properties: { queue: { const: true } }, required: ["queue"] }, shows: ["queueName"] },
@@ -119,7 +157,12 @@ describe("paved template export backstage", () => {
     expect(page.allOf![1]!.then.properties.pager).toMatchObject({ "ui:field": "Secret" });
 
     const paved = entity.spec.steps[0]!;
-    expect(paved.input).toMatchObject({ template: "demo", version: "1.0.0", source, values: { pager: "${{ secrets.pager }}", tier: "${{ parameters.tier }}" } });
+    expect(paved.input).toMatchObject({
+      template: "demo",
+      version: "1.0.0",
+      source,
+      values: { pager: "${{ secrets.pager }}", tier: "${{ parameters.tier }}" },
+    });
 
     const [form] = pageValidators(entity);
     expect(form!({ name: "demo", tier: 1, queue: true, queueName: "jobs" })).toBe(true);
@@ -130,7 +173,12 @@ describe("paved template export backstage", () => {
   it("the form's answers, as the scaffolder passes them to the paved:new step, create the service", async () => {
     const entity = await exportTemplate(["service"]);
     // What the form submits: the person's entries, the form's defaults filled in (react-jsonschema-form does the same).
-    const parameters: Record<string, unknown> = { name: "payments-api", owner: "team-payments", database: "postgres", repoUrl: "github.com?owner=acme&repo=payments-api" };
+    const parameters: Record<string, unknown> = {
+      name: "payments-api",
+      owner: "team-payments",
+      database: "postgres",
+      repoUrl: "github.com?owner=acme&repo=payments-api",
+    };
     const ajv = new Ajv({ strict: false, useDefaults: true });
     ajv.addVocabulary(["enumNames"]);
     expect(ajv.validate(entity.spec.parameters[0]!, parameters)).toBe(true);
@@ -138,13 +186,19 @@ describe("paved template export backstage", () => {
     const repository = "https://github.com/acme/payments-api"; // ${{ parameters.repoUrl | parseRepoUrl | pick(...) }}
     const step = entity.spec.steps[0]!;
     const values = Object.fromEntries(
-      Object.entries(step.input.values as Record<string, string>).map(([name, expression]) => [name, name === "repository" ? repository : parameters[/^\$\{\{ parameters\.(\w+) \}\}$/.exec(expression)![1]!]]),
+      Object.entries(step.input.values as Record<string, string>).map(([name, expression]) => [
+        name,
+        name === "repository" ? repository : parameters[/^\$\{\{ parameters\.(\w+) \}\}$/.exec(expression)![1]!],
+      ]),
     );
 
     const workspacePath = path.join(mkdtempSync(path.join(tmpdir(), "paved-backstage-")), "workspace");
     const ctx = createMockActionContext({ workspacePath, input: { ...step.input, values, lockfile: false } as never });
     await createPavedNewAction().handler(ctx);
-    const recorded = parse(readFileSync(path.join(workspacePath, ".paved.yml"), "utf8")) as { version: string; answers: Record<string, unknown> };
+    const recorded = parse(readFileSync(path.join(workspacePath, ".paved.yml"), "utf8")) as {
+      version: string;
+      answers: Record<string, unknown>;
+    };
     expect(recorded.version).toBe(step.input.version);
     expect(recorded.answers).toMatchObject({
       name: "payments-api",

@@ -38,7 +38,11 @@ describe("paved:new", () => {
     const workspacePath = workspace();
     const ctx = createMockActionContext({
       workspacePath,
-      input: { template: "service", lockfile: false, values: { name: "payments-api", owner: "team-payments", database: "postgres", port: 9090 } },
+      input: {
+        template: "service",
+        lockfile: false,
+        values: { name: "payments-api", owner: "team-payments", database: "postgres", port: 9090 },
+      },
     });
     await action.handler(ctx);
 
@@ -46,11 +50,22 @@ describe("paved:new", () => {
     expect(out.template).toBe("service");
     expect(out.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(out.files).toEqual(listFiles(workspacePath));
-    expect(out.files).toEqual(expect.arrayContaining([".paved.yml", "catalog-info.yaml", "package.json", "src/db.ts", ".github/workflows/ci.yml"]));
+    expect(out.files).toEqual(
+      expect.arrayContaining([".paved.yml", "catalog-info.yaml", "package.json", "src/db.ts", ".github/workflows/ci.yml"]),
+    );
 
     const recorded = yaml.load(readFileSync(path.join(workspacePath, ".paved.yml"), "utf8")) as Record<string, unknown>;
-    expect(recorded).toMatchObject({ template: "service", source: "builtin", version: out.version, answers: { name: "payments-api", owner: "team-payments", database: "postgres", port: 9090 } });
-    const documents = yaml.loadAll(readFileSync(path.join(workspacePath, "catalog-info.yaml"), "utf8")) as Array<{ kind: string; metadata: { name: string; annotations: Record<string, string> }; spec: { owner: string } }>;
+    expect(recorded).toMatchObject({
+      template: "service",
+      source: "builtin",
+      version: out.version,
+      answers: { name: "payments-api", owner: "team-payments", database: "postgres", port: 9090 },
+    });
+    const documents = yaml.loadAll(readFileSync(path.join(workspacePath, "catalog-info.yaml"), "utf8")) as Array<{
+      kind: string;
+      metadata: { name: string; annotations: Record<string, string> };
+      spec: { owner: string };
+    }>;
     const catalog = documents.find((d) => d.kind === "Component")!;
     expect(catalog.metadata.name).toBe("payments-api");
     expect(catalog.spec.owner).toBe("team-payments");
@@ -59,16 +74,24 @@ describe("paved:new", () => {
 
   it("renders into targetPath inside the workspace; its folder name is the default service name", async () => {
     const workspacePath = workspace();
-    const ctx = createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, targetPath: "services/billing-api", values: { owner: "team-billing" } } });
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: { template: "service", lockfile: false, targetPath: "services/billing-api", values: { owner: "team-billing" } },
+    });
     await action.handler(ctx);
     const target = path.join(workspacePath, "services/billing-api");
-    expect((yaml.load(readFileSync(path.join(target, ".paved.yml"), "utf8")) as { answers: { name: string } }).answers.name).toBe("billing-api");
+    expect((yaml.load(readFileSync(path.join(target, ".paved.yml"), "utf8")) as { answers: { name: string } }).answers.name).toBe(
+      "billing-api",
+    );
     expect(readdirSync(workspacePath)).toEqual(["services"]);
   });
 
-  it("a field left empty in the form (\"\" or null) takes the template's default", async () => {
+  it('a field left empty in the form ("" or null) takes the template\'s default', async () => {
     const workspacePath = workspace();
-    const ctx = createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, values: { name: "svc-a", owner: "team-a", description: "", namespace: null } } });
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: { template: "service", lockfile: false, values: { name: "svc-a", owner: "team-a", description: "", namespace: null } },
+    });
     await action.handler(ctx);
     const recorded = yaml.load(readFileSync(path.join(workspacePath, ".paved.yml"), "utf8")) as { answers: Record<string, unknown> };
     expect(recorded.answers).toMatchObject({ description: "The svc-a service", namespace: "team-a" });
@@ -77,7 +100,13 @@ describe("paved:new", () => {
   it("dry run lists the files and writes nothing", async () => {
     const workspacePath = workspace();
     // createMockActionContext leaves isDryRun out of what it copies from its options.
-    const ctx = { ...createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, values: { name: "svc-a", owner: "team-a" } } }), isDryRun: true };
+    const ctx = {
+      ...createMockActionContext({
+        workspacePath,
+        input: { template: "service", lockfile: false, values: { name: "svc-a", owner: "team-a" } },
+      }),
+      isDryRun: true,
+    };
     await action.handler(ctx);
     expect(outputs(ctx).files).toContain(".paved.yml");
     expect(() => readdirSync(workspacePath)).toThrow();
@@ -85,26 +114,40 @@ describe("paved:new", () => {
 
   it("a wrong answer fails the step with an InputError naming the value and the fix, and writes nothing", async () => {
     const workspacePath = workspace();
-    const ctx = createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, values: { name: "Payments API", owner: "team-a" } } });
+    const ctx = createMockActionContext({
+      workspacePath,
+      input: { template: "service", lockfile: false, values: { name: "Payments API", owner: "team-a" } },
+    });
     const error = await action.handler(ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/^paved:new \(values\.name\): .*must be lowercase letters.*; fix: correct the name field \(values\.name in the step's input\)$/);
+    expect((error as Error).message).toMatch(
+      /^paved:new \(values\.name\): .*must be lowercase letters.*; fix: correct the name field \(values\.name in the step's input\)$/,
+    );
     expect(() => readdirSync(workspacePath)).toThrow();
     expect(ctx.output).not.toHaveBeenCalled();
   });
 
   it("without targetPath the name must be answered: the workspace's folder name is not a service name", async () => {
-    const ctx = createMockActionContext({ workspacePath: workspace(), input: { template: "service", lockfile: false, values: { owner: "team-a" } } });
+    const ctx = createMockActionContext({
+      workspacePath: workspace(),
+      input: { template: "service", lockfile: false, values: { owner: "team-a" } },
+    });
     await expect(action.handler(ctx)).rejects.toThrow(/^paved:new \(values\.name\): missing answer for "name"/);
   });
 
   it("refuses a targetPath outside the workspace and a workspace that already holds files", async () => {
     const workspacePath = workspace();
-    const escaping = createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, targetPath: "../outside", values: { name: "svc-a", owner: "team-a" } } });
+    const escaping = createMockActionContext({
+      workspacePath,
+      input: { template: "service", lockfile: false, targetPath: "../outside", values: { name: "svc-a", owner: "team-a" } },
+    });
     await expect(action.handler(escaping)).rejects.toThrow(/outside/i);
     expect(readdirSync(path.dirname(workspacePath))).toEqual([]);
 
-    const busy = createMockActionContext({ workspacePath, input: { template: "service", lockfile: false, values: { name: "svc-a", owner: "team-a" } } });
+    const busy = createMockActionContext({
+      workspacePath,
+      input: { template: "service", lockfile: false, values: { name: "svc-a", owner: "team-a" } },
+    });
     const { mkdirSync } = await import("node:fs");
     mkdirSync(workspacePath, { recursive: true });
     writeFileSync(path.join(workspacePath, "README.md"), "from an earlier step\n");
@@ -121,14 +164,34 @@ describe("paved:new", () => {
         UserError: class extends Error {} as never,
         createService: async (options) => {
           calls.push(options);
-          return { template: "service", version: "1.0.0", source: String(options.source), targetDir: options.targetDir, files: [], answers: {}, skippedHooks: [], dryRun: false, lockfile: null };
+          return {
+            template: "service",
+            version: "1.0.0",
+            source: String(options.source),
+            targetDir: options.targetDir,
+            files: [],
+            answers: {},
+            skippedHooks: [],
+            dryRun: false,
+            lockfile: null,
+          };
         },
       }),
     });
     await fake.handler(createMockActionContext({ workspacePath: workspace(), input: { template: "service", values: { name: "svc-a" } } }));
-    await fake.handler(createMockActionContext({ workspacePath: workspace(), input: { template: "service", source: "https://git.example.com/other.git", values: { name: "svc-a" } } }));
+    await fake.handler(
+      createMockActionContext({
+        workspacePath: workspace(),
+        input: { template: "service", source: "https://git.example.com/other.git", values: { name: "svc-a" } },
+      }),
+    );
     expect(calls).toEqual([
-      expect.objectContaining({ source: "https://git.example.com/platform/templates.git", template: "service", lockfile: true, trust: true }),
+      expect.objectContaining({
+        source: "https://git.example.com/platform/templates.git",
+        template: "service",
+        lockfile: true,
+        trust: true,
+      }),
       expect.objectContaining({ source: "https://git.example.com/other.git", lockfile: true, trust: false }),
     ]);
   });

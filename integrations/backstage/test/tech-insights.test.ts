@@ -25,8 +25,18 @@ describe("Tech Insights facts from paved fleet report --format json", () => {
       { namespace: "default", kind: "component", name: "current-api" },
       { namespace: "default", kind: "component", name: "older-api" },
     ]);
-    expect(facts[0]!.facts).toMatchObject({ pavedTemplate: "service", pavedVersion: "2.2.0", pavedLatestVersion: "2.2.0", versionsBehind: 0 });
-    expect(facts[1]!.facts).toMatchObject({ pavedTemplate: "service", pavedVersion: "2.1.0", pavedLatestVersion: "2.2.0", versionsBehind: 1 });
+    expect(facts[0]!.facts).toMatchObject({
+      pavedTemplate: "service",
+      pavedVersion: "2.2.0",
+      pavedLatestVersion: "2.2.0",
+      versionsBehind: 0,
+    });
+    expect(facts[1]!.facts).toMatchObject({
+      pavedTemplate: "service",
+      pavedVersion: "2.1.0",
+      pavedLatestVersion: "2.2.0",
+      versionsBehind: 1,
+    });
     for (const { facts: set } of facts) {
       expect(Object.keys(set).sort()).toEqual(Object.keys(pavedFactSchema).sort());
       expect(set.doctorFailed).toBe(set.doctorResult === "fail");

@@ -158,7 +158,15 @@ function refineConflicts(hunks: Hunk[], ours: string[], theirs: string[]): Hunk[
     }
     inner.forEach((c, k) => {
       // Only the first piece keeps the base range; diff3 style never refines, so it is not shown.
-      out.push({ mode: CONFLICT, i0: k === 0 ? h.i0 : 0, chg0: k === 0 ? h.chg0 : 0, i1: h.i1 + c.i1, chg1: c.chg1, i2: h.i2 + c.i2, chg2: c.chg2 });
+      out.push({
+        mode: CONFLICT,
+        i0: k === 0 ? h.i0 : 0,
+        chg0: k === 0 ? h.chg0 : 0,
+        i1: h.i1 + c.i1,
+        chg1: c.chg1,
+        i2: h.i2 + c.i2,
+        chg2: c.chg2,
+      });
     });
   }
   return out;
@@ -218,7 +226,9 @@ export interface ByteMergeResult {
 /** Three-way merge of files' bytes, line by line, exactly as `git merge-file` merges them. Labels are UTF-8. */
 export function mergeBytes(base: Uint8Array, ours: Uint8Array, theirs: Uint8Array, options: MergeOptions = {}): ByteMergeResult {
   const label = (text: string) => byteString(Buffer.from(text, "utf8"));
-  const labels = options.labels ? { ours: label(options.labels.ours), base: label(options.labels.base), theirs: label(options.labels.theirs) } : undefined;
+  const labels = options.labels
+    ? { ours: label(options.labels.ours), base: label(options.labels.base), theirs: label(options.labels.theirs) }
+    : undefined;
   const merged = mergeText(byteString(base), byteString(ours), byteString(theirs), { ...options, ...(labels ? { labels } : {}) });
   return { data: fromByteString(merged.text), conflicts: merged.conflicts.length };
 }

@@ -61,7 +61,14 @@ interface Side {
 }
 
 function newSide(ids: Int32Array): Side {
-  return { ids, length: ids.length, changed: new Uint8Array(ids.length + 2), kept: new Int32Array(ids.length), keptIds: new Int32Array(ids.length), keptCount: 0 };
+  return {
+    ids,
+    length: ids.length,
+    changed: new Uint8Array(ids.length + 2),
+    kept: new Int32Array(ids.length),
+    keptIds: new Int32Array(ids.length),
+    keptCount: 0,
+  };
 }
 
 /** Count how often each id occurs, capped at `limit`. */

@@ -47,7 +47,9 @@ export function ciScripts(file: string, doc: unknown): string[] {
     return Object.values(doc).flatMap((job) => (isRecord(job) ? [job.before_script, job.script, job.after_script].flatMap(strings) : []));
   }
   const jobs = isRecord(doc.jobs) ? Object.values(doc.jobs) : [];
-  return jobs.flatMap((job) => (isRecord(job) && Array.isArray(job.steps) ? job.steps.flatMap((step) => (isRecord(step) ? strings(step.run) : [])) : []));
+  return jobs.flatMap((job) =>
+    isRecord(job) && Array.isArray(job.steps) ? job.steps.flatMap((step) => (isRecord(step) ? strings(step.run) : [])) : [],
+  );
 }
 
 export const ciWorkflowCheck: Check = {
@@ -77,14 +79,28 @@ export const ciWorkflowCheck: Check = {
 };
 
 /** Whether the CI files `present` (in `files`) run the tests and `paved doctor`; `expected` picks the file findings point at. */
-function runsTestsAndDoctor(files: RepoFiles, present: readonly string[], expected: readonly string[], shownAs = (p: string) => p, anchored?: string): Finding[] {
+function runsTestsAndDoctor(
+  files: RepoFiles,
+  present: readonly string[],
+  expected: readonly string[],
+  shownAs = (p: string) => p,
+  anchored?: string,
+): Finding[] {
   const findings: Finding[] = [];
   const scripts: string[] = [];
   for (const file of present) {
     const parsed = yamlOf(files, file);
     if (parsed === undefined) continue;
     if (!parsed.ok) {
-      findings.push(failed(ciWorkflowInfo, { message: `${shownAs(file)} is not valid YAML: ${parsed.message}`, file: anchored ?? file, line: anchored ? 1 : parsed.line, key: `${file}:yaml`, fix: "fix the YAML syntax" }));
+      findings.push(
+        failed(ciWorkflowInfo, {
+          message: `${shownAs(file)} is not valid YAML: ${parsed.message}`,
+          file: anchored ?? file,
+          line: anchored ? 1 : parsed.line,
+          key: `${file}:yaml`,
+          fix: "fix the YAML syntax",
+        }),
+      );
       continue;
     }
     scripts.push(...ciScripts(file, parsed.value));
@@ -128,17 +144,30 @@ function runsTestsAndDoctor(files: RepoFiles, present: readonly string[], expect
 function subdirectoryFindings(ctx: DoctorContext, template: TemplateContext, top: string, at: string): Finding[] {
   let rootCi: string[];
   try {
-    const meta = { template: ctx.service.template, version: ctx.service.version, dirName: path.basename(ctx.dir), path: at, ...cliRenderMeta() };
+    const meta = {
+      template: ctx.service.template,
+      version: ctx.service.version,
+      dirName: path.basename(ctx.dir),
+      path: at,
+      ...cliRenderMeta(),
+    };
     const rendered = renderTemplate(template.version, template.answers, meta, template.unknown);
-    rootCi = [...placeRenderedFiles(rendered.tree, template.version.manifest.rootFiles, at).root.keys()].filter((p) => isCiFile(p) || isGitlabServicePipeline(p)).sort();
+    rootCi = [...placeRenderedFiles(rendered.tree, template.version.manifest.rootFiles, at).root.keys()]
+      .filter((p) => isCiFile(p) || isGitlabServicePipeline(p))
+      .sort();
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     return [skipped(ciWorkflowInfo, `skipped: the template cannot be rendered for ${at}: ${error.message}`)];
   }
   const findings: Finding[] = [];
-  const ignored = [...new Set([...ctx.files.tracked.filter(isCiFile), ...template.paths.filter(isCiFile)])].filter((p) => ctx.files.exists(p)).sort();
+  const ignored = [...new Set([...ctx.files.tracked.filter(isCiFile), ...template.paths.filter(isCiFile)])]
+    .filter((p) => ctx.files.exists(p))
+    .sort();
   for (const file of ignored) {
-    const runs = file === ".gitlab-ci.yml" ? "GitLab reads only the repository root's .gitlab-ci.yml" : "GitHub runs workflows only from the repository root's .github/workflows/";
+    const runs =
+      file === ".gitlab-ci.yml"
+        ? "GitLab reads only the repository root's .gitlab-ci.yml"
+        : "GitHub runs workflows only from the repository root's .github/workflows/";
     findings.push(
       failed(ciWorkflowInfo, {
         message: `${at}/${file} never runs: ${runs}`,
@@ -173,7 +202,11 @@ function subdirectoryFindings(ctx: DoctorContext, template: TemplateContext, top
   if (included) {
     const problem = gitlabIncludeProblem(root.exists(".gitlab-ci.yml") ? (root.text(".gitlab-ci.yml") ?? "") : undefined, included);
     if (problem) {
-      const state = { missing: "there is no root .gitlab-ci.yml", invalid: "the root .gitlab-ci.yml is not valid YAML", "not-included": "the root .gitlab-ci.yml does not include it" }[problem];
+      const state = {
+        missing: "there is no root .gitlab-ci.yml",
+        invalid: "the root .gitlab-ci.yml is not valid YAML",
+        "not-included": "the root .gitlab-ci.yml does not include it",
+      }[problem];
       findings.push(
         failed(ciWorkflowInfo, {
           message: `${included} never runs: ${state}`,
@@ -185,6 +218,7 @@ function subdirectoryFindings(ctx: DoctorContext, template: TemplateContext, top
       );
     }
   }
-  if (present.length > 0) findings.push(...runsTestsAndDoctor(root, present, present, (p) => `${p} at the repository root`, SERVICE_ANCHOR));
+  if (present.length > 0)
+    findings.push(...runsTestsAndDoctor(root, present, present, (p) => `${p} at the repository root`, SERVICE_ANCHOR));
   return findings.some((f) => f.status === "fail") ? findings.filter((f) => f.status === "fail") : findings;
 }

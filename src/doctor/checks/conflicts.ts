@@ -34,7 +34,9 @@ function markerLine(text: string): number | undefined {
 
 function leftovers(ctx: DoctorContext): Array<{ path: string; of: string }> {
   const rendered = new Set(ctx.template?.paths ?? ctx.files.tracked);
-  const candidates = ctx.files.isGit ? [...ctx.files.tracked, ...gitPaths(ctx.dir, ["ls-files", "-z", "--others"])] : [...ctx.files.tracked];
+  const candidates = ctx.files.isGit
+    ? [...ctx.files.tracked, ...gitPaths(ctx.dir, ["ls-files", "-z", "--others"])]
+    : [...ctx.files.tracked];
   const out: Array<{ path: string; of: string }> = [];
   for (const p of new Set(candidates)) {
     const m = /^(.*)\.(rej|orig)$/.exec(p);
@@ -92,6 +94,13 @@ export const conflictsCheck: Check = {
         }),
       );
     }
-    return findings.length > 0 ? findings : [passed(conflictsInfo, `no unmerged files, conflict markers or .rej/.orig leftovers in ${scanned} tracked text file${scanned === 1 ? "" : "s"}`)];
+    return findings.length > 0
+      ? findings
+      : [
+          passed(
+            conflictsInfo,
+            `no unmerged files, conflict markers or .rej/.orig leftovers in ${scanned} tracked text file${scanned === 1 ? "" : "s"}`,
+          ),
+        ];
   },
 };

@@ -47,18 +47,33 @@ export function infoOf(check: DataCheck): CheckInfo {
 /** Answers may be used in a check's file, pattern and expected value: `file: "src/{{name}}.ts"`. */
 function interpolate(value: string, ctx: TemplatedContext): string {
   if (!value.includes("{{")) return value;
-  const meta = { template: ctx.service.template, version: ctx.service.version, dirName: "", path: ctx.template.servicePath ?? "", ...cliRenderMeta() };
+  const meta = {
+    template: ctx.service.template,
+    version: ctx.service.version,
+    dirName: "",
+    path: ctx.template.servicePath ?? "",
+    ...cliRenderMeta(),
+  };
   return compileTemplate(value)({ ...ctx.template.answers, paved: pavedScope(meta) });
 }
 
-function documentsOf(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, ctx: DoctorContext): Parsed<Array<{ value: unknown; line: number }>> | undefined {
+function documentsOf(
+  check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>,
+  file: string,
+  ctx: DoctorContext,
+): Parsed<Array<{ value: unknown; line: number }>> | undefined {
   if (check.type === "yaml-path") return yamlDocumentsOf(ctx.files, file);
   const parsed = jsonOf(ctx.files, file);
   if (!parsed) return undefined;
   return parsed.ok ? { ok: true, value: [{ value: parsed.value, line: 1 }] } : parsed;
 }
 
-function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>, file: string, text: string, ctx: TemplatedContext): { ok: boolean; detail: string; line: number } {
+function evaluatePathCheck(
+  check: Extract<DataCheck, { type: "yaml-path" | "json-path" }>,
+  file: string,
+  text: string,
+  ctx: TemplatedContext,
+): { ok: boolean; detail: string; line: number } {
   const docs = documentsOf(check, file, ctx);
   if (docs === undefined) throw new Error(`bug: ${file} was read but cannot be parsed from the repository`);
   if (!docs.ok) return { ok: false, detail: `it does not parse: ${docs.message}`, line: docs.line };
@@ -73,7 +88,9 @@ function evaluatePathCheck(check: Extract<DataCheck, { type: "yaml-path" | "json
     return true;
   });
   const found = values.find((v) => v !== undefined);
-  const lastKey = parsePath(path).filter((s): s is string => typeof s === "string").pop();
+  const lastKey = parsePath(path)
+    .filter((s): s is string => typeof s === "string")
+    .pop();
   const line = (lastKey && lineOfKey(text, lastKey, true)) || 1;
   const want = check.equals !== undefined ? `to equal ${show(expected)}` : pattern ? `to match /${pattern.source}/` : "to be set";
   return { ok: satisfied, detail: `${path} is ${show(found)}, expected ${want}`, line };
@@ -85,11 +102,18 @@ function runDataCheck(check: DataCheck, ctx: TemplatedContext): Finding {
     if (!evaluateCondition(check.when, ctx.template.answers)) return skipped(info, `not applicable (when: ${String(check.when)})`);
   } catch (error) {
     const detail = error instanceof ExpressionError ? error.message : String(error);
-    return failed(info, { message: `the template's check has an invalid \`when\`: ${detail}`, file: SERVICE_ANCHOR, line: 1, key: "invalid-when", fix: "report this to the template's owners" });
+    return failed(info, {
+      message: `the template's check has an invalid \`when\`: ${detail}`,
+      file: SERVICE_ANCHOR,
+      line: 1,
+      key: "invalid-when",
+      fix: "report this to the template's owners",
+    });
   }
   const file = interpolate(check.file, ctx);
   const refusal = refusedRead(check, file, ctx);
-  if (refusal) return failed(info, { message: `refused: ${refusal.message}`, file: SERVICE_ANCHOR, line: 1, key: refusal.key, fix: refusal.fix });
+  if (refusal)
+    return failed(info, { message: `refused: ${refusal.message}`, file: SERVICE_ANCHOR, line: 1, key: refusal.key, fix: refusal.fix });
   const fix = check.fix ?? `see the template's checks for ${check.id}`;
   // `message` is the rule (said on a pass); a failure states the problem.
   const problem = check.failMessage ?? `not met: ${check.message}`;
@@ -106,7 +130,9 @@ function runDataCheck(check: DataCheck, ctx: TemplatedContext): Finding {
       if (text === undefined) return check.type === "file-contains" || ctx.files.exists(file) ? missing() : passed(info, check.message);
       const match = new RegExp(interpolate(check.pattern, ctx), "mu").exec(text);
       if (check.type === "file-contains") {
-        return match ? passed(info, check.message, { file }) : failed(info, { message: `${problem} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
+        return match
+          ? passed(info, check.message, { file })
+          : failed(info, { message: `${problem} (${file} does not match /${check.pattern}/)`, file, line: 1, key: `${file}:absent`, fix });
       }
       if (!match) return passed(info, check.message, { file });
       const line = lineAt(text, match.index);
@@ -117,7 +143,9 @@ function runDataCheck(check: DataCheck, ctx: TemplatedContext): Finding {
       const text = ctx.files.text(file);
       if (text === undefined) return missing();
       const result = evaluatePathCheck(check, file, text, ctx);
-      return result.ok ? passed(info, check.message, { file }) : failed(info, { message: `${problem} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
+      return result.ok
+        ? passed(info, check.message, { file })
+        : failed(info, { message: `${problem} (${result.detail})`, file, line: result.line, key: `${file}:${check.path}`, fix });
     }
   }
 }
@@ -130,7 +158,11 @@ function runDataCheck(check: DataCheck, ctx: TemplatedContext): Finding {
 function refusedRead(check: DataCheck, file: string, ctx: TemplatedContext): { message: string; key: string; fix: string } | undefined {
   const outside = ctx.files.outside(file);
   if (outside !== undefined) {
-    return { message: `the check reads ${JSON.stringify(file)}, which ${outside}`, key: "outside-service", fix: "a template's check may only name files inside the service; report this to the template's owners" };
+    return {
+      message: `the check reads ${JSON.stringify(file)}, which ${outside}`,
+      key: "outside-service",
+      fix: "a template's check may only name files inside the service; report this to the template's owners",
+    };
   }
   // The built-in templates ship inside paved itself: paved pinned in the service's node_modules runs its own
   // templates from there, and whoever chose that paved already chose every check it runs.
@@ -191,7 +223,15 @@ export function dataChecksOf(checks: readonly DataCheck[]): Check[] {
         return [runDataCheck(check, ctx)];
       } catch (error) {
         const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-        return [failed(infoOf(check), { message: `the template's check cannot run: ${message}`, file: SERVICE_ANCHOR, line: 1, key: "broken", fix: "report this to the template's owners" })];
+        return [
+          failed(infoOf(check), {
+            message: `the template's check cannot run: ${message}`,
+            file: SERVICE_ANCHOR,
+            line: 1,
+            key: "broken",
+            fix: "report this to the template's owners",
+          }),
+        ];
       }
     },
   }));

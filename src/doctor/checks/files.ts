@@ -96,14 +96,20 @@ export const requiredFilesCheck: Check = {
 
 function describeDrift(expected: FileEntry, actual: FileEntry): { message: string; line?: number; diff?: string } {
   if ((expected.symlink ?? null) !== (actual.symlink ?? null)) {
-    return { message: expected.symlink !== undefined ? `should be a symlink to ${expected.symlink}` : "should be a regular file, not a symlink" };
+    return {
+      message: expected.symlink !== undefined ? `should be a symlink to ${expected.symlink}` : "should be a regular file, not a symlink",
+    };
   }
   if (isBinary(expected.data) || isBinary(actual.data)) return { message: "differs from the template (binary content)" };
   // Text as git decides it; compared as shown (UTF-8, else Latin-1), so different bytes never look equal.
   const [expectedText, actualText] = displayTexts(byteString(expected.data), byteString(actual.data));
   const excerpt = diffExcerpt(expectedText, actualText);
   if (!excerpt) {
-    return { message: isExecutable(expected) ? "should be executable (chmod +x), as in the template" : "should not be executable, as in the template" };
+    return {
+      message: isExecutable(expected)
+        ? "should be executable (chmod +x), as in the template"
+        : "should not be executable, as in the template",
+    };
   }
   return { message: `differs from the template from line ${excerpt.line}`, line: excerpt.line, diff: excerpt.text };
 }
@@ -136,6 +142,8 @@ export const managedDriftCheck: Check = {
         }),
       );
     }
-    return findings.length ? findings : [passed(managedDriftInfo, `${compared} managed file${compared === 1 ? "" : "s"} match the template`)];
+    return findings.length
+      ? findings
+      : [passed(managedDriftInfo, `${compared} managed file${compared === 1 ? "" : "s"} match the template`)];
   },
 };

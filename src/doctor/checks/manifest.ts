@@ -34,7 +34,9 @@ export const manifestCheck: Check = {
   run(ctx) {
     if (!ctx.template) {
       const problem = ctx.templateProblem ?? { message: "the template version could not be loaded" };
-      return [failed(manifestInfo, { message: problem.message, ...anchorOf(ctx, problem.at), ...(problem.fix ? { fix: problem.fix } : {}) })];
+      return [
+        failed(manifestInfo, { message: problem.message, ...anchorOf(ctx, problem.at), ...(problem.fix ? { fix: problem.fix } : {}) }),
+      ];
     }
     const { source } = ctx.template;
     return [passed(manifestInfo, `${ctx.service.template} ${ctx.service.version} from ${source.id}`, { file: SERVICE_ANCHOR })];

@@ -57,9 +57,13 @@ export function inspectRules(groups: unknown[]): { alerts: string[]; problems: R
       }
       const name = typeof rule.alert === "string" ? rule.alert : typeof rule.record === "string" ? rule.record : undefined;
       if (!name) problems.push({ message: `${where} has neither an alert nor a record name`, near: group.name as string });
-      if (typeof rule.expr !== "string" && typeof rule.expr !== "number") problems.push({ message: `${name ?? where} has no expr`, ...(name ? { near: name } : {}) });
+      if (typeof rule.expr !== "string" && typeof rule.expr !== "number")
+        problems.push({ message: `${name ?? where} has no expr`, ...(name ? { near: name } : {}) });
       if (rule.for !== undefined && !(typeof rule.for === "string" && DURATION.test(rule.for))) {
-        problems.push({ message: `${name ?? where} has an invalid \`for\` duration ${JSON.stringify(rule.for)}`, ...(name ? { near: name } : {}) });
+        problems.push({
+          message: `${name ?? where} has an invalid \`for\` duration ${JSON.stringify(rule.for)}`,
+          ...(name ? { near: name } : {}),
+        });
       }
       if (typeof rule.alert === "string") alerts.push(rule.alert);
     });
@@ -76,7 +80,10 @@ const ALERT_NAME = /^[ \t]*(?:-[ \t]+)?alert:[ \t]*["']?([^"'#\r\n]*?)["']?[ \t]
  */
 export function templateRuleFiles(ctx: TemplatedContext): Array<{ path: string; alerts: string[] }> {
   const template = ctx.template;
-  const scope = { ...template.answers, paved: { template: ctx.service.template, version: ctx.service.version, dirName: "", ...cliRenderMeta() } };
+  const scope = {
+    ...template.answers,
+    paved: { template: ctx.service.template, version: ctx.service.version, dirName: "", ...cliRenderMeta() },
+  };
   const out: Array<{ path: string; alerts: string[] }> = [];
   for (const p of template.paths) {
     if (!/\.ya?ml$/.test(p)) continue;
@@ -106,18 +113,38 @@ export const alertRulesCheck: Check = {
       const parsed = yamlOf(ctx.files, file);
       if (text === undefined || parsed === undefined) {
         findings.push(
-          failed(alertRulesInfo, { message: `${file} is missing`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix: `restore ${file} from the template (\`paved diff\` shows it)` }),
+          failed(alertRulesInfo, {
+            message: `${file} is missing`,
+            file: SERVICE_ANCHOR,
+            line: 1,
+            key: `${file}:missing`,
+            fix: `restore ${file} from the template (\`paved diff\` shows it)`,
+          }),
         );
         continue;
       }
       if (!parsed.ok) {
-        findings.push(failed(alertRulesInfo, { message: `${file} is not valid YAML: ${parsed.message}`, file, line: parsed.line, key: `${file}:yaml`, fix: "fix the YAML syntax" }));
+        findings.push(
+          failed(alertRulesInfo, {
+            message: `${file} is not valid YAML: ${parsed.message}`,
+            file,
+            line: parsed.line,
+            key: `${file}:yaml`,
+            fix: "fix the YAML syntax",
+          }),
+        );
         continue;
       }
       const groups = ruleGroups(parsed.value);
       if (!groups) {
         findings.push(
-          failed(alertRulesInfo, { message: `${file} has no rule groups (expected \`groups:\` with rules)`, file, line: 1, key: `${file}:groups`, fix: "keep the Prometheus rule file format: groups: [{name, rules: [{alert, expr, for, labels, annotations}]}]" }),
+          failed(alertRulesInfo, {
+            message: `${file} has no rule groups (expected \`groups:\` with rules)`,
+            file,
+            line: 1,
+            key: `${file}:groups`,
+            fix: "keep the Prometheus rule file format: groups: [{name, rules: [{alert, expr, for, labels, annotations}]}]",
+          }),
         );
         continue;
       }
@@ -147,7 +174,9 @@ export const alertRulesCheck: Check = {
         );
       }
     }
-    return findings.length ? findings : [passed(alertRulesInfo, `${alertCount} alerts in ${expected.map((e) => e.path).join(", ")}, all required ones present`)];
+    return findings.length
+      ? findings
+      : [passed(alertRulesInfo, `${alertCount} alerts in ${expected.map((e) => e.path).join(", ")}, all required ones present`)];
   },
 };
 
@@ -170,18 +199,50 @@ export const dashboardCheck: Check = {
     for (const file of expected.sort()) {
       const parsed = jsonOf(ctx.files, file);
       if (parsed === undefined) {
-        findings.push(failed(dashboardInfo, { message: `${file} is missing`, file: SERVICE_ANCHOR, line: 1, key: `${file}:missing`, fix: `restore ${file} from the template` }));
+        findings.push(
+          failed(dashboardInfo, {
+            message: `${file} is missing`,
+            file: SERVICE_ANCHOR,
+            line: 1,
+            key: `${file}:missing`,
+            fix: `restore ${file} from the template`,
+          }),
+        );
         continue;
       }
       if (!parsed.ok) {
-        findings.push(failed(dashboardInfo, { message: `${file} is not valid JSON: ${parsed.message}`, file, line: parsed.line, key: `${file}:json`, fix: "fix the JSON syntax (export the dashboard from Grafana again)" }));
+        findings.push(
+          failed(dashboardInfo, {
+            message: `${file} is not valid JSON: ${parsed.message}`,
+            file,
+            line: parsed.line,
+            key: `${file}:json`,
+            fix: "fix the JSON syntax (export the dashboard from Grafana again)",
+          }),
+        );
         continue;
       }
       const dashboard = dashboardPanels(parsed.value);
       if (!dashboard || dashboard.panels.length === 0) {
-        findings.push(failed(dashboardInfo, { message: `${file} has no panels`, file, line: 1, key: `${file}:panels`, fix: "keep the template's panels" }));
+        findings.push(
+          failed(dashboardInfo, {
+            message: `${file} has no panels`,
+            file,
+            line: 1,
+            key: `${file}:panels`,
+            fix: "keep the template's panels",
+          }),
+        );
       } else if (typeof dashboard.title !== "string" || dashboard.title.trim() === "") {
-        findings.push(failed(dashboardInfo, { message: `${file} has no title`, file, line: 1, key: `${file}:title`, fix: "give the dashboard a title" }));
+        findings.push(
+          failed(dashboardInfo, {
+            message: `${file} has no title`,
+            file,
+            line: 1,
+            key: `${file}:title`,
+            fix: "give the dashboard a title",
+          }),
+        );
       }
     }
     return findings.length ? findings : [passed(dashboardInfo, `${expected.join(", ")} present and valid`)];

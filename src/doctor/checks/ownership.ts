@@ -20,7 +20,10 @@ const CATCH_ALL = new Set(["*", "/*", "**", "/**", "/"]);
 
 /** Whether an owner reference ("@org/team-x", "group:default/team-x", "team-x") names the owner. */
 export function namesOwner(reference: string, owner: string): boolean {
-  const ref = reference.replace(/^@/, "").replace(/^(group|user):/i, "").toLowerCase();
+  const ref = reference
+    .replace(/^@/, "")
+    .replace(/^(group|user):/i, "")
+    .toLowerCase();
   const want = owner.replace(/^@/, "").toLowerCase();
   return ref === want || ref.endsWith(`/${want}`) || want.endsWith(`/${ref}`);
 }
@@ -45,17 +48,37 @@ function checkCodeowners(ctx: DoctorContext, owner: string, file: string): Findi
   const text = ctx.files.text(file) ?? "";
   const rule = catchAllOwners(text);
   const fix = `make the catch-all rule \`* @${owner}\` (or your org's @org/${owner}), or change the owner with \`paved upgrade --set owner=...\``;
-  if (!rule) return [failed(ownershipInfo, { message: `${file} has no catch-all rule (\`* @${owner}\`)`, file, line: 1, key: `${file}:catch-all`, fix })];
+  if (!rule)
+    return [
+      failed(ownershipInfo, { message: `${file} has no catch-all rule (\`* @${owner}\`)`, file, line: 1, key: `${file}:catch-all`, fix }),
+    ];
   if (rule.owners.some((o) => namesOwner(o, owner))) return [];
   const named = rule.owners.length ? rule.owners.join(" ") : "nobody";
-  return [failed(ownershipInfo, { message: `${file} gives * to ${named}, but .paved.yml's owner is ${owner}`, file, line: rule.line, key: `${file}:owner`, fix })];
+  return [
+    failed(ownershipInfo, {
+      message: `${file} gives * to ${named}, but .paved.yml's owner is ${owner}`,
+      file,
+      line: rule.line,
+      key: `${file}:owner`,
+      fix,
+    }),
+  ];
 }
 
 function checkCatalog(ctx: DoctorContext, owner: string, file: string): Finding[] {
   const text = ctx.files.text(file) ?? "";
   const parsed = yamlDocumentsOf(ctx.files, file);
   if (parsed === undefined) throw new Error(`bug: ${file} was found present but cannot be read`);
-  if (!parsed.ok) return [failed(ownershipInfo, { message: `${file} is not valid YAML: ${parsed.message}`, file, line: parsed.line, key: `${file}:yaml`, fix: "fix the YAML syntax" })];
+  if (!parsed.ok)
+    return [
+      failed(ownershipInfo, {
+        message: `${file} is not valid YAML: ${parsed.message}`,
+        file,
+        line: parsed.line,
+        key: `${file}:yaml`,
+        fix: "fix the YAML syntax",
+      }),
+    ];
   const findings: Finding[] = [];
   const fix = `set spec.owner to ${owner} (or group:${owner}), or change the owner with \`paved upgrade --set owner=...\``;
   let entities = 0;
@@ -65,15 +88,50 @@ function checkCatalog(ctx: DoctorContext, owner: string, file: string): Finding[
     const spec = isRecord(doc.value.spec) ? doc.value.spec : {};
     const name = isRecord(doc.value.metadata) && typeof doc.value.metadata.name === "string" ? doc.value.metadata.name : doc.value.kind;
     const declared = spec.owner;
-    const ownerLine = doc.line - 1 + (lineOfKey(text.split("\n").slice(doc.line - 1).join("\n"), "owner", true) ?? 1);
+    const ownerLine =
+      doc.line -
+      1 +
+      (lineOfKey(
+        text
+          .split("\n")
+          .slice(doc.line - 1)
+          .join("\n"),
+        "owner",
+        true,
+      ) ?? 1);
     if (typeof declared !== "string" || declared.trim() === "") {
       if (["Location", "Template", "Group", "User"].includes(doc.value.kind)) continue;
-      findings.push(failed(ownershipInfo, { message: `${file}: ${doc.value.kind} ${name} has no spec.owner`, file, line: doc.line, key: `${file}:${name}:no-owner`, fix }));
+      findings.push(
+        failed(ownershipInfo, {
+          message: `${file}: ${doc.value.kind} ${name} has no spec.owner`,
+          file,
+          line: doc.line,
+          key: `${file}:${name}:no-owner`,
+          fix,
+        }),
+      );
     } else if (!namesOwner(declared, owner)) {
-      findings.push(failed(ownershipInfo, { message: `${file}: ${doc.value.kind} ${name} is owned by ${declared}, but .paved.yml's owner is ${owner}`, file, line: ownerLine, key: `${file}:${name}:owner`, fix }));
+      findings.push(
+        failed(ownershipInfo, {
+          message: `${file}: ${doc.value.kind} ${name} is owned by ${declared}, but .paved.yml's owner is ${owner}`,
+          file,
+          line: ownerLine,
+          key: `${file}:${name}:owner`,
+          fix,
+        }),
+      );
     }
   }
-  if (entities === 0) findings.push(failed(ownershipInfo, { message: `${file} declares no catalog entity`, file, line: 1, key: `${file}:empty`, fix: "keep the template's Component entity" }));
+  if (entities === 0)
+    findings.push(
+      failed(ownershipInfo, {
+        message: `${file} declares no catalog entity`,
+        file,
+        line: 1,
+        key: `${file}:empty`,
+        fix: "keep the template's Component entity",
+      }),
+    );
   return findings;
 }
 
@@ -84,7 +142,15 @@ export const ownershipCheck: Check = {
     const owner = ctx.service.answers.owner;
     if (typeof owner !== "string" || owner.trim() === "") {
       return ctx.template.version.manifest.questions.some((q) => q.name === "owner")
-        ? [failed(ownershipInfo, { message: "no owner is recorded in .paved.yml", file: SERVICE_ANCHOR, line: lineOfKey(ctx.files.text(SERVICE_FILE) ?? "", "answers") ?? 1, key: "no-owner", fix: "run `paved upgrade --set owner=<team>`" })]
+        ? [
+            failed(ownershipInfo, {
+              message: "no owner is recorded in .paved.yml",
+              file: SERVICE_ANCHOR,
+              line: lineOfKey(ctx.files.text(SERVICE_FILE) ?? "", "answers") ?? 1,
+              key: "no-owner",
+              fix: "run `paved upgrade --set owner=<team>`",
+            }),
+          ]
         : [skipped(ownershipInfo, "the template asks for no owner")];
     }
     const template = ctx.template;
@@ -94,13 +160,29 @@ export const ownershipCheck: Check = {
       const present = firstPresent(ctx, candidates);
       const expected = candidates.find((p) => template.origins.has(p));
       if (!present) {
-        if (expected) findings.push(failed(ownershipInfo, { message: `${expected} is missing`, file: SERVICE_ANCHOR, line: 1, key: `${expected}:missing`, fix: `restore ${expected} naming ${owner} as the owner` }));
+        if (expected)
+          findings.push(
+            failed(ownershipInfo, {
+              message: `${expected} is missing`,
+              file: SERVICE_ANCHOR,
+              line: 1,
+              key: `${expected}:missing`,
+              fix: `restore ${expected} naming ${owner} as the owner`,
+            }),
+          );
         continue;
       }
       compared.push(present);
       findings.push(...(candidates === CODEOWNERS_PATHS ? checkCodeowners(ctx, owner, present) : checkCatalog(ctx, owner, present)));
     }
     if (findings.length) return findings;
-    return [passed(ownershipInfo, compared.length ? `${compared.join(" and ")} name ${owner}` : `owner ${owner} declared (no CODEOWNERS or catalog-info.yaml to compare)`)];
+    return [
+      passed(
+        ownershipInfo,
+        compared.length
+          ? `${compared.join(" and ")} name ${owner}`
+          : `owner ${owner} declared (no CODEOWNERS or catalog-info.yaml to compare)`,
+      ),
+    ];
   },
 };

@@ -11,7 +11,7 @@ export const secretsInfo: CheckInfo = {
   severity: "error",
   help:
     "Tracked files (git ls-files; binaries and files over 1 MiB are skipped) are scanned for cloud keys, VCS and chat tokens, " +
-    "private key blocks, JWTs and high-entropy `password = \"...\"` assignments. A line containing `paved:allow-secret` is ignored.",
+    'private key blocks, JWTs and high-entropy `password = "..."` assignments. A line containing `paved:allow-secret` is ignored.',
 };
 
 export interface SecretMatch {
@@ -58,7 +58,13 @@ function characterClasses(value: string): number {
   return [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(value)).length;
 }
 
-function regexDetector(id: string, title: string, pattern: RegExp, group = 0, accept: (secret: string, match: RegExpExecArray) => boolean = () => true): Detector {
+function regexDetector(
+  id: string,
+  title: string,
+  pattern: RegExp,
+  group = 0,
+  accept: (secret: string, match: RegExpExecArray) => boolean = () => true,
+): Detector {
   // Compiled once; `find` is never re-entered, so one global regex and its lastIndex can be reused.
   const re = new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : pattern.flags + "g");
   return {
@@ -92,7 +98,14 @@ function isJwt(token: string): boolean {
   if (!/"alg"/.test(Buffer.from(header, "base64url").toString("utf8"))) return false;
   const h = decodeBase64UrlJson(header);
   const p = decodeBase64UrlJson(payload);
-  return typeof h === "object" && h !== null && typeof (h as { alg?: unknown }).alg === "string" && typeof p === "object" && p !== null && signature.length >= 16;
+  return (
+    typeof h === "object" &&
+    h !== null &&
+    typeof (h as { alg?: unknown }).alg === "string" &&
+    typeof p === "object" &&
+    p !== null &&
+    signature.length >= 16
+  );
 }
 
 /** Keys that name a secret's id, location or kind rather than hold it: `private_key_id`, `tokenUrl`, `passwordEnv`. */
@@ -143,7 +156,6 @@ function spacesEnd(text: string, i: number): number {
   return i;
 }
 
-
 interface Assignment {
   index: number;
   whole: string;
@@ -156,12 +168,13 @@ function assignedValue(text: string, i: number): { end: number; quoted?: string;
   const open = text[i];
   if (open === '"' || open === "'") {
     let r = i + 1;
-    while (r < text.length && !'"\'\r\n'.includes(text.charAt(r))) r++;
+    while (r < text.length && !"\"'\r\n".includes(text.charAt(r))) r++;
     if (text[r] === open) return { end: r + 1, quoted: text.slice(i + 1, r) };
     return undefined;
   }
   const end = runEnd(VALUE_CHARS, text, i);
-  if (end - i >= 12 && (end === text.length || isSpace(text, end) || text[end] === "," || text[end] === ";")) return { end, bare: text.slice(i, end) };
+  if (end - i >= 12 && (end === text.length || isSpace(text, end) || text[end] === "," || text[end] === ";"))
+    return { end, bare: text.slice(i, end) };
   return undefined;
 }
 
@@ -189,7 +202,12 @@ export function findAssignments(text: string): Assignment[] {
       if (!text.startsWith(separator, p)) continue;
       const value = assignedValue(text, spacesEnd(text, p + separator.length));
       if (!value) continue;
-      out.push({ index: start, whole: text.slice(start, value.end), ...(value.quoted !== undefined ? { quoted: value.quoted } : {}), ...(value.bare !== undefined ? { bare: value.bare } : {}) });
+      out.push({
+        index: start,
+        whole: text.slice(start, value.end),
+        ...(value.quoted !== undefined ? { quoted: value.quoted } : {}),
+        ...(value.bare !== undefined ? { bare: value.bare } : {}),
+      });
       done = value.end;
       break;
     }
@@ -314,10 +332,19 @@ export const DETECTORS: readonly Detector[] = [
     1,
     (s) => shannonEntropy(s) >= 4,
   ),
-  regexDetector("github-token", "GitHub token", /(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})(?![A-Za-z0-9_])/, 1),
+  regexDetector(
+    "github-token",
+    "GitHub token",
+    /(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})(?![A-Za-z0-9_])/,
+    1,
+  ),
   regexDetector("gitlab-token", "GitLab personal access token", /(?<![A-Za-z0-9_])(glpat-[A-Za-z0-9_-]{20,})(?![A-Za-z0-9_-])/, 1),
   regexDetector("slack-token", "Slack token", /(?<![A-Za-z0-9])(xox[baprs]-[0-9A-Za-z]{8,}(?:-[0-9A-Za-z]{4,}){1,4})(?![A-Za-z0-9-])/, 1),
-  regexDetector("slack-webhook", "Slack webhook URL", /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/T[A-Z0-9]{6,}\/[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/),
+  regexDetector(
+    "slack-webhook",
+    "Slack webhook URL",
+    /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/T[A-Z0-9]{6,}\/[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/,
+  ),
   regexDetector("stripe-key", "Stripe live key", /(?<![A-Za-z0-9_])((?:sk|rk)_live_[A-Za-z0-9]{20,})(?![A-Za-z0-9])/, 1),
   regexDetector("jwt", "JSON Web Token", /(?<![A-Za-z0-9_-])(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/, 1, isJwt),
   genericPassword,

@@ -74,7 +74,13 @@ export const versionLagCheck: Check = {
     const upgrade = `run \`paved upgrade\` to move to ${lag.latest} (see \`paved templates show ${ctx.service.template}\` for the changelog)`;
     const what = `${current} is a ${lag.kind} version behind ${lag.latest}`;
     if (lag.withinGrace) {
-      return [passed(versionLagInfo, `${what}; within the grace period until ${lag.deadline} (${lag.oldestUnapplied} was released ${lag.released})`, { ...at, fix: upgrade })];
+      return [
+        passed(
+          versionLagInfo,
+          `${what}; within the grace period until ${lag.deadline} (${lag.oldestUnapplied} was released ${lag.released})`,
+          { ...at, fix: upgrade },
+        ),
+      ];
     }
     const severity: Severity = lag.kind === "major" ? "error" : "warning";
     const since = lag.released

@@ -48,13 +48,18 @@ export function formatHuman(report: DoctorReport, c: Palette = PLAIN, options: {
       lines.push(`  ${colourOf(outcome, c)(SYMBOLS[outcome])} ${f.check}  ${f.message}${where}`);
       if (f.waived) lines.push(`      ${c.dim(`waived until ${f.waived.until}: ${f.waived.reason}`)}`);
       if (f.status === "fail" && !f.waived) {
-        if (f.diff) for (const d of f.diff.trimEnd().split("\n")) lines.push(`      ${d.startsWith("+") && !d.startsWith("+++") ? c.green(d) : d.startsWith("-") && !d.startsWith("---") ? c.red(d) : c.dim(d)}`);
+        if (f.diff)
+          for (const d of f.diff.trimEnd().split("\n"))
+            lines.push(
+              `      ${d.startsWith("+") && !d.startsWith("+++") ? c.green(d) : d.startsWith("-") && !d.startsWith("---") ? c.red(d) : c.dim(d)}`,
+            );
         if (f.fix) lines.push(`      ${c.dim("fix:")} ${f.fix}`);
       }
     }
   }
   const code = exitCodeOfReport(report);
-  const verdict = code === 0 ? c.green("ok") : c.red(report.strict && report.summary.errors === 0 ? "failed (--strict: warnings count)" : "failed");
+  const verdict =
+    code === 0 ? c.green("ok") : c.red(report.strict && report.summary.errors === 0 ? "failed (--strict: warnings count)" : "failed");
   lines.push("", `${verdict}: ${summaryText(report)} (${(report.durationMs / 1000).toFixed(2)} s)`);
   return lines.join("\n") + "\n";
 }

@@ -58,12 +58,25 @@ export function formatReports(
   const reports = unredacted.map(redactReport);
   switch (format) {
     case "human":
-      return reports.map((r, i) => `${i === 0 ? "" : "\n"}${human.palette?.bold(`== ${r.path || "."}`) ?? `== ${r.path || "."}`}\n${formatHuman(r, human.palette, { onlyProblems: human.onlyProblems ?? false })}`).join("");
+      return reports
+        .map(
+          (r, i) =>
+            `${i === 0 ? "" : "\n"}${human.palette?.bold(`== ${r.path || "."}`) ?? `== ${r.path || "."}`}\n${formatHuman(r, human.palette, { onlyProblems: human.onlyProblems ?? false })}`,
+        )
+        .join("");
     case "json": {
       const exitCode = exitCodeOfReports(reports, unchecked);
       const applications = [
         ...reports.map((r) => ({ path: r.path ?? "", report: jsonReport(r) as Record<string, unknown> })),
-        ...unchecked.map((u) => ({ path: u.path, report: { path: u.path, ok: false, exitCode: 2, error: { message: safeMessage(u.error.message), ...(u.error.hint ? { hint: safeMessage(u.error.hint) } : {}) } } })),
+        ...unchecked.map((u) => ({
+          path: u.path,
+          report: {
+            path: u.path,
+            ok: false,
+            exitCode: 2,
+            error: { message: safeMessage(u.error.message), ...(u.error.hint ? { hint: safeMessage(u.error.hint) } : {}) },
+          },
+        })),
       ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       return JSON.stringify({ ok: exitCode === 0, exitCode, applications: applications.map((a) => a.report) }, null, 2) + "\n";
     }

@@ -34,7 +34,11 @@ function testcase(report: DoctorReport, category: string, c: Case): { xml: strin
   if (failing.length) {
     const type = failing.some((f) => outcomeOf(f) === "error") ? "error" : "warning";
     const body = escapeXml(failing.map(describe).join("\n"));
-    return { xml: `${open}>\n      <failure message="${escapeXml(failing[0]!.message)}" type="${type}">${body}</failure>\n    </testcase>`, failed: true, skipped: false };
+    return {
+      xml: `${open}>\n      <failure message="${escapeXml(failing[0]!.message)}" type="${type}">${body}</failure>\n    </testcase>`,
+      failed: true,
+      skipped: false,
+    };
   }
   if (outcomes.every((o) => o === "skip" || o === "waived")) {
     const f = c.findings[0]!;

@@ -5,7 +5,10 @@ const LEVEL: Record<Severity, "error" | "warning" | "note"> = { error: "error", 
 
 /** GitHub's heading anchor for "### paved/version-lag" in docs/doctor.md. */
 function anchor(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-");
+  return id
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, "")
+    .replace(/ /g, "-");
 }
 
 function rule(info: CheckInfo) {
@@ -37,7 +40,13 @@ function result(finding: Finding, report: DoctorReport, ruleIndex: number) {
     ],
     partialFingerprints: { "pavedFinding/v1": fingerprint(finding, report.path) },
     properties: { category: finding.category },
-    ...(finding.waived ? { suppressions: [{ kind: "external", status: "accepted", justification: `${finding.waived.reason} (waived until ${finding.waived.until})` }] } : {}),
+    ...(finding.waived
+      ? {
+          suppressions: [
+            { kind: "external", status: "accepted", justification: `${finding.waived.reason} (waived until ${finding.waived.until})` },
+          ],
+        }
+      : {}),
   };
 }
 
@@ -52,7 +61,10 @@ export function formatSarif(reports: DoctorReport | readonly DoctorReport[]): st
   const all: readonly DoctorReport[] = Array.isArray(reports) ? reports : [reports];
   const first = all[0]!;
   const seen = new Set<string>();
-  const rules = all.flatMap((r) => r.checks).filter((c) => !seen.has(c.id) && seen.add(c.id)).map(rule);
+  const rules = all
+    .flatMap((r) => r.checks)
+    .filter((c) => !seen.has(c.id) && seen.add(c.id))
+    .map(rule);
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const about = (r: DoctorReport) => ({ template: r.template, version: r.version, source: r.source, summary: r.summary });
   const log = {
@@ -60,7 +72,9 @@ export function formatSarif(reports: DoctorReport | readonly DoctorReport[]): st
     version: "2.1.0",
     runs: [
       {
-        tool: { driver: { name: "paved", semanticVersion: first.pavedVersion, version: first.pavedVersion, informationUri: DOCS_URL, rules } },
+        tool: {
+          driver: { name: "paved", semanticVersion: first.pavedVersion, version: first.pavedVersion, informationUri: DOCS_URL, rules },
+        },
         results: all.flatMap((r) => problems(r).map((f) => result(f, r, index.get(f.check) ?? -1))),
         columnKind: "unicodeCodePoints",
         properties:

@@ -14,7 +14,12 @@ interface Bar {
 }
 
 /** A horizontal bar chart as inline SVG (no script, no font, no external reference). */
-function barChart(title: string, bars: readonly Bar[], format: (n: number) => string = String, max = Math.max(1, ...bars.map((b) => b.value))): string {
+function barChart(
+  title: string,
+  bars: readonly Bar[],
+  format: (n: number) => string = String,
+  max = Math.max(1, ...bars.map((b) => b.value)),
+): string {
   const rowHeight = 26;
   const labelWidth = 230;
   const barWidth = 360;
@@ -87,20 +92,51 @@ export function formatHtml(report: FleetReport): string {
       { label: "behind, within grace", value: s.lag.withinGrace, color: AMBER },
       { label: "behind, past grace", value: s.lag.pastGrace, color: RED },
     ]),
-    barChart("Services per version", report.versions.map((v) => ({ label: `${v.template} ${v.version}`, value: v.services, color: BLUE }))),
-    barChart("Pass rate per check", report.checks.filter((c) => c.passRate !== null).map((c) => ({ label: c.id, value: c.passRate!, color: c.passRate === 1 ? GREEN : c.passRate! >= 0.5 ? AMBER : RED })), (n) => percent(n), 1),
+    barChart(
+      "Services per version",
+      report.versions.map((v) => ({ label: `${v.template} ${v.version}`, value: v.services, color: BLUE })),
+    ),
+    barChart(
+      "Pass rate per check",
+      report.checks
+        .filter((c) => c.passRate !== null)
+        .map((c) => ({ label: c.id, value: c.passRate!, color: c.passRate === 1 ? GREEN : c.passRate! >= 0.5 ? AMBER : RED })),
+      (n) => percent(n),
+      1,
+    ),
     `<h2>Services</h2>`,
-    table(["service", "owner", "template", "version", "latest", "lag", "drift", "doctor"], paved.map((r) => [r.id, r.owner, r.template, r.version, r.lag?.latest ?? null, lagText(r), driftText(r), doctorText(r)]), "services"),
+    table(
+      ["service", "owner", "template", "version", "latest", "lag", "drift", "doctor"],
+      paved.map((r) => [r.id, r.owner, r.template, r.version, r.lag?.latest ?? null, lagText(r), driftText(r), doctorText(r)]),
+      "services",
+    ),
     `<h2>Checks</h2>`,
-    table(["check", "pass", "fail", "waived", "skip", "pass rate"], report.checks.map((c) => [c.id, c.pass, c.fail, c.waived, c.skip, percent(c.passRate)])),
+    table(
+      ["check", "pass", "fail", "waived", "skip", "pass rate"],
+      report.checks.map((c) => [c.id, c.pass, c.fail, c.waived, c.skip, percent(c.passRate)]),
+    ),
     `<h2>Upgrade latency per release</h2>`,
-    table(["template", "source", "version", "released", "adopted", "latency"], report.releases.map((r) => [r.template, r.source, r.version, r.released, r.adopted, days(r.latencyDays)])),
+    table(
+      ["template", "source", "version", "released", "adopted", "latency"],
+      report.releases.map((r) => [r.template, r.source, r.version, r.released, r.adopted, days(r.latencyDays)]),
+    ),
     `<h2>Owners</h2>`,
-    table(["owner", "services", "doctor pass", "doctor fail", "past grace", "drifted", "pass rate"], report.owners.map((o) => [o.owner, o.services, o.doctorPass, o.doctorFail, o.pastGrace, o.drifted, percent(o.passRate)])),
+    table(
+      ["owner", "services", "doctor pass", "doctor fail", "past grace", "drifted", "pass rate"],
+      report.owners.map((o) => [o.owner, o.services, o.doctorPass, o.doctorFail, o.pastGrace, o.drifted, percent(o.passRate)]),
+    ),
     `<h2>Waivers</h2>`,
-    table(["service", "check", "until", "state", "reason"], paved.flatMap((r) => r.waivers.map((w) => [r.id, w.check, w.until, w.expired ? "expired" : w.expiresSoon ? "expires soon" : "current", w.reason]))),
+    table(
+      ["service", "check", "until", "state", "reason"],
+      paved.flatMap((r) =>
+        r.waivers.map((w) => [r.id, w.check, w.until, w.expired ? "expired" : w.expiresSoon ? "expires soon" : "current", w.reason]),
+      ),
+    ),
     `<h2>Not on a golden path, or unreadable</h2>`,
-    table(["repository", "status", "reason"], others.map((r) => [r.id, r.status, r.reason])),
+    table(
+      ["repository", "status", "reason"],
+      others.map((r) => [r.id, r.status, r.reason]),
+    ),
     `<p><small>paved ${escapeHtml(report.pavedVersion)}, report format ${escapeHtml(report.version)}</small></p>`,
   ].join("\n");
   // The CSP forbids every fetch, script and font even if a value ever slipped past escaping.

@@ -4,7 +4,12 @@ import { doctorText, driftText, lagText, summaryLines } from "./text.js";
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** A terminal summary: the roll-ups, then one line a service. */
@@ -14,14 +19,31 @@ export function formatHuman(report: FleetReport, c?: ChalkInstance): string {
   for (const [label, text] of summaryLines(report)) lines.push(`  ${label.padEnd(13)}${text}`);
   const paved = report.services.filter((r) => r.status === "paved");
   if (paved.length) {
-    lines.push("", ...table([["service", "owner", "template", "version", "latest", "lag", "drift", "doctor"], ...paved.map((r) => [r.id, r.owner ?? "–", r.template ?? "–", r.version ?? "–", r.lag?.latest ?? "–", lagText(r), driftText(r), doctorText(r)])]));
+    lines.push(
+      "",
+      ...table([
+        ["service", "owner", "template", "version", "latest", "lag", "drift", "doctor"],
+        ...paved.map((r) => [
+          r.id,
+          r.owner ?? "–",
+          r.template ?? "–",
+          r.version ?? "–",
+          r.lag?.latest ?? "–",
+          lagText(r),
+          driftText(r),
+          doctorText(r),
+        ]),
+      ]),
+    );
   }
   const failing = report.checks.filter((ch) => ch.fail > 0);
   if (failing.length) {
     lines.push("", bold("failing checks"));
     for (const ch of failing) lines.push(`  ${ch.id}: ${ch.fail} failing, ${ch.pass} passing`);
   }
-  const soon = report.services.flatMap((r) => r.waivers.filter((w) => w.expiresSoon).map((w) => `  ${r.id}: ${w.check} until ${w.until} (${w.reason})`));
+  const soon = report.services.flatMap((r) =>
+    r.waivers.filter((w) => w.expiresSoon).map((w) => `  ${r.id}: ${w.check} until ${w.until} (${w.reason})`),
+  );
   if (soon.length) lines.push("", bold("waivers expiring soon"), ...soon);
   const notPaved = report.services.filter((r) => r.status === "not-paved");
   if (notPaved.length) lines.push("", bold("not on a golden path"), ...notPaved.map((r) => `  ${r.id}`));

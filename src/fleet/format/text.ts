@@ -40,12 +40,27 @@ export function driftText(row: ServiceRow): string {
 export function summaryLines(report: FleetReport): [string, string][] {
   const s = report.summary;
   return [
-    ["adoption", `${s.paved} of ${s.paved + s.notPaved} repositories on a golden path (${percent(s.adoptionRate)}); ${s.unreadable} unreadable`],
+    [
+      "adoption",
+      `${s.paved} of ${s.paved + s.notPaved} repositories on a golden path (${percent(s.adoptionRate)}); ${s.unreadable} unreadable`,
+    ],
     ["doctor", `${s.doctor.pass} pass, ${s.doctor.warn} warn, ${s.doctor.fail} fail (${percent(s.doctor.passRate)} pass)`],
-    ["lag", `${s.lag.current} current, ${s.lag.withinGrace} behind within the grace period, ${s.lag.pastGrace} past it (${s.lag.totalDays} days behind in total)`],
-    ["drift", `${plural(s.drift.services, "service")} drifted: ${plural(s.drift.managedFiles, "managed file")}, ${plural(s.drift.changedFiles, "file")} differ from a fresh render`],
-    ["waivers", `${s.waivers.total} (${s.waivers.expiringSoon} expiring within ${report.options.waiverWarningDays} days, ${s.waivers.expired} expired)`],
+    [
+      "lag",
+      `${s.lag.current} current, ${s.lag.withinGrace} behind within the grace period, ${s.lag.pastGrace} past it (${s.lag.totalDays} days behind in total)`,
+    ],
+    [
+      "drift",
+      `${plural(s.drift.services, "service")} drifted: ${plural(s.drift.managedFiles, "managed file")}, ${plural(s.drift.changedFiles, "file")} differ from a fresh render`,
+    ],
+    [
+      "waivers",
+      `${s.waivers.total} (${s.waivers.expiringSoon} expiring within ${report.options.waiverWarningDays} days, ${s.waivers.expired} expired)`,
+    ],
     ["first deploy", days(s.timeToFirstDeploy)],
-    ["stickiness", `${s.stickiness.sticky} of ${s.stickiness.eligible} on a supported version ${report.options.stickinessDays} days after creation (${percent(s.stickiness.rate)})`],
+    [
+      "stickiness",
+      `${s.stickiness.sticky} of ${s.stickiness.eligible} on a supported version ${report.options.stickinessDays} days after creation (${percent(s.stickiness.rate)})`,
+    ],
   ];
 }

@@ -6,6 +6,7 @@ import { readFileEntry } from "../fs/read-tree.js";
 import { yieldEvery } from "../fs/yield.js";
 import { commitIdentityArgs } from "./identity.js";
 import { runGit, runGitSync } from "./run.js";
+import { repositoryPathOf } from "../monorepo/root-files.js";
 import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
@@ -145,11 +146,11 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
   const lines: string[] = [];
   const zero = "0".repeat(40);
   for (const [p, entry] of update.staged) {
-    const indexPath = repo.prefix + p;
+    const indexPath = repositoryPathOf(repo.prefix, p);
     lines.push(entry ? `${gitMode(entry)} ${blobs.get(entry)!}\t${indexPath}` : `0 ${zero}\t${indexPath}`);
   }
   for (const f of update.unmerged) {
-    const indexPath = repo.prefix + f.path;
+    const indexPath = repositoryPathOf(repo.prefix, f.path);
     lines.push(`0 ${zero}\t${indexPath}`);
     [f.base, f.ours, f.theirs].forEach((entry, i) => {
       if (entry) lines.push(`${gitMode(entry)} ${blobs.get(entry)!} ${i + 1}\t${indexPath}`);
@@ -163,11 +164,16 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
 /**
  * Stage everything in the service directory and commit it, and only it: in a monorepo, what is staged for
  * another service stays staged and out of this commit (`git commit -- .` commits the given paths only).
+ * `rootPaths`: the service's root files the upgrade wrote or deleted (named from its folder, `../../.github/x`),
+ * committed with it and nothing else outside its folder.
  */
-export async function commitAll(repo: Repository, message: string): Promise<string> {
+export async function commitAll(repo: Repository, message: string, rootPaths: readonly string[] = []): Promise<string> {
   await git(repo.dir, ["add", "--all", "--", "."]);
   const identity = await commitIdentityArgs(repo.dir);
-  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", "."]);
+  // Literal pathspecs (a file name is never read as a glob); `commit -- <path>` takes a root file as it is on disk,
+  // and a deleted one (still in HEAD) out.
+  const paths = [".", ...rootPaths.map((p) => `:(literal)${p}`)];
+  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", ...paths]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
 }
 

@@ -60,7 +60,10 @@ export async function applicationsUnder(dir: string): Promise<Application[]> {
   const applications: Application[] = [];
   for (const file of await serviceFilesUnder(dir)) {
     const relative = path.posix.dirname(file) === "." ? "" : path.posix.dirname(file);
-    applications.push({ dir: path.join(dir, ...relative.split("/").filter(Boolean)), path: [place.prefix, relative].filter(Boolean).join("/") });
+    applications.push({
+      dir: path.join(dir, ...relative.split("/").filter(Boolean)),
+      path: [place.prefix, relative].filter(Boolean).join("/"),
+    });
   }
   return applications.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -74,9 +77,7 @@ export async function applicationsUnder(dir: string): Promise<Application[]> {
 export async function serviceFilesUnder(dir: string): Promise<string[]> {
   const result = await tryGit(dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", `:(glob)**/${SERVICE_FILE}`]);
   if (result.exitCode !== 0) return [];
-  return [...new Set(result.stdout.split("\0").filter(Boolean))]
-    .filter((file) => existsSync(path.join(dir, ...file.split("/"))))
-    .sort();
+  return [...new Set(result.stdout.split("\0").filter(Boolean))].filter((file) => existsSync(path.join(dir, ...file.split("/")))).sort();
 }
 
 function isDirectory(dir: string): boolean {

@@ -48,15 +48,17 @@ const WORKING_TREE_LIST = ["ls-files", "-z", "--cached", "--others", "--exclude-
 const listingStarted = new WeakMap<Repository, Promise<string>>();
 
 /**
- * `git status --porcelain` lines for the service directory (empty when clean). The working tree's file list
+ * `git status --porcelain` lines for the service directory and its root files (empty when clean). The working tree's file list
  * (see readWorkingTree, which upgrade calls next on a clean tree) is asked for at the same time: two git
  * processes running at once instead of one after the other.
  */
-export async function uncommittedChanges(repo: Repository): Promise<string[]> {
+export async function uncommittedChanges(repo: Repository, rootPaths: readonly string[] = []): Promise<string[]> {
   const listing = git(repo.dir, WORKING_TREE_LIST);
   listing.catch(() => {}); // read (and its failure reported) by readWorkingTree, if it is called
   listingStarted.set(repo, listing);
-  const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", "."]);
+  // `rootPaths`: the service's root files (named from its folder), merged by the upgrade like its own files.
+  const paths = [".", ...rootPaths.map((p) => `:(literal)${p}`)];
+  const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", ...paths]);
   return out.split("\n").filter((l) => l.trim() !== "");
 }
 

@@ -70,7 +70,13 @@ export function repositoryPathOf(prefix: string, relative: string): string {
 
 /** The repository's top folder from a service folder's real path and its prefix (git's "packages/svc-a/"). */
 export function repositoryTopOf(serviceRoot: string, prefix: string): string {
-  return path.resolve(serviceRoot, ...prefix.split("/").filter(Boolean).map(() => ".."));
+  return path.resolve(
+    serviceRoot,
+    ...prefix
+      .split("/")
+      .filter(Boolean)
+      .map(() => ".."),
+  );
 }
 
 /** A file at the repository root as the team has it (undefined when it is not there, or not a file or symlink). */

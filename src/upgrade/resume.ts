@@ -57,11 +57,7 @@ export async function continueUpgrade(repository: RepositoryState): Promise<{ st
       hint: "resolve the conflict markers (or apply and delete the .rej files), `git add` each file, then run `paved upgrade --continue` again",
     });
   }
-  const commit = await commitAll(
-    repo,
-    state.message,
-    rootPathsOf(state.touched.map((t) => t.path)),
-  );
+  const commit = await commitAll(repo, state.message, rootPathsOf(state.touched.map((t) => t.path)));
   clearInProgress(repository);
   return { state, commit };
 }

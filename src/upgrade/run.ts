@@ -33,7 +33,7 @@ import type { FileAction } from "./plan.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "./release-notes.js";
 import { abortUpgrade, continueUpgrade } from "./resume.js";
 import { openServiceSource } from "./service-source.js";
-import { computeUpgrade } from "./steps.js";
+import { computeUpgrade, fromServiceFolder } from "./steps.js";
 import { verifyService, type VerifyResult } from "./verify.js";
 import {
   commitAll,
@@ -308,7 +308,10 @@ async function runUpgrade(
     }
   }
   if (!options.allowDirty && !options.dryRun) {
-    const dirty = await uncommittedChanges(repo);
+    const dirty = await uncommittedChanges(
+      repo,
+      (service.rootFiles ?? []).map((file) => fromServiceFolder(repo.prefix.replace(/\/$/, ""), file)),
+    );
     if (dirty.length > 0) {
       throw new UserError(
         `${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`,

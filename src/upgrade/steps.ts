@@ -130,9 +130,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
   let conflicts: ConflictedAction[] = [];
   const render = renderer(template, dirName, servicePath);
   // The team's copies of every root file any version renders: base, ours and theirs of their merge.
-  const rootPaths = [
-    ...new Set(input.path.flatMap((step) => render(step).rootFiles.map((file) => fromServiceFolder(servicePath, file)))),
-  ];
+  const rootPaths = [...new Set(input.path.flatMap((step) => render(step).rootFiles.map((file) => fromServiceFolder(servicePath, file))))];
   const ours: FileTree = new Map(input.ours);
   if (rootPaths.length > 0 && input.readRootFiles) for (const [p, entry] of await input.readRootFiles(rootPaths)) ours.set(p, entry);
   let tree = ours;

@@ -1,10 +1,11 @@
 // Issue 16 follow-up: `paved upgrade` of a service in a subdirectory merges the files its template places at the
 // repository root (`rootFiles`) too. Real git repositories, the real CLI; no mocks.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
 import { git, listFiles, ROOT, runCli, tempDir } from "../helpers.js";
+import { snapshotWorld } from "../security/world-snapshot.js";
 import { commitAll, makeSource } from "../upgrade/fixtures.js";
 
 const STACK = /\n\s+at .*\.js:\d+/;
@@ -15,6 +16,8 @@ const write = (dir: string, p: string, text: string) => {
 };
 /** Every file of the work tree (not .git) with its bytes. */
 const workTree = (dir: string) => Object.fromEntries(listFiles(dir).map((p) => [p, read(dir, p)]));
+/** Every entry under `dir` but .git, symlinks as links: "untouched" means equal snapshots. */
+const snapshot = (dir: string) => snapshotWorld(dir, (p) => p === ".git");
 /** The files of one service and its root workflows: what "untouched" means for the other service. */
 const serviceFiles = (dir: string, name: string) =>
   Object.fromEntries(
@@ -176,6 +179,26 @@ describe("paved upgrade of a service in a subdirectory upgrades its root files",
     expect(errors).toEqual(["error: .github/CODEOWNERS: svc at packages/svc-b would write it, but it belongs to svc at packages/svc-a"]);
     expect(refused.stderr).not.toMatch(STACK);
     expect(workTree(root)).toEqual(before);
+    expect((await git(root, ["status", "--porcelain", "--untracked-files=all"])).stdout).toBe("");
+  });
+
+  it("a root folder that is a symlink (leading out of the repository) is never written through: exit 2, nothing written", async () => {
+    const root = await monorepo();
+    const outside = tempDir("paved-root-upgrade-outside-");
+    renameSync(path.join(root, ".github", "workflows"), path.join(outside, "workflows"));
+    symlinkSync(path.join(outside, "workflows"), path.join(root, ".github", "workflows"));
+    await commitAll(root, "workflows kept elsewhere");
+    const before = { inside: snapshot(root), outside: snapshot(outside) };
+    const result = await runCli(["upgrade", "packages/svc-a"], { cwd: root });
+    expect(result.exitCode, String(result.stdout)).toBe(2);
+    const errors = String(result.stderr)
+      .split("\n")
+      .filter((l) => l.startsWith("error:"));
+    expect(errors).toEqual([
+      "error: .github/workflows/svc-a-ci.yml: .github/workflows is a symlink in your working tree, where the template has a directory; nothing was changed",
+    ]);
+    expect(result.stderr).not.toMatch(STACK);
+    expect({ inside: snapshot(root), outside: snapshot(outside) }).toEqual(before);
     expect((await git(root, ["status", "--porcelain", "--untracked-files=all"])).stdout).toBe("");
   });
 

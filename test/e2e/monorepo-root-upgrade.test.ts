@@ -182,6 +182,24 @@ describe("paved upgrade of a service in a subdirectory upgrades its root files",
     expect((await git(root, ["status", "--porcelain", "--untracked-files=all"])).stdout).toBe("");
   });
 
+  it("an application not committed yet (untracked, not ignored) still owns its root files: the upgrade is refused", async () => {
+    const root = await monorepo(source(true));
+    // Made moments ago, not committed: its record already names the file.
+    write(
+      root,
+      "packages/svc-c/.paved.yml",
+      "template: svc\nsource: builtin\nversion: 1.1.0\nanswers: {}\nrootFiles:\n  - .github/CODEOWNERS\n",
+    );
+    const before = snapshot(root);
+    const result = await runCli(["upgrade", "packages/svc-a"], { cwd: root });
+    expect(result.exitCode, String(result.stdout)).toBe(2);
+    expect(String(result.stderr)).toContain(
+      "error: .github/CODEOWNERS: svc at packages/svc-a would write it, but it belongs to svc at packages/svc-c\n",
+    );
+    expect(result.stderr).not.toMatch(STACK);
+    expect(snapshot(root)).toEqual(before);
+  });
+
   it("a root folder that is a symlink (leading out of the repository) is never written through: exit 2, nothing written", async () => {
     const root = await monorepo();
     const outside = tempDir("paved-root-upgrade-outside-");

@@ -1,7 +1,7 @@
 import { rmdirSync, rmSync } from "node:fs";
 import { onInterrupt } from "../fs/cleanup.js";
 import { fileSystemError } from "../fs/fs-error.js";
-import { createEntry, makeParents } from "../fs/safe-write.js";
+import { assertRealParents, createEntry, makeParents } from "../fs/safe-write.js";
 import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { assertSafeRelativePath, resolveInside } from "../fs/paths.js";
@@ -88,11 +88,17 @@ export async function readRootFile(top: string, relative: string): Promise<FileE
   return undefined;
 }
 
-/** The team's copies of root files named from the service's folder (`prefix`), by those names; absent ones left out. */
+/**
+ * The team's copies of root files named from the service's folder (`prefix`), by those names; absent ones left out.
+ * A folder above one that is a symlink (or a file) is refused (exit 2) before anything is planned: paved neither
+ * reads nor writes through one.
+ */
 export async function readRootFiles(top: string, prefix: string, paths: readonly string[]): Promise<FileTree> {
   const tree: FileTree = new Map();
   for (const p of paths) {
-    const entry = await readRootFile(top, repositoryPathOf(prefix, p));
+    const at = repositoryPathOf(prefix, p);
+    assertRealParents(top, at);
+    const entry = await readRootFile(top, at);
     if (entry) tree.set(p, entry);
   }
   return tree;

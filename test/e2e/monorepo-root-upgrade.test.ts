@@ -207,13 +207,17 @@ describe("paved upgrade of a service in a subdirectory upgrades its root files",
     symlinkSync(path.join(outside, "workflows"), path.join(root, ".github", "workflows"));
     await commitAll(root, "workflows kept elsewhere");
     const before = { inside: snapshot(root), outside: snapshot(outside) };
+    // Refused before anything is planned (nothing read through the link either), in a dry run too.
+    const planned = await runCli(["upgrade", "packages/svc-a", "--dry-run"], { cwd: root });
+    expect(planned.exitCode, String(planned.stdout)).toBe(2);
+    expect(planned.stdout).toBe("");
     const result = await runCli(["upgrade", "packages/svc-a"], { cwd: root });
     expect(result.exitCode, String(result.stdout)).toBe(2);
     const errors = String(result.stderr)
       .split("\n")
       .filter((l) => l.startsWith("error:"));
     expect(errors).toEqual([
-      "error: .github/workflows/svc-a-ci.yml: .github/workflows is a symlink in your working tree, where the template has a directory; nothing was changed",
+      "error: .github/workflows/svc-a-ci.yml: .github/workflows is a symlink where paved needs a directory; paved never writes through one",
     ]);
     expect(result.stderr).not.toMatch(STACK);
     expect({ inside: snapshot(root), outside: snapshot(outside) }).toEqual(before);

@@ -57,18 +57,27 @@ export function nearestApplicationDir(start: string): string | undefined {
 export async function applicationsUnder(dir: string): Promise<Application[]> {
   const place = await repositoryPlace(dir);
   if (!place) return [];
-  const result = await tryGit(dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", `:(glob)**/${SERVICE_FILE}`]);
-  if (result.exitCode !== 0) return [];
-  const files = [...new Set(result.stdout.split("\0").filter(Boolean))];
   const applications: Application[] = [];
-  for (const file of files) {
+  for (const file of await serviceFilesUnder(dir)) {
     const relative = path.posix.dirname(file) === "." ? "" : path.posix.dirname(file);
-    const appDir = path.join(dir, ...relative.split("/").filter(Boolean));
-    // Tracked but deleted in the working tree: not an application any more.
-    if (!existsSync(path.join(appDir, SERVICE_FILE))) continue;
-    applications.push({ dir: appDir, path: [place.prefix, relative].filter(Boolean).join("/") });
+    applications.push({
+      dir: path.join(dir, ...relative.split("/").filter(Boolean)),
+      path: [place.prefix, relative].filter(Boolean).join("/"),
+    });
   }
   return applications.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The one way paved lists the applications in a repository: every `.paved.yml` at or below `dir` (in a git work
+ * tree) that git would commit, relative to `dir`, sorted. Tracked ones, and untracked ones that are not ignored:
+ * a service just made with `paved new --no-git` is an application (upgrade --all acts on it, and no other
+ * application may take its root files); one in ignored build output is not. Tracked but deleted: not any more.
+ */
+export async function serviceFilesUnder(dir: string): Promise<string[]> {
+  const result = await tryGit(dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", `:(glob)**/${SERVICE_FILE}`]);
+  if (result.exitCode !== 0) return [];
+  return [...new Set(result.stdout.split("\0").filter(Boolean))].filter((file) => existsSync(path.join(dir, ...file.split("/")))).sort();
 }
 
 function isDirectory(dir: string): boolean {

@@ -1,4 +1,5 @@
 import { UserError } from "../errors.js";
+import { serviceFilesUnder } from "../applications.js";
 import { runGit, runGitSync, tryGit } from "./run.js";
 
 /** What `paved new` needs to know about the repository a new service is added to. */
@@ -7,7 +8,7 @@ export interface ExistingRepoState {
   dirty: string[];
   /** The checked-out branch, or undefined on a detached HEAD. */
   branch: string | undefined;
-  /** Every tracked `.paved.yml`, relative to the top: one per application of a template. */
+  /** Every `.paved.yml` git would commit, relative to the top: one per application of a template (serviceFilesUnder). */
   serviceFiles: string[];
 }
 
@@ -15,7 +16,7 @@ export async function existingRepoState(top: string): Promise<ExistingRepoState>
   const [status, head, listed] = await Promise.all([
     runGit(top, ["status", "--porcelain", "-z", "--untracked-files=all"]),
     tryGit(top, ["symbolic-ref", "--quiet", "--short", "HEAD"]),
-    runGit(top, ["ls-files", "-z", "--", ".paved.yml", "*/.paved.yml"]),
+    serviceFilesUnder(top),
   ]);
   const dirty: string[] = [];
   let renameSource = false;
@@ -31,7 +32,7 @@ export async function existingRepoState(top: string): Promise<ExistingRepoState>
   return {
     dirty,
     branch: head.exitCode === 0 ? head.stdout.trim() || undefined : undefined,
-    serviceFiles: listed.split("\0").filter((p) => p === ".paved.yml" || p.endsWith("/.paved.yml")),
+    serviceFiles: listed,
   };
 }
 

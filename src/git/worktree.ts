@@ -6,6 +6,7 @@ import { readFileEntry } from "../fs/read-tree.js";
 import { yieldEvery } from "../fs/yield.js";
 import { commitIdentityArgs } from "./identity.js";
 import { runGit, runGitSync } from "./run.js";
+import { repositoryPathOf } from "../monorepo/root-files.js";
 import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
 /** Run git in `cwd`; stdout as text. A failure is a UserError quoting git; stops with paved on Ctrl-C. */
@@ -47,15 +48,17 @@ const WORKING_TREE_LIST = ["ls-files", "-z", "--cached", "--others", "--exclude-
 const listingStarted = new WeakMap<Repository, Promise<string>>();
 
 /**
- * `git status --porcelain` lines for the service directory (empty when clean). The working tree's file list
+ * `git status --porcelain` lines for the service directory and its root files (empty when clean). The working tree's file list
  * (see readWorkingTree, which upgrade calls next on a clean tree) is asked for at the same time: two git
  * processes running at once instead of one after the other.
  */
-export async function uncommittedChanges(repo: Repository): Promise<string[]> {
+export async function uncommittedChanges(repo: Repository, rootPaths: readonly string[] = []): Promise<string[]> {
   const listing = git(repo.dir, WORKING_TREE_LIST);
   listing.catch(() => {}); // read (and its failure reported) by readWorkingTree, if it is called
   listingStarted.set(repo, listing);
-  const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", "."]);
+  // `rootPaths`: the service's root files (named from its folder), merged by the upgrade like its own files.
+  const paths = [".", ...rootPaths.map((p) => `:(literal)${p}`)];
+  const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", ...paths]);
   return out.split("\n").filter((l) => l.trim() !== "");
 }
 
@@ -145,11 +148,11 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
   const lines: string[] = [];
   const zero = "0".repeat(40);
   for (const [p, entry] of update.staged) {
-    const indexPath = repo.prefix + p;
+    const indexPath = repositoryPathOf(repo.prefix, p);
     lines.push(entry ? `${gitMode(entry)} ${blobs.get(entry)!}\t${indexPath}` : `0 ${zero}\t${indexPath}`);
   }
   for (const f of update.unmerged) {
-    const indexPath = repo.prefix + f.path;
+    const indexPath = repositoryPathOf(repo.prefix, f.path);
     lines.push(`0 ${zero}\t${indexPath}`);
     [f.base, f.ours, f.theirs].forEach((entry, i) => {
       if (entry) lines.push(`${gitMode(entry)} ${blobs.get(entry)!} ${i + 1}\t${indexPath}`);
@@ -163,11 +166,16 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
 /**
  * Stage everything in the service directory and commit it, and only it: in a monorepo, what is staged for
  * another service stays staged and out of this commit (`git commit -- .` commits the given paths only).
+ * `rootPaths`: the service's root files the upgrade wrote or deleted (named from its folder, `../../.github/x`),
+ * committed with it and nothing else outside its folder.
  */
-export async function commitAll(repo: Repository, message: string): Promise<string> {
+export async function commitAll(repo: Repository, message: string, rootPaths: readonly string[] = []): Promise<string> {
   await git(repo.dir, ["add", "--all", "--", "."]);
   const identity = await commitIdentityArgs(repo.dir);
-  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", "."]);
+  // Literal pathspecs (a file name is never read as a glob); `commit -- <path>` takes a root file as it is on disk,
+  // and a deleted one (still in HEAD) out.
+  const paths = [".", ...rootPaths.map((p) => `:(literal)${p}`)];
+  await git(repo.dir, [...identity, "commit", "--quiet", "--no-verify", "-m", message, "--", ...paths]);
   return (await git(repo.dir, ["rev-parse", "HEAD"])).trim();
 }
 

@@ -1,7 +1,8 @@
 import { lstatSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
-import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
+import { serviceFilesUnder } from "../applications.js";
+import { parseServiceFileText, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import { isWithin } from "./placement.js";
 
 /** One application of a template in a repository: a `.paved.yml` and the folder it sits in. */
@@ -33,6 +34,50 @@ export function readApplications(top: string, serviceFiles: readonly string[]): 
       return { path: at, template: `an unreadable ${SERVICE_FILE}`, rootFiles: [] };
     }
   });
+}
+
+/** The applications in the repository at `top`: every `.paved.yml` git would commit (see serviceFilesUnder). */
+export async function applicationsIn(top: string): Promise<Application[]> {
+  return readApplications(top, await serviceFilesUnder(top));
+}
+
+/**
+ * Refuse (exit 2, naming both applications) root files `app` would write that another application owns: one its
+ * `.paved.yml` records, or one inside its folder. Two applications never share a file.
+ */
+export function assertRootFilesUnowned(
+  app: Pick<Application, "template" | "path">,
+  files: readonly string[],
+  existing: readonly Application[],
+): void {
+  for (const file of files) {
+    const owner = existing.find(
+      (other) => other.path !== app.path && (other.rootFiles.includes(file) || (other.path !== "" && isWithin(file, other.path))),
+    );
+    if (owner) {
+      throw new UserError(`${file}: ${describeApplication(app)} would write it, but it belongs to ${describeApplication(owner)}`, {
+        code: "overlap",
+        hint: "two applications never share a file: give the new one another name (--set name=...) or template settings that name its files differently",
+      });
+    }
+  }
+}
+
+/**
+ * Refuse (exit 2) an upgrade of the service at `prefix` (git's "packages/svc-a/") whose new version would place a
+ * root file the service does not have yet where another application's file is. Only new root files are asked about:
+ * the ones `.paved.yml` records are the service's own.
+ */
+export async function assertNewRootFilesFree(
+  top: string,
+  prefix: string,
+  service: Pick<ServiceFile, "template" | "rootFiles">,
+  rootFiles: readonly string[],
+): Promise<void> {
+  const added = rootFiles.filter((file) => !(service.rootFiles ?? []).includes(file));
+  if (added.length === 0) return;
+  const app = { template: service.template, path: prefix.replace(/\/$/, "") };
+  assertRootFilesUnowned(app, added, await applicationsIn(top));
 }
 
 export interface NewApplication {
@@ -78,15 +123,9 @@ export function assertFolderFree(at: string, existing: readonly Application[]): 
  * folder, or a root file already on disk (paved never writes over a file it did not make).
  */
 export function assertNoOverlap(top: string, added: NewApplication, existing: readonly Application[]): void {
+  assertRootFilesUnowned(added, added.rootFiles, existing);
   const shown = describeApplication(added);
   for (const file of added.rootFiles) {
-    const owner = existing.find((app) => app.rootFiles.includes(file) || (app.path !== "" && isWithin(file, app.path)));
-    if (owner) {
-      throw new UserError(`${file}: ${shown} would write it, but it belongs to ${describeApplication(owner)}`, {
-        code: "overlap",
-        hint: "two applications never share a file: give the new one another name (--set name=...) or template settings that name its files differently",
-      });
-    }
     if (lstatSync(path.join(top, ...file.split("/")), { throwIfNoEntry: false })) {
       const rootApp = existing.find((app) => app.path === "");
       throw new UserError(

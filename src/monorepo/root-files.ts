@@ -1,9 +1,11 @@
 import { rmdirSync, rmSync } from "node:fs";
 import { onInterrupt } from "../fs/cleanup.js";
 import { fileSystemError } from "../fs/fs-error.js";
-import { createEntry, makeParents } from "../fs/safe-write.js";
-import { resolveInside } from "../fs/paths.js";
-import type { FileTree } from "../tree.js";
+import { assertRealParents, createEntry, makeParents } from "../fs/safe-write.js";
+import { lstat, readFile, readlink } from "node:fs/promises";
+import path from "node:path";
+import { assertSafeRelativePath, resolveInside } from "../fs/paths.js";
+import type { FileEntry, FileTree } from "../tree.js";
 
 export interface WrittenRootFiles {
   /** Remove every file and folder written (a later step failed, or Ctrl-C). */
@@ -53,4 +55,56 @@ export function writeRootFiles(top: string, tree: FileTree): WrittenRootFiles {
     },
     keep: forget,
   };
+}
+
+/**
+ * A path named from the service's folder (`../../.github/x`, how upgrade and diff name root files) as a path from the
+ * repository root (`prefix`: the service's folder, git's "packages/svc-a/" or ""). Refused (exit 2) when it would
+ * leave the repository or name anything in `.git`: the same rules as every path paved writes.
+ */
+export function repositoryPathOf(prefix: string, relative: string): string {
+  const joined = prefix === "" ? relative : path.posix.normalize(`${prefix.replace(/\/?$/, "/")}${relative}`);
+  assertSafeRelativePath(joined, relative);
+  return joined;
+}
+
+/** The repository's top folder from a service folder's real path and its prefix (git's "packages/svc-a/"). */
+export function repositoryTopOf(serviceRoot: string, prefix: string): string {
+  return path.resolve(
+    serviceRoot,
+    ...prefix
+      .split("/")
+      .filter(Boolean)
+      .map(() => ".."),
+  );
+}
+
+/** A file at the repository root as the team has it (undefined when it is not there, or not a file or symlink). */
+export async function readRootFile(top: string, relative: string): Promise<FileEntry | undefined> {
+  const full = path.join(top, ...relative.split("/"));
+  const stat = await lstat(full).catch(() => undefined);
+  if (stat?.isSymbolicLink()) return { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") };
+  if (stat?.isFile()) return { data: await readFile(full), mode: stat.mode & 0o777 };
+  return undefined;
+}
+
+/**
+ * The team's copies of root files named from the service's folder (`prefix`), by those names; absent ones left out.
+ * A folder above one that is a symlink (or a file) is refused (exit 2) before anything is planned: paved neither
+ * reads nor writes through one.
+ */
+export async function readRootFiles(top: string, prefix: string, paths: readonly string[]): Promise<FileTree> {
+  const tree: FileTree = new Map();
+  for (const p of paths) {
+    const at = repositoryPathOf(prefix, p);
+    assertRealParents(top, at);
+    const entry = await readRootFile(top, at);
+    if (entry) tree.set(p, entry);
+  }
+  return tree;
+}
+
+/** The paths among these (named from the service's folder) that are root files: they climb out of it. */
+export function rootPathsOf(paths: readonly string[]): string[] {
+  return paths.filter((p) => p === ".." || p.startsWith("../"));
 }

@@ -6,6 +6,7 @@ import { onInterrupt } from "../fs/cleanup.js";
 import { failpoint } from "../fs/failpoint.js";
 import { createEntry, makeParents, parentProblem, tempPathBeside } from "../fs/safe-write.js";
 import { startJournal, type UpgradeJournal } from "./journal.js";
+import { repositoryPathOf } from "../monorepo/root-files.js";
 import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
 
 /** What to change on disk: entries to write and paths to delete. */
@@ -25,6 +26,23 @@ export function treeChanges(before: FileTree, after: FileTree, last?: string): T
   }
   const deletes = [...before.keys()].filter((p) => !after.has(p)).sort();
   return { writes, deletes, ...(last ? { last } : {}) };
+}
+
+/** A tree named from the service's folder (`prefix`, git's "packages/svc-a/"), renamed to paths from the repository's top. */
+export function treeAtTop(tree: FileTree, prefix: string): FileTree {
+  if (prefix === "") return tree;
+  return new Map([...tree].map(([p, entry]) => [repositoryPathOf(prefix, p), entry]));
+}
+
+/** Changes named from the service's folder, renamed to paths from the repository's top (where upgrade applies them). */
+export function changesAtTop(changes: TreeChanges, prefix: string): TreeChanges {
+  if (prefix === "") return changes;
+  const at = (p: string) => repositoryPathOf(prefix, p);
+  return {
+    writes: treeAtTop(changes.writes, prefix) as Map<string, FileEntry>,
+    deletes: changes.deletes.map(at),
+    ...(changes.last !== undefined ? { last: at(changes.last) } : {}),
+  };
 }
 
 export function changeCount(changes: TreeChanges): number {

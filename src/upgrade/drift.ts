@@ -1,7 +1,7 @@
-import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { repositoryPlace } from "../applications.js";
 import { placeRenderedFiles } from "../monorepo/placement.js";
+import { readRootFile } from "../monorepo/root-files.js";
 import { cliRenderMeta } from "../config.js";
 import { recordedProvided, resolveAnswers } from "../answers/answers.js";
 import { UserError } from "../errors.js";
@@ -119,13 +119,4 @@ export async function serviceDrift(target: string, sourceFlag: string | undefine
   const ours = await workingTreeOf(target);
   if (place) for (const p of placed.root.keys()) await readRootFile(place.root, p).then((e) => e && ours.set(fromService(p), e));
   return { service, source, rendered: [...rendered.keys()].filter((p) => p !== SERVICE_FILE).length, drift: findDrift(rendered, ours) };
-}
-
-/** A file at the repository root as the team has it (undefined when it is not there). */
-async function readRootFile(top: string, relative: string): Promise<FileEntry | undefined> {
-  const full = path.join(top, ...relative.split("/"));
-  const stat = await lstat(full).catch(() => undefined);
-  if (stat?.isSymbolicLink()) return { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") };
-  if (stat?.isFile()) return { data: await readFile(full), mode: stat.mode & 0o777 };
-  return undefined;
 }

@@ -4,6 +4,7 @@ import { UserError } from "../errors.js";
 import { stateFile, type RepositoryState } from "../fs/lock.js";
 import { assertRealParents, replaceEntry, writeStateFile } from "../fs/safe-write.js";
 import type { FileEntry, FileTree } from "../tree.js";
+import { repositoryPathOf, repositoryTopOf } from "../monorepo/root-files.js";
 
 /**
  * An upgrade that was applied but needs a person before it can be committed (conflicts, kept files, a failed
@@ -95,13 +96,15 @@ export function requireInProgress(repository: RepositoryState, flag: string): In
 
 /** Put every path the upgrade touched back as it was before it started. */
 export function restoreOriginals(repository: RepositoryState, state: InProgress): void {
-  const root = repository.root;
+  // From the repository's top: a service's root files (`../../.github/x`) are restored with its own files.
+  const top = repositoryTopOf(repository.root, repository.prefix);
   for (const t of state.touched) {
+    const at = repositoryPathOf(repository.prefix, t.path);
     if (!t.original) {
-      rmSync(assertRealParents(root, t.path), { force: true, recursive: false });
+      rmSync(assertRealParents(top, at), { force: true, recursive: false });
       continue;
     }
-    replaceEntry(root, t.path, entryOf(t.original));
+    replaceEntry(top, at, entryOf(t.original));
   }
 }
 

@@ -8,6 +8,7 @@ import { stateFile, type RepositoryState } from "../fs/lock.js";
 import { pruneEmptyParents, resolveInside, unlinkQuietly } from "../fs/paths.js";
 import { createEntry, makeParents, writeStateFile } from "../fs/safe-write.js";
 import type { FileEntry } from "../tree.js";
+import { repositoryTopOf } from "../monorepo/root-files.js";
 
 /**
  * A write-ahead journal for applying an upgrade: before the first file changes, paved records every path it
@@ -43,14 +44,19 @@ const TEMP_PREFIX = ".paved-tmp-";
 /** Where the journal of one service lives, and what it is bound to. */
 export interface UpgradeJournal {
   file: string;
-  /** The service directory (realpath). */
+  /**
+   * The repository's top folder (realpath): every path is named from it, so a service's root files (see
+   * docs/monorepo.md) are journaled with its own files; still confined to the repository and out of `.git`.
+   */
   root: string;
+  /** The service directory (realpath): journals written before root files were upgraded are named from it. */
+  service: string;
   /** HEAD when the upgrade started ("" in a repository without commits). */
   head: string;
 }
 
 export async function openJournal(state: RepositoryState): Promise<UpgradeJournal> {
-  return { file: stateFile(state, "journal"), root: state.root, head: state.head };
+  return { file: stateFile(state, "journal"), root: repositoryTopOf(state.root, state.prefix), service: state.root, head: state.head };
 }
 
 /** What a path holds, as a hash: a file's bytes or a symlink's target; null when there is nothing. */
@@ -157,18 +163,21 @@ function readJournal(journal: UpgradeJournal): Journal | undefined {
 /**
  * If an upgrade was killed while applying, put every path it touched back as it was and remove its temporary
  * files. Returns the restored paths (empty when there was nothing to do). Call it holding the repository lock.
- * Refuses (nothing touched) when the journal is not for this directory or HEAD, names a path outside the service,
+ * Refuses (nothing touched) when the journal is not for this directory or HEAD, names a path outside the repository (or in `.git`),
  * or a path changed since it was written. Idempotent: a kill during recovery leaves the journal for the next run.
  */
-export function recoverInterruptedUpgrade(journal: UpgradeJournal): string[] {
-  const file = journal.file;
-  const recorded = readJournal(journal);
+export function recoverInterruptedUpgrade(opened: UpgradeJournal): string[] {
+  const file = opened.file;
+  const recorded = readJournal(opened);
   if (!recorded) {
     // Killed while writing the journal: nothing in the tree had changed yet.
     unlinkQuietly(`${file}.tmp`);
     return [];
   }
-  if (recorded.root !== journal.root) throw damaged(file, `was written for ${recorded.root}, not ${journal.root}`);
+  if (recorded.root !== opened.root && recorded.root !== opened.service)
+    throw damaged(file, `was written for ${recorded.root}, not ${opened.root}`);
+  // Confined to the folder it was written for: the repository's top, or (an older journal) the service's.
+  const journal = { ...opened, root: recorded.root };
   if (recorded.head !== journal.head) {
     throw new UserError(
       `an interrupted paved upgrade left ${file}, but HEAD moved since (${recorded.head.slice(0, 7) || "no commit"} -> ${journal.head.slice(0, 7) || "no commit"}); nothing was changed`,

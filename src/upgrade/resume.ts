@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 import type { RepositoryState } from "../fs/lock.js";
+import { rootPathsOf } from "../monorepo/root-files.js";
 import { clearInProgress, requireInProgress, restoreOriginals, type InProgress } from "./in-progress.js";
 import { commitAll, headCommit, openRepository, resetIndexPaths, unmergedPaths } from "../git/worktree.js";
 
@@ -56,7 +57,7 @@ export async function continueUpgrade(repository: RepositoryState): Promise<{ st
       hint: "resolve the conflict markers (or apply and delete the .rej files), `git add` each file, then run `paved upgrade --continue` again",
     });
   }
-  const commit = await commitAll(repo, state.message);
+  const commit = await commitAll(repo, state.message, rootPathsOf(state.touched.map((t) => t.path)));
   clearInProgress(repository);
   return { state, commit };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import semver from "semver";
@@ -21,7 +21,9 @@ import { latestFor } from "../templates/latest.js";
 import { describeSource, displayPath, sourceHadCredentials } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { textFile, type FileTree } from "../tree.js";
-import { applyAtomically, changeCount, treeChanges } from "./apply.js";
+import { applyAtomically, changeCount, changesAtTop, treeAtTop, treeChanges } from "./apply.js";
+import { readRootFiles, repositoryTopOf, rootPathsOf } from "../monorepo/root-files.js";
+import { assertNewRootFilesFree } from "../monorepo/applications.js";
 import { manifestFileOf, resolvePath, versionsBetween } from "./chain.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "./in-progress.js";
 import { openJournal, recoverInterruptedUpgrade, type UpgradeJournal } from "./journal.js";
@@ -31,7 +33,7 @@ import type { FileAction } from "./plan.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "./release-notes.js";
 import { abortUpgrade, continueUpgrade } from "./resume.js";
 import { openServiceSource } from "./service-source.js";
-import { computeUpgrade } from "./steps.js";
+import { computeUpgrade, fromServiceFolder } from "./steps.js";
 import { verifyService, type VerifyResult } from "./verify.js";
 import {
   commitAll,
@@ -306,7 +308,10 @@ async function runUpgrade(
     }
   }
   if (!options.allowDirty && !options.dryRun) {
-    const dirty = await uncommittedChanges(repo);
+    const dirty = await uncommittedChanges(
+      repo,
+      (service.rootFiles ?? []).map((file) => fromServiceFolder(repo.prefix.replace(/\/$/, ""), file)),
+    );
     if (dirty.length > 0) {
       throw new UserError(
         `${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`,
@@ -367,16 +372,18 @@ async function runUpgrade(
       ? `${out.c.bold("paved")} ${options.dryRun ? "planning a re-render of" : "re-rendering"} ${shown} at ${service.template} ${to} with changed answers (the version stays; add --latest or --to to upgrade too)`
       : `${out.c.bold("paved")} ${options.dryRun ? "planning the upgrade of" : "upgrading"} ${shown}: ${service.template} ${service.version} -> ${to}`,
   );
-  const ours = await readWorkingTree(repo);
+  const top = repositoryTopOf(locked?.repository.root ?? realpathSync(target), repo.prefix);
   const computed = await computeUpgrade({
     template: service.template,
     dirName: path.basename(target),
     servicePath: repo.prefix.replace(/\/$/, ""),
-    ours,
+    ours: await readWorkingTree(repo),
+    readRootFiles: (paths) => readRootFiles(top, repo.prefix, paths),
     path: chain,
     conflict: options.conflict,
     ...(options.dryRun ? { throughConflicts: true } : { runCommands: scratchRunner(out) }),
   });
+  const ours = computed.ours;
   const reached = computed.reached.version;
   const reachedVersion = reached.manifest.version;
   const crossed = answersOnly ? [] : chain.slice(1, 1 + computed.steps.length).map((c) => c.version.manifest);
@@ -387,6 +394,10 @@ async function runUpgrade(
     version: reachedVersion,
     answers: recordableAnswers(reached.manifest.questions, computed.reached.answers),
   };
+  // What the reached version places at the repository root, recorded for the next upgrade and for overlap checks.
+  delete serviceFile.rootFiles;
+  if (computed.rootFiles.length > 0) serviceFile.rootFiles = computed.rootFiles;
+  await assertNewRootFilesFree(top, repo.prefix, service, computed.rootFiles);
   const conflicts = computed.conflicts;
   let finalTree: FileTree = new Map(computed.tree);
   let lockfileChanged: string[] = [];
@@ -493,7 +504,8 @@ async function runUpgrade(
   // Last moment to stop: after this the working tree changes in one synchronous step.
   assertNotInterrupted();
   try {
-    applyAtomically(target, changes, ours, () => updateIndex(repo, update, blobs), journal);
+    // At the repository's top: root files are written beside the service's, in the same transaction.
+    applyAtomically(top, changesAtTop(changes, repo.prefix), treeAtTop(ours, repo.prefix), () => updateIndex(repo, update, blobs), journal);
   } catch (error) {
     // A full or read-only disk is the user's to fix (exit 2); everything was rolled back by then.
     throw fileSystemError(error, `write the upgrade into ${shown} (nothing was changed)`);
@@ -526,7 +538,7 @@ async function runUpgrade(
 
   let commit: string | null = null;
   if (options.commit && merged && (complete || options.commitOnFailure)) {
-    commit = await commitAll(repo, message);
+    commit = await commitAll(repo, message, rootPathsOf([...changes.writes.keys(), ...changes.deletes]));
   }
   if (!commit && !complete && locked) {
     const touched = [...changes.writes.keys(), ...changes.deletes];

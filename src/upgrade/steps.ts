@@ -5,7 +5,7 @@ import type { HookCommand } from "../hooks.js";
 import { renderTemplate, type RenderResult } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import { type TemplateVersion, versionFile } from "../templates/source.js";
-import type { FileTree } from "../tree.js";
+import { sortedPaths, type FileTree } from "../tree.js";
 import type { ConflictStyle } from "../diff/xdiff/diff3.js";
 import { keptFilesOf, type KeptFile } from "./kept-files.js";
 import { mergeBytes } from "../diff/xdiff/diff3.js";
@@ -34,6 +34,10 @@ export interface StepResult {
 
 export interface UpgradeComputation {
   steps: StepResult[];
+  /** The working tree the merge started from: `ours` plus the team's root files. */
+  ours: FileTree;
+  /** The root files the reached version renders, from the repository root, sorted: `.paved.yml`'s `rootFiles`. */
+  rootFiles: string[];
   /** The working tree after every computed step, in memory. */
   tree: FileTree;
   /** The last version reached: the target, or the first step whose merge conflicts. */
@@ -47,10 +51,15 @@ export interface ComputeUpgradeInput {
   dirName: string;
   /**
    * The service's folder from the repository root ("" at the root): `{{paved.path}}` as `paved new` rendered it.
-   * Files the manifest's `rootFiles` place at the repository root are left out of the merge (upgrade changes the
-   * service's folder only; docs/monorepo.md).
+   * Files the manifest's `rootFiles` place at the repository root are merged too, named from the service's folder
+   * (`../../.github/workflows/svc-a-ci.yml`), as `paved diff` names them.
    */
   servicePath?: string;
+  /**
+   * The team's root files at these paths (named from the service's folder); absent ones are left out. Asked once,
+   * for every root file any version of the path renders, and added to `ours`.
+   */
+  readRootFiles?: (paths: readonly string[]) => Promise<FileTree>;
   /** The working tree (".paved.yml" is left alone: upgrade writes it last). */
   ours: FileTree;
   /** The recorded version first, then every version up to the target, in order. */
@@ -69,16 +78,31 @@ export interface ComputeUpgradeInput {
   throughConflicts?: boolean;
 }
 
+/** A version's render as the upgrade merges it: root files named from the service's folder. */
+interface PlacedRender extends RenderResult {
+  /** The root files, from the repository root, sorted. */
+  rootFiles: string[];
+}
+
 /** Render each version of the chain once: a step's "theirs" is the next step's "base". */
-function renderer(template: string, dirName: string, servicePath: string): (step: VersionAnswers) => RenderResult {
-  const cache = new Map<VersionAnswers, RenderResult>();
+function renderer(template: string, dirName: string, servicePath: string): (step: VersionAnswers) => PlacedRender {
+  const cache = new Map<VersionAnswers, PlacedRender>();
   const root = servicePath ? path.posix.relative(servicePath, "") : ".";
   return (step) => {
     let rendered = cache.get(step);
     if (!rendered) {
       const meta: RenderMeta = { template, version: step.version.manifest.version, dirName, path: servicePath, root, ...cliRenderMeta() };
       const full = renderTemplate(step.version, step.answers, meta, step.unknown);
-      rendered = { ...full, tree: placeRenderedFiles(full.tree, step.version.manifest.rootFiles, servicePath).service };
+      const placed = placeRenderedFiles(full.tree, step.version.manifest.rootFiles, servicePath);
+      const tree: FileTree = new Map(placed.service);
+      const managed = new Set([...full.managed].filter((p) => placed.service.has(p)));
+      for (const [file, entry] of placed.root) {
+        const named = fromServiceFolder(servicePath, file);
+        tree.set(named, entry);
+        if (full.managed.has(file)) managed.add(named);
+      }
+      const origins = new Map([...full.origins].map(([p, origin]) => [placed.root.has(p) ? fromServiceFolder(servicePath, p) : p, origin]));
+      rendered = { tree, managed, origins, rootFiles: sortedPaths(placed.root) };
       cache.set(step, rendered);
     }
     return rendered;
@@ -98,13 +122,18 @@ const IGNORED = new Set([SERVICE_FILE]);
  */
 export async function computeUpgrade(input: ComputeUpgradeInput): Promise<UpgradeComputation> {
   const { template, dirName } = input;
-  let tree = input.ours;
+  const servicePath = input.servicePath ?? "";
   const steps: StepResult[] = [];
   const [start, ...later] = input.path;
   if (start === undefined) throw new Error("bug: an upgrade path starts at the recorded version");
   let reached = start;
   let conflicts: ConflictedAction[] = [];
-  const render = renderer(template, dirName, input.servicePath ?? "");
+  const render = renderer(template, dirName, servicePath);
+  // The team's copies of every root file any version renders: base, ours and theirs of their merge.
+  const rootPaths = [...new Set(input.path.flatMap((step) => render(step).rootFiles.map((file) => fromServiceFolder(servicePath, file))))];
+  const ours: FileTree = new Map(input.ours);
+  if (rootPaths.length > 0 && input.readRootFiles) for (const [p, entry] of await input.readRootFiles(rootPaths)) ours.set(p, entry);
+  let tree = ours;
   let previous = start;
   for (const next of later) {
     const from = previous.version.manifest.version;
@@ -171,7 +200,12 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     conflicts = [...conflicts, ...stepConflicts];
     tree = resolvedAsOurs(tree, stepConflicts);
   }
-  return { steps, tree, reached, conflicts };
+  return { steps, ours, rootFiles: render(reached).rootFiles, tree, reached, conflicts };
+}
+
+/** A repository-relative path named from the service's folder: `../../.github/x` from packages/svc-a. */
+export function fromServiceFolder(servicePath: string, file: string): string {
+  return path.posix.relative(servicePath, file);
 }
 
 /** The tree as if each conflicted file were resolved by keeping the team's side of every conflicting region. */

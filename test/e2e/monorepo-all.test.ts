@@ -193,7 +193,7 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     ]);
   });
 
-  it("`paved upgrade` of a service in a subdirectory renders with {{paved.path}} and leaves the files it placed at the root alone", async () => {
+  it("`paved upgrade` of a service in a subdirectory renders with {{paved.path}} and upgrades the files it placed at the root there", async () => {
     const src = makeSource({
       "1.0.0": {
         manifest: { rootFiles: [".github/**"] },
@@ -220,15 +220,18 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     expect(made.exitCode, String(made.stderr)).toBe(0);
     await commitAll(root, "svc-a");
     expect(read(root, ".github/workflows/svc-a.yml")).toBe("on: [push]\npaths: packages/svc-a\n");
-    const workflowBefore = read(root, ".github/workflows/svc-a.yml");
 
     const result = await runCli(["upgrade", "packages/svc-a", "--json"], { cwd: root });
     expect(result.exitCode, String(result.stdout)).toBe(0);
     const report = JSON.parse(String(result.stdout));
-    expect(report.actions.map((a: { path: string; action: string }) => [a.path, a.action])).toEqual([["a.txt", "update"]]);
+    // Root files are merged too (before: left alone, so a new version's workflow never arrived), named from the service.
+    expect(report.actions.map((a: { path: string; action: string }) => [a.path, a.action])).toEqual([
+      ["../../.github/workflows/svc-a.yml", "update"],
+      ["a.txt", "update"],
+    ]);
     expect(read(root, "packages/svc-a/where.txt")).toBe("root is ../..\n");
     expect(existsSync(path.join(root, "packages", "svc-a", ".github"))).toBe(false);
-    expect(read(root, ".github/workflows/svc-a.yml")).toBe(workflowBefore);
+    expect(read(root, ".github/workflows/svc-a.yml")).toBe("on: [push, pull_request]\npaths: packages/svc-a\n");
   });
 
   it("a repository with no service is exit 2 naming the fix, for upgrade, diff and doctor, and nothing is written", async () => {

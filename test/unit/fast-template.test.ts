@@ -260,7 +260,13 @@ describe("the fast path reuses its last output only for the same inputs", () => 
   const source = '{{upper name}} {{#if db.on}}db{{else}}no db{{/if}} {{paved.version}} {{eq tier "gold"}}';
   function counted() {
     let calls = 0;
-    const helpers = { ...HELPERS, upper: (v: unknown) => (calls++, String(v).toUpperCase()) };
+    const helpers = {
+      ...HELPERS,
+      upper: (v: unknown) => {
+        calls++;
+        return String(v).toUpperCase();
+      },
+    };
     const render = prepareFastTemplate(helpers, source)!;
     return { render, calls: () => calls };
   }

@@ -11,6 +11,7 @@ import { cloneOrFetch } from "../fleet/clone.js";
 import { mapLimited } from "../fleet/pool.js";
 import { selectTargets, type Shard, type Target, type TargetSelection } from "../fleet/targets.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
+import { latestRelease, latestVersion } from "../templates/latest.js";
 import type { TemplateSource } from "../templates/source.js";
 import { changeCount, treeChanges } from "../upgrade/apply.js";
 import { isConflicted } from "../upgrade/plan.js";
@@ -222,8 +223,8 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
       hint: `versions: ${versions.join(", ") || "none"}`,
     });
   }
-  const releases = versions.filter((v) => semver.prerelease(v) === null);
-  const to = wanted ?? releases[releases.length - 1] ?? versions[versions.length - 1];
+  // With only pre-releases, the newest of them: a preview of a template that has not released yet.
+  const to = wanted ?? latestRelease(versions) ?? latestVersion(versions, { prerelease: true });
   if (to === undefined)
     throw new UserError(`${input.templateDir}: ${template} has no versions`, { hint: "add a <version>/template.yaml folder" });
   // Every version loads (and fails) here, once, rather than in each service's row.

@@ -10,6 +10,7 @@ import semver from "semver";
 import { recordableAnswers, resolveAnswers, type Answers, type ProvidedAnswer, type RenderMeta } from "../answers/answers.js";
 import { UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
+import { latestRelease } from "../templates/latest.js";
 import {
   DirectorySource,
   displayPath,
@@ -120,7 +121,6 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
   const { computeUpgrade } = await import("../upgrade/steps.js");
   const { source, template } = await openTemplateVersions(input.dir);
   const all = await source.listAllVersions(template);
-  const released = all.filter((v) => semver.prerelease(v) === null);
   for (const [flag, v] of [
     ["--from", input.from],
     ["--to", input.to],
@@ -128,7 +128,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
     if (v !== undefined && !all.includes(v))
       throw new UserError(`${flag} ${v}: ${template} has no such version`, { hint: `versions: ${all.join(", ")}` });
   }
-  const to = input.to ?? released.sort(semver.rcompare)[0] ?? input.from;
+  const to = input.to ?? latestRelease(all) ?? input.from;
   if (semver.lt(to, input.from))
     throw new UserError(`--to ${to} is older than --from ${input.from}`, {
       hint: "a release diff goes from an older version to a newer one",

@@ -9,6 +9,7 @@ import { readTree } from "../fs/read-tree.js";
 import { replaceEntry } from "../fs/safe-write.js";
 import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
+import { latestVersion } from "../templates/latest.js";
 import { MANIFEST_FILE } from "../templates/source.js";
 import { isExecutable, sortedPaths, textFile, type FileEntry, type FileTree } from "../tree.js";
 import { describeIssue } from "../validation.js";
@@ -175,12 +176,13 @@ export async function releaseVersion(dirArg: string, version: string, options: R
       hint: "pass the directory that holds one folder per version, e.g. templates/service",
     });
   }
+  // The newest folder, pre-releases included: a new version goes above every version there is.
+  const latest = latestVersion(versions, { prerelease: true })!;
   if (versions.includes(version)) {
     throw new UserError(`${dirArg}: version ${version} exists already`, {
-      hint: "release the next version, e.g. " + semver.inc(versions.at(-1)!, "minor"),
+      hint: "release the next version, e.g. " + semver.inc(latest, "minor"),
     });
   }
-  const latest = versions.at(-1)!;
   if (!semver.gt(version, latest)) {
     throw new UserError(`version ${version} is not above the latest version ${latest}`, {
       hint: `release a version above ${latest}, e.g. ${semver.inc(latest, "minor")}`,

@@ -101,6 +101,9 @@ function paramPathValue(parts: readonly string[], context: Record<string, unknow
 }
 
 class Preparer {
+  /** Every path the template reads from its context (all of them are from the root: no `../`, `this` or blocks that change it). */
+  readonly reads: Array<readonly string[]> = [];
+
   constructor(private readonly helpers: Readonly<Record<string, unknown>>) {}
 
   program(node: ProgramNode | undefined): Exec | undefined {
@@ -152,6 +155,7 @@ class Preparer {
     const name = singleName(path);
     if (name !== undefined && (BUILTIN_HELPERS.has(name) || hasOwn(this.helpers, name))) return undefined;
     const parts = path.parts;
+    this.reads.push(parts);
     return (context) => strictPathValue(parts, context);
   }
 
@@ -196,6 +200,7 @@ class Preparer {
         const path = plainPath(node);
         if (!path) return undefined;
         const parts = path.parts;
+        this.reads.push(parts);
         return (context) => paramPathValue(parts, context);
       }
       default:
@@ -245,6 +250,8 @@ export type FastTemplate = (context: unknown) => string | undefined;
 /**
  * Prepare the fast path for a template: a renderer that returns the output, or undefined where real
  * Handlebars must run; or undefined at once when the template uses what the fast path does not cover.
+ * `helpers` must be pure functions of their arguments (paved's are): the renderer reuses its last output when
+ * the values it reads are the same.
  */
 export function prepareFastTemplate(helpers: Readonly<Record<string, unknown>>, source: string): FastTemplate | undefined {
   let ast: ProgramNode | undefined;
@@ -254,14 +261,57 @@ export function prepareFastTemplate(helpers: Readonly<Record<string, unknown>>, 
     return undefined;
   }
   if (!ast) return undefined;
-  const exec = new Preparer(helpers).program(ast);
+  const preparer = new Preparer(helpers);
+  const exec = preparer.program(ast);
   if (!exec) return undefined;
+  const reads = preparer.reads;
+  let last: { inputs: unknown[]; output: string } | undefined;
   return (context) => {
     if (context === null || typeof context !== "object" || Array.isArray(context)) return undefined;
+    const inputs = inputsOf(reads, context as Record<string, unknown>);
+    if (inputs !== undefined && last !== undefined && sameInputs(inputs, last.inputs)) return last.output;
+    let output: string;
     try {
-      return "" + (exec(context as Record<string, unknown>, { root: context }) as string);
+      output = "" + (exec(context as Record<string, unknown>, { root: context }) as string);
     } catch {
       return undefined;
     }
+    if (inputs !== undefined) last = { inputs, output };
+    return output;
   };
+}
+
+/** Stands for "a non-null object here" in a template's inputs: objects are walked into, never compared. */
+const OBJECT = Object.freeze({ object: true });
+
+/**
+ * What a template's output depends on: along each path it reads, whether each step is an object and has the
+ * next name as its own, and the plain value at the end. A template renders the same output from the same
+ * inputs (paved's helpers are pure functions of their arguments), so upgrade, which renders the same text for
+ * two or three versions whose answers mostly agree, renders it once. Undefined (not remembered) when a path
+ * ends in an object or a function (which could change in place) or reading throws (an unknown answer).
+ */
+function inputsOf(reads: ReadonlyArray<readonly string[]>, context: Record<string, unknown>): unknown[] | undefined {
+  const inputs: unknown[] = [];
+  try {
+    for (const parts of reads) {
+      let current: unknown = context;
+      for (const part of parts) {
+        if (current === null || typeof current !== "object") break;
+        inputs.push(OBJECT, hasOwn(current, part));
+        current = (current as Record<string, unknown>)[part];
+      }
+      if (typeof current === "function" || (current !== null && typeof current === "object")) return undefined;
+      inputs.push(current);
+    }
+  } catch {
+    return undefined;
+  }
+  return inputs;
+}
+
+function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }

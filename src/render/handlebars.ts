@@ -103,6 +103,23 @@ const OPTIONS = { noEscape: true, strict: true } as const;
 export function compileTemplate(source: string): CompiledTemplate {
   // Handlebars' compile checks its input at once (and parses on first use): keep that check.
   if (typeof source !== "string") handlebars().compile(source, OPTIONS);
+  let template = compiledByText.get(source);
+  if (!template) {
+    template = compileText(source);
+    compiledByText.set(source, template);
+  }
+  return template;
+}
+
+/**
+ * Compiled templates by their text, for the whole process: most files are the same text in every version, so an
+ * upgrade (which renders two or three versions) or a fleet run parses each text once. A compiled template is a
+ * pure function of its text (the helpers never change), so sharing it cannot change any output or error; texts
+ * that fail to compile are not kept and fail the same way again.
+ */
+const compiledByText = new Map<string, CompiledTemplate>();
+
+function compileText(source: string): CompiledTemplate {
   assertTemplateNesting(source);
   let fast: FastTemplate | undefined | null;
   let slow: HandlebarsTemplateDelegate | undefined;

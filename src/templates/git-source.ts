@@ -8,6 +8,7 @@ import { UserError } from "../errors.js";
 import { tryGitBytes } from "../git/run.js";
 import { credentialFreeUrl, redactSecrets } from "../redact.js";
 import type { FileTree } from "../tree.js";
+import { latestVersion } from "./latest.js";
 import { type Manifest, TEMPLATE_NAME } from "./manifest.js";
 import {
   assertTemplateSymlinks,
@@ -502,9 +503,8 @@ export class GitSource implements TemplateSource {
   /** The name of the template at the repository's root, from its newest release's manifest; undefined without root tags. */
   private rootName(): Promise<string | undefined> {
     this.rootNamePromise ??= (async () => {
-      const all = [...(await this.readIndex()).root.keys()].sort(semver.compare);
-      const visible = visibleVersions(all, this.options.prerelease ?? false);
-      const newest = visible[visible.length - 1] ?? all[all.length - 1];
+      const all = [...(await this.readIndex()).root.keys()];
+      const newest = latestVersion(all, { prerelease: this.options.prerelease }) ?? latestVersion(all, { prerelease: true });
       if (!newest) return undefined;
       const tag = (await this.readIndex()).root.get(newest)!;
       const text = await this.gitText(["cat-file", "blob", `refs/tags/${tag}:${MANIFEST_FILE}`]).catch(async (error: unknown) => {

@@ -10,6 +10,7 @@ import { safeMessage } from "../output.js";
 import type { FileTree } from "../tree.js";
 import { parseWith } from "../validation.js";
 import { parseConfigText } from "../yaml-file.js";
+import { latestVersion } from "./latest.js";
 import { manifestSchema, TEMPLATE_NAME, type Manifest } from "./manifest.js";
 
 /** One immutable version of a template: its manifest and the tree under files/. */
@@ -335,7 +336,8 @@ export async function resolveVersion(source: TemplateSource, template: string, r
       hint: versions.length ? `use one of: ${versions.join(", ")}` : "it has no released versions yet",
     });
   }
-  const latest = versions[versions.length - 1];
+  // listVersions already left pre-releases out unless the source was opened with --prerelease.
+  const latest = latestVersion(versions, { prerelease: true });
   if (!latest) {
     const all = await source.listAllVersions(template);
     if (all.length > 0) {

@@ -253,3 +253,54 @@ describe("the fast Handlebars path renders exactly what Handlebars renders", () 
     expect(fast / templated).toBeGreaterThan(0.8);
   });
 });
+
+// Upgrade renders the same text for two or three versions whose answers mostly agree: the fast path renders it
+// once for the same inputs, and again as soon as anything it reads differs.
+describe("the fast path reuses its last output only for the same inputs", () => {
+  const source = '{{upper name}} {{#if db.on}}db{{else}}no db{{/if}} {{paved.version}} {{eq tier "gold"}}';
+  function counted() {
+    let calls = 0;
+    const helpers = {
+      ...HELPERS,
+      upper: (v: unknown) => {
+        calls++;
+        return String(v).toUpperCase();
+      },
+    };
+    const render = prepareFastTemplate(helpers, source)!;
+    return { render, calls: () => calls };
+  }
+  const context = (version: string, extra: Record<string, unknown> = {}) => ({
+    name: "api",
+    db: { on: true },
+    tier: "gold",
+    paved: { version },
+    ...extra,
+  });
+
+  it("renders once for equal values in fresh objects (another version's context)", () => {
+    const t = counted();
+    expect(t.render(context("1.0.0"))).toBe("API db 1.0.0 true");
+    expect(t.render(context("1.0.0"))).toBe("API db 1.0.0 true");
+    expect(t.calls()).toBe(1);
+  });
+
+  it("renders again when any value read differs, or a name goes missing or moves to the prototype", () => {
+    const t = counted();
+    t.render(context("1.0.0"));
+    expect(t.render(context("2.0.0"))).toBe("API db 2.0.0 true");
+    expect(t.render(context("2.0.0", { db: { on: 0 } }))).toBe("API no db 2.0.0 true");
+    expect(t.render(context("2.0.0", { db: Object.create({ on: true }) }))).toBeUndefined();
+    expect(t.render(context("2.0.0", { tier: "silver" }))).toBe("API db 2.0.0 false");
+    expect(t.render(context("2.0.0", { name: "web" }))).toBe("WEB db 2.0.0 true");
+    expect(t.calls()).toBe(6); // each of the six read something the one before did not
+  });
+
+  it("never reuses an output that read an object or a list, which may have changed in place", () => {
+    const render = prepareFastTemplate(HELPERS, "{{join tags}}")!;
+    const tags = ["a"];
+    expect(render({ tags })).toBe("a");
+    tags.push("b");
+    expect(render({ tags })).toBe("a, b");
+  });
+});

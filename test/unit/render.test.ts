@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Answers, RenderMeta } from "../../src/answers/answers.js";
 import { UserError } from "../../src/errors.js";
+import { compileTemplate } from "../../src/render/handlebars.js";
 import { renderTemplate } from "../../src/render/render.js";
 import { entryText, isExecutable } from "../../src/tree.js";
 import { loadFixture, type FixtureVersion } from "../template-fixtures.js";
@@ -110,4 +111,23 @@ describe("renderTemplate", () => {
       else expect(outcome).toBeInstanceOf(UserError);
     },
   );
+
+  // Upgrade renders two or three versions that share most file texts: each text is compiled once per process.
+  it("compiles a template text once and shares it across versions; every version still renders with its own values", async () => {
+    const text = "# {{name}} on {{paved.version}}\n{{#if db}}db{{/if}}\n";
+    expect(compileTemplate(text)).toBe(compileTemplate(`${text}`));
+    const files = { "README.md": text, "same.txt": "{{name}}\n" };
+    const v1 = await loadFixture({ files });
+    const v2 = await loadFixture({ files });
+    const one = renderTemplate(v1, { name: "a", db: true }, meta).tree;
+    const two = renderTemplate(v2, { name: "b", db: false }, { ...meta, version: "2.0.0" }).tree;
+    expect(entryText(one.get("README.md")!)).toBe("# a on 1.0.0\ndb\n");
+    expect(entryText(two.get("README.md")!)).toBe("# b on 2.0.0\n\n");
+    expect(entryText(two.get("same.txt")!)).toBe("b\n");
+  });
+
+  it("fails the same way every time for a text that does not compile (failures are not cached)", async () => {
+    const bad = { files: { "bad.txt": "{{#if x}}open" } };
+    for (let i = 0; i < 2; i++) await expect(render(bad, { x: true })).rejects.toThrow(UserError);
+  });
 });

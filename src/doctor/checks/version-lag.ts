@@ -1,4 +1,5 @@
 import semver from "semver";
+import { latestRelease, releasesAfter } from "../../templates/latest.js";
 import { addDays } from "../../as-of.js";
 import { SERVICE_FILE } from "../../service-file.js";
 import { failed, NEEDS_TEMPLATE, passed, skipped, type Check } from "../context.js";
@@ -43,10 +44,8 @@ export type VersionLag =
 
 /** How far `current` is behind the latest release, and whether the grace period still covers it. */
 export function findVersionLag(input: VersionLagInput): VersionLag {
-  const releases = input.versions.filter((v) => semver.valid(v) && semver.prerelease(v) === null).sort(semver.compare);
-  const latest = releases.at(-1);
-  // Releases are sorted: there is one newer than current exactly when the latest is.
-  const oldestUnapplied = releases.find((v) => semver.gt(v, input.current));
+  const latest = latestRelease(input.versions);
+  const oldestUnapplied = releasesAfter(input.versions, input.current)[0];
   if (latest === undefined || oldestUnapplied === undefined) return { behind: false, latest: latest ?? input.current };
   const kind = semver.major(latest) > semver.major(input.current) ? "major" : "minor";
   const released = input.releasedOf(oldestUnapplied);
@@ -61,7 +60,7 @@ export const versionLagCheck: Check = {
     if (!ctx.template) return [skipped(versionLagInfo, NEEDS_TEMPLATE)];
     const { source, versions } = ctx.template;
     const current = ctx.service.version;
-    const releases = versions.filter((v) => semver.prerelease(v) === null && semver.gt(v, current)).sort(semver.compare);
+    const releases = releasesAfter(versions, current);
     const dates = new Map<string, string | undefined>();
     if (releases[0]) {
       const oldest = await source.loadVersion(ctx.service.template, releases[0]);

@@ -79,9 +79,13 @@ export function repositoryTopOf(serviceRoot: string, prefix: string): string {
   );
 }
 
-/** A file at the repository root as the team has it (undefined when it is not there, or not a file or symlink). */
+/**
+ * A file at the repository root as the team has it (undefined when it is not there, or not a file or symlink). A
+ * folder above it that is a symlink (or a file) is refused (exit 2): paved neither reads nor writes through one, so
+ * `paved diff` and upgrade see the same rule.
+ */
 export async function readRootFile(top: string, relative: string): Promise<FileEntry | undefined> {
-  const full = path.join(top, ...relative.split("/"));
+  const full = assertRealParents(top, relative);
   const stat = await lstat(full).catch(() => undefined);
   if (stat?.isSymbolicLink()) return { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") };
   if (stat?.isFile()) return { data: await readFile(full), mode: stat.mode & 0o777 };
@@ -90,15 +94,12 @@ export async function readRootFile(top: string, relative: string): Promise<FileE
 
 /**
  * The team's copies of root files named from the service's folder (`prefix`), by those names; absent ones left out.
- * A folder above one that is a symlink (or a file) is refused (exit 2) before anything is planned: paved neither
- * reads nor writes through one.
+ * Read before anything is planned, so a symlinked folder above one (see readRootFile) refuses the upgrade early.
  */
 export async function readRootFiles(top: string, prefix: string, paths: readonly string[]): Promise<FileTree> {
   const tree: FileTree = new Map();
   for (const p of paths) {
-    const at = repositoryPathOf(prefix, p);
-    assertRealParents(top, at);
-    const entry = await readRootFile(top, at);
+    const entry = await readRootFile(top, repositoryPathOf(prefix, p));
     if (entry) tree.set(p, entry);
   }
   return tree;

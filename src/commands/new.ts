@@ -36,12 +36,14 @@ import {
   describeChoice,
   flagValue,
   parseCommandOptions,
+  prereleaseOptionSchema,
   sourceOptionSchema,
 } from "./options.js";
 
 export const newOptionsSchema = commonOptionsSchema
   .extend(answerOptionsSchema.shape)
   .extend(sourceOptionSchema.shape)
+  .extend(prereleaseOptionSchema.shape)
   .extend({
     version: flagValue.optional(),
     dryRun: z.boolean().default(false),
@@ -51,7 +53,6 @@ export const newOptionsSchema = commonOptionsSchema
     remote: flagValue.optional(),
     commit: z.boolean().default(false),
     trust: z.boolean().default(false),
-    prerelease: z.boolean().default(false),
   });
 export type NewOptions = z.infer<typeof newOptionsSchema>;
 

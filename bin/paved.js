@@ -1,2 +1,91 @@
 #!/usr/bin/env node
-import "../dist/cli.js";
+// paved's command line is one CommonJS file, dist/cli.cjs (scripts/build.mjs). This runs it through a V8 code
+// cache: Node 20 cannot cache the compiled code of ES modules, and compiling paved's code (parsing it, then each
+// function on its first call) was about a third of the CPU time of a `paved new`.
+//
+// The cache lives beside the code it was made from, in dist/.v8-cache/: whoever can write it can already change
+// dist/cli.cjs, so it is trusted as the code is, and a reinstall or rebuild (which replaces dist/) drops it. One
+// file per command, Node version and flags, and build (size and mtime of dist/cli.cjs), written once, after the command ran,
+// so it holds the functions that command compiled; V8 checks it again before use and rejects one made by another
+// V8 or with other flags (then it is written anew). Read-only installs (e.g. a global one by root) run without it;
+// PAVED_COMPILE_CACHE=0 turns it off. Nothing here may fail a command: every error means "no cache".
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import vm from "node:vm";
+
+/** paved's commands: each gets its own cache (with the functions it compiled); anything else shares one. */
+const COMMANDS = new Set(["new", "upgrade", "diff", "doctor", "adopt", "fleet", "template", "templates", "config", "help"]);
+// V8 rejects a cache made under other flags. paved turns on the linear-time RegExp engine when a template has a
+// pattern (src/adopt/linear-regex.ts), which would make every cache written after that useless to the next
+// run: turn it on first, always (it changes nothing for expressions without the `l` flag).
+setFlagsFromString("--enable-experimental-regexp-engine");
+const filename = fileURLToPath(new URL("../dist/cli.cjs", import.meta.url));
+const source = readFileSync(filename, "utf8");
+const cacheFile = compileCacheFile();
+const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile);
+
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename,
+  cachedData,
+  importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
+if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
+  process.once("exit", () => writeCache(cacheFile, script));
+}
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(filename), module, filename, path.dirname(filename));
+
+/** Which cache this run reads and writes, or undefined when there is none to use. */
+function compileCacheFile() {
+  if (/^(0|false|off|no)$/i.test(process.env.PAVED_COMPILE_CACHE ?? "")) return undefined;
+  try {
+    const { size, mtimeMs } = statSync(filename);
+    const command = /^[a-z]{2,20}$/.test(process.argv[2] ?? "") && COMMANDS.has(process.argv[2]) ? process.argv[2] : "other";
+    const key = [command, process.version, process.arch, flagsHash(), size, Math.trunc(mtimeMs)].join("-");
+    return path.join(path.dirname(filename), ".v8-cache", `${key}.bin`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node's own flags (V8 would reject a cache made under others): runs with other flags keep their own cache. */
+function flagsHash() {
+  const flags = `${process.execArgv.join(" ")}\n${process.env.NODE_OPTIONS ?? ""}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < flags.length; i++) hash = Math.imul(hash ^ flags.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(36);
+}
+
+/** A regular file only (a symlink is not followed); any error is "no cache". */
+function readCache(file) {
+  let fd;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    if (!fstatSync(fd).isFile()) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Written to a new file and renamed into place, so a concurrent run reads a whole cache or none. */
+function writeCache(file, compiled) {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(temporary, compiled.createCachedData(), { flag: "wx", mode: 0o644 });
+    renameSync(temporary, file);
+  } catch {
+    // A read-only install, a full disk: run without a cache.
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // Nothing was written.
+    }
+  }
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Builds dist/ with esbuild: src/cli.ts plus one entry per command module (and the modules scripts import),
-// bundled with their dependencies and split into shared chunks. Node then resolves a handful of files
-// instead of hundreds (zod alone is ~230 modules), and each command still loads only what it uses:
-// `paved --version` and `--help` load dist/cli.js and its small chunks, none holding a heavy library.
+// Builds dist/ with esbuild. The command line: dist/cli.cjs, one file that bin/paved.js compiles with a V8 code
+// cache (see below). The library API (dist/api.js), the fleet's worker and the modules scripts import: ES
+// modules, one entry per command module, bundled with their dependencies and split into shared chunks, so
+// Node resolves a handful of files instead of hundreds (zod alone is ~230 modules).
 // Type checking stays with tsc (`npm run typecheck`).
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -16,7 +16,6 @@ const packageRootModule = path.join(src, "package-root.ts");
 
 /** Entry points keep the paths an unbundled build would have, so `import("./commands/x.js")` and scripts work. */
 const entryPoints = [
-  path.join(src, "cli.ts"),
   ...readdirSync(path.join(src, "commands"))
     .filter((f) => f.endsWith(".ts"))
     .map((f) => path.join(src, "commands", f)),
@@ -83,6 +82,34 @@ const result = await build({
   logLevel: "warning",
   plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin],
 });
+
+/**
+ * The command line is one CommonJS file, dist/cli.cjs, which bin/paved.js compiles with a V8 code cache
+ * (src/compile-cache is described there). Node 20 has no compile cache for ES modules, and compiling paved's
+ * code was about a third of a `paved new`. Modules reached only through `import()` (each command, each heavy
+ * library) are bundled as functions that run on first use, so `paved --version` still evaluates none of them.
+ */
+const cli = await build({
+  entryPoints: [path.join(src, "cli.ts")],
+  outfile: path.join(dist, "cli.cjs"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  // What an ES module would see: strict mode, and its own file as import.meta.url.
+  banner: { js: '"use strict";const __pavedImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__pavedImportMetaUrl" },
+  // Prompts are imported from node_modules when one is shown: with them, the file would be 40% larger (an
+  // editor prompt paved never shows brings iconv-lite), and every command would read that.
+  external: ["@inquirer/prompts"],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin],
+});
+Object.assign(result.metafile.outputs, cli.metafile.outputs);
 
 // Which source files went into which output file: test/e2e/startup.test.ts checks what --version loads with it.
 const metafile = path.join(dist, "metafile.json");

@@ -637,4 +637,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+// Not a top-level await: dist/cli.cjs is CommonJS (see scripts/build.mjs). main() never rejects.
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,3 +1,4 @@
+import { realpath as realpathOrThrow } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import semver from "semver";
@@ -595,6 +596,5 @@ function taggedManifest(text: string): { version: string | undefined; name: stri
 }
 
 async function realpath(dir: string): Promise<string> {
-  const { realpath: real } = await import("node:fs/promises");
-  return real(dir).catch(() => dir);
+  return realpathOrThrow(dir).catch(() => dir);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { ProblemFound, UserError } from "../errors.js";
@@ -137,7 +138,6 @@ export async function templateNewCommand(dir: string, rawOptions: unknown, out: 
   const { starterTemplate, STARTER_VERSION } = await import("../authoring/starter.js");
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   const tree = starterTemplate(name, pkg.version, new Date().toISOString().slice(0, 10));
-  const { mkdir } = await import("node:fs/promises");
   await mkdir(target, { recursive: true });
   await writeTree(target, tree);
   const files = [...tree.keys()].sort();
@@ -204,7 +204,6 @@ export async function templatePreviewCommand(dir: string, rawOptions: unknown, o
   if (options.out !== undefined) {
     const target = path.resolve(options.out);
     assertTargetFree(target);
-    const { mkdir } = await import("node:fs/promises");
     await mkdir(target, { recursive: true });
     await writeTree(target, preview.tree);
   }
@@ -337,7 +336,6 @@ export async function templateExportBackstageCommand(
   });
   const text = backstageTemplateYaml(entity);
   if (options.output !== undefined) {
-    const { writeFile } = await import("node:fs/promises");
     const { fileSystemError } = await import("../fs/fs-error.js");
     await writeFile(options.output, text).catch((error: unknown) => {
       throw fileSystemError(error, `write ${options.output}`);

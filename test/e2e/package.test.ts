@@ -54,12 +54,12 @@ describe("the npm package", () => {
     const dry = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: cleanEnv() });
     const files = (JSON.parse(dry.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     const allowed =
-      /^(bin\/paved\.js|dist\/.+\.js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
+      /^(bin\/paved\.js|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(
       expect.arrayContaining([
         "bin/paved.js",
-        "dist/cli.js",
+        "dist/cli.cjs",
         "LICENSE",
         "LICENSES/LGPL-2.1-or-later.txt",
         "README.md",
@@ -68,7 +68,7 @@ describe("the npm package", () => {
         "renovate/paved.json",
       ]),
     );
-    expect(files.filter((f) => /\.map$|^(src|test|bench|scripts|docs)\/|metafile/.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.map$|^(src|test|bench|scripts|docs)\/|metafile|\.v8-cache/.test(f))).toEqual([]);
   });
 
   const nodes: Array<[string, string | undefined]> = [

@@ -27,11 +27,9 @@ const source = readFileSync(filename, "utf8");
 const cacheFile = compileCacheFile();
 const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile);
 
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-  filename,
-  cachedData,
-  importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
+// The file has no import() (scripts/build.mjs checks): run from a cache, one failed with
+// ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING even with importModuleDynamically set.
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, cachedData });
 if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
   process.once("exit", () => writeCache(cacheFile, script));
 }

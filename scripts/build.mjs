@@ -99,8 +99,8 @@ const cli = await build({
   // What an ES module would see: strict mode, and its own file as import.meta.url.
   banner: { js: '"use strict";const __pavedImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { "import.meta.url": "__pavedImportMetaUrl" },
-  // Prompts are imported from node_modules when one is shown: with them, the file would be 40% larger (an
-  // editor prompt paved never shows brings iconv-lite), and every command would read that.
+  // Prompts are required from node_modules when one is shown (src/prompts.ts): with them, the file would be 40%
+  // larger (an editor prompt paved never shows brings iconv-lite), and every command would read that.
   external: ["@inquirer/prompts"],
   minifyWhitespace: true,
   minifySyntax: true,
@@ -110,6 +110,10 @@ const cli = await build({
   plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin],
 });
 Object.assign(result.metafile.outputs, cli.metafile.outputs);
+// bin/paved.js runs the file through vm.Script with a code cache, where an import() failed (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+if (/\bimport\(/.test(readFileSync(path.join(dist, "cli.cjs"), "utf8"))) {
+  throw new Error("dist/cli.cjs has an import(): bundle the module, or require() it (see src/prompts.ts)");
+}
 
 // Which source files went into which output file: test/e2e/startup.test.ts checks what --version loads with it.
 const metafile = path.join(dist, "metafile.json");

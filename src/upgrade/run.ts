@@ -499,7 +499,10 @@ async function runUpgrade(
       ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}),
     }));
   }
-  const head = await headCommit(repo);
+  // HEAD before anything is written, recorded only when the upgrade can stop for a person (a conflict, a kept
+  // file, a test command that may fail): a clean upgrade does not start git for it.
+  const mayStop = conflicts.length > 0 || keptNeedsPerson || (verify && verifyCommands.length > 0);
+  const head = mayStop ? await headCommit(repo) : undefined;
   const blobs = await storeBlobs(repo, update);
   // Last moment to stop: after this the working tree changes in one synchronous step.
   assertNotInterrupted();
@@ -540,7 +543,7 @@ async function runUpgrade(
   if (options.commit && merged && (complete || options.commitOnFailure)) {
     commit = await commitAll(repo, message, rootPathsOf([...changes.writes.keys(), ...changes.deletes]));
   }
-  if (!commit && !complete && locked) {
+  if (!commit && !complete && locked && head !== undefined) {
     const touched = [...changes.writes.keys(), ...changes.deletes];
     saveInProgress(locked.repository, {
       template: service.template,

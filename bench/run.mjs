@@ -55,7 +55,7 @@ if (opts.help) {
   --warmup N              untimed runs per command first (default 1)
   --upgrade-sizes 60,600  sizes at which to time \`paved upgrade\` 1.0.0 -> 2.0.0 (needs a git service per run)
   --doctor-tracked N      also time doctor on a service with N extra tracked files (0 = skip; default 10000)
-  --only a,b              only these commands: node, version, help, baseline, new, doctor, upgrade
+  --only a,b              only these commands: node, version, help, baseline, new, gitonly, doctor, upgrade
   --out DIR               where to build templates and outputs (default: a new dir under the OS temp dir)
   --before DIR            also time another paved checkout (e.g. an older commit, built) as "[before]" rows
   --json FILE             also write every sample as JSON
@@ -125,13 +125,13 @@ function run(command, args, { cwd = work, expect = [0], quiet = false } = {}) {
 
 let sampleNo = 0;
 /** One timed run: wall time around the spawn, peak RSS of the child from /usr/bin/time, CPU time from perf. */
-function timeOnce(argv, expect) {
+function timeOnce(argv, expect, env = {}) {
   const rssFile = path.join(work, `rss-${sampleNo}.txt`);
   const cpuFile = path.join(work, `cpu-${sampleNo++}.txt`);
   const measured = hasPerf ? ["perf", "stat", "-x,", "-e", "task-clock", "-o", cpuFile, "--", ...argv] : argv;
   const [command, args] = hasTime ? [TIME, ["-f", "%M", "-o", rssFile, ...measured]] : [measured[0], measured.slice(1)];
   const t0 = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd: work, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, { cwd: work, env: { ...gitEnv, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (!expect.includes(result.status)) {
     throw new Error(
@@ -262,12 +262,34 @@ function benchesFor(size, srcRoot, outDir) {
     label: "paved new --no-install --no-git",
     argv: (i) => pavedNew(srcRoot, path.join(outDir, `new-${i}`), "1.0.0", "--no-install", "--no-git", "--quiet"),
   });
+  // What a first run (or a read-only install) pays: no compile cache (bin/paved.js), so V8 compiles paved's code.
+  if (size === sizes[0]) {
+    list.push({
+      name: "new",
+      variant: "cold",
+      label: "paved new --no-install --no-git (no compile cache)",
+      env: { PAVED_COMPILE_CACHE: "0" },
+      argv: (i) => pavedNew(srcRoot, path.join(outDir, `new-cold-${i}`), "1.0.0", "--no-install", "--no-git", "--quiet"),
+    });
+  }
   // The default job, the one users feel: git init and the first commit included.
   list.push({
     name: "new",
     variant: "git",
     label: "paved new --no-install (with git)",
     argv: (i) => pavedNew(srcRoot, path.join(outDir, `new-git-${i}`), "1.0.0", "--no-install", "--quiet"),
+  });
+  // git alone doing what `paved new` has it do (init, add, commit) on a copy of paved's output made untimed: the
+  // floor under the git cost of `paved new`.
+  list.push({
+    name: "gitonly",
+    label: "git init + add + commit alone (same files)",
+    prepare: (i) => cpSync(path.join(work, `check-${size}-paved`), path.join(outDir, `git-only-${i}`), { recursive: true }),
+    argv: (i) => {
+      const dir = path.join(outDir, `git-only-${i}`);
+      const git = `git -C '${dir}'`;
+      return ["sh", "-c", `${git} init -q && ${git} add --all && ${git} -c maintenance.auto=false commit -q --no-verify --no-gpg-sign -m x`];
+    },
   });
   if (hasDoctor) {
     const service = path.join(outDir, "doctor-service");
@@ -336,7 +358,7 @@ try {
       for (const bench of benches) {
         const id = i < 0 ? `w${-i}` : String(i);
         bench.prepare?.(id);
-        const sample = timeOnce(bench.argv(id), bench.expect ?? [0]);
+        const sample = timeOnce(bench.argv(id), bench.expect ?? [0], bench.env);
         if (i >= 0) samples.get(bench).push(sample);
       }
       process.stderr.write(i < 0 ? "w" : ".");
@@ -458,6 +480,14 @@ if (tracked) {
   lines.push("");
   lines.push(
     `doctor with ${opts["doctor-tracked"]} extra tracked files: ${fmt(tracked.medianMs)} ms vs ${fmt(plain?.medianMs)} ms without them.`,
+  );
+}
+for (const size of sizes) {
+  const alone = find(size, "gitonly");
+  if (!alone) continue;
+  lines.push("");
+  lines.push(
+    `git alone (init, add, commit of the same ${alone.files} files, from a shell): ${fmt(alone.medianMs)} ms, ${fmt(alone.medianCpuMs)} ms CPU: the floor under the git cost of \`paved new\` at ${size} files.`,
   );
 }
 

@@ -61,6 +61,17 @@ const zodEnglishOnlyPlugin = {
   },
 };
 
+/** Commander's node:child_process, loaded on first use (scripts/lazy-child-process.cjs says why). */
+const lazyChildProcessPlugin = {
+  name: "lazy-child-process",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(root, "scripts", "lazy-child-process.cjs") };
+    });
+  },
+};
+
 const result = await build({
   entryPoints,
   outbase: src,
@@ -107,7 +118,7 @@ const cli = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin],
+  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin, lazyChildProcessPlugin],
 });
 Object.assign(result.metafile.outputs, cli.metafile.outputs);
 // bin/paved.js runs the file through vm.Script with a code cache, where an import() failed (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).

@@ -1,3 +1,4 @@
+import { monotonicMs } from "./clock.js";
 import { CommandSyntaxError, splitCommand } from "./command-words.js";
 import { UserError, Interrupted } from "./errors.js";
 import { interruptSignal, interruptedBy, trackChild } from "./fs/cleanup.js";
@@ -116,7 +117,7 @@ export async function runCommand(
   options: RunCommandOptions,
 ): Promise<{ step: StepReport; failure?: StepFailure }> {
   const { execa } = await import("execa");
-  const started = performance.now();
+  const started = monotonicMs();
   const captured = options.output === "stderr" ? undefined : options.output;
   const lines: string[] = [];
   try {
@@ -148,7 +149,7 @@ export async function runCommand(
       command: command.display,
       ok: !ran.failed,
       exitCode: ran.exitCode ?? null,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(monotonicMs() - started),
     };
     if (step.ok) return { step };
     const why = ran.timedOut

@@ -1,3 +1,4 @@
+import { monotonicMs } from "../clock.js";
 import { lstatSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -63,7 +64,7 @@ export interface NewDependencies {
 }
 
 export async function newCommand(template: string, dir: string | undefined, rawOptions: unknown, deps: NewDependencies): Promise<void> {
-  const started = performance.now();
+  const started = monotonicMs();
   const options = parseCommandOptions(newOptionsSchema, rawOptions, "new");
   const { out } = deps;
   if (options.remote && !options.git) {
@@ -274,7 +275,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
     );
   const gitlabInclude = inRepo ? gitlabIncludeAdvice(inRepo.top, rootFiles) : undefined;
 
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (monotonicMs() - started) / 1000;
   const missingLock = lockfileResult?.missing ?? [];
   const nextSteps = [
     ...(gitlabInclude

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -112,7 +111,8 @@ export function createEntry(full: string, entry: FileEntry, exactMode = false): 
 
 /** A temporary name beside `full` that no repository can predict (so none can plant a file or link there). */
 export function tempPathBeside(full: string): string {
-  return path.join(path.dirname(full), `.paved-tmp-${randomBytes(12).toString("hex")}`);
+  // node:crypto on first use: `paved new` (which only creates files) never loads it.
+  return path.join(path.dirname(full), `.paved-tmp-${process.getBuiltinModule("node:crypto").randomBytes(12).toString("hex")}`);
 }
 
 /** Write `entry` to `relative` under root, replacing a file or symlink there (never writing through it). */

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   lstatSync,
   mkdirSync,
@@ -115,7 +114,7 @@ function heldByLiveRun(root: string): boolean {
 function removeIfStale(root: string): void {
   const holder = stagingHolder(root);
   if (heldByLiveRun(root)) return;
-  const grave = `${root}.stale-${randomBytes(6).toString("hex")}`;
+  const grave = `${root}.stale-${staleSuffix()}`;
   try {
     renameSync(root, grave);
   } catch {
@@ -206,7 +205,7 @@ export function createStaging(target: string): Staging {
     // and another run's staging directory can be renamed onto an empty one (rename(2) replaces it), after which
     // this removal fails half-way (ENOTEMPTY) or removes the other run's. A `.stale-` name the next run clears if
     // this process dies mid-removal.
-    const grave = `${root}.stale-${randomBytes(6).toString("hex")}`;
+    const grave = `${root}.stale-${staleSuffix()}`;
     try {
       renameSync(root, grave);
     } catch (error) {
@@ -240,4 +239,13 @@ export function createStaging(target: string): Staging {
       discard();
     },
   };
+}
+
+/**
+ * A name for a staging folder set aside: unique, not secret (nothing is ever followed through it; a rename onto
+ * something in the way fails, and the folder is then removed where it is). Math.random, not node:crypto: loading
+ * that was a noticeable part of a `paved new`, which sets its staging folder aside every time.
+ */
+function staleSuffix(): string {
+  return `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
 }

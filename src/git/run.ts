@@ -1,7 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
 import { Interrupted, UserError } from "../errors.js";
 import { interruptSignal, interruptedBy, trackChild } from "../fs/cleanup.js";
 import { redactUrls } from "../redact.js";
+
+/**
+ * node:child_process on first use: loading it (with net, stream and dgram) is a noticeable part of a start-up,
+ * and `paved new --no-git` or `paved --help` start no git.
+ */
+const childProcess = () => process.getBuiltinModule("node:child_process");
 
 /** Stop if paved was interrupted (the signal handler cleans up; nothing more may be changed). */
 export function assertNotInterrupted(): void {
@@ -52,7 +57,7 @@ export async function tryGit(
   assertNotInterrupted();
   const result = await trackChild(
     new Promise<{ stdout: string; stderr: string; exitCode: number | null; started: boolean; errno?: string }>((resolve) => {
-      const child = spawn("git", args, {
+      const child = childProcess().spawn("git", args, {
         cwd,
         env: env ? { ...process.env, ...env } : process.env,
         stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
@@ -102,7 +107,7 @@ export async function runGit(cwd: string, args: readonly string[], input?: strin
  * update inside the atomic apply, where no signal handler may interleave). A failure is a UserError quoting git.
  */
 export function runGitSync(cwd: string, args: readonly string[], input?: string): string {
-  const result = spawnSync("git", args, { cwd, encoding: "utf8", ...(input !== undefined ? { input } : {}) });
+  const result = childProcess().spawnSync("git", args, { cwd, encoding: "utf8", ...(input !== undefined ? { input } : {}) });
   if (result.error || result.status !== 0) {
     throw gitFailure(
       cwd,
@@ -119,7 +124,7 @@ export function runGitSync(cwd: string, args: readonly string[], input?: string)
  * (doctor reads what it can: a directory outside git is walked instead).
  */
 export function gitPathsSync(cwd: string, args: readonly string[]): string[] | undefined {
-  const result = spawnSync("git", args, { cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  const result = childProcess().spawnSync("git", args, { cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
   if (result.error || result.status !== 0) return undefined;
   return result.stdout.toString("utf8").split("\0").filter(Boolean);
 }

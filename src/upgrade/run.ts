@@ -1,3 +1,4 @@
+import { monotonicMs } from "../clock.js";
 import { mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -195,7 +196,7 @@ async function runUpgrade(
   locked: Locked | undefined,
 ): Promise<void> {
   const journal = locked?.journal;
-  const started = performance.now();
+  const started = monotonicMs();
   const { out } = deps;
   const shown = displayPath(target) || ".";
   if (journal) {
@@ -407,10 +408,10 @@ async function runUpgrade(
   if (lockfileDue)
     assertTrusted([lockfile.command], trusted, `refreshing the lockfile after upgrading to ${service.template} ${to}`, source.id);
   if (lockfileDue && conflicts.length === 0 && !options.dryRun) {
-    const lockStarted = performance.now();
+    const lockStarted = monotonicMs();
     out.info(out.c.dim(`refreshing ${lockfile.files.join(", ")}:`));
     const refreshed = await refreshLockfile(lockfile, finalTree, (line) => out.info(out.c.dim(line)));
-    lockfileMs = Math.round(performance.now() - lockStarted);
+    lockfileMs = Math.round(monotonicMs() - lockStarted);
     finalTree = refreshed.tree;
     lockfileChanged = refreshed.changed;
   }
@@ -560,7 +561,7 @@ async function runUpgrade(
       touched: originalsOf(touched, ours),
     });
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (monotonicMs() - started) / 1000;
   out.result({
     ok: complete,
     ...summary,

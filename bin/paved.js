@@ -76,7 +76,13 @@ function writeCache(file, compiled) {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(temporary, compiled.createCachedData(), { flag: "wx", mode: 0o644 });
+    // Opened before the cache is made: where it cannot be written, making it (a few ms) is not paid for.
+    const fd = openSync(temporary, "wx", 0o644);
+    try {
+      writeFileSync(fd, compiled.createCachedData());
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temporary, file);
   } catch {
     // A read-only install, a full disk: run without a cache.

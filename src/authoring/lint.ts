@@ -422,16 +422,18 @@ function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number
 
 function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
-  const message = error instanceof Error ? error.message : String(error);
+  // The finding names the file itself, so it takes the bare reason where the error's location is a field.
+  const located = error instanceof UserError && error.fields.file !== undefined && error.fields.line === undefined;
+  const message = located ? error.reason : error instanceof Error ? error.message : String(error);
   if (error instanceof UserError && error.code === "unsafe-path") {
     return {
       rule: "render/unsafe-path",
       file,
-      message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"),
+      message: located ? message : message.replace(/^.*?: (the path|symlink|renders to)/, "$1"),
       hint: "paths must stay inside the generated repository",
     };
   }
-  return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };
+  return { rule: "render/error", file, message: located ? message : message.replace(/^[^:]*: /, "") };
 }
 
 function checkGlobs(template: TemplateDir, manifest: Manifest, renderedPaths: ReadonlySet<string>, findings: LintFinding[]): void {

@@ -29,7 +29,8 @@ export async function readTemplateDir(dirArg: string): Promise<TemplateDir> {
     (s) => s.isDirectory(),
     () => false,
   );
-  if (!isDir) throw new UserError("no such directory", { hint: "pass the directory that holds template.yaml and files/", fields: { file: dirArg } });
+  if (!isDir)
+    throw new UserError("no such directory", { hint: "pass the directory that holds template.yaml and files/", fields: { file: dirArg } });
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const text = await readFile(manifestPath, "utf8").catch(() => {
     throw new UserError(`no ${MANIFEST_FILE}`, {

@@ -267,14 +267,11 @@ function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => str
     for (let i = 1; i < segments.length; i++) {
       const folder = segments.slice(0, i).join("/");
       if (links.has(folder)) {
-        throw new UserError(
-          `renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`,
-          {
-            code: "unsafe-path",
-            fields: { file: shownOf(target) },
-            hint: "make the file's folder differ from every symlink's name for every set of answers",
-          },
-        );
+        throw new UserError(`renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`, {
+          code: "unsafe-path",
+          fields: { file: shownOf(target) },
+          hint: "make the file's folder differ from every symlink's name for every set of answers",
+        });
       }
     }
   }

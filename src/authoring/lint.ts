@@ -380,14 +380,15 @@ async function renderAnswerSets(
       const context = { ...answers, paved: set.meta };
       try {
         compileTemplate(text)(context);
-        if (raw !== undefined) normalizeCommand(raw, { context, where: field });
+        if (raw !== undefined) normalizeCommand(raw, { context, where: { file: MANIFEST, field } });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         record({
           rule: "render/error",
           file: MANIFEST,
           ...(line ? { line } : {}),
-          message: error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
+          // The finding names template.yaml itself; a UserError's reason starts with the field.
+          message: error instanceof UserError ? error.reason : `${field}: ${message.split("\n")[0]}`,
         });
       }
     }

@@ -84,6 +84,25 @@ describe("a template's refusal carries its file as fields.file (--json)", () => 
     });
   });
 
+  it("a next step or hook command that does not render: template.yaml, the field leads the reason", async () => {
+    const unknown = world({ manifest: { ...nameQuestion, nextSteps: ["run {{nme}}"] } });
+    expect(await refusal(newEvil(["--set", "name=a"]), unknown.root)).toEqual({
+      // `:1` is the line within the step's text, not a line of template.yaml: it stays in the reason.
+      message: "src/evil/1.0.0/template.yaml: nextSteps[0]:1: {{nme}} is not defined (no question or value of that name)",
+      hint: expect.any(String),
+      code: "template-unknown-variable",
+      fields: { file: "src/evil/1.0.0/template.yaml", variable: "nme" },
+    });
+    const block = world({ manifest: { ...nameQuestion, hooks: { postCreate: [{ run: "echo {{#if name}}x{{/if}}", shell: true }] } } });
+    expect(await refusal(newEvil(["--set", "name=a", "--trust"]), block.root)).toEqual({
+      message:
+        "src/evil/1.0.0/template.yaml: hooks.postCreate[0]: a shell command may hold {{answers}} but not blocks such as {{#if}}: their text would reach the shell unquoted",
+      hint: expect.any(String),
+      code: "template-syntax",
+      fields: { file: "src/evil/1.0.0/template.yaml" },
+    });
+  });
+
   it("a recorded source that is gone: .paved.yml", async () => {
     const w = world({ files: { "a.txt": "a" } });
     const made = await runCli(newEvil(), { cwd: w.root });

@@ -159,7 +159,7 @@ export function userConfigFile(env: NodeJS.ProcessEnv = process.env): string {
 
 export function readConfigFile(file: string): ConfigFile {
   const text = readConfigText(file, file, ALL_FIELDS_FIX);
-  if (text === undefined) throw new UserError(`${file}: cannot read: it is gone`, { hint: "fix its permissions or remove it" });
+  if (text === undefined) throw new UserError("cannot read: it is gone", { hint: "fix its permissions or remove it", fields: { file } });
   const data = parseConfigText(text, file, ALL_FIELDS_FIX) ?? {};
   const result = configFileSchema.safeParse(data);
   if (result.success) return result.data;
@@ -429,11 +429,17 @@ export function builtinCliRenderMeta(): CliRenderMeta {
   return cliRenderMetaOf(ownCliSpec());
 }
 
+/** Where a configured default is set, as error fields take it: the file, and the field within it. */
+export interface DefaultOrigin {
+  file: string;
+  field: string;
+}
+
 /** A template's questions with the config's `defaults` in place of the manifest's, and where each came from. */
 export interface ConfiguredQuestions<Q> {
   questions: Q[];
-  /** Question name -> `<file>: defaults.<template>.<question>`, for messages. */
-  origins: Map<string, string>;
+  /** Question name -> where its default is set: the config file and `defaults.<template>.<question>`. */
+  origins: Map<string, DefaultOrigin>;
   /** `defaults.<template>.<name>` entries this version has no question for (said as a warning). */
   unused: string[];
 }
@@ -444,11 +450,11 @@ export function withConfiguredDefaults<Q extends { name: string; default?: unkno
   config: Pick<EffectiveConfig, "defaults">,
 ): ConfiguredQuestions<Q> {
   const configured = config.defaults[template] ?? {};
-  const origins = new Map<string, string>();
+  const origins = new Map<string, DefaultOrigin>();
   const out = questions.map((q) => {
     const entry = configured[q.name];
     if (!entry) return q;
-    origins.set(q.name, `${entry.from}: defaults.${template}.${q.name}`);
+    origins.set(q.name, { file: entry.from, field: `defaults.${template}.${q.name}` });
     return { ...q, default: entry.value };
   });
   const names = new Set(questions.map((q) => q.name));

@@ -3,7 +3,7 @@ import { CommandSyntaxError, splitCommand } from "./command-words.js";
 import { UserError, Interrupted } from "./errors.js";
 import { interruptSignal, interruptedBy, trackChild } from "./fs/cleanup.js";
 import { toShellWord } from "./render/escape.js";
-import { renderManifestText, renderShellCommand } from "./render/manifest-text.js";
+import { type ManifestField, renderManifestText, renderShellCommand } from "./render/manifest-text.js";
 import type { RawCommand } from "./templates/manifest.js";
 import { escapeControlChars } from "./terminal-text.js";
 
@@ -19,10 +19,10 @@ export interface HookCommand {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 
-/** Answers to render a command with; `where` names the command in errors (`template.yaml: hooks.postCreate[0]`). */
+/** Answers to render a command with; `where` names the command in errors (template.yaml, `hooks.postCreate[0]`). */
 export interface CommandRendering {
   context: Record<string, unknown>;
-  where: string;
+  where: ManifestField;
 }
 
 /** A word as a shell would need it to mean the same single argument (for showing a command). */
@@ -50,8 +50,9 @@ export function normalizeCommand(raw: RawCommand, rendering?: CommandRendering):
     words = Array.isArray(spec.run) ? spec.run : splitCommand(spec.run);
   } catch (error) {
     if (!(error instanceof CommandSyntaxError)) throw error;
-    throw new UserError(`${rendering?.where ?? "a command"}: ${JSON.stringify(spec.run)}: ${error.message}`, {
+    throw new UserError(`${rendering?.where.field ?? "a command"}: ${JSON.stringify(spec.run)}: ${error.message}`, {
       hint: "close the quote, or write the command as a list of words (run: [cmd, arg])",
+      ...(rendering ? { fields: { file: rendering.where.file } } : {}),
     });
   }
   if (rendering) words = words.map((w) => (w.includes("{{") ? renderManifestText(w, rendering.context, rendering.where) : w));
@@ -60,8 +61,8 @@ export function normalizeCommand(raw: RawCommand, rendering?: CommandRendering):
 }
 
 /** A manifest's list of commands (`hooks.postCreate`), rendered with the answers; `where` names the list. */
-export function renderCommands(raws: readonly RawCommand[], context: Record<string, unknown>, where: string): HookCommand[] {
-  return raws.map((raw, i) => normalizeCommand(raw, { context, where: `${where}[${i}]` }));
+export function renderCommands(raws: readonly RawCommand[], context: Record<string, unknown>, where: ManifestField): HookCommand[] {
+  return raws.map((raw, i) => normalizeCommand(raw, { context, where: { file: where.file, field: `${where.field}[${i}]` } }));
 }
 
 /** A command as shown to a person: one line, control characters escaped (see terminal-text.ts). */

@@ -1,4 +1,4 @@
-import type { CliRenderMeta } from "../config.js";
+import type { CliRenderMeta, DefaultOrigin } from "../config.js";
 import { UserError } from "../errors.js";
 import { compileTemplate } from "../render/handlebars.js";
 import type { Question } from "../templates/manifest.js";
@@ -67,7 +67,7 @@ export interface ResolveAnswersInput {
    */
   fromRecord?: boolean;
   /** Questions whose default comes from a config file's `defaults`: where, for messages (`<file>: defaults.service.repository`). */
-  defaultOrigins?: ReadonlyMap<string, string>;
+  defaultOrigins?: ReadonlyMap<string, DefaultOrigin>;
 }
 
 export interface ResolvedAnswers {
@@ -211,19 +211,20 @@ export function defaultFor(
   answers: Answers,
   meta: RenderMeta,
   manifestFile: string,
-  configuredAt?: string,
+  configuredAt?: DefaultOrigin,
 ): AnswerValue | undefined {
   if (q.default === undefined) return undefined;
-  const where = configuredAt ?? `${manifestFile}: questions.${q.name}.default`;
-  const fix = configuredAt ? `fix it in ${configuredAt.split(": ")[0]}` : "the template's author must fix the default";
+  const { file, field } = configuredAt ?? { file: manifestFile, field: `questions.${q.name}.default` };
+  const fields = { file, variable: q.name };
+  const fix = configuredAt ? `fix it in ${configuredAt.file}` : "the template's author must fix the default";
   let raw: unknown = q.default;
   if (typeof raw === "string" && raw.includes("{{")) {
     try {
       raw = compileTemplate(raw)({ ...answers, paved: pavedScope(meta) });
     } catch (error) {
-      throw new UserError(`${configuredAt ? where : `questions.${q.name}.default`}: ${(error as Error).message.split("\n")[0]}`, {
+      throw new UserError(`${field}: ${(error as Error).message.split("\n")[0]}`, {
         hint: `a default may only use answers to earlier questions and {{paved.dirName}}; ${fix}`,
-        ...(configuredAt ? {} : { fields: { file: manifestFile, variable: q.name } }),
+        fields,
       });
     }
     if (raw === "") return undefined;
@@ -231,10 +232,7 @@ export function defaultFor(
   try {
     return coerceAnswer(q, raw);
   } catch (error) {
-    throw new UserError(`${configuredAt ? where : `questions.${q.name}.default`} ${display(raw)} ${(error as Error).message}`, {
-      hint: fix,
-      ...(configuredAt ? {} : { fields: { file: manifestFile, variable: q.name } }),
-    });
+    throw new UserError(`${field} ${display(raw)} ${(error as Error).message}`, { hint: fix, fields });
   }
 }
 
@@ -296,7 +294,11 @@ export async function resolveAnswers(input: ResolveAnswersInput): Promise<Resolv
         value = fallback;
         const verdict = validateAnswer(q, value);
         if (verdict !== true && configuredAt)
-          throw new UserError(`${configuredAt}: ${display(value)} for ${q.name}: ${verdict}`, { hint: `fix it there, or ${setHint(q)}` });
+          throw new UserError(`${configuredAt.field}: ${display(value)} for ${q.name}: ${verdict}`, {
+            hint: `fix it there, or ${setHint(q)}`,
+            code: "invalid-answer",
+            fields: { file: configuredAt.file, variable: q.name },
+          });
         if (verdict !== true) throw invalidAnswer(q, { value, origin: "default" }, verdict);
       } else if (q.required) {
         throw new UserError(`missing answer for "${q.name}" (${q.message}) and no terminal to ask on`, {

@@ -226,7 +226,10 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
   // With only pre-releases, the newest of them: a preview of a template that has not released yet.
   const to = wanted ?? latestRelease(versions) ?? latestVersion(versions, { prerelease: true });
   if (to === undefined)
-    throw new UserError(`${input.templateDir}: ${template} has no versions`, { hint: "add a <version>/template.yaml folder" });
+    throw new UserError(`${template} has no versions`, {
+      hint: "add a <version>/template.yaml folder",
+      fields: { file: input.templateDir },
+    });
   // Every version loads (and fails) here, once, rather than in each service's row.
   await Promise.all(versions.filter((v) => semver.lte(v, to)).map((v) => source.loadVersion(template, v)));
 

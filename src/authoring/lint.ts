@@ -380,14 +380,15 @@ async function renderAnswerSets(
       const context = { ...answers, paved: set.meta };
       try {
         compileTemplate(text)(context);
-        if (raw !== undefined) normalizeCommand(raw, { context, where: field });
+        if (raw !== undefined) normalizeCommand(raw, { context, where: { file: MANIFEST, field } });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         record({
           rule: "render/error",
           file: MANIFEST,
           ...(line ? { line } : {}),
-          message: error instanceof UserError ? message : `${field}: ${message.split("\n")[0]}`,
+          // The finding names template.yaml itself; a UserError's reason starts with the field.
+          message: error instanceof UserError ? error.reason : `${field}: ${message.split("\n")[0]}`,
         });
       }
     }
@@ -422,16 +423,18 @@ function manifestTexts(manifest: Manifest): Array<{ where: Array<string | number
 
 function renderFinding(sourcePath: string, error: unknown): LintFinding {
   const file = `files/${sourcePath}`;
-  const message = error instanceof Error ? error.message : String(error);
+  // The finding names the file itself, so it takes the bare reason where the error's location is a field.
+  const located = error instanceof UserError && error.fields.file !== undefined && error.fields.line === undefined;
+  const message = located ? error.reason : error instanceof Error ? error.message : String(error);
   if (error instanceof UserError && error.code === "unsafe-path") {
     return {
       rule: "render/unsafe-path",
       file,
-      message: message.replace(/^.*?: (the path|symlink|renders to)/, "$1"),
+      message: located ? message : message.replace(/^.*?: (the path|symlink|renders to)/, "$1"),
       hint: "paths must stay inside the generated repository",
     };
   }
-  return { rule: "render/error", file, message: message.replace(/^[^:]*: /, "") };
+  return { rule: "render/error", file, message: located ? message : message.replace(/^[^:]*: /, "") };
 }
 
 function checkGlobs(template: TemplateDir, manifest: Manifest, renderedPaths: ReadonlySet<string>, findings: LintFinding[]): void {

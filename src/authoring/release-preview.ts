@@ -88,7 +88,8 @@ export interface ReleaseDiff {
 export async function openTemplateVersions(dir: string): Promise<{ source: TemplateSource; template: string }> {
   const resolved = path.resolve(dir);
   if (!existsSync(resolved))
-    throw new UserError(`${dir}: no such directory`, {
+    throw new UserError("no such directory", {
+      fields: { file: dir },
       hint: "pass a template's folder of versions (e.g. templates/service) or a template repository",
     });
   const children = readdirSync(resolved, { withFileTypes: true }).filter((e) => e.isDirectory());
@@ -100,7 +101,8 @@ export async function openTemplateVersions(dir: string): Promise<{ source: Templ
   const source = await openSource(dir);
   const templates = await source.listTemplates();
   if (templates.length !== 1) {
-    throw new UserError(`${dir}: holds ${templates.length === 0 ? "no template" : `several templates (${templates.join(", ")})`}`, {
+    throw new UserError(`holds ${templates.length === 0 ? "no template" : `several templates (${templates.join(", ")})`}`, {
+      fields: { file: dir },
       hint: `pass one template's folder of versions${templates[0] ? `, e.g. ${path.join(dir, templates[0])}` : ""}`,
     });
   }

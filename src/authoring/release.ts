@@ -74,15 +74,17 @@ export function readReleaseLock(dir: string): ReleaseLock | undefined {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`, {
+    throw new UserError(`not valid JSON (${(error as Error).message})`, {
       hint: "restore it from git; `paved template release` writes it",
+      fields: { file },
     });
   }
   const parsed = lockSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UserError(`${file}: ${issue.path.join(".")}: ${describeIssue(issue)}`, {
+    throw new UserError(`${issue.path.join(".")}: ${describeIssue(issue)}`, {
       hint: "restore it from git; `paved template release` writes it",
+      fields: { file },
     });
   }
   return parsed.data;
@@ -172,14 +174,16 @@ export async function releaseVersion(dirArg: string, version: string, options: R
   }
   const versions = versionFolders(dir);
   if (versions.length === 0) {
-    throw new UserError(`${dirArg}: no version folders (<version>/template.yaml)`, {
+    throw new UserError("no version folders (<version>/template.yaml)", {
+      fields: { file: dirArg },
       hint: "pass the directory that holds one folder per version, e.g. templates/service",
     });
   }
   // The newest folder, pre-releases included: a new version goes above every version there is.
   const latest = latestVersion(versions, { prerelease: true })!;
   if (versions.includes(version)) {
-    throw new UserError(`${dirArg}: version ${version} exists already`, {
+    throw new UserError(`version ${version} exists already`, {
+      fields: { file: dirArg },
       hint: "release the next version, e.g. " + semver.inc(latest, "minor"),
     });
   }
@@ -228,10 +232,10 @@ export async function releaseVersion(dirArg: string, version: string, options: R
  * The copied manifest with the new version's fields. Only those values' text is replaced (located through
  * the parsed document): comments, quoting and flow styles elsewhere stay byte for byte.
  */
-export function nextManifest(text: string, version: string, released: string, where: string): string {
+export function nextManifest(text: string, version: string, released: string, file: string): string {
   const doc = parseDocument(text);
   if (doc.errors.length > 0 || !isMap(doc.contents)) {
-    throw new UserError(`${where}: ${doc.errors[0]?.message.split("\n")[0] ?? "not a mapping"}`, { hint: "fix the YAML syntax" });
+    throw new UserError(doc.errors[0]?.message.split("\n")[0] ?? "not a mapping", { hint: "fix the YAML syntax", fields: { file } });
   }
   const values: Record<string, string> = { version, released, changelog: '""', actions: "[]", migrations: "[]" };
   const edits: Array<{ start: number; end: number; text: string }> = [];
@@ -248,7 +252,7 @@ export function nextManifest(text: string, version: string, released: string, wh
   }
   const manifest = doc.contents as YAMLMap;
   if (!manifest.has("version"))
-    throw new UserError(`${where}: no version field`, { hint: "the latest version's template.yaml must have a version" });
+    throw new UserError("no version field", { hint: "the latest version's template.yaml must have a version", fields: { file } });
   let out = text;
   for (const edit of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
   if (!manifest.has("released")) out = out.replace(/^(version:.*)$/m, `$1\nreleased: ${released}`);

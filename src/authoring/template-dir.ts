@@ -29,10 +29,12 @@ export async function readTemplateDir(dirArg: string): Promise<TemplateDir> {
     (s) => s.isDirectory(),
     () => false,
   );
-  if (!isDir) throw new UserError(`${dirArg}: no such directory`, { hint: "pass the directory that holds template.yaml and files/" });
+  if (!isDir)
+    throw new UserError("no such directory", { hint: "pass the directory that holds template.yaml and files/", fields: { file: dirArg } });
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const text = await readFile(manifestPath, "utf8").catch(() => {
-    throw new UserError(`${dirArg}: no ${MANIFEST_FILE}`, {
+    throw new UserError(`no ${MANIFEST_FILE}`, {
+      fields: { file: dirArg },
       hint: "pass the directory that holds template.yaml and files/, or create one with `paved template new`",
     });
   });

@@ -106,7 +106,7 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
         // Rendered with the example's answers, as `paved upgrade --verify` renders them in a service.
         const context = { ...answers, paved: set.meta };
         commands = manifest.test
-          .map((c, i) => normalizeCommand(c, { context, where: `template.yaml: test[${i}]` }))
+          .map((c, i) => normalizeCommand(c, { context, where: { file: "template.yaml", field: `test[${i}]` } }))
           .filter((c) => options.install || !c.install);
         const tree = new Map(rendered.tree);
         tree.set(

@@ -138,7 +138,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   // Everything the manifest says is rendered before anything is written: a broken next step or hook
   // command is the template's mistake (exit 2), never a half-made repository.
   const context = { ...answers, paved: meta };
-  const hooks = renderCommands(version.manifest.hooks.postCreate, context, `${manifestFile}: hooks.postCreate`).filter(
+  const hooks = renderCommands(version.manifest.hooks.postCreate, context, { file: manifestFile, field: "hooks.postCreate" }).filter(
     (h) => options.install || !h.install,
   );
   // CI and the image install with `npm ci`, so the lockfile must exist: created when the hooks left it missing.
@@ -157,7 +157,7 @@ export async function newCommand(template: string, dir: string | undefined, rawO
   );
   // A step that renders empty does not apply here (e.g. `git remote add` for a service inside an existing repository).
   const templateSteps = version.manifest.nextSteps
-    .map((step, i) => renderManifestText(step, context, `${manifestFile}: nextSteps[${i}]`))
+    .map((step, i) => renderManifestText(step, context, { file: manifestFile, field: `nextSteps[${i}]` }))
     .filter((step) => step.trim() !== "");
 
   const { tree, root: rootTree, rootFiles } = renderServiceTree(version, answers, meta, target, inRepo?.path ?? "");

@@ -3,15 +3,36 @@ import { toShellWord } from "./escape.js";
 import { compileTemplate, handlebars } from "./handlebars.js";
 import { renderError } from "./render.js";
 
+/** Where a string of template.yaml is: the file as shown to the user, and its field (`nextSteps[0]`). */
+export interface ManifestField {
+  file: string;
+  field: string;
+}
+
+/**
+ * A render error of a manifest string, located by data: `fields.file` is template.yaml and the field leads the
+ * reason (`nextSteps[0]: ...`; with the line within the string, `nextSteps[0]:2: ...`, not a line of the file).
+ */
+function fieldRenderError(where: ManifestField, error: unknown, source?: string): UserError {
+  const located = renderError(where.field, error, source);
+  const { line, file: _field, ...about } = located.fields;
+  return new UserError(`${where.field}${line === undefined ? "" : `:${line}`}: ${located.reason}`, {
+    hint: located.hint,
+    code: located.code,
+    exitCode: located.exitCode,
+    fields: { ...about, file: where.file },
+  });
+}
+
 /**
  * A string from template.yaml (a next step, a word of a hook command) rendered with the answers.
- * `where` names it in errors (`.../template.yaml: nextSteps[0]`), which are UserErrors like a file's.
+ * `where` names it in errors, which are UserErrors like a file's.
  */
-export function renderManifestText(source: string, context: unknown, where: string): string {
+export function renderManifestText(source: string, context: unknown, where: ManifestField): string {
   try {
     return compileTemplate(source)(context);
   } catch (error) {
-    throw renderError(where, error, source);
+    throw fieldRenderError(where, error, source);
   }
 }
 
@@ -31,12 +52,12 @@ interface Statement {
  * can never add shell syntax (`{{shell x}}` is already quoted and kept as it is). Blocks (`{{#if}}`) are
  * refused: their text would reach the shell unquoted.
  */
-export function renderShellCommand(source: string, context: unknown, where: string): string {
+export function renderShellCommand(source: string, context: unknown, where: ManifestField): string {
   let body: Statement[];
   try {
     body = (handlebars().parse(source) as unknown as { body: Statement[] }).body;
   } catch (error) {
-    throw renderError(where, error);
+    throw fieldRenderError(where, error);
   }
   const lineStarts = [0];
   for (let i = 0; i < source.length; i++) if (source[i] === "\n") lineStarts.push(i + 1);
@@ -54,9 +75,11 @@ export function renderShellCommand(source: string, context: unknown, where: stri
       out += statement.path?.original === "shell" ? value : toShellWord(value);
     } else {
       throw new UserError(
-        `${where}: a shell command may hold {{answers}} but not blocks such as {{#if}}: their text would reach the shell unquoted`,
+        `${where.field}: a shell command may hold {{answers}} but not blocks such as {{#if}}: their text would reach the shell unquoted`,
         {
           hint: "use a plain (non-shell) command, or one command per case",
+          code: "template-syntax",
+          fields: { file: where.file },
         },
       );
     }

@@ -194,8 +194,9 @@ export function renderTemplate(
       } catch (error) {
         if (error instanceof UnknownAnswerRead) throw error;
         const detail = error instanceof ExpressionError ? error.message : String(error);
-        throw new UserError(`${manifestFile}: files.when["${rule.glob}"]: ${detail}`, {
+        throw new UserError(`files.when["${rule.glob}"]: ${detail}`, {
           hint: "a condition may only use the template's question names",
+          fields: { file: manifestFile },
         });
       }
       if (!include) break;
@@ -206,8 +207,9 @@ export function renderTemplate(
     if (target === undefined) return;
     if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
     if (tree.has(target)) {
-      throw new UserError(`${shown()}: renders to ${target}, which another template file also renders to`, {
+      throw new UserError(`renders to ${target}, which another template file also renders to`, {
         code: "template-collision",
+        fields: { file: shown() },
         hint: "make the file names differ for every set of answers",
       });
     }
@@ -253,8 +255,9 @@ function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => str
   for (const [link, pointsTo] of links) {
     const problem = symlinkProblem(tree, link);
     if (problem) {
-      throw new UserError(`${shownOf(link)}: symlink to ${JSON.stringify(pointsTo)} ${describeSymlinkProblem(problem, "target")}`, {
+      throw new UserError(`symlink to ${JSON.stringify(pointsTo)} ${describeSymlinkProblem(problem, "target")}`, {
         code: "unsafe-path",
+        fields: { file: shownOf(link) },
         hint: "template symlinks must point inside the tree and never into .git",
       });
     }
@@ -264,13 +267,11 @@ function assertRenderedSymlinks(tree: FileTree, shownOf: (target: string) => str
     for (let i = 1; i < segments.length; i++) {
       const folder = segments.slice(0, i).join("/");
       if (links.has(folder)) {
-        throw new UserError(
-          `${shownOf(target)}: renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`,
-          {
-            code: "unsafe-path",
-            hint: "make the file's folder differ from every symlink's name for every set of answers",
-          },
-        );
+        throw new UserError(`renders to ${target}, inside the symlink ${folder}; paved never writes through a symlink`, {
+          code: "unsafe-path",
+          fields: { file: shownOf(target) },
+          hint: "make the file's folder differ from every symlink's name for every set of answers",
+        });
       }
     }
   }

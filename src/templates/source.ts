@@ -167,10 +167,10 @@ export class DirectorySource implements TemplateSource {
     const fix = manifestFix(shown);
     const manifest = parseManifestText(text, shown);
     if (manifest.name !== template) {
-      throw new UserError(`${shown}: name is "${manifest.name}" but the folder is "${template}"`, { hint: fix });
+      throw new UserError(`name is "${manifest.name}" but the folder is "${template}"`, { hint: fix, fields: { file: shown } });
     }
     if (manifest.version !== version) {
-      throw new UserError(`${shown}: version is "${manifest.version}" but the folder is "${version}"`, { hint: fix });
+      throw new UserError(`version is "${manifest.version}" but the folder is "${version}"`, { hint: fix, fields: { file: shown } });
     }
     const filesDir = path.join(dir, "files");
     const hasFiles = await stat(filesDir).then(
@@ -192,12 +192,11 @@ export function assertTemplateSymlinks(files: FileTree, shown: (relative: string
     if (entry.symlink === undefined) continue;
     const problem = symlinkProblem(files, relative);
     if (problem) {
-      throw new UserError(
-        `${shown(relative)}: symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`,
-        {
-          hint: "template symlinks must point inside files/ and never into .git",
-        },
-      );
+      throw new UserError(`symlink to ${JSON.stringify(entry.symlink)} ${describeSymlinkProblem(problem, "template")}`, {
+        code: "unsafe-path",
+        fields: { file: shown(relative) },
+        hint: "template symlinks must point inside files/ and never into .git",
+      });
     }
   }
 }
@@ -397,7 +396,8 @@ export async function openRecordedSource(serviceDir: string, recorded: string, o
   }
   const resolved = path.resolve(serviceDir, recorded);
   if (!existsSync(resolved)) {
-    throw new UserError(`.paved.yml: source ${recorded} (${resolved}) does not exist`, {
+    throw new UserError(`source ${recorded} (${resolved}) does not exist`, {
+      fields: { file: ".paved.yml" },
       hint: "check out the template source there, or pass --source to say where it is now",
     });
   }

@@ -34,7 +34,7 @@ export function migrationCommands(steps: readonly MigrationStep[], rendering?: C
               ...(s.shell !== undefined ? { shell: s.shell } : {}),
               ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
             },
-            rendering && { context: rendering.context, where: `${rendering.where}[${i}].run` },
+            rendering && { context: rendering.context, where: { file: rendering.where.file, field: `${rendering.where.field}[${i}].run` } },
           ),
         ]
       : [],

@@ -332,12 +332,13 @@ async function runUpgrade(
     ...chain[chain.length - 1]!.answers,
     paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() },
   };
-  const verifyCommands = verify ? renderCommands(finalVersion.manifest.test, finalContext, `${manifestFileOf(finalVersion)}: test`) : [];
-  const postUpgrade = renderCommands(
-    finalVersion.manifest.hooks.postUpgrade,
-    finalContext,
-    `${manifestFileOf(finalVersion)}: hooks.postUpgrade`,
-  );
+  const verifyCommands = verify
+    ? renderCommands(finalVersion.manifest.test, finalContext, { file: manifestFileOf(finalVersion), field: "test" })
+    : [];
+  const postUpgrade = renderCommands(finalVersion.manifest.hooks.postUpgrade, finalContext, {
+    file: manifestFileOf(finalVersion),
+    field: "hooks.postUpgrade",
+  });
   const commands = [
     ...chain.slice(1).flatMap((step) =>
       service.version === to
@@ -352,7 +353,7 @@ async function runUpgrade(
                 ...cliRenderMeta(),
               },
             },
-            where: `${manifestFileOf(step.version)}: migrations`,
+            where: { file: manifestFileOf(step.version), field: "migrations" },
           }),
     ),
     ...postUpgrade,

@@ -161,7 +161,7 @@ export async function computeUpgrade(input: ComputeUpgradeInput): Promise<Upgrad
     const records = [...followed.records, ...moved.records];
     const commands = migrationCommands(migrations, {
       context: { ...next.answers, paved: { template, version: to, dirName, ...cliRenderMeta() } },
-      where: `${manifestFile}: migrations`,
+      where: { file: manifestFile, field: "migrations" },
     });
     if (commands.length > 0) {
       if (input.runCommands) {

@@ -106,6 +106,30 @@ describe("paved template release", () => {
     });
   }
 
+  it("a refusal located in a file or folder gives it as fields.file with --json; the one line is built from it", async () => {
+    const dir = versionsDir();
+    const empty = path.join(dir, "1.0.0", "files");
+    writeFiles(dir, { "versions.lock.json": "{ not json" });
+    const cases: Array<[string[], string, RegExp]> = [
+      [[dir, "1.0.0"], dir, /^version 1\.0\.0 exists already$/],
+      [[empty, "1.2.0"], empty, /^no version folders /],
+      [[dir, "1.2.0"], path.join(dir, "versions.lock.json"), /^not valid JSON /],
+    ];
+    for (const [args, file, reason] of cases) {
+      const before = snapshotDir(dir);
+      const json = await runCli(["template", "release", ...args, "--json"]);
+      expect(json.exitCode, json.stdout).toBe(2);
+      const { error } = JSON.parse(json.stdout);
+      expect(error.fields).toEqual({ file });
+      expect(error.message.startsWith(`${file}: `)).toBe(true);
+      expect(error.message.slice(file.length + 2)).toMatch(reason);
+      const human = await runCli(["template", "release", ...args]);
+      expect(human.stderr.split("\n")[0]).toBe(`error: ${error.message}`);
+      expect(human.stderr).not.toMatch(STACK);
+      expect(snapshotDir(dir)).toEqual(before);
+    }
+  });
+
   it("refuses to release on top of a locked version that changed, naming the file", async () => {
     const dir = versionsDir();
     expect((await runCli(["template", "release", dir, "1.2.0"])).exitCode).toBe(0);

@@ -73,6 +73,15 @@ async function expectRefused(w: World, run: () => Promise<{ exitCode?: number; s
   return result;
 }
 
+/** The same refusal with --json: exit 2, nothing written, and the error object (code, fields) from stdout. */
+async function jsonRefusal(w: World, run: () => Promise<{ exitCode?: number; stdout: string }>) {
+  const before = snapshotDir(w.root);
+  const result = await run();
+  expect(result.exitCode, result.stdout).toBe(2);
+  expect(snapshotDir(w.root)).toEqual(before);
+  return JSON.parse(result.stdout).error;
+}
+
 describe("paved config --json: the effective configuration and where each value came from", () => {
   it("project over user over org, PAVED_SOURCE over every file, defaults merged per question, trust from user and org only", async () => {
     const w = world();
@@ -169,6 +178,26 @@ describe("defaults: org answer defaults", () => {
       new RegExp(`${escapeRegExp(w.userFile)}: defaults\\.demo\\.repository: "ftp://team-a" for repository: must be an https URL`),
       /fix it there, or pass --set repository=/,
     );
+    // The config file is data (fields.file), not only text: the one line is built from it.
+    expect(await jsonRefusal(w, () => newDemo(w, ["--trust", "--json"]))).toMatchObject({
+      message: `${w.userFile}: defaults.demo.repository: "ftp://team-a" for repository: must be an https URL`,
+      code: "invalid-answer",
+      fields: { file: w.userFile, variable: "repository" },
+    });
+  });
+
+  it("a default that does not render is refused naming the config file as fields.file", async () => {
+    const w = world();
+    userConfig(w, 'defaults:\n  demo:\n    repository: "https://x/{{#if}}"\n');
+    const human = await expectRefused(
+      w,
+      () => newDemo(w, ["--trust"]),
+      new RegExp(`^error: ${escapeRegExp(w.userFile)}: defaults\\.demo\\.repository: `),
+    );
+    const error = await jsonRefusal(w, () => newDemo(w, ["--trust", "--json"]));
+    expect(error.fields).toEqual({ file: w.userFile, variable: "repository" });
+    expect(human.stderr.split("\n").find((l) => l.startsWith("error: "))).toBe(`error: ${error.message}`);
+    expect(error.hint).toContain(`fix it in ${w.userFile}`);
   });
 
   it("a default for a question the version does not ask is a warning, not a failure", async () => {

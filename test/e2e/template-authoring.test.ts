@@ -71,9 +71,19 @@ describe("paved template new | lint | test", () => {
     );
     expect(String(lint.stdout)).toContain("2 findings");
 
-    const unusable = await runCli(["template", "lint", tempDir()], { env });
+    const empty = tempDir();
+    const unusable = await runCli(["template", "lint", empty], { env });
     expect(unusable.exitCode).toBe(2);
     expect(String(unusable.stderr)).toMatch(/error: .*no template\.yaml/);
+    // The directory is data: --json gives it as fields.file, and the one line is built from it.
+    const json = await runCli(["template", "lint", empty, "--json"], { env });
+    expect(json.exitCode).toBe(2);
+    expect(JSON.parse(String(json.stdout)).error).toMatchObject({ code: "user", fields: { file: empty } });
+    expect(String(unusable.stderr).split("\n")[0]).toBe(`error: ${empty}: no template.yaml`);
+    const missing = path.join(empty, "missing");
+    const gone = await runCli(["template", "lint", missing, "--json"], { env });
+    expect(gone.exitCode).toBe(2);
+    expect(JSON.parse(String(gone.stdout)).error).toMatchObject({ message: `${missing}: no such directory`, fields: { file: missing } });
   });
 
   it("reports a failing test command per example and exits 1", async () => {

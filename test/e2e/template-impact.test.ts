@@ -266,5 +266,14 @@ describe("paved template impact", () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split("\n")[0]).toMatch(/nope: no such directory/);
     expect(result.stderr).not.toMatch(noStack);
+    // The directory is data: --json gives it as fields.file, and the one line is built from it.
+    const json = await runCli(["template", "impact", path.join(source, "nope"), fleet, "--to", "1.1.0", "--json"]);
+    expect(json.exitCode).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({
+      message: `${path.join(source, "nope")}: no such directory`,
+      code: "user",
+      fields: { file: path.join(source, "nope") },
+    });
+    expect(result.stderr.trim().split("\n")[0]).toBe(`error: ${path.join(source, "nope")}: no such directory`);
   });
 });

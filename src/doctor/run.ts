@@ -60,7 +60,10 @@ function assertDirectory(dir: string): void {
     }
   })();
   if (!isDir)
-    throw new UserError("no such directory", { hint: "pass the directory of a service created by `paved new`", fields: { file: displayPath(dir) } });
+    throw new UserError("no such directory", {
+      hint: "pass the directory of a service created by `paved new`",
+      fields: { file: displayPath(dir) },
+    });
 }
 
 async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx: DoctorContext; serviceText: string }> {

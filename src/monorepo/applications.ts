@@ -96,14 +96,11 @@ export interface NewApplication {
 export function assertFolderFree(at: string, existing: readonly Application[]): void {
   for (const app of existing) {
     if (app.path === at) {
-      throw new UserError(
-        `${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`,
-        {
-          code: "overlap",
-          fields: { file: at },
-          hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
-        },
-      );
+      throw new UserError(`${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`, {
+        code: "overlap",
+        fields: { file: at },
+        hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
+      });
     }
     if (app.path !== "" && (isWithin(at, app.path) || isWithin(app.path, at))) {
       throw new UserError(
@@ -131,14 +128,11 @@ export function assertNoOverlap(top: string, added: NewApplication, existing: re
   for (const file of added.rootFiles) {
     if (lstatSync(path.join(top, ...file.split("/")), { throwIfNoEntry: false })) {
       const rootApp = existing.find((app) => app.path === "");
-      throw new UserError(
-        `${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`,
-        {
-          code: "overlap",
-          fields: { file },
-          hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
-        },
-      );
+      throw new UserError(`${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`, {
+        code: "overlap",
+        fields: { file },
+        hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
+      });
     }
   }
 }

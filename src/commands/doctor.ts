@@ -133,8 +133,10 @@ function writeOutput(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (error) {
-    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot write: ${errno ?? (error as Error).message}`, {
       hint: "pass a path in an existing, writable directory",
+      fields: { flag: "--output", file, ...(errno ? { errno } : {}) },
     });
   }
 }

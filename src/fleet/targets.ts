@@ -133,12 +133,14 @@ export function readReposFile(file: string, cwd: string): string[] {
   let text: string;
   try {
     if (statSync(full).size > MAX_CONFIG_BYTES)
-      throw new UserError(`--repos-file ${file}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
+      throw new UserError(`is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix, fields: { flag: "--repos-file", file } });
     text = readFileSync(full, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`--repos-file ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read: ${errno ?? (error as Error).message}`, {
       hint: "pass an existing, readable file",
+      fields: { flag: "--repos-file", file, ...(errno ? { errno } : {}) },
     });
   }
   const lines = text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "").trim());

@@ -561,7 +561,10 @@ describe("refusals: exit 2, one line, nothing written", () => {
   });
 
   it("refuses a repos file that cannot be read or holds a control character, naming the line", async () => {
-    await refused(["fleet", "report", "--repos-file", "nope.txt"], "--repos-file nope.txt: cannot read: ENOENT");
+    await refused(["fleet", "report", "--repos-file", "nope.txt"], "--repos-file nope.txt: cannot read: ENOENT", undefined, {
+      code: "user",
+      fields: { flag: "--repos-file", file: "nope.txt", errno: "ENOENT" },
+    });
     await refused(
       ["fleet", "report", "--repos-file", "repos.txt"],
       "--repos-file repos.txt: line 3: holds a control character; one path or git URL a line",
@@ -599,6 +602,24 @@ describe("refusals: exit 2, one line, nothing written", () => {
       fields: { file: b },
     });
     await refused(["fleet", "merge", a, a], `${a}: broken-yml is also in ${a}`, undefined, { code: "user", fields: { file: a } });
+  });
+
+  it("refuses an --output it cannot write, naming the flag and the file (both data for --json readers)", async () => {
+    const world = tempDir("paved-world-");
+    const input = path.join(world, "a.json");
+    writeFileSync(input, reportText);
+    const unwritable = path.join(world, "no-such-dir", "fleet.json");
+    const before = snapshotDir(world);
+    const human = await runCli(["fleet", "merge", input, "--output", unwritable], { cwd: world, env: fleet.env });
+    expect(human.exitCode).toBe(2);
+    expect(human.stderr.split("\n")[0]).toBe(`error: --output ${unwritable}: cannot write: ENOENT`);
+    expect(human.stderr).not.toMatch(STACK);
+    const json = await runCli(["fleet", "merge", input, "--output", unwritable, "--json"], { cwd: world, env: fleet.env });
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error.message).toBe(`--output ${unwritable}: cannot write: ENOENT`);
+    expect(error.fields).toEqual({ flag: "--output", file: unwritable, errno: "ENOENT" });
+    expect(snapshotDir(world)).toEqual(before);
   });
 });
 

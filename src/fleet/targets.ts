@@ -145,14 +145,18 @@ export function readReposFile(file: string, cwd: string): string[] {
   }
   const lines = text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "").trim());
   const numbered = lines.map((line, i) => ({ line, n: i + 1 })).filter((l) => l.line !== "");
-  const parsed = parseWith(
-    z.object(Object.fromEntries(numbered.map((l) => [`line ${l.n}`, reposLineSchema]))),
-    Object.fromEntries(numbered.map((l) => [`line ${l.n}`, l.line])),
-    {
-      file: `--repos-file ${file}`,
-      fix,
-    },
-  );
+  let parsed: Record<string, string>;
+  try {
+    parsed = parseWith(
+      z.object(Object.fromEntries(numbered.map((l) => [`line ${l.n}`, reposLineSchema]))),
+      Object.fromEntries(numbered.map((l) => [`line ${l.n}`, l.line])),
+      { file, fix },
+    );
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    // The file came from --repos-file: both are its location (`--repos-file hosts.txt: line 3: ...`).
+    throw new UserError(error.reason, { hint: fix, code: error.code, fields: { ...error.fields, flag: "--repos-file" } });
+  }
   const base = path.dirname(full);
   return Object.values(parsed).map((line) => (looksLikeUrl(line) ? line : path.resolve(base, line)));
 }

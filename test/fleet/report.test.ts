@@ -569,6 +569,7 @@ describe("refusals: exit 2, one line, nothing written", () => {
       ["fleet", "report", "--repos-file", "repos.txt"],
       "--repos-file repos.txt: line 3: holds a control character; one path or git URL a line",
       (w) => writeFileSync(path.join(w, "repos.txt"), "# list\n./a\n./b\u0007\n"),
+      { code: "user", fields: { flag: "--repos-file", file: "repos.txt" } },
     );
   });
 

@@ -86,7 +86,10 @@ async function checkApplications(
       );
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      unchecked.push({ path: app.path, error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
+      unchecked.push({
+        path: app.path,
+        error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}), code: error.code, fields: error.fields },
+      });
     }
   }
   return { reports, unchecked };

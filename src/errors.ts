@@ -43,11 +43,15 @@ export type UserErrorCode =
   | "paved-too-old";
 
 /**
- * Where a mistake is, as the one-line message starts: `file:line: `, else `--flag: `, else nothing. Built only
- * from the fields, so the location a person reads is the one lint, doctor and `--json` readers get.
+ * Where a mistake is, as the one-line message starts: `file:line: `, else `--flag: `, else nothing; a file given
+ * by a flag is both (`--output report.json: `). Built only from the fields, so the location a person reads is the
+ * one lint, doctor and `--json` readers get.
  */
 export function locationOf(fields: ErrorFields): string {
-  if (fields.file !== undefined) return `${fields.file}${fields.line === undefined ? "" : `:${fields.line}`}: `;
+  if (fields.file !== undefined) {
+    const at = `${fields.file}${fields.line === undefined ? "" : `:${fields.line}`}`;
+    return fields.flag === undefined ? `${at}: ` : `${fields.flag} ${at}: `;
+  }
   if (fields.flag !== undefined) return `${fields.flag}: `;
   return "";
 }

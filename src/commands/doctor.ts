@@ -86,7 +86,10 @@ async function checkApplications(
       );
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      unchecked.push({ path: app.path, error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}) } });
+      unchecked.push({
+        path: app.path,
+        error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}), code: error.code, fields: error.fields },
+      });
     }
   }
   return { reports, unchecked };
@@ -133,8 +136,10 @@ function writeOutput(file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (error) {
-    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot write: ${errno ?? (error as Error).message}`, {
       hint: "pass a path in an existing, writable directory",
+      fields: { flag: "--output", file, ...(errno ? { errno } : {}) },
     });
   }
 }

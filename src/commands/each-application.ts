@@ -1,5 +1,5 @@
 import type { Application, Selection } from "../applications.js";
-import { ExitCode, ProblemFound, UserError, type ExitCodeValue } from "../errors.js";
+import { type ErrorFields, ExitCode, ProblemFound, UserError, type ExitCodeValue, type UserErrorCode } from "../errors.js";
 import { Output } from "../output.js";
 
 /** What one application's run came to, for the combined report. */
@@ -8,7 +8,8 @@ export interface ApplicationOutcome {
   exitCode: ExitCodeValue;
   /** What the run passed to `out.result` (its --json object). */
   result?: unknown;
-  error?: { message: string; hint?: string };
+  /** A refusal, with the same facts a one-service `--json` error carries. */
+  error?: { message: string; hint?: string; code: UserErrorCode; fields: ErrorFields };
 }
 
 /** An Output whose --json result is kept for the combined report instead of printed. */
@@ -51,7 +52,7 @@ export async function forEachApplication(
         outcomes.push({
           path: app.path,
           exitCode: error.exitCode,
-          error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+          error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}), code: error.code, fields: error.fields },
         });
       } else {
         throw error;

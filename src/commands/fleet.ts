@@ -53,7 +53,11 @@ function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, command: str
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
-  throw new UserError(`${flag}: ${describeIssue(issue).replace(/^[^:]*: /, "")}`, { hint: `see \`paved fleet ${command} --help\`` });
+  throw new UserError(describeIssue(issue).replace(/^[^:]*: /, ""), {
+    hint: `see \`paved fleet ${command} --help\``,
+    code: "option",
+    fields: { flag },
+  });
 }
 
 function chooseFormat(options: { json: boolean; format?: FleetFormat | undefined }): FleetFormat {
@@ -88,8 +92,10 @@ function writeOutput(file: string, text: string): void {
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
-    throw new UserError(`--output ${file}: cannot write: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot write: ${errno ?? (error as Error).message}`, {
       hint: "pass a path in an existing, writable directory",
+      fields: { flag: "--output", file, ...(errno ? { errno } : {}) },
     });
   }
 }

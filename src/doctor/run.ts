@@ -60,7 +60,10 @@ function assertDirectory(dir: string): void {
     }
   })();
   if (!isDir)
-    throw new UserError(`${displayPath(dir)}: no such directory`, { hint: "pass the directory of a service created by `paved new`" });
+    throw new UserError("no such directory", {
+      hint: "pass the directory of a service created by `paved new`",
+      fields: { file: displayPath(dir) },
+    });
 }
 
 async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx: DoctorContext; serviceText: string }> {
@@ -105,8 +108,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   let fixed: FixAction[] = [];
   if (options.fix) {
     // Restoring from a render needs answers that passed validation; a refused one is the user's to correct.
-    if (ctx.templateProblem?.answers)
-      throw new UserError(`--fix: ${ctx.templateProblem.message}`, ctx.templateProblem.fix ? { hint: ctx.templateProblem.fix } : {});
+    if (ctx.templateProblem?.answers) {
+      const { message, fix, at } = ctx.templateProblem;
+      throw new UserError(message, {
+        ...(fix ? { hint: fix } : {}),
+        fields: { flag: "--fix", ...(at?.variable === undefined ? {} : { variable: at.variable }) },
+      });
+    }
     fixed = applyFixes(dir, planFixes(ctx));
     for (const f of fixed) ctx.files.invalidate(f.path);
   }

@@ -49,19 +49,21 @@ export function readMergeInput(file: string, cwd: string): MergeInput {
   let text: string;
   try {
     if (statSync(full).size > MAX_INPUT_BYTES)
-      throw new UserError(`${file}: is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`, { hint: fix });
+      throw new UserError(`is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MiB`, { hint: fix, fields: { file } });
     text = readFileSync(full, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read: ${errno ?? (error as Error).message}`, {
       hint: "pass existing, readable report files",
+      fields: { file, ...(errno ? { errno } : {}) },
     });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${file}: is not JSON (${(error as Error).message})`, { hint: fix });
+    throw new UserError(`is not JSON (${(error as Error).message})`, { hint: fix, fields: { file } });
   }
   if (typeof data === "object" && data !== null && "services" in data) {
     return {
@@ -80,7 +82,7 @@ export function readMergeInput(file: string, cwd: string): MergeInput {
       artifact: parseWith(doctorArtifactSchema, data, { file, fix: "regenerate it with `paved doctor --format json --output <file>`" }),
     };
   }
-  throw new UserError(`${file}: is neither a fleet report (no "services") nor a doctor report (no "findings")`, { hint: fix });
+  throw new UserError('is neither a fleet report (no "services") nor a doctor report (no "findings")', { hint: fix, fields: { file } });
 }
 
 function artifactId(dir: string, cwd: string): string {
@@ -150,9 +152,10 @@ export function mergeReports(
     for (const key of COMPARED) {
       if (input.report.options[key] !== options[key]) {
         throw new UserError(
-          `${input.file}: options.${key} is ${JSON.stringify(input.report.options[key])} but ${first!.file} has ${JSON.stringify(options[key])}`,
+          `options.${key} is ${JSON.stringify(input.report.options[key])} but ${first!.file} has ${JSON.stringify(options[key])}`,
           {
             hint: "merge reports made with the same flags (--as-of, --deploy-tag, --deploy-branch, --stickiness-days)",
+            fields: { file: input.file },
           },
         );
       }
@@ -176,8 +179,9 @@ export function mergeReports(
   const add = (row: ServiceRow, file: string) => {
     const seen = rows.get(row.id);
     if (seen)
-      throw new UserError(`${file}: ${row.id} is also in ${seen.file}`, {
+      throw new UserError(`${row.id} is also in ${seen.file}`, {
         hint: "merge each repository once (each shard, or each service's doctor report)",
+        fields: { file },
       });
     rows.set(row.id, { row, file });
   };

@@ -133,24 +133,30 @@ export function readReposFile(file: string, cwd: string): string[] {
   let text: string;
   try {
     if (statSync(full).size > MAX_CONFIG_BYTES)
-      throw new UserError(`--repos-file ${file}: is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix });
+      throw new UserError(`is larger than ${MAX_CONFIG_BYTES / 1024} KiB`, { hint: fix, fields: { flag: "--repos-file", file } });
     text = readFileSync(full, "utf8");
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`--repos-file ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read: ${errno ?? (error as Error).message}`, {
       hint: "pass an existing, readable file",
+      fields: { flag: "--repos-file", file, ...(errno ? { errno } : {}) },
     });
   }
   const lines = text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "").trim());
   const numbered = lines.map((line, i) => ({ line, n: i + 1 })).filter((l) => l.line !== "");
-  const parsed = parseWith(
-    z.object(Object.fromEntries(numbered.map((l) => [`line ${l.n}`, reposLineSchema]))),
-    Object.fromEntries(numbered.map((l) => [`line ${l.n}`, l.line])),
-    {
-      file: `--repos-file ${file}`,
-      fix,
-    },
-  );
+  let parsed: Record<string, string>;
+  try {
+    parsed = parseWith(
+      z.object(Object.fromEntries(numbered.map((l) => [`line ${l.n}`, reposLineSchema]))),
+      Object.fromEntries(numbered.map((l) => [`line ${l.n}`, l.line])),
+      { file, fix },
+    );
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    // The file came from --repos-file: both are its location (`--repos-file hosts.txt: line 3: ...`).
+    throw new UserError(error.reason, { hint: fix, code: error.code, fields: { ...error.fields, flag: "--repos-file" } });
+  }
   const base = path.dirname(full);
   return Object.values(parsed).map((line) => (looksLikeUrl(line) ? line : path.resolve(base, line)));
 }

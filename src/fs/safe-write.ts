@@ -56,8 +56,9 @@ export function assertRealParents(root: string, relative: string): string {
 }
 
 function notADirectory(relative: string, problem: ParentProblem): UserError {
-  return new UserError(`${relative}: ${problem.shown} is ${problem.kind} where paved needs a directory; paved never writes through one`, {
+  return new UserError(`${problem.shown} is ${problem.kind} where paved needs a directory; paved never writes through one`, {
     hint: `move or remove ${problem.shown} (a real directory may stand there), then run the command again`,
+    fields: { file: relative },
   });
 }
 

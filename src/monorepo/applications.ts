@@ -55,8 +55,9 @@ export function assertRootFilesUnowned(
       (other) => other.path !== app.path && (other.rootFiles.includes(file) || (other.path !== "" && isWithin(file, other.path))),
     );
     if (owner) {
-      throw new UserError(`${file}: ${describeApplication(app)} would write it, but it belongs to ${describeApplication(owner)}`, {
+      throw new UserError(`${describeApplication(app)} would write it, but it belongs to ${describeApplication(owner)}`, {
         code: "overlap",
+        fields: { file },
         hint: "two applications never share a file: give the new one another name (--set name=...) or template settings that name its files differently",
       });
     }
@@ -95,19 +96,18 @@ export interface NewApplication {
 export function assertFolderFree(at: string, existing: readonly Application[]): void {
   for (const app of existing) {
     if (app.path === at) {
-      throw new UserError(
-        `${at}: ${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`,
-        {
-          code: "overlap",
-          hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
-        },
-      );
+      throw new UserError(`${describeApplication(app)} is already there (${at}/${SERVICE_FILE}); paved applies one template to a folder`, {
+        code: "overlap",
+        fields: { file: at },
+        hint: "choose another subdirectory; to move that application to a newer version use `paved upgrade`",
+      });
     }
     if (app.path !== "" && (isWithin(at, app.path) || isWithin(app.path, at))) {
       throw new UserError(
-        `${at}: a new application there would overlap ${describeApplication(app)}; one application's folder may not hold another's`,
+        `a new application there would overlap ${describeApplication(app)}; one application's folder may not hold another's`,
         {
           code: "overlap",
+          fields: { file: at },
           hint: isWithin(at, app.path)
             ? `choose a subdirectory outside ${app.path}`
             : `choose a subdirectory that does not contain ${app.path}`,
@@ -128,13 +128,11 @@ export function assertNoOverlap(top: string, added: NewApplication, existing: re
   for (const file of added.rootFiles) {
     if (lstatSync(path.join(top, ...file.split("/")), { throwIfNoEntry: false })) {
       const rootApp = existing.find((app) => app.path === "");
-      throw new UserError(
-        `${file}: ${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`,
-        {
-          code: "overlap",
-          hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
-        },
-      );
+      throw new UserError(`${shown} would write it, but it already exists${rootApp ? ` (in ${describeApplication(rootApp)})` : ""}`, {
+        code: "overlap",
+        fields: { file },
+        hint: "paved never writes over a file it did not make: rename or remove that file, or give the new application another name (--set name=...)",
+      });
     }
   }
 }

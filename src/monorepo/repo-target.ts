@@ -26,8 +26,9 @@ const PLAIN_PATH = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 export async function openRepoTarget(top: string, target: string, options: { commit: boolean }): Promise<RepoTarget> {
   const at = repoRelativePath(top, target);
   if (!PLAIN_PATH.test(at) || at.split("/").includes("..")) {
-    throw new UserError(`${at}: a service's folder in a repository may only hold letters, digits, ".", "_", "-" and "/"`, {
+    throw new UserError(`a service's folder in a repository may only hold letters, digits, ".", "_", "-" and "/"`, {
       hint: "the folder is written into CI path filters and working directories; choose a plain name such as packages/payments-api",
+      fields: { file: at },
     });
   }
   const state = await existingRepoState(top);

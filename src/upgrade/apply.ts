@@ -54,9 +54,10 @@ function assertRealParents(root: string, relative: string): void {
   const problem = parentProblem(root, relative);
   if (problem) {
     throw new UserError(
-      `${relative}: ${problem.shown} is ${problem.kind} in your working tree, where the template has a directory; nothing was changed`,
+      `${problem.shown} is ${problem.kind} in your working tree, where the template has a directory; nothing was changed`,
       {
         hint: `move or remove ${problem.shown}, commit, and run paved upgrade again`,
+        fields: { file: relative },
       },
     );
   }
@@ -126,8 +127,9 @@ export function applyAtomically(
       const full = path.join(root, ...relative.split("/"));
       const existing = lstatSync(full, { throwIfNoEntry: false });
       if (existing?.isDirectory()) {
-        throw new UserError(`${relative}: the template has a file there but your working tree has a directory; nothing was changed`, {
+        throw new UserError("the template has a file there but your working tree has a directory; nothing was changed", {
           hint: `move or remove the directory ${relative}/, commit, and run paved upgrade again`,
+          fields: { file: relative },
         });
       }
       done.push(relative);

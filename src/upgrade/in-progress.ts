@@ -87,8 +87,9 @@ export function readInProgress(repository: RepositoryState): InProgress | undefi
 export function requireInProgress(repository: RepositoryState, flag: string): InProgress {
   const state = readInProgress(repository);
   if (!state) {
-    throw new UserError(`${flag}: no paved upgrade is in progress in ${repository.root}`, {
+    throw new UserError(`no paved upgrade is in progress in ${repository.root}`, {
       hint: "an upgrade is in progress only after `paved upgrade` stopped for conflicts, kept files or a failed --verify",
+      fields: { flag },
     });
   }
   return state;

@@ -45,8 +45,10 @@ function checkedPath(p: string, field: string, manifestFile: string): string {
   const clean = p.replace(/\/+$/, "");
   const reason = unsafePathReason(clean);
   if (reason) {
-    throw new UserError(`${manifestFile}: migrations ${field} ${JSON.stringify(p)} ${reason}`, {
+    throw new UserError(`migrations ${field} ${JSON.stringify(p)} ${reason}`, {
       hint: "migration paths are relative to the service root and stay inside it",
+      code: "unsafe-path",
+      fields: { file: manifestFile },
     });
   }
   return clean;

@@ -18,8 +18,9 @@ async function stoppedUpgrade(repository: RepositoryState, flag: "--abort" | "--
   const repo = await openRepository(repository.root);
   if ((await headCommit(repo)) !== state.head) {
     clearInProgress(repository);
-    throw new UserError(`${flag}: the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, {
+    throw new UserError(`the upgrade to ${state.template} ${state.reached} was already committed (HEAD moved since it started)`, {
       hint,
+      fields: { flag },
     });
   }
   return { state, repo };
@@ -53,8 +54,9 @@ export async function continueUpgrade(repository: RepositoryState): Promise<{ st
   const rejects = state.touched.map((t) => t.path).filter((p) => p.endsWith(".rej") && exists(path.join(root, ...p.split("/"))));
   const left = [...new Set([...unresolved, ...marked, ...rejects])].sort();
   if (left.length > 0) {
-    throw new UserError(`--continue: ${left.length} file${left.length === 1 ? " is" : "s are"} not resolved yet: ${left.join(", ")}`, {
+    throw new UserError(`${left.length} file${left.length === 1 ? " is" : "s are"} not resolved yet: ${left.join(", ")}`, {
       hint: "resolve the conflict markers (or apply and delete the .rej files), `git add` each file, then run `paved upgrade --continue` again",
+      fields: { flag: "--continue" },
     });
   }
   const commit = await commitAll(repo, state.message, rootPathsOf(state.touched.map((t) => t.path)));

@@ -2,6 +2,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatReport } from "../../src/doctor/format/index.js";
+import { runCli, snapshotDir, tempDir } from "../helpers.js";
 import { makeService, only } from "./fixtures.js";
 
 interface SarifResult {
@@ -66,5 +67,29 @@ describe("doctor findings located by the error's fields", () => {
     expect(finding.status).toBe("fail");
     expect(finding.message).toContain("answers.owner");
     expect(sarifLocationOf(formatReport(report, "sarif"), "paved/manifest")).toEqual({ uri: ".paved.yml", startLine: expected });
+
+    // --fix cannot restore from a render with a refused answer: the flag and the answer are data for --json readers.
+    const before = snapshotDir(svc.dir);
+    const json = await runCli(["doctor", svc.dir, "--source", svc.source, "--fix", "--json"]);
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error.message).toMatch(/^--fix: .*answers\.owner/);
+    expect(error.fields).toEqual({ flag: "--fix", variable: "owner" });
+    const human = await runCli(["doctor", svc.dir, "--source", svc.source, "--fix"]);
+    expect(human.exitCode).toBe(2);
+    expect(human.stderr.split("\n")[0]).toBe(`error: ${error.message}`);
+    expect(human.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(snapshotDir(svc.dir)).toEqual(before);
+  });
+
+  it("a directory that does not exist is refused naming it as the file", async () => {
+    const missing = path.join(tempDir(), "nope");
+    const json = await runCli(["doctor", missing, "--json"]);
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error).toMatchObject({ message: `${error.fields.file}: no such directory`, code: "user" });
+    expect(error.fields).toEqual({ file: expect.stringMatching(/nope$/) });
+    const human = await runCli(["doctor", missing]);
+    expect(human.stderr.split("\n")[0]).toBe(`error: ${error.message}`);
   });
 });

@@ -197,7 +197,12 @@ describe("several services in one report (paved doctor --all)", () => {
     expect(junit).toContain('<testsuite name="packages/svc-a: files"');
     expect(junit).toContain('name="paved/managed-drift" file="packages/svc-b/deploy/base/pdb.yaml"');
     const json = JSON.parse(
-      formatReports(reports, "json", {}, [{ path: "packages/svc-c", error: { message: "broken .paved.yml", hint: "restore it" } }]),
+      formatReports(reports, "json", {}, [
+        {
+          path: "packages/svc-c",
+          error: { message: ".paved.yml: broken", hint: "restore it", code: "user", fields: { file: ".paved.yml" } },
+        },
+      ]),
     );
     expect(json).toMatchObject({ ok: false, exitCode: 2 });
     expect(json.applications.map((a: { path: string; exitCode: number }) => [a.path, a.exitCode])).toEqual([
@@ -205,5 +210,12 @@ describe("several services in one report (paved doctor --all)", () => {
       ["packages/svc-b", 1],
       ["packages/svc-c", 2],
     ]);
+    // The service that could not be checked carries its refusal's code and fields, as a one-service --json error does.
+    expect(json.applications[2].error).toEqual({
+      message: ".paved.yml: broken",
+      hint: "restore it",
+      code: "user",
+      fields: { file: ".paved.yml" },
+    });
   });
 });

@@ -214,6 +214,19 @@ describe("paved doctor on a generated service", () => {
     );
     const junit = await runCli(["doctor", dir, "--format", "junit"]);
     expect(junit.stdout).toContain('<failure message="CODEOWNERS is missing" type="error">');
+
+    // An --output that cannot be written: exit 2 naming the flag and the file, both data for --json readers.
+    const unwritable = path.join(tempDir(), "no-such-dir", "doctor.json");
+    const refused = await runCli(["doctor", dir, "--output", unwritable]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.split("\n")[0]).toBe(`error: --output ${unwritable}: cannot write: ENOENT`);
+    expect(refused.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    const json = await runCli(["doctor", dir, "--json", "--output", unwritable]);
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error.message).toBe(`--output ${unwritable}: cannot write: ENOENT`);
+    expect(error.fields).toEqual({ flag: "--output", file: unwritable, errno: "ENOENT" });
+    expect(existsSync(path.dirname(unwritable))).toBe(false);
   });
 
   it("exits 2 when it cannot run, saying what to do", async () => {

@@ -118,6 +118,35 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     expect(read(root, "packages/svc-b/.paved.yml")).toContain("version: 1.1.0");
   });
 
+  it("a service that refuses (exit 2) does not stop the others; --json gives its refusal's code and fields", async () => {
+    const { root } = await monorepo();
+    // 1.1.0 adds the file new.txt where svc-a's team has a directory.
+    write(root, "packages/svc-a/new.txt/team.txt", "the team's\n");
+    await commitAll(root);
+    const before = files(root);
+    const result = await runCli(["upgrade", "--json"], { cwd: root });
+    expect(result.exitCode, String(result.stderr)).toBe(2);
+    const report = JSON.parse(String(result.stdout));
+    expect(report.applications.map((a: { path: string; exitCode: number }) => [a.path, a.exitCode])).toEqual([
+      ["packages/svc-a", 2],
+      ["packages/svc-b", 0],
+    ]);
+    expect(report.applications[0].error).toEqual({
+      message: "packages/svc-a/new.txt: the template has a file there but your working tree has a directory; nothing was changed",
+      hint: expect.any(String),
+      code: "user",
+      fields: { file: "packages/svc-a/new.txt" },
+    });
+    expect(read(root, "packages/svc-a/.paved.yml")).toContain("version: 1.0.0");
+    expect(read(root, "packages/svc-b/.paved.yml")).toContain("version: 1.1.0");
+    expect(files(root)["packages/svc-a/new.txt/team.txt"]).toBe(before["packages/svc-a/new.txt/team.txt"]);
+    // The same line a person reads.
+    const human = await runCli(["upgrade"], { cwd: root });
+    expect(human.exitCode, String(human.stdout)).toBe(2);
+    expect(String(human.stderr).split("\n")).toContain(`error: ${report.applications[0].error.message}`);
+    expect(human.stderr).not.toMatch(STACK);
+  });
+
   it("`paved diff` at the root lists every service under its path", async () => {
     const { root } = await monorepo();
     write(root, "packages/svc-b/ci.yml", "steps: [test, lint]\n");

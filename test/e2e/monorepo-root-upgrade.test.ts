@@ -220,6 +220,12 @@ describe("paved upgrade of a service in a subdirectory upgrades its root files",
       "error: .github/workflows/svc-a-ci.yml: .github/workflows is a symlink where paved needs a directory; paved never writes through one",
     ]);
     expect(result.stderr).not.toMatch(STACK);
+    // The file is data for --json readers; the line above is built from it.
+    const json = await runCli(["upgrade", "packages/svc-a", "--json"], { cwd: root });
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(String(json.stdout));
+    expect(`error: ${error.message}`).toBe(errors[0]);
+    expect(error.fields).toEqual({ file: ".github/workflows/svc-a-ci.yml" });
     expect({ inside: snapshot(root), outside: snapshot(outside) }).toEqual(before);
     expect((await git(root, ["status", "--porcelain", "--untracked-files=all"])).stdout).toBe("");
   });

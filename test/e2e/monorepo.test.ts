@@ -28,7 +28,13 @@ function worktreeSnapshot(repo: string): Record<string, string> {
   return Object.fromEntries(Object.entries(snapshotDir(repo)).filter(([p]) => p !== ".git/" && !p.startsWith(".git/")));
 }
 
-async function expectRefused(repo: string, run: () => ReturnType<typeof runCli>, message: RegExp): Promise<void> {
+/** `data`: the refusal's code and fields as `--json` gives them (`run` is called again with `--json`). */
+async function expectRefused(
+  repo: string,
+  run: (...extra: string[]) => ReturnType<typeof runCli>,
+  message: RegExp,
+  data?: { code: string; fields: Record<string, unknown> },
+): Promise<void> {
   const before = worktreeSnapshot(repo);
   const status = (await git(repo, ["status", "--porcelain", "--untracked-files=all"])).stdout;
   const result = await run();
@@ -39,6 +45,14 @@ async function expectRefused(repo: string, run: () => ReturnType<typeof runCli>,
   expect(result.stderr).not.toMatch(STACK);
   expect(worktreeSnapshot(repo)).toEqual(before);
   expect((await git(repo, ["status", "--porcelain", "--untracked-files=all"])).stdout).toBe(status);
+  if (data) {
+    const json = await run("--json");
+    expect(json.exitCode, json.stderr).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(`error: ${error.message}`).toBe(errors[0]);
+    expect({ code: error.code, fields: error.fields }).toEqual(data);
+    expect(worktreeSnapshot(repo)).toEqual(before);
+  }
 }
 
 type Workflow = {
@@ -165,23 +179,34 @@ describe("paved new inside an existing repository", () => {
 
     await expectRefused(
       repo,
-      () => newService(repo, "packages/svc-a", "--set", "owner=team-b"),
+      (...extra) => newService(repo, "packages/svc-a", "--set", "owner=team-b", ...extra),
       /^error: packages\/svc-a: service at packages\/svc-a is already there \(packages\/svc-a\/\.paved\.yml\); paved applies one template to a folder$/,
+      { code: "overlap", fields: { file: "packages/svc-a" } },
     );
     await expectRefused(
       repo,
-      () => newService(repo, "packages/svc-a/worker", "--set", "owner=team-b"),
+      (...extra) => newService(repo, "packages/svc-a/worker", "--set", "owner=team-b", ...extra),
       /^error: packages\/svc-a\/worker: a new application there would overlap service at packages\/svc-a; one application's folder may not hold another's$/,
+      { code: "overlap", fields: { file: "packages/svc-a/worker" } },
     );
     await expectRefused(
       repo,
-      () => newService(repo, "packages/other", "--set", "owner=team-b", "--set", "name=svc-a"),
+      (...extra) => newService(repo, "packages/other", "--set", "owner=team-b", "--set", "name=svc-a", ...extra),
       /^error: \.github\/workflows\/svc-a-ci\.yml: service at packages\/other would write it, but it belongs to service at packages\/svc-a$/,
+      { code: "overlap", fields: { file: ".github/workflows/svc-a-ci.yml" } },
     );
     await expectRefused(
       repo,
-      () => newService(repo, "packages/hand", "--set", "owner=team-b", "--set", "name=hand-made"),
+      (...extra) => newService(repo, "packages/hand", "--set", "owner=team-b", "--set", "name=hand-made", ...extra),
       /^error: \.github\/workflows\/hand-made-ci\.yml: service at packages\/hand would write it, but it already exists$/,
+      { code: "overlap", fields: { file: ".github/workflows/hand-made-ci.yml" } },
+    );
+    // A folder name CI path filters would read differently is refused before anything is asked.
+    await expectRefused(
+      repo,
+      (...extra) => newService(repo, "packages/my api", "--set", "owner=team-b", ...extra),
+      /^error: packages\/my api: a service's folder in a repository may only hold letters, digits, "\.", "_", "-" and "\/"$/,
+      { code: "user", fields: { file: "packages/my api" } },
     );
   });
 

@@ -200,6 +200,12 @@ describe("--abort and --continue", () => {
       `error: --abort: no paved upgrade is in progress in ${dir}\nfix: an upgrade is in progress only after \`paved upgrade\` stopped for conflicts, kept files or a failed --verify`,
     );
     expect(none.stderr).not.toMatch(STACK);
+    // The flag is data for --json readers; the line above is built from it.
+    const noneJson = await runCli(["upgrade", dir, "--abort", "--json"]);
+    expect(noneJson.exitCode).toBe(2);
+    const { error: noneError } = JSON.parse(noneJson.stdout);
+    expect(noneError).toMatchObject({ message: `--abort: no paved upgrade is in progress in ${dir}`, code: "user" });
+    expect(noneError.fields).toEqual({ flag: "--abort" });
   });
 
   it("--continue refuses while conflicts remain, then commits with the release notes and goes on to the target", async () => {
@@ -212,6 +218,11 @@ describe("--abort and --continue", () => {
     expect(early.exitCode).toBe(2);
     expect(early.stderr).toContain("--continue: 1 file is not resolved yet: a.txt");
     expect(early.stderr).not.toMatch(STACK);
+    const earlyJson = await runCli(["upgrade", dir, "--continue", "--json"]);
+    expect(earlyJson.exitCode).toBe(2);
+    const { error: earlyError } = JSON.parse(earlyJson.stdout);
+    expect(earlyError.message).toBe("--continue: 1 file is not resolved yet: a.txt");
+    expect(earlyError.fields).toEqual({ flag: "--continue" });
 
     write(dir, "a.txt", "team and y\n");
     await git(dir, ["add", "a.txt"]);

@@ -494,6 +494,33 @@ describe("paved upgrade (real git repositories)", () => {
     expect(result.stderr).toContain("zz: the template has a file there but your working tree has a directory");
     expect(worktree(dir)).toEqual(before);
     expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("");
+    // --json gives the path as data; the one line above is built from it.
+    const json = await runCli(["upgrade", dir, "--json"]);
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error.message).toMatch(/^zz: the template has a file there but your working tree has a directory; nothing was changed$/);
+    expect(error.fields).toEqual({ file: "zz" });
+    expect(worktree(dir)).toEqual(before);
+  });
+
+  it("a migration path that leaves the service is refused naming the template.yaml as a field, nothing changed", async () => {
+    const source = makeSource({
+      "1.0.0": { files: { "a.txt": "1\n" } },
+      "1.1.0": { manifest: { migrations: [{ delete: "../outside" }] }, files: { "a.txt": "2\n" } },
+    });
+    const dir = await newService(source, "1.0.0");
+    const before = worktree(dir);
+    const json = await runCli(["upgrade", dir, "--json"]);
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error.code).toBe("unsafe-path");
+    expect(error.fields).toEqual({ file: expect.stringMatching(/1\.1\.0\/template\.yaml$/) });
+    expect(error.message).toBe(`${error.fields.file}: migrations delete "../outside" contains ".."`);
+    const human = await runCli(["upgrade", dir]);
+    expect(human.exitCode).toBe(2);
+    expect(human.stderr.split("\n")).toContain(`error: ${error.message}`);
+    expect(human.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(worktree(dir)).toEqual(before);
   });
 
   it("a git index that cannot take the conflicts (index.lock held) is exit 2 quoting git, and the working tree is rolled back", async () => {

@@ -516,7 +516,13 @@ describe("the result cache", () => {
 });
 
 describe("refusals: exit 2, one line, nothing written", () => {
-  async function refused(args: string[], message: RegExp | string, setup?: (world: string) => void) {
+  /** `data`: the refusal's code and fields as `--json` gives them (the one line is built from them). */
+  async function refused(
+    args: string[],
+    message: RegExp | string,
+    setup?: (world: string) => void,
+    data?: { code: string; fields: Record<string, unknown> },
+  ) {
     const world = tempDir("paved-world-");
     setup?.(world);
     const before = snapshotDir(world);
@@ -528,12 +534,22 @@ describe("refusals: exit 2, one line, nothing written", () => {
     expect(result.stderr).not.toMatch(STACK);
     expect(snapshotDir(world)).toEqual(before);
     expect(existsSync(path.join(world, "out.json"))).toBe(false);
+    if (data) {
+      const json = await runCli([...args, "--json", "--output", path.join(world, "out.json")], { cwd: world, env: fleet.env });
+      expect(json.exitCode, json.stderr).toBe(2);
+      const { error } = JSON.parse(json.stdout);
+      expect(`error: ${error.message}`).toBe(first);
+      expect({ code: error.code, fields: error.fields }).toEqual(data);
+      expect(snapshotDir(world)).toEqual(before);
+    }
   }
 
   it("refuses bad flags", async () => {
     await refused(
       ["fleet", "report", fleet.root, "--as-of", "2026-02-30"],
       "--as-of: must be a calendar date as YYYY-MM-DD, e.g. 2026-12-01",
+      undefined,
+      { code: "option", fields: { flag: "--as-of" } },
     );
     await refused(
       ["fleet", "report", fleet.root, "--as-of", "yesterday"],
@@ -545,11 +561,15 @@ describe("refusals: exit 2, one line, nothing written", () => {
   });
 
   it("refuses a repos file that cannot be read or holds a control character, naming the line", async () => {
-    await refused(["fleet", "report", "--repos-file", "nope.txt"], "--repos-file nope.txt: cannot read: ENOENT");
+    await refused(["fleet", "report", "--repos-file", "nope.txt"], "--repos-file nope.txt: cannot read: ENOENT", undefined, {
+      code: "user",
+      fields: { flag: "--repos-file", file: "nope.txt", errno: "ENOENT" },
+    });
     await refused(
       ["fleet", "report", "--repos-file", "repos.txt"],
       "--repos-file repos.txt: line 3: holds a control character; one path or git URL a line",
       (w) => writeFileSync(path.join(w, "repos.txt"), "# list\n./a\n./b\u0007\n"),
+      { code: "user", fields: { flag: "--repos-file", file: "repos.txt" } },
     );
   });
 
@@ -559,19 +579,48 @@ describe("refusals: exit 2, one line, nothing written", () => {
     const b = path.join(shardDir, "b.json");
     writeFileSync(a, reportText);
     writeFileSync(b, JSON.stringify({ ...report, options: { ...report.options, asOf: "2026-11-30" } }));
-    await refused(["fleet", "merge", "x.json"], "x.json: is not JSON (Unexpected token 'h', \"hello\" is not valid JSON)", (w) =>
-      writeFileSync(path.join(w, "x.json"), "hello"),
+    await refused(
+      ["fleet", "merge", "x.json"],
+      "x.json: is not JSON (Unexpected token 'h', \"hello\" is not valid JSON)",
+      (w) => writeFileSync(path.join(w, "x.json"), "hello"),
+      { code: "user", fields: { file: "x.json" } },
     );
     await refused(
       ["fleet", "merge", "x.json"],
       'x.json: is neither a fleet report (no "services") nor a doctor report (no "findings")',
       (w) => writeFileSync(path.join(w, "x.json"), "{}"),
+      { code: "user", fields: { file: "x.json" } },
     );
+    await refused(["fleet", "merge", "gone.json"], "gone.json: cannot read: ENOENT", undefined, {
+      code: "user",
+      fields: { file: "gone.json", errno: "ENOENT" },
+    });
     await refused(["fleet", "merge", "x.json"], /^error: x\.json: summary\.scanned: .*$/, (w) =>
       writeFileSync(path.join(w, "x.json"), JSON.stringify({ ...report, summary: { ...report.summary, scanned: "nine" } })),
     );
-    await refused(["fleet", "merge", a, b], `${b}: options.asOf is "2026-11-30" but ${a} has "2026-12-01"`);
-    await refused(["fleet", "merge", a, a], `${a}: broken-yml is also in ${a}`);
+    await refused(["fleet", "merge", a, b], `${b}: options.asOf is "2026-11-30" but ${a} has "2026-12-01"`, undefined, {
+      code: "user",
+      fields: { file: b },
+    });
+    await refused(["fleet", "merge", a, a], `${a}: broken-yml is also in ${a}`, undefined, { code: "user", fields: { file: a } });
+  });
+
+  it("refuses an --output it cannot write, naming the flag and the file (both data for --json readers)", async () => {
+    const world = tempDir("paved-world-");
+    const input = path.join(world, "a.json");
+    writeFileSync(input, reportText);
+    const unwritable = path.join(world, "no-such-dir", "fleet.json");
+    const before = snapshotDir(world);
+    const human = await runCli(["fleet", "merge", input, "--output", unwritable], { cwd: world, env: fleet.env });
+    expect(human.exitCode).toBe(2);
+    expect(human.stderr.split("\n")[0]).toBe(`error: --output ${unwritable}: cannot write: ENOENT`);
+    expect(human.stderr).not.toMatch(STACK);
+    const json = await runCli(["fleet", "merge", input, "--output", unwritable, "--json"], { cwd: world, env: fleet.env });
+    expect(json.exitCode).toBe(2);
+    const { error } = JSON.parse(json.stdout);
+    expect(error.message).toBe(`--output ${unwritable}: cannot write: ENOENT`);
+    expect(error.fields).toEqual({ flag: "--output", file: unwritable, errno: "ENOENT" });
+    expect(snapshotDir(world)).toEqual(before);
   });
 });
 

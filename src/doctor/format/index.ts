@@ -1,3 +1,4 @@
+import type { ErrorFields, UserErrorCode } from "../../errors.js";
 import { safeMessage } from "../../output.js";
 import type { DoctorReport } from "../model.js";
 import { redactReport } from "../redact.js";
@@ -34,7 +35,7 @@ export function formatReport(unredacted: DoctorReport, format: Format, human: { 
 /** A service `paved doctor --all` could not check (a broken .paved.yml, say): its error joins the combined report. */
 export interface UncheckedApplication {
   path: string;
-  error: { message: string; hint?: string };
+  error: { message: string; hint?: string; code: UserErrorCode; fields: ErrorFields };
 }
 
 /** The exit code of a combined report: 2 when a service could not be checked, else 1 when any report fails, else 0. */
@@ -74,7 +75,12 @@ export function formatReports(
             path: u.path,
             ok: false,
             exitCode: 2,
-            error: { message: safeMessage(u.error.message), ...(u.error.hint ? { hint: safeMessage(u.error.hint) } : {}) },
+            error: {
+              message: safeMessage(u.error.message),
+              ...(u.error.hint ? { hint: safeMessage(u.error.hint) } : {}),
+              code: u.error.code,
+              fields: u.error.fields,
+            },
           },
         })),
       ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

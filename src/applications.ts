@@ -18,14 +18,13 @@ export interface Application {
   path: string;
 }
 
-export interface Selection {
-  applications: Application[];
-  /**
-   * Several were asked for (`--all`, or a directory with no `.paved.yml` of its own): the command reports each
-   * under its path and exits with the worst outcome. False when one service was pointed at: unchanged output.
-   */
-  all: boolean;
-}
+/**
+ * What a command acts on. One service (`all: false`): the directory holding its `.paved.yml` (or the missing
+ * directory the command reports), with unchanged output; its path in the repository is not asked for here, as
+ * upgrade and diff do not need it (doctor asks git itself). Several (`all: true`: `--all`, or a directory with
+ * no `.paved.yml` of its own): the command reports each under its path and exits with the worst outcome.
+ */
+export type Selection = { all: false; dir: string } | { all: true; applications: Application[] };
 
 /** The repository's top level and the directory's path inside it ("" at the top), or undefined outside git. */
 export async function repositoryPlace(dir: string): Promise<{ root: string; prefix: string } | undefined> {
@@ -98,10 +97,10 @@ function isDirectory(dir: string): boolean {
 export async function selectApplications(dir: string | undefined, options: { all: boolean; cwd?: string }): Promise<Selection> {
   const start = path.resolve(options.cwd ?? process.cwd(), dir ?? ".");
   // A missing directory is the command's to report, in its own words, as before.
-  if (!isDirectory(start)) return { applications: [{ dir: start, path: "" }], all: false };
+  if (!isDirectory(start)) return { all: false, dir: start };
   if (!options.all) {
     const found = nearestApplicationDir(start);
-    if (found) return { applications: [{ dir: found, path: await pathInRepository(found) }], all: false };
+    if (found) return { all: false, dir: found };
   }
   const place = await repositoryPlace(start);
   const under = options.all && dir === undefined && place ? place.root : start;

@@ -37,8 +37,8 @@ export function driftStatLines(drift: readonly DriftedFile[]): string[] {
 export async function diffCommand(dir: string | undefined, rawOptions: unknown, deps: { out: Output }): Promise<void> {
   const options = parseCommandOptions(diffOptionsSchema, rawOptions, "diff");
   const selection = await selectApplications(dir, { all: options.all });
-  if (!selection.all) return diffService(selection.applications[0]!.dir, options, deps.out);
-  const outcomes = await forEachApplication(selection, deps.out, (app, out) => diffService(app.dir, options, out));
+  if (!selection.all) return diffService(selection.dir, options, deps.out);
+  const outcomes = await forEachApplication(selection.applications, deps.out, (app, out) => diffService(app.dir, options, out));
   finishApplications(outcomes, deps.out, "paved diff", "drifted");
 }
 

@@ -51,7 +51,7 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   const options = parseCommandOptions(doctorOptionsSchema, rawOptions, "doctor", FLAG_FIXES);
   const format = chooseFormat(options);
   const selection = await selectApplications(dir, { all: options.all });
-  if (!selection.all) return doctorService(selection.applications[0]!, options, format, deps);
+  if (!selection.all) return doctorService({ dir: selection.dir }, options, format, deps);
   const { applications } = selection;
   const checkAll = () => checkApplications(applications, options);
   // --fix writes: one lock for the whole run, as upgrade --all takes it.
@@ -95,10 +95,13 @@ async function checkApplications(
   return { reports, unchecked };
 }
 
-function runOptions(app: Application, options: DoctorOptions) {
+/** One application to check; without its path in the repository, doctor asks git for it. */
+type DoctorTarget = Pick<Application, "dir"> & Partial<Pick<Application, "path">>;
+
+function runOptions(app: DoctorTarget, options: DoctorOptions) {
   return {
     dir: app.dir,
-    path: app.path,
+    ...(app.path !== undefined ? { path: app.path } : {}),
     ...(options.source ? { source: options.source } : {}),
     strict: options.strict,
     fix: options.fix,
@@ -152,7 +155,7 @@ function appendStepSummary(file: string, report: DoctorReport, out: Output): voi
   }
 }
 
-async function doctorService(app: Application, options: DoctorOptions, format: Format, deps: DoctorDependencies): Promise<void> {
+async function doctorService(app: DoctorTarget, options: DoctorOptions, format: Format, deps: DoctorDependencies): Promise<void> {
   const serviceDir = app.dir;
   const { out } = deps;
   const write = deps.write ?? ((text: string) => void process.stdout.write(text));

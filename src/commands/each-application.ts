@@ -1,4 +1,4 @@
-import type { Application, Selection } from "../applications.js";
+import type { Application } from "../applications.js";
 import { type ErrorFields, ExitCode, ProblemFound, UserError, type ExitCodeValue, type UserErrorCode } from "../errors.js";
 import { Output } from "../output.js";
 
@@ -32,13 +32,13 @@ export function shownPath(app: Pick<Application, "path">): string {
  * the command exits with the worst of them (2 over 1 over 0). A bug or an interrupt stops everything.
  */
 export async function forEachApplication(
-  selection: Selection,
+  applications: readonly Application[],
   out: Output,
   work: (app: Application, out: Output) => Promise<void>,
 ): Promise<ApplicationOutcome[]> {
   const outcomes: ApplicationOutcome[] = [];
-  const count = selection.applications.length;
-  for (const [i, app] of selection.applications.entries()) {
+  const count = applications.length;
+  for (const [i, app] of applications.entries()) {
     const own = new CollectingOutput({ json: out.json, quiet: out.quiet, ...(out.c.level === 0 ? { color: false } : {}) });
     out.print(`${i === 0 ? "" : "\n"}${out.c.bold(`== ${shownPath(app)}`)} ${out.c.dim(`(${i + 1}/${count})`)}`);
     try {

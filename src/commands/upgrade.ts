@@ -36,8 +36,8 @@ export type { UpgradeDependencies };
 export async function upgradeCommand(dir: string | undefined, rawOptions: unknown, deps: UpgradeDependencies): Promise<void> {
   const options = parseCommandOptions(upgradeOptionsSchema, rawOptions, "upgrade");
   const selection = await selectApplications(dir, { all: options.all });
+  if (!selection.all) return upgradeService(selection.dir, options, deps);
   const first = selection.applications[0]!;
-  if (!selection.all) return upgradeService(first.dir, options, deps);
 
   const oneOnly = options.abort
     ? "--abort"
@@ -57,7 +57,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
     );
   }
   const each = () =>
-    forEachApplication(selection, deps.out, (app, out) => upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)));
+    forEachApplication(selection.applications, deps.out, (app, out) => upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)));
   // One lock for the whole run: the services share the repository's index, and no other paved may slip in between.
   const outcomes = upgradeOnlyReads(options) ? await each() : await withRepositoryLock(first.dir, each);
   finishApplications(

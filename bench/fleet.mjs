@@ -48,7 +48,7 @@ cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), {
   dereference: false,
   verbatimSymlinks: true,
 });
-const BIN = path.join(pavedRoot, "bin", "paved.js");
+const BIN = path.join(pavedRoot, "bin", "paved.cjs");
 
 function run(args, { cwd = work, extraEnv = {}, allow = [0] } = {}) {
   const started = process.hrtime.bigint();

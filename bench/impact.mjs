@@ -43,7 +43,7 @@ cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), {
   dereference: false,
   verbatimSymlinks: true,
 });
-const BIN = path.join(pavedRoot, "bin", "paved.js");
+const BIN = path.join(pavedRoot, "bin", "paved.cjs");
 const TEMPLATE = path.join(pavedRoot, "templates", "service");
 
 function run(args, allow = [0]) {

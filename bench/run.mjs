@@ -98,7 +98,9 @@ function snapshotBuild(from, to) {
   for (const entry of ["bin", "dist", "templates", "package.json"])
     cpSync(path.join(from, entry), path.join(to, entry), { recursive: true });
   symlinkSync(path.join(from, "node_modules"), path.join(to, "node_modules"));
-  return path.join(to, "bin", "paved.js");
+  // The CLI's file as that checkout's package.json names it (bin/paved.cjs now, bin/paved.js before).
+  const bin = JSON.parse(readFileSync(path.join(from, "package.json"), "utf8")).bin.paved;
+  return path.join(to, bin);
 }
 const BIN = snapshotBuild(ROOT, path.join(work, "paved"));
 const BEFORE_BIN = opts.before ? snapshotBuild(path.resolve(opts.before), path.join(work, "paved-before")) : undefined;
@@ -262,7 +264,7 @@ function benchesFor(size, srcRoot, outDir) {
     label: "paved new --no-install --no-git",
     argv: (i) => pavedNew(srcRoot, path.join(outDir, `new-${i}`), "1.0.0", "--no-install", "--no-git", "--quiet"),
   });
-  // What a first run (or a read-only install) pays: no compile cache (bin/paved.js), so V8 compiles paved's code.
+  // What a first run (or a read-only install) pays: no compile cache (bin/paved.cjs), so V8 compiles paved's code.
   if (size === sizes[0]) {
     list.push({
       name: "new",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds dist/ with esbuild. The command line: dist/cli.cjs, one file that bin/paved.js compiles with a V8 code
+// Builds dist/ with esbuild. The command line: dist/cli.cjs, one file that bin/paved.cjs compiles with a V8 code
 // cache (see below). The library API (dist/api.js), the fleet's worker and the modules scripts import: ES
 // modules, one entry per command module, bundled with their dependencies and split into shared chunks, so
 // Node resolves a handful of files instead of hundreds (zod alone is ~230 modules).
@@ -95,7 +95,7 @@ const result = await build({
 });
 
 /**
- * The command line is one CommonJS file, dist/cli.cjs, which bin/paved.js compiles with a V8 code cache
+ * The command line is one CommonJS file, dist/cli.cjs, which bin/paved.cjs compiles with a V8 code cache
  * (src/compile-cache is described there). Node 20 has no compile cache for ES modules, and compiling paved's
  * code was about a third of a `paved new`. Modules reached only through `import()` (each command, each heavy
  * library) are bundled as functions that run on first use, so `paved --version` still evaluates none of them.
@@ -121,7 +121,7 @@ const cli = await build({
   plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin, lazyChildProcessPlugin],
 });
 Object.assign(result.metafile.outputs, cli.metafile.outputs);
-// bin/paved.js runs the file through vm.Script with a code cache, where an import() failed (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+// bin/paved.cjs runs the file through vm.Script with a code cache, where an import() failed (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
 if (/\bimport\(/.test(readFileSync(path.join(dist, "cli.cjs"), "utf8"))) {
   throw new Error("dist/cli.cjs has an import(): bundle the module, or require() it (see src/prompts.ts)");
 }

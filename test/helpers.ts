@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { afterAll } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const BIN = path.join(ROOT, "bin", "paved.js");
+export const BIN = path.join(ROOT, "bin", "paved.cjs");
 export const BUILTIN_TEMPLATES = path.join(ROOT, "templates");
 
 const made: string[] = [];
@@ -106,7 +106,7 @@ export function envWithoutIdentity(home: string): Record<string, string> {
   };
 }
 
-/** Spawn the built CLI (bin/paved.js) with execa; never rejects, so tests assert exit codes. */
+/** Spawn the built CLI (bin/paved.cjs) with execa; never rejects, so tests assert exit codes. */
 export function runCli(args: string[], options: CliOptions = {}) {
   const { env, stdin, ...rest } = options;
   return execa(process.execPath, [BIN, ...args], {

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { parseWith } from "../validation.js";
@@ -24,11 +24,15 @@ export function parseSetFlags(sets: readonly string[]): Map<string, ProvidedAnsw
 
 /** Read an answers file (YAML or JSON: a flat map of question name to value). */
 export async function readAnswersFile(file: string): Promise<Map<string, ProvidedAnswer>> {
-  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (caught) {
+    const error = caught as NodeJS.ErrnoException;
     throw new UserError(`--answers-file ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`, {
       hint: "pass a YAML or JSON file mapping question names to answers",
     });
-  });
+  }
   const fix = "the answers file must map question names to answers, e.g. `owner: team-payments`";
   const data = parseConfigText(text, file, fix) ?? {};
   const parsed = parseWith(answersFileSchema, data, { file, fix });

@@ -186,7 +186,7 @@ async function runStep(command: HookCommand, cwd: string, log: (line: string) =>
 }
 
 function pavedBin(): string {
-  return fileURLToPath(new URL("../../bin/paved.js", import.meta.url));
+  return fileURLToPath(new URL("../../bin/paved.cjs", import.meta.url));
 }
 
 /** Doctor through the CLI (`paved doctor <dir> --json`), so this never depends on its internals. */

@@ -1,8 +1,7 @@
-import { rmdirSync, rmSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, rmdirSync, rmSync } from "node:fs";
 import { onInterrupt } from "../fs/cleanup.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { assertRealParents, createEntry, makeParents } from "../fs/safe-write.js";
-import { lstat, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { assertSafeRelativePath, resolveInside } from "../fs/paths.js";
 import type { FileEntry, FileTree } from "../tree.js";
@@ -86,9 +85,14 @@ export function repositoryTopOf(serviceRoot: string, prefix: string): string {
  */
 export async function readRootFile(top: string, relative: string): Promise<FileEntry | undefined> {
   const full = assertRealParents(top, relative);
-  const stat = await lstat(full).catch(() => undefined);
-  if (stat?.isSymbolicLink()) return { data: new Uint8Array(0), mode: 0o777, symlink: (await readlink(full)).split(path.sep).join("/") };
-  if (stat?.isFile()) return { data: await readFile(full), mode: stat.mode & 0o777 };
+  let stat: ReturnType<typeof lstatSync> | undefined;
+  try {
+    stat = lstatSync(full);
+  } catch {
+    stat = undefined;
+  }
+  if (stat?.isSymbolicLink()) return { data: new Uint8Array(0), mode: 0o777, symlink: readlinkSync(full).split(path.sep).join("/") };
+  if (stat?.isFile()) return { data: readFileSync(full), mode: stat.mode & 0o777 };
   return undefined;
 }
 

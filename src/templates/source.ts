@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+// Synchronous reads: a template's few files and folders, and node:fs/promises (with the streams and readline it
+// loads) would be a noticeable part of every start-up.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import semver from "semver";
@@ -108,11 +109,14 @@ export class DirectorySource implements TemplateSource {
   }
 
   async listTemplates(): Promise<string[]> {
-    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => {
-      throw new UserError(`template source ${this.id}: cannot read ${this.root}`, {
-        hint: "pass --source a directory laid out as <name>/<version>/template.yaml",
-      });
-    });
+    const entries = tryRead(
+      () => readdirSync(this.root, { withFileTypes: true }),
+      () => {
+        throw new UserError(`template source ${this.id}: cannot read ${this.root}`, {
+          hint: "pass --source a directory laid out as <name>/<version>/template.yaml",
+        });
+      },
+    );
     const names: string[] = [];
     for (const entry of entries) {
       if (entry.isDirectory() && !entry.name.startsWith(".")) names.push(entry.name);
@@ -132,7 +136,7 @@ export class DirectorySource implements TemplateSource {
         hint: known.length ? `use one of: ${known.join(", ")} (see \`paved templates list\`)` : "this source has no templates",
       });
     }
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
     return entries
       .filter((e) => e.isDirectory() && semver.valid(e.name) !== null)
       .map((e) => e.name)
@@ -159,11 +163,14 @@ export class DirectorySource implements TemplateSource {
     const dir = path.join(this.root, template, version);
     const manifestPath = path.join(dir, MANIFEST_FILE);
     const shown = displayPath(manifestPath);
-    const text = await readFile(manifestPath, "utf8").catch(() => {
-      throw new UserError(`${template} ${version}: no ${MANIFEST_FILE} in ${displayPath(dir)}`, {
-        hint: `run \`paved templates show ${template}\` to see its versions`,
-      });
-    });
+    const text = tryRead(
+      () => readFileSync(manifestPath, "utf8"),
+      () => {
+        throw new UserError(`${template} ${version}: no ${MANIFEST_FILE} in ${displayPath(dir)}`, {
+          hint: `run \`paved templates show ${template}\` to see its versions`,
+        });
+      },
+    );
     const fix = manifestFix(shown);
     const manifest = parseManifestText(text, shown);
     if (manifest.name !== template) {
@@ -173,10 +180,7 @@ export class DirectorySource implements TemplateSource {
       throw new UserError(`version is "${manifest.version}" but the folder is "${version}"`, { hint: fix, fields: { file: shown } });
     }
     const filesDir = path.join(dir, "files");
-    const hasFiles = await stat(filesDir).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
+    const hasFiles = isDirectory(filesDir);
     const files = hasFiles ? await readTree(filesDir) : new Map();
     assertTemplateSymlinks(files, (relative) => displayPath(path.join(filesDir, relative)));
     return { manifest, files, dir, label: dir, source: this };
@@ -243,10 +247,7 @@ export async function openSource(spec: string | undefined, options: SourceOption
     return GitSource.fromUrl(spec, options);
   }
   const resolved = path.resolve(spec);
-  const isDir = await stat(resolved).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  const isDir = isDirectory(resolved);
   if (!isDir) {
     throw new UserError(`--source ${spec}: no such directory`, {
       hint: "pass a git URL, a git repository of templates, or a directory laid out as <name>/<version>/template.yaml",
@@ -277,7 +278,10 @@ export async function openSource(spec: string | undefined, options: SourceOption
  */
 async function holdsNamedTemplates(dir: string): Promise<boolean> {
   for (const parent of [dir, path.join(dir, "templates")]) {
-    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    const entries = tryRead(
+      () => readdirSync(parent, { withFileTypes: true }),
+      () => [],
+    );
     if (entries.some((e) => e.isDirectory() && TEMPLATE_NAME.test(e.name) && existsSync(path.join(parent, e.name, MANIFEST_FILE))))
       return true;
   }
@@ -410,4 +414,21 @@ function safeDefaultSource(read: () => { spec: string } | undefined): string | u
   } catch {
     return undefined;
   }
+}
+
+/** `read()`, or what `otherwise()` returns (or throws) when it fails. */
+function tryRead<T, U>(read: () => T, otherwise: () => U): T | U {
+  try {
+    return read();
+  } catch {
+    return otherwise();
+  }
+}
+
+/** Whether `dir` is a directory (following symlinks); false when it cannot be read. */
+function isDirectory(dir: string): boolean {
+  return tryRead(
+    () => statSync(dir).isDirectory(),
+    () => false,
+  );
 }

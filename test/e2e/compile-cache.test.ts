@@ -33,7 +33,7 @@ const cacheDir = (pkg: string) => path.join(pkg, "dist", ".v8-cache");
 const cacheFiles = (pkg: string) => (existsSync(cacheDir(pkg)) ? readdirSync(cacheDir(pkg)).sort() : []);
 
 async function paved(pkg: string, args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [path.join(pkg, "bin", "paved.js"), ...args], {
+  return execa(process.execPath, [path.join(pkg, "bin", "paved.cjs"), ...args], {
     env: { ...CLI_ENV, ...env },
     cwd: tempDir(),
     reject: false,
@@ -45,7 +45,7 @@ const newService = (pkg: string) =>
 
 const nodeKey = `${process.version}-${process.arch}`;
 
-describe("the compile cache (bin/paved.js)", () => {
+describe("the compile cache (bin/paved.cjs)", () => {
   it("is written once per command after it ran, then used as it is", async () => {
     const pkg = installCopy();
     expect((await paved(pkg, ["--version"])).exitCode).toBe(0);

@@ -54,11 +54,11 @@ describe("the npm package", () => {
     const dry = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: cleanEnv() });
     const files = (JSON.parse(dry.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     const allowed =
-      /^(bin\/paved\.js|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
+      /^(bin\/paved\.cjs|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(
       expect.arrayContaining([
-        "bin/paved.js",
+        "bin/paved.cjs",
         "dist/cli.cjs",
         "LICENSE",
         "LICENSES/LGPL-2.1-or-later.txt",

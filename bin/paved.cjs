@@ -9,12 +9,15 @@
 // so it holds the functions that command compiled; V8 checks it again before use and rejects one made by another
 // V8 or with other flags (then it is written anew). Read-only installs (e.g. a global one by root) run without it;
 // PAVED_COMPILE_CACHE=0 turns it off. Nothing here may fail a command: every error means "no cache".
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import vm from "node:vm";
+//
+// This file is CommonJS: as an ES module it would start Node's ES module loader, which alone loads about twenty
+// more of Node's own modules (node:fs/promises, readline, streams), a tenth of a `paved new`.
+"use strict";
+const { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const path = require("node:path");
+const { setFlagsFromString } = require("node:v8");
+const vm = require("node:vm");
 
 /** paved's commands: each gets its own cache (with the functions it compiled); anything else shares one. */
 const COMMANDS = new Set(["new", "upgrade", "diff", "doctor", "adopt", "fleet", "template", "templates", "config", "help"]);
@@ -22,7 +25,7 @@ const COMMANDS = new Set(["new", "upgrade", "diff", "doctor", "adopt", "fleet", 
 // pattern (src/adopt/linear-regex.ts), which would make every cache written after that useless to the next
 // run: turn it on first, always (it changes nothing for expressions without the `l` flag).
 setFlagsFromString("--enable-experimental-regexp-engine");
-const filename = fileURLToPath(new URL("../dist/cli.cjs", import.meta.url));
+const filename = path.join(__dirname, "..", "dist", "cli.cjs");
 const source = readFileSync(filename, "utf8");
 const cacheFile = compileCacheFile();
 const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile);
@@ -33,8 +36,8 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
   process.once("exit", () => writeCache(cacheFile, script));
 }
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(filename), module, filename, path.dirname(filename));
+const cli = { exports: {} };
+script.runInThisContext()(cli.exports, createRequire(filename), cli, filename, path.dirname(filename));
 
 /** Which cache this run reads and writes, or undefined when there is none to use. */
 function compileCacheFile() {

@@ -290,7 +290,11 @@ function benchesFor(size, srcRoot, outDir) {
     argv: (i) => {
       const dir = path.join(outDir, `git-only-${i}`);
       const git = `git -C '${dir}'`;
-      return ["sh", "-c", `${git} init -q && ${git} add --all && ${git} -c maintenance.auto=false commit -q --no-verify --no-gpg-sign -m x`];
+      return [
+        "sh",
+        "-c",
+        `${git} init -q && ${git} add --all && ${git} -c maintenance.auto=false commit -q --no-verify --no-gpg-sign -m x`,
+      ];
     },
   });
   if (hasDoctor) {

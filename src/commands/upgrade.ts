@@ -57,7 +57,9 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
     );
   }
   const each = () =>
-    forEachApplication(selection.applications, deps.out, (app, out) => upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)));
+    forEachApplication(selection.applications, deps.out, (app, out) =>
+      upgradeService(app.dir, options, { ...deps, out }, !upgradeOnlyReads(options)),
+    );
   // One lock for the whole run: the services share the repository's index, and no other paved may slip in between.
   const outcomes = upgradeOnlyReads(options) ? await each() : await withRepositoryLock(first.dir, each);
   finishApplications(

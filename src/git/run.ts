@@ -124,7 +124,12 @@ export function runGitSync(cwd: string, args: readonly string[], input?: string)
  * (doctor reads what it can: a directory outside git is walked instead).
  */
 export function gitPathsSync(cwd: string, args: readonly string[]): string[] | undefined {
-  const result = childProcess().spawnSync("git", args, { cwd, encoding: "buffer", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+  const result = childProcess().spawnSync("git", args, {
+    cwd,
+    encoding: "buffer",
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (result.error || result.status !== 0) return undefined;
   return result.stdout.toString("utf8").split("\0").filter(Boolean);
 }

@@ -5,12 +5,12 @@
  * copied from Handlebars 4.7), for the subset ./fast-template.ts renders: text, `\{{` escapes, comments,
  * `{{path}}`, `{{{path}}}`, `{{helper arg (sub arg)}}`, `{{#if}}`/`{{#unless}}`, `{{else}}`, `{{^}}`,
  * `{{else if}}`, `{{/if}}` and `~` whitespace control. It builds the tree Handlebars' parser builds and
- * then applies Handlebars' own whitespace pass to it. For anything else (partials, hashes, `@data`,
+ * then applies Handlebars' whitespace pass to it (ported: ./whitespace-control.ts). For anything else (partials, hashes, `@data`,
  * `this`, `../`, raw blocks, inverted sections, a syntax error) it returns undefined and the caller uses
  * Handlebars' parser, so errors and rarer syntax keep Handlebars' exact behaviour.
  * test/unit/fast-template.test.ts checks that both parsers build the same tree.
  */
-import WhitespaceControl from "handlebars/dist/cjs/handlebars/compiler/whitespace-control.js";
+import { controlWhitespace } from "./whitespace-control.js";
 
 /** Thrown (one shared instance) when the template uses more than this parser reads. */
 const UNSUPPORTED = Object.freeze({ unsupported: true });
@@ -129,6 +129,39 @@ function rulesStartingWith(char: string): ReadonlyArray<(typeof MU_RULES)[number
 }
 const RULES_BY_CHAR = new Map<string, ReturnType<typeof rulesStartingWith>>();
 
+/**
+ * The rules that can match a mustache's opening `{{` at `pos`, by the character after it (and after a `~`): of
+ * the 14 that start with `{{`, the few whose next character it can be, still in Handlebars' order. Most
+ * mustaches (`{{name}}`) then take one regular expression instead of fourteen.
+ */
+function openingRules(source: string, pos: number): ReturnType<typeof rulesStartingWith> {
+  let next = source.charAt(pos + 2);
+  if (next === "~") next = source.charAt(pos + 3);
+  const key = next !== "" && "{>#/^&!*".includes(next) ? next : next === "e" || /\s/.test(next) ? "e" : "";
+  let rules = OPENING_RULES.get(key);
+  if (!rules) {
+    const indexes = OPENING_BY_NEXT[key] ?? [16];
+    rules = MU_RULES.filter((_, i) => indexes.includes(i));
+    OPENING_RULES.set(key, rules);
+  }
+  return rules;
+}
+/** MU_RULES indexes that can match `{{` followed by that character (rule 16, a plain `{{`, matches any). */
+const OPENING_BY_NEXT: Record<string, number[]> = {
+  "{": [2, 12, 16],
+  ">": [4, 16],
+  "#": [5, 6, 16],
+  "/": [7, 16],
+  "^": [8, 10, 16],
+  "&": [13, 16],
+  "!": [14, 15, 16],
+  "*": [16],
+  // `else` after optional whitespace: {{else}}, {{else if ...}}; or a name such as {{env}}.
+  e: [9, 11, 16],
+  "": [16],
+};
+const OPENING_RULES = new Map<string, ReturnType<typeof rulesStartingWith>>();
+
 const LONG_COMMENT = /[\s\S]*?--(~)?\}\}/y;
 /** Where escaped text (after `\{{`) ends: before the next `{{`, `\{{` or `\\{{`, at least 2 characters on. */
 const ESCAPED_END = /\{\{|\\\{\{|\\\\\{\{/g;
@@ -166,7 +199,7 @@ function tokenize(source: string): Token[] {
       if (pos >= source.length) throw UNSUPPORTED;
       let matched = false;
       const char = source.charAt(pos);
-      let rules = RULES_BY_CHAR.get(char);
+      let rules = char === "{" && source.charAt(pos + 1) === "{" ? openingRules(source, pos) : RULES_BY_CHAR.get(char);
       if (!rules) {
         rules = rulesStartingWith(char);
         RULES_BY_CHAR.set(char, rules);
@@ -506,7 +539,7 @@ export function parseTemplate(source: string): Record<string, unknown> | undefin
   assertTemplateNesting(source);
   try {
     const ast = new Parser(tokenize(source)).root();
-    return new WhitespaceControl().accept(ast) as Record<string, unknown>;
+    return controlWhitespace(ast);
   } catch (error) {
     if (error === UNSUPPORTED) return undefined;
     throw error;

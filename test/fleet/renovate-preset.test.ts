@@ -58,17 +58,34 @@ describe("renovate/paved.json", () => {
     const pattern = manager.managerFilePatterns[0]!.replace(/^\/|\/$/g, "");
     expect(["/.paved.yml".slice(1), "services/api/.paved.yml"].every((f) => new RegExp(pattern).test(f))).toBe(true);
     expect(new RegExp(pattern).test("x.paved.yml")).toBe(false);
-    const tag = new RegExp(manager.extractVersionTemplate);
+    // Renovate fills the template with the extracted fields (depName: the template's name) before using it.
+    const tagOf = (depName: string) => new RegExp(manager.extractVersionTemplate.replaceAll("{{{depName}}}", depName));
+    const tag = tagOf("service");
     expect(tag.exec("v2.1.0")?.groups?.version).toBe("2.1.0");
     expect(tag.exec("2.1.0")?.groups?.version).toBe("2.1.0");
+    expect(tag.exec("2.1.0-rc.1")?.groups?.version).toBe("2.1.0-rc.1");
     expect(tag.exec("release-2")).toBeNull();
+    // Several templates in one repository (src/templates/git-source.ts): changesets and lerna tags, each template's own.
+    expect(tag.exec("service@2.2.0")?.groups?.version).toBe("2.2.0");
+    expect(tag.exec("service-v2.2.0")?.groups?.version).toBe("2.2.0");
+    expect(tag.exec("worker@3.0.0")).toBeNull();
+    expect(tag.exec("worker-v3.0.0")).toBeNull();
+    expect(tagOf("api-v2").exec("api-v2-v1.0.0")?.groups?.version).toBe("1.0.0");
+    expect(manager.extractVersionTemplate.replaceAll("{{{depName}}}", "")).not.toMatch(/\{\{/);
   });
 
   it("puts .paved.yml back before `paved upgrade` merges to the new version", () => {
     const { commands, executionMode } = preset.packageRules[0]!.postUpgradeTasks;
     expect(executionMode).toBe("update");
     expect(commands[0]).toMatch(/^git checkout HEAD -- .*\.paved\.yml$/);
-    expect(commands[1]).toMatch(/paved upgrade .* --to \{\{\{newVersion\}\}\} --yes$/);
+    expect(commands[1]).toMatch(/paved@[^ ]+ upgrade .* --to \{\{\{newVersion\}\}\} --yes$/);
+  });
+
+  it("runs this exact paved release, never whatever the registry has as latest", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+    const { commands } = preset.packageRules[0]!.postUpgradeTasks;
+    expect(commands[1]).toContain(`npx --yes ${pkg.name}@${pkg.version} upgrade `);
+    expect(commands.join("\n")).not.toMatch(/npx --yes paved upgrade/);
   });
 
   const schemaFile = [process.env.PAVED_RENOVATE_SCHEMA, path.join(ROOT, "node_modules", "renovate", "renovate-schema.json")].find(

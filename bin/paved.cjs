@@ -5,20 +5,36 @@
 //
 // The cache lives beside the code it was made from, in dist/.v8-cache/: whoever can write it can already change
 // dist/cli.cjs, so it is trusted as the code is, and a reinstall or rebuild (which replaces dist/) drops it. One
-// file per command, Node version and flags, and build (size and mtime of dist/cli.cjs), written once, after the command ran,
-// so it holds the functions that command compiled; V8 checks it again before use and rejects one made by another
-// V8 or with other flags (then it is written anew). Read-only installs (e.g. a global one by root) run without it;
+// file per command, Node version and flags, and build (size and mtime of dist/cli.cjs), written after the command
+// ran, so it holds the functions that command compiled. It is written again when a run compiled much more code
+// than the cache was made with (a first `paved upgrade --help` must not leave `paved upgrade` a cache of help
+// text), and when V8 rejects it (made by another V8 or with other flags). Read-only installs (e.g. a global one by root) run without it;
 // PAVED_COMPILE_CACHE=0 turns it off. Nothing here may fail a command: every error means "no cache".
 //
 // This file is CommonJS: as an ES module it would start Node's ES module loader, which alone loads about twenty
 // more of Node's own modules (node:fs/promises, readline, streams), a tenth of a `paved new`.
 "use strict";
-const { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
+const {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} = require("node:fs");
 const { createRequire } = require("node:module");
 const path = require("node:path");
-const { setFlagsFromString } = require("node:v8");
+const { getHeapCodeStatistics, setFlagsFromString } = require("node:v8");
 const vm = require("node:vm");
 
+/** A cache file: this tag, the size of the compiled code it was made from (uint32, little-endian), V8's data. */
+const TAG = "PVC1";
+/** How much more code a run must have compiled for its cache to replace the one it was given. */
+const GROWTH = 1.25;
 /** paved's commands: each gets its own cache (with the functions it compiled); anything else shares one. */
 const COMMANDS = new Set(["new", "upgrade", "diff", "doctor", "adopt", "fleet", "template", "templates", "config", "help"]);
 // V8 rejects a cache made under other flags. paved turns on the linear-time RegExp engine when a template has a
@@ -28,13 +44,19 @@ setFlagsFromString("--enable-experimental-regexp-engine");
 const filename = path.join(__dirname, "..", "dist", "cli.cjs");
 const source = readFileSync(filename, "utf8");
 const cacheFile = compileCacheFile();
-const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile);
+const cached = cacheFile === undefined ? undefined : readCache(cacheFile);
 
 // The file has no import() (scripts/build.mjs checks): run from a cache, one failed with
 // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING even with importModuleDynamically set.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, cachedData });
-if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
-  process.once("exit", () => writeCache(cacheFile, script));
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename,
+  cachedData: cached?.data,
+});
+if (cacheFile !== undefined) {
+  process.once("exit", () => {
+    const compiled = getHeapCodeStatistics().bytecode_and_metadata_size;
+    if (cached === undefined || script.cachedDataRejected || compiled > cached.codeSize * GROWTH) writeCache(cacheFile, script, compiled);
+  });
 }
 const cli = { exports: {} };
 script.runInThisContext()(cli.exports, createRequire(filename), cli, filename, path.dirname(filename));
@@ -60,13 +82,15 @@ function flagsHash() {
   return hash.toString(36);
 }
 
-/** A regular file only (a symlink is not followed); any error is "no cache". */
+/** A regular file only (a symlink is not followed); any error, or another layout, is "no cache". */
 function readCache(file) {
   let fd;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     if (!fstatSync(fd).isFile()) return undefined;
-    return readFileSync(fd);
+    const bytes = readFileSync(fd);
+    if (bytes.length < 8 || bytes.toString("latin1", 0, 4) !== TAG) return undefined;
+    return { codeSize: bytes.readUInt32LE(4), data: bytes.subarray(8) };
   } catch {
     return undefined;
   } finally {
@@ -75,14 +99,17 @@ function readCache(file) {
 }
 
 /** Written to a new file and renamed into place, so a concurrent run reads a whole cache or none. */
-function writeCache(file, compiled) {
+function writeCache(file, compiledScript, codeSize) {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     // Opened before the cache is made: where it cannot be written, making it (a few ms) is not paid for.
     const fd = openSync(temporary, "wx", 0o644);
     try {
-      writeFileSync(fd, compiled.createCachedData());
+      const header = Buffer.alloc(8);
+      header.write(TAG, 0, "latin1");
+      header.writeUInt32LE(Math.min(codeSize, 0xffffffff), 4);
+      writeFileSync(fd, Buffer.concat([header, compiledScript.createCachedData()]));
     } finally {
       closeSync(fd);
     }

@@ -68,6 +68,26 @@ describe("the compile cache (bin/paved.cjs)", () => {
     expect(cacheFiles(pkg)).toHaveLength(2);
   });
 
+  it("a cache made by a light run (`new --help`) is replaced once by the first real run, which compiled far more", async () => {
+    const pkg = installCopy();
+    expect((await paved(pkg, ["new", "--help"])).exitCode).toBe(0);
+    const [file] = cacheFiles(pkg);
+    const cache = path.join(cacheDir(pkg), file!);
+    const light = statSync(cache);
+
+    expect((await newService(pkg)).exitCode).toBe(0);
+    const full = statSync(cache);
+    expect(full.ino).not.toBe(light.ino);
+    expect(full.size).toBeGreaterThan(light.size * 1.3);
+
+    // From then on it is used as it is: the next runs compile no more than it was made with.
+    for (let i = 0; i < 2; i++) {
+      expect((await newService(pkg)).exitCode).toBe(0);
+      expect(statSync(cache).ino).toBe(full.ino);
+    }
+    expect(cacheFiles(pkg)).toEqual([file]);
+  });
+
   it("a damaged cache is rejected by V8: the command works and the cache is written anew", async () => {
     const pkg = installCopy();
     const clean = await newService(pkg);

@@ -95,8 +95,8 @@ mkdirSync(work, { recursive: true });
  */
 function snapshotBuild(from, to) {
   mkdirSync(to, { recursive: true });
+  // Without the checkout's compile caches: the warm-up run makes this copy's own (bin/paved.cjs).
   for (const entry of ["bin", "dist", "templates", "package.json"])
-    // Without the checkout's compile caches: the warm-up run makes this copy's own (bin/paved.cjs).
     cpSync(path.join(from, entry), path.join(to, entry), { recursive: true, filter: (file) => path.basename(file) !== ".v8-cache" });
   symlinkSync(path.join(from, "node_modules"), path.join(to, "node_modules"));
   // The CLI's file as that checkout's package.json names it (bin/paved.cjs now, bin/paved.js before).

@@ -242,8 +242,8 @@ export function createStaging(target: string): Staging {
 }
 
 /**
- * A name for a staging folder set aside: unique, not secret (nothing is ever followed through it; a rename onto
- * something in the way fails, and the folder is then removed where it is). Math.random, not node:crypto: loading
+ * A name for a staging folder set aside: unique, not secret. Nothing is ever followed through it: a rename onto
+ * a file or symlink in the way fails (and the folder is then removed where it is), onto an empty folder replaces it. Math.random, not node:crypto: loading
  * that was a noticeable part of a `paved new`, which sets its staging folder aside every time.
  */
 function staleSuffix(): string {

@@ -243,8 +243,9 @@ export function createStaging(target: string): Staging {
 
 /**
  * A name for a staging folder set aside: unique, not secret. Nothing is ever followed through it: a rename onto
- * a file or symlink in the way fails (and the folder is then removed where it is), onto an empty folder replaces it. Math.random, not node:crypto: loading
- * that was a noticeable part of a `paved new`, which sets its staging folder aside every time.
+ * a file or symlink in the way fails (and the folder is then removed where it is), onto an empty folder replaces
+ * it. Math.random, not node:crypto: loading that was a noticeable part of a `paved new`, which sets its staging
+ * folder aside every time.
  */
 function staleSuffix(): string {
   return `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 10)}`;

@@ -1,3 +1,5 @@
+import { isUtf8 as isValidUtf8 } from "node:buffer";
+
 /**
  * The in-memory file tree: the currency between render, merge, check and apply.
  * Keys are POSIX relative paths ("src/index.ts"); never absolute, never containing "..".
@@ -57,16 +59,13 @@ export function isBinary(data: Uint8Array): boolean {
   return data.subarray(0, BINARY_PROBE_BYTES).includes(0);
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Valid UTF-8: text that can be decoded to a JS string and back unchanged (what Handlebars renders). */
+/**
+ * Valid UTF-8: text that can be decoded to a JS string and back unchanged (what Handlebars renders). Node's
+ * validator, not a strict TextDecoder: the same answer without building the string (upgrade asks for every file
+ * of three versions).
+ */
 export function isUtf8(data: Uint8Array): boolean {
-  try {
-    strictUtf8.decode(data);
-    return true;
-  } catch {
-    return false;
-  }
+  return isValidUtf8(data);
 }
 
 function bufferOf(data: Uint8Array): Buffer {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BENCH_ENV } from "./common.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = path.join(root, "bin", "paved.cjs");
@@ -17,15 +18,7 @@ const option = (name, fallback) => {
 };
 const RUNS = option("--runs", 7);
 const FILES = option("--files", 10_000);
-const env = {
-  ...process.env,
-  CI: "true",
-  NO_COLOR: "1",
-  GIT_AUTHOR_NAME: "bench",
-  GIT_AUTHOR_EMAIL: "bench@example.com",
-  GIT_COMMITTER_NAME: "bench",
-  GIT_COMMITTER_EMAIL: "bench@example.com",
-};
+const env = BENCH_ENV;
 
 function timeOnce(command, commandArgs, cwd) {
   const started = process.hrtime.bigint();

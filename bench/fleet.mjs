@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { BENCH_ENV, copyBuild } from "./common.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: opts } = parseArgs({
@@ -27,28 +28,17 @@ const SIZES = opts.sizes.split(",").map(Number);
 const DOCTOR_COUNT = Number(opts.doctor);
 const LARGEST = Math.max(...SIZES);
 const AS_OF = "2026-12-01";
-const env = {
-  ...process.env,
-  CI: "true",
-  NO_COLOR: "1",
-  GIT_AUTHOR_NAME: "bench",
-  GIT_AUTHOR_EMAIL: "bench@example.com",
-  GIT_COMMITTER_NAME: "bench",
-  GIT_COMMITTER_EMAIL: "bench@example.com",
-  PAVED_SOURCE: "",
-};
+const env = { ...BENCH_ENV, PAVED_SOURCE: "" };
 
 const work = mkdtempSync(path.join(os.tmpdir(), "paved-bench-fleet-"));
 // The build is copied first, so a rebuild in the (shared) checkout cannot change what is measured halfway.
 const pavedRoot = path.join(work, "paved");
-for (const part of ["bin", "dist", "templates", "package.json"])
-  cpSync(path.join(ROOT, part), path.join(pavedRoot, part), { recursive: true });
+const BIN = copyBuild(ROOT, pavedRoot);
 cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), {
   recursive: true,
   dereference: false,
   verbatimSymlinks: true,
 });
-const BIN = path.join(pavedRoot, "bin", "paved.cjs");
 
 function run(args, { cwd = work, extraEnv = {}, allow = [0] } = {}) {
   const started = process.hrtime.bigint();

@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { BENCH_ENV, copyBuild } from "./common.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: opts } = parseArgs({
@@ -22,28 +23,17 @@ const { values: opts } = parseArgs({
   },
 });
 const N = Number(opts.services);
-const env = {
-  ...process.env,
-  CI: "true",
-  NO_COLOR: "1",
-  GIT_AUTHOR_NAME: "bench",
-  GIT_AUTHOR_EMAIL: "bench@example.com",
-  GIT_COMMITTER_NAME: "bench",
-  GIT_COMMITTER_EMAIL: "bench@example.com",
-  PAVED_SOURCE: "",
-};
+const env = { ...BENCH_ENV, PAVED_SOURCE: "" };
 
 const work = mkdtempSync(path.join(os.tmpdir(), "paved-bench-impact-"));
 // The build is copied first, so a rebuild in the (shared) checkout cannot change what is measured halfway.
 const pavedRoot = path.join(work, "paved");
-for (const part of ["bin", "dist", "templates", "package.json"])
-  cpSync(path.join(ROOT, part), path.join(pavedRoot, part), { recursive: true });
+const BIN = copyBuild(ROOT, pavedRoot);
 cpSync(path.join(ROOT, "node_modules"), path.join(pavedRoot, "node_modules"), {
   recursive: true,
   dereference: false,
   verbatimSymlinks: true,
 });
-const BIN = path.join(pavedRoot, "bin", "paved.cjs");
 const TEMPLATE = path.join(pavedRoot, "templates", "service");
 
 function run(args, allow = [0]) {

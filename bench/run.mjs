@@ -23,6 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { BENCH_ENV, copyBuild } from "./common.mjs";
 import { ANSWERS, COPY_PATTERN, TEMPLATE, writeTemplateSource } from "./synth.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -95,27 +96,14 @@ mkdirSync(work, { recursive: true });
  */
 function snapshotBuild(from, to) {
   mkdirSync(to, { recursive: true });
-  // Without the checkout's compile caches: the warm-up run makes this copy's own (bin/paved.cjs).
-  for (const entry of ["bin", "dist", "templates", "package.json"])
-    cpSync(path.join(from, entry), path.join(to, entry), { recursive: true, filter: (file) => path.basename(file) !== ".v8-cache" });
+  const bin = copyBuild(from, to);
   symlinkSync(path.join(from, "node_modules"), path.join(to, "node_modules"));
-  // The CLI's file as that checkout's package.json names it (bin/paved.cjs now, bin/paved.js before).
-  const bin = JSON.parse(readFileSync(path.join(from, "package.json"), "utf8")).bin.paved;
-  return path.join(to, bin);
+  return bin;
 }
 const BIN = snapshotBuild(ROOT, path.join(work, "paved"));
 const BEFORE_BIN = opts.before ? snapshotBuild(path.resolve(opts.before), path.join(work, "paved-before")) : undefined;
 
-const gitEnv = {
-  ...process.env,
-  CI: "true",
-  NO_COLOR: "1",
-  GIT_AUTHOR_NAME: "bench",
-  GIT_AUTHOR_EMAIL: "bench@example.com",
-  GIT_COMMITTER_NAME: "bench",
-  GIT_COMMITTER_EMAIL: "bench@example.com",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
+const gitEnv = { ...BENCH_ENV, GIT_CONFIG_NOSYSTEM: "1" };
 
 function run(command, args, { cwd = work, expect = [0], quiet = false } = {}) {
   const result = spawnSync(command, args, { cwd, env: gitEnv, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });

@@ -1,6 +1,7 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "./errors.js";
+import { isDirectory } from "./fs/paths.js";
 import { tryGit } from "./git/run.js";
 import { SERVICE_FILE } from "./service-file.js";
 import { displayPath } from "./templates/source.js";
@@ -77,14 +78,6 @@ export async function serviceFilesUnder(dir: string): Promise<string[]> {
   const result = await tryGit(dir, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", `:(glob)**/${SERVICE_FILE}`]);
   if (result.exitCode !== 0) return [];
   return [...new Set(result.stdout.split("\0").filter(Boolean))].filter((file) => existsSync(path.join(dir, ...file.split("/")))).sort();
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { BUILTIN_SOURCE_ID, builtinTemplatesDir } from "../templates/source.js";
 import { textFile } from "../tree.js";
 import { answerSets } from "./lint.js";
 import { asTemplateVersion, parseTemplateManifest, readTemplateDir } from "./template-dir.js";
+import { monotonicMs } from "../clock.js";
 
 export interface TestStepReport extends StepReport {
   /** The last lines of output when the step failed. */
@@ -81,7 +82,7 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
     const recordedSource = await sourceForDoctor(template.dir, root, manifest.name, manifest.version);
     const examples: ExampleReport[] = [];
     for (const set of sets) {
-      const started = performance.now();
+      const started = monotonicMs();
       const dir = path.join(root, set.meta.dirName || "example", set.name.replace(/[^A-Za-z0-9._-]+/g, "-"));
       const report: ExampleReport = {
         name: set.name,
@@ -131,7 +132,7 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
         });
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
-        report.durationMs = Math.round(performance.now() - started);
+        report.durationMs = Math.round(monotonicMs() - started);
         options.log(`  ✗ render: ${report.error}`);
         continue;
       }
@@ -148,7 +149,7 @@ export async function testTemplate(dirArg: string, options: TemplateTestOptions)
           : { status: "skipped", detail: "a test command failed" };
       options.log(`  doctor: ${report.doctor.status} (${report.doctor.detail})`);
       report.ok = stepsOk && report.doctor.status !== "fail";
-      report.durationMs = Math.round(performance.now() - started);
+      report.durationMs = Math.round(monotonicMs() - started);
     }
     return { name: manifest.name, version: manifest.version, examples };
   } finally {

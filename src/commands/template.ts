@@ -9,6 +9,7 @@ import { Verbatim, type Output } from "../output.js";
 import { kebab } from "../render/case.js";
 import { TEMPLATE_NAME } from "../templates/manifest.js";
 import { fleetReportOptionsSchema } from "./fleet.js";
+import { monotonicMs } from "../clock.js";
 import {
   answerOptionsSchema,
   chooseSource,
@@ -60,7 +61,7 @@ export const templateTestOptionsSchema = commonOptionsSchema.extend({
 export async function templateTestCommand(dir: string, rawOptions: unknown, out: Output): Promise<void> {
   const options = parseCommandOptions(templateTestOptionsSchema, rawOptions, "template test");
   const { testTemplate } = await import("../authoring/test-template.js");
-  const started = performance.now();
+  const started = monotonicMs();
   const result = await testTemplate(dir, {
     install: options.install,
     doctor: options.doctor,
@@ -69,7 +70,7 @@ export async function templateTestCommand(dir: string, rawOptions: unknown, out:
     log: (line) => out.info(line),
   });
   const failed = result.examples.filter((e) => !e.ok);
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (monotonicMs() - started) / 1000;
   const wantsCoverage = options.coverage || options.minCoverage !== undefined;
   const coverage = wantsCoverage ? await (await import("../authoring/coverage.js")).coverageOfTemplateDir(dir) : undefined;
   const belowMinimum = coverage !== undefined && options.minCoverage !== undefined && coverage.percent < options.minCoverage;

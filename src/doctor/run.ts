@@ -1,7 +1,9 @@
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathInRepository } from "../applications.js";
+import { monotonicMs } from "../clock.js";
 import { UserError } from "../errors.js";
+import { isDirectory } from "../fs/paths.js";
 import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
 import { latestRelease } from "../templates/latest.js";
 import { displayPath } from "../templates/source.js";
@@ -52,14 +54,7 @@ export const BUILTIN_CHECKS: readonly Check[] = [
 const PAVED_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 function assertDirectory(dir: string): void {
-  const isDir = (() => {
-    try {
-      return statSync(dir).isDirectory();
-    } catch {
-      return false;
-    }
-  })();
-  if (!isDir)
+  if (!isDirectory(dir))
     throw new UserError("no such directory", {
       hint: "pass the directory of a service created by `paved new`",
       fields: { file: displayPath(dir) },
@@ -100,7 +95,7 @@ async function buildContext(dir: string, options: DoctorOptions): Promise<{ ctx:
 
 /** Run every check over one shared read of the repository and return the report (no output, no exit). */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
-  const started = performance.now();
+  const started = monotonicMs();
   const dir = path.resolve(options.dir);
   assertDirectory(dir);
   const { ctx, serviceText } = await buildContext(dir, options);
@@ -120,13 +115,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
 
   const checks: Check[] = [...BUILTIN_CHECKS, ...(ctx.template ? dataChecksOf(ctx.template.version.manifest.checks) : [])];
-  const setupMs = Math.round(performance.now() - started);
+  const setupMs = Math.round(monotonicMs() - started);
   const findings: Finding[] = [];
   const checksMs: Record<string, number> = {};
   for (const check of checks) {
-    const before = performance.now();
+    const before = monotonicMs();
     findings.push(...(await check.run(ctx)));
-    checksMs[check.info.id] = Math.round((performance.now() - before) * 10) / 10;
+    checksMs[check.info.id] = Math.round((monotonicMs() - before) * 10) / 10;
   }
   const infos: CheckInfo[] = [...checks.map((c) => c.info), waiversInfo];
   const waived = applyWaivers(
@@ -153,7 +148,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     strict: options.strict ?? false,
     asOf: options.asOf,
     fixed,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(monotonicMs() - started),
     timings: { setupMs, checksMs },
     pavedVersion: PAVED_VERSION,
   };

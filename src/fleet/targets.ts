@@ -4,6 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { looksLikeUrl } from "../config.js";
 import { UserError } from "../errors.js";
+import { isDirectory } from "../fs/paths.js";
 import { SERVICE_FILE } from "../service-file.js";
 import { credentialFreeUrl } from "../redact.js";
 import { parseWith } from "../validation.js";
@@ -21,14 +22,6 @@ function localId(dir: string, cwd: string): string {
   const rel = path.relative(cwd, dir);
   if (rel === "") return ".";
   return rel.startsWith("..") || path.isAbsolute(rel) ? dir.split(path.sep).join("/") : rel.split(path.sep).join("/");
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** A checkout: a git work tree, or a directory paved generated without git. */

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync, type Stats } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.js";
 
@@ -115,6 +115,15 @@ export function pruneEmptyParents(dir: string, root: string): void {
     } catch {
       return;
     }
+  }
+}
+
+/** Whether `dir` is a directory (following symlinks); false when nothing, or nothing readable, is there. */
+export function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -1,11 +1,11 @@
 // Synchronous reads: a template's few files and folders, and node:fs/promises (with the streams and readline it
 // loads) would be a noticeable part of every start-up.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import semver from "semver";
 import { UserError } from "../errors.js";
-import { describeSymlinkProblem, symlinkProblem } from "../fs/paths.js";
+import { describeSymlinkProblem, isDirectory, symlinkProblem } from "../fs/paths.js";
 import { readTree } from "../fs/read-tree.js";
 import { safeMessage } from "../output.js";
 import type { FileTree } from "../tree.js";
@@ -423,12 +423,4 @@ function tryRead<T, U>(read: () => T, otherwise: () => U): T | U {
   } catch {
     return otherwise();
   }
-}
-
-/** Whether `dir` is a directory (following symlinks); false when it cannot be read. */
-function isDirectory(dir: string): boolean {
-  return tryRead(
-    () => statSync(dir).isDirectory(),
-    () => false,
-  );
 }

@@ -2,7 +2,6 @@ import {
   cpSync,
   existsSync,
   lstatSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -156,7 +155,6 @@ describe("the compile cache (bin/paved.cjs)", () => {
 
   it("runs started together all succeed and leave one whole cache, no temporary files", async () => {
     const pkg = installCopy();
-    mkdirSync(path.join(pkg, "work"));
     const runs = await Promise.all(Array.from({ length: 4 }, () => newService(pkg)));
     for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
     expect(cacheFiles(pkg)).toEqual([expect.stringMatching(/^new-.*\.bin$/)]);

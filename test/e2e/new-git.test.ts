@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { BIN, envWithoutIdentity, tempDir } from "../helpers.js";
+import { makeSource } from "../template-fixtures.js";
 
 const OWNER = ["--set", "owner=team-payments"];
 
@@ -112,5 +113,45 @@ describe("the repository paved new makes", () => {
     expect(calls.slice(2).map((c) => c.replace(/^(-c \S+ )*/, "").split(" ")[0])).toEqual(["init", "add", "commit"]);
     expect(calls[4]).toMatch(/^-c maintenance\.auto=false /);
     await expectSoundRepository(target, env, JSON.parse(result.stdout).git.commit);
+  });
+
+  it("git's own rules decide what the first commit holds: .gitattributes converts, .gitignore leaves out", async () => {
+    const env = {
+      ...envWithoutIdentity(tempDir()),
+      GIT_AUTHOR_NAME: "A",
+      GIT_AUTHOR_EMAIL: "a@example.com",
+      GIT_COMMITTER_NAME: "A",
+      GIT_COMMITTER_EMAIL: "a@example.com",
+    };
+    const source = makeSource({
+      rules: {
+        "1.0.0": {
+          files: {
+            ".gitattributes": "*.txt text eol=lf\n",
+            ".gitignore": ".env\n",
+            "notes.txt": "one\r\ntwo\r\n",
+            ".env": "LOCAL=1\n",
+            "big.md": `${"a line of the service's readme\n".repeat(2000)}`,
+          },
+        },
+      },
+    });
+    const target = path.join(tempDir(), "svc");
+    const result = await execa(process.execPath, [BIN, "new", "rules", target, "--source", source, "--yes", "--no-install", "--json"], {
+      env,
+      extendEnv: false,
+      reject: false,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const plain = { cwd: target, env, extendEnv: false };
+    // Stored with LF as .gitattributes asks; the working tree keeps the bytes paved wrote.
+    expect((await execa("git", ["cat-file", "-p", "HEAD:notes.txt"], { ...plain, stripFinalNewline: false })).stdout).toBe("one\ntwo\n");
+    expect(readFileSync(path.join(target, "notes.txt"), "utf8")).toBe("one\r\ntwo\r\n");
+    const tracked = (await execa("git", ["ls-tree", "-r", "--name-only", "HEAD"], plain)).stdout.split("\n");
+    expect(tracked).toContain("big.md");
+    expect(tracked).not.toContain(".env");
+    expect(readFileSync(path.join(target, ".env"), "utf8")).toBe("LOCAL=1\n");
+    const fsck = await execa("git", ["fsck", "--strict", "--no-dangling", "--full"], { ...plain, reject: false });
+    expect(fsck.exitCode, fsck.stderr + fsck.stdout).toBe(0);
   });
 });

@@ -72,6 +72,21 @@ const lazyChildProcessPlugin = {
   },
 };
 
+/**
+ * chalk decides at load which colors stdout and stderr support (loading node:tty, and node:os, and with them
+ * node:net). paved decides that itself (src/output.ts, resolveColorLevel) and makes its own `new Chalk({ level })`,
+ * so chalk's detection is replaced by "none": its default instance, which paved never uses, has no colors.
+ */
+const noChalkDetectionPlugin = {
+  name: "no-chalk-color-detection",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^#supports-color$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]chalk[\\/]/.test(args.importer)) return undefined;
+      return { path: path.join(root, "scripts", "chalk-no-detection.mjs") };
+    });
+  },
+};
+
 const result = await build({
   entryPoints,
   outbase: src,
@@ -91,7 +106,7 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin],
+  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin, noChalkDetectionPlugin],
 });
 
 /**
@@ -118,7 +133,7 @@ const cli = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin, lazyChildProcessPlugin],
+  plugins: [moduleUrlPlugin, zodEnglishOnlyPlugin, lazyChildProcessPlugin, noChalkDetectionPlugin],
 });
 Object.assign(result.metafile.outputs, cli.metafile.outputs);
 // bin/paved.cjs runs the file through vm.Script with a code cache, where an import() failed (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -50,5 +51,34 @@ describe("start-up stays light", () => {
     expect(modules.some((file) => file.startsWith("node_modules/zod/"))).toBe(true);
     expect(modules.some((file) => file.startsWith("node_modules/js-yaml/"))).toBe(true);
     expect(modules).toContain("src/commands/templates.ts");
+  });
+
+  it("`paved new --no-git` writing to files loads none of Node's modules for git, terminals or sockets", async () => {
+    const dir = tempDir();
+    const preload = path.join(dir, "loaded.cjs");
+    const record = path.join(dir, "loaded.json");
+    // Node's own modules, as Node lists them at exit (process.moduleLoadList: "NativeModule <name>").
+    writeFileSync(
+      preload,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.moduleLoadList)));\n`,
+    );
+    const target = path.join(dir, "svc");
+    // Straight to files (a pipe is a socket to Node): what CI logs and redirects give paved.
+    const stdout = openSync(path.join(dir, "stdout"), "w");
+    const stderr = openSync(path.join(dir, "stderr"), "w");
+    const result = spawnSync(
+      process.execPath,
+      ["--require", preload, BIN, "new", "service", target, "--set", "owner=team-payments", "--no-git", "--no-install", "--yes"],
+      { env: CLI_ENV, stdio: ["ignore", stdout, stderr] },
+    );
+    closeSync(stdout);
+    closeSync(stderr);
+    expect(result.status, readFileSync(path.join(dir, "stderr"), "utf8")).toBe(0);
+    expect(readFileSync(path.join(dir, "stdout"), "utf8")).toContain("svc");
+    const loaded = (JSON.parse(readFileSync(record, "utf8")) as string[]).filter((m) => m.startsWith("NativeModule "));
+    // The check sees Node's modules: the ones every run needs are listed.
+    expect(loaded).toContain("NativeModule fs");
+    expect(loaded).toContain("NativeModule vm");
+    expect(loaded.filter((m) => /^NativeModule (child_process|net|tty|dgram|crypto|readline)$/.test(m))).toEqual([]);
   });
 });

@@ -55,6 +55,52 @@ function bytesOf(entry: FileEntry): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/**
+ * What the bytes of a template file came to the last time a file at its path was rendered, in any version: most
+ * files are the same bytes in every version an upgrade renders (two or three) and in every service a fleet run
+ * renders, so each is checked and decoded once. The decoded text is the same string each time, which the
+ * compiled-template cache (./handlebars.ts) then finds without reading it again; and an output equal to the last
+ * one reuses its bytes. All of it is a function of the bytes alone (compared in full), so reusing it changes
+ * no output. One entry per path: the cache is as large as the largest template.
+ */
+interface SourceFacts {
+  data: Uint8Array;
+  /** The text to render, or undefined when the bytes are written as they are (no "{{", binary, or not UTF-8). */
+  source: string | undefined;
+  /** The last output rendered from it, and its bytes. */
+  output?: { text: string; data: Buffer };
+}
+
+const sourceFacts = new Map<string, SourceFacts>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.byteLength === b.byteLength && Buffer.compare(a, b) === 0);
+}
+
+function factsOf(sourcePath: string, entry: FileEntry): SourceFacts {
+  const known = sourceFacts.get(sourcePath);
+  if (known && sameBytes(known.data, entry.data)) return known;
+  const bytes = bytesOf(entry);
+  // Without the bytes "{{" a text file renders to itself (UTF-8 never uses them inside a character), so most
+  // files are neither decoded nor checked. Handlebars renders decoded text: only UTF-8 can be decoded and
+  // written back unchanged, so other text (Latin-1) is copied verbatim.
+  const verbatim = !bytes.includes(OPEN) || isBinary(entry.data) || !isUtf8(entry.data);
+  const facts: SourceFacts = { data: entry.data, source: verbatim ? undefined : bytes.toString("utf8") };
+  sourceFacts.set(sourcePath, facts);
+  return facts;
+}
+
+/** Rendered paths already found safe (a function of the path alone): every version an upgrade renders has most of them. */
+const safeTargets = new Set<string>();
+
+/** The bytes of a rendered text: those of the last output from the same file when it is the same text. */
+function outputBytes(facts: SourceFacts, text: string): Buffer {
+  if (facts.output?.text === text) return facts.output.data;
+  const data = Buffer.from(text, "utf8");
+  facts.output = { text, data };
+  return data;
+}
+
 /** A template mistake as a UserError with a code and fields; `source` (the template text) locates an unknown name. */
 export function renderError(file: string, error: unknown, source?: string): UserError {
   // Not a template mistake: the caller skips the file (see renderTemplate).
@@ -205,7 +251,11 @@ export function renderTemplate(
 
     const target = renderPath(p, sourcePath, context, shown);
     if (target === undefined) return;
-    if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
+    if (!safeTargets.has(target)) {
+      if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
+      if (safeTargets.size >= 100_000) safeTargets.clear();
+      safeTargets.add(target);
+    }
     if (tree.has(target)) {
       throw new UserError(`renders to ${target}, which another template file also renders to`, {
         code: "template-collision",
@@ -215,22 +265,18 @@ export function renderTemplate(
     }
 
     let out: FileEntry;
-    if (entry.symlink !== undefined) {
-      out = entry; // checked against the whole rendered tree below
-    } else if (p.copy(sourcePath) || !bytesOf(entry).includes(OPEN) || isBinary(entry.data) || !isUtf8(entry.data)) {
-      // Without the bytes "{{" a text file renders to itself (UTF-8 never uses them inside a character), so
-      // most files are neither decoded nor checked. Handlebars renders decoded text: only UTF-8 can be
-      // decoded and written back unchanged, so other text (Latin-1) is copied verbatim.
-      out = entry;
+    const facts = entry.symlink === undefined && !p.copy(sourcePath) ? factsOf(sourcePath, entry) : undefined;
+    const source = facts?.source;
+    if (facts === undefined || source === undefined) {
+      out = entry; // a symlink (checked against the whole rendered tree below), a `copy` file, or verbatim bytes
     } else {
-      const source = bytesOf(entry).toString("utf8");
       let text: string;
       try {
         text = compiled(p, `file:${sourcePath}`, source, shown)(context);
       } catch (error) {
         throw error instanceof UserError ? error : renderError(shown(), error, source);
       }
-      out = { data: Buffer.from(text, "utf8"), mode: entry.mode };
+      out = { data: outputBytes(facts, text), mode: entry.mode };
     }
     tree.set(target, out);
     origins.set(target, sourcePath);

@@ -126,6 +126,28 @@ describe("renderTemplate", () => {
     expect(entryText(two.get("same.txt")!)).toBe("b\n");
   });
 
+  // What a path's bytes came to is kept for the next version (./render.ts, sourceFacts): only while they are the same bytes.
+  it("a file at the same path renders from its own bytes in every version, whatever the one before held", async () => {
+    const name = "src/{{snake name}}.ts";
+    const versions = await Promise.all(
+      [
+        { [name]: "one {{name}}\n", "logo.bin": PNG, "plain.txt": "no braces\n" },
+        { [name]: "two {{name}}\n", "logo.bin": Buffer.from("{{name}}\n"), "plain.txt": "{{name}} now\n" },
+        { [name]: "two {{name}}\n", "logo.bin": PNG, "plain.txt": "no braces\n" },
+      ].map((files) => loadFixture({ files })),
+    );
+    const rendered = versions.map((v, i) => renderTemplate(v, { name: i === 2 ? "other api" : "my api" }, meta).tree);
+    expect(rendered.map((tree) => entryText(tree.get("src/my_api.ts") ?? tree.get("src/other_api.ts")!))).toEqual([
+      "one my api\n",
+      "two my api\n",
+      "two other api\n",
+    ]);
+    expect(rendered.map((tree) => entryText(tree.get("plain.txt")!))).toEqual(["no braces\n", "my api now\n", "no braces\n"]);
+    expect(Buffer.compare(rendered[0]!.get("logo.bin")!.data, PNG)).toBe(0);
+    expect(entryText(rendered[1]!.get("logo.bin")!)).toBe("my api\n");
+    expect(Buffer.compare(rendered[2]!.get("logo.bin")!.data, PNG)).toBe(0);
+  });
+
   it("fails the same way every time for a text that does not compile (failures are not cached)", async () => {
     const bad = { files: { "bad.txt": "{{#if x}}open" } };
     for (let i = 0; i < 2; i++) await expect(render(bad, { x: true })).rejects.toThrow(UserError);

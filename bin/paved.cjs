@@ -26,7 +26,6 @@ const {
   statSync,
   writeFileSync,
 } = require("node:fs");
-const { createRequire } = require("node:module");
 const path = require("node:path");
 const { getHeapCodeStatistics, setFlagsFromString } = require("node:v8");
 const vm = require("node:vm");
@@ -59,7 +58,9 @@ if (cacheFile !== undefined) {
   });
 }
 const cli = { exports: {} };
-script.runInThisContext()(cli.exports, createRequire(filename), cli, filename, path.dirname(filename));
+// The Module class's own createRequire (the same function node:module exports): node:module itself would load
+// Node's ES module loader and source maps for nothing.
+script.runInThisContext()(cli.exports, module.constructor.createRequire(filename), cli, filename, path.dirname(filename));
 
 /** Which cache this run reads and writes, or undefined when there is none to use. */
 function compileCacheFile() {

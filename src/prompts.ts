@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import type { AnswerValue, Prompter } from "./answers/answers.js";
 import { Interrupted } from "./errors.js";
 import type { Question } from "./templates/manifest.js";
@@ -21,7 +20,7 @@ export function terminalPrompter(): Prompter {
   return {
     async ask(q, defaultValue, validate) {
       // Required from node_modules, not bundled (scripts/build.mjs): with its editor prompt it is 40% of paved's code.
-      const inquirer = createRequire(import.meta.url)("@inquirer/prompts") as typeof import("@inquirer/prompts");
+      const inquirer = process.getBuiltinModule("node:module").createRequire(import.meta.url)("@inquirer/prompts") as typeof import("@inquirer/prompts");
       const context = { output: process.stderr, clearPromptOnDone: false };
       const message = q.message;
       const check = (v: AnswerValue) => validate(v);

@@ -53,7 +53,7 @@ describe("start-up stays light", () => {
     expect(modules).toContain("src/commands/templates.ts");
   });
 
-  it("`paved new --no-git` writing to files loads none of Node's modules for git, terminals or sockets", async () => {
+  it("`paved new --no-git` writing to files loads none of Node's modules for git, terminals, sockets or ES modules", async () => {
     const dir = tempDir();
     const preload = path.join(dir, "loaded.cjs");
     const record = path.join(dir, "loaded.json");
@@ -80,5 +80,7 @@ describe("start-up stays light", () => {
     expect(loaded).toContain("NativeModule fs");
     expect(loaded).toContain("NativeModule vm");
     expect(loaded.filter((m) => /^NativeModule (child_process|net|tty|dgram|crypto|readline)$/.test(m))).toEqual([]);
+    // Nor node:module, which loads Node's ES module loader (bin/paved.cjs and the bundle use Module.createRequire).
+    expect(loaded.filter((m) => /^NativeModule (module|internal\/modules\/esm\/loader)$/.test(m))).toEqual([]);
   });
 });

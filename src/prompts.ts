@@ -20,7 +20,9 @@ export function terminalPrompter(): Prompter {
   return {
     async ask(q, defaultValue, validate) {
       // Required from node_modules, not bundled (scripts/build.mjs): with its editor prompt it is 40% of paved's code.
-      const inquirer = process.getBuiltinModule("node:module").createRequire(import.meta.url)("@inquirer/prompts") as typeof import("@inquirer/prompts");
+      const inquirer = process.getBuiltinModule("node:module").createRequire(import.meta.url)(
+        "@inquirer/prompts",
+      ) as typeof import("@inquirer/prompts");
       const context = { output: process.stderr, clearPromptOnDone: false };
       const message = q.message;
       const check = (v: AnswerValue) => validate(v);

@@ -20,6 +20,8 @@ export interface ErrorFields {
   variable?: string;
   /** The command-line flag, e.g. `--grace-days`. */
   flag?: string;
+  /** What was given to `flag`, when the mistake is that value and it is not a file (`--to 9.9.9`). */
+  value?: string;
   /** git's own one-line explanation, credentials redacted. */
   gitMessage?: string;
   /** An errno-style cause (`ENOSPC`), where the failure is the machine's rather than the input's. */
@@ -44,15 +46,15 @@ export type UserErrorCode =
 
 /**
  * Where a mistake is, as the one-line message starts: `file:line: `, else `--flag: `, else nothing; a file given
- * by a flag is both (`--output report.json: `). Built only from the fields, so the location a person reads is the
- * one lint, doctor and `--json` readers get.
+ * by a flag is both (`--output report.json: `), and so is another value given by a flag (`--to 9.9.9: `). Built
+ * only from the fields, so the location a person reads is the one lint, doctor and `--json` readers get.
  */
 export function locationOf(fields: ErrorFields): string {
   if (fields.file !== undefined) {
     const at = `${fields.file}${fields.line === undefined ? "" : `:${fields.line}`}`;
     return fields.flag === undefined ? `${at}: ` : `${fields.flag} ${at}: `;
   }
-  if (fields.flag !== undefined) return `${fields.flag}: `;
+  if (fields.flag !== undefined) return fields.value === undefined ? `${fields.flag}: ` : `${fields.flag} ${fields.value}: `;
   return "";
 }
 

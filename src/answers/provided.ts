@@ -15,7 +15,7 @@ export function parseSetFlags(sets: readonly string[]): Map<string, ProvidedAnsw
     const eq = item.indexOf("=");
     const key = eq > 0 ? item.slice(0, eq).trim() : "";
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new UserError(`--set ${item}: expected key=value`, { hint: "e.g. --set owner=team-payments" });
+      throw new UserError("expected key=value", { hint: "e.g. --set owner=team-payments", fields: { flag: "--set", value: item } });
     }
     out.set(key, { value: item.slice(eq + 1), origin: "--set" });
   }
@@ -29,8 +29,9 @@ export async function readAnswersFile(file: string): Promise<Map<string, Provide
     text = readFileSync(file, "utf8");
   } catch (caught) {
     const error = caught as NodeJS.ErrnoException;
-    throw new UserError(`--answers-file ${file}: ${error.code === "ENOENT" ? "no such file" : error.message}`, {
+    throw new UserError(error.code === "ENOENT" ? "no such file" : error.message, {
       hint: "pass a YAML or JSON file mapping question names to answers",
+      fields: { flag: "--answers-file", file, ...(error.code ? { errno: error.code } : {}) },
     });
   }
   const fix = "the answers file must map question names to answers, e.g. `owner: team-payments`";

@@ -218,9 +218,10 @@ export async function templateImpact(input: ImpactInput): Promise<ImpactReport> 
   const { source, template } = await openTemplateVersions(input.templateDir);
   const versions = await source.listAllVersions(template);
   const wanted = input.to?.replace(/^v/, "");
-  if (wanted !== undefined && !versions.includes(wanted)) {
-    throw new UserError(`--to ${input.to}: ${template} has no such version in ${input.templateDir}`, {
+  if (input.to !== undefined && wanted !== undefined && !versions.includes(wanted)) {
+    throw new UserError(`${template} has no such version in ${input.templateDir}`, {
       hint: `versions: ${versions.join(", ") || "none"}`,
+      fields: { flag: "--to", value: input.to },
     });
   }
   // With only pre-releases, the newest of them: a preview of a template that has not released yet.

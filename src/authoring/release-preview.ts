@@ -128,7 +128,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
     ["--to", input.to],
   ] as const) {
     if (v !== undefined && !all.includes(v))
-      throw new UserError(`${flag} ${v}: ${template} has no such version`, { hint: `versions: ${all.join(", ")}` });
+      throw new UserError(`${template} has no such version`, { hint: `versions: ${all.join(", ")}`, fields: { flag, value: v } });
   }
   const to = input.to ?? latestRelease(all) ?? input.from;
   if (semver.lt(to, input.from))

@@ -189,8 +189,9 @@ export async function fleetMergeCommand(files: string[], rawOptions: unknown, de
   };
   const report = mergeReports(inputs, fallback, PAVED_VERSION, cwd, (m) => deps.out.warn(m));
   if (options.asOf && inputs.some((i) => i.kind === "fleet") && report.options.asOf !== options.asOf) {
-    throw new UserError(`--as-of ${options.asOf}: the reports were made as of ${report.options.asOf}`, {
+    throw new UserError(`the reports were made as of ${report.options.asOf}`, {
       hint: "leave out --as-of when merging fleet reports (it is theirs), or regenerate them with it",
+      fields: { flag: "--as-of", value: options.asOf },
     });
   }
   await emit(report, options, deps.out, deps.write ?? ((text) => void process.stdout.write(text)));

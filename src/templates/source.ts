@@ -249,8 +249,9 @@ export async function openSource(spec: string | undefined, options: SourceOption
   const resolved = path.resolve(spec);
   const isDir = isDirectory(resolved);
   if (!isDir) {
-    throw new UserError(`--source ${spec}: no such directory`, {
+    throw new UserError("no such directory", {
       hint: "pass a git URL, a git repository of templates, or a directory laid out as <name>/<version>/template.yaml",
+      fields: { flag: "--source", value: spec },
     });
   }
   const singleTemplate = existsSync(path.join(resolved, MANIFEST_FILE));
@@ -261,8 +262,9 @@ export async function openSource(spec: string | undefined, options: SourceOption
   if (singleTemplate) {
     const named = await openNamedTemplateFolder(resolved);
     throw new UserError(
-      `--source ${spec}: holds one template but is not the root of a git repository, so it has no versions (its tags would be)`,
+      "holds one template but is not the root of a git repository, so it has no versions (its tags would be)",
       {
+        fields: { flag: "--source", value: spec },
         hint: named
           ? `it is the template "${named.template}" of the repository ${named.source.id}: pass --source ${named.source.id} and the template's name`
           : "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",

@@ -268,8 +268,9 @@ async function runUpgrade(
   if (options.to) {
     const wanted = options.to.replace(/^v/, "");
     if (!versions.includes(wanted)) {
-      throw new UserError(`--to ${options.to}: ${service.template} has no such version in ${source.id}`, {
+      throw new UserError(`${service.template} has no such version in ${source.id}`, {
         hint: `use one of: ${versions.join(", ")}`,
+        fields: { flag: "--to", value: options.to },
       });
     }
     to = wanted;

@@ -115,4 +115,24 @@ describe("a template's refusal carries its file as fields.file (--json)", () => 
       fields: { file: ".paved.yml" },
     });
   });
+
+  // Not a file: the flag and what was given to it are the location (`--flag value: `), for --json readers too.
+  it("a flag's value that is wrong: the flag and the value", async () => {
+    const w = world({ files: { "a.txt": "a" } });
+    expect(await refusal(newEvil(["--set", "owner"]), w.root)).toMatchObject({
+      message: "--set owner: expected key=value",
+      fields: { flag: "--set", value: "owner" },
+    });
+    expect(await refusal(["new", "evil", "svc", "--source", "nowhere", "--yes"], w.root)).toMatchObject({
+      message: "--source nowhere: no such directory",
+      fields: { flag: "--source", value: "nowhere" },
+    });
+    const made = await runCli(newEvil(), { cwd: w.root });
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect(await refusal(["upgrade", "--to", "9.9.9"], path.join(w.root, "svc"))).toMatchObject({
+      message: `--to 9.9.9: evil has no such version in ${w.source}`,
+      code: "user",
+      fields: { flag: "--to", value: "9.9.9" },
+    });
+  });
 });

@@ -261,15 +261,12 @@ export async function openSource(spec: string | undefined, options: SourceOption
   }
   if (singleTemplate) {
     const named = await openNamedTemplateFolder(resolved);
-    throw new UserError(
-      "holds one template but is not the root of a git repository, so it has no versions (its tags would be)",
-      {
-        fields: { flag: "--source", value: spec },
-        hint: named
-          ? `it is the template "${named.template}" of the repository ${named.source.id}: pass --source ${named.source.id} and the template's name`
-          : "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
-      },
-    );
+    throw new UserError("holds one template but is not the root of a git repository, so it has no versions (its tags would be)", {
+      fields: { flag: "--source", value: spec },
+      hint: named
+        ? `it is the template "${named.template}" of the repository ${named.source.id}: pass --source ${named.source.id} and the template's name`
+        : "run `git init`, commit and tag it (git tag v1.0.0), or lay it out as <name>/<version>/template.yaml",
+    });
   }
   return new DirectorySource(resolved, resolved, false, options);
 }

@@ -526,11 +526,18 @@ export function templateNestingDepth(source: string): number {
   return deepest;
 }
 
+/**
+ * The last text found shallow enough: compiling a template checks it, and the fast path's parse of the same text
+ * (./fast-template.ts, right after) would scan it again.
+ */
+let lastShallow: string | undefined;
+
 /** Refuse a template nested deeper than MAX_TEMPLATE_NESTING (TemplateTooDeep). */
 export function assertTemplateNesting(source: string): void {
-  if (!source.includes("{{")) return;
+  if (source === lastShallow || !source.includes("{{")) return;
   const depth = templateNestingDepth(source);
   if (depth > MAX_TEMPLATE_NESTING) throw new TemplateTooDeep(depth);
+  lastShallow = source;
 }
 
 /** The tree `Handlebars.parse(source)` returns (without source locations), or undefined where Handlebars must parse. */

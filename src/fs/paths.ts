@@ -22,6 +22,22 @@ export function isDotGitName(segment: string): boolean {
  * segment any file system would take for `.git` (paved never writes into a repository's own metadata).
  */
 export function unsafePathReason(relative: string): string | undefined {
+  if (knownSafe.has(relative)) return undefined;
+  const reason = reasonOf(relative);
+  if (reason === undefined) {
+    if (knownSafe.size >= 100_000) knownSafe.clear();
+    knownSafe.add(relative);
+  }
+  return reason;
+}
+
+/**
+ * Paths already found safe (the answer is a function of the path alone): a `paved new` asks about each path when
+ * it renders it and again when it writes it, and an upgrade about the same paths in every version.
+ */
+const knownSafe = new Set<string>();
+
+function reasonOf(relative: string): string | undefined {
   if (relative.length === 0) return "is empty";
   if (relative.includes("\0")) return "contains a NUL byte";
   if (relative.includes("\\")) return "contains a backslash";

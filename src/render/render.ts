@@ -90,9 +90,6 @@ function factsOf(sourcePath: string, entry: FileEntry): SourceFacts {
   return facts;
 }
 
-/** Rendered paths already found safe (a function of the path alone): every version an upgrade renders has most of them. */
-const safeTargets = new Set<string>();
-
 /** The bytes of a rendered text: those of the last output from the same file when it is the same text. */
 function outputBytes(facts: SourceFacts, text: string): Buffer {
   if (facts.output?.text === text) return facts.output.data;
@@ -251,11 +248,7 @@ export function renderTemplate(
 
     const target = renderPath(p, sourcePath, context, shown);
     if (target === undefined) return;
-    if (!safeTargets.has(target)) {
-      if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
-      if (safeTargets.size >= 100_000) safeTargets.clear();
-      safeTargets.add(target);
-    }
+    if (unsafePathReason(target) !== undefined) assertSafeRelativePath(target, shown());
     if (tree.has(target)) {
       throw new UserError(`renders to ${target}, which another template file also renders to`, {
         code: "template-collision",

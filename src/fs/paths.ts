@@ -114,12 +114,20 @@ export function describeSymlinkProblem(problem: SymlinkProblem, tree: "template"
 /** Resolve a safe relative path under a root; throws if the result would escape it. */
 export function resolveInside(root: string, relative: string, origin: string): string {
   assertSafeRelativePath(relative, origin);
-  const full = path.resolve(root, ...relative.split("/"));
-  const rel = path.relative(root, full);
-  if (rel.startsWith("..") || path.isAbsolute(rel)) {
-    throw new UserError(`the path ${JSON.stringify(relative)} would leave the target`, { code: "unsafe-path", fields: { file: origin } });
-  }
-  return full;
+  // A safe path (no "..", "." or empty segment, not absolute, no drive, no backslash) joined to the root stays
+  // below it, so it is joined as text: path.resolve and path.relative, normalizing both again, were most of the
+  // time `paved new` spent choosing where to write.
+  const base = resolvedRoot(root);
+  return `${base.endsWith(path.sep) ? base : base + path.sep}${path.sep === "/" ? relative : relative.split("/").join(path.sep)}`;
+}
+
+let lastRoot: { given: string; resolved: string } | undefined;
+
+/** `path.resolve(root)`, remembered for the absolute root asked for last (a whole tree is written below one root). */
+function resolvedRoot(root: string): string {
+  if (!path.isAbsolute(root)) return path.resolve(root); // follows the working directory
+  if (lastRoot?.given !== root) lastRoot = { given: root, resolved: path.resolve(root) };
+  return lastRoot.resolved;
 }
 
 /** Remove the directories a delete left empty, from `dir` up to (not including) `root`. */

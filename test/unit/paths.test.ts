@@ -1,3 +1,4 @@
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { isDotGitName, MAX_SYMLINK_HOPS, resolveInside, symlinkProblem, unsafePathReason } from "../../src/fs/paths.js";
 
@@ -33,7 +34,14 @@ describe("path rules", () => {
 
   it("resolves inside a root only", () => {
     expect(resolveInside("/r", "a/b", "t")).toBe("/r/a/b");
-    expect(() => resolveInside("/r", "../b", "t")).toThrow(/would leave the target/);
+    expect(resolveInside("/r/x/../", "a", "t")).toBe("/r/a");
+    expect(resolveInside("/", "a/b", "t")).toBe("/a/b");
+    expect(resolveInside("rel", "a", "t")).toBe(path.join(process.cwd(), "rel", "a"));
+    for (const bad of ["../b", "a/../../b", "/etc/passwd", "a//b", "./a", "a\\..\\..\\b", "C:/x", ".git/hooks/x"])
+      expect(() => resolveInside("/r", bad, "t"), bad).toThrow(/would leave the target/);
+    // A safe path answered from memory is still checked for every other path.
+    expect(resolveInside("/r", "a/b", "t")).toBe("/r/a/b");
+    expect(unsafePathReason("a/b/..")).toBe('contains ".."');
   });
 
   it.each([".gitignore", ".github", ".gitkeep", "git", "x.git", ".git-blame-ignore-revs", "..", "..."])(

@@ -11,6 +11,8 @@ const IGNORED_BY_HFS = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
  * `GIT~1`, and HFS+'s ignorable characters. The same rule git applies to the paths it checks out.
  */
 export function isDotGitName(segment: string): boolean {
+  // Each such name holds a "g" or "G" (no other character lower-cases to "g"): most segments stop here.
+  if (!segment.includes("g") && !segment.includes("G")) return false;
   const name = segment.replace(IGNORED_BY_HFS, "").toLowerCase();
   const base = name.replace(/:.*$/, "").replace(/[. ]+$/, "");
   return base === ".git" || base === "git~1";

@@ -33,72 +33,86 @@ export interface CliSpec {
   pin: CliPin;
 }
 
-// The specific reason first (cliSpecProblem); the pattern is for editors (JSON Schema).
-const cliPackageSpec = z
-  .string()
-  .superRefine((text, ctx) => {
-    const problem = cliSpecProblem(text);
-    if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
-  })
-  .regex(
-    /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/,
-    "must be a package and an exact version, e.g. @acme/paved@1.4.2",
-  );
+/**
+ * The schema of a config file, built on first use ({@link configFileSchema}): zod takes a while to build one, and
+ * most runs read no config file.
+ */
+function buildConfigFileSchema() {
+  // The specific reason first (cliSpecProblem); the pattern is for editors (JSON Schema).
+  const cliPackageSpec = z
+    .string()
+    .superRefine((text, ctx) => {
+      const problem = cliSpecProblem(text);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
+    })
+    .regex(
+      /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@[\w@%+=:,./~-]+$/,
+      "must be a package and an exact version, e.g. @acme/paved@1.4.2",
+    );
 
-const answerDefault = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+  const answerDefault = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+  return z
+    .object({
+      $schema: z
+        .string()
+        .optional()
+        .meta({ description: "JSON Schema for editors, e.g. paved's `schema/pavedrc.schema.json`. Ignored by paved." }),
+      source: z.string().min(1).optional().meta({
+        description:
+          "The default template source: a git URL, a git repository path or a `<name>/<version>/` directory (a path is relative to this file). PAVED_SOURCE and --source override it.",
+      }),
+      verify: z
+        .boolean()
+        .optional()
+        .meta({ description: "Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips)." }),
+      defaults: z
+        .record(
+          z.string().regex(TEMPLATE_KEY, "must be a template name (lowercase letters, digits and dashes)"),
+          z.record(z.string().regex(ANSWER_KEY, "must be a question name"), answerDefault),
+        )
+        .optional()
+        .meta({
+          description:
+            'Answer defaults per template, replacing the manifest\'s: `defaults: { service: { repository: "https://git.example.com/{{owner}}/{{name}}" } }`. Text is rendered with the earlier answers; the result is validated against the question; --set, answers files and prompts still override it.',
+        }),
+      cli: z
+        .union([
+          cliPackageSpec,
+          z
+            .object({
+              package: cliPackageSpec.meta({
+                description: "The package and exact version (or a `file:` / https `.tgz` tarball), e.g. `@acme/paved@1.4.2`.",
+              }),
+              pin: z.enum(CLI_PINS).optional().meta({
+                description:
+                  "`npx` (default): CI runs `npx --yes <package>@<version>`. `devDependency`: package.json pins it and CI runs `npx --no-install paved` after `npm ci`; the package must be installable where services install.",
+              }),
+            })
+            .strict(),
+        ])
+        .optional()
+        .meta({
+          description:
+            "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`. Only the user config and the PAVED_CONFIG file may set it; in a project's .pavedrc.yml it is ignored with a warning.",
+        }),
+      trust: z.array(z.string().min(1, "must not be empty")).optional().meta({
+        description:
+          "Template sources (git URLs or paths) whose hooks, migrations and test commands run without --trust. Only the user config and the PAVED_CONFIG file may grant it; in a project's .pavedrc.yml it is ignored with a warning.",
+      }),
+    })
+    .strict();
+}
 
-export const configFileSchema = z
-  .object({
-    $schema: z
-      .string()
-      .optional()
-      .meta({ description: "JSON Schema for editors, e.g. paved's `schema/pavedrc.schema.json`. Ignored by paved." }),
-    source: z.string().min(1).optional().meta({
-      description:
-        "The default template source: a git URL, a git repository path or a `<name>/<version>/` directory (a path is relative to this file). PAVED_SOURCE and --source override it.",
-    }),
-    verify: z
-      .boolean()
-      .optional()
-      .meta({ description: "Run the template's `test:` commands after every `paved upgrade` (as `--verify`; `--no-verify` skips)." }),
-    defaults: z
-      .record(
-        z.string().regex(TEMPLATE_KEY, "must be a template name (lowercase letters, digits and dashes)"),
-        z.record(z.string().regex(ANSWER_KEY, "must be a question name"), answerDefault),
-      )
-      .optional()
-      .meta({
-        description:
-          'Answer defaults per template, replacing the manifest\'s: `defaults: { service: { repository: "https://git.example.com/{{owner}}/{{name}}" } }`. Text is rendered with the earlier answers; the result is validated against the question; --set, answers files and prompts still override it.',
-      }),
-    cli: z
-      .union([
-        cliPackageSpec,
-        z
-          .object({
-            package: cliPackageSpec.meta({
-              description: "The package and exact version (or a `file:` / https `.tgz` tarball), e.g. `@acme/paved@1.4.2`.",
-            }),
-            pin: z.enum(CLI_PINS).optional().meta({
-              description:
-                "`npx` (default): CI runs `npx --yes <package>@<version>`. `devDependency`: package.json pins it and CI runs `npx --no-install paved` after `npm ci`; the package must be installable where services install.",
-            }),
-          })
-          .strict(),
-      ])
-      .optional()
-      .meta({
-        description:
-          "How generated repositories invoke paved ({{paved.cli}}): `@acme/paved@1.4.2`, or `{ package, pin }`. Default: this paved's own package name and exact version, pin `npx`. Only the user config and the PAVED_CONFIG file may set it; in a project's .pavedrc.yml it is ignored with a warning.",
-      }),
-    trust: z.array(z.string().min(1, "must not be empty")).optional().meta({
-      description:
-        "Template sources (git URLs or paths) whose hooks, migrations and test commands run without --trust. Only the user config and the PAVED_CONFIG file may grant it; in a project's .pavedrc.yml it is ignored with a warning.",
-    }),
-  })
-  .strict();
-export type ConfigFile = z.infer<typeof configFileSchema>;
-type AnswerDefault = z.infer<typeof answerDefault>;
+let builtConfigFileSchema: ReturnType<typeof buildConfigFileSchema> | undefined;
+
+/** The schema of `.pavedrc.yml` and the user and org config files. */
+export function configFileSchema(): ReturnType<typeof buildConfigFileSchema> {
+  builtConfigFileSchema ??= buildConfigFileSchema();
+  return builtConfigFileSchema;
+}
+
+export type ConfigFile = z.infer<ReturnType<typeof buildConfigFileSchema>>;
+type AnswerDefault = NonNullable<ConfigFile["defaults"]>[string][string];
 
 /** What to write instead, per top-level field, for error hints. */
 const FIELD_FIXES: Record<string, string> = {
@@ -161,7 +175,7 @@ export function readConfigFile(file: string): ConfigFile {
   const text = readConfigText(file, file, ALL_FIELDS_FIX);
   if (text === undefined) throw new UserError("cannot read: it is gone", { hint: "fix its permissions or remove it", fields: { file } });
   const data = parseConfigText(text, file, ALL_FIELDS_FIX) ?? {};
-  const result = configFileSchema.safeParse(data);
+  const result = configFileSchema().safeParse(data);
   if (result.success) return result.data;
   const issue = innermostIssue(result.error.issues[0]!, data);
   const field = formatIssuePath(issue.path);
@@ -474,7 +488,7 @@ export const CONFIG_SCHEMA_ID = "https://github.com/paved-dev/paved/schema/paved
 
 /** The JSON Schema of `.pavedrc.yml` and the user/org config (the zod schema's input side), for editors. */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(configFileSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configFileSchema(), { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
     $id: CONFIG_SCHEMA_ID,

@@ -9,37 +9,52 @@ import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 export const SERVICE_FILE = ".paved.yml";
 
-export const waiverSchema = z
-  .object({
-    check: z.string().min(1),
-    reason: z.string().min(1),
-    until: z.union([
-      z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD"),
-      z.date().transform((d) => d.toISOString().slice(0, 10)),
-    ]),
-  })
-  .strict();
-export type Waiver = z.infer<typeof waiverSchema>;
+/**
+ * The schema of `.paved.yml`, built on first use ({@link serviceFileSchema}): zod takes a while to build one, and
+ * `paved new` only writes the file.
+ */
+function buildServiceFileSchema() {
+  const waiverSchema = z
+    .object({
+      check: z.string().min(1),
+      reason: z.string().min(1),
+      until: z.union([
+        z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date as YYYY-MM-DD"),
+        z.date().transform((d) => d.toISOString().slice(0, 10)),
+      ]),
+    })
+    .strict();
 
-export const serviceFileSchema = z
-  .object({
-    template: z.string().min(1),
-    source: z.string().min(1),
-    version: semverVersion,
-    answers: z.record(z.string(), answerValueSchema).default({}),
-    /**
-     * The files this application placed at the git repository's root (a service in a subdirectory; the manifest's
-     * `rootFiles`), relative to that root: what another application may not write (docs/monorepo.md).
-     */
-    rootFiles: z.array(z.string().min(1)).optional(),
-    waivers: z.array(waiverSchema).optional(),
-    doctor: z
-      .object({ gracePeriodDays: z.number().int().min(0).optional() })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export type ServiceFile = z.infer<typeof serviceFileSchema>;
+  return z
+    .object({
+      template: z.string().min(1),
+      source: z.string().min(1),
+      version: semverVersion,
+      answers: z.record(z.string(), answerValueSchema).default({}),
+      /**
+       * The files this application placed at the git repository's root (a service in a subdirectory; the manifest's
+       * `rootFiles`), relative to that root: what another application may not write (docs/monorepo.md).
+       */
+      rootFiles: z.array(z.string().min(1)).optional(),
+      waivers: z.array(waiverSchema).optional(),
+      doctor: z
+        .object({ gracePeriodDays: z.number().int().min(0).optional() })
+        .strict()
+        .optional(),
+    })
+    .strict();
+}
+
+let builtServiceFileSchema: ReturnType<typeof buildServiceFileSchema> | undefined;
+
+/** The schema of a service's `.paved.yml`. */
+export function serviceFileSchema(): ReturnType<typeof buildServiceFileSchema> {
+  builtServiceFileSchema ??= buildServiceFileSchema();
+  return builtServiceFileSchema;
+}
+
+export type ServiceFile = z.infer<ReturnType<typeof buildServiceFileSchema>>;
+export type Waiver = NonNullable<ServiceFile["waivers"]>[number];
 
 const HEADER =
   "# Managed by paved (https://github.com/paved-dev/paved): do not edit by hand.\n# Change answers with `paved upgrade --set key=value`.\n";
@@ -73,5 +88,5 @@ export async function readServiceFile(dir: string): Promise<ServiceFile> {
 
 export function parseServiceFileText(text: string, shownAs: string): ServiceFile {
   const fix = SERVICE_FILE_FIX;
-  return parseWith(serviceFileSchema, parseConfigText(text, shownAs, fix) ?? {}, { file: shownAs, fix });
+  return parseWith(serviceFileSchema(), parseConfigText(text, shownAs, fix) ?? {}, { file: shownAs, fix });
 }

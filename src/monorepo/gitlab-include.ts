@@ -1,8 +1,14 @@
 import jsYaml from "js-yaml";
 import picomatch from "picomatch";
 
+let gitlabServicePipeline: ((file: string) => boolean) | undefined;
+
 /** A service's own pipeline file when it sits in a subdirectory: `.gitlab/ci/<name>.yml`, included by the root's. */
-export const isGitlabServicePipeline = picomatch(".gitlab/ci/*.{yml,yaml}", { dot: true });
+export function isGitlabServicePipeline(file: string): boolean {
+  // The glob is compiled on first use: `paved new` loads this module, and only a service in a subfolder asks.
+  gitlabServicePipeline ??= picomatch(".gitlab/ci/*.{yml,yaml}", { dot: true });
+  return gitlabServicePipeline(file);
+}
 
 /** The lines a root `.gitlab-ci.yml` needs so GitLab runs every service's `.gitlab/ci/<name>.yml`. */
 export const GITLAB_INCLUDE_LINES = ["include:", '  - local: ".gitlab/ci/*.yml"'] as const;

@@ -25,7 +25,7 @@ describe(".pavedrc.yml JSON Schema", () => {
     ];
     for (const config of good) {
       expect(validate(config), JSON.stringify(validate.errors)).toBe(true);
-      expect(configFileSchema.safeParse(config).success).toBe(true);
+      expect(configFileSchema().safeParse(config).success).toBe(true);
     }
     const bad = [
       { colour: "blue" },
@@ -36,7 +36,7 @@ describe(".pavedrc.yml JSON Schema", () => {
     ];
     for (const config of bad) {
       expect(validate(config), JSON.stringify(config)).toBe(false);
-      expect(configFileSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
+      expect(configFileSchema().safeParse(config).success, JSON.stringify(config)).toBe(false);
     }
   });
 

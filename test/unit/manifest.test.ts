@@ -102,10 +102,10 @@ describe("one semver pattern", () => {
     const { serviceFileSchema } = await import("../../src/service-file.js");
     for (const version of ["1.2.0", "2.0.0-rc.1", "1.0.0+build.5", "1.0.0-rc.1+sha.abc"]) {
       const manifestVersion = manifestSchema.shape.version.safeParse(version).success;
-      const recorded = serviceFileSchema.safeParse({ template: "t", source: "s", version }).success;
+      const recorded = serviceFileSchema().safeParse({ template: "t", source: "s", version }).success;
       expect({ version, recorded }).toEqual({ version, recorded: manifestVersion });
     }
     for (const version of ["1.2", "v1.2.0", "1.2.0-"])
-      expect(serviceFileSchema.safeParse({ template: "t", source: "s", version }).success).toBe(false);
+      expect(serviceFileSchema().safeParse({ template: "t", source: "s", version }).success).toBe(false);
   });
 });

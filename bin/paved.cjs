@@ -41,7 +41,9 @@ const COMMANDS = new Set(["new", "upgrade", "diff", "doctor", "adopt", "fleet", 
 // run: turn it on first, always (it changes nothing for expressions without the `l` flag).
 setFlagsFromString("--enable-experimental-regexp-engine");
 const filename = path.join(__dirname, "..", "dist", "cli.cjs");
-const source = readFileSync(filename, "utf8");
+// Latin-1, not UTF-8: the build writes only ASCII (scripts/build.mjs checks), which both read the same, and
+// Latin-1 is a copy where UTF-8 is a decode (about 3 ms for the 1.5 MB file).
+const source = readFileSync(filename, "latin1");
 const cacheFile = compileCacheFile();
 const cached = cacheFile === undefined ? undefined : readCache(cacheFile);
 

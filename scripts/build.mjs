@@ -137,9 +137,13 @@ const cli = await build({
 });
 Object.assign(result.metafile.outputs, cli.metafile.outputs);
 // bin/paved.cjs runs the file through vm.Script with a code cache, where an import() failed (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
-if (/\bimport\(/.test(readFileSync(path.join(dist, "cli.cjs"), "utf8"))) {
+const cliText = readFileSync(path.join(dist, "cli.cjs"), "utf8");
+if (/\bimport\(/.test(cliText)) {
   throw new Error("dist/cli.cjs has an import(): bundle the module, or require() it (see src/prompts.ts)");
 }
+// bin/paved.cjs reads it as Latin-1 (a copy, not a decode): that is the same text only while it is ASCII, as
+// esbuild writes it (its default charset escapes every other character).
+if (/[^\x00-\x7f]/.test(cliText)) throw new Error("dist/cli.cjs has a character outside ASCII: keep esbuild's default charset");
 
 // Which source files went into which output file: test/e2e/startup.test.ts checks what --version loads with it.
 const metafile = path.join(dist, "metafile.json");

@@ -36,15 +36,12 @@ export function sortedPaths(tree: FileTree): string[] {
 }
 
 export function entriesEqual(a: FileEntry | undefined, b: FileEntry | undefined): boolean {
-  if (!a || !b) return a === b;
+  if (a === b) return true;
+  if (!a || !b) return false;
   if ((a.symlink ?? null) !== (b.symlink ?? null)) return false;
   if (isExecutable(a) !== isExecutable(b)) return false;
-  return (
-    Buffer.compare(
-      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
-      Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
-    ) === 0
-  );
+  // The same bytes are often the same buffer (a render reuses an unchanged output's bytes: src/render/render.ts).
+  return a.data === b.data || (a.data.byteLength === b.data.byteLength && Buffer.compare(a.data, b.data) === 0);
 }
 
 /** How many leading bytes git looks at for a NUL (FIRST_FEW_BYTES in git's xdiff-interface.c). */

@@ -17,20 +17,35 @@ export function readFileEntry(full: string): FileEntry {
     let length = 0;
     for (;;) {
       if (length === data.length) {
-        // The file grew since fstat (or reports size 0, like /proc files): read on in larger steps.
-        const grown = Buffer.allocUnsafeSlow(Math.max(data.length * 2, 8192));
+        // All fstat promised is read: one read into a scratch buffer says whether there is more (the file grew,
+        // or reports size 0, like /proc files). Growing on every file would copy it, and keep twice its size.
+        const n = readSync(fd, probe, 0, probe.length, null);
+        if (n === 0) break;
+        const grown = Buffer.allocUnsafeSlow(Math.max((length + n) * 2, 8192));
         data.copy(grown, 0, 0, length);
+        probe.copy(grown, length, 0, n);
         data = grown;
+        length += n;
+        continue;
       }
       const n = readSync(fd, data, length, data.length - length, null);
       if (n === 0) break;
       length += n;
     }
-    return { data: length === data.length ? data : data.subarray(0, length), mode: stat.mode & 0o777 };
+    if (length !== data.length) {
+      // It shrank or grew: keep only what was read.
+      const exact = Buffer.allocUnsafeSlow(length);
+      data.copy(exact, 0, 0, length);
+      data = exact;
+    }
+    return { data, mode: stat.mode & 0o777 };
   } finally {
     closeSync(fd);
   }
 }
+
+/** Scratch space for readFileEntry's end-of-file check (reads are synchronous: one at a time). */
+const probe = Buffer.allocUnsafeSlow(8192);
 
 /**
  * Read a directory into an in-memory tree (files, modes, symlinks), POSIX paths relative to root.

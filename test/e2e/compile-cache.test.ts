@@ -159,4 +159,20 @@ describe("the compile cache (bin/paved.cjs)", () => {
     for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
     expect(cacheFiles(pkg)).toEqual([expect.stringMatching(/^new-.*\.bin$/)]);
   });
+
+  // A command missing from the bin's list shares the "other" cache with the rest: slower, never wrong.
+  it("gives every command of `paved --help` its own cache (the bin's list names them all)", async () => {
+    const bin = readFileSync(path.join(ROOT, "bin", "paved.cjs"), "utf8");
+    const listed = /const COMMANDS = new Set\((\[[^\]]*\])\)/.exec(bin)?.[1];
+    expect(listed, "the COMMANDS set in bin/paved.cjs").toBeDefined();
+    const help = await execa(process.execPath, [path.join(ROOT, "bin", "paved.cjs"), "--help"], { env: CLI_ENV });
+    const commands = help.stdout
+      .slice(help.stdout.indexOf("Commands:"))
+      .split("\n")
+      .slice(1)
+      .map((line) => /^ {2}([a-z]+)\b/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+    expect(commands.length).toBeGreaterThan(5);
+    expect((JSON.parse(listed!) as string[]).sort()).toEqual([...new Set(commands)].sort());
+  });
 });

@@ -111,7 +111,7 @@ const result = await build({
 
 /**
  * The command line is one CommonJS file, dist/cli.cjs, which bin/paved.cjs compiles with a V8 code cache
- * (src/compile-cache is described there). Node 20 has no compile cache for ES modules, and compiling paved's
+ * (its header says how). Node 20 has no compile cache for ES modules, and compiling paved's
  * code was about a third of a `paved new`. Modules reached only through `import()` (each command, each heavy
  * library) are bundled as functions that run on first use, so `paved --version` still evaluates none of them.
  */

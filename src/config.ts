@@ -5,7 +5,7 @@ import semver from "semver";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { packageRootUrl } from "./package-root.js";
-import { formatIssuePath } from "./validation.js";
+import { builtOnFirstUse, formatIssuePath } from "./validation.js";
 import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 /** The project config, found upward from the working directory. */
@@ -33,10 +33,7 @@ export interface CliSpec {
   pin: CliPin;
 }
 
-/**
- * The schema of a config file, built on first use ({@link configFileSchema}): zod takes a while to build one, and
- * most runs read no config file.
- */
+/** The schema of a config file; {@link configFileSchema} builds it on first use. */
 function buildConfigFileSchema() {
   // The specific reason first (cliSpecProblem); the pattern is for editors (JSON Schema).
   const cliPackageSpec = z
@@ -103,13 +100,8 @@ function buildConfigFileSchema() {
     .strict();
 }
 
-let builtConfigFileSchema: ReturnType<typeof buildConfigFileSchema> | undefined;
-
 /** The schema of `.pavedrc.yml` and the user and org config files. */
-export function configFileSchema(): ReturnType<typeof buildConfigFileSchema> {
-  builtConfigFileSchema ??= buildConfigFileSchema();
-  return builtConfigFileSchema;
-}
+export const configFileSchema = builtOnFirstUse(buildConfigFileSchema);
 
 export type ConfigFile = z.infer<ReturnType<typeof buildConfigFileSchema>>;
 type AnswerDefault = NonNullable<ConfigFile["defaults"]>[string][string];

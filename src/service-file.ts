@@ -4,15 +4,12 @@ import { z } from "zod";
 import type { Answers } from "./answers/answers.js";
 import { answerValueSchema } from "./answers/value.js";
 import { UserError } from "./errors.js";
-import { parseWith, semverVersion } from "./validation.js";
+import { builtOnFirstUse, parseWith, semverVersion } from "./validation.js";
 import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 export const SERVICE_FILE = ".paved.yml";
 
-/**
- * The schema of `.paved.yml`, built on first use ({@link serviceFileSchema}): zod takes a while to build one, and
- * `paved new` only writes the file.
- */
+/** The schema of `.paved.yml`; {@link serviceFileSchema} builds it on first use. */
 function buildServiceFileSchema() {
   const waiverSchema = z
     .object({
@@ -45,13 +42,8 @@ function buildServiceFileSchema() {
     .strict();
 }
 
-let builtServiceFileSchema: ReturnType<typeof buildServiceFileSchema> | undefined;
-
 /** The schema of a service's `.paved.yml`. */
-export function serviceFileSchema(): ReturnType<typeof buildServiceFileSchema> {
-  builtServiceFileSchema ??= buildServiceFileSchema();
-  return builtServiceFileSchema;
-}
+export const serviceFileSchema = builtOnFirstUse(buildServiceFileSchema);
 
 export type ServiceFile = z.infer<ReturnType<typeof buildServiceFileSchema>>;
 export type Waiver = NonNullable<ServiceFile["waivers"]>[number];

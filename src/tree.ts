@@ -40,8 +40,12 @@ export function entriesEqual(a: FileEntry | undefined, b: FileEntry | undefined)
   if (!a || !b) return false;
   if ((a.symlink ?? null) !== (b.symlink ?? null)) return false;
   if (isExecutable(a) !== isExecutable(b)) return false;
-  // The same bytes are often the same buffer (a render reuses an unchanged output's bytes: src/render/render.ts).
-  return a.data === b.data || (a.data.byteLength === b.data.byteLength && Buffer.compare(a.data, b.data) === 0);
+  return sameBytes(a.data, b.data);
+}
+
+/** The same bytes: often the same buffer (a render reuses an unchanged output's bytes: src/render/render.ts). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.byteLength === b.byteLength && Buffer.compare(a, b) === 0);
 }
 
 /** How many leading bytes git looks at for a NUL (FIRST_FEW_BYTES in git's xdiff-interface.c). */

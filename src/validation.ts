@@ -5,6 +5,18 @@ import { z } from "zod";
 z.config({ jitless: true });
 import { UserError } from "./errors.js";
 
+/**
+ * A schema built when it is first asked for, then kept: zod takes a while to build one, and many runs never read
+ * the file it is for (a `paved new` without a config file reads no config file and only writes `.paved.yml`).
+ */
+export function builtOnFirstUse<S extends z.ZodType>(build: () => S): () => S {
+  let built: S | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+}
+
 /** `questions[2].type` from zod's path array. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
   let out = "";

@@ -5,7 +5,7 @@ import { UserError } from "../errors.js";
 import { assertSafeRelativePath, describeSymlinkProblem, symlinkProblem, unsafePathReason } from "../fs/paths.js";
 import type { TemplateVersion } from "../templates/source.js";
 import { versionFile } from "../templates/source.js";
-import { isBinary, isUtf8, type FileEntry, type FileTree } from "../tree.js";
+import { isBinary, isUtf8, sameBytes, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, UnknownTemplateVariable, unknownVariableOf, type CompiledTemplate } from "./handlebars.js";
 import { TemplateTooDeep } from "./template-parser.js";
 
@@ -72,10 +72,6 @@ interface SourceFacts {
 }
 
 const sourceFacts = new Map<string, SourceFacts>();
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || (a.byteLength === b.byteLength && Buffer.compare(a, b) === 0);
-}
 
 function factsOf(sourcePath: string, entry: FileEntry): SourceFacts {
   const known = sourceFacts.get(sourcePath);

@@ -6,6 +6,7 @@ import {
   fromByteString,
   isBinary,
   isExecutable,
+  sameBytes,
   type FileEntry,
   type FileTree,
 } from "../tree.js";
@@ -64,15 +65,6 @@ export interface PlanInput {
   ignore?: ReadonlySet<string>;
 }
 
-function sameBytes(a: FileEntry, b: FileEntry): boolean {
-  return (
-    Buffer.compare(
-      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
-      Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
-    ) === 0
-  );
-}
-
 /** Text as git decides it (no NUL in the first 8,000 bytes), whatever the encoding: merged line by line. */
 function isText(entry: FileEntry | undefined): boolean {
   return entry === undefined || (entry.symlink === undefined && !isBinary(entry.data));
@@ -101,7 +93,7 @@ function mergeBoth(path: string, base: FileEntry | undefined, ours: FileEntry, t
       },
     ];
   }
-  if (base && sameBytes(ours, base)) {
+  if (base && sameBytes(ours.data, base.data)) {
     return [
       {
         path,
@@ -111,7 +103,7 @@ function mergeBoth(path: string, base: FileEntry | undefined, ours: FileEntry, t
       },
     ];
   }
-  if (base && sameBytes(theirs, base)) {
+  if (base && sameBytes(theirs.data, base.data)) {
     return [
       { path, action: "update", reason: "the template changed only the mode; your content is kept", result: { data: ours.data, mode } },
     ];

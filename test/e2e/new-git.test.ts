@@ -6,6 +6,13 @@ import { BIN, envWithoutIdentity, tempDir } from "../helpers.js";
 import { makeSource } from "../template-fixtures.js";
 
 const OWNER = ["--set", "owner=team-payments"];
+/** Author and committer named by the environment alone. */
+const IDENTITY_A = {
+  GIT_AUTHOR_NAME: "A",
+  GIT_AUTHOR_EMAIL: "a@example.com",
+  GIT_COMMITTER_NAME: "A",
+  GIT_COMMITTER_EMAIL: "a@example.com",
+};
 
 /** `paved new service` with git, in `env` only (no inherited GIT_* variables); returns the target and the run. */
 async function newService(env: Record<string, string>, format: "json" | "text" = "json") {
@@ -91,14 +98,7 @@ describe("the repository paved new makes", () => {
     writeFileSync(path.join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" | head -n 1 >> '${log}'\nexec '${real}' "$@"\n`);
     chmodSync(path.join(bin, "git"), 0o755);
     const base = envWithoutIdentity(tempDir());
-    const env = {
-      ...base,
-      PATH: `${bin}${path.delimiter}${base.PATH ?? ""}`,
-      GIT_AUTHOR_NAME: "A",
-      GIT_AUTHOR_EMAIL: "a@example.com",
-      GIT_COMMITTER_NAME: "A",
-      GIT_COMMITTER_EMAIL: "a@example.com",
-    };
+    const env = { ...base, PATH: `${bin}${path.delimiter}${base.PATH ?? ""}`, ...IDENTITY_A };
     const { target, result } = await newService(env);
     expect(result.exitCode, result.stderr).toBe(0);
     const calls = readFileSync(log, "utf8").trim().split("\n");
@@ -116,13 +116,7 @@ describe("the repository paved new makes", () => {
   });
 
   it("git's own rules decide what the first commit holds: .gitattributes converts, .gitignore leaves out", async () => {
-    const env = {
-      ...envWithoutIdentity(tempDir()),
-      GIT_AUTHOR_NAME: "A",
-      GIT_AUTHOR_EMAIL: "a@example.com",
-      GIT_COMMITTER_NAME: "A",
-      GIT_COMMITTER_EMAIL: "a@example.com",
-    };
+    const env = { ...envWithoutIdentity(tempDir()), ...IDENTITY_A };
     const source = makeSource({
       rules: {
         "1.0.0": {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import { redactUrl } from "../redact.js";
 import { identityArgs, parseConfigList } from "./identity.js";
-import { runGit, tryGit } from "./run.js";
+import { BULK_CHECK_IN, runGit, tryGit } from "./run.js";
 
 function nearestExisting(dir: string): string {
   let current = path.resolve(dir);
@@ -105,11 +105,8 @@ export async function commitEverything(
   setup: Pick<GitSetup, "branch" | "identityArgs">,
 ): Promise<InitResult> {
   try {
-    // core.bigFileThreshold=1 makes `git add` stream every blob into one pack (git's bulk check-in) instead of
-    // writing a loose object file per blob: a third less time for a 600-file service. It holds only for this
-    // command; contents are still converted by .gitattributes and core.autocrlf (git streams only blobs it would
-    // not convert).
-    await runGit(dir, ["-c", "core.bigFileThreshold=1", "add", "--all"]);
+    // One pack for all the blobs (BULK_CHECK_IN): a third less time for a 600-file service.
+    await runGit(dir, [...BULK_CHECK_IN, "add", "--all"]);
     await runGit(dir, [
       "-c",
       "maintenance.auto=false",

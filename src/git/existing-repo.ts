@@ -1,6 +1,6 @@
 import { UserError } from "../errors.js";
 import { serviceFilesUnder } from "../applications.js";
-import { runGit, runGitSync, tryGit } from "./run.js";
+import { BULK_CHECK_IN, runGit, runGitSync, tryGit } from "./run.js";
 
 /** What `paved new` needs to know about the repository a new service is added to. */
 export interface ExistingRepoState {
@@ -38,7 +38,7 @@ export async function existingRepoState(top: string): Promise<ExistingRepoState>
 
 /** `git add` exactly these paths (relative to top), so the index holds paved's files and nothing else. */
 export async function stagePaths(top: string, paths: readonly string[]): Promise<void> {
-  await runGit(top, ["add", "--", ...paths]);
+  await runGit(top, [...BULK_CHECK_IN, "add", "--", ...paths]);
 }
 
 /**

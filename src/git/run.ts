@@ -28,11 +28,20 @@ export function gitFailure(cwd: string, args: readonly string[], stderr: string,
   );
   // git says so only in words; read once here so callers branch on the field.
   const noSpace = stderr.includes("No space left on device");
-  return new UserError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed in ${cwd}: ${why}`, {
+  return new UserError(`git ${subcommandOf(args)} failed in ${cwd}: ${why}`, {
     hint: "run `git status` there to see what git needs repaired, fix it, then run paved again",
     code: "git",
     fields: { gitMessage: why, ...(noSpace ? { errno: "ENOSPC" } : typeof exitCode === "string" ? { errno: exitCode } : {}) },
   });
+}
+
+/** The git command in `args` (`add` in `-c core.bigFileThreshold=1 add --all`): the first word that is not an option or an option's value. */
+function subcommandOf(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-c" || args[i] === "-C") i++;
+    else if (!args[i]!.startsWith("-")) return args[i]!;
+  }
+  return args[0] ?? "";
 }
 
 export interface GitResult {
@@ -100,6 +109,39 @@ export async function runGit(cwd: string, args: readonly string[], input?: strin
   const result = await tryGit(cwd, args, input);
   if (result.exitCode !== 0) throw gitFailure(cwd, args, result.stderr, result.exitCode);
   return result.stdout;
+}
+
+/**
+ * Options that make one git command store the blobs it writes in a single new pack (git's bulk check-in) instead
+ * of a loose object file each, plus a fan-out directory: most of the time `git add` or `update-index` spends on a
+ * few hundred files. Git still converts what `.gitattributes` and `core.autocrlf` say to convert (it streams only
+ * blobs it would not convert). Only for commands that hold the bulk check-in open for all their blobs: `git add`
+ * always has; `update-index` (see bulkCheckInForUpdateIndex) only since git 2.37, and before that it would write
+ * a pack per blob.
+ */
+export const BULK_CHECK_IN: readonly string[] = ["-c", "core.bigFileThreshold=1"];
+
+let versionOfGit: Promise<readonly [number, number] | undefined> | undefined;
+
+/**
+ * git's version (major, minor), asked once per process; undefined when it cannot be read. A caller that will need
+ * it may ask early without waiting, so the answer is there by the time it is needed.
+ */
+export function gitVersion(): Promise<readonly [number, number] | undefined> {
+  versionOfGit ??= tryGit(process.cwd(), ["version"]).then(
+    (r) => {
+      const m = /^git version (\d+)\.(\d+)/.exec(r.stdout);
+      return r.exitCode === 0 && m ? ([Number(m[1]), Number(m[2])] as const) : undefined;
+    },
+    () => undefined,
+  );
+  return versionOfGit;
+}
+
+/** BULK_CHECK_IN for `git update-index`, where this git holds the check-in open for all blobs (2.37 and later); else nothing. */
+export async function bulkCheckInForUpdateIndex(): Promise<readonly string[]> {
+  const version = await gitVersion();
+  return version !== undefined && (version[0] > 2 || (version[0] === 2 && version[1] >= 37)) ? BULK_CHECK_IN : [];
 }
 
 /**

@@ -5,7 +5,7 @@ import { UserError } from "../errors.js";
 import { readFileEntry } from "../fs/read-tree.js";
 import { yieldEvery } from "../fs/yield.js";
 import { commitIdentityArgs } from "./identity.js";
-import { runGit, runGitSync } from "./run.js";
+import { BULK_CHECK_IN, bulkCheckInForUpdateIndex, runGit, runGitSync } from "./run.js";
 import { repositoryPathOf } from "../monorepo/root-files.js";
 import { gitMode, type FileEntry, type FileTree } from "../tree.js";
 
@@ -170,7 +170,7 @@ export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<Fi
  * committed with it and nothing else outside its folder.
  */
 export async function commitAll(repo: Repository, message: string, rootPaths: readonly string[] = []): Promise<string> {
-  await git(repo.dir, ["add", "--all", "--", "."]);
+  await git(repo.dir, [...BULK_CHECK_IN, "add", "--all", "--", "."]);
   const identity = await commitIdentityArgs(repo.dir);
   // Literal pathspecs (a file name is never read as a glob); `commit -- <path>` takes a root file as it is on disk,
   // and a deleted one (still in HEAD) out.
@@ -203,5 +203,9 @@ export async function resetIndexPaths(repo: Repository, paths: readonly string[]
  */
 export async function stagePaths(repo: Repository, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;
-  await git(repo.dir, ["update-index", "--add", "--remove", "-z", "--stdin"], paths.map((p) => `${p}\0`).join(""));
+  await git(
+    repo.dir,
+    [...(await bulkCheckInForUpdateIndex()), "update-index", "--add", "--remove", "-z", "--stdin"],
+    paths.map((p) => `${p}\0`).join(""),
+  );
 }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { gitFailure } from "../../src/git/run.js";
 
 const SRC = path.join(import.meta.dirname, "..", "..", "src");
 
@@ -34,5 +35,16 @@ describe("one git module", () => {
         });
     }
     expect(offenders).toEqual([]);
+  });
+
+  it("a failure names git's command, past any `-c name=value` and `-C dir` before it", () => {
+    const stderr = "hint: something\nfatal: the reason\n";
+    expect(gitFailure("/r", ["-c", "core.bigFileThreshold=1", "add", "--all"], stderr, 128).message).toBe(
+      "git add failed in /r: fatal: the reason",
+    );
+    expect(gitFailure("/r", ["-C", "sub", "-c", "a=b", "--no-pager", "commit", "-m", "x"], stderr, 1).message).toBe(
+      "git commit failed in /r: fatal: the reason",
+    );
+    expect(gitFailure("/r", ["status"], "", 1).message).toBe("git status failed in /r: exited with 1");
   });
 });

@@ -268,5 +268,17 @@ function compare(op: "<" | "<=" | ">" | ">=", a: unknown, b: unknown): boolean {
 export function evaluateCondition(when: string | boolean | undefined, scope: Readonly<Record<string, unknown>>): boolean {
   if (when === undefined) return true;
   if (typeof when === "boolean") return when;
-  return truthy(evaluate(parseExpression(when), scope));
+  let parsed = parsedConditions.get(when);
+  if (!parsed) {
+    parsed = parseExpression(when);
+    parsedConditions.set(when, parsed);
+  }
+  return truthy(evaluate(parsed, scope));
 }
+
+/**
+ * Conditions by their text: a template's `files.when` condition is asked for every file it matches, in every
+ * version an upgrade renders. A parsed expression is never changed, so sharing it changes no answer; one that
+ * fails to parse is not kept and fails the same way again.
+ */
+const parsedConditions = new Map<string, Expr>();

@@ -28,9 +28,21 @@ interface PreparedVersion {
 
 const prepared = new WeakMap<TemplateVersion, PreparedVersion>();
 
+/**
+ * Matchers by their globs: the versions an upgrade renders mostly share their manifest's globs, and compiling a
+ * glob to a regular expression costs more than matching it. A matcher is a pure function of its globs.
+ */
+const matchers = new Map<string, Matcher>();
+
 function matcherOf(globs: readonly string[]): Matcher {
   if (globs.length === 0) return () => false;
-  return picomatch(globs as string[], { dot: true });
+  const key = JSON.stringify(globs);
+  let match = matchers.get(key);
+  if (!match) {
+    match = picomatch(globs as string[], { dot: true });
+    matchers.set(key, match);
+  }
+  return match;
 }
 
 function prepare(version: TemplateVersion): PreparedVersion {
@@ -38,7 +50,7 @@ function prepare(version: TemplateVersion): PreparedVersion {
   if (!p) {
     const files = version.manifest.files;
     p = {
-      conditions: Object.entries(files.when).map(([glob, when]) => ({ glob, match: picomatch(glob, { dot: true }), when })),
+      conditions: Object.entries(files.when).map(([glob, when]) => ({ glob, match: matcherOf([glob]), when })),
       copy: matcherOf(files.copy),
       managed: matcherOf(files.managed),
       compiled: new Map(),

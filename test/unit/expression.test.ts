@@ -42,4 +42,11 @@ describe("when expressions", () => {
     expect(evaluateCondition(false, {})).toBe(false);
     expect(evaluateCondition(undefined, {})).toBe(true);
   });
+
+  it("a condition asked again (parsed once) answers for the scope it is given; one that does not parse fails every time", () => {
+    const when = 'database == "postgres" && tier < 3';
+    expect([1, 5, 2].map((tier) => evaluateCondition(when, { database: "postgres", tier }))).toEqual([true, false, true]);
+    expect(evaluateCondition(when, { database: "none", tier: 1 })).toBe(false);
+    for (let i = 0; i < 2; i++) expect(() => evaluateCondition("tier <", { tier: 1 })).toThrow(ExpressionError);
+  });
 });

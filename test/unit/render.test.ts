@@ -148,6 +148,24 @@ describe("renderTemplate", () => {
     expect(Buffer.compare(rendered[2]!.get("logo.bin")!.data, PNG)).toBe(0);
   });
 
+  // Matchers are shared by glob and conditions by text (./render.ts, ../answers/expression.ts): each version still
+  // applies its own manifest's globs and conditions.
+  it("every version applies its own files.when, copy and managed, whatever the version before had", async () => {
+    const files = { "db/schema.sql": "-- {{name}}\n", "a/x.txt": "{{name}}\n", "b/y.txt": "{{name}}\n" };
+    const versions = await Promise.all(
+      [
+        { when: { "db/**": 'database == "postgres"' }, copy: ["a/**"], managed: ["b/**"] },
+        { when: { "db/**": 'database == "none"' }, copy: ["b/**"], managed: ["a/**"] },
+        { when: { "db/**": 'database == "postgres"' }, copy: ["a/**"], managed: ["b/**"] },
+      ].map((manifestFiles) => loadFixture({ manifest: { files: manifestFiles }, files })),
+    );
+    const rendered = versions.map((v) => renderTemplate(v, { name: "api", database: "postgres" }, meta));
+    expect(rendered.map((r) => r.tree.has("db/schema.sql"))).toEqual([true, false, true]);
+    expect(rendered.map((r) => entryText(r.tree.get("a/x.txt")!))).toEqual(["{{name}}\n", "api\n", "{{name}}\n"]);
+    expect(rendered.map((r) => entryText(r.tree.get("b/y.txt")!))).toEqual(["api\n", "{{name}}\n", "api\n"]);
+    expect(rendered.map((r) => [...r.managed])).toEqual([["b/y.txt"], ["a/x.txt"], ["b/y.txt"]]);
+  });
+
   it("fails the same way every time for a text that does not compile (failures are not cached)", async () => {
     const bad = { files: { "bad.txt": "{{#if x}}open" } };
     for (let i = 0; i < 2; i++) await expect(render(bad, { x: true })).rejects.toThrow(UserError);

@@ -37,9 +37,11 @@ export function gitFailure(cwd: string, args: readonly string[], stderr: string,
 
 /** The git command in `args` (`add` in `-c core.bigFileThreshold=1 add --all`): the first word that is not an option or an option's value. */
 function subcommandOf(args: readonly string[]): string {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "-c" || args[i] === "-C") i++;
-    else if (!args[i]!.startsWith("-")) return args[i]!;
+  let valueNext = false;
+  for (const arg of args) {
+    if (valueNext) valueNext = false;
+    else if (arg === "-c" || arg === "-C") valueNext = true;
+    else if (!arg.startsWith("-")) return arg;
   }
   return args[0] ?? "";
 }

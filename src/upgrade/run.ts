@@ -30,7 +30,7 @@ import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "./
 import { openJournal, recoverInterruptedUpgrade, type UpgradeJournal } from "./journal.js";
 import { describeKept, keptAfter } from "./kept-files.js";
 import { migrationCommands, type MigrationRecord } from "./migrate.js";
-import type { FileAction } from "./plan.js";
+import { isConflicted, type FileAction } from "./plan.js";
 import { changedAnswers, formatReleaseNotes, releaseNotesOf, upgradeCommitMessage } from "./release-notes.js";
 import { abortUpgrade, continueUpgrade } from "./resume.js";
 import { openServiceSource } from "./service-source.js";
@@ -435,9 +435,9 @@ async function runUpgrade(
       step: a.step,
       ...(a.notice ? { notice: true } : {}),
     })),
-    conflicts: actions
-      .filter((a) => a.conflict)
-      .map((a) => ({ path: a.path, kind: a.conflict!.kind, regions: a.conflict!.regions, step: a.step })),
+    conflicts: actions.flatMap((a) =>
+      isConflicted(a) ? [{ path: a.path, kind: a.conflict.kind, regions: a.conflict.regions, step: a.step }] : [],
+    ),
     migrations,
     kept: kept.map((k) => ({ path: k.path, referencedBy: k.referencedBy, accepted: options.acceptKept })),
     releaseNotes: notes,
@@ -497,9 +497,9 @@ async function runUpgrade(
   if (conflicts.length > 0 && options.conflict === "inline") {
     update.unmerged = conflicts.map((a) => ({
       path: a.path,
-      ...(a.conflict!.base ? { base: a.conflict!.base } : {}),
-      ...(a.conflict!.ours ? { ours: a.conflict!.ours } : {}),
-      ...(a.conflict!.theirs ? { theirs: a.conflict!.theirs } : {}),
+      ...(a.conflict.base ? { base: a.conflict.base } : {}),
+      ...(a.conflict.ours ? { ours: a.conflict.ours } : {}),
+      ...(a.conflict.theirs ? { theirs: a.conflict.theirs } : {}),
     }));
   }
   // HEAD before anything is written, recorded only when the upgrade can stop for a person (a conflict, a kept

@@ -1,5 +1,6 @@
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { git, runCli, tempDir } from "../helpers.js";
 import { makeSource, newService } from "../upgrade/fixtures.js";
@@ -37,9 +38,9 @@ async function gitVersion(): Promise<[number, number]> {
 async function recordingGit(claimVersion?: string): Promise<{ bin: string; calls: () => string[] }> {
   const bin = tempDir();
   const log = path.join(bin, "git.log");
-  const real = (await git(tempDir(), ["--exec-path"])).stdout.trim();
+  const real = (await execa("sh", ["-c", "command -v git"])).stdout.trim();
   const claim = claimVersion ? `if [ "$1" = version ]; then echo 'git version ${claimVersion}'; exit 0; fi\n` : "";
-  writeFileSync(path.join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" | head -n 1 >> '${log}'\n${claim}exec '${real}/git' "$@"\n`);
+  writeFileSync(path.join(bin, "git"), `#!/bin/sh\nprintf '%s\\n' "$*" | head -n 1 >> '${log}'\n${claim}exec '${real}' "$@"\n`);
   chmodSync(path.join(bin, "git"), 0o755);
   return { bin, calls: () => readFileSync(log, "utf8").trim().split("\n") };
 }

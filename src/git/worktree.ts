@@ -199,7 +199,8 @@ export async function resetIndexPaths(repo: Repository, paths: readonly string[]
 /**
  * Stage these paths as they are in the working tree (deleted ones leave the index; a path neither on disk nor
  * in the index is ignored). One git process for any number of files: hashing each file with its own
- * `git hash-object` made a 600-file upgrade 2.5 times slower.
+ * `git hash-object` made a 600-file upgrade 2.5 times slower. Their blobs go into one pack where this git allows
+ * it (BULK_CHECK_IN, git 2.37 and later), not a loose object file each.
  */
 export async function stagePaths(repo: Repository, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return;

@@ -26,3 +26,11 @@ export function packageRootUrl(): URL {
 export function moduleUrl(relative: string): string {
   return new URL(`dist/${relative}`, packageRootUrl()).href;
 }
+
+/**
+ * A dependency required from paved's node_modules rather than bundled (scripts/build.mjs leaves the heavy ones out).
+ * node:module is asked for on first use: loading it loads Node's ES module loader, which most runs never need.
+ */
+export function requireDependency<T>(name: string): T {
+  return process.getBuiltinModule("node:module").createRequire(new URL("package.json", packageRootUrl()))(name) as T;
+}

@@ -1,5 +1,6 @@
 import type { AnswerValue, Prompter } from "./answers/answers.js";
 import { Interrupted } from "./errors.js";
+import { requireDependency } from "./package-root.js";
 import type { Question } from "./templates/manifest.js";
 
 /** Prompts only where a person can answer: stdin is a terminal and --yes was not given. */
@@ -20,9 +21,7 @@ export function terminalPrompter(): Prompter {
   return {
     async ask(q, defaultValue, validate) {
       // Required from node_modules, not bundled (scripts/build.mjs): with its editor prompt it is 40% of paved's code.
-      const inquirer = process.getBuiltinModule("node:module").createRequire(import.meta.url)(
-        "@inquirer/prompts",
-      ) as typeof import("@inquirer/prompts");
+      const inquirer = requireDependency<typeof import("@inquirer/prompts")>("@inquirer/prompts");
       const context = { output: process.stderr, clearPromptOnDone: false };
       const message = q.message;
       const check = (v: AnswerValue) => validate(v);

@@ -129,7 +129,7 @@ let versionOfGit: Promise<readonly [number, number] | undefined> | undefined;
  * git's version (major, minor), asked once per process; undefined when it cannot be read. A caller that will need
  * it may ask early without waiting, so the answer is there by the time it is needed.
  */
-export function gitVersion(): Promise<readonly [number, number] | undefined> {
+function gitVersion(): Promise<readonly [number, number] | undefined> {
   versionOfGit ??= tryGit(process.cwd(), ["version"]).then(
     (r) => {
       const m = /^git version (\d+)\.(\d+)/.exec(r.stdout);

@@ -210,3 +210,11 @@ export async function stagePaths(repo: Repository, paths: readonly string[]): Pr
     paths.map((p) => `${p}\0`).join(""),
   );
 }
+
+/**
+ * Say stagePaths will be called soon: what it needs to know of git (its version, for BULK_CHECK_IN) is asked now
+ * and answered while the caller works, not after.
+ */
+export function stageSoon(): void {
+  void bulkCheckInForUpdateIndex();
+}

@@ -1,4 +1,5 @@
 import type Handlebars from "handlebars";
+import { requireDependency } from "../package-root.js";
 import { camel, kebab, pascal, snake } from "./case.js";
 import { toJsonLiteral, toShellWord, toYamlScalar } from "./escape.js";
 import { prepareFastTemplate, type FastTemplate } from "./fast-template.js";
@@ -59,8 +60,7 @@ export const LOG_REFUSED = "{{log}} is not available in paved templates (it woul
  */
 export function handlebars(): typeof Handlebars {
   if (instance) return instance;
-  // node:module on first use too: loading it loads Node's ES module loader.
-  const hb = (process.getBuiltinModule("node:module").createRequire(import.meta.url)("handlebars") as typeof Handlebars).create();
+  const hb = requireDependency<typeof Handlebars>("handlebars").create();
   hb.registerHelper(HELPERS as Record<string, Handlebars.HelperDelegate>);
   // Handlebars' {{log}} writes to paved's stdout: it would corrupt --json and SARIF, and in CI forge workflow
   // commands (`::error`). The fast path never runs it (./fast-template.ts leaves `log` to Handlebars).

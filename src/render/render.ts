@@ -73,7 +73,8 @@ function bytesOf(entry: FileEntry): Buffer {
  * renders, so each is checked and decoded once. The decoded text is the same string each time, which the
  * compiled-template cache (./handlebars.ts) then finds without reading it again; and an output equal to the last
  * one reuses its bytes. All of it is a function of the bytes alone (compared in full), so reusing it changes
- * no output. One entry per path: the cache is as large as the largest template.
+ * no output. One entry per path, holding that path's last bytes and output: as large as the union of the paths
+ * of the templates a process renders.
  */
 interface SourceFacts {
   data: Uint8Array;

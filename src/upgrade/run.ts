@@ -13,7 +13,7 @@ import { fileSystemError } from "../fs/fs-error.js";
 import { repositoryState, withRepositoryLock, type RepositoryState } from "../fs/lock.js";
 import { readTree } from "../fs/read-tree.js";
 import { writeTree } from "../fs/write-tree.js";
-import { assertNotInterrupted, gitVersion } from "../git/run.js";
+import { assertNotInterrupted } from "../git/run.js";
 import { assertTrusted, renderCommands, runHooks, type HookCommand } from "../hooks.js";
 import { lockfileNeeded, lockfileSpecOf, refreshLockfile } from "../lockfile.js";
 import type { Output } from "../output.js";
@@ -42,6 +42,7 @@ import {
   openRepository,
   readWorkingTree,
   stagePaths,
+  stageSoon,
   storeBlobs,
   uncommittedChanges,
   updateIndex,
@@ -506,8 +507,7 @@ async function runUpgrade(
   // file, a test command that may fail): a clean upgrade does not start git for it.
   const mayStop = conflicts.length > 0 || keptNeedsPerson || (verify && verifyCommands.length > 0);
   const head = mayStop ? await headCommit(repo) : undefined;
-  // Asked now, answered while the files are written: how stagePaths may store blobs depends on git's version.
-  void gitVersion();
+  stageSoon();
   const blobs = await storeBlobs(repo, update);
   // Last moment to stop: after this the working tree changes in one synchronous step.
   assertNotInterrupted();

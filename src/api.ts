@@ -15,7 +15,7 @@ import { ensureLockfile, lockfileSpecOf } from "./lockfile.js";
 import { renderServiceTree } from "./service-tree.js";
 import { BUILTIN_SOURCE_ID, openSource, recordSource, resolveVersion, versionFile } from "./templates/source.js";
 import { sortedPaths } from "./tree.js";
-import { formatIssuePath } from "./validation.js";
+import { firstIssue, formatIssuePath } from "./validation.js";
 import { cliRenderMeta } from "./config.js";
 
 export { UserError };
@@ -78,7 +78,7 @@ export interface CreateServiceResult {
 export async function createService(options: CreateServiceOptions): Promise<CreateServiceResult> {
   const parsed = createServiceOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = firstIssue(parsed.error);
     // The option is the error's location (fields.flag), so the message reads `targetDir: <what is wrong>`.
     const within = formatIssuePath(issue.path.slice(1));
     throw new UserError(`${within ? `${within}: ` : ""}${issue.message}`, {

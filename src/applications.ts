@@ -25,7 +25,8 @@ export interface Application {
  * upgrade and diff do not need it (doctor asks git itself). Several (`all: true`: `--all`, or a directory with
  * no `.paved.yml` of its own): the command reports each under its path and exits with the worst outcome.
  */
-export type Selection = { all: false; dir: string } | { all: true; applications: Application[] };
+/** One directory, or (`--all`) every application found: at least one, or selectApplications refuses. */
+export type Selection = { all: false; dir: string } | { all: true; applications: [Application, ...Application[]] };
 
 /** The repository's top level and the directory's path inside it ("" at the top), or undefined outside git. */
 export async function repositoryPlace(dir: string): Promise<{ root: string; prefix: string } | undefined> {
@@ -97,8 +98,8 @@ export async function selectApplications(dir: string | undefined, options: { all
   }
   const place = await repositoryPlace(start);
   const under = options.all && dir === undefined && place ? place.root : start;
-  const applications = await applicationsUnder(under);
-  if (applications.length === 0) {
+  const [first, ...more] = await applicationsUnder(under);
+  if (first === undefined) {
     const shown = path.resolve(under) === process.cwd() ? "." : displayPath(under);
     throw new UserError(
       place
@@ -109,5 +110,5 @@ export async function selectApplications(dir: string | undefined, options: { all
       },
     );
   }
-  return { applications, all: true };
+  return { applications: [first, ...more], all: true };
 }

@@ -11,7 +11,7 @@ export function splitCommand(command: string): string[] {
   let quote: '"' | "'" | null = null;
   let inWord = false;
   for (let i = 0; i < command.length; i++) {
-    const ch = command[i]!;
+    const ch = command.charAt(i);
     if (ch === "{" && command[i + 1] === "{") {
       const close = command.indexOf("}}", i + 2);
       if (close < 0) throw new CommandSyntaxError("unterminated {{");

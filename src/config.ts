@@ -5,7 +5,7 @@ import semver from "semver";
 import { z } from "zod";
 import { UserError } from "./errors.js";
 import { packageRootUrl } from "./package-root.js";
-import { builtOnFirstUse, formatIssuePath } from "./validation.js";
+import { builtOnFirstUse, firstIssue, formatIssuePath } from "./validation.js";
 import { parseConfigText, readConfigText } from "./yaml-file.js";
 
 /** The project config, found upward from the working directory. */
@@ -169,7 +169,7 @@ export function readConfigFile(file: string): ConfigFile {
   const data = parseConfigText(text, file, ALL_FIELDS_FIX) ?? {};
   const result = configFileSchema().safeParse(data);
   if (result.success) return result.data;
-  const issue = innermostIssue(result.error.issues[0]!, data);
+  const issue = innermostIssue(firstIssue(result.error), data);
   const field = formatIssuePath(issue.path);
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => `"${k}"`).join(", ");
@@ -189,11 +189,15 @@ export function readConfigFile(file: string): ConfigFile {
  */
 function innermostIssue(issue: z.core.$ZodIssue, data: unknown): z.core.$ZodIssue {
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
-    const branches = issue.errors.filter((branch) => branch.length > 0);
-    const matching = branches.find((branch) => !(branch[0]!.code === "invalid_type" && branch[0]!.path.length === 0)) ?? branches[0];
-    if (matching) return innermostIssue({ ...matching[0]!, path: [...issue.path, ...matching[0]!.path] } as z.core.$ZodIssue, data);
+    const errors: readonly z.core.$ZodIssue[][] = issue.errors;
+    const branches = errors.filter((branch): branch is [z.core.$ZodIssue, ...z.core.$ZodIssue[]] => branch.length > 0);
+    const matching = branches.find((branch) => !(branch[0].code === "invalid_type" && branch[0].path.length === 0)) ?? branches[0];
+    if (matching) return innermostIssue({ ...matching[0], path: [...issue.path, ...matching[0].path] } as z.core.$ZodIssue, data);
   }
-  if (issue.code === "invalid_key" && issue.issues.length > 0) return { ...issue.issues[0]!, path: issue.path } as z.core.$ZodIssue;
+  if (issue.code === "invalid_key") {
+    const [keyIssue] = issue.issues;
+    if (keyIssue !== undefined) return { ...keyIssue, path: issue.path } as z.core.$ZodIssue;
+  }
   return issue;
 }
 

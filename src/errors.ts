@@ -103,4 +103,14 @@ export class Interrupted extends Error {
   }
 }
 
+/**
+ * A value the code before it guarantees (a key just listed from the same map, an array checked to be non-empty),
+ * checked: undefined there is a bug in paved, and fails as one (exit 70, "paved hit a bug"), never as a
+ * TypeError further on. It stands where a type cannot say the guarantee; where one can, the type says it.
+ */
+export function defined<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`bug: ${what} is missing`);
+  return value;
+}
+
 export const REPORT_URL = "https://github.com/paved-dev/paved/issues/new";

@@ -57,7 +57,15 @@ export function normalizeCommand(raw: RawCommand, rendering?: CommandRendering):
   }
   if (rendering) words = words.map((w) => (w.includes("{{") ? renderManifestText(w, rendering.context, rendering.where) : w));
   const display = typeof spec.run === "string" && !spec.run.includes("{{") ? spec.run : words.map(shownWord).join(" ");
-  return { display, file: words[0]!, args: words.slice(1), shell, timeoutMs, install };
+  const [file, ...args] = words;
+  // A command of only white space splits into no words: there is nothing to run.
+  if (file === undefined) {
+    throw new UserError(`${rendering?.where.field ?? "a command"}: ${JSON.stringify(spec.run)}: names no program to run`, {
+      hint: "write the command to run, e.g. run: npm install",
+      ...(rendering ? { fields: { file: rendering.where.file } } : {}),
+    });
+  }
+  return { display, file, args, shell, timeoutMs, install };
 }
 
 /** A manifest's list of commands (`hooks.postCreate`), rendered with the answers; `where` names the list. */

@@ -8,6 +8,9 @@
 
 /** The parts of `scheme://userinfo@host/path?query#fragment`, each as written (query without `?`, ...). */
 interface UrlParts {
+  /** `scheme://` as written. */
+  prefix: string;
+  /** The scheme, lower-cased. */
   scheme: string;
   userinfo: string | undefined;
   hostAndPath: string;
@@ -23,9 +26,9 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"`<>\\]+/gi;
 const MARK = "***";
 
 function splitUrl(url: string): UrlParts | undefined {
-  const scheme = SCHEME.exec(url);
-  if (!scheme) return undefined;
-  let rest = url.slice(scheme[0].length);
+  const prefix = SCHEME.exec(url)?.[0];
+  if (prefix === undefined) return undefined;
+  let rest = url.slice(prefix.length);
   let fragment: string | undefined;
   const hash = rest.indexOf("#");
   if (hash >= 0) {
@@ -42,7 +45,15 @@ function splitUrl(url: string): UrlParts | undefined {
   const authority = slash >= 0 ? rest.slice(0, slash) : rest;
   const at = authority.lastIndexOf("@");
   const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
-  return { scheme: scheme[1]!.toLowerCase(), userinfo, hostAndPath: at >= 0 ? rest.slice(at + 1) : rest, query, fragment };
+  // The scheme is what SCHEME's group matched: the prefix without its "://".
+  return {
+    prefix,
+    scheme: prefix.slice(0, -"://".length).toLowerCase(),
+    userinfo,
+    hostAndPath: at >= 0 ? rest.slice(at + 1) : rest,
+    query,
+    fragment,
+  };
 }
 
 /** ssh's user name is an account (`git@`), kept; every other scheme's user info is a credential. */
@@ -70,7 +81,7 @@ export function credentialFreeUrl(url: string): CredentialFreeUrl {
   const parts = splitUrl(url);
   if (!parts || !hasSecret(parts)) return { url, stripped: false, secrets: [] };
   const user = keptUser(parts);
-  const clean = `${url.slice(0, SCHEME.exec(url)![0].length)}${user !== undefined ? `${user}@` : ""}${parts.hostAndPath}`;
+  const clean = `${parts.prefix}${user !== undefined ? `${user}@` : ""}${parts.hostAndPath}`;
   const secrets = [parts.userinfo !== user ? parts.userinfo : undefined, parts.query, parts.fragment].filter(
     (s): s is string => s !== undefined && s !== "",
   );
@@ -84,7 +95,7 @@ export function redactUrl(url: string): string {
   const user = keptUser(parts);
   const userinfo = parts.userinfo === undefined ? "" : user !== undefined ? `${user}:${MARK}@` : `${MARK}@`;
   return (
-    url.slice(0, SCHEME.exec(url)![0].length) +
+    parts.prefix +
     userinfo +
     parts.hostAndPath +
     (parts.query !== undefined ? `?${MARK}` : "") +

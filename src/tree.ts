@@ -35,6 +35,11 @@ export function sortedPaths(tree: FileTree): string[] {
   return [...tree.keys()].sort();
 }
 
+/** The tree's entries in the order of sortedPaths. */
+export function sortedEntries<T>(tree: ReadonlyMap<string, T>): Array<[string, T]> {
+  return [...tree].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export function entriesEqual(a: FileEntry | undefined, b: FileEntry | undefined): boolean {
   if (a === b) return true;
   if (!a || !b) return false;

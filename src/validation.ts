@@ -3,7 +3,7 @@ import { z } from "zod";
 // paved parses each input once per run: zod's JIT (compiling every object schema with `new Function`) costs
 // more than it saves for a single parse (about 10 ms of every doctor run; see bench/).
 z.config({ jitless: true });
-import { UserError } from "./errors.js";
+import { defined, UserError } from "./errors.js";
 
 /**
  * A schema built when it is first asked for, then kept: zod takes a while to build one, and many runs never read
@@ -25,6 +25,11 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
     else out += out ? `.${String(part)}` : String(part);
   }
   return out;
+}
+
+/** The first problem zod found (a failed parse always has one). */
+export function firstIssue(error: z.ZodError): z.core.$ZodIssue {
+  return defined(error.issues[0], "the first issue of a failed parse");
 }
 
 export function describeIssue(issue: z.core.$ZodIssue): string {

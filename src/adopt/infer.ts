@@ -3,8 +3,9 @@ import { coerceAnswer, validateAnswer, type AnswerValue } from "../answers/answe
 import { valueAt } from "../doctor/checks/data-checks.js";
 import { jsonOf, parseJson, parseYamlDocuments, yamlDocumentsOf, type Parsed } from "../doctor/parse.js";
 import { MAX_SCAN_BYTES, type RepoFiles } from "../doctor/repo-files.js";
+import { defined } from "../errors.js";
 import { lstatOrNull, unsafePathReason } from "../fs/paths.js";
-import { INFER_SHORTHAND, type InferRule, type Question } from "../templates/manifest.js";
+import { splitInferShorthand, type InferRule, type Question } from "../templates/manifest.js";
 import { isBinary, isUtf8, type FileTree } from "../tree.js";
 import { linearRegExp } from "./linear-regex.js";
 
@@ -43,11 +44,14 @@ export interface Inference {
 
 function normalise(rule: InferRule): Rule {
   if (typeof rule === "string") {
-    const [, file, at] = INFER_SHORTHAND.exec(rule)!;
-    return { file: file!, kind: file!.endsWith(".json") ? "json" : "yaml", arg: at! };
+    const { file, at } = defined(splitInferShorthand(rule), "a validated infer shorthand's file#path");
+    return { file, kind: file.endsWith(".json") ? "json" : "yaml", arg: at };
   }
-  const kind = rule.json !== undefined ? "json" : rule.yaml !== undefined ? "yaml" : rule.regex !== undefined ? "regex" : "exists";
-  return { file: rule.file, kind, arg: rule[kind]!, ...(rule.value !== undefined ? { value: rule.value } : {}) };
+  const value = rule.value !== undefined ? { value: rule.value } : {};
+  if (rule.json !== undefined) return { file: rule.file, kind: "json", arg: rule.json, ...value };
+  if (rule.yaml !== undefined) return { file: rule.file, kind: "yaml", arg: rule.yaml, ...value };
+  if (rule.regex !== undefined) return { file: rule.file, kind: "regex", arg: rule.regex, ...value };
+  return { file: rule.file, kind: "exists", arg: defined(rule.exists, "a validated infer rule's json, yaml, regex or exists"), ...value };
 }
 
 export function describeRule(rule: InferRule): string {

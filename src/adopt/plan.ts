@@ -1,6 +1,6 @@
 import { recordableAnswers, resolveAnswers, type Answers, type Prompter, type ProvidedAnswer } from "../answers/answers.js";
 import { findDrift, type DriftedFile } from "../upgrade/drift.js";
-import { UserError } from "../errors.js";
+import { defined, UserError } from "../errors.js";
 import { renderTemplate } from "../render/render.js";
 import { SERVICE_FILE } from "../service-file.js";
 import type { InferRule } from "../templates/manifest.js";
@@ -115,7 +115,7 @@ async function score(
  */
 export async function planAdoption(input: AdoptionInput): Promise<AdoptionPlan> {
   const prompted = new Map<string, ProvidedAnswer>();
-  const newest = input.versions[input.versions.length - 1]!;
+  const newest = defined(input.versions.at(-1), "the newest version to adopt");
   const layers = [prompted, input.provided];
   const first = await score(input, newest, [input.provided], true, input.prompter ? recording(input.prompter, prompted) : undefined);
   const candidates: Array<ScoredCandidate | SkippedCandidate> = [];
@@ -128,7 +128,10 @@ export async function planAdoption(input: AdoptionInput): Promise<AdoptionPlan> 
     }
   }
   candidates.push(first);
-  const chosen = closest(candidates.filter((c): c is ScoredCandidate => "closeness" in c))!;
+  const chosen = defined(
+    closest(candidates.filter((c): c is ScoredCandidate => "closeness" in c)),
+    "the closest candidate (the newest is always scored)",
+  );
   const missing = [...chosen.rendered.keys()].filter((p) => p !== SERVICE_FILE && !input.ours.has(p)).sort();
   return { candidates, chosen, recorded: recordableAnswers(chosen.version.manifest.questions, chosen.answers), missing };
 }

@@ -535,9 +535,9 @@ async function checkVersionAgainstTags(template: TemplateDir, manifest: Manifest
   const refs = await run(["for-each-ref", "--format=%(refname:strip=2) %(*objectname)%(objectname)", "refs/tags"]);
   const tags: Array<{ tag: string; version: string }> = [];
   for (const line of String(refs.stdout).split("\n").filter(Boolean)) {
-    const [tag] = line.split(" ");
-    const parsed = parseTemplateTag(tag!);
-    if (parsed && parsed.name === named) tags.push({ tag: tag!, version: parsed.version });
+    const tag = line.split(" ", 1)[0] ?? line;
+    const parsed = parseTemplateTag(tag);
+    if (parsed && parsed.name === named) tags.push({ tag, version: parsed.version });
   }
   for (const { tag, version } of tags) {
     const shown = await run(["cat-file", "blob", `refs/tags/${tag}:${manifestAt}`]);

@@ -100,13 +100,14 @@ export async function openTemplateVersions(dir: string): Promise<{ source: Templ
   if (named) return named;
   const source = await openSource(dir);
   const templates = await source.listTemplates();
-  if (templates.length !== 1) {
+  const [template, ...others] = templates;
+  if (template === undefined || others.length > 0) {
     throw new UserError(`holds ${templates.length === 0 ? "no template" : `several templates (${templates.join(", ")})`}`, {
       fields: { file: dir },
-      hint: `pass one template's folder of versions${templates[0] ? `, e.g. ${path.join(dir, templates[0])}` : ""}`,
+      hint: `pass one template's folder of versions${template ? `, e.g. ${path.join(dir, template)}` : ""}`,
     });
   }
-  return { source, template: templates[0]! };
+  return { source, template };
 }
 
 export interface ReleaseDiffInput {
@@ -119,7 +120,7 @@ export interface ReleaseDiffInput {
 
 export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<ReleaseDiff> {
   // Loaded here: the upgrade command module is large and only this needs it.
-  const { resolvePath } = await import("../upgrade/chain.js");
+  const { resolvePath, targetOf } = await import("../upgrade/chain.js");
   const { computeUpgrade } = await import("../upgrade/steps.js");
   const { source, template } = await openTemplateVersions(input.dir);
   const all = await source.listAllVersions(template);
@@ -157,7 +158,7 @@ export async function templateReleaseDiff(input: ReleaseDiffInput): Promise<Rele
   // Then upgraded exactly as `paved upgrade --to <to> --dry-run` plans it (the --set given apply to new questions too).
   const chain = await resolvePath(source, all, service, to, input.provided, dirName, undefined);
   const computed = await computeUpgrade({ template, dirName, ours: before, path: chain, throughConflicts: true });
-  const last = chain[chain.length - 1]!;
+  const last = targetOf(chain);
   const managed = renderTemplate(last.version, last.answers, { template, version: to, dirName, ...cliRenderMeta() }, last.unknown).managed;
   const actionOf = new Map<string, { action: string; reason: string }>();
   for (const step of computed.steps) for (const a of step.actions) actionOf.set(a.path, { action: a.action, reason: a.reason });

@@ -4,15 +4,15 @@ import path from "node:path";
 import semver from "semver";
 import { isMap, isScalar, parseDocument, type YAMLMap } from "yaml";
 import { z } from "zod";
-import { UserError } from "../errors.js";
+import { defined, UserError } from "../errors.js";
 import { readTree } from "../fs/read-tree.js";
 import { replaceEntry } from "../fs/safe-write.js";
 import { assertTargetFree } from "../fs/staging.js";
 import { writeTree } from "../fs/write-tree.js";
 import { latestVersion } from "../templates/latest.js";
 import { MANIFEST_FILE } from "../templates/source.js";
-import { isExecutable, sortedPaths, textFile, type FileEntry, type FileTree } from "../tree.js";
-import { describeIssue } from "../validation.js";
+import { isExecutable, sortedEntries, textFile, type FileEntry, type FileTree } from "../tree.js";
+import { describeIssue, firstIssue } from "../validation.js";
 
 /** Beside the version folders: `<dir>/<version>/` for each version, and this file for the released ones. */
 export const RELEASE_LOCK_FILE = "versions.lock.json";
@@ -49,7 +49,7 @@ function entryDigest(entry: FileEntry): string {
 /** The digest of a version's tree (template.yaml, files/ …): sorted paths with each file's digest. */
 export function digestVersionTree(tree: FileTree): LockedVersion {
   const files: Record<string, string> = {};
-  for (const relative of sortedPaths(tree)) files[relative] = entryDigest(tree.get(relative)!);
+  for (const [relative, entry] of sortedEntries(tree)) files[relative] = entryDigest(entry);
   const listing = Object.entries(files)
     .map(([p, d]) => `${p}\0${d}\n`)
     .join("");
@@ -81,7 +81,7 @@ export function readReleaseLock(dir: string): ReleaseLock | undefined {
   }
   const parsed = lockSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = firstIssue(parsed.error);
     throw new UserError(`${issue.path.join(".")}: ${describeIssue(issue)}`, {
       hint: "restore it from git; `paved template release` writes it",
       fields: { file },
@@ -173,14 +173,15 @@ export async function releaseVersion(dirArg: string, version: string, options: R
     throw new UserError(`--date ${released} is not a date`, { hint: "pass a date as YYYY-MM-DD, e.g. --date 2026-12-01" });
   }
   const versions = versionFolders(dir);
-  if (versions.length === 0) {
+  // The newest folder, pre-releases included: a new version goes above every version there is (every folder is a
+  // valid version, so there is one unless there are no folders).
+  const latest = latestVersion(versions, { prerelease: true });
+  if (latest === undefined) {
     throw new UserError("no version folders (<version>/template.yaml)", {
       fields: { file: dirArg },
       hint: "pass the directory that holds one folder per version, e.g. templates/service",
     });
   }
-  // The newest folder, pre-releases included: a new version goes above every version there is.
-  const latest = latestVersion(versions, { prerelease: true })!;
   if (versions.includes(version)) {
     throw new UserError(`version ${version} exists already`, {
       fields: { file: dirArg },
@@ -197,10 +198,11 @@ export async function releaseVersion(dirArg: string, version: string, options: R
 
   const lock = readReleaseLock(dir) ?? { lockfileVersion: 1 as const, versions: {} };
   const drift = await lockDrift(dir, lock);
-  if (drift.length > 0) throw new UserError(`${describeDrift(drift[0]!)}; not releasing on top of it`, { hint: HINT_LOCK });
+  const [firstDrift] = drift;
+  if (firstDrift) throw new UserError(`${describeDrift(firstDrift)}; not releasing on top of it`, { hint: HINT_LOCK });
 
   const tree = await readTree(path.join(dir, latest));
-  const manifest = tree.get(MANIFEST_FILE)!;
+  const manifest = defined(tree.get(MANIFEST_FILE), "the latest version folder's manifest");
   tree.set(
     MANIFEST_FILE,
     textFile(

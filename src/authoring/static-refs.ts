@@ -96,7 +96,12 @@ export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
     if (error instanceof TemplateTooDeep) return [{ problem: "syntax", line: 1, column: 1, message: error.message }];
     const message = error instanceof Error ? error.message : String(error);
     return [
-      { problem: "syntax", line: error instanceof TemplateSyntaxError ? error.line : 1, column: 1, message: message.split("\n")[0]! },
+      {
+        problem: "syntax",
+        line: error instanceof TemplateSyntaxError ? error.line : 1,
+        column: 1,
+        message: message.split("\n", 1)[0] ?? message,
+      },
     ];
   }
   const findings: RefFinding[] = [];

@@ -78,7 +78,8 @@ function offsetInScalar(text: string, node: unknown, line: number, column: numbe
   if (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") {
     const lines = raw.split("\n");
     const body = lines.slice(1);
-    const indent = Math.min(...body.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)![0].length));
+    // The fewest leading spaces of a line that is not blank (where the first non-space is, or the line's end).
+    const indent = Math.min(...body.filter((l) => l.trim() !== "").map((l) => l.search(/[^ ]|$/)));
     if (line >= lines.length || !Number.isFinite(indent)) return undefined;
     return start + lines.slice(0, line).reduce((n, l) => n + l.length + 1, 0) + indent + column - 1;
   }

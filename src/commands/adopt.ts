@@ -6,7 +6,7 @@ import { collectProvided } from "../answers/provided.js";
 import { repoReader } from "../adopt/infer.js";
 import { planAdoption, type AdoptionPlan } from "../adopt/plan.js";
 import { RepoFiles } from "../doctor/repo-files.js";
-import { UserError } from "../errors.js";
+import { defined, UserError } from "../errors.js";
 import { fileSystemError } from "../fs/fs-error.js";
 import { withRepositoryLock } from "../fs/lock.js";
 import { createEntry, makeParents, replaceEntry } from "../fs/safe-write.js";
@@ -23,7 +23,7 @@ import {
 } from "../templates/source.js";
 import { escapeControlChars } from "../terminal-text.js";
 import { textFile } from "../tree.js";
-import { openRepository, uncommittedChanges } from "../git/worktree.js";
+import { assertNoUncommittedChanges, openRepository } from "../git/worktree.js";
 import { workingTreeOf } from "../upgrade/drift.js";
 import { driftStatLines } from "./diff.js";
 import {
@@ -77,17 +77,7 @@ async function assertAdoptable(target: string, shown: string, options: AdoptOpti
     });
   }
   const repo = await openRepository(target).catch(() => undefined);
-  if (repo && !options.allowDirty && !options.dryRun) {
-    const dirty = await uncommittedChanges(repo);
-    if (dirty.length > 0) {
-      throw new UserError(
-        `${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`,
-        {
-          hint: "commit them first so the adoption is one reviewable change, or pass --allow-dirty",
-        },
-      );
-    }
-  }
+  if (repo && !options.allowDirty && !options.dryRun) await assertNoUncommittedChanges(repo, shown, "the adoption");
   return repo !== undefined;
 }
 
@@ -113,7 +103,7 @@ function writeAdoption(
       createdDirs.push(...makeParents(target, relative, known));
       const full = path.join(target, ...relative.split("/"));
       try {
-        createEntry(full, plan.chosen.rendered.get(relative)!);
+        createEntry(full, defined(plan.chosen.rendered.get(relative), "the rendered entry of a file the repository lacks"));
       } catch (error) {
         // Ignored by git, so not among the repository's files, yet there: never overwritten.
         if ((error as NodeJS.ErrnoException).code === "EEXIST") {

@@ -61,7 +61,7 @@ async function diffService(target: string, options: DiffOptions, out: Output): P
       binary: f.binary,
       added: f.added,
       removed: f.removed,
-      ...(options.stat ? {} : { patch: new Verbatim(displayTexts(f.patch)[0]!) }),
+      ...(options.stat ? {} : { patch: new Verbatim(displayTexts(f.patch)[0]) }),
     })),
     added,
     removed,

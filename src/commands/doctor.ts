@@ -55,7 +55,7 @@ export async function doctorCommand(dir: string | undefined, rawOptions: unknown
   const { applications } = selection;
   const checkAll = () => checkApplications(applications, options);
   // --fix writes: one lock for the whole run, as upgrade --all takes it.
-  const { reports, unchecked } = options.fix ? await withRepositoryLock(applications[0]!.dir, checkAll) : await checkAll();
+  const { reports, unchecked } = options.fix ? await withRepositoryLock(applications[0].dir, checkAll) : await checkAll();
   const { out } = deps;
   for (const u of unchecked) if (!out.json) out.error(`${u.path || "."}: ${u.error.message}`, u.error.hint);
   emitReport(reports, unchecked, options, format, deps);

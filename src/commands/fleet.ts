@@ -5,7 +5,7 @@ import { asOfSchema, todayUtc } from "../as-of.js";
 import { ProblemFound, UserError } from "../errors.js";
 import type { FleetOptions, FleetReport } from "../fleet/model.js";
 import type { Output } from "../output.js";
-import { describeIssue } from "../validation.js";
+import { describeIssue, firstIssue } from "../validation.js";
 import { commonOptionsSchema } from "./options.js";
 
 export const FLEET_FORMATS = ["human", "json", "html", "csv", "markdown"] as const;
@@ -51,7 +51,7 @@ export const fleetMergeOptionsSchema = sharedSchema;
 function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = firstIssue(result.error);
   const flag = `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
   throw new UserError(describeIssue(issue).replace(/^[^:]*: /, ""), {
     hint: `see \`paved fleet ${command} --help\``,

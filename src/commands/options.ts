@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defaultSource } from "../config.js";
 import { UserError } from "../errors.js";
-import { formatIssuePath } from "../validation.js";
+import { firstIssue, formatIssuePath } from "../validation.js";
 
 /** A flag's value that must say something: `--remote=` is a mistake, not "no remote". */
 export const flagValue = z.string().min(1, "must not be empty");
@@ -18,7 +18,7 @@ export function parseCommandOptions<S extends z.ZodType>(
 ): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = firstIssue(result.error);
   const key = String(issue.path[0] ?? "");
   const flag = `--${key.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`;
   const within = formatIssuePath(issue.path.slice(1));

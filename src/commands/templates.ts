@@ -1,3 +1,4 @@
+import { defined } from "../errors.js";
 import type { Output } from "../output.js";
 import { escapeControlChars as shown } from "../terminal-text.js";
 import type { Question } from "../templates/manifest.js";
@@ -15,11 +16,12 @@ export async function listTemplates(rawOptions: unknown, out: Output): Promise<v
   let preReleaseOnly = 0;
   for (const name of await source.listTemplates()) {
     const versions = await source.listVersions(name);
-    if (versions.length === 0) {
+    const newest = versions.at(-1);
+    if (newest === undefined) {
       if ((await source.listAllVersions(name)).length > 0) preReleaseOnly++;
       continue;
     }
-    const latest = await resolveVersion(source, name, undefined).catch(() => versions[versions.length - 1]!);
+    const latest = await resolveVersion(source, name, undefined).catch(() => newest);
     const manifest = (await source.loadVersion(name, latest)).manifest;
     rows.push({ name, description: manifest.description, latest, versions });
   }
@@ -59,10 +61,12 @@ function describeQuestion(q: Question): Record<string, unknown> {
 export async function showTemplate(name: string, rawOptions: unknown, out: Output): Promise<void> {
   const options = parseCommandOptions(templatesOptionsSchema, rawOptions, "templates");
   const source = await openSource(sourceSpec(options.source), { prerelease: options.prerelease, warn: (m) => out.warn(m) });
-  const versions = await source.listVersions(name);
+  const listed = await source.listVersions(name);
   const current = await resolveVersion(source, name, options.version);
+  // A requested version the cached tags lack makes resolveVersion fetch (a git source): list again to include it.
+  const versions = listed.includes(current) ? listed : await source.listVersions(name, { want: current });
   const manifests = await Promise.all(versions.map(async (v) => (await source.loadVersion(name, v)).manifest));
-  const manifest = manifests[versions.indexOf(current)]!;
+  const manifest = defined(manifests[versions.indexOf(current)], `the manifest of ${name} ${current}`);
   const questions = manifest.questions.map(describeQuestion);
   out.result({
     ok: true,

@@ -37,7 +37,7 @@ export async function upgradeCommand(dir: string | undefined, rawOptions: unknow
   const options = parseCommandOptions(upgradeOptionsSchema, rawOptions, "upgrade");
   const selection = await selectApplications(dir, { all: options.all });
   if (!selection.all) return upgradeService(selection.dir, options, deps);
-  const first = selection.applications[0]!;
+  const [first] = selection.applications;
 
   const oneOnly = options.abort
     ? "--abort"

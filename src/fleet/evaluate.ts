@@ -80,10 +80,12 @@ export function lagOf(
   graceDays: number,
 ): Lag | null {
   const versions = Object.keys(releases);
-  if (!semver.valid(current) || (versions.length === 0 && !latestHint)) return null;
+  // With no release known, the latest version (the hint) is the only one to compare with.
+  const candidates = versions.length ? versions : latestHint ? [latestHint] : [];
+  if (!semver.valid(current) || candidates.length === 0) return null;
   const lag = findVersionLag({
     current,
-    versions: versions.length ? versions : [latestHint!],
+    versions: candidates,
     releasedOf: (v) => releases[v] ?? undefined,
     asOf,
     graceDays,

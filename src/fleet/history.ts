@@ -1,6 +1,7 @@
 import semver from "semver";
 import { addDays } from "../as-of.js";
 import { findVersionLag } from "../doctor/checks/version-lag.js";
+import { defined } from "../errors.js";
 import { parseServiceFileText, SERVICE_FILE } from "../service-file.js";
 import { runGit } from "./git.js";
 import type { History } from "./model.js";
@@ -140,7 +141,11 @@ export async function readHistory(dir: string, options: HistoryOptions): Promise
   const stickyDay = addDays(first.date, options.stickinessDays);
   let sticky: boolean | null = null;
   if (stickyDay <= options.asOf) {
-    const held = [...recorded].reverse().find((r) => r.date <= stickyDay)!;
+    // stickinessDays is never negative, so the first recorded version, at least, is on or before stickyDay.
+    const held = defined(
+      [...recorded].reverse().find((r) => r.date <= stickyDay),
+      "the version held on the stickiness day",
+    );
     sticky = supportedOn(stickyDay, held.version, options);
   }
   return {

@@ -146,18 +146,20 @@ export function mergeReports(
   warn: (message: string) => void,
 ): FleetReport {
   const fleets = inputs.filter((i): i is Extract<MergeInput, { kind: "fleet" }> => i.kind === "fleet");
-  const first = fleets[0];
+  const [first] = fleets;
   const options: FleetOptions = first ? { ...first.report.options, shard: null } : { ...fallback, shard: null };
-  for (const input of fleets) {
-    for (const key of COMPARED) {
-      if (input.report.options[key] !== options[key]) {
-        throw new UserError(
-          `options.${key} is ${JSON.stringify(input.report.options[key])} but ${first!.file} has ${JSON.stringify(options[key])}`,
-          {
-            hint: "merge reports made with the same flags (--as-of, --deploy-tag, --deploy-branch, --stickiness-days)",
-            fields: { file: input.file },
-          },
-        );
+  if (first) {
+    for (const input of fleets) {
+      for (const key of COMPARED) {
+        if (input.report.options[key] !== options[key]) {
+          throw new UserError(
+            `options.${key} is ${JSON.stringify(input.report.options[key])} but ${first.file} has ${JSON.stringify(options[key])}`,
+            {
+              hint: "merge reports made with the same flags (--as-of, --deploy-tag, --deploy-branch, --stickiness-days)",
+              fields: { file: input.file },
+            },
+          );
+        }
       }
     }
   }
@@ -167,8 +169,9 @@ export function mergeReports(
     throw new UserError(`shard counts differ (${[...counts].join(", ")}): these reports come from different splits`, {
       hint: "merge the shards of one run (the same --shard I/N count)",
     });
-  if (shards.length && counts.size === 1) {
-    const count = [...counts][0]!;
+  // The one count (they all agree), or none when no input is a shard.
+  const [count] = counts;
+  if (count !== undefined) {
     const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !shards.some((s) => s.index === i));
     if (missing.length)
       warn(

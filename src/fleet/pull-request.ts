@@ -24,13 +24,13 @@ export async function compareUrl(dir: string, defaultBranch: string, branch: str
  * the CLI on PATH, or in a dry run (nothing pushed, so nothing to open it from), the compare URL is returned.
  */
 export async function openPullRequest(
-  row: FleetUpgradeRow,
+  row: FleetUpgradeRow & { branch: string },
   dir: string,
   defaultBranch: string,
   host: "github" | "gitlab",
   pushed: boolean,
 ): Promise<string> {
-  const branch = row.branch!;
+  const { branch } = row;
   const url = await compareUrl(dir, defaultBranch, branch, host);
   if (!pushed) return url;
   const title = `Upgrade ${row.template} to ${row.to}`;

@@ -4,6 +4,16 @@ import { daysBetween, distribution, ratio } from "./stats.js";
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * A row that names its template, source and version, as every paved row paved makes does. The schema a merged
+ * report is read with allows null there, and such a row has no version to be counted under.
+ */
+type IdentifiedRow = ServiceRow & { template: string; source: string; version: string };
+
+function isIdentified(row: ServiceRow): row is IdentifiedRow {
+  return row.template !== null && row.source !== null && row.version !== null;
+}
+
 /** The JSON `$schema` a report points at (the file ships in the package's schema/). */
 export const FLEET_SCHEMA_ID = "https://github.com/paved-dev/paved/blob/main/schema/fleet-report.schema.json";
 
@@ -14,6 +24,7 @@ export const FLEET_SCHEMA_ID = "https://github.com/paved-dev/paved/blob/main/sch
 export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, pavedVersion: string): FleetReport {
   const services = [...rows].sort((a, b) => byString(a.id, b.id));
   const paved = services.filter((r) => r.status === "paved");
+  const identified = paved.filter(isIdentified);
   const notPaved = services.filter((r) => r.status === "not-paved").length;
   const doctored = paved.flatMap((r) => (r.doctor ? [r.doctor] : []));
   const lagged = paved.flatMap((r) => (r.lag ? [r.lag] : []));
@@ -65,8 +76,8 @@ export function buildReport(rows: readonly ServiceRow[], options: FleetOptions, 
       },
     },
     checks: checkRollup(doctored),
-    versions: versionRollup(paved),
-    releases: releaseRollup(paved),
+    versions: versionRollup(identified),
+    releases: releaseRollup(identified),
     owners: ownerRollup(paved),
     services,
   };
@@ -86,11 +97,11 @@ function checkRollup(doctored: ReadonlyArray<NonNullable<ServiceRow["doctor"]>>)
     .map(([id, c]) => ({ id, ...c, passRate: ratio(c.pass, c.pass + c.fail + c.waived) }));
 }
 
-function versionRollup(rows: readonly ServiceRow[]): FleetReport["versions"] {
+function versionRollup(rows: readonly IdentifiedRow[]): FleetReport["versions"] {
   const counts = new Map<string, { template: string; source: string; version: string; services: number }>();
   for (const row of rows) {
     const key = `${row.template}\0${row.source}\0${row.version}`;
-    const entry = counts.get(key) ?? { template: row.template!, source: row.source!, version: row.version!, services: 0 };
+    const entry = counts.get(key) ?? { template: row.template, source: row.source, version: row.version, services: 0 };
     entry.services++;
     counts.set(key, entry);
   }
@@ -104,7 +115,7 @@ function compareVersions(a: string, b: string): number {
 }
 
 /** Per release: how many services took it by an upgrade, and how many days after its release (each service once). */
-function releaseRollup(rows: readonly ServiceRow[]): FleetReport["releases"] {
+function releaseRollup(rows: readonly IdentifiedRow[]): FleetReport["releases"] {
   const groups = new Map<
     string,
     { template: string; source: string; releases: Map<string, string | null>; latency: Map<string, number[]>; adopted: Map<string, number> }
@@ -113,7 +124,7 @@ function releaseRollup(rows: readonly ServiceRow[]): FleetReport["releases"] {
     const key = `${row.template}\0${row.source}`;
     let group = groups.get(key);
     if (!group) {
-      group = { template: row.template!, source: row.source!, releases: new Map(), latency: new Map(), adopted: new Map() };
+      group = { template: row.template, source: row.source, releases: new Map(), latency: new Map(), adopted: new Map() };
       groups.set(key, group);
     }
     for (const [version, date] of Object.entries(row.releases)) if (!group.releases.get(version)) group.releases.set(version, date);

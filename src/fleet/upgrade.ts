@@ -78,7 +78,8 @@ function emptyRow(id: string): FleetUpgradeRow {
 
 function failedRow(id: string, error: unknown): FleetUpgradeRow {
   const message = error instanceof UserError ? error.message : error instanceof Error ? error.message : String(error);
-  return { ...emptyRow(id), status: "failed", reason: message.split("\n")[0]! };
+  const eol = message.indexOf("\n");
+  return { ...emptyRow(id), status: "failed", reason: eol === -1 ? message : message.slice(0, eol) };
 }
 
 /** Every git call of a fleet upgrade, in one place: throws with git's complaint. */
@@ -277,10 +278,11 @@ async function commitsSince(dir: string, base: string, ref: string): Promise<{ a
 }
 
 async function withPr(row: FleetUpgradeRow, dir: string, defaultBranch: string, options: FleetUpgradeOptions): Promise<FleetUpgradeRow> {
-  if (!options.openPr || !row.branch) return row;
+  const { branch } = row;
+  if (!options.openPr || !branch) return row;
   const { openPullRequest } = await import("./pull-request.js");
   try {
-    return { ...row, pullRequest: await openPullRequest(row, dir, defaultBranch, options.openPr, options.push) };
+    return { ...row, pullRequest: await openPullRequest({ ...row, branch }, dir, defaultBranch, options.openPr, options.push) };
   } catch (error) {
     // The branch is pushed either way; the row keeps what happened and why the PR is missing.
     return { ...row, status: "failed", reason: `the pull request: ${(error as Error).message}` };

@@ -81,8 +81,7 @@ export function symlinkProblem(tree: ReadonlyMap<string, { symlink?: string }>, 
   let pending = [...linkPath.split("/").slice(0, -1), ...first.split("/")];
   if (escapesByItself(first)) return "leaves";
   let hops = 1;
-  while (pending.length > 0) {
-    const segment = pending.shift()!;
+  for (let segment = pending.shift(); segment !== undefined; segment = pending.shift()) {
     if (segment === "" || segment === ".") continue;
     if (isDotGitName(segment)) return "dot-git";
     if (segment === "..") {

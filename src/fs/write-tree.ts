@@ -1,4 +1,4 @@
-import type { FileTree } from "../tree.js";
+import type { FileEntry, FileTree } from "../tree.js";
 import { fileSystemError } from "./fs-error.js";
 import { createEntry, makeParents } from "./safe-write.js";
 import { resolveInside } from "./paths.js";
@@ -20,14 +20,14 @@ export async function writeTree(root: string, tree: FileTree): Promise<void> {
 }
 
 async function writeEntries(root: string, tree: FileTree): Promise<void> {
-  const targets: Array<[string, string]> = [];
-  for (const [relative] of tree) targets.push([relative, resolveInside(root, relative, relative)]);
+  const targets: Array<[string, string, FileEntry]> = [];
+  for (const [relative, entry] of tree) targets.push([relative, resolveInside(root, relative, relative), entry]);
   // Directories already checked or made in this run, so each is looked at once.
   const known = new Set<string>();
   const pause = yieldEvery(256);
-  for (const [relative, full] of targets) {
+  for (const [relative, full, entry] of targets) {
     makeParents(root, relative, known);
-    createEntry(full, tree.get(relative)!);
+    createEntry(full, entry);
     await pause();
   }
 }

@@ -1,7 +1,7 @@
 import { lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { UserError } from "../errors.js";
+import { defined, UserError } from "../errors.js";
 import { readFileEntry } from "../fs/read-tree.js";
 import { yieldEvery } from "../fs/yield.js";
 import { commitIdentityArgs } from "./identity.js";
@@ -60,6 +60,24 @@ export async function uncommittedChanges(repo: Repository, rootPaths: readonly s
   const paths = [".", ...rootPaths.map((p) => `:(literal)${p}`)];
   const out = await git(repo.dir, ["status", "--porcelain", "--untracked-files=all", "--", ...paths]);
   return out.split("\n").filter((l) => l.trim() !== "");
+}
+
+/**
+ * Refuse (exit 2) when git sees uncommitted changes in the service or its `rootPaths` (see uncommittedChanges):
+ * `what` is the change a clean tree keeps reviewable on its own ("the upgrade").
+ */
+export async function assertNoUncommittedChanges(
+  repo: Repository,
+  shown: string,
+  what: string,
+  rootPaths: readonly string[] = [],
+): Promise<void> {
+  const [first, ...more] = await uncommittedChanges(repo, rootPaths);
+  if (first === undefined) return;
+  const count = more.length + 1;
+  throw new UserError(`${shown} has uncommitted changes (${count} path${count === 1 ? "" : "s"}, e.g. ${first.slice(3)})`, {
+    hint: `commit or stash them first so ${what} is one reviewable change, or pass --allow-dirty`,
+  });
 }
 
 /**
@@ -131,7 +149,7 @@ export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise
     });
     const out = await git(repo.dir, ["hash-object", "-w", "--no-filters", "--stdin-paths"], files.map((f) => `${f}\n`).join(""));
     const hashes = out.split("\n").filter(Boolean);
-    for (const [i, entry] of entries.entries()) ids.set(entry, hashes[i]!);
+    for (const [i, entry] of entries.entries()) ids.set(entry, defined(hashes[i], `git hash-object's id of blob ${i}`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -144,18 +162,23 @@ export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise
  * purpose: it runs inside the atomic apply, where no signal handler can interleave. A failure (a held
  * index.lock, a corrupt index) is a UserError quoting git, thrown so the apply rolls back.
  */
+/** The id storeBlobs gave an entry (it stores every entry of the update). */
+function blobId(blobs: Map<FileEntry, string>, entry: FileEntry): string {
+  return defined(blobs.get(entry), "the blob id of an entry storeBlobs stored");
+}
+
 export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): void {
   const lines: string[] = [];
   const zero = "0".repeat(40);
   for (const [p, entry] of update.staged) {
     const indexPath = repositoryPathOf(repo.prefix, p);
-    lines.push(entry ? `${gitMode(entry)} ${blobs.get(entry)!}\t${indexPath}` : `0 ${zero}\t${indexPath}`);
+    lines.push(entry ? `${gitMode(entry)} ${blobId(blobs, entry)}\t${indexPath}` : `0 ${zero}\t${indexPath}`);
   }
   for (const f of update.unmerged) {
     const indexPath = repositoryPathOf(repo.prefix, f.path);
     lines.push(`0 ${zero}\t${indexPath}`);
     [f.base, f.ours, f.theirs].forEach((entry, i) => {
-      if (entry) lines.push(`${gitMode(entry)} ${blobs.get(entry)!} ${i + 1}\t${indexPath}`);
+      if (entry) lines.push(`${gitMode(entry)} ${blobId(blobs, entry)} ${i + 1}\t${indexPath}`);
     });
   }
   if (lines.length === 0) return;

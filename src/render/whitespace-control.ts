@@ -58,8 +58,8 @@ function program(node: Node, state: { rootSeen: boolean }): void {
   const isRoot = !state.rootSeen;
   state.rootSeen = true;
   const body = node.body as Body;
-  for (let i = 0, l = body.length; i < l; i++) {
-    const current = body[i]!;
+  // Nothing here adds or removes nodes (omitLeft and omitRight change the values of text nodes).
+  for (const [i, current] of body.entries()) {
     const strip = accept(current, state);
     if (!strip) continue;
     const prevWhitespace = isPrevWhitespace(body, i, isRoot);
@@ -89,15 +89,7 @@ function block(node: Node, state: { rootSeen: boolean }): StripFlags {
   accept(node.inverse as Node | undefined, state);
   const programNode = (node.program ?? node.inverse) as Node;
   const inverse = (node.program && node.inverse) as Node | undefined;
-  let firstInverse = inverse;
-  let lastInverse = inverse;
-  if (inverse?.chained) {
-    firstInverse = ((inverse.body as Body)[0] as Node).program as Node;
-    while (lastInverse!.chained) {
-      const body = lastInverse!.body as Body;
-      lastInverse = (body[body.length - 1] as Node).program as Node;
-    }
-  }
+  const chain = inverse && inverseChain(inverse);
   const openStrip = node.openStrip as StripFlags;
   const closeStrip = node.closeStrip as StripFlags;
   const strip: StripFlags = {
@@ -105,23 +97,38 @@ function block(node: Node, state: { rootSeen: boolean }): StripFlags {
     close: closeStrip.close,
     // Whether this block may be standalone: its parent decides from what surrounds it.
     openStandalone: isNextWhitespace(programNode.body as Body),
-    closeStandalone: isPrevWhitespace(((firstInverse ?? programNode) as Node).body as Body),
+    closeStandalone: isPrevWhitespace((chain?.first ?? programNode).body as Body),
   };
   if (openStrip.close) omitRight(programNode.body as Body, undefined, true);
-  if (inverse) {
+  if (chain) {
     const inverseStrip = node.inverseStrip as StripFlags;
     if (inverseStrip.open) omitLeft(programNode.body as Body, undefined, true);
-    if (inverseStrip.close) omitRight(firstInverse!.body as Body, undefined, true);
-    if (closeStrip.open) omitLeft(lastInverse!.body as Body, undefined, true);
+    if (inverseStrip.close) omitRight(chain.first.body as Body, undefined, true);
+    if (closeStrip.open) omitLeft(chain.last.body as Body, undefined, true);
     // A standalone {{else}}.
-    if (isPrevWhitespace(programNode.body as Body) && isNextWhitespace(firstInverse!.body as Body)) {
+    if (isPrevWhitespace(programNode.body as Body) && isNextWhitespace(chain.first.body as Body)) {
       omitLeft(programNode.body as Body);
-      omitRight(firstInverse!.body as Body);
+      omitRight(chain.first.body as Body);
     }
   } else if (closeStrip.open) {
     omitLeft(programNode.body as Body, undefined, true);
   }
   return strip;
+}
+
+/**
+ * The first and last programs of a block's inverse: the inverse itself, or for a chained {{else if}} the
+ * program inside its first block and the one at the end of the chain.
+ */
+function inverseChain(inverse: Node): { first: Node; last: Node } {
+  if (!inverse.chained) return { first: inverse, last: inverse };
+  const first = ((inverse.body as Body)[0] as Node).program as Node;
+  let last = inverse;
+  while (last.chained) {
+    const body = last.body as Body;
+    last = (body[body.length - 1] as Node).program as Node;
+  }
+  return { first, last };
 }
 
 /** JavaScript's \s. */
@@ -133,7 +140,7 @@ const isSpaceOrTab = (char: string) => char === " " || char === "\t";
 function trailingWhitespace(text: string): { start: number; newline: boolean } {
   let start = text.length;
   let newline = false;
-  while (start > 0 && isWhitespace(text[start - 1]!)) {
+  while (start > 0 && isWhitespace(text.charAt(start - 1))) {
     start--;
     if (text[start] === "\n") newline = true;
   }
@@ -144,7 +151,7 @@ function trailingWhitespace(text: string): { start: number; newline: boolean } {
 function leadingWhitespace(text: string): { end: number; newline: boolean } {
   let end = 0;
   let newline = false;
-  while (end < text.length && isWhitespace(text[end]!)) {
+  while (end < text.length && isWhitespace(text.charAt(end))) {
     if (text[end] === "\n") newline = true;
     end++;
   }
@@ -194,7 +201,7 @@ function omitLeft(body: Body, i?: number, multiple?: boolean): boolean | undefin
   const original = current.value;
   const strippable = multiple ? isWhitespace : isSpaceOrTab;
   let end = original.length;
-  while (end > 0 && strippable(original[end - 1]!)) end--;
+  while (end > 0 && strippable(original.charAt(end - 1))) end--;
   current.value = end === original.length ? original : original.slice(0, end);
   current.leftStripped = current.value !== original;
   return current.leftStripped;

@@ -4,7 +4,7 @@ import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import semver from "semver";
-import { UserError } from "../errors.js";
+import { defined, UserError } from "../errors.js";
 import { tryGitBytes } from "../git/run.js";
 import { credentialFreeUrl, redactSecrets } from "../redact.js";
 import type { FileTree } from "../tree.js";
@@ -103,7 +103,7 @@ function namedTag(name: string, version: string, rank: number): TemplateTag | un
 }
 
 /** Where a named template may sit in a tagged tree, in the order they are looked for. */
-export function namedTemplateFolders(name: string): string[] {
+export function namedTemplateFolders(name: string): [string, ...string[]] {
   return [`${name}/`, `templates/${name}/`];
 }
 
@@ -293,7 +293,7 @@ export class GitSource implements TemplateSource {
     }
     const named = parseTemplateTag(tag)?.name !== undefined;
     const where = `${this.label()}@${tag}`;
-    const folders = named ? namedTemplateFolders(template) : [""];
+    const folders: [string, ...string[]] = named ? namedTemplateFolders(template) : [""];
     const all = await this.listTree(
       tag,
       folders.flatMap((folder) => [`${folder}${MANIFEST_FILE}`, `${folder}files`]),
@@ -304,7 +304,7 @@ export class GitSource implements TemplateSource {
         hint: `keep one copy of the template "${template}" (at ${folders.join(" or ")}) and move the tag`,
       });
     }
-    const folder = holding[0] ?? folders[0]!;
+    const folder = holding[0] ?? folders[0];
     const entries = all.filter((e) => e.path.startsWith(folder)).map((e) => ({ ...e, path: e.path.slice(folder.length) }));
     const blobs = await this.readBlobs(entries.map((e) => e.object));
     const manifestEntry = entries.find((e) => e.path === MANIFEST_FILE);
@@ -449,8 +449,12 @@ export class GitSource implements TemplateSource {
     for (const record of raw.split("\0")) {
       if (!record) continue;
       const tab = record.indexOf("\t");
+      // "<mode> <type> <object>\t<path>"
       const [mode, type, object] = record.slice(0, tab).split(" ");
-      entries.push({ mode: mode!, type: type!, object: object!, path: record.slice(tab + 1) });
+      if (mode === undefined || type === undefined || object === undefined) {
+        throw new Error(`git ls-tree: unexpected line ${JSON.stringify(record)}`);
+      }
+      entries.push({ mode, type, object, path: record.slice(tab + 1) });
     }
     return entries;
   }
@@ -466,9 +470,9 @@ export class GitSource implements TemplateSource {
       const newline = raw.indexOf(10, offset);
       const [oid, type, size] = raw.subarray(offset, newline).toString("utf8").split(" ");
       offset = newline + 1;
-      if (type === "missing" || size === undefined) continue;
+      if (oid === undefined || type === "missing" || size === undefined) continue;
       const length = Number(size);
-      if (type === "blob") out.set(oid!, new Uint8Array(raw.subarray(offset, offset + length)));
+      if (type === "blob") out.set(oid, new Uint8Array(raw.subarray(offset, offset + length)));
       offset += length + 1;
     }
     return out;
@@ -506,7 +510,7 @@ export class GitSource implements TemplateSource {
       const all = [...(await this.readIndex()).root.keys()];
       const newest = latestVersion(all, { prerelease: this.options.prerelease }) ?? latestVersion(all, { prerelease: true });
       if (!newest) return undefined;
-      const tag = (await this.readIndex()).root.get(newest)!;
+      const tag = defined((await this.readIndex()).root.get(newest), "the newest root version's tag");
       const text = await this.gitText(["cat-file", "blob", `refs/tags/${tag}:${MANIFEST_FILE}`]).catch(async (error: unknown) => {
         throw await this.missingManifest(tag, [""], error);
       });

@@ -31,6 +31,13 @@ export type RawChoice = z.infer<typeof choice>;
 /** `package.json#name`: the file, then a path into it (JSON for `.json` files, else YAML). */
 export const INFER_SHORTHAND = /^([^#]+)#(.+)$/;
 
+/** A `file#path` shorthand's two parts (split at its first `#`, as INFER_SHORTHAND does), or undefined when it is not one. */
+export function splitInferShorthand(text: string): { file: string; at: string } | undefined {
+  if (!INFER_SHORTHAND.test(text)) return undefined;
+  const hash = text.indexOf("#");
+  return { file: text.slice(0, hash), at: text.slice(hash + 1) };
+}
+
 const inferRuleObject = z
   .object({
     /** Relative to the repository being adopted; never leaves it. */
@@ -69,9 +76,9 @@ const inferRuleObject = z
 
 const inferRule = z.union([
   z.string().superRefine((text, ctx) => {
-    const match = INFER_SHORTHAND.exec(text);
-    const unsafe = match ? unsafePathReason(match[1]!) : undefined;
-    if (!match) ctx.addIssue({ code: "custom", message: "must be `file#path` (e.g. `package.json#name`) or a rule object" });
+    const shorthand = splitInferShorthand(text);
+    const unsafe = shorthand ? unsafePathReason(shorthand.file) : undefined;
+    if (!shorthand) ctx.addIssue({ code: "custom", message: "must be `file#path` (e.g. `package.json#name`) or a rule object" });
     else if (unsafe) ctx.addIssue({ code: "custom", message: `${unsafe}; an infer rule reads only inside the repository` });
   }),
   inferRuleObject,
@@ -127,12 +134,19 @@ export type Question = z.infer<typeof questionSchema>;
 
 /**
  * A command is parsed where the manifest is: a plain (non-shell) command written as one string must split
- * into words, so an unbalanced quote is the template's mistake at load and in lint, not a crash at run time.
+ * into words, the first of them a program, so an unbalanced quote or a command of only spaces is the template's
+ * mistake at load and in lint, not a crash at run time.
  */
 function commandParses(run: string | string[], shell: boolean | undefined, ctx: z.RefinementCtx, at: Array<string | number>): void {
-  if (shell || typeof run !== "string") return;
+  if (shell) return;
+  const noProgram = () =>
+    ctx.addIssue({ code: "custom", path: at, message: "names no program to run (write the command, e.g. npm install)" });
+  if (typeof run !== "string") {
+    if (run[0]?.trim() === "") noProgram();
+    return;
+  }
   try {
-    splitCommand(run);
+    if (splitCommand(run).length === 0) noProgram();
   } catch (error) {
     if (!(error instanceof CommandSyntaxError)) throw error;
     ctx.addIssue({

@@ -328,10 +328,10 @@ export function noTemplateError(source: TemplateSource): UserError {
 export async function resolveVersion(source: TemplateSource, template: string, requested: string | undefined): Promise<string> {
   const wanted = requested === undefined ? undefined : (semver.valid(requested.replace(/^v/, "")) ?? requested);
   const versions = await source.listVersions(template, wanted === undefined ? {} : { want: wanted });
-  if (requested !== undefined) {
-    if (versions.includes(wanted!)) return wanted!;
+  if (wanted !== undefined) {
+    if (versions.includes(wanted)) return wanted;
     const all = await source.listAllVersions(template);
-    if (all.includes(wanted!)) {
+    if (all.includes(wanted)) {
       throw new UserError(`template "${template}" version ${wanted} is a pre-release`, { hint: `pass --prerelease to use it` });
     }
     throw new UserError(`template "${template}" has no version ${requested} in ${describeSource(source)}`, {

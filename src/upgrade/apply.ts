@@ -7,7 +7,7 @@ import { failpoint } from "../fs/failpoint.js";
 import { createEntry, makeParents, parentProblem, tempPathBeside } from "../fs/safe-write.js";
 import { startJournal, type UpgradeJournal } from "./journal.js";
 import { repositoryPathOf } from "../monorepo/root-files.js";
-import { entriesEqual, type FileEntry, type FileTree } from "../tree.js";
+import { entriesEqual, sortedEntries, type FileEntry, type FileTree } from "../tree.js";
 
 /** What to change on disk: entries to write and paths to delete. */
 export interface TreeChanges {
@@ -20,10 +20,7 @@ export interface TreeChanges {
 /** The difference from `before` to `after` (paths missing from `after` are deleted). */
 export function treeChanges(before: FileTree, after: FileTree, last?: string): TreeChanges {
   const writes = new Map<string, FileEntry>();
-  for (const p of [...after.keys()].sort()) {
-    const entry = after.get(p)!;
-    if (!entriesEqual(before.get(p), entry)) writes.set(p, entry);
-  }
+  for (const [p, entry] of sortedEntries(after)) if (!entriesEqual(before.get(p), entry)) writes.set(p, entry);
   const deletes = [...before.keys()].filter((p) => !after.has(p)).sort();
   return { writes, deletes, ...(last ? { last } : {}) };
 }
@@ -102,23 +99,22 @@ export function applyAtomically(
     }
   };
   const forget = onInterrupt(rollback);
-  const tempFor = new Map<string, string>();
-  for (const [relative] of changes.writes) {
-    const full = resolveInside(root, relative, relative);
-    tempFor.set(relative, tempPathBeside(full));
-  }
+  const planned = [...changes.writes].map(([relative, entry]) => ({
+    relative,
+    entry,
+    temp: tempPathBeside(resolveInside(root, relative, relative)),
+  }));
   // Written before anything else changes, so a SIGKILL mid-apply can be undone by the next run.
   const finishJournal = journal
     ? startJournal(journal, [
-        ...[...changes.writes].map(([p, entry]) => ({ path: p, temp: tempFor.get(p)!, original: original.get(p), intended: entry })),
+        ...planned.map(({ relative, entry, temp }) => ({ path: relative, temp, original: original.get(relative), intended: entry })),
         ...changes.deletes.map((p) => ({ path: p, original: original.get(p), intended: undefined })),
       ])
     : () => {};
   try {
-    for (const [relative, entry] of changes.writes) {
+    for (const { relative, entry, temp } of planned) {
       assertRealParents(root, relative);
       createdDirs.push(...makeParents(root, relative));
-      const temp = tempFor.get(relative)!;
       // Recorded only once created: a name that already existed was never ours to remove in rollback.
       createEntry(temp, entry, true);
       temps.set(relative, temp);
@@ -151,8 +147,9 @@ export function applyAtomically(
       unlinkSync(full);
       pruneEmptyParents(path.dirname(full), root);
     }
-    const lastTemp = changes.last === undefined ? undefined : temps.get(changes.last);
-    if (lastTemp) placeFile(changes.last!, lastTemp);
+    const last = changes.last;
+    const lastTemp = last === undefined ? undefined : temps.get(last);
+    if (last !== undefined && lastTemp !== undefined) placeFile(last, lastTemp);
     afterWrite?.();
   } catch (error) {
     rollback();

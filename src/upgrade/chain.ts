@@ -31,6 +31,17 @@ export function versionsBetween(all: readonly string[], from: string, to: string
   return all.filter((v) => semver.gt(v, from) && semver.lte(v, to) && (semver.prerelease(v) === null || v === to));
 }
 
+/**
+ * The versions an upgrade steps through, each with the answers it renders with: the recorded version first, the
+ * target last (the recorded version twice when only answers change).
+ */
+export type UpgradeChain = [VersionAnswers, ...VersionAnswers[]];
+
+/** The chain's last version: the target, with its answers. */
+export function targetOf(chain: UpgradeChain): VersionAnswers {
+  return chain.at(-1) ?? chain[0];
+}
+
 /** Each version an upgrade steps through, from the recorded one to `to`, with the answers each renders with. */
 export async function resolvePath(
   source: TemplateSource,
@@ -40,10 +51,13 @@ export async function resolvePath(
   sets: ReadonlyMap<string, ProvidedAnswer>,
   dirName: string,
   prompter: Prompter | undefined,
-): Promise<VersionAnswers[]> {
-  const names = service.version === to ? [service.version, to] : [service.version, ...versionsBetween(all, service.version, to)];
-  const versions = await Promise.all(names.map((v) => source.loadVersion(service.template, v)));
-  const first = versions[0]!;
+): Promise<UpgradeChain> {
+  const load = (v: string) => source.loadVersion(service.template, v);
+  // After the recorded version: each one up to the target, or the recorded one again when only answers change.
+  const [first, later] = await Promise.all([
+    load(service.version),
+    Promise.all((service.version === to ? [to] : versionsBetween(all, service.version, to)).map(load)),
+  ]);
   // The base renders exactly what the team got: recorded answers, defaults for anything unrecorded, no prompt.
   const baseAnswers = await resolveAnswers({
     questions: first.manifest.questions,
@@ -52,13 +66,12 @@ export async function resolvePath(
     manifestFile: manifestFileOf(first),
     fromRecord: true,
   });
-  const chain: VersionAnswers[] = [{ version: first, answers: baseAnswers.answers, unknown: baseAnswers.unknown }];
+  const chain: UpgradeChain = [{ version: first, answers: baseAnswers.answers, unknown: baseAnswers.unknown }];
   let carried = baseAnswers.answers;
   // A question a later version adds takes the org's default (config `defaults`) like `paved new` would.
   const config = effectiveConfig();
-  for (const [k, version] of versions.entries()) {
-    if (k === 0) continue;
-    const last = k === versions.length - 1;
+  for (const [k, version] of later.entries()) {
+    const last = k === later.length - 1;
     const configured = withConfiguredDefaults(service.template, version.manifest.questions, config);
     const { answers, unknown } = await resolveAnswers({
       questions: configured.questions,

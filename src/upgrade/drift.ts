@@ -9,7 +9,7 @@ import { readTree } from "../fs/read-tree.js";
 import { renderTemplate } from "../render/render.js";
 import { readServiceFile, SERVICE_FILE, type ServiceFile } from "../service-file.js";
 import { type TemplateSource, versionFile } from "../templates/source.js";
-import { byteString, entriesEqual, gitMode, isBinary, type FileEntry, type FileTree } from "../tree.js";
+import { byteString, entriesEqual, gitMode, isBinary, sortedEntries, type FileEntry, type FileTree } from "../tree.js";
 import { openServiceSource } from "./service-source.js";
 import { countChanges, unifiedHunks } from "../diff/unified-diff.js";
 import { openRepository, readWorkingTree } from "../git/worktree.js";
@@ -38,9 +38,8 @@ function bytesOf(entry: FileEntry | undefined): string {
 /** How the team's tree differs from a fresh render: files the template renders that were changed or deleted. */
 export function findDrift(rendered: FileTree, ours: FileTree): DriftedFile[] {
   const drift: DriftedFile[] = [];
-  for (const p of [...rendered.keys()].sort()) {
+  for (const [p, theirs] of sortedEntries(rendered)) {
     if (p === SERVICE_FILE) continue;
-    const theirs = rendered.get(p)!;
     const mine = ours.get(p);
     if (entriesEqual(theirs, mine)) continue;
     const header = [`diff --git a/${p} b/${p}`];

@@ -25,7 +25,7 @@ import { textFile, type FileTree } from "../tree.js";
 import { applyAtomically, changeCount, changesAtTop, treeAtTop, treeChanges } from "./apply.js";
 import { readRootFiles, repositoryTopOf, rootPathsOf } from "../monorepo/root-files.js";
 import { assertNewRootFilesFree } from "../monorepo/applications.js";
-import { manifestFileOf, resolvePath, versionsBetween } from "./chain.js";
+import { manifestFileOf, resolvePath, targetOf, versionsBetween } from "./chain.js";
 import { clearInProgress, originalsOf, readInProgress, saveInProgress } from "./in-progress.js";
 import { openJournal, recoverInterruptedUpgrade, type UpgradeJournal } from "./journal.js";
 import { describeKept, keptAfter } from "./kept-files.js";
@@ -37,6 +37,7 @@ import { openServiceSource } from "./service-source.js";
 import { computeUpgrade, fromServiceFolder } from "./steps.js";
 import { verifyService, type VerifyResult } from "./verify.js";
 import {
+  assertNoUncommittedChanges,
   commitAll,
   headCommit,
   openRepository,
@@ -44,7 +45,6 @@ import {
   stagePaths,
   stageSoon,
   storeBlobs,
-  uncommittedChanges,
   updateIndex,
   type IndexUpdate,
 } from "../git/worktree.js";
@@ -311,27 +311,18 @@ async function runUpgrade(
     }
   }
   if (!options.allowDirty && !options.dryRun) {
-    const dirty = await uncommittedChanges(
-      repo,
-      (service.rootFiles ?? []).map((file) => fromServiceFolder(repo.prefix.replace(/\/$/, ""), file)),
-    );
-    if (dirty.length > 0) {
-      throw new UserError(
-        `${shown} has uncommitted changes (${dirty.length} path${dirty.length === 1 ? "" : "s"}, e.g. ${dirty[0]!.slice(3)})`,
-        {
-          hint: "commit or stash them first so the upgrade is one reviewable change, or pass --allow-dirty",
-        },
-      );
-    }
+    const rootPaths = (service.rootFiles ?? []).map((file) => fromServiceFolder(repo.prefix.replace(/\/$/, ""), file));
+    await assertNoUncommittedChanges(repo, shown, "the upgrade", rootPaths);
   }
 
   const chain = await resolvePath(source, versions, service, to, sets, path.basename(target), options.yes ? undefined : deps.prompter);
-  const finalVersion = chain[chain.length - 1]!.version;
+  const targetStep = targetOf(chain);
+  const finalVersion = targetStep.version;
   for (const step of chain.slice(1)) assertPavedVersionFor(step.version.manifest);
   const lockfile = options.lockfile ? lockfileSpecOf(finalVersion.manifest) : undefined;
   const verify = options.verify ?? verifyByDefault(target);
   const finalContext = {
-    ...chain[chain.length - 1]!.answers,
+    ...targetStep.answers,
     paved: { template: service.template, version: finalVersion.manifest.version, dirName: path.basename(target), ...cliRenderMeta() },
   };
   const verifyCommands = verify
@@ -367,10 +358,7 @@ async function runUpgrade(
   assertTrusted(commands, trusted, `upgrading to ${service.template} ${to}`, source.id);
 
   const answersOnly = service.version === to;
-  const answerChanges = changedAnswers(
-    service.answers,
-    recordableAnswers(finalVersion.manifest.questions, chain[chain.length - 1]!.answers),
-  );
+  const answerChanges = changedAnswers(service.answers, recordableAnswers(finalVersion.manifest.questions, targetStep.answers));
   out.info(
     answersOnly
       ? `${out.c.bold("paved")} ${options.dryRun ? "planning a re-render of" : "re-rendering"} ${shown} at ${service.template} ${to} with changed answers (the version stays; add --latest or --to to upgrade too)`

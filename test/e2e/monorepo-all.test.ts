@@ -205,6 +205,26 @@ describe("monorepos: upgrade, diff and doctor per service and for every service 
     expect(one.stdout).not.toContain("svc-a");
   });
 
+  it("`paved doctor` at the root where no service can be checked: exit 2, each refusal on stderr, and every format still well-formed", async () => {
+    const { root } = await monorepo();
+    for (const name of ["svc-a", "svc-b"]) write(root, `packages/${name}/.paved.yml`, "template: [not, a, name]\n");
+    const sarif = await runCli(["doctor", "--format", "sarif"], { cwd: root });
+    expect(sarif.exitCode, String(sarif.stderr)).toBe(2);
+    expect(String(sarif.stderr)).not.toMatch(STACK);
+    expect(String(sarif.stderr)).not.toContain("paved hit a bug");
+    expect(String(sarif.stderr)).toContain("packages/svc-a");
+    expect(String(sarif.stderr)).toContain("packages/svc-b");
+    expect(validateSarif(String(sarif.stdout))).toEqual([]);
+    const run = JSON.parse(String(sarif.stdout)).runs[0];
+    expect(run.results).toEqual([]);
+    expect(run.tool.driver.version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const format of ["junit", "gitlab", "github", "json"]) {
+      const result = await runCli(["doctor", "--format", format], { cwd: root });
+      expect(result.exitCode, `${format}: ${String(result.stderr)}`).toBe(2);
+      expect(String(result.stderr)).not.toContain("paved hit a bug");
+    }
+  });
+
   it("`paved diff` renders with {{paved.path}} as `paved new` did: no drift after new, and a root workflow's edit is drift", async () => {
     const root = tempDir("paved-monorepo-root-files-");
     await git(root, ["init", "-q"]);

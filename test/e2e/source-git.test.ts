@@ -70,6 +70,20 @@ describe("paved new from a git source", () => {
     expect(shown.questions.map((q: { name: string }) => q.name)).toEqual(["name"]);
   });
 
+  it("templates show --version of a tag newer than a fresh cache fetches it and shows it with the rest", async () => {
+    const own = await templateRepo();
+    await own.release("1.0.0");
+    const listed = await cli(["templates", "list", "--source", own.url, "--json"]);
+    expect(JSON.parse(String(listed.stdout)).templates[0].versions).toEqual(["1.0.0"]);
+    // Tagged after the cache was filled, within its TTL: only the explicit --version makes paved fetch.
+    await own.release("1.2.0");
+    const show = await cli(["templates", "show", "api", "--source", own.url, "--version", "1.2.0", "--json"]);
+    expect(show.exitCode, String(show.stderr)).toBe(0);
+    const shown = JSON.parse(String(show.stdout));
+    expect(shown.version).toBe("1.2.0");
+    expect(shown.versions.map((v: { version: string }) => v.version)).toEqual(["1.0.0", "1.2.0"]);
+  });
+
   it("uses PAVED_SOURCE, then .pavedrc.yml found upward, as the default source", async () => {
     const fromEnv = path.join(work, "from-env");
     expect((await cli(["new", "api", fromEnv, "--no-git"], { PAVED_SOURCE: repo.url })).exitCode).toBe(0);

@@ -186,7 +186,14 @@ describe("template mistakes are exit 2 before anything is written", () => {
       /hooks\.postCreate\[0\]: cannot be split into words: unterminated " quote/,
     ],
     ["a migration", { migrations: [{ run: "mv 'a b" }] }, /migrations\[0\]\.run: cannot be split into words: unterminated ' quote/],
-  ])("an unterminated quote in %s: refused at load, reported by lint", async (_what, manifest, message) => {
+    ["a hook of only spaces", { hooks: { postCreate: ["   "] } }, /hooks\.postCreate\[0\]: names no program to run/],
+    [
+      "a hook whose first word is empty",
+      { hooks: { postCreate: [{ run: ["", "x"] }] } },
+      /hooks\.postCreate\[0\]\.run: names no program to run/,
+    ],
+    ["a migration of only spaces", { migrations: [{ run: " \t " }] }, /migrations\[0\]\.run: names no program to run/],
+  ])("an unterminated quote or no program in %s: refused at load, reported by lint", async (_what, manifest, message) => {
     const src = makeSource({ evil: { "1.0.0": { manifest, files: { "a.txt": "a" } } } });
     const w = world();
     const before = snapshotDir(w.root);

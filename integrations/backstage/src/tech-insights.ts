@@ -66,10 +66,12 @@ export function defaultEntityRef(row: FleetRow): EntityRef | undefined {
 export function fleetReportFacts(report: unknown, entityRef: (row: FleetRow) => EntityRef | undefined = defaultEntityRef): PavedFacts[] {
   const parsed = fleetReportSchema.safeParse(report);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(
-      `not a paved fleet report (paved fleet report --format json, version 1): ${issue.path.join(".") || "(root)"}: ${issue.message}`,
-    );
+    // zod reports at least one issue for a failed parse; the first says where.
+    const where = parsed.error.issues
+      .slice(0, 1)
+      .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+      .join("");
+    throw new Error(`not a paved fleet report (paved fleet report --format json, version 1): ${where}`);
   }
   const out: PavedFacts[] = [];
   for (const row of parsed.data.services) {

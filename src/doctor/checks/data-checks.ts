@@ -166,7 +166,7 @@ function refusedRead(check: DataCheck, file: string, ctx: TemplatedContext): { m
   }
   // The built-in templates ship inside paved itself: paved pinned in the service's node_modules runs its own
   // templates from there, and whoever chose that paved already chose every check it runs.
-  if (check.type !== "file-exists" && !ctx.template!.source.trusted && templateInsideService(ctx)) {
+  if (check.type !== "file-exists" && !ctx.template.source.trusted && templateInsideService(ctx)) {
     return {
       message: `the check reads ${file}, but the template (${ctx.template.source.id}) lives inside the service itself`,
       key: "source-inside-service",

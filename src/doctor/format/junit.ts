@@ -19,7 +19,8 @@ function describe(f: Finding): string {
 
 interface Case {
   name: string;
-  findings: Finding[];
+  /** A case is made for a check's first finding: never empty. */
+  findings: [Finding, ...Finding[]];
 }
 
 function testcase(report: DoctorReport, category: string, c: Case): { xml: string; failed: boolean; skipped: boolean } {
@@ -27,21 +28,22 @@ function testcase(report: DoctorReport, category: string, c: Case): { xml: strin
     const o = outcomeOf(f);
     return o === "error" || (report.strict && o === "warning");
   });
+  const [firstFailing] = failing;
   // The file attribute (GitLab shows it) is from the repository root, like every other location paved reports.
-  const file = failing.length ? ` file="${escapeXml(anchorOf(report, failing[0]!))}"` : "";
+  const file = firstFailing ? ` file="${escapeXml(anchorOf(report, firstFailing))}"` : "";
   const open = `    <testcase classname="paved.doctor.${escapeXml(category)}" name="${escapeXml(c.name)}"${file} time="0"`;
   const outcomes = c.findings.map(outcomeOf);
-  if (failing.length) {
+  if (firstFailing) {
     const type = failing.some((f) => outcomeOf(f) === "error") ? "error" : "warning";
     const body = escapeXml(failing.map(describe).join("\n"));
     return {
-      xml: `${open}>\n      <failure message="${escapeXml(failing[0]!.message)}" type="${type}">${body}</failure>\n    </testcase>`,
+      xml: `${open}>\n      <failure message="${escapeXml(firstFailing.message)}" type="${type}">${body}</failure>\n    </testcase>`,
       failed: true,
       skipped: false,
     };
   }
   if (outcomes.every((o) => o === "skip" || o === "waived")) {
-    const f = c.findings[0]!;
+    const [f] = c.findings;
     const message = f.waived ? `waived until ${f.waived.until}: ${f.waived.reason}` : f.message;
     return { xml: `${open}>\n      <skipped message="${escapeXml(message)}"/>\n    </testcase>`, failed: false, skipped: true };
   }
@@ -64,9 +66,9 @@ function suitesOf(report: DoctorReport, label: string): Suite[] {
   return byCategory(report).map(([category, findings]) => {
     const cases = new Map<string, Case>();
     for (const f of findings) {
-      const c = cases.get(f.check) ?? { name: f.check, findings: [] };
-      c.findings.push(f);
-      cases.set(f.check, c);
+      const c = cases.get(f.check);
+      if (c) c.findings.push(f);
+      else cases.set(f.check, { name: f.check, findings: [f] });
     }
     const rendered = [...cases.values()].map((c) => testcase(report, category, c));
     const failures = rendered.filter((r) => r.failed).length;

@@ -1,3 +1,4 @@
+import { pavedVersion } from "../../paved-version.js";
 import type { CheckInfo, DoctorReport, Finding, Severity } from "../model.js";
 import { anchorOf, DOCS_URL, fingerprint, problems } from "./common.js";
 
@@ -59,7 +60,9 @@ function result(finding: Finding, report: DoctorReport, ruleIndex: number) {
  */
 export function formatSarif(reports: DoctorReport | readonly DoctorReport[]): string {
   const all: readonly DoctorReport[] = Array.isArray(reports) ? reports : [reports];
-  const first = all[0]!;
+  // No report when `paved doctor --all` could check no service (each one's error is on stderr, exit 2): a run without results.
+  const [first] = all;
+  const version = first === undefined ? pavedVersion() : first.pavedVersion;
   const seen = new Set<string>();
   const rules = all
     .flatMap((r) => r.checks)
@@ -73,14 +76,16 @@ export function formatSarif(reports: DoctorReport | readonly DoctorReport[]): st
     runs: [
       {
         tool: {
-          driver: { name: "paved", semanticVersion: first.pavedVersion, version: first.pavedVersion, informationUri: DOCS_URL, rules },
+          driver: { name: "paved", semanticVersion: version, version, informationUri: DOCS_URL, rules },
         },
         results: all.flatMap((r) => problems(r).map((f) => result(f, r, index.get(f.check) ?? -1))),
         columnKind: "unicodeCodePoints",
         properties:
-          all.length === 1
-            ? { template: first.template, version: first.version, source: first.source, asOf: first.asOf, summary: first.summary }
-            : { asOf: first.asOf, applications: all.map((r) => ({ path: r.path ?? "", ...about(r) })) },
+          first === undefined
+            ? { applications: [] }
+            : all.length === 1
+              ? { template: first.template, version: first.version, source: first.source, asOf: first.asOf, summary: first.summary }
+              : { asOf: first.asOf, applications: all.map((r) => ({ path: r.path ?? "", ...about(r) })) },
       },
     ],
   };

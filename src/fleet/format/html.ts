@@ -98,9 +98,9 @@ export function formatHtml(report: FleetReport): string {
     ),
     barChart(
       "Pass rate per check",
-      report.checks
-        .filter((c) => c.passRate !== null)
-        .map((c) => ({ label: c.id, value: c.passRate!, color: c.passRate === 1 ? GREEN : c.passRate! >= 0.5 ? AMBER : RED })),
+      report.checks.flatMap((c) =>
+        c.passRate === null ? [] : [{ label: c.id, value: c.passRate, color: c.passRate === 1 ? GREEN : c.passRate >= 0.5 ? AMBER : RED }],
+      ),
       (n) => percent(n),
       1,
     ),

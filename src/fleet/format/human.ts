@@ -1,12 +1,15 @@
 import type { ChalkInstance } from "chalk";
+import { defined } from "../../errors.js";
 import type { FleetReport } from "../model.js";
 import { doctorText, driftText, lagText, summaryLines } from "./text.js";
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+/** Columns as wide as their widest cell; every row has a cell in each of the header's columns. */
+function table(rows: [string[], ...string[][]]): string[] {
+  const [header] = rows;
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => defined(r[i], "a table cell").length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(defined(widths[i], "a column's width"))))
       .join("  ")
       .trimEnd(),
   );

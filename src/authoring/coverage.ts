@@ -10,7 +10,7 @@ import { evaluateCondition } from "../answers/expression.js";
 import { CLI_PINS } from "../config.js";
 import { handlebars, HELPERS } from "../render/handlebars.js";
 import { splitTemplatePath } from "../render/render.js";
-import { assertTemplateNesting } from "../render/template-parser.js";
+import { assertTemplateNesting } from "../render/handlebars-subset/template-parser.js";
 import type { Manifest } from "../templates/manifest.js";
 import { isBinary, isUtf8, type FileTree } from "../tree.js";
 import { answerSets, type AnswerSet } from "./lint.js";

@@ -6,7 +6,7 @@
  */
 import type { Question } from "../templates/manifest.js";
 import { handlebars, HELPERS, TemplateSyntaxError } from "../render/handlebars.js";
-import { assertTemplateNesting, TemplateTooDeep } from "../render/template-parser.js";
+import { assertTemplateNesting, TemplateTooDeep } from "../render/handlebars-subset/template-parser.js";
 import type { RenderMeta } from "../answers/answers.js";
 
 /** What a value in scope is known to hold: an object with known keys, a list, a scalar, or anything. */

@@ -2,8 +2,8 @@ import type Handlebars from "handlebars";
 import { requireDependency } from "../package-root.js";
 import { camel, kebab, pascal, snake } from "./case.js";
 import { toJsonLiteral, toShellWord, toYamlScalar } from "./escape.js";
-import { prepareFastTemplate, type FastTemplate } from "./fast-template.js";
-import { assertTemplateNesting } from "./template-parser.js";
+import { prepareFastTemplate, type FastTemplate } from "./handlebars-subset/fast-template.js";
+import { assertTemplateNesting } from "./handlebars-subset/template-parser.js";
 
 type HelperOptions = Handlebars.HelperOptions;
 
@@ -16,7 +16,7 @@ function text(value: unknown): string {
   return value === null || value === undefined ? "" : String(value);
 }
 
-/** paved's helpers as plain functions: registered with Handlebars, and called directly by ./fast-template.ts. */
+/** paved's helpers as plain functions: registered with Handlebars, and called directly by ./handlebars-subset/fast-template.ts. */
 export const HELPERS: Readonly<Record<string, (...list: never[]) => unknown>> = {
   kebab: (v: unknown) => kebab(text(v)),
   camel: (v: unknown) => camel(text(v)),
@@ -63,7 +63,7 @@ export function handlebars(): typeof Handlebars {
   const hb = requireDependency<typeof Handlebars>("handlebars").create();
   hb.registerHelper(HELPERS as Record<string, Handlebars.HelperDelegate>);
   // Handlebars' {{log}} writes to paved's stdout: it would corrupt --json and SARIF, and in CI forge workflow
-  // commands (`::error`). The fast path never runs it (./fast-template.ts leaves `log` to Handlebars).
+  // commands (`::error`). The fast path never runs it (./handlebars-subset/fast-template.ts leaves `log` to Handlebars).
   hb.registerHelper("log", () => {
     throw new Error(LOG_REFUSED);
   });
@@ -98,7 +98,7 @@ const OPTIONS = { noEscape: true, strict: true } as const;
 
 /**
  * Compile a template as Handlebars would (strict, no HTML escaping). Rendering takes the fast path where it
- * can (./fast-template.ts) and real Handlebars everywhere else, with the same output and errors.
+ * can (./handlebars-subset/fast-template.ts) and real Handlebars everywhere else, with the same output and errors.
  */
 export function compileTemplate(source: string): CompiledTemplate {
   // Handlebars' compile checks its input at once (and parses on first use): keep that check.

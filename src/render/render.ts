@@ -7,7 +7,7 @@ import type { TemplateVersion } from "../templates/source.js";
 import { versionFile } from "../templates/source.js";
 import { isBinary, isUtf8, sameBytes, type FileEntry, type FileTree } from "../tree.js";
 import { compileTemplate, UnknownTemplateVariable, unknownVariableOf, type CompiledTemplate } from "./handlebars.js";
-import { TemplateTooDeep } from "./template-parser.js";
+import { TemplateTooDeep } from "./handlebars-subset/template-parser.js";
 
 export interface RenderResult {
   tree: FileTree;

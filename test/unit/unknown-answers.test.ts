@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveAnswers, recordedProvided, type RenderMeta } from "../../src/answers/answers.js";
 import { redactText } from "../../src/doctor/redact.js";
 import { renderTemplate } from "../../src/render/render.js";
-import { MAX_TEMPLATE_NESTING, templateNestingDepth } from "../../src/render/template-parser.js";
+import { MAX_TEMPLATE_NESTING, templateNestingDepth } from "../../src/render/handlebars-subset/template-parser.js";
 import { compileTemplate } from "../../src/render/handlebars.js";
 import { loadFixture } from "../template-fixtures.js";
 import { builtinCliRenderMeta } from "../../src/config.js";

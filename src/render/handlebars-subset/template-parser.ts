@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: MIT
+// The lexer's rules are copied from src/handlebars.l of handlebars 4.7.10 (Copyright (C) 2011-2019 by Yehuda Katz,
+// MIT licence; Handlebars is a dependency of paved and ships that licence). See ./README.md.
 /**
  * A fast parser for the Handlebars templates paved renders most. Handlebars' own parser is generated
  * (Jison): it re-runs up to 40 regular expressions per token and costs more than rendering. This one

@@ -2,9 +2,10 @@
  * A fast path for the Handlebars templates paved renders most: text, `{{name}}`, `{{a.b}}`, helper calls with
  * plain arguments and sub-expressions, and `{{#if}}` / `{{#unless}}` with `{{else}}`. Handlebars compiles every
  * template to JavaScript and then to machine code (`new Function`), which costs far more than rendering a
- * template once, as paved does for each file. This walks the tree Handlebars' own parser builds instead
- * (so whitespace control and standalone lines are handled by Handlebars itself), mirroring what the
- * compiled code does in strict mode, including its `+` chain of values. Parsing is ./template-parser.ts.
+ * template once, as paved does for each file. This walks the tree Handlebars' parser builds instead (built by
+ * ./template-parser.ts, with Handlebars' whitespace rules for standalone lines and `~`, ported in
+ * ./whitespace-control.ts), mirroring what the compiled code does in strict mode, including its `+` chain of
+ * values. See ./README.md for what this folder follows and how it is checked.
  *
  * It only ever takes the happy path: anything it does not cover (each, with, partials, `this`, `@data`,
  * `../`, hash arguments, a missing name, a helper that throws, a function in the answers) makes it give up
@@ -56,7 +57,7 @@ type Exec = (context: Record<string, unknown>, data: unknown) => unknown;
 
 /**
  * Helpers Handlebars itself treats specially (knownHelpers): always left to real Handlebars, bar #if/#unless blocks.
- * That includes `log`, which paved's Handlebars environment refuses (./handlebars.ts): never run it here.
+ * That includes `log`, which paved's Handlebars environment refuses (../handlebars.ts): never run it here.
  */
 const BUILTIN_HELPERS = new Set(["helperMissing", "blockHelperMissing", "each", "if", "unless", "with", "log", "lookup"]);
 

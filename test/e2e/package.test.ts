@@ -50,11 +50,11 @@ beforeAll(async () => {
 }, NPM_TIMEOUT + 60_000);
 
 describe("the npm package", () => {
-  it("holds only what it needs: bin, dist (no metafile, no source maps), templates, schema, renovate, README and licenses", async () => {
+  it("holds only what it needs: bin, dist (no metafile, no source maps), templates, schema, renovate, README, licenses and the xdiff port's source", async () => {
     const dry = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: cleanEnv() });
     const files = (JSON.parse(dry.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     const allowed =
-      /^(bin\/paved\.cjs|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json)$/;
+      /^(bin\/paved\.cjs|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json|src\/diff\/xdiff\/(README\.md|[\w-]+\.ts))$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -66,9 +66,13 @@ describe("the npm package", () => {
         "schema/pavedrc.schema.json",
         "schema/template.schema.json",
         "renovate/paved.json",
+        // The LGPL-2.1-or-later files bundled into dist/ travel with their source (LICENSE says why).
+        "src/diff/xdiff/README.md",
+        "src/diff/xdiff/diff3.ts",
+        "src/diff/xdiff/line-diff.ts",
       ]),
     );
-    expect(files.filter((f) => /\.map$|^(src|test|bench|scripts|docs)\/|metafile|\.v8-cache/.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.map$|^(src\/(?!diff\/xdiff\/)|test|bench|scripts|docs)\/|metafile|\.v8-cache/.test(f))).toEqual([]);
   });
 
   const nodes: Array<[string, string | undefined]> = [

@@ -1,8 +1,10 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveAnswers, type ProvidedAnswer } from "../../src/answers/answers.js";
+import { readAnswersFile } from "../../src/answers/provided.js";
 import { UserError } from "../../src/errors.js";
 import { resolveInside, unsafePathReason } from "../../src/fs/paths.js";
 import { renderTemplate } from "../../src/render/render.js";
@@ -11,25 +13,30 @@ import { manifestSchema } from "../../src/templates/manifest.js";
 import { DirectorySource, builtinTemplatesDir } from "../../src/templates/source.js";
 import { parseWith } from "../../src/validation.js";
 import { parseConfigText } from "../../src/yaml-file.js";
-import { builtinCliRenderMeta } from "../../src/config.js";
+import { builtinCliRenderMeta, effectiveConfig, readConfigFile, withConfiguredDefaults } from "../../src/config.js";
+import { tempDir, writeFiles } from "../helpers.js";
 
-/** The only allowed outcomes: a value, or a UserError (exit 2). Anything else would be exit 70. */
-function acceptedOrRefused(run: () => unknown): void {
+/** The only allowed outcomes: a value, or a UserError (exit 2). Anything else would be exit 70. Returns whether it was accepted. */
+function acceptedOrRefused(run: () => unknown): boolean {
   try {
     run();
+    return true;
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     expect(error.exitCode).toBe(2);
     expect(error.message.length).toBeGreaterThan(0);
+    return false;
   }
 }
 
-async function acceptedOrRefusedAsync(run: () => Promise<unknown>): Promise<void> {
+async function acceptedOrRefusedAsync(run: () => Promise<unknown>): Promise<boolean> {
   try {
     await run();
+    return true;
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     expect(error.exitCode).toBe(2);
+    return false;
   }
 }
 
@@ -175,6 +182,98 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
       }),
       { numRuns: RUNS / 2 },
     );
+  });
+
+  it(`.pavedrc.yml, a user config and the PAVED_CONFIG file (${RUNS / 4} cases)`, () => {
+    const answerLike = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.jsonValue({ maxDepth: 2 }));
+    // Mostly plausible values (the schema reads on past them), sometimes anything.
+    const mostly = <T>(plausible: fc.Arbitrary<T>) =>
+      fc.oneof({ arbitrary: plausible, weight: 5 }, { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 });
+    const configLike = fc.record(
+      {
+        source: mostly(
+          fc.constantFrom("builtin", "./templates", "https://git.example.com/t.git", "https://user:tok@git.example.com/t.git"),
+        ),
+        verify: mostly(fc.boolean()),
+        defaults: mostly(
+          fc.dictionary(
+            fc.oneof(fc.constantFrom("service", "worker"), fc.constantFrom("Service", "", "a b")),
+            mostly(
+              fc.dictionary(fc.oneof(fc.constantFrom("owner", "port", "name"), fc.constantFrom("1x", "")), answerLike, { maxKeys: 3 }),
+            ),
+            { maxKeys: 3 },
+          ),
+        ),
+        cli: mostly(
+          fc.oneof(
+            fc.constantFrom("@acme/paved@1.4.2", "paved@latest", "paved", "file:./paved.tgz", "@acme/paved@1.4.2 && rm -rf /"),
+            fc.record({
+              package: fc.oneof(fc.constant("@acme/paved@1.4.2"), fc.string()),
+              pin: fc.constantFrom("npx", "devDependency", "x"),
+            }),
+          ),
+        ),
+        trust: mostly(fc.array(fc.oneof(fc.constantFrom("./t", "https://git.example.com/t.git"), fc.string()), { maxLength: 3 })),
+      },
+      { requiredKeys: [] },
+    );
+    // An unknown key now and then.
+    const configWithExtra = fc.oneof(
+      { arbitrary: configLike, weight: 5 },
+      { arbitrary: fc.tuple(configLike, fc.jsonValue({ maxDepth: 1 })).map(([c, bogus]) => ({ ...c, bogus })), weight: 1 },
+    );
+    const text = fc.oneof(
+      yamlish,
+      configWithExtra.map((v) => stringify(v)),
+    );
+    const base = tempDir("paved-fuzz-config-");
+    let n = 0;
+    let accepted = 0;
+    fc.assert(
+      fc.property(text, text, (project, org) => {
+        // A fresh place each time: paved reads the config files of a place once.
+        const dir = path.join(base, String(n++));
+        const orgFile = path.join(dir, "org.yml");
+        writeFiles(dir, { "repo/.pavedrc.yml": project, "org.yml": org });
+        if (acceptedOrRefused(() => readConfigFile(path.join(dir, "repo", ".pavedrc.yml")))) accepted++;
+        acceptedOrRefused(() => {
+          const config = effectiveConfig(path.join(dir, "repo"), { PAVED_CONFIG: orgFile, XDG_CONFIG_HOME: path.join(dir, "xdg") });
+          withConfiguredDefaults("service", [{ name: "owner", default: "team-a" }], config);
+        });
+      }),
+      { numRuns: RUNS / 4 },
+    );
+    // Meaningful only if a good share was read, not refused at the first field.
+    expect(accepted).toBeGreaterThan(n / 10);
+  });
+
+  it(`--answers-file (${RUNS / 4} cases)`, async () => {
+    const answersLike = fc.oneof(
+      fc.dictionary(
+        fc.oneof(fc.constantFrom("owner", "port", "__proto__", "constructor"), fc.string({ maxLength: 5 })),
+        fc.jsonValue({ maxDepth: 2 }),
+      ),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const base = tempDir("paved-fuzz-answers-");
+    let n = 0;
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          yamlish,
+          answersLike.map((v) => stringify(v)),
+          answersLike.map((v) => JSON.stringify(v)),
+        ),
+        async (text) => {
+          const file = path.join(base, `answers-${n++}.yml`);
+          writeFileSync(file, text);
+          if (await acceptedOrRefusedAsync(() => readAnswersFile(file))) accepted++;
+        },
+      ),
+      { numRuns: RUNS / 4 },
+    );
+    expect(accepted).toBeGreaterThan(n / 10);
   });
 
   it(`path resolution (${RUNS * 5} cases): accepted paths stay inside the root`, () => {

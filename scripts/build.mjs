@@ -150,6 +150,63 @@ const metafile = path.join(dist, "metafile.json");
 const previous = readOutputs(metafile);
 writeFileSync(metafile, JSON.stringify(result.metafile));
 
+writeThirdPartyLicenses(result.metafile);
+
+/**
+ * dist/THIRD-PARTY-LICENSES.txt: the license of every package bundled into dist/ (found from the metafile, so a
+ * new dependency is listed the day it is bundled), then the code in paved's own files that follows another
+ * project. The bundle keeps no comments, so the notices those licenses ask to travel with their code travel
+ * beside it. A bundled package without a license file stops the build.
+ */
+function writeThirdPartyLicenses(meta) {
+  const packageDirs = new Set();
+  for (const output of Object.values(meta.outputs)) {
+    for (const input of Object.keys(output.inputs)) {
+      const found = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input.split(path.sep).join("/"));
+      if (found) packageDirs.add(found[1]);
+    }
+  }
+  const licenseFiles = (dir) =>
+    readdirSync(dir)
+      .filter((name) => /^(licen[cs]e|copying|notice)([.-].*)?$/i.test(name))
+      .sort();
+  const sections = [...packageDirs].map((relative) => {
+    const dir = path.join(root, relative);
+    const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
+    const files = licenseFiles(dir);
+    if (files.length === 0) throw new Error(`${relative} is bundled into dist/ but has no license file to ship with it`);
+    const texts = files.map((name) => readFileSync(path.join(dir, name), "utf8").trim());
+    return { title: `${pkg.name}@${pkg.version} (${pkg.license ?? "see its license below"})`, texts };
+  });
+  sections.sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+  const handlebars = path.join(root, "node_modules", "handlebars");
+  const rule = "=".repeat(78);
+  const text = [
+    "Third-party code in paved's dist/",
+    "",
+    "dist/ bundles the packages below (esbuild, no comments kept). Each is listed with its license text as",
+    "the package ships it.",
+    "",
+    ...sections.flatMap((s) => [rule, s.title, rule, "", ...s.texts.flatMap((t) => [t, ""])]),
+    rule,
+    "Code in paved's own files that follows another project",
+    rule,
+    "",
+    "src/render/handlebars-subset/whitespace-control.ts is a port of Handlebars' whitespace pass",
+    "(lib/handlebars/compiler/whitespace-control.js), and src/render/handlebars-subset/template-parser.ts copies",
+    "Handlebars' lexer rules (src/handlebars.l), from handlebars 4.7.10. Both are bundled into dist/. Handlebars'",
+    "license:",
+    "",
+    ...licenseFiles(handlebars).map((name) => readFileSync(path.join(handlebars, name), "utf8").trim()),
+    "",
+    "src/diff/xdiff/line-diff.ts and src/diff/xdiff/diff3.ts follow git's xdiff, derived from LibXDiff by Davide",
+    "Libenzi, and are LGPL-2.1-or-later: see LICENSE, LICENSES/LGPL-2.1-or-later.txt and src/diff/xdiff/README.md",
+    "(shipped in this package).",
+    "",
+  ].join("\n");
+  writeFileSync(path.join(dist, "THIRD-PARTY-LICENSES.txt"), text);
+}
+
 function readOutputs(file) {
   try {
     return Object.keys(JSON.parse(readFileSync(file, "utf8")).outputs).map((output) => path.resolve(root, output));
@@ -163,7 +220,12 @@ function readOutputs(file) {
  * previous build's chunks stay one more generation: a paved process started just before this build may still load them.
  */
 const typesDir = path.join(dist, "types");
-const keep = new Set([metafile, ...previous, ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file))]);
+const keep = new Set([
+  metafile,
+  path.join(dist, "THIRD-PARTY-LICENSES.txt"),
+  ...previous,
+  ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file)),
+]);
 function removeStale(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);

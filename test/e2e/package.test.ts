@@ -4,7 +4,7 @@
 // test: a config with defaults, cli (this tarball, pinned as a devDependency) and trust creates a service from a
 // trusted source (its postCreate `npm install` runs without --trust and installs the pinned paved), and every
 // place the values land is checked, down to `npx --no-install paved doctor` passing with the pinned paved.
-import { cpSync, existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { execa } from "execa";
@@ -54,7 +54,7 @@ describe("the npm package", () => {
     const dry = await execa("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, env: cleanEnv() });
     const files = (JSON.parse(dry.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     const allowed =
-      /^(bin\/paved\.cjs|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json|src\/diff\/xdiff\/(README\.md|[\w-]+\.ts))$/;
+      /^(bin\/paved\.cjs|dist\/.+\.c?js|templates\/.+|schema\/[\w-]+\.schema\.json|renovate\/[\w-]+\.json|LICENSES\/.+\.txt|README\.md|LICENSE|package\.json|src\/diff\/xdiff\/(README\.md|[\w-]+\.ts)|dist\/THIRD-PARTY-LICENSES\.txt)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(
       expect.arrayContaining([
@@ -66,6 +66,7 @@ describe("the npm package", () => {
         "schema/pavedrc.schema.json",
         "schema/template.schema.json",
         "renovate/paved.json",
+        "dist/THIRD-PARTY-LICENSES.txt",
         // The LGPL-2.1-or-later files bundled into dist/ travel with their source (LICENSE says why).
         "src/diff/xdiff/README.md",
         "src/diff/xdiff/diff3.ts",
@@ -73,6 +74,34 @@ describe("the npm package", () => {
       ]),
     );
     expect(files.filter((f) => /\.map$|^(src\/(?!diff\/xdiff\/)|test|bench|scripts|docs)\/|metafile|\.v8-cache/.test(f))).toEqual([]);
+  });
+
+  it("dist/THIRD-PARTY-LICENSES.txt holds the license of every package bundled into dist/, and Handlebars' for the ported code", () => {
+    const notices = readFileSync(path.join(ROOT, "dist", "THIRD-PARTY-LICENSES.txt"), "utf8");
+    const meta = JSON.parse(readFileSync(path.join(ROOT, "dist", "metafile.json"), "utf8")) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
+    const dirs = new Set(
+      Object.values(meta.outputs).flatMap((o) =>
+        Object.keys(o.inputs).flatMap((input) => {
+          const at = input.lastIndexOf("node_modules/");
+          if (at < 0) return [];
+          const rest = input.slice(at + "node_modules/".length).split("/");
+          return [input.slice(0, at) + "node_modules/" + rest.slice(0, rest[0]?.startsWith("@") ? 2 : 1).join("/")];
+        }),
+      ),
+    );
+    // commander, zod, yaml, semver, picomatch, chalk, js-yaml, execa and what execa brings.
+    expect(dirs.size).toBeGreaterThan(20);
+    for (const dir of dirs) {
+      const pkg = JSON.parse(readFileSync(path.join(ROOT, dir, "package.json"), "utf8")) as { name: string; version: string };
+      expect(notices, dir).toContain(`${pkg.name}@${pkg.version} (`);
+      const license = readdirSync(path.join(ROOT, dir)).find((f) => /^licen[cs]e/i.test(f));
+      expect(license, `${dir} ships a license file`).toBeDefined();
+      expect(notices).toContain(readFileSync(path.join(ROOT, dir, license as string), "utf8").trim());
+    }
+    expect(notices).toContain(readFileSync(path.join(ROOT, "node_modules", "handlebars", "LICENSE"), "utf8").trim());
+    expect(notices).toContain("src/render/handlebars-subset/whitespace-control.ts");
   });
 
   const nodes: Array<[string, string | undefined]> = [

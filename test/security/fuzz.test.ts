@@ -5,7 +5,6 @@ import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { resolveAnswers, type ProvidedAnswer } from "../../src/answers/answers.js";
 import { readAnswersFile } from "../../src/answers/provided.js";
-import { UserError } from "../../src/errors.js";
 import { resolveInside, unsafePathReason } from "../../src/fs/paths.js";
 import { renderTemplate } from "../../src/render/render.js";
 import { parseServiceFileText } from "../../src/service-file.js";
@@ -15,30 +14,7 @@ import { parseWith } from "../../src/validation.js";
 import { parseConfigText } from "../../src/yaml-file.js";
 import { builtinCliRenderMeta, effectiveConfig, readConfigFile, withConfiguredDefaults } from "../../src/config.js";
 import { tempDir, writeFiles } from "../helpers.js";
-
-/** The only allowed outcomes: a value, or a UserError (exit 2). Anything else would be exit 70. Returns whether it was accepted. */
-function acceptedOrRefused(run: () => unknown): boolean {
-  try {
-    run();
-    return true;
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    expect(error.exitCode).toBe(2);
-    expect(error.message.length).toBeGreaterThan(0);
-    return false;
-  }
-}
-
-async function acceptedOrRefusedAsync(run: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await run();
-    return true;
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    expect(error.exitCode).toBe(2);
-    return false;
-  }
-}
+import { acceptedOrRefused, acceptedOrRefusedAsync } from "./outcomes.js";
 
 const RUNS = 2000;
 
@@ -186,46 +162,48 @@ describe("fuzzing the edges: every input is accepted or refused with exit 2, nev
 
   it(`.pavedrc.yml, a user config and the PAVED_CONFIG file (${RUNS / 4} cases)`, () => {
     const answerLike = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.boolean(), fc.jsonValue({ maxDepth: 2 }));
-    // Mostly plausible values (the schema reads on past them), sometimes anything.
-    const mostly = <T>(plausible: fc.Arbitrary<T>) =>
-      fc.oneof({ arbitrary: plausible, weight: 5 }, { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 });
+    // Mostly valid values, so the schema reads on past them; now and then an odd one of the right shape, or anything.
+    const mostly = <T, U>(valid: fc.Arbitrary<T>, odd: fc.Arbitrary<U>) =>
+      fc.oneof({ arbitrary: valid, weight: 8 }, { arbitrary: odd, weight: 1 }, { arbitrary: fc.jsonValue({ maxDepth: 2 }), weight: 1 });
+    const plainAnswer = fc.oneof(fc.constantFrom("team-a", "8080", ""), fc.integer({ min: 0, max: 9999 }), fc.boolean());
     const configLike = fc.record(
       {
         source: mostly(
-          fc.constantFrom("builtin", "./templates", "https://git.example.com/t.git", "https://user:tok@git.example.com/t.git"),
+          fc.constantFrom("builtin", "./templates", "https://git.example.com/t.git"),
+          fc.constantFrom("", "https://user:tok@git.example.com/t.git", "git@host:"),
         ),
-        verify: mostly(fc.boolean()),
+        verify: mostly(fc.boolean(), fc.constantFrom("yes", 1)),
         defaults: mostly(
           fc.dictionary(
-            fc.oneof(fc.constantFrom("service", "worker"), fc.constantFrom("Service", "", "a b")),
-            mostly(
-              fc.dictionary(fc.oneof(fc.constantFrom("owner", "port", "name"), fc.constantFrom("1x", "")), answerLike, { maxKeys: 3 }),
-            ),
-            { maxKeys: 3 },
+            fc.constantFrom("service", "worker"),
+            fc.dictionary(fc.constantFrom("owner", "port", "name"), plainAnswer, { maxKeys: 3 }),
+            { maxKeys: 2 },
           ),
+          fc.dictionary(fc.constantFrom("Service", "", "a b"), fc.dictionary(fc.constantFrom("1x", ""), answerLike), { maxKeys: 2 }),
         ),
         cli: mostly(
           fc.oneof(
-            fc.constantFrom("@acme/paved@1.4.2", "paved@latest", "paved", "file:./paved.tgz", "@acme/paved@1.4.2 && rm -rf /"),
-            fc.record({
-              package: fc.oneof(fc.constant("@acme/paved@1.4.2"), fc.string()),
-              pin: fc.constantFrom("npx", "devDependency", "x"),
-            }),
+            fc.constantFrom("@acme/paved@1.4.2", "paved@0.1.0", "file:./paved.tgz"),
+            fc.record({ package: fc.constant("@acme/paved@1.4.2"), pin: fc.constantFrom("npx", "devDependency") }),
+          ),
+          fc.oneof(
+            fc.constantFrom("paved@latest", "paved", "@acme/paved@1.4.2 && rm -rf /"),
+            fc.record({ package: fc.string(), pin: fc.constantFrom("npx", "x") }),
           ),
         ),
-        trust: mostly(fc.array(fc.oneof(fc.constantFrom("./t", "https://git.example.com/t.git"), fc.string()), { maxLength: 3 })),
+        trust: mostly(
+          fc.array(fc.constantFrom("./t", "https://git.example.com/t.git"), { maxLength: 3 }),
+          fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }),
+        ),
       },
       { requiredKeys: [] },
     );
     // An unknown key now and then.
     const configWithExtra = fc.oneof(
-      { arbitrary: configLike, weight: 5 },
+      { arbitrary: configLike, weight: 8 },
       { arbitrary: fc.tuple(configLike, fc.jsonValue({ maxDepth: 1 })).map(([c, bogus]) => ({ ...c, bogus })), weight: 1 },
     );
-    const text = fc.oneof(
-      yamlish,
-      configWithExtra.map((v) => stringify(v)),
-    );
+    const text = fc.oneof({ arbitrary: yamlish, weight: 1 }, { arbitrary: configWithExtra.map((v) => stringify(v)), weight: 4 });
     const base = tempDir("paved-fuzz-config-");
     let n = 0;
     let accepted = 0;

@@ -150,7 +150,8 @@ const metafile = path.join(dist, "metafile.json");
 const previous = readOutputs(metafile);
 writeFileSync(metafile, JSON.stringify(result.metafile));
 
-writeThirdPartyLicenses(result.metafile);
+const thirdPartyLicenses = path.join(dist, "THIRD-PARTY-LICENSES.txt");
+writeThirdPartyLicenses(result.metafile, thirdPartyLicenses);
 
 /**
  * dist/THIRD-PARTY-LICENSES.txt: the license of every package bundled into dist/ (found from the metafile, so a
@@ -158,7 +159,7 @@ writeThirdPartyLicenses(result.metafile);
  * project. The bundle keeps no comments, so the notices those licenses ask to travel with their code travel
  * beside it. A bundled package without a license file stops the build.
  */
-function writeThirdPartyLicenses(meta) {
+function writeThirdPartyLicenses(meta, file) {
   const packageDirs = new Set();
   for (const output of Object.values(meta.outputs)) {
     for (const input of Object.keys(output.inputs)) {
@@ -204,7 +205,7 @@ function writeThirdPartyLicenses(meta) {
     "(shipped in this package).",
     "",
   ].join("\n");
-  writeFileSync(path.join(dist, "THIRD-PARTY-LICENSES.txt"), text);
+  writeFileSync(file, text);
 }
 
 function readOutputs(file) {
@@ -222,7 +223,7 @@ function readOutputs(file) {
 const typesDir = path.join(dist, "types");
 const keep = new Set([
   metafile,
-  path.join(dist, "THIRD-PARTY-LICENSES.txt"),
+  thirdPartyLicenses,
   ...previous,
   ...Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file)),
 ]);

@@ -23,9 +23,9 @@ export interface Application {
  * What a command acts on. One service (`all: false`): the directory holding its `.paved.yml` (or the missing
  * directory the command reports), with unchanged output; its path in the repository is not asked for here, as
  * upgrade and diff do not need it (doctor asks git itself). Several (`all: true`: `--all`, or a directory with
- * no `.paved.yml` of its own): the command reports each under its path and exits with the worst outcome.
+ * no `.paved.yml` of its own): the command reports each under its path and exits with the worst outcome;
+ * there is at least one, or selectApplications refuses.
  */
-/** One directory, or (`--all`) every application found: at least one, or selectApplications refuses. */
 export type Selection = { all: false; dir: string } | { all: true; applications: [Application, ...Application[]] };
 
 /** The repository's top level and the directory's path inside it ("" at the top), or undefined outside git. */

@@ -100,7 +100,7 @@ export function checkTemplateRefs(source: string, root: Shape): RefFinding[] {
         problem: "syntax",
         line: error instanceof TemplateSyntaxError ? error.line : 1,
         column: 1,
-        message: message.split("\n", 1)[0] ?? message,
+        message: message.split("\n")[0] ?? message,
       },
     ];
   }

@@ -78,8 +78,7 @@ function emptyRow(id: string): FleetUpgradeRow {
 
 function failedRow(id: string, error: unknown): FleetUpgradeRow {
   const message = error instanceof UserError ? error.message : error instanceof Error ? error.message : String(error);
-  const eol = message.indexOf("\n");
-  return { ...emptyRow(id), status: "failed", reason: eol === -1 ? message : message.slice(0, eol) };
+  return { ...emptyRow(id), status: "failed", reason: message.split("\n")[0] ?? message };
 }
 
 /** Every git call of a fleet upgrade, in one place: throws with git's complaint. */

@@ -156,17 +156,17 @@ export async function storeBlobs(repo: Repository, update: IndexUpdate): Promise
   return ids;
 }
 
+/** The id storeBlobs gave an entry (it stores every entry of the update). */
+function blobId(blobs: Map<FileEntry, string>, entry: FileEntry): string {
+  return defined(blobs.get(entry), "the blob id of an entry storeBlobs stored");
+}
+
 /**
  * Record conflicted files as unmerged in the index (stages 1 base, 2 ours, 3 theirs), as `git merge` does,
  * so `git status`, IDEs and `git mergetool` show them; stage the rest of the upgrade. Synchronous on
  * purpose: it runs inside the atomic apply, where no signal handler can interleave. A failure (a held
  * index.lock, a corrupt index) is a UserError quoting git, thrown so the apply rolls back.
  */
-/** The id storeBlobs gave an entry (it stores every entry of the update). */
-function blobId(blobs: Map<FileEntry, string>, entry: FileEntry): string {
-  return defined(blobs.get(entry), "the blob id of an entry storeBlobs stored");
-}
-
 export function updateIndex(repo: Repository, update: IndexUpdate, blobs: Map<FileEntry, string>): void {
   const lines: string[] = [];
   const zero = "0".repeat(40);

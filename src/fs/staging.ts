@@ -144,9 +144,19 @@ export function removeStaleStaging(target: string): void {
   for (const name of siblings) {
     const full = path.join(path.dirname(target), name);
     if (name === base || name.startsWith(`${base}.stale-`)) removeIfStale(full);
-    // A run's directory under construction has no pid for a moment: only one naming a dead run is removed.
-    else if (name.startsWith(`${base}.new-`) && stagingHolder(full) !== undefined) removeIfStale(full);
+    else if (name.startsWith(`${base}.new-`)) {
+      // A directory under construction has no pid file for a moment; its name carries the pid from the start
+      // (killed before the pid file, it would otherwise stay forever). Only one whose run is gone is removed.
+      const owner = stagingHolder(full) ?? pidInPendingName(name.slice(`${base}.new-`.length));
+      if (owner !== undefined && owner !== process.pid && !processAlive(owner)) removeIfStale(full);
+    }
   }
+}
+
+/** The pid in a directory-under-construction's name (`<pid>-<random>`, see createStaging); undefined in an older paved's. */
+function pidInPendingName(suffix: string): number | undefined {
+  const pid = /^(\d+)-/.exec(suffix)?.[1];
+  return pid === undefined ? undefined : Number(pid);
 }
 
 /**
@@ -155,8 +165,8 @@ export function removeStaleStaging(target: string): void {
  * alive. It holds `pid` and `tree/`; the tree is renamed into place on commit. It is removed on failure and on
  * SIGINT/SIGTERM; after a SIGKILL it is the only leftover, and the next run on the same target removes it.
  *
- * It appears with its owner record already inside: it is built under a random name (`<name>.new-<random>`, pid
- * file and tree/ included) and renamed into the well-known name, which fails while another run's exists. So no
+ * It appears with its owner record already inside: it is built under a random name (`<name>.new-<pid>-<random>`,
+ * pid file and tree/ included) and renamed into the well-known name, which fails while another run's exists. So no
  * other run ever sees it without a pid and mistakes it for a killed run's.
  */
 export function createStaging(target: string): Staging {
@@ -164,7 +174,8 @@ export function createStaging(target: string): Staging {
   const root = stagingRoot(target);
   let pending: string;
   try {
-    pending = mkdtempSync(`${root}.new-`);
+    // The pid in the name: a run killed before it writes the pid file is still known to be gone.
+    pending = mkdtempSync(`${root}.new-${process.pid}-`);
   } catch (error) {
     throw fileSystemError(error, `write in ${parent}`);
   }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, symlinkSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, symlinkSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { parse } from "yaml";
@@ -265,6 +265,19 @@ describe("paved new", () => {
     const result = await runCli(["new", "service", path.join(parent, "svc"), ...OWNER, "--no-install", "--no-git"]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(readdirSync(parent)).toEqual(["svc"]);
+  });
+
+  it("removes a killed run's staging directory still under construction, with or without its pid file, and keeps a live run's", async () => {
+    const parent = tempDir();
+    // Killed before writing the pid file: only the name says whose it was.
+    mkdirSync(path.join(parent, ".paved-staging-svc.new-999999-AbC123"));
+    // Killed after writing it (a paved from before the pid was in the name, too).
+    writeFiles(parent, { ".paved-staging-svc.new-XyZ789/pid": "999999" });
+    const live = `.paved-staging-svc.new-${process.pid}-LiVe00`;
+    mkdirSync(path.join(parent, live));
+    const result = await runCli(["new", "service", path.join(parent, "svc"), ...OWNER, "--no-install", "--no-git"]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readdirSync(parent).sort()).toEqual([live, "svc"]);
   });
 
   it("refuses while another live paved process is creating the same target", async () => {

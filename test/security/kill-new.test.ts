@@ -50,9 +50,12 @@ describe("killing paved new at random points", () => {
       }
       const others = left.filter((e) => e !== "svc");
       if (signal === "SIGKILL") {
-        // The staging dir, or (killed while removing it) the .stale- name it is moved to first: the next run clears both.
+        // The staging dir, the .new- name it is built under (killed while making it), or the .stale- name it is
+        // moved to first (killed while removing it): the next run clears all three.
         expect(
-          others.every((e) => e === ".paved-staging-svc" || e.startsWith(".paved-staging-svc.stale-")),
+          others.every(
+            (e) => e === ".paved-staging-svc" || e.startsWith(".paved-staging-svc.stale-") || e.startsWith(".paved-staging-svc.new-"),
+          ),
           `${label}: ${others.join(", ")}`,
         ).toBe(true);
         if (!complete) {
